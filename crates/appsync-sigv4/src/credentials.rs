@@ -1,0 +1,210 @@
+//! AWS credentials and the per-credential cache of derived signing keys.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// How many (date, region, service) signing keys one set of credentials remembers. One client
+/// usually needs one; a middleware signing for a few services needs a few; a day change needs two
+/// for a moment.
+const KEY_CACHE_SLOTS: usize = 4;
+
+/// An AWS access key pair, with an optional session token (temporary credentials from STS, Lambda,
+/// ECS, SSO...) and an optional expiry.
+///
+/// Cheap to clone: clones share the secret and the cache of derived signing keys. The secret and
+/// the token are wiped from memory when the last clone is dropped, and never appear in `Debug`.
+///
+/// ```
+/// use appsync_sigv4::Credentials;
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None);
+/// assert_eq!(creds.access_key_id(), "AKIDEXAMPLE");
+/// assert!(!format!("{creds:?}").contains("EXAMPLEKEY"));
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    access_key_id: String,
+    secret_access_key: Zeroizing<String>,
+    session_token: Option<Zeroizing<String>>,
+    expiry: Option<SystemTime>,
+    keys: RwLock<Vec<CachedKey>>,
+}
+
+struct CachedKey {
+    date: [u8; 8],
+    region: Box<str>,
+    service: Box<str>,
+    /// HMAC state already keyed with the derived signing key: cloning it skips the two key-block
+    /// compressions every signature would otherwise repeat.
+    mac: HmacSha256,
+}
+
+impl Credentials {
+    /// Credentials from their parts. `session_token` is the `x-amz-security-token` that comes with
+    /// temporary credentials.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+        expiry: Option<SystemTime>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                access_key_id: access_key_id.into(),
+                secret_access_key: Zeroizing::new(secret_access_key.into()),
+                session_token: session_token.map(Zeroizing::new),
+                expiry,
+                keys: RwLock::new(Vec::with_capacity(KEY_CACHE_SLOTS)),
+            }),
+        }
+    }
+
+    /// The access key id (not secret).
+    pub fn access_key_id(&self) -> &str {
+        &self.inner.access_key_id
+    }
+
+    /// The secret access key.
+    pub fn secret_access_key(&self) -> &str {
+        &self.inner.secret_access_key
+    }
+
+    /// The session token of temporary credentials.
+    pub fn session_token(&self) -> Option<&str> {
+        self.inner.session_token.as_deref().map(String::as_str)
+    }
+
+    /// When the credentials stop being valid, if they expire.
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.inner.expiry
+    }
+
+    /// Whether the credentials are expired at `now`.
+    pub fn is_expired_at(&self, now: SystemTime) -> bool {
+        self.inner.expiry.is_some_and(|e| e <= now)
+    }
+
+    /// A keyed HMAC for (date, region, service), derived once and then served from the cache.
+    pub(crate) fn signing_mac(&self, date: &str, region: &str, service: &str) -> HmacSha256 {
+        let date_bytes: [u8; 8] = date.as_bytes().try_into().unwrap_or([0; 8]);
+        let find = |slots: &[CachedKey]| {
+            slots
+                .iter()
+                .find(|k| k.date == date_bytes && *k.region == *region && *k.service == *service)
+                .map(|k| k.mac.clone())
+        };
+        // A poisoned lock only means another thread panicked mid-insert; the cache is still a
+        // valid Vec, so keep using it.
+        if let Some(mac) = find(&self.inner.keys.read().unwrap_or_else(|e| e.into_inner())) {
+            return mac;
+        }
+        let key = derive_signing_key(&self.inner.secret_access_key, date, region, service);
+        let mac = new_mac(&key[..]);
+        let mut slots = self.inner.keys.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(mac) = find(&slots) {
+            return mac;
+        }
+        if slots.len() == KEY_CACHE_SLOTS {
+            // Oldest first: a day change or a long-unused service goes out.
+            slots.remove(0);
+        }
+        slots.push(CachedKey {
+            date: date_bytes,
+            region: region.into(),
+            service: service.into(),
+            mac: mac.clone(),
+        });
+        mac
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.inner.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field("session_token", &self.inner.session_token.as_ref().map(|_| "** redacted **"))
+            .field("expiry", &self.inner.expiry)
+            .finish()
+    }
+}
+
+pub(crate) fn new_mac(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length; this cannot fail.
+    <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = new_mac(key);
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// The SigV4 signing key: `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
+/// "aws4_request")`. Exposed for tools and tests; signing uses a cached copy.
+///
+/// ```
+/// let key = appsync_sigv4::derive_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam");
+/// assert_eq!(key[0], 0xc4);
+/// ```
+pub fn derive_signing_key(
+    secret_access_key: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+) -> Zeroizing<[u8; 32]> {
+    let mut k_secret = Zeroizing::new(Vec::with_capacity(4 + secret_access_key.len()));
+    k_secret.extend_from_slice(b"AWS4");
+    k_secret.extend_from_slice(secret_access_key.as_bytes());
+    let k_date = Zeroizing::new(hmac(&k_secret, date.as_bytes()));
+    let k_region = Zeroizing::new(hmac(&k_date[..], region.as_bytes()));
+    let k_service = Zeroizing::new(hmac(&k_region[..], service.as_bytes()));
+    Zeroizing::new(hmac(&k_service[..], b"aws4_request"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_the_documented_key() {
+        // From AWS's SigV4 documentation example ("Deriving the signing key").
+        let key =
+            derive_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam");
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
+    }
+
+    #[test]
+    fn cache_serves_same_key_and_evicts_oldest() {
+        let c = Credentials::new("AK", "secret", None, None);
+        let a = c.signing_mac("20260101", "us-east-1", "appsync").finalize().into_bytes();
+        let b = c.signing_mac("20260101", "us-east-1", "appsync").finalize().into_bytes();
+        assert_eq!(a, b);
+        for day in 2..=6 {
+            c.signing_mac(&format!("202601{day:02}"), "us-east-1", "appsync");
+        }
+        assert_eq!(c.inner.keys.read().map(|s| s.len()).unwrap_or(0), KEY_CACHE_SLOTS);
+        let again = c.signing_mac("20260101", "us-east-1", "appsync").finalize().into_bytes();
+        assert_eq!(a, again, "re-derived key after eviction must be identical");
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = Credentials::new("AKID", "topsecret", Some("tokentoken".into()), None);
+        let dbg = format!("{c:?}");
+        assert!(dbg.contains("AKID"));
+        assert!(!dbg.contains("topsecret"));
+        assert!(!dbg.contains("tokentoken"));
+    }
+}

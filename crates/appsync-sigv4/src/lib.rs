@@ -1,0 +1,48 @@
+//! AWS Signature Version 4, exact and fast: signing (headers or presigned URLs) and verification.
+//!
+//! No I/O, no async runtime, no clock: the signing time is an argument. Signing returns what to
+//! add to the request ([`SigningOutput`]) rather than changing it, and keeps the two intermediate
+//! stages ([`CanonicalRequest`], [`StringToSign`]) for debugging.
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use appsync_sigv4::{sign, Credentials, SignableBody, SignableRequest, SigningParams};
+//!
+//! let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", Some("session-token".into()), None);
+//! let body = br#"{"query":"query ListPosts { listPosts { items { id title } } }","variables":{}}"#;
+//! let mut request = http::Request::post("https://abc.appsync-api.us-east-1.amazonaws.com/graphql")
+//!     .header("content-type", "application/json")
+//!     .body(body.to_vec())?;
+//! let signable = SignableRequest::from_http(&request, SignableBody::Bytes(body));
+//! let output = sign(&signable, &SigningParams::new(&creds, "us-east-1", "appsync", SystemTime::now()))?;
+//! output.apply_to_request(&mut request)?;
+//! assert!(request.headers().contains_key("authorization"));
+//! assert!(request.headers().contains_key("x-amz-security-token"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Canonicalisation follows AWS: path normalisation and double encoding by default (both can be
+//! turned off for S3 with [`SigningSettings::s3`]); query pairs decoded, re-encoded and sorted
+//! by encoded key then value; header names lower-cased, values trimmed with inner runs of spaces
+//! collapsed, repeated headers joined with commas; `host` from the URI when there is no header,
+//! without the scheme's default port; [`DEFAULT_EXCLUDED_HEADERS`] never signed.
+
+mod canonical;
+mod credentials;
+mod date;
+mod encoding;
+mod error;
+mod request;
+mod sign;
+mod verify;
+
+pub use canonical::{ALGORITHM, CanonicalRequest, StringToSign};
+pub use credentials::{Credentials, derive_signing_key};
+pub use date::AmzDate;
+pub use error::{MalformedPart, ScopeField, SigningError, SigningErrorKind, VerifyError, VerifyErrorKind};
+pub use request::{SignableBody, SignableRequest};
+pub use sign::{
+    DEFAULT_EXCLUDED_HEADERS, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningPart,
+    SigningSettings, UNSIGNED_PAYLOAD, sign,
+};
+pub use verify::{CredentialStore, VerifiedRequest, Verifier};

@@ -1,0 +1,515 @@
+//! Signing: from a request, credentials, scope and time to the headers or query parameters to add.
+
+use std::borrow::Cow;
+use std::time::{Duration, SystemTime};
+
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+
+use crate::canonical::{
+    ALGORITHM, CanonicalParts, CanonicalRequest, PathRules, StringToSign, sort_headers, write_signed_headers,
+};
+use crate::credentials::Credentials;
+use crate::date::AmzDate;
+use crate::encoding::{encode_strict, hex32};
+use crate::error::{SigningError, SigningErrorKind};
+use crate::request::{SignableBody, SignableRequest};
+
+/// Payload hash sentinel for a body that is not signed.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// Headers never signed by default: they are changed by proxies and HTTP stacks on the way
+/// (`user-agent`, `x-amzn-trace-id`, `expect`, `transfer-encoding`) or are the signature itself
+/// (`authorization`).
+pub const DEFAULT_EXCLUDED_HEADERS: &[Cow<'static, str>] = &[
+    Cow::Borrowed("authorization"),
+    Cow::Borrowed("user-agent"),
+    Cow::Borrowed("x-amzn-trace-id"),
+    Cow::Borrowed("expect"),
+    Cow::Borrowed("transfer-encoding"),
+];
+
+/// Where the signature goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureLocation {
+    /// `Authorization` and `X-Amz-Date` headers.
+    Headers,
+    /// A presigned URL: `X-Amz-*` query parameters, valid for `expires_in` (1 second to 7 days).
+    QueryParams {
+        /// How long the URL stays valid.
+        expires_in: Duration,
+    },
+}
+
+/// How the session token of temporary credentials is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionTokenMode {
+    /// Signed along with the request (the default, and what AppSync expects).
+    Include,
+    /// Added after signing, outside the signature (a few services, such as IoT presigned URLs,
+    /// want this).
+    Exclude,
+}
+
+/// Knobs of the SigV4 algorithm. The defaults are right for every AWS service except S3 (which
+/// wants `normalize_path: false, double_encode_path: false`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningSettings {
+    /// Remove `.`/`..` segments and repeated slashes from the path before signing.
+    pub normalize_path: bool,
+    /// Encode the (already URL-encoded) path once more.
+    pub double_encode_path: bool,
+    /// Add and sign `x-amz-content-sha256` (header signing only).
+    pub content_sha256_header: bool,
+    /// Whether the session token is part of the signature.
+    pub session_token_mode: SessionTokenMode,
+    /// Headers or presigned query.
+    pub location: SignatureLocation,
+    /// Lower-case names of headers left out of the signature.
+    pub excluded_headers: Cow<'static, [Cow<'static, str>]>,
+}
+
+impl Default for SigningSettings {
+    fn default() -> Self {
+        Self {
+            normalize_path: true,
+            double_encode_path: true,
+            content_sha256_header: false,
+            session_token_mode: SessionTokenMode::Include,
+            location: SignatureLocation::Headers,
+            excluded_headers: Cow::Borrowed(DEFAULT_EXCLUDED_HEADERS),
+        }
+    }
+}
+
+impl SigningSettings {
+    /// The settings S3 needs: no path normalisation, single encoding, `x-amz-content-sha256`.
+    pub fn s3() -> Self {
+        Self {
+            normalize_path: false,
+            double_encode_path: false,
+            content_sha256_header: true,
+            ..Self::default()
+        }
+    }
+
+    /// Presign for `expires_in` instead of signing headers.
+    pub fn presigned(expires_in: Duration) -> Self {
+        Self { location: SignatureLocation::QueryParams { expires_in }, ..Self::default() }
+    }
+}
+
+/// Everything a signature depends on besides the request.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use appsync_sigv4::{Credentials, SigningParams};
+/// let creds = Credentials::new("AKID", "SECRET", None, None);
+/// let params = SigningParams::new(&creds, "us-east-1", "appsync", SystemTime::now());
+/// assert_eq!(params.service(), "appsync");
+/// ```
+#[derive(Debug, Clone)]
+pub struct SigningParams<'a> {
+    credentials: &'a Credentials,
+    region: &'a str,
+    service: &'a str,
+    time: SystemTime,
+    settings: SigningSettings,
+}
+
+impl<'a> SigningParams<'a> {
+    /// Parameters with default settings.
+    pub fn new(credentials: &'a Credentials, region: &'a str, service: &'a str, time: SystemTime) -> Self {
+        Self { credentials, region, service, time, settings: SigningSettings::default() }
+    }
+
+    /// Replaces the settings.
+    #[must_use]
+    pub fn with_settings(mut self, settings: SigningSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        self.region
+    }
+
+    /// The service signing name (`appsync`, `execute-api`, `s3`...).
+    pub fn service(&self) -> &str {
+        self.service
+    }
+
+    /// The signing time.
+    pub fn time(&self) -> SystemTime {
+        self.time
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &SigningSettings {
+        &self.settings
+    }
+}
+
+/// A header or query parameter to add to the request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningPart {
+    name: &'static str,
+    value: String,
+    sensitive: bool,
+}
+
+impl SigningPart {
+    /// The header or parameter name, in the case AWS documents (`X-Amz-Date`, `Authorization`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The value, unencoded.
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// Whether the value is a secret (the session token) that must be kept out of logs.
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+}
+
+impl std::fmt::Debug for SigningPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = if self.sensitive { "** redacted **" } else { self.value.as_str() };
+        write!(f, "{}: {}", self.name, value)
+    }
+}
+
+/// The result of signing: what to add to the request, plus the intermediate stages for
+/// debugging (`appsync sign --verbose` prints them).
+#[derive(Debug, Clone)]
+pub struct SigningOutput {
+    headers: Vec<SigningPart>,
+    params: Vec<SigningPart>,
+    signature: [u8; 64],
+    canonical_request: CanonicalRequest,
+    string_to_sign: StringToSign,
+}
+
+impl SigningOutput {
+    /// Headers to add (header signing), in the order AWS's examples show them.
+    pub fn headers(&self) -> &[SigningPart] {
+        &self.headers
+    }
+
+    /// Query parameters to append (presigning), in the order AWS's examples show them.
+    pub fn params(&self) -> &[SigningPart] {
+        &self.params
+    }
+
+    /// The hex signature.
+    pub fn signature(&self) -> &str {
+        std::str::from_utf8(&self.signature).unwrap_or_default()
+    }
+
+    /// Stage 1: the canonical request that was signed.
+    pub fn canonical_request(&self) -> &CanonicalRequest {
+        &self.canonical_request
+    }
+
+    /// Stage 2: the string that was signed.
+    pub fn string_to_sign(&self) -> &StringToSign {
+        &self.string_to_sign
+    }
+
+    /// Adds the headers (replacing any of the same name) and query parameters to an
+    /// [`http::Request`].
+    ///
+    /// # Errors
+    /// A value that is not a valid header value (only possible for a session token with control
+    /// characters), or a URI that no longer parses with the parameters appended.
+    pub fn apply_to_request<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
+        for part in &self.headers {
+            let mut value = http::HeaderValue::from_str(&part.value).map_err(|_| {
+                SigningError::new(SigningErrorKind::InvalidHeader { name: part.name.to_owned() })
+            })?;
+            value.set_sensitive(part.sensitive);
+            req.headers_mut().insert(part.name, value);
+        }
+        if !self.params.is_empty() {
+            let uri = self.presigned_uri(&req.uri().to_string());
+            *req.uri_mut() = uri.parse().map_err(|_| {
+                SigningError::new(SigningErrorKind::InvalidUri { reason: "the presigned URI does not parse" })
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Adds the headers to a list of plain `(name, value)` pairs, replacing any of the same name
+    /// (case-insensitively).
+    pub fn apply_to_headers(&self, headers: &mut Vec<(String, String)>) {
+        for part in &self.headers {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(part.name));
+            headers.push((part.name.to_owned(), part.value.clone()));
+        }
+    }
+
+    /// `uri` with the presigning parameters appended (unchanged when signing headers).
+    pub fn presigned_uri(&self, uri: &str) -> String {
+        if self.params.is_empty() {
+            return uri.to_owned();
+        }
+        let (base, fragment) = match uri.split_once('#') {
+            Some((b, f)) => (b, Some(f)),
+            None => (uri, None),
+        };
+        let mut out = Vec::with_capacity(base.len() + 512);
+        out.extend_from_slice(base.as_bytes());
+        let mut sep = if base.contains('?') {
+            if base.ends_with(['?', '&']) { None } else { Some(b'&') }
+        } else {
+            Some(b'?')
+        };
+        for part in &self.params {
+            if let Some(s) = sep {
+                out.push(s);
+            }
+            sep = Some(b'&');
+            out.extend_from_slice(part.name.as_bytes());
+            out.push(b'=');
+            encode_strict(&mut out, part.value.as_bytes());
+        }
+        if let Some(f) = fragment {
+            out.push(b'#');
+            out.extend_from_slice(f.as_bytes());
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
+pub(crate) fn check_scope_field(value: &str, field: &'static str) -> Result<(), SigningError> {
+    if value.is_empty() || value.bytes().any(|b| b == b'/' || b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return Err(SigningError::new(SigningErrorKind::InvalidScope { field }));
+    }
+    Ok(())
+}
+
+/// The payload hash for `body`: hex SHA-256 of the bytes, or the given sentinel/precomputed hash.
+pub(crate) fn payload_hash<'b>(
+    body: SignableBody<'b>,
+    storage: &'b mut [u8; 64],
+) -> Result<&'b str, SigningError> {
+    match body {
+        SignableBody::Bytes(bytes) => {
+            *storage = hex32(&Sha256::digest(bytes));
+            Ok(std::str::from_utf8(&storage[..]).unwrap_or_default())
+        }
+        SignableBody::UnsignedPayload => Ok(UNSIGNED_PAYLOAD),
+        SignableBody::Precomputed(h) => {
+            let is_hash =
+                h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let is_sentinel = !h.is_empty()
+                && h.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b.is_ascii_digit())
+                && h.contains('-');
+            if is_hash || is_sentinel {
+                Ok(h)
+            } else {
+                Err(SigningError::new(SigningErrorKind::InvalidPayloadHash))
+            }
+        }
+    }
+}
+
+/// Signs `request`: returns the headers (or query parameters) to add.
+///
+/// The hot path hashes the body once, hashes the canonical request once and computes one HMAC
+/// with a signing key derived once per credentials, day, region and service.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use appsync_sigv4::{sign, Credentials, SignableBody, SignableRequest, SigningParams};
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None);
+/// let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z
+/// let req = SignableRequest::new("GET", "https://example.amazonaws.com/", [], SignableBody::Bytes(b""))?;
+/// let out = sign(&req, &SigningParams::new(&creds, "us-east-1", "service", time))?;
+/// assert_eq!(out.signature(), "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+/// assert_eq!(out.headers()[0].name(), "X-Amz-Date");
+/// # Ok::<(), appsync_sigv4::SigningError>(())
+/// ```
+///
+/// # Errors
+/// Expired credentials, a signing time outside 1970..9999, an invalid region or service, an
+/// invalid presign lifetime or precomputed hash, or a request without a host.
+pub fn sign(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'_>,
+) -> Result<SigningOutput, SigningError> {
+    let creds = params.credentials;
+    let settings = &params.settings;
+    if creds.is_expired_at(params.time) {
+        return Err(SigningError::new(SigningErrorKind::CredentialsExpired));
+    }
+    check_scope_field(params.region, "region")?;
+    check_scope_field(params.service, "service")?;
+    let time = AmzDate::from_system_time(params.time)?;
+    let host = request.host().ok_or_else(|| SigningError::new(SigningErrorKind::MissingHost))?;
+    let mut hash_storage = [0u8; 64];
+    let payload_hash = payload_hash(request.body, &mut hash_storage)?;
+    let token = creds.session_token();
+    let presign_expiry = match settings.location {
+        SignatureLocation::Headers => None,
+        SignatureLocation::QueryParams { expires_in } => {
+            let secs = expires_in.as_secs();
+            if !(1..=604_800).contains(&secs) {
+                return Err(SigningError::new(SigningErrorKind::InvalidExpiry { seconds: secs }));
+            }
+            Some(secs)
+        }
+    };
+    let presigning = presign_expiry.is_some();
+    let sign_token = settings.session_token_mode == SessionTokenMode::Include;
+
+    // Which request headers are signed, plus the ones this signature adds.
+    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(request.headers.len() + 4);
+    let mut has_host = false;
+    for &(name, value) in &request.headers {
+        let lower_is = |s: &str| name.eq_ignore_ascii_case(s);
+        if settings.excluded_headers.iter().any(|e| lower_is(e)) {
+            continue;
+        }
+        // These are replaced by this signature's own values.
+        if lower_is("x-amz-security-token")
+            || (!presigning && lower_is("x-amz-date"))
+            || (settings.content_sha256_header && !presigning && lower_is("x-amz-content-sha256"))
+        {
+            continue;
+        }
+        // Presigned URLs leave out headers that SDKs add per attempt.
+        if presigning && (lower_is("x-amz-user-agent") || lower_is("x-amz-checksum-mode")) {
+            continue;
+        }
+        if lower_is("host") {
+            if has_host {
+                continue;
+            }
+            has_host = true;
+            headers.push(("host", host));
+            continue;
+        }
+        headers.push((name, value));
+    }
+    if !has_host {
+        headers.push(("host", host));
+    }
+    if !presigning {
+        headers.push(("x-amz-date", time.as_str().as_bytes()));
+        if settings.content_sha256_header {
+            headers.push(("x-amz-content-sha256", payload_hash.as_bytes()));
+        }
+        if let (Some(token), true) = (token, sign_token) {
+            headers.push(("x-amz-security-token", token.as_bytes()));
+        }
+    }
+
+    let rules = PathRules { normalize: settings.normalize_path, double_encode: settings.double_encode_path };
+    let mut credential = String::new();
+    let mut expires = String::new();
+    let mut signed_headers_param = Vec::new();
+    let mut extra: Vec<(&str, &[u8])> = Vec::new();
+    if let Some(secs) = presign_expiry {
+        sort_headers(&mut headers);
+        write_signed_headers(&mut signed_headers_param, &headers);
+        credential = format!(
+            "{}/{}/{}/{}/aws4_request",
+            creds.access_key_id(),
+            time.date(),
+            params.region,
+            params.service
+        );
+        expires = secs.to_string();
+        extra.extend_from_slice(&[
+            ("X-Amz-Algorithm", ALGORITHM.as_bytes()),
+            ("X-Amz-Credential", credential.as_bytes()),
+            ("X-Amz-Date", time.as_str().as_bytes()),
+            ("X-Amz-Expires", expires.as_bytes()),
+            ("X-Amz-SignedHeaders", &signed_headers_param),
+        ]);
+        if let (Some(token), true) = (token, sign_token) {
+            extra.push(("X-Amz-Security-Token", token.as_bytes()));
+        }
+    }
+
+    let canonical_request = CanonicalRequest::build(CanonicalParts {
+        method: request.method,
+        path: request.path,
+        query: request.query,
+        extra_params: &extra,
+        skip_param: None,
+        headers: &mut headers,
+        payload_hash,
+        rules,
+    });
+    let creq_hash = canonical_request.hash();
+    let string_to_sign = StringToSign::new(
+        &time,
+        params.region,
+        params.service,
+        std::str::from_utf8(&creq_hash).unwrap_or_default(),
+    );
+    let mut mac = creds.signing_mac(time.date(), params.region, params.service);
+    mac.update(string_to_sign.as_str().as_bytes());
+    let signature = hex32(&mac.finalize().into_bytes());
+    let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
+
+    let part = |name, value: String| SigningPart { name, value, sensitive: false };
+    let token_part =
+        |t: &str| SigningPart { name: "X-Amz-Security-Token", value: t.to_owned(), sensitive: true };
+    let mut out_headers = Vec::new();
+    let mut out_params = Vec::new();
+    if presigning {
+        let mut p = vec![
+            part("X-Amz-Algorithm", ALGORITHM.to_owned()),
+            part("X-Amz-Credential", credential),
+            part("X-Amz-Date", time.as_str().to_owned()),
+            part("X-Amz-SignedHeaders", String::from_utf8(signed_headers_param).unwrap_or_default()),
+            part("X-Amz-Expires", expires),
+        ];
+        if let Some(t) = token {
+            p.push(token_part(t));
+        }
+        p.push(part("X-Amz-Signature", signature_str.to_owned()));
+        out_params = p;
+    } else {
+        out_headers.reserve_exact(4);
+        out_headers.push(part("X-Amz-Date", time.as_str().to_owned()));
+        if let Some(t) = token {
+            out_headers.push(token_part(t));
+        }
+        if settings.content_sha256_header {
+            out_headers.push(part("x-amz-content-sha256", payload_hash.to_owned()));
+        }
+        let signed_headers = canonical_request.signed_headers();
+        let scope = string_to_sign.scope();
+        let mut authz = String::with_capacity(
+            ALGORITHM.len() + creds.access_key_id().len() + scope.len() + signed_headers.len() + 64 + 40,
+        );
+        authz.push_str(ALGORITHM);
+        authz.push_str(" Credential=");
+        authz.push_str(creds.access_key_id());
+        authz.push('/');
+        authz.push_str(scope);
+        authz.push_str(", SignedHeaders=");
+        authz.push_str(signed_headers);
+        authz.push_str(", Signature=");
+        authz.push_str(signature_str);
+        out_headers.push(part("Authorization", authz));
+    }
+    Ok(SigningOutput {
+        headers: out_headers,
+        params: out_params,
+        signature,
+        canonical_request,
+        string_to_sign,
+    })
+}
