@@ -1,0 +1,61 @@
+//! `appsync`: call AWS AppSync from the command line, sign any AWS request, and run a local
+//! AppSync emulator. Each subcommand lives in its own module; this file only parses arguments and
+//! turns every error into one message and an exit code.
+
+mod sign;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "appsync", version, about = "AWS AppSync from the command line: query, sign, emulate")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the SigV4 headers (or presigned URL) for a request, like `curl --aws-sigv4` debugging.
+    Sign(sign::SignArgs),
+}
+
+/// An error in what the user asked for (exit code 2), as opposed to a failure while doing it
+/// (exit code 1).
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Shorthand for returning a [`UsageError`].
+pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(msg.into()))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout with exit 0 and usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = match cli.command {
+        Command::Sign(args) => sign::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("appsync: {err:#}");
+            if err.chain().any(|c| c.is::<UsageError>()) { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}
