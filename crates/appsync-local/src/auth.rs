@@ -1,0 +1,369 @@
+//! Who is calling: reading the request's credentials and checking them for real.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use http::HeaderMap;
+use subtle::ConstantTimeEq;
+
+use crate::error::{Error, Kind};
+use crate::schema::AuthRule;
+
+/// An AppSync authorization mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// `API_KEY`: the `x-api-key` header.
+    ApiKey,
+    /// `AWS_IAM`: a SigV4 signature for service `appsync`.
+    Iam,
+    /// `AMAZON_COGNITO_USER_POOLS`: a Cognito JWT in `Authorization`.
+    CognitoUserPools,
+    /// `OPENID_CONNECT`: an OIDC JWT in `Authorization`.
+    Oidc,
+    /// `AWS_LAMBDA`: a token in `Authorization` checked by a Lambda authorizer.
+    Lambda,
+}
+
+impl AuthMode {
+    /// AppSync's own name for the mode, e.g. `AWS_IAM`.
+    #[must_use]
+    pub fn as_appsync_str(self) -> &'static str {
+        match self {
+            Self::ApiKey => "API_KEY",
+            Self::Iam => "AWS_IAM",
+            Self::CognitoUserPools => "AMAZON_COGNITO_USER_POOLS",
+            Self::Oidc => "OPENID_CONNECT",
+            Self::Lambda => "AWS_LAMBDA",
+        }
+    }
+}
+
+impl fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::ApiKey => "api-key",
+            Self::Iam => "iam",
+            Self::CognitoUserPools => "cognito",
+            Self::Oidc => "oidc",
+            Self::Lambda => "lambda",
+        })
+    }
+}
+
+impl FromStr for AuthMode {
+    type Err = Error;
+
+    /// Accepts the CLI spellings (`iam`, `api-key`, `cognito`, `oidc`, `lambda`) and AppSync's
+    /// (`AWS_IAM`, `API_KEY`, `AMAZON_COGNITO_USER_POOLS`, `OPENID_CONNECT`, `AWS_LAMBDA`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase().replace('_', "-");
+        Ok(match lower.as_str() {
+            "iam" | "aws-iam" => Self::Iam,
+            "api-key" | "apikey" => Self::ApiKey,
+            "cognito" | "amazon-cognito-user-pools" | "cognito-user-pools" => Self::CognitoUserPools,
+            "oidc" | "openid-connect" => Self::Oidc,
+            "lambda" | "aws-lambda" => Self::Lambda,
+            _ => {
+                return Err(Error::new(
+                    Kind::Config,
+                    format!("unknown auth mode {s:?} (expected iam, api-key, cognito, oidc or lambda)"),
+                ));
+            }
+        })
+    }
+}
+
+/// An API key the emulator accepts, optionally only until some time.
+#[derive(Clone)]
+pub struct ApiKey {
+    key: String,
+    expires: Option<SystemTime>,
+}
+
+impl ApiKey {
+    /// A key that never expires.
+    #[must_use]
+    pub fn new(key: impl Into<String>) -> Self {
+        Self { key: key.into(), expires: None }
+    }
+
+    /// A key rejected from `expires` on.
+    #[must_use]
+    pub fn expiring(key: impl Into<String>, expires: SystemTime) -> Self {
+        Self { key: key.into(), expires: Some(expires) }
+    }
+
+    /// The key's value.
+    #[must_use]
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// When the key stops being accepted, if ever.
+    #[must_use]
+    pub fn expires(&self) -> Option<SystemTime> {
+        self.expires
+    }
+
+    /// A loggable stand-in for the key: its first characters only.
+    pub(crate) fn redacted(&self) -> String {
+        redact(&self.key)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey").field("key", &self.redacted()).field("expires", &self.expires).finish()
+    }
+}
+
+pub(crate) fn redact(secret: &str) -> String {
+    let prefix: String = secret.chars().take(4).collect();
+    format!("{prefix}…")
+}
+
+/// Who made a request and how they proved it; handed to resolvers.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    mode: AuthMode,
+    principal: String,
+    groups: Vec<String>,
+    resolver_context: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Identity {
+    pub(crate) fn new(mode: AuthMode, principal: impl Into<String>) -> Self {
+        Self {
+            mode,
+            principal: principal.into(),
+            groups: Vec::new(),
+            resolver_context: serde_json::Map::new(),
+        }
+    }
+
+    /// An identity for executing operations from Rust, as if authorized with `mode`.
+    #[must_use]
+    pub fn trusted(mode: AuthMode) -> Self {
+        Self::new(mode, "local")
+    }
+
+    /// The mode the request was authorized with.
+    #[must_use]
+    pub fn mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    /// The caller: the access key id for IAM, a redacted key for API keys, the token's
+    /// subject for JWTs, `lambda` for Lambda tokens.
+    #[must_use]
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+
+    /// Cognito groups of the caller (empty for other modes).
+    #[must_use]
+    pub fn groups(&self) -> &[String] {
+        &self.groups
+    }
+
+    /// The resolver context a Lambda authorizer attached (empty for other modes).
+    #[must_use]
+    pub fn resolver_context(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.resolver_context
+    }
+}
+
+/// Why a request was turned away before execution; rendered as AppSync renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AuthFailure {
+    pub(crate) status: u16,
+    pub(crate) error_type: &'static str,
+    pub(crate) message: String,
+    /// AppSync sets `x-amzn-ErrorType` on SigV4 failures.
+    pub(crate) amzn_error_type: bool,
+}
+
+impl AuthFailure {
+    pub(crate) fn unauthorized() -> Self {
+        Self {
+            status: 401,
+            error_type: "UnauthorizedException",
+            message: "Valid authorization header not provided.".to_owned(),
+            amzn_error_type: false,
+        }
+    }
+
+    fn sigv4(error_type: &'static str, message: impl Into<String>) -> Self {
+        Self { status: 403, error_type, message: message.into(), amzn_error_type: true }
+    }
+}
+
+/// The configured ways in, fixed at build time.
+pub(crate) struct Authenticator {
+    pub(crate) default_mode: AuthMode,
+    pub(crate) enabled: Vec<AuthMode>,
+    pub(crate) api_keys: Vec<ApiKey>,
+    pub(crate) iam: Option<appsync_sigv4::Verifier<HashMap<String, appsync_sigv4::Credentials>>>,
+    pub(crate) lambda_tokens: Vec<String>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("default_mode", &self.default_mode)
+            .field("enabled", &self.enabled)
+            .field("api_keys", &self.api_keys)
+            .field("iam", &self.iam.is_some())
+            .field("lambda_tokens", &self.lambda_tokens.len())
+            .finish()
+    }
+}
+
+/// The request as seen by the authenticator.
+pub(crate) struct RequestParts<'a> {
+    pub(crate) parts: &'a http::request::Parts,
+    pub(crate) body: &'a [u8],
+}
+
+impl RequestParts<'_> {
+    fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+}
+
+impl Authenticator {
+    pub(crate) fn authenticate(
+        &self,
+        req: &RequestParts<'_>,
+        now: SystemTime,
+    ) -> Result<Identity, AuthFailure> {
+        let authorization = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(value) = authorization {
+            if value.starts_with("AWS4-HMAC-SHA256") {
+                return self.check_iam(req, now);
+            }
+            if self.enabled.contains(&AuthMode::Lambda) {
+                return self.check_lambda(value);
+            }
+            // A bearer token for a mode this emulator cannot verify (yet) is no proof.
+            if req.headers().get("x-api-key").is_none() {
+                return Err(AuthFailure::unauthorized());
+            }
+        }
+        if let Some(key) = req.headers().get("x-api-key") {
+            return self.check_api_key(key.as_bytes(), now);
+        }
+        Err(AuthFailure::unauthorized())
+    }
+
+    fn check_api_key(&self, presented: &[u8], now: SystemTime) -> Result<Identity, AuthFailure> {
+        if !self.enabled.contains(&AuthMode::ApiKey) {
+            return Err(AuthFailure::unauthorized());
+        }
+        // Compare against every key so timing does not reveal which one nearly matched.
+        let mut found: Option<&ApiKey> = None;
+        for key in &self.api_keys {
+            if bool::from(key.key.as_bytes().ct_eq(presented)) {
+                found = Some(key);
+            }
+        }
+        match found {
+            Some(key) if key.expires.is_none_or(|t| now < t) => {
+                Ok(Identity::new(AuthMode::ApiKey, key.redacted()))
+            }
+            Some(key) => {
+                tracing::debug!(key = %key.redacted(), "API key expired");
+                Err(AuthFailure::unauthorized())
+            }
+            None => Err(AuthFailure::unauthorized()),
+        }
+    }
+
+    fn check_lambda(&self, token: &str) -> Result<Identity, AuthFailure> {
+        let mut ok = false;
+        for t in &self.lambda_tokens {
+            ok |= bool::from(t.as_bytes().ct_eq(token.as_bytes()));
+        }
+        if ok { Ok(Identity::new(AuthMode::Lambda, "lambda")) } else { Err(AuthFailure::unauthorized()) }
+    }
+
+    fn check_iam(&self, req: &RequestParts<'_>, now: SystemTime) -> Result<Identity, AuthFailure> {
+        let Some(verifier) = self.iam.as_ref().filter(|_| self.enabled.contains(&AuthMode::Iam)) else {
+            return Err(AuthFailure::unauthorized());
+        };
+        let signable = appsync_sigv4::SignableRequest::from_http_parts(
+            req.parts,
+            appsync_sigv4::SignableBody::Bytes(req.body),
+        );
+        match verifier.verify(&signable, now) {
+            Ok(verified) => Ok(Identity::new(AuthMode::Iam, verified.access_key_id())),
+            Err(e) => Err(sigv4_failure(&e, now)),
+        }
+    }
+}
+
+fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure {
+    use appsync_sigv4::VerifyErrorKind as K;
+    match e.kind() {
+        K::SignatureMismatch => {
+            tracing::debug!(
+                canonical_request = e.expected_canonical_request().unwrap_or(""),
+                string_to_sign = e.expected_string_to_sign().unwrap_or(""),
+                "SigV4 signature mismatch; expected values follow"
+            );
+            AuthFailure::sigv4(
+                "InvalidSignatureException",
+                "The request signature we calculated does not match the signature you provided. \
+                 Check your AWS Secret Access Key and signing method. Consult the service \
+                 documentation for details.",
+            )
+        }
+        K::UnknownAccessKey | K::InvalidSessionToken => AuthFailure::sigv4(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ),
+        K::ClockSkew | K::Expired => {
+            let now = crate::time::amz_date(now);
+            AuthFailure::sigv4(
+                "InvalidSignatureException",
+                format!("Signature expired: the request time is too far from the server time {now}."),
+            )
+        }
+        K::ScopeMismatch { field } => AuthFailure::sigv4(
+            "InvalidSignatureException",
+            format!("Credential should be scoped to a valid {field:?}."),
+        ),
+        other => {
+            tracing::debug!(reason = ?other, "SigV4 request rejected");
+            AuthFailure::sigv4(
+                "IncompleteSignatureException",
+                format!("The request signature is incomplete or malformed: {other:?}"),
+            )
+        }
+    }
+}
+
+/// AppSync's directive rule: a field with rules admits exactly those modes (and Cognito groups);
+/// a field without admits only the default mode.
+pub(crate) fn field_allowed(rules: Option<&[AuthRule]>, identity: &Identity, default_mode: AuthMode) -> bool {
+    match rules {
+        None => identity.mode == default_mode,
+        Some(rules) => rules.iter().any(|rule| {
+            rule.mode == identity.mode
+                && match (&rule.groups, rule.mode) {
+                    (Some(groups), AuthMode::CognitoUserPools) => {
+                        groups.iter().any(|g| identity.groups.contains(g))
+                    }
+                    _ => true,
+                }
+        }),
+    }
+}

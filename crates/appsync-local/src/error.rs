@@ -1,0 +1,74 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+/// An error from configuring or starting the emulator.
+///
+/// Opaque on purpose: ask it what went wrong with the `is_*` methods and read the
+/// cause through [`std::error::Error::source`].
+pub struct Error {
+    kind: Kind,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The SDL did not parse or validate.
+    Schema,
+    /// A builder value was unusable.
+    Config,
+    /// Binding or serving the socket failed.
+    Io,
+}
+
+impl Error {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), source: None }
+    }
+
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// True when the GraphQL schema could not be parsed or validated.
+    #[must_use]
+    pub fn is_schema(&self) -> bool {
+        self.kind == Kind::Schema
+    }
+
+    /// True when a configuration value given to the builder was invalid.
+    #[must_use]
+    pub fn is_config(&self) -> bool {
+        self.kind == Kind::Config
+    }
+
+    /// True when binding or serving the listening socket failed.
+    #[must_use]
+    pub fn is_io(&self) -> bool {
+        self.kind == Kind::Io
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("appsync_local::Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,0 +1,494 @@
+//! Running one GraphQL request: parse, validate in AppSync's words, execute with the
+//! default and registered resolvers, and shape the response as AppSync does.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use apollo_compiler::ExecutableDocument;
+use apollo_compiler::executable::{self, OperationType, Selection};
+use apollo_compiler::parser::{LineColumn, Parser};
+use apollo_compiler::resolvers::{AsyncObjectValue, AsyncResolvedValue, Execution, FieldError, ResolveInfo};
+use apollo_compiler::response::{
+    GraphQLError, JsonMap as BMap, JsonValue as BValue, ResponseDataPathSegment,
+};
+use apollo_compiler::schema::{ExtendedType, Type};
+use apollo_compiler::validation::Valid;
+use futures_util::future::BoxFuture;
+use serde_json::{Map, Value};
+use tokio::sync::broadcast;
+
+use crate::auth::{AuthMode, Identity, field_allowed};
+use crate::defaults;
+use crate::events::MutationEvent;
+use crate::resolver::{ResolverContext, ResolverError, ResolverFn};
+use crate::schema::LoadedSchema;
+use crate::store::MemoryStore;
+use crate::validation;
+
+/// Marks a resolver error message so it can be found again after execution; the suffix
+/// indexes the request's side table of full AppSync-style errors.
+const MARKER: &str = "\u{1}appsync-local-error:";
+
+/// Per-request query limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) max_depth: usize,
+    pub(crate) max_aliases: usize,
+    pub(crate) max_tokens: usize,
+}
+
+/// Everything needed to execute requests; shared by all connections.
+pub(crate) struct Engine {
+    pub(crate) schema: LoadedSchema,
+    pub(crate) store: MemoryStore,
+    pub(crate) resolvers: HashMap<String, ResolverFn>,
+    pub(crate) default_mode: AuthMode,
+    pub(crate) limits: Limits,
+    pub(crate) events: broadcast::Sender<Arc<MutationEvent>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("default_mode", &self.default_mode)
+            .field("resolvers", &self.resolvers.keys().collect::<Vec<_>>())
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A GraphQL request as posted: `{query, variables, operationName}`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GraphQLRequest {
+    pub(crate) query: String,
+    pub(crate) variables: Map<String, Value>,
+    pub(crate) operation_name: Option<String>,
+}
+
+/// A root mutation field as executed: (response key, field name, arguments).
+type SeenMutation = (String, String, Map<String, Value>);
+
+struct RequestCtx {
+    engine: Arc<Engine>,
+    identity: Identity,
+    errors: Mutex<Vec<ResolverError>>,
+    mutations: Mutex<Vec<SeenMutation>>,
+}
+
+impl RequestCtx {
+    fn field_error(&self, e: ResolverError) -> FieldError {
+        let mut errors = self.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        errors.push(e);
+        FieldError { message: format!("{MARKER}{}", errors.len() - 1) }
+    }
+}
+
+impl Engine {
+    /// Executes one request for an already authenticated caller and returns the response body.
+    pub(crate) async fn execute(self: &Arc<Self>, req: &GraphQLRequest, identity: &Identity) -> BValue {
+        let schema = &self.schema.schema;
+        let mut parser = Parser::new()
+            .token_limit(self.limits.max_tokens)
+            .recursion_limit(self.limits.max_depth.saturating_mul(2).max(32));
+        let document = match parser.parse_executable(schema, req.query.as_str(), "request.graphql") {
+            Ok(doc) => doc,
+            Err(with_errors) => return validation::response_for(schema, &with_errors.errors, &req.query),
+        };
+        let document = match document.validate(schema) {
+            Ok(doc) => doc,
+            Err(with_errors) => return validation::response_for(schema, &with_errors.errors, &req.query),
+        };
+        if let Some(resp) = self.check_limits(&document) {
+            return resp;
+        }
+        let operation = match document.operations.get(req.operation_name.as_deref()) {
+            Ok(op) => op,
+            Err(_) => {
+                let message = match &req.operation_name {
+                    Some(name) => format!("Unknown operation named '{name}'."),
+                    None => "Must provide operation name if query contains multiple operations.".to_owned(),
+                };
+                return validation::plain_error(&message, Vec::new());
+            }
+        };
+        if let Some(resp) = validation::check_variables(schema, &document, operation, &req.variables) {
+            return resp;
+        }
+        if let Some(resp) = validation::check_literals(schema, &document, operation) {
+            return resp;
+        }
+        let raw_vars: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect();
+        let coerced = match apollo_compiler::request::coerce_variable_values(schema, operation, &raw_vars) {
+            Ok(v) => v,
+            Err(e) => {
+                let err = e.to_graphql_error(&document.sources);
+                return validation::plain_error(
+                    &format!("Variables are invalid: {}", err.message),
+                    err.locations,
+                );
+            }
+        };
+        self.run(&document, operation, &coerced, identity).await
+    }
+
+    async fn run(
+        self: &Arc<Self>,
+        document: &Valid<ExecutableDocument>,
+        operation: &executable::Operation,
+        variables: &Valid<BMap>,
+        identity: &Identity,
+    ) -> BValue {
+        let schema = &self.schema.schema;
+        let ctx = Arc::new(RequestCtx {
+            engine: Arc::clone(self),
+            identity: identity.clone(),
+            errors: Mutex::new(Vec::new()),
+            mutations: Mutex::new(Vec::new()),
+        });
+        let root_type = operation.object_type().to_string();
+        let root = ObjectValue {
+            ctx: Arc::clone(&ctx),
+            type_name: root_type,
+            record: None,
+            operation_type: Some(operation.operation_type),
+        };
+        let result = Execution::new(schema, document)
+            .operation(operation)
+            .coerced_variable_values(variables)
+            .enable_schema_introspection(true)
+            .execute_async(&root)
+            .await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let err = e.to_graphql_error(&document.sources);
+                return validation::plain_error(&err.message, err.locations);
+            }
+        };
+        let side_errors =
+            std::mem::take(&mut *ctx.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let errors: Vec<BValue> = response.errors.iter().map(|e| execution_error(e, &side_errors)).collect();
+        if operation.operation_type == OperationType::Mutation
+            && let Some(data) = &response.data
+        {
+            self.publish(&ctx, data);
+        }
+        let mut body = BMap::new();
+        body.insert("data", response.data.map_or(BValue::Null, BValue::Object));
+        if !errors.is_empty() {
+            body.insert("errors", BValue::Array(errors));
+        }
+        BValue::Object(body)
+    }
+
+    fn publish(&self, ctx: &RequestCtx, data: &BMap) {
+        let mutations =
+            std::mem::take(&mut *ctx.mutations.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        for (key, field, arguments) in mutations {
+            let Some(value) = data.get(key.as_str()) else {
+                continue;
+            };
+            if value.is_null() {
+                continue;
+            }
+            let event = MutationEvent {
+                subscriptions: self.schema.subscribers.get(&field).cloned().unwrap_or_default(),
+                field,
+                arguments,
+                data: from_bytes(value),
+                auth_mode: ctx.identity.mode(),
+            };
+            // No receivers is the normal case when nobody subscribes.
+            let _ = self.events.send(Arc::new(event));
+        }
+    }
+
+    fn check_limits(&self, document: &Valid<ExecutableDocument>) -> Option<BValue> {
+        let mut aliases = 0usize;
+        let mut max_depth = 0usize;
+        for operation in document.operations.iter() {
+            let mut stack = Vec::new();
+            walk(document, &operation.selection_set, 1, &mut aliases, &mut max_depth, &mut stack);
+        }
+        if max_depth > self.limits.max_depth {
+            return Some(validation::plain_error(
+                &format!(
+                    "Query depth limit of {} exceeded: the query is {max_depth} levels deep.",
+                    self.limits.max_depth
+                ),
+                Vec::new(),
+            ));
+        }
+        if aliases > self.limits.max_aliases {
+            return Some(validation::plain_error(
+                &format!(
+                    "Query alias limit of {} exceeded: the query has {aliases} aliases.",
+                    self.limits.max_aliases
+                ),
+                Vec::new(),
+            ));
+        }
+        None
+    }
+}
+
+/// Depth and alias count, following fragment spreads (validation already rejected cycles;
+/// the stack guards anyway).
+fn walk<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a executable::SelectionSet,
+    depth: usize,
+    aliases: &mut usize,
+    max_depth: &mut usize,
+    stack: &mut Vec<&'a str>,
+) {
+    for selection in &set.selections {
+        match selection {
+            Selection::Field(f) => {
+                if f.alias.is_some() {
+                    *aliases += 1;
+                }
+                if !f.selection_set.selections.is_empty() {
+                    *max_depth = (*max_depth).max(depth + 1);
+                    walk(doc, &f.selection_set, depth + 1, aliases, max_depth, stack);
+                } else {
+                    *max_depth = (*max_depth).max(depth);
+                }
+            }
+            Selection::InlineFragment(i) => {
+                walk(doc, &i.selection_set, depth, aliases, max_depth, stack);
+            }
+            Selection::FragmentSpread(s) => {
+                let name = s.fragment_name.as_str();
+                if stack.contains(&name) {
+                    continue;
+                }
+                if let Some(fragment) = doc.fragments.get(&s.fragment_name) {
+                    stack.push(name);
+                    walk(doc, &fragment.selection_set, depth, aliases, max_depth, stack);
+                    stack.pop();
+                }
+            }
+        }
+    }
+}
+
+/// One execution error in AppSync's field-error shape.
+fn execution_error(e: &GraphQLError, side: &[ResolverError]) -> BValue {
+    let path = BValue::Array(
+        e.path
+            .iter()
+            .map(|s| match s {
+                ResponseDataPathSegment::Field(name) => BValue::from(name.as_str()),
+                ResponseDataPathSegment::ListIndex(i) => BValue::from(*i as u64),
+            })
+            .collect(),
+    );
+    let marked = e
+        .message
+        .strip_prefix("resolver error: ")
+        .and_then(|m| m.strip_prefix(MARKER))
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| side.get(i));
+    let (message, error_type, error_info, data) = match marked {
+        Some(r) => (
+            r.message.clone(),
+            r.error_type.clone().map_or(BValue::Null, BValue::from),
+            r.error_info.as_ref().map_or(BValue::Null, to_bytes),
+            r.data.as_ref().map_or(BValue::Null, to_bytes),
+        ),
+        None => (appsync_wording(&e.message, &e.path), BValue::Null, BValue::Null, BValue::Null),
+    };
+    let mut m = BMap::new();
+    m.insert("path", path);
+    m.insert("data", data);
+    m.insert("errorType", error_type);
+    m.insert("errorInfo", error_info);
+    m.insert("locations", validation::locations_json(&e.locations));
+    m.insert("message", BValue::from(message));
+    BValue::Object(m)
+}
+
+/// graphql-java's wording for the execution errors a client can trigger.
+fn appsync_wording(message: &str, path: &[ResponseDataPathSegment]) -> String {
+    if let Some(ty) = message.strip_prefix("non-null type ").and_then(|r| r.strip_suffix(" resolved to null"))
+    {
+        let slash_path: String = path
+            .iter()
+            .map(|s| match s {
+                ResponseDataPathSegment::Field(n) => format!("/{n}"),
+                ResponseDataPathSegment::ListIndex(i) => format!("[{i}]"),
+            })
+            .collect();
+        let inner = ty.trim_end_matches('!');
+        return format!("Cannot return null for non-nullable type: '{inner}' ({slash_path})");
+    }
+    message.to_owned()
+}
+
+struct ObjectValue {
+    ctx: Arc<RequestCtx>,
+    type_name: String,
+    record: Option<Map<String, Value>>,
+    operation_type: Option<OperationType>,
+}
+
+impl AsyncObjectValue for ObjectValue {
+    fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    fn resolve_field<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> BoxFuture<'a, Result<AsyncResolvedValue<'a>, FieldError>> {
+        Box::pin(async move {
+            let engine = &self.ctx.engine;
+            let field_name = info.field_name();
+            let rules = engine.schema.field_rules(&self.type_name, field_name);
+            if !field_allowed(rules, &self.ctx.identity, engine.default_mode) {
+                return Err(self.ctx.field_error(ResolverError::unauthorized(&self.type_name, field_name)));
+            }
+            let arguments: Map<String, Value> =
+                info.arguments().iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect();
+            let field_def = info.field_definition();
+            let key = format!("{}.{}", self.type_name, field_name);
+            let value = if let Some(resolver) = engine.resolvers.get(&key) {
+                let rctx = ResolverContext {
+                    type_name: self.type_name.clone(),
+                    field_name: field_name.to_owned(),
+                    arguments: arguments.clone(),
+                    source: self.record.clone(),
+                    identity: self.ctx.identity.clone(),
+                };
+                resolver(rctx).await.map_err(|e| self.ctx.field_error(e))?
+            } else if let Some(op) = self.operation_type {
+                defaults::resolve_root(engine, op, field_def, &arguments)
+                    .map_err(|e| self.ctx.field_error(e))?
+            } else {
+                self.record.as_ref().and_then(|r| r.get(field_name)).cloned().unwrap_or(Value::Null)
+            };
+            if self.operation_type == Some(OperationType::Mutation) {
+                let response_key = info
+                    .field_selections()
+                    .first()
+                    .map_or_else(|| field_name.to_owned(), |f| f.response_key().to_string());
+                self.ctx.mutations.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((
+                    response_key,
+                    field_name.to_owned(),
+                    arguments,
+                ));
+            }
+            Ok(resolved(&self.ctx, value, &field_def.ty))
+        })
+    }
+}
+
+fn resolved<'a>(ctx: &Arc<RequestCtx>, value: Value, ty: &Type) -> AsyncResolvedValue<'a> {
+    if value.is_null() {
+        return AsyncResolvedValue::null();
+    }
+    if ty.is_list() {
+        let Value::Array(items) = value else {
+            // Let execution report the mismatch in its own words.
+            return AsyncResolvedValue::leaf(to_bytes(&value));
+        };
+        let item_ty = ty.item_type().clone();
+        let ctx = Arc::clone(ctx);
+        let items: Vec<AsyncResolvedValue<'a>> =
+            items.into_iter().map(|item| resolved(&ctx, item, &item_ty)).collect();
+        return AsyncResolvedValue::list(items);
+    }
+    let schema = &ctx.engine.schema.schema;
+    let named = ty.inner_named_type();
+    match schema.types.get(named) {
+        Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
+            let Value::Object(record) = value else {
+                return AsyncResolvedValue::leaf(to_bytes(&value));
+            };
+            let type_name = concrete_type(schema, named.as_str(), &record);
+            AsyncResolvedValue::object(ObjectValue {
+                ctx: Arc::clone(ctx),
+                type_name,
+                record: Some(record),
+                operation_type: None,
+            })
+        }
+        _ => AsyncResolvedValue::leaf(to_bytes(&value)),
+    }
+}
+
+/// For abstract types the record says what it is with `__typename`; failing that, the first
+/// implementing object type is the best guess.
+fn concrete_type(schema: &apollo_compiler::Schema, named: &str, record: &Map<String, Value>) -> String {
+    match schema.types.get(named) {
+        Some(ExtendedType::Object(_)) | None => named.to_owned(),
+        Some(ExtendedType::Union(u)) => record
+            .get("__typename")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| u.members.iter().next().map(|m| m.to_string()))
+            .unwrap_or_else(|| named.to_owned()),
+        Some(_) => record
+            .get("__typename")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                schema
+                    .types
+                    .iter()
+                    .find(|(_, t)| matches!(t, ExtendedType::Object(o) if o.implements_interfaces.contains(named)))
+                    .map(|(n, _)| n.to_string())
+            })
+            .unwrap_or_else(|| named.to_owned()),
+    }
+}
+
+pub(crate) fn to_bytes(v: &Value) -> BValue {
+    match v {
+        Value::Null => BValue::Null,
+        Value::Bool(b) => BValue::Bool(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                BValue::from(i)
+            } else if let Some(u) = n.as_u64() {
+                BValue::from(u)
+            } else {
+                BValue::from(n.as_f64().unwrap_or(0.0))
+            }
+        }
+        Value::String(s) => BValue::from(s.as_str()),
+        Value::Array(a) => BValue::Array(a.iter().map(to_bytes).collect()),
+        Value::Object(o) => BValue::Object(o.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect()),
+    }
+}
+
+pub(crate) fn from_bytes(v: &BValue) -> Value {
+    match v {
+        BValue::Null => Value::Null,
+        BValue::Bool(b) => Value::Bool(*b),
+        BValue::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0)).map_or(Value::Null, Value::Number)
+            }
+        }
+        BValue::String(s) => Value::String(s.as_str().to_owned()),
+        BValue::Array(a) => Value::Array(a.iter().map(from_bytes).collect()),
+        BValue::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect())
+        }
+    }
+}
+
+/// Locations as AppSync writes them.
+pub(crate) fn location(lc: &LineColumn) -> BValue {
+    let mut m = BMap::new();
+    m.insert("line", BValue::from(lc.line as u64));
+    m.insert("column", BValue::from(lc.column as u64));
+    m.insert("sourceName", BValue::Null);
+    BValue::Object(m)
+}

@@ -1,0 +1,57 @@
+//! `appsync-local`: a local AWS AppSync that checks auth for real.
+//!
+//! Serve an AppSync-style schema over HTTP with in-memory default resolvers, SigV4 (IAM),
+//! API key and Lambda-token auth verified as AppSync verifies them, AppSync's auth directives
+//! enforced per field, and AppSync's error shapes.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), appsync_local::Error> {
+//! use appsync_local::{ApiKey, AuthMode, Emulator, IamCredentials};
+//!
+//! let emulator = Emulator::builder()
+//!     .iam_credentials(IamCredentials::new("AKIDLOCAL", "local-secret"))
+//!     .api_key(ApiKey::new("da2-local"))
+//!     .default_auth(AuthMode::Iam)
+//!     .build()?;
+//! let server = emulator.spawn("127.0.0.1:0").await?;
+//! println!("listening on {}", server.graphql_url());
+//! # Ok(()) }
+//! ```
+//!
+//! Default resolvers (when no resolver is registered for a root field):
+//! - Mutation `create*`/`add*`/`put*` returning object type `T` stores a record built from the
+//!   fields of its single input-object argument (else from all arguments), with a new UUID
+//!   `id` when none is given and `createdAt`/`updatedAt` set when `T` has them. `update*`
+//!   merges into the record with that `id`; `delete*`/`remove*` removes it and returns it.
+//!   A missing (or, for create, existing) record is an error of type
+//!   `DynamoDB:ConditionalCheckFailedException`.
+//! - Query returning `T` with an `id` argument looks it up (`null` when absent). Query
+//!   returning `[T]` or a connection `{ items: [T], nextToken: String }` scans with equality
+//!   filters from the other scalar arguments, `limit` (default 100) and an opaque `nextToken`.
+//! - Nested fields read the parent record's property of the same name; other root fields are
+//!   `null`.
+
+mod auth;
+mod defaults;
+mod emulator;
+mod error;
+mod events;
+mod execute;
+mod executor;
+mod resolver;
+mod scalars;
+mod schema;
+mod server;
+mod store;
+mod time;
+mod validation;
+
+pub use auth::{ApiKey, AuthMode, Identity};
+pub use emulator::{
+    DEFAULT_BODY_LIMIT, DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, Emulator, EmulatorBuilder, IamCredentials,
+};
+pub use error::Error;
+pub use events::MutationEvent;
+pub use resolver::{ResolverContext, ResolverError, ResolverFuture};
+pub use schema::DEMO_SCHEMA;
+pub use server::{ServerHandle, app};

@@ -1,0 +1,132 @@
+//! The public API for custom resolvers and the errors they return.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::auth::Identity;
+
+/// What a resolver gets: its field's arguments, the parent record, and the caller.
+#[derive(Debug, Clone)]
+pub struct ResolverContext {
+    pub(crate) type_name: String,
+    pub(crate) field_name: String,
+    pub(crate) arguments: Map<String, Value>,
+    pub(crate) source: Option<Map<String, Value>>,
+    pub(crate) identity: Identity,
+}
+
+impl ResolverContext {
+    /// The GraphQL type that owns the field, e.g. `Query`.
+    #[must_use]
+    pub fn type_name(&self) -> &str {
+        &self.type_name
+    }
+
+    /// The field being resolved, e.g. `getPost`.
+    #[must_use]
+    pub fn field_name(&self) -> &str {
+        &self.field_name
+    }
+
+    /// The field's arguments after variable substitution and coercion.
+    #[must_use]
+    pub fn arguments(&self) -> &Map<String, Value> {
+        &self.arguments
+    }
+
+    /// One argument, if given.
+    #[must_use]
+    pub fn argument(&self, name: &str) -> Option<&Value> {
+        self.arguments.get(name)
+    }
+
+    /// The parent record (`$ctx.source` in AppSync); `None` for root fields.
+    #[must_use]
+    pub fn source(&self) -> Option<&Map<String, Value>> {
+        self.source.as_ref()
+    }
+
+    /// Who is calling (`$ctx.identity`).
+    #[must_use]
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+}
+
+/// An error a resolver returns, shown to the client the way AppSync shows `$util.error`:
+/// `message`, `errorType`, `errorInfo`, with the field's `path` and `locations`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolverError {
+    pub(crate) message: String,
+    pub(crate) error_type: Option<String>,
+    pub(crate) error_info: Option<Value>,
+    pub(crate) data: Option<Value>,
+}
+
+impl ResolverError {
+    /// An error with only a message.
+    #[must_use]
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), error_type: None, error_info: None, data: None }
+    }
+
+    /// Sets `errorType`.
+    #[must_use]
+    pub fn error_type(mut self, error_type: impl Into<String>) -> Self {
+        self.error_type = Some(error_type.into());
+        self
+    }
+
+    /// Sets `errorInfo`.
+    #[must_use]
+    pub fn error_info(mut self, error_info: Value) -> Self {
+        self.error_info = Some(error_info);
+        self
+    }
+
+    /// Sets the error's `data` (AppSync's `$util.error(message, type, data)`).
+    #[must_use]
+    pub fn data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// AppSync's `Unauthorized` field error.
+    pub(crate) fn unauthorized(type_name: &str, field_name: &str) -> Self {
+        Self::new(format!("Not Authorized to access {field_name} on type {type_name}"))
+            .error_type("Unauthorized")
+    }
+}
+
+impl std::fmt::Display for ResolverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.error_type {
+            Some(t) => write!(f, "{t}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ResolverError {}
+
+/// The future a resolver returns.
+pub type ResolverFuture = Pin<Box<dyn Future<Output = Result<Value, ResolverError>> + Send>>;
+
+pub(crate) type ResolverFn = Arc<dyn Fn(ResolverContext) -> ResolverFuture + Send + Sync>;
+
+pub(crate) fn boxed<F, Fut>(f: F) -> ResolverFn
+where
+    F: Fn(ResolverContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, ResolverError>> + Send + 'static,
+{
+    Arc::new(move |ctx| Box::pin(f(ctx)))
+}

@@ -1,0 +1,203 @@
+//! Loading AppSync-style SDL and reading AppSync's directives out of it.
+
+use std::collections::{HashMap, HashSet};
+
+use apollo_compiler::ast;
+use apollo_compiler::schema::ExtendedType;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{Name, Schema};
+
+use crate::auth::AuthMode;
+use crate::error::{Error, Kind};
+
+/// The scalars AppSync provides without the user declaring them.
+pub(crate) const APPSYNC_SCALARS: [&str; 9] = [
+    "AWSDate",
+    "AWSTime",
+    "AWSDateTime",
+    "AWSTimestamp",
+    "AWSEmail",
+    "AWSJSON",
+    "AWSPhone",
+    "AWSURL",
+    "AWSIPAddress",
+];
+
+/// Directive declarations AppSync implies. Locations are generous because AppSync itself
+/// accepts these on more places than its documentation lists.
+const APPSYNC_DIRECTIVES: [(&str, &str); 8] = [
+    (
+        "aws_api_key",
+        "directive @aws_api_key on OBJECT | FIELD_DEFINITION | INTERFACE | UNION | ENUM | INPUT_OBJECT",
+    ),
+    ("aws_iam", "directive @aws_iam on OBJECT | FIELD_DEFINITION | INTERFACE | UNION | ENUM | INPUT_OBJECT"),
+    (
+        "aws_cognito_user_pools",
+        "directive @aws_cognito_user_pools(cognito_groups: [String]) on OBJECT | FIELD_DEFINITION | INTERFACE | UNION | ENUM | INPUT_OBJECT",
+    ),
+    (
+        "aws_oidc",
+        "directive @aws_oidc on OBJECT | FIELD_DEFINITION | INTERFACE | UNION | ENUM | INPUT_OBJECT",
+    ),
+    (
+        "aws_lambda",
+        "directive @aws_lambda on OBJECT | FIELD_DEFINITION | INTERFACE | UNION | ENUM | INPUT_OBJECT",
+    ),
+    ("aws_auth", "directive @aws_auth(cognito_groups: [String]) on OBJECT | FIELD_DEFINITION"),
+    ("aws_subscribe", "directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION"),
+    ("aws_publish", "directive @aws_publish(subscriptions: [String]) on FIELD_DEFINITION"),
+];
+
+/// One auth directive found on a type or field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AuthRule {
+    pub(crate) mode: AuthMode,
+    /// `cognito_groups` of `@aws_cognito_user_pools`/`@aws_auth`; `None` means any group.
+    pub(crate) groups: Option<Vec<String>>,
+}
+
+/// A validated schema plus what the emulator needs to know about AppSync directives.
+#[derive(Debug)]
+pub(crate) struct LoadedSchema {
+    pub(crate) schema: Valid<Schema>,
+    /// `(type, field)` -> the rules that apply; absent means "default mode only".
+    auth: HashMap<(Name, Name), Vec<AuthRule>>,
+    /// Mutation field name -> subscription fields listening to it.
+    pub(crate) subscribers: HashMap<String, Vec<String>>,
+}
+
+impl LoadedSchema {
+    pub(crate) fn parse(sdl: &str, path: &str) -> Result<Self, Error> {
+        let declared = declared_names(sdl, path)?;
+        let mut prelude = String::new();
+        for scalar in APPSYNC_SCALARS {
+            if !declared.contains(scalar) {
+                prelude.push_str("scalar ");
+                prelude.push_str(scalar);
+                prelude.push('\n');
+            }
+        }
+        for (name, decl) in APPSYNC_DIRECTIVES {
+            if !declared.contains(name) {
+                prelude.push_str(decl);
+                prelude.push('\n');
+            }
+        }
+        // A separate source file keeps the user's line numbers intact in diagnostics.
+        let schema = Schema::builder()
+            .adopt_orphan_extensions()
+            .parse(prelude, "appsync-builtins.graphql")
+            .parse(sdl, path)
+            .build()
+            .map_err(|e| schema_error(&e.errors.to_string()))?
+            .validate()
+            .map_err(|e| schema_error(&e.errors.to_string()))?;
+        if schema.schema_definition.query.is_none() {
+            return Err(schema_error(
+                "the schema has no query type (define `type Query` or a `schema { query: ... }` block)",
+            ));
+        }
+        let auth = collect_auth_rules(&schema);
+        let subscribers = collect_subscribers(&schema);
+        Ok(Self { schema, auth, subscribers })
+    }
+
+    /// The auth rules for a field: the field's own directives, else its type's, else none.
+    pub(crate) fn field_rules(&self, type_name: &str, field_name: &str) -> Option<&[AuthRule]> {
+        // Name construction cannot fail for names that came out of the schema; a miss is
+        // simply "no rules".
+        let key = (Name::new(type_name).ok()?, Name::new(field_name).ok()?);
+        self.auth.get(&key).map(Vec::as_slice)
+    }
+}
+
+fn schema_error(message: &str) -> Error {
+    Error::new(Kind::Schema, format!("invalid schema: {message}"))
+}
+
+fn declared_names(sdl: &str, path: &str) -> Result<HashSet<String>, Error> {
+    let doc = ast::Document::parse(sdl, path).map_err(|e| schema_error(&e.errors.to_string()))?;
+    let mut names = HashSet::new();
+    for def in &doc.definitions {
+        match def {
+            ast::Definition::DirectiveDefinition(d) => {
+                names.insert(d.name.to_string());
+            }
+            ast::Definition::ScalarTypeDefinition(d) => {
+                names.insert(d.name.to_string());
+            }
+            _ => {}
+        }
+    }
+    Ok(names)
+}
+
+fn rules_from(directives: &ast::DirectiveList) -> Vec<AuthRule> {
+    let mut rules = Vec::new();
+    for directive in directives {
+        let mode = match directive.name.as_str() {
+            "aws_api_key" => AuthMode::ApiKey,
+            "aws_iam" => AuthMode::Iam,
+            "aws_cognito_user_pools" | "aws_auth" => AuthMode::CognitoUserPools,
+            "aws_oidc" => AuthMode::Oidc,
+            "aws_lambda" => AuthMode::Lambda,
+            _ => continue,
+        };
+        let groups = directive.specified_argument_by_name("cognito_groups").and_then(|v| match v.as_ref() {
+            ast::Value::List(items) => {
+                Some(items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect())
+            }
+            _ => None,
+        });
+        rules.push(AuthRule { mode, groups });
+    }
+    rules
+}
+
+fn collect_auth_rules(schema: &Schema) -> HashMap<(Name, Name), Vec<AuthRule>> {
+    let mut out = HashMap::new();
+    for (type_name, ty) in &schema.types {
+        let (type_directives, fields) = match ty {
+            ExtendedType::Object(o) => (&o.directives, &o.fields),
+            ExtendedType::Interface(i) => (&i.directives, &i.fields),
+            _ => continue,
+        };
+        let type_directives: ast::DirectiveList = type_directives.iter().map(|d| d.node.clone()).collect();
+        let type_rules = rules_from(&type_directives);
+        for (field_name, field) in fields {
+            let field_rules = rules_from(&field.directives);
+            let rules = if field_rules.is_empty() { type_rules.clone() } else { field_rules };
+            if !rules.is_empty() {
+                out.insert((type_name.clone(), field_name.clone()), rules);
+            }
+        }
+    }
+    out
+}
+
+fn collect_subscribers(schema: &Schema) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    let Some(sub_root) = schema.schema_definition.subscription.as_ref() else {
+        return out;
+    };
+    let Some(sub_type) = schema.get_object(sub_root.as_str()) else {
+        return out;
+    };
+    for (field_name, field) in &sub_type.fields {
+        for directive in field.directives.get_all("aws_subscribe") {
+            if let Some(value) = directive.specified_argument_by_name("mutations")
+                && let ast::Value::List(items) = value.as_ref()
+            {
+                for item in items {
+                    if let Some(mutation) = item.as_str() {
+                        out.entry(mutation.to_owned()).or_default().push(field_name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The schema `appsync local` serves when no `--schema` is given.
+pub const DEMO_SCHEMA: &str = include_str!("demo_schema.graphql");

@@ -1,0 +1,242 @@
+//! The HTTP side: `POST /graphql` with AppSync's status codes, headers and error bodies.
+//!
+//! The realtime WebSocket endpoint (`GET /graphql` upgrades and `/graphql/realtime`) is added
+//! beside these routes; it consumes [`Emulator::subscribe_mutations`].
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::post;
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::Emulator;
+use crate::auth::{AuthFailure, RequestParts};
+use crate::error::{Error, Kind};
+use crate::execute::GraphQLRequest;
+
+/// The HTTP routes of `emulator`, shared by `appsync local`, [`Emulator::spawn`] and tests.
+pub fn app(emulator: Emulator) -> Router {
+    Router::new().route("/graphql", post(graphql)).with_state(emulator)
+}
+
+const JSON: &str = "application/json;charset=UTF-8";
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        resp.headers_mut().insert("x-amzn-RequestId", id);
+    }
+    resp
+}
+
+/// `{"errors":[{"errorType":...,"message":...}]}`, AppSync's shape for request-level errors.
+fn request_error(status: StatusCode, error_type: &str, message: &str) -> Response {
+    let body = format!(
+        "{{\"errors\":[{{\"errorType\":{},\"message\":{}}}]}}",
+        Value::from(error_type),
+        Value::from(message)
+    );
+    json_response(status, body.into_bytes())
+}
+
+fn auth_failure(f: &AuthFailure) -> Response {
+    let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::UNAUTHORIZED);
+    let mut resp = request_error(status, f.error_type, &f.message);
+    if f.amzn_error_type
+        && let Ok(v) = HeaderValue::from_str(f.error_type)
+    {
+        resp.headers_mut().insert("x-amzn-ErrorType", v);
+    }
+    resp
+}
+
+async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response {
+    let inner = &emulator.inner;
+    let (parts, body) = request.into_parts();
+    let limit = inner.body_limit;
+    let declared_too_big = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64);
+    if declared_too_big {
+        return too_large(limit);
+    }
+    let bytes = match tokio::time::timeout(inner.body_timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => {
+            return request_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeoutException",
+                "The request body was not received in time.",
+            );
+        }
+        Ok(Err(e)) => {
+            // `to_bytes` reports its limit only through the error's text
+            // ("length limit exceeded"); any other failure is a broken body.
+            if error_chain_mentions(&e, "length limit") {
+                return too_large(limit);
+            }
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                "MalformedHttpRequestException",
+                "The request body could not be read.",
+            );
+        }
+        Ok(Ok(b)) => b,
+    };
+    let identity =
+        match inner.auth.authenticate(&RequestParts { parts: &parts, body: &bytes }, SystemTime::now()) {
+            Ok(identity) => identity,
+            Err(failure) => {
+                tracing::debug!(status = failure.status, error_type = failure.error_type, "request rejected");
+                return auth_failure(&failure);
+            }
+        };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "MalformedHttpRequestException",
+            "Request body is empty.",
+        );
+    }
+    let Some(req) = parse_request(&bytes) else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            "MalformedHttpRequestException",
+            "Unable to parse GraphQL query.",
+        );
+    };
+    let started = std::time::Instant::now();
+    let mode = identity.mode();
+    let operation = req.operation_name.clone();
+    let response = inner.executor.execute(&inner.engine, req, identity).await;
+    tracing::debug!(
+        mode = %mode,
+        operation = operation.as_deref().unwrap_or(""),
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "executed"
+    );
+    match serde_json::to_vec(&response) {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(_) => request_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            "The response could not be serialized.",
+        ),
+    }
+}
+
+fn error_chain_mentions(e: &(dyn std::error::Error + 'static), needle: &str) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.to_string().contains(needle) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+fn too_large(limit: usize) -> Response {
+    request_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PayloadTooLargeException",
+        &format!("The request body exceeds the limit of {limit} bytes."),
+    )
+}
+
+/// `{query, variables, operationName}`; anything else is unparseable, as AppSync says.
+fn parse_request(bytes: &[u8]) -> Option<GraphQLRequest> {
+    let Value::Object(mut body) = serde_json::from_slice::<Value>(bytes).ok()? else {
+        return None;
+    };
+    let Some(Value::String(query)) = body.remove("query") else {
+        return None;
+    };
+    let variables = match body.remove("variables") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(v)) => v,
+        // Some clients send variables as a JSON string.
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(&s).ok()? {
+            Value::Object(v) => v,
+            Value::Null => Map::new(),
+            _ => return None,
+        },
+        Some(_) => return None,
+    };
+    let operation_name = match body.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return None,
+    };
+    Some(GraphQLRequest { query, variables, operation_name })
+}
+
+/// A server running in the background; dropping it stops the server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), Error>>>,
+}
+
+impl ServerHandle {
+    pub(crate) fn start(emulator: Emulator, listener: tokio::net::TcpListener) -> Result<Self, Error> {
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::new(Kind::Io, "could not read the bound address").with_source(e))?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            emulator
+                .serve(listener, async move {
+                    // A dropped sender means the handle is gone: stop as well.
+                    let _ = rx.await;
+                })
+                .await
+        });
+        Ok(Self { addr, shutdown: Some(tx), task: Some(task) })
+    }
+
+    /// The bound address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT/graphql`.
+    #[must_use]
+    pub fn graphql_url(&self) -> String {
+        crate::emulator::graphql_url(self.addr)
+    }
+
+    /// Stops accepting, finishes in-flight requests, and waits for the server to end.
+    pub async fn shutdown(mut self) -> Result<(), Error> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => {
+                task.await.map_err(|e| Error::new(Kind::Io, "the server task failed").with_source(e))?
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

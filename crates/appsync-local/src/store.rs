@@ -1,0 +1,169 @@
+//! The in-memory record store behind the default resolvers.
+//!
+//! Records live in one table per GraphQL type, kept in insertion order so that scans and
+//! their `nextToken`s are stable while records are added or removed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+
+/// A stored item: the type's fields by name.
+pub(crate) type Record = Map<String, Value>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StoreError {
+    /// A record with this id already exists (create) or none does (update, delete).
+    ConditionFailed,
+    /// The `nextToken` was not one this store handed out for this table.
+    BadToken,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    next_seq: u64,
+    rows: BTreeMap<u64, Record>,
+    by_id: HashMap<String, u64>,
+}
+
+/// One page of a scan.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) items: Vec<Record>,
+    pub(crate) next_token: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct MemoryStore {
+    tables: Mutex<HashMap<String, Table>>,
+}
+
+impl MemoryStore {
+    fn with_table<R>(&self, table: &str, f: impl FnOnce(&mut Table) -> R) -> R {
+        // A panic while holding the lock cannot leave a table half-updated (every operation
+        // mutates at most once at its end), so a poisoned lock is still usable.
+        let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(tables.entry(table.to_owned()).or_default())
+    }
+
+    pub(crate) fn get(&self, table: &str, id: &str) -> Option<Record> {
+        self.with_table(table, |t| t.by_id.get(id).and_then(|seq| t.rows.get(seq)).cloned())
+    }
+
+    pub(crate) fn insert(&self, table: &str, id: &str, record: Record) -> Result<Record, StoreError> {
+        self.with_table(table, |t| {
+            if t.by_id.contains_key(id) {
+                return Err(StoreError::ConditionFailed);
+            }
+            let seq = t.next_seq;
+            t.next_seq += 1;
+            t.by_id.insert(id.to_owned(), seq);
+            t.rows.insert(seq, record.clone());
+            Ok(record)
+        })
+    }
+
+    /// Merges `patch` into the record, keeping its place in scan order.
+    pub(crate) fn update(&self, table: &str, id: &str, patch: Record) -> Result<Record, StoreError> {
+        self.with_table(table, |t| {
+            let seq = *t.by_id.get(id).ok_or(StoreError::ConditionFailed)?;
+            let row = t.rows.get_mut(&seq).ok_or(StoreError::ConditionFailed)?;
+            for (k, v) in patch {
+                row.insert(k, v);
+            }
+            Ok(row.clone())
+        })
+    }
+
+    pub(crate) fn delete(&self, table: &str, id: &str) -> Result<Record, StoreError> {
+        self.with_table(table, |t| {
+            let seq = t.by_id.remove(id).ok_or(StoreError::ConditionFailed)?;
+            t.rows.remove(&seq).ok_or(StoreError::ConditionFailed)
+        })
+    }
+
+    /// Records whose fields equal every filter, in insertion order, `limit` at a time.
+    pub(crate) fn scan(
+        &self,
+        table: &str,
+        filters: &[(String, Value)],
+        limit: usize,
+        next_token: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let start = match next_token {
+            Some(token) => decode_token(table, token)?,
+            None => 0,
+        };
+        self.with_table(table, |t| {
+            let mut items = Vec::new();
+            let mut next = None;
+            for (seq, row) in t.rows.range(start..) {
+                let matches = filters.iter().all(|(k, v)| row.get(k).unwrap_or(&Value::Null) == v);
+                if !matches {
+                    continue;
+                }
+                if items.len() == limit {
+                    next = Some(encode_token(table, *seq));
+                    break;
+                }
+                items.push(row.clone());
+            }
+            Ok(Page { items, next_token: next })
+        })
+    }
+}
+
+// The token names its table so one list's token cannot be replayed against another.
+fn encode_token(table: &str, seq: u64) -> String {
+    let raw = serde_json::json!({ "v": 1, "t": table, "s": seq }).to_string();
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_token(table: &str, token: &str) -> Result<u64, StoreError> {
+    let raw = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| StoreError::BadToken)?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| StoreError::BadToken)?;
+    if v.get("v") != Some(&Value::from(1)) || v.get("t").and_then(Value::as_str) != Some(table) {
+        return Err(StoreError::BadToken);
+    }
+    v.get("s").and_then(Value::as_u64).ok_or(StoreError::BadToken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(v: Value) -> Record {
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn crud_and_pagination() {
+        let s = MemoryStore::default();
+        for i in 0..5 {
+            let id = format!("p{i}");
+            let author = if i % 2 == 0 { "a" } else { "b" };
+            s.insert("Post", &id, rec(json!({"id": id, "author": author}))).expect("insert");
+        }
+        assert_eq!(s.insert("Post", "p0", Map::new()), Err(StoreError::ConditionFailed));
+        let page = s.scan("Post", &[], 2, None).expect("scan");
+        assert_eq!(page.items.len(), 2);
+        let token = page.next_token.expect("token");
+        let page2 = s.scan("Post", &[], 10, Some(&token)).expect("scan2");
+        assert_eq!(page2.items.len(), 3);
+        assert!(page2.next_token.is_none());
+        assert_eq!(s.scan("Comment", &[], 10, Some(&token)).err(), Some(StoreError::BadToken));
+        let only_a = s.scan("Post", &[("author".into(), json!("a"))], 10, None).expect("filter");
+        assert_eq!(only_a.items.len(), 3);
+        let updated = s.update("Post", "p1", rec(json!({"author": "c"}))).expect("update");
+        assert_eq!(updated["author"], "c");
+        assert_eq!(s.delete("Post", "p1").expect("delete")["author"], "c");
+        assert!(s.get("Post", "p1").is_none());
+        assert_eq!(s.delete("Post", "p1"), Err(StoreError::ConditionFailed));
+    }
+}
