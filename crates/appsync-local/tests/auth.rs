@@ -1,0 +1,229 @@
+//! Auth verified for real: API keys, SigV4 from two independent signers, Lambda tokens, and
+//! AppSync's directive rules.
+#![allow(missing_docs)]
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use appsync_local::{ApiKey, AuthMode, Emulator, IamCredentials};
+use common::*;
+use serde_json::{Value, json};
+
+const UNAUTHORIZED: &str = r#"{"errors":[{"errorType":"UnauthorizedException","message":"Valid authorization header not provided."}]}"#;
+
+const LIST: &str = "{ listPosts { items { id } } }";
+
+#[tokio::test]
+async fn no_credentials_is_401_with_appsyncs_body() {
+    let s = start(demo_builder()).await;
+    let r = s.raw(&[], body(LIST, json!({}))).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.text, UNAUTHORIZED);
+    assert!(r.headers.get("x-amzn-ErrorType").is_none());
+    assert!(
+        r.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json")),
+        "{:?}",
+        r.headers
+    );
+}
+
+#[tokio::test]
+async fn wrong_and_expired_api_keys_are_401() {
+    let past = SystemTime::now() - Duration::from_secs(60);
+    let s = start(demo_builder().api_key(ApiKey::expiring("da2-old", past))).await;
+    let wrong = s.raw(&[("x-api-key", "da2-wrong".into())], body(LIST, json!({}))).await;
+    assert_eq!((wrong.status, wrong.text.as_str()), (401, UNAUTHORIZED));
+    let expired = s.raw(&[("x-api-key", "da2-old".into())], body(LIST, json!({}))).await;
+    assert_eq!((expired.status, expired.text.as_str()), (401, UNAUTHORIZED));
+    let good = s.api_key(LIST, json!({})).await;
+    assert_eq!(good.status, 200, "{}", good.text);
+    assert_eq!(good.json(), json!({"data": {"listPosts": {"items": []}}}));
+}
+
+#[tokio::test]
+async fn api_key_is_refused_when_no_key_is_configured() {
+    let s = start(Emulator::builder().iam_credentials(IamCredentials::new(AKID, SECRET))).await;
+    let r = s.api_key(LIST, json!({})).await;
+    assert_eq!((r.status, r.text.as_str()), (401, UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn iam_signed_by_appsync_sigv4_is_accepted() {
+    let s = start(demo_builder()).await;
+    let r = s.iam(CREATE, json!({"input": {"title": "signed"}})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["data"]["createPost"]["title"], "signed");
+}
+
+#[tokio::test]
+async fn iam_signed_by_aws_sigv4_crate_is_accepted() {
+    let s = start(demo_builder()).await;
+    let r = s.iam_aws(CREATE, json!({"input": {"title": "aws-signed"}})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["data"]["createPost"]["title"], "aws-signed");
+}
+
+fn assert_invalid_signature(r: &Reply) {
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(
+        r.headers.get("x-amzn-ErrorType").and_then(|v| v.to_str().ok()),
+        Some("InvalidSignatureException")
+    );
+    assert_eq!(
+        r.text,
+        r#"{"errors":[{"errorType":"InvalidSignatureException","message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}]}"#
+    );
+}
+
+#[tokio::test]
+async fn wrong_secret_is_403_invalid_signature_from_both_signers() {
+    let s = start(demo_builder()).await;
+    let b = body(LIST, json!({}));
+    let ours = sign_ours(&s.host, &b, AKID, "not-the-secret", None, REGION);
+    assert_invalid_signature(&s.raw(&ours, b.clone()).await);
+    let aws = sign_aws(&s.host, &b, AKID, "not-the-secret", None, REGION, SystemTime::now());
+    assert_invalid_signature(&s.raw(&aws, b).await);
+}
+
+#[tokio::test]
+async fn tampered_body_or_host_is_403() {
+    let s = start(demo_builder()).await;
+    let b = body(LIST, json!({}));
+    let headers = sign_aws(&s.host, &b, AKID, SECRET, None, REGION, SystemTime::now());
+    let tampered = body("{ listPosts { nextToken } }", json!({}));
+    assert_invalid_signature(&s.raw(&headers, tampered).await);
+    // Signed for another host than the one the request names.
+    let other = sign_aws("example.com", &b, AKID, SECRET, None, REGION, SystemTime::now());
+    let other: Vec<_> = other.into_iter().filter(|(k, _)| *k != "host").collect();
+    assert_invalid_signature(&s.raw(&other, b).await);
+}
+
+#[tokio::test]
+async fn unknown_key_wrong_region_and_stale_time_are_403() {
+    let s = start(demo_builder()).await;
+    let b = body(LIST, json!({}));
+    let unknown = sign_aws(&s.host, &b, "AKIDUNKNOWN", SECRET, None, REGION, SystemTime::now());
+    let r = s.raw(&unknown, b.clone()).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.headers.get("x-amzn-ErrorType").and_then(|v| v.to_str().ok()),
+        Some("UnrecognizedClientException")
+    );
+    assert_eq!(r.json()["errors"][0]["message"], "The security token included in the request is invalid.");
+
+    let region = sign_aws(&s.host, &b, AKID, SECRET, None, "eu-west-1", SystemTime::now());
+    let r = s.raw(&region, b.clone()).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(r.json()["errors"][0]["errorType"], "InvalidSignatureException");
+
+    let stale =
+        sign_aws(&s.host, &b, AKID, SECRET, None, REGION, SystemTime::now() - Duration::from_secs(3600));
+    let r = s.raw(&stale, b).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(r.json()["errors"][0]["errorType"], "InvalidSignatureException");
+    assert!(r.json()["errors"][0]["message"].as_str().is_some_and(|m| m.starts_with("Signature expired")));
+}
+
+#[tokio::test]
+async fn temporary_credentials_need_their_session_token() {
+    let s = start(
+        Emulator::builder()
+            .iam_credentials(IamCredentials::new("ASIATEMP", "temp-secret").with_session_token("tok-1")),
+    )
+    .await;
+    let b = body(LIST, json!({}));
+    let good = sign_aws(&s.host, &b, "ASIATEMP", "temp-secret", Some("tok-1"), REGION, SystemTime::now());
+    let r = s.raw(&good, b.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ours = sign_ours(&s.host, &b, "ASIATEMP", "temp-secret", Some("tok-1"), REGION);
+    assert_eq!(s.raw(&ours, b.clone()).await.status, 200);
+    let wrong = sign_aws(&s.host, &b, "ASIATEMP", "temp-secret", Some("tok-2"), REGION, SystemTime::now());
+    let r = s.raw(&wrong, b).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["errors"][0]["errorType"], "UnrecognizedClientException");
+}
+
+const DIRECTIVES_SDL: &str = r#"
+type Query {
+  open: Open @aws_api_key @aws_iam
+  iamOnly: String @aws_iam
+  keyOnly: String @aws_api_key
+  defaultOnly: String
+}
+type Open @aws_api_key @aws_iam {
+  visible: String
+  secret: String @aws_iam
+}
+"#;
+
+fn directive_builder() -> appsync_local::EmulatorBuilder {
+    demo_builder()
+        .schema_sdl(DIRECTIVES_SDL)
+        .resolver("Query.open", |_c| async { Ok(json!({"visible": "v", "secret": "s"})) })
+        .resolver("Query.iamOnly", |_c| async { Ok(json!("iam")) })
+        .resolver("Query.keyOnly", |_c| async { Ok(json!("key")) })
+        .resolver("Query.defaultOnly", |_c| async { Ok(json!("default")) })
+}
+
+#[tokio::test]
+async fn directives_decide_which_modes_reach_which_fields() {
+    let s = start(directive_builder()).await;
+    let q = "{ open { visible secret } iamOnly keyOnly defaultOnly }";
+    // IAM is the default mode here, so it also reaches `defaultOnly`.
+    let iam = s.iam_aws(q, json!({})).await.json();
+    assert_eq!(
+        iam["data"],
+        json!({"open": {"visible": "v", "secret": "s"}, "iamOnly": "iam", "keyOnly": null, "defaultOnly": "default"})
+    );
+    assert_eq!(iam["errors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        iam["errors"][0],
+        json!({
+            "path": ["keyOnly"], "data": null, "errorType": "Unauthorized", "errorInfo": null,
+            "locations": [{"line": 1, "column": 35, "sourceName": null}],
+            "message": "Not Authorized to access keyOnly on type Query"
+        })
+    );
+    let key = s.api_key(q, json!({})).await.json();
+    assert_eq!(
+        key["data"],
+        json!({"open": {"visible": "v", "secret": null}, "iamOnly": null, "keyOnly": "key", "defaultOnly": null})
+    );
+    let paths: Vec<&Value> = key["errors"].as_array().expect("errors").iter().map(|e| &e["path"]).collect();
+    assert_eq!(paths, [&json!(["open", "secret"]), &json!(["iamOnly"]), &json!(["defaultOnly"])]);
+    assert_eq!(key["errors"][0]["message"], "Not Authorized to access secret on type Open");
+    assert!(key["errors"].as_array().expect("errors").iter().all(|e| e["errorType"] == "Unauthorized"));
+}
+
+#[tokio::test]
+async fn lambda_tokens_authorize_through_the_authorization_header() {
+    let sdl = "type Query { hi: String @aws_lambda  other: String }";
+    let s = start(
+        Emulator::builder()
+            .schema_sdl(sdl)
+            .api_key(ApiKey::new(API_KEY))
+            .default_auth(AuthMode::ApiKey)
+            .lambda_token("custom-authorized")
+            .resolver("Query.hi", |c| async move { Ok(json!(c.identity().mode().as_appsync_str())) })
+            .resolver("Query.other", |_c| async { Ok(json!("other")) }),
+    )
+    .await;
+    let ok = s.raw(&[("authorization", "custom-authorized".into())], body("{ hi other }", json!({}))).await;
+    assert_eq!(ok.status, 200);
+    let v = ok.json();
+    assert_eq!(v["data"], json!({"hi": "AWS_LAMBDA", "other": null}));
+    assert_eq!(v["errors"][0]["errorType"], "Unauthorized");
+    let bad = s.raw(&[("authorization", "wrong".into())], body("{ hi }", json!({}))).await;
+    assert_eq!((bad.status, bad.text.as_str()), (401, UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn bearer_tokens_for_unverifiable_modes_are_refused() {
+    let s = start(demo_builder()).await;
+    let r = s.raw(&[("authorization", "eyJhbGciOiJub25lIn0.e30.".into())], body(LIST, json!({}))).await;
+    assert_eq!((r.status, r.text.as_str()), (401, UNAUTHORIZED));
+}

@@ -1,0 +1,209 @@
+//! Hostile input: each gets a clear error and the server keeps answering good requests.
+#![allow(missing_docs)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn still_serves(s: &Server) {
+    let r = s.api_key("{ listPosts { nextToken } }", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json(), json!({"data": {"listPosts": {"nextToken": null}}}));
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_json() {
+    let s = start(demo_builder().body_limit(64 * 1024)).await;
+    let big = "x".repeat(100 * 1024);
+    let r = s.api_key("query($v: String) { __typename }", json!({"v": big})).await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert_eq!(r.json()["errors"][0]["errorType"], "PayloadTooLargeException");
+    still_serves(&s).await;
+}
+
+#[tokio::test]
+async fn ten_megabyte_variable_is_refused_by_the_default_limit() {
+    let s = start(demo_builder()).await;
+    let big = "y".repeat(10 * 1024 * 1024);
+    let r = s.api_key("query($v: String) { __typename }", json!({"v": big})).await;
+    assert_eq!(r.status, 413);
+    assert!(r.json()["errors"][0]["message"].as_str().is_some_and(|m| m.contains("1048576")));
+    still_serves(&s).await;
+}
+
+#[tokio::test]
+async fn chunked_body_over_the_limit_is_413() {
+    let s = start(demo_builder().body_limit(1024)).await;
+    let mut tcp = tokio::net::TcpStream::connect(s.handle.local_addr()).await.expect("connect");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {}\r\nx-api-key: {API_KEY}\r\ntransfer-encoding: chunked\r\n\r\n",
+        s.host
+    );
+    tcp.write_all(head.as_bytes()).await.expect("write head");
+    let chunk = format!("200\r\n{}\r\n", " ".repeat(0x200));
+    for _ in 0..10 {
+        // The server may answer and close before all chunks are sent.
+        if tcp.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .expect("in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    still_serves(&s).await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_appsyncs_400s() {
+    let s = start(demo_builder()).await;
+    let key = [("x-api-key", API_KEY.to_owned())];
+    for bad in
+        [&b"meow"[..], b"{}", b"{}}", b"[]", b"{\"query\": 5}", b"{\"query\": \"{ a }\", \"variables\": 3}"]
+    {
+        let r = s.raw(&key, bad.to_vec()).await;
+        assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(bad));
+        assert_eq!(
+            r.text,
+            r#"{"errors":[{"errorType":"MalformedHttpRequestException","message":"Unable to parse GraphQL query."}]}"#
+        );
+    }
+    let empty = s.raw(&key, Vec::new()).await;
+    assert_eq!(empty.status, 400);
+    assert_eq!(
+        empty.text,
+        r#"{"errors":[{"errorType":"MalformedHttpRequestException","message":"Request body is empty."}]}"#
+    );
+    still_serves(&s).await;
+}
+
+const NODES: &str = "type Node { name: String child: Node } type Query { root: Node }";
+
+fn nested(depth: usize) -> String {
+    let mut q = String::from("{ root ");
+    for _ in 0..depth {
+        q.push_str("{ child ");
+    }
+    q.push_str("{ name }");
+    for _ in 0..depth {
+        q.push_str(" }");
+    }
+    q.push_str(" }");
+    q
+}
+
+#[tokio::test]
+async fn queries_deeper_than_the_limit_are_refused() {
+    let s = start(
+        demo_builder()
+            .schema_sdl(NODES)
+            .default_auth(appsync_local::AuthMode::ApiKey)
+            .max_depth(10)
+            .resolver("Query.root", |_c| async { Ok(json!({"name": "r", "child": {"name": "c"}})) }),
+    )
+    .await;
+    let ok = s.api_key(&nested(2), json!({})).await.json();
+    assert_eq!(ok["data"]["root"]["child"]["child"], Value::Null);
+    assert_eq!(ok["data"]["root"]["child"]["name"], Value::Null);
+    let deep = s.api_key(&nested(12), json!({})).await.json();
+    assert_eq!(deep["data"], Value::Null);
+    assert!(
+        deep["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Query depth limit of 10 exceeded")),
+        "{deep}"
+    );
+    // Far deeper than the parser's recursion limit: still a clean error, not a crash.
+    let abyss = s.api_key(&nested(5000), json!({})).await.json();
+    assert_eq!(abyss["data"], Value::Null);
+    assert!(abyss["errors"][0]["message"].is_string());
+    let r = s.api_key("{ root { name } }", json!({})).await.json();
+    assert_eq!(r, json!({"data": {"root": {"name": "r"}}}));
+}
+
+#[tokio::test]
+async fn thousands_of_aliases_are_refused() {
+    let s = start(demo_builder().max_aliases(100)).await;
+    let mut q = String::from("{");
+    for i in 0..5000 {
+        q.push_str(&format!(" a{i}: __typename"));
+    }
+    q.push('}');
+    let v = s.api_key(&q, json!({})).await.json();
+    assert_eq!(v["data"], Value::Null);
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Query alias limit of 100 exceeded")),
+        "{v}"
+    );
+    still_serves(&s).await;
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_mid_body_gets_408() {
+    let s = start(demo_builder().body_timeout(Duration::from_millis(300))).await;
+    let mut tcp = tokio::net::TcpStream::connect(s.handle.local_addr()).await.expect("connect");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {}\r\nx-api-key: {API_KEY}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"query\":",
+        s.host
+    );
+    tcp.write_all(head.as_bytes()).await.expect("write");
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .expect("answered before the test timeout")
+        .expect("read");
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    still_serves(&s).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_connections_is_answered() {
+    let s = start(demo_builder()).await;
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let url = s.url.clone();
+        tasks.push(tokio::spawn(async move {
+            // A fresh client per task: a new connection each.
+            let client = reqwest::Client::new();
+            let r = client
+                .post(&url)
+                .header("x-api-key", API_KEY)
+                .body(body("query($i: ID!) { getPost(id: $i) { id } }", json!({"i": i.to_string()})))
+                .send()
+                .await
+                .expect("send");
+            r.status().as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("join"), 200);
+    }
+    still_serves(&s).await;
+}
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let s = start(demo_builder()).await;
+    still_serves(&s).await;
+    let addr = s.handle.local_addr();
+    drop(s);
+    let mut refused = false;
+    for _ in 0..50 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "server still accepting on {addr}");
+}
