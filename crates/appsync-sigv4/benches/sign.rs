@@ -47,17 +47,21 @@ fn http_request(body: &[u8]) -> http::Request<Vec<u8>> {
         .unwrap_or_else(|_| unreachable!("static request is valid"))
 }
 
+fn ours_sign(req: &http::Request<Vec<u8>>, creds: &Credentials) -> appsync_sigv4::SigningOutput {
+    let signable = SignableRequest::from_http(req, SignableBody::Bytes(req.body()));
+    appsync_sigv4::sign(&signable, &SigningParams::new(creds, "us-east-1", "appsync", time()))
+        .unwrap_or_else(|e| panic!("sign: {e}"))
+}
+
 fn ours(req: &mut http::Request<Vec<u8>>, creds: &Credentials) {
-    let body = req.body().clone();
-    let out = {
-        let signable = SignableRequest::from_http(req, SignableBody::Bytes(&body));
-        appsync_sigv4::sign(&signable, &SigningParams::new(creds, "us-east-1", "appsync", time()))
-            .unwrap_or_else(|e| panic!("sign: {e}"))
-    };
+    let out = ours_sign(req, creds);
     out.apply_to_request(req).unwrap_or_else(|e| panic!("apply: {e}"));
 }
 
-fn theirs(req: &mut http::Request<Vec<u8>>, identity: &aws_smithy_runtime_api::client::identity::Identity) {
+fn theirs_sign(
+    req: &http::Request<Vec<u8>>,
+    identity: &aws_smithy_runtime_api::client::identity::Identity,
+) -> aws_sigv4::http_request::SigningInstructions {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(identity)
@@ -75,8 +79,11 @@ fn theirs(req: &mut http::Request<Vec<u8>>, identity: &aws_smithy_runtime_api::c
         SignableBody::Bytes(req.body()),
     )
     .unwrap_or_else(|e| panic!("signable: {e}"));
-    let (instructions, _) = sign(signable, &params).unwrap_or_else(|e| panic!("sign: {e}")).into_parts();
-    instructions.apply_to_request_http1x(req);
+    sign(signable, &params).unwrap_or_else(|e| panic!("sign: {e}")).into_parts().0
+}
+
+fn theirs(req: &mut http::Request<Vec<u8>>, identity: &aws_smithy_runtime_api::client::identity::Identity) {
+    theirs_sign(req, identity).apply_to_request_http1x(req);
 }
 
 /// The work no SigV4 signer can skip: hash the body, hash a canonical request of the real size,
@@ -116,6 +123,9 @@ fn bench_size(c: &mut Criterion, label: &str, len: usize) {
     let mut g = c.benchmark_group(format!("sign_{label}"));
     g.throughput(Throughput::Elements(1));
     g.bench_function("floor", |b| b.iter(|| floor(black_box(&body), black_box(&creq), &sts, &key)));
+    let fixed = http_request(&body);
+    g.bench_function("appsync_sigv4_sign_only", |b| b.iter(|| ours_sign(black_box(&fixed), &creds)));
+    g.bench_function("aws_sigv4_sign_only", |b| b.iter(|| theirs_sign(black_box(&fixed), &identity)));
     g.bench_function("appsync_sigv4", |b| {
         b.iter_batched_ref(|| http_request(&body), |r| ours(r, &creds), BatchSize::SmallInput)
     });

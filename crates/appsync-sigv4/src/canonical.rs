@@ -274,7 +274,12 @@ pub(crate) fn write_signed_headers(out: &mut Vec<u8>, sorted: &[(&str, &[u8])]) 
 }
 
 fn push_lowercase(out: &mut Vec<u8>, s: &str) {
-    out.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
+    // Names from `http::HeaderMap` are lower-case already: copy them whole.
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        out.extend(s.bytes().map(|b| b.to_ascii_lowercase()));
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
 }
 
 /// Trims spaces at both ends and collapses inner runs of spaces to one, as SigV4 requires.
@@ -283,7 +288,8 @@ fn write_trimmed(out: &mut Vec<u8>, value: &[u8]) {
     let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
     let end = value.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
     let value = &value[start..end];
-    if !value.windows(2).any(|w| w == b"  ") {
+    // Most values have no space at all (tokens, hashes, dates); `contains` is a vectorised scan.
+    if !value.contains(&b' ') || !value.windows(2).any(|w| w == b"  ") {
         out.extend_from_slice(value);
         return;
     }

@@ -134,10 +134,13 @@ impl<'a> SignableRequest<'a> {
         }
         let authority = self.authority?;
         let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-        let default_port = match self.scheme.map(str::to_ascii_lowercase).as_deref() {
-            Some("https" | "wss") => Some(":443"),
-            Some("http" | "ws") => Some(":80"),
-            _ => None,
+        let scheme_is = |s: &str| self.scheme.is_some_and(|x| x.eq_ignore_ascii_case(s));
+        let default_port = if scheme_is("https") || scheme_is("wss") {
+            Some(":443")
+        } else if scheme_is("http") || scheme_is("ws") {
+            Some(":80")
+        } else {
+            None
         };
         let host = match default_port {
             Some(port) => authority.strip_suffix(port).unwrap_or(authority),

@@ -233,7 +233,7 @@ impl SigningOutput {
                 SigningError::new(SigningErrorKind::InvalidHeader { name: part.name.to_owned() })
             })?;
             value.set_sensitive(part.sensitive);
-            req.headers_mut().insert(part.name, value);
+            req.headers_mut().insert(header_name(part.name)?, value);
         }
         if !self.params.is_empty() {
             let uri = self.presigned_uri(&req.uri().to_string());
@@ -284,6 +284,21 @@ impl SigningOutput {
         }
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// The `http` name of a header this crate adds, without parsing it again on every request.
+fn header_name(name: &'static str) -> Result<http::HeaderName, SigningError> {
+    const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+    const X_AMZ_SECURITY_TOKEN: http::HeaderName = http::HeaderName::from_static("x-amz-security-token");
+    const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
+    Ok(match name {
+        "Authorization" => http::header::AUTHORIZATION,
+        "X-Amz-Date" => X_AMZ_DATE,
+        "X-Amz-Security-Token" => X_AMZ_SECURITY_TOKEN,
+        "x-amz-content-sha256" => X_AMZ_CONTENT_SHA256,
+        other => http::HeaderName::from_bytes(other.as_bytes())
+            .map_err(|_| SigningError::new(SigningErrorKind::InvalidHeader { name: other.to_owned() }))?,
+    })
 }
 
 /// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
