@@ -2,6 +2,8 @@
 //! AppSync emulator. Each subcommand lives in its own module; this file only parses arguments and
 //! turns every error into one message and an exit code.
 
+mod demo;
+mod local;
 mod sign;
 
 use std::process::ExitCode;
@@ -19,6 +21,10 @@ struct Cli {
 enum Command {
     /// Print the SigV4 headers (or presigned URL) for a request, like `curl --aws-sigv4` debugging.
     Sign(sign::SignArgs),
+    /// Run a local AppSync emulator (schema, default resolvers, real auth checks).
+    Local(local::LocalArgs),
+    /// Start the emulator in-process and walk through IAM, API key and a rejected signature.
+    Demo(demo::DemoArgs),
 }
 
 /// An error in what the user asked for (exit code 2), as opposed to a failure while doing it
@@ -50,6 +56,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Sign(args) => sign::run(args),
+        Command::Local(args) => local::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => code,

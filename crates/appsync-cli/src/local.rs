@@ -1,0 +1,239 @@
+//! `appsync local`: run the AppSync emulator until Ctrl-C or SIGTERM.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, IamCredentials};
+
+use crate::usage;
+
+/// Documented demo credentials, used when no credentials are given. They only ever work
+/// against a local emulator.
+pub(crate) const DEMO_ACCESS_KEY_ID: &str = "AKIDAPPSYNCLOCALDEMO";
+/// Secret of [`DEMO_ACCESS_KEY_ID`].
+pub(crate) const DEMO_SECRET_ACCESS_KEY: &str = "appsync-local-demo-secret";
+/// The demo API key.
+pub(crate) const DEMO_API_KEY: &str = "da2-appsynclocaldemokey0000";
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct LocalArgs {
+    /// AppSync SDL schema file (the `schema {}` block is optional); default: the built-in
+    /// Posts demo schema.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:4000")]
+    listen: String,
+    /// Region SigV4 signatures must be scoped to.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    region: String,
+    /// Default auth mode: fields without auth directives are reachable only through it.
+    #[arg(long, value_name = "MODE", default_value = "iam")]
+    default_auth: String,
+    /// Accepted API key, optionally with an expiry as Unix seconds or RFC 3339 UTC
+    /// (`KEY:2027-01-01T00:00:00Z`). Repeatable.
+    #[arg(long = "api-key", value_name = "KEY[:EXPIRES]")]
+    api_keys: Vec<String>,
+    /// Accepted IAM credentials. Repeatable.
+    #[arg(long = "iam", value_name = "ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]")]
+    iam: Vec<String>,
+    /// Token a Lambda authorizer would allow (in `Authorization`). Repeatable.
+    #[arg(long = "lambda-token", value_name = "TOKEN")]
+    lambda_tokens: Vec<String>,
+    /// Largest request body in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = appsync_local::DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+    /// Deepest selection nesting accepted.
+    #[arg(long, value_name = "N", default_value_t = appsync_local::DEFAULT_MAX_DEPTH)]
+    max_depth: usize,
+}
+
+/// Credentials given on the command line, or the demo ones.
+pub(crate) struct Credentials {
+    pub(crate) demo: bool,
+}
+
+pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Credentials)> {
+    let default_auth: AuthMode =
+        args.default_auth.parse().map_err(|e: appsync_local::Error| usage(e.to_string()))?;
+    let mut b = Emulator::builder()
+        .region(&args.region)
+        .default_auth(default_auth)
+        .body_limit(args.body_limit)
+        .max_depth(args.max_depth);
+    if let Some(path) = &args.schema {
+        let sdl = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the schema {}", path.display()))?;
+        b = b.schema_file_contents(sdl, path.display().to_string());
+    }
+    let demo = args.api_keys.is_empty() && args.iam.is_empty() && args.lambda_tokens.is_empty();
+    if demo {
+        b = b
+            .iam_credentials(IamCredentials::new(DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY))
+            .api_key(ApiKey::new(DEMO_API_KEY));
+    }
+    for spec in &args.api_keys {
+        b = b.api_key(parse_api_key(spec)?);
+    }
+    for spec in &args.iam {
+        b = b.iam_credentials(parse_iam(spec)?);
+    }
+    for token in &args.lambda_tokens {
+        b = b.lambda_token(token);
+    }
+    Ok((b, Credentials { demo }))
+}
+
+fn parse_api_key(spec: &str) -> anyhow::Result<ApiKey> {
+    let Some((key, expires)) = spec.split_once(':') else {
+        return Ok(ApiKey::new(spec));
+    };
+    let at = parse_time(expires).ok_or_else(|| {
+        usage(format!("--api-key {key}:{expires}: expiry must be Unix seconds or RFC 3339 UTC"))
+    })?;
+    Ok(ApiKey::expiring(key, at))
+}
+
+fn parse_iam(spec: &str) -> anyhow::Result<IamCredentials> {
+    let mut parts = spec.splitn(3, ':');
+    let (Some(akid), Some(secret)) = (parts.next(), parts.next()) else {
+        return Err(usage("--iam wants ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]"));
+    };
+    if akid.is_empty() || secret.is_empty() {
+        return Err(usage("--iam wants ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]"));
+    }
+    let creds = IamCredentials::new(akid, secret);
+    Ok(match parts.next() {
+        Some(token) if !token.is_empty() => creds.with_session_token(token),
+        _ => creds,
+    })
+}
+
+/// Unix seconds, or `YYYY-MM-DDTHH:MM:SSZ`.
+fn parse_time(s: &str) -> Option<SystemTime> {
+    if let Ok(secs) = s.parse::<u64>() {
+        return Some(UNIX_EPOCH + Duration::from_secs(secs));
+    }
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    // Days from civil date (proleptic Gregorian).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400 + h * 3600 + mi * 60 + se).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Another subcommand may have installed one already; keep it.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+pub(crate) fn run(args: LocalArgs) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let (builder, creds) = builder(&args)?;
+    let emulator = builder
+        .build()
+        .map_err(|e| if e.is_config() { usage(e.to_string()) } else { anyhow::Error::new(e) })?;
+    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    runtime.block_on(serve(emulator, args, creds))
+}
+
+async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyhow::Result<ExitCode> {
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let addr = listener.local_addr().context("could not read the bound address")?;
+    let schema =
+        args.schema.as_ref().map_or_else(|| "built-in demo (Posts)".to_owned(), |p| p.display().to_string());
+    let modes: Vec<String> = emulator.auth_modes().iter().map(ToString::to_string).collect();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "appsync local: schema {schema}")?;
+    writeln!(
+        out,
+        "region {}, default auth {}, accepted modes: {}",
+        emulator.region(),
+        emulator.default_auth(),
+        modes.join(", ")
+    )?;
+    if creds.demo {
+        writeln!(out, "no credentials given; demo credentials (local use only):")?;
+        writeln!(out, "  IAM access key id:     {DEMO_ACCESS_KEY_ID}")?;
+        writeln!(out, "  IAM secret access key: {DEMO_SECRET_ACCESS_KEY}")?;
+        writeln!(out, "  API key:               {DEMO_API_KEY}")?;
+    }
+    // The socket is bound and listening: connections queue from here on.
+    writeln!(out, "listening on http://{addr}/graphql")?;
+    out.flush()?;
+    drop(out);
+    emulator.serve(listener, shutdown_signal()).await.context("the server stopped with an error")?;
+    println!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // Without a Ctrl-C handler, wait for SIGTERM only.
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_expiry_forms() {
+        assert_eq!(parse_time("0"), Some(UNIX_EPOCH));
+        assert_eq!(parse_time("1970-01-02T00:00:01Z"), Some(UNIX_EPOCH + Duration::from_secs(86_401)));
+        assert_eq!(parse_time("2000-03-01T00:00:00Z"), Some(UNIX_EPOCH + Duration::from_secs(951_868_800)));
+        assert_eq!(parse_time("2000-13-01T00:00:00Z"), None);
+        assert_eq!(parse_time("tomorrow"), None);
+        assert!(parse_api_key("da2-k:2027-01-01T00:00:00Z").is_ok());
+        assert!(parse_api_key("da2-k:soon").is_err());
+        assert!(parse_iam("AKID:SECRET:TOKEN").is_ok());
+        assert!(parse_iam("AKID").is_err());
+        assert!(parse_iam(":x").is_err());
+    }
+}

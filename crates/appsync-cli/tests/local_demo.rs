@@ -1,0 +1,183 @@
+//! `appsync local` and `appsync demo` as a user runs them: real processes, real sockets.
+#![allow(missing_docs)]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+fn appsync() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_appsync"))
+}
+
+#[test]
+fn demo_runs_every_step_and_exits_zero() {
+    let out = appsync().arg("demo").output().expect("run appsync demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr));
+    for needle in [
+        "mutation createPost",
+        "AWS_IAM",
+        "API_KEY",
+        "HTTP 403",
+        "InvalidSignatureException",
+        "demo finished: 5 steps, all as expected",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
+    }
+}
+
+/// A running `appsync local`, killed if the test fails midway.
+struct Local {
+    child: Child,
+    url: String,
+    host: String,
+    banner: Vec<String>,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_local(args: &[&str]) -> Local {
+    let mut child = appsync()
+        .arg("local")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn appsync local");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut banner = Vec::new();
+    let url = loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).expect("read stdout");
+        assert!(n > 0, "appsync local exited before listening; printed {banner:?}");
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            break url.to_owned();
+        }
+        banner.push(line.trim().to_owned());
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let host = url.trim_start_matches("http://").trim_end_matches("/graphql").to_owned();
+    Local { child, url, host, banner }
+}
+
+fn post(url: &str, headers: &[(&str, String)], body: &Value) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().post(url).json(body);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.expect("send");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("json"))
+    })
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("appsync local did not stop within 5 s");
+}
+
+#[test]
+fn local_prints_demo_credentials_serves_and_stops_on_sigterm() {
+    let mut local = start_local(&[]);
+    let banner = local.banner.join("\n");
+    assert!(banner.contains("AKIDAPPSYNCLOCALDEMO"), "{banner}");
+    assert!(banner.contains("da2-appsynclocaldemokey0000"), "{banner}");
+    assert!(local.url.starts_with("http://127.0.0.1:") && local.url.ends_with("/graphql"), "{}", local.url);
+
+    let body = json!({"query": "mutation { createPost(input: {title: \"cli\"}) { title } }"});
+    let (status, v) = post(&local.url, &[("x-api-key", "da2-appsynclocaldemokey0000".into())], &body);
+    assert_eq!(status, 200);
+    assert_eq!(v, json!({"data": {"createPost": {"title": "cli"}}}));
+
+    // IAM with the demo credentials, signed by appsync-sigv4.
+    let raw = serde_json::to_vec(&json!({"query": "{ listPosts { items { title } } }"})).expect("json");
+    let creds =
+        appsync_sigv4::Credentials::new("AKIDAPPSYNCLOCALDEMO", "appsync-local-demo-secret", None, None);
+    let headers: [(&str, &[u8]); 2] =
+        [("host", local.host.as_bytes()), ("content-type", b"application/json")];
+    let signable = appsync_sigv4::SignableRequest::new(
+        "POST",
+        "/graphql",
+        headers,
+        appsync_sigv4::SignableBody::Bytes(&raw),
+    )
+    .expect("signable");
+    let params =
+        appsync_sigv4::SigningParams::new(&creds, "us-east-1", "appsync", std::time::SystemTime::now());
+    let signed = appsync_sigv4::sign(&signable, &params).expect("sign");
+    let mut h: Vec<(&str, String)> = vec![("host", local.host.clone())];
+    for part in signed.headers() {
+        h.push((part.name(), part.value().to_owned()));
+    }
+    let (status, v) = post(&local.url, &h, &serde_json::from_slice(&raw).expect("json"));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v, json!({"data": {"listPosts": {"items": [{"title": "cli"}]}}}));
+
+    sigterm(&local.child);
+    let status = wait_exit(&mut local.child);
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn local_flags_configure_schema_keys_and_default_auth() {
+    let dir = std::env::temp_dir().join(format!("appsync-local-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let schema = dir.join("schema.graphql");
+    std::fs::write(&schema, "type Note { id: ID! text: String when: AWSDateTime }\ntype Query { getNote(id: ID!): Note }\ntype Mutation { putNote(id: ID!, text: String): Note }\n").expect("write schema");
+    let local = start_local(&[
+        "--schema",
+        schema.to_str().expect("utf-8 path"),
+        "--default-auth",
+        "api-key",
+        "--api-key",
+        "da2-good",
+        "--api-key",
+        "da2-old:946684800",
+        "--region",
+        "eu-west-1",
+    ]);
+    let banner = local.banner.join("\n");
+    assert!(!banner.contains("demo credentials"), "{banner}");
+    assert!(banner.contains("eu-west-1") && banner.contains("default auth api-key"), "{banner}");
+    let put = json!({"query": "mutation { putNote(id: \"n1\", text: \"hi\") { id text when } }"});
+    let (status, v) = post(&local.url, &[("x-api-key", "da2-good".into())], &put);
+    assert_eq!((status, v), (200, json!({"data": {"putNote": {"id": "n1", "text": "hi", "when": null}}})));
+    let (status, v) = post(&local.url, &[("x-api-key", "da2-old".into())], &put);
+    assert_eq!(status, 401);
+    assert_eq!(v["errors"][0]["errorType"], "UnauthorizedException");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let out = appsync().args(["local", "--default-auth", "carrier-pigeon"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown auth mode"));
+    let out = appsync().args(["local", "--iam", "onlyakid"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = appsync().args(["local", "--schema", "/nonexistent/schema.graphql"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not read the schema"));
+}
