@@ -95,10 +95,20 @@ impl CanonicalRequest {
         buf.push(b'\n');
 
         let start = buf.len();
+        // Where each lower-cased name landed in `buf`, so the signed-header list is copied from
+        // there rather than lower-cased again. More names than this fall back to a second pass.
+        const INLINE_NAMES: usize = 32;
+        let mut names = [(0usize, 0usize); INLINE_NAMES];
+        let mut name_count = 0;
         let mut i = 0;
         while i < headers.len() {
             let name = headers[i].0;
+            let name_start = buf.len();
             push_lowercase(&mut buf, name);
+            if let Some(slot) = names.get_mut(name_count) {
+                *slot = (name_start, buf.len());
+            }
+            name_count += 1;
             buf.push(b':');
             write_trimmed(&mut buf, headers[i].1);
             i += 1;
@@ -113,7 +123,16 @@ impl CanonicalRequest {
         buf.push(b'\n');
 
         let start = buf.len();
-        write_signed_headers(&mut buf, headers);
+        if name_count <= INLINE_NAMES {
+            for (k, &(s, e)) in names[..name_count].iter().enumerate() {
+                if k > 0 {
+                    buf.push(b';');
+                }
+                buf.extend_from_within(s..e);
+            }
+        } else {
+            write_signed_headers(&mut buf, headers);
+        }
         let signed_headers = start..buf.len();
         buf.push(b'\n');
 
@@ -167,7 +186,7 @@ impl CanonicalRequest {
 
     /// Hex SHA-256 of the canonical request, as it appears in the string to sign.
     pub fn hash(&self) -> [u8; 64] {
-        hex32(&Sha256::digest(&self.buf))
+        hex32(&Sha256::digest(&self.buf).into())
     }
 }
 
@@ -179,14 +198,34 @@ impl fmt::Display for CanonicalRequest {
 
 impl fmt::Debug for CanonicalRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Header values can include a session token; show only the shape.
+        // Header values can include a session token; show only the shape. The query of a
+        // presigned request carries the token too: it is shown with the token redacted.
         f.debug_struct("CanonicalRequest")
             .field("method", &self.method())
             .field("path", &self.path())
-            .field("query", &self.query())
+            .field("query", &RedactedQuery(self.query()))
             .field("signed_headers", &self.signed_headers())
             .field("payload_hash", &self.payload_hash())
             .finish_non_exhaustive()
+    }
+}
+
+/// A canonical query shown with the value of `X-Amz-Security-Token` replaced.
+struct RedactedQuery<'a>(&'a str);
+
+impl fmt::Debug for RedactedQuery<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pairs: Vec<Cow<'_, str>> = self
+            .0
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("X-Amz-Security-Token") => {
+                    Cow::Owned(format!("{key}=** redacted **"))
+                }
+                _ => Cow::Borrowed(pair),
+            })
+            .collect();
+        fmt::Debug::fmt(&pairs.join("&"), f)
     }
 }
 
@@ -311,7 +350,8 @@ fn write_trimmed(out: &mut Vec<u8>, value: &[u8]) {
 /// as SigV4 does for every service but S3.
 pub(crate) fn normalize_path(path: &str) -> Cow<'_, str> {
     let path_abs = if path.starts_with('/') { Cow::Borrowed(path) } else { Cow::Owned(format!("/{path}")) };
-    if !path_abs.contains("//") && !path_abs.split('/').any(|s| s == "." || s == "..") {
+    // Only "//" and "/." can start something to remove; most paths have neither.
+    if !path_abs.as_bytes().windows(2).any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.')) {
         return path_abs;
     }
     let mut segments: Vec<&str> = Vec::new();
@@ -442,5 +482,24 @@ mod tests {
             Some("X-Amz-Signature"),
         );
         assert_eq!(String::from_utf8(out).expect("ascii"), "a=1&k=v%2Fw");
+    }
+
+    #[test]
+    fn debug_redacts_the_presigned_session_token() {
+        let mut headers: Vec<(&str, &[u8])> = vec![("host", b"example.com")];
+        let creq = CanonicalRequest::build(CanonicalParts {
+            method: "GET",
+            path: "/",
+            query: Some("a=1&x-amz-security-token=othertoken"),
+            extra_params: &[("X-Amz-Security-Token", b"secrettoken"), ("X-Amz-Date", b"20260101T000000Z")],
+            skip_param: None,
+            headers: &mut headers,
+            payload_hash: "UNSIGNED-PAYLOAD",
+            rules: PathRules { normalize: true, double_encode: true },
+        });
+        assert!(creq.query().contains("secrettoken"), "the canonical request itself is exact");
+        let dbg = format!("{creq:?}");
+        assert!(!dbg.contains("secrettoken") && !dbg.contains("othertoken"), "{dbg}");
+        assert!(dbg.contains("X-Amz-Security-Token=** redacted **&a=1"), "{dbg}");
     }
 }

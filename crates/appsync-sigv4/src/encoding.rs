@@ -150,13 +150,25 @@ pub(crate) fn decode_query_component(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+const fn hex_pairs() -> [[u8; 2]; 256] {
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX_LOWER[i >> 4], HEX_LOWER[i & 0xf]];
+        i += 1;
+    }
+    table
+}
+
+/// Each byte's two lower-case hex digits: one load per byte instead of two shifts and two loads.
+static HEX_PAIRS: [[u8; 2]; 256] = hex_pairs();
+
 /// Lower-case hex of a 32-byte digest, without allocating.
 #[inline]
-pub(crate) fn hex32(bytes: &[u8]) -> [u8; 64] {
+pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
-    for (i, &b) in bytes.iter().take(32).enumerate() {
-        out[2 * i] = HEX_LOWER[(b >> 4) as usize];
-        out[2 * i + 1] = HEX_LOWER[(b & 0xf) as usize];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     out
 }

@@ -317,7 +317,7 @@ pub(crate) fn payload_hash<'b>(
 ) -> Result<&'b str, SigningError> {
     match body {
         SignableBody::Bytes(bytes) => {
-            *storage = hex32(&Sha256::digest(bytes));
+            *storage = hex32(&Sha256::digest(bytes).into());
             Ok(std::str::from_utf8(&storage[..]).unwrap_or_default())
         }
         SignableBody::UnsignedPayload => Ok(UNSIGNED_PAYLOAD),
@@ -474,7 +474,7 @@ pub fn sign(
     );
     let mut mac = creds.signing_mac(time.date(), params.region, params.service);
     mac.update(string_to_sign.as_str().as_bytes());
-    let signature = hex32(&mac.finalize().into_bytes());
+    let signature = hex32(&mac.finalize().into_bytes().into());
     let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
 
     let part = |name, value: String| SigningPart { name, value, sensitive: false };

@@ -290,7 +290,7 @@ impl<S: CredentialStore> Verifier<S> {
         );
         let mut mac = creds.signing_mac(date, region, service);
         mac.update(sts.as_str().as_bytes());
-        let expected = hex32(&mac.finalize().into_bytes());
+        let expected = hex32(&mac.finalize().into_bytes().into());
         let given = claimed.signature.as_bytes().to_ascii_lowercase();
         if !bool::from(expected[..].ct_eq(&given[..])) {
             return Err(VerifyError::mismatch(canonical_request.to_string(), sts.to_string()));
