@@ -57,7 +57,7 @@ pub(crate) struct CanonicalParts<'r, 'h> {
     /// A parameter of the request's query to leave out (`X-Amz-Signature` when verifying).
     pub(crate) skip_param: Option<&'r str>,
     /// Headers to sign, any case, any order; sorted in place.
-    pub(crate) headers: &'r mut Vec<(&'h str, &'h [u8])>,
+    pub(crate) headers: &'r mut [(&'h str, &'h [u8])],
     pub(crate) payload_hash: &'r str,
     pub(crate) rules: PathRules,
 }
@@ -289,6 +289,38 @@ impl fmt::Debug for StringToSign {
     }
 }
 
+/// How many headers a request can have before their list moves from the stack to the heap.
+const INLINE_HEADERS: usize = 16;
+
+/// The headers to sign: on the stack for ordinary requests, so signing does not allocate for them.
+pub(crate) struct HeaderList<'h> {
+    inline: [(&'h str, &'h [u8]); INLINE_HEADERS],
+    len: usize,
+    heap: Vec<(&'h str, &'h [u8])>,
+}
+
+impl<'h> HeaderList<'h> {
+    pub(crate) fn new() -> Self {
+        Self { inline: [("", &[]); INLINE_HEADERS], len: 0, heap: Vec::new() }
+    }
+
+    pub(crate) fn push(&mut self, header: (&'h str, &'h [u8])) {
+        if self.heap.is_empty() && self.len < INLINE_HEADERS {
+            self.inline[self.len] = header;
+        } else {
+            if self.heap.is_empty() {
+                self.heap.extend_from_slice(&self.inline[..self.len]);
+            }
+            self.heap.push(header);
+        }
+        self.len += 1;
+    }
+
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [(&'h str, &'h [u8])] {
+        if self.heap.is_empty() { &mut self.inline[..self.len] } else { &mut self.heap }
+    }
+}
+
 /// Sorts by lower-cased name, keeping the order of repeated headers (their values are joined in
 /// the order they were sent).
 pub(crate) fn sort_headers(headers: &mut [(&str, &[u8])]) {
@@ -493,7 +525,7 @@ mod tests {
             query: Some("a=1&x-amz-security-token=othertoken"),
             extra_params: &[("X-Amz-Security-Token", b"secrettoken"), ("X-Amz-Date", b"20260101T000000Z")],
             skip_param: None,
-            headers: &mut headers,
+            headers: &mut headers[..],
             payload_hash: "UNSIGNED-PAYLOAD",
             rules: PathRules { normalize: true, double_encode: true },
         });

@@ -7,7 +7,8 @@ use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 use crate::canonical::{
-    ALGORITHM, CanonicalParts, CanonicalRequest, PathRules, StringToSign, sort_headers, write_signed_headers,
+    ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, StringToSign, sort_headers,
+    write_signed_headers,
 };
 use crate::credentials::Credentials;
 use crate::date::AmzDate;
@@ -153,12 +154,29 @@ impl<'a> SigningParams<'a> {
 }
 
 /// A header or query parameter to add to the request.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct SigningPart {
     name: &'static str,
-    value: String,
-    sensitive: bool,
+    value: PartValue,
 }
+
+/// The value of a part, borrowed where it already exists so that signing copies neither the
+/// timestamp nor the (long) session token.
+#[derive(Clone)]
+enum PartValue {
+    Owned(String),
+    Date(AmzDate),
+    /// The session token of these credentials (a shared handle, not a copy).
+    Token(Credentials),
+}
+
+impl PartialEq for SigningPart {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.value() == other.value()
+    }
+}
+
+impl Eq for SigningPart {}
 
 impl SigningPart {
     /// The header or parameter name, in the case AWS documents (`X-Amz-Date`, `Authorization`).
@@ -168,18 +186,22 @@ impl SigningPart {
 
     /// The value, unencoded.
     pub fn value(&self) -> &str {
-        &self.value
+        match &self.value {
+            PartValue::Owned(s) => s,
+            PartValue::Date(d) => d.as_str(),
+            PartValue::Token(c) => c.session_token().unwrap_or_default(),
+        }
     }
 
     /// Whether the value is a secret (the session token) that must be kept out of logs.
     pub fn is_sensitive(&self) -> bool {
-        self.sensitive
+        matches!(self.value, PartValue::Token(_))
     }
 }
 
 impl std::fmt::Debug for SigningPart {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = if self.sensitive { "** redacted **" } else { self.value.as_str() };
+        let value = if self.is_sensitive() { "** redacted **" } else { self.value() };
         write!(f, "{}: {}", self.name, value)
     }
 }
@@ -229,10 +251,10 @@ impl SigningOutput {
     /// characters), or a URI that no longer parses with the parameters appended.
     pub fn apply_to_request<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
         for part in &self.headers {
-            let mut value = http::HeaderValue::from_str(&part.value).map_err(|_| {
+            let mut value = http::HeaderValue::from_str(part.value()).map_err(|_| {
                 SigningError::new(SigningErrorKind::InvalidHeader { name: part.name.to_owned() })
             })?;
-            value.set_sensitive(part.sensitive);
+            value.set_sensitive(part.is_sensitive());
             req.headers_mut().insert(header_name(part.name)?, value);
         }
         if !self.params.is_empty() {
@@ -249,7 +271,7 @@ impl SigningOutput {
     pub fn apply_to_headers(&self, headers: &mut Vec<(String, String)>) {
         for part in &self.headers {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(part.name));
-            headers.push((part.name.to_owned(), part.value.clone()));
+            headers.push((part.name.to_owned(), part.value().to_owned()));
         }
     }
 
@@ -276,7 +298,7 @@ impl SigningOutput {
             sep = Some(b'&');
             out.extend_from_slice(part.name.as_bytes());
             out.push(b'=');
-            encode_strict(&mut out, part.value.as_bytes());
+            encode_strict(&mut out, part.value().as_bytes());
         }
         if let Some(f) = fragment {
             out.push(b'#');
@@ -386,7 +408,7 @@ pub fn sign(
     let sign_token = settings.session_token_mode == SessionTokenMode::Include;
 
     // Which request headers are signed, plus the ones this signature adds.
-    let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(request.headers.len() + 4);
+    let mut headers = HeaderList::new();
     let mut has_host = false;
     for &(name, value) in &request.headers {
         let lower_is = |s: &str| name.eq_ignore_ascii_case(s);
@@ -433,8 +455,8 @@ pub fn sign(
     let mut signed_headers_param = Vec::new();
     let mut extra: Vec<(&str, &[u8])> = Vec::new();
     if let Some(secs) = presign_expiry {
-        sort_headers(&mut headers);
-        write_signed_headers(&mut signed_headers_param, &headers);
+        sort_headers(headers.as_mut_slice());
+        write_signed_headers(&mut signed_headers_param, headers.as_mut_slice());
         credential = format!(
             "{}/{}/{}/{}/aws4_request",
             creds.access_key_id(),
@@ -461,7 +483,7 @@ pub fn sign(
         query: request.query,
         extra_params: &extra,
         skip_param: None,
-        headers: &mut headers,
+        headers: headers.as_mut_slice(),
         payload_hash,
         rules,
     });
@@ -477,29 +499,29 @@ pub fn sign(
     let signature = hex32(&mac.finalize().into_bytes().into());
     let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
 
-    let part = |name, value: String| SigningPart { name, value, sensitive: false };
-    let token_part =
-        |t: &str| SigningPart { name: "X-Amz-Security-Token", value: t.to_owned(), sensitive: true };
+    let part = |name, value: String| SigningPart { name, value: PartValue::Owned(value) };
+    let date_part = SigningPart { name: "X-Amz-Date", value: PartValue::Date(time) };
+    let token_part = || SigningPart { name: "X-Amz-Security-Token", value: PartValue::Token(creds.clone()) };
     let mut out_headers = Vec::new();
     let mut out_params = Vec::new();
     if presigning {
         let mut p = vec![
             part("X-Amz-Algorithm", ALGORITHM.to_owned()),
             part("X-Amz-Credential", credential),
-            part("X-Amz-Date", time.as_str().to_owned()),
+            date_part,
             part("X-Amz-SignedHeaders", String::from_utf8(signed_headers_param).unwrap_or_default()),
             part("X-Amz-Expires", expires),
         ];
-        if let Some(t) = token {
-            p.push(token_part(t));
+        if token.is_some() {
+            p.push(token_part());
         }
         p.push(part("X-Amz-Signature", signature_str.to_owned()));
         out_params = p;
     } else {
         out_headers.reserve_exact(4);
-        out_headers.push(part("X-Amz-Date", time.as_str().to_owned()));
-        if let Some(t) = token {
-            out_headers.push(token_part(t));
+        out_headers.push(date_part);
+        if token.is_some() {
+            out_headers.push(token_part());
         }
         if settings.content_sha256_header {
             out_headers.push(part("x-amz-content-sha256", payload_hash.to_owned()));
