@@ -1,0 +1,272 @@
+//! Auth modes: IAM (SigV4), API key, Cognito user pools / OIDC tokens, Lambda tokens.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+
+use crate::credentials::{
+    CachedCredentials, CredentialsError, ExpiringCache, ProvideCredentials, ProvideFuture,
+};
+
+/// How requests prove who they come from. AppSync APIs can accept several modes at once: set a
+/// default on the client and override it per request with [`Request::auth`](crate::Request::auth).
+///
+/// Cheap to clone; `Debug` shows the mode, never a secret.
+///
+/// ```
+/// use appsync::{Auth, Token};
+/// use appsync::credentials::DefaultCredentialsChain;
+///
+/// let iam = Auth::iam(DefaultCredentialsChain::new());
+/// let api_key = Auth::api_key("da2-abcdefghijklmnopqrstuvwxyz");
+/// let cognito = Auth::cognito(Token::new("eyJraWQiOi..."));
+/// let lambda = Auth::lambda("custom-token");
+/// ```
+#[derive(Clone)]
+pub struct Auth {
+    pub(crate) mode: Mode,
+}
+
+#[derive(Clone)]
+pub(crate) enum Mode {
+    Iam(CachedCredentials),
+    ApiKey(Arc<str>),
+    Token { kind: TokenKind, source: Arc<TokenSource> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    Cognito,
+    Oidc,
+    Lambda,
+}
+
+impl TokenKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Cognito => "cognito",
+            Self::Oidc => "oidc",
+            Self::Lambda => "lambda",
+        }
+    }
+}
+
+pub(crate) struct TokenSource {
+    provider: Box<dyn ProvideToken>,
+    cache: ExpiringCache<Token>,
+}
+
+impl TokenSource {
+    pub(crate) async fn token(&self) -> Result<Token, CredentialsError> {
+        self.cache
+            .get(|| async {
+                let token = self.provider.provide_token().await?;
+                let expiry = token.expiry();
+                Ok((token, expiry))
+            })
+            .await
+    }
+
+    pub(crate) fn invalidate(&self) {
+        self.cache.invalidate();
+    }
+}
+
+/// Tokens a minute from expiry are refreshed: a JWT checked by AppSync a few hundred
+/// milliseconds after sending must still be valid then.
+const TOKEN_REFRESH_BEFORE: Duration = Duration::from_secs(60);
+
+impl Auth {
+    /// IAM: every request is signed with SigV4 (service `appsync`) using credentials from
+    /// `provider`, which is wrapped in a [`CachedCredentials`] so it is called only when the
+    /// credentials are missing or about to expire.
+    pub fn iam(provider: impl ProvideCredentials + 'static) -> Self {
+        Self::iam_cached(CachedCredentials::new(provider))
+    }
+
+    /// IAM with a cache you built (to set its refresh margin or share it between clients).
+    pub fn iam_cached(cached: CachedCredentials) -> Self {
+        Self { mode: Mode::Iam(cached) }
+    }
+
+    /// API key, sent as `x-api-key`.
+    pub fn api_key(key: impl Into<String>) -> Self {
+        Self { mode: Mode::ApiKey(key.into().into()) }
+    }
+
+    /// Cognito user pools: the user's JWT (ID or access token) as `Authorization`. The provider
+    /// is called again when the token nears its expiry (from [`Token::expiry`], which
+    /// [`Token::new`] reads from the JWT's `exp`) or after AppSync rejects it.
+    pub fn cognito(provider: impl ProvideToken + 'static) -> Self {
+        Self::token(TokenKind::Cognito, provider)
+    }
+
+    /// OpenID Connect: the JWT as `Authorization`, refreshed like [`Auth::cognito`].
+    pub fn oidc(provider: impl ProvideToken + 'static) -> Self {
+        Self::token(TokenKind::Oidc, provider)
+    }
+
+    /// Lambda authorizer: the token as `Authorization`.
+    pub fn lambda(provider: impl ProvideToken + 'static) -> Self {
+        Self::token(TokenKind::Lambda, provider)
+    }
+
+    fn token(kind: TokenKind, provider: impl ProvideToken + 'static) -> Self {
+        let source =
+            TokenSource { provider: Box::new(provider), cache: ExpiringCache::new(TOKEN_REFRESH_BEFORE) };
+        Self { mode: Mode::Token { kind, source: Arc::new(source) } }
+    }
+
+    /// The mode's name: `iam`, `api-key`, `cognito`, `oidc` or `lambda`.
+    pub fn mode_name(&self) -> &'static str {
+        match &self.mode {
+            Mode::Iam(_) => "iam",
+            Mode::ApiKey(_) => "api-key",
+            Mode::Token { kind, .. } => kind.name(),
+        }
+    }
+
+    pub(crate) fn is_iam(&self) -> bool {
+        matches!(self.mode, Mode::Iam(_))
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.mode {
+            Mode::Iam(c) => f.debug_tuple("Auth::Iam").field(c).finish(),
+            Mode::ApiKey(_) => f.write_str("Auth::ApiKey(** redacted **)"),
+            Mode::Token { kind, .. } => write!(f, "Auth::Token({}, ** redacted **)", kind.name()),
+        }
+    }
+}
+
+/// A bearer token (Cognito or OIDC JWT, Lambda authorizer token) and when it expires.
+///
+/// `Debug` hides the value.
+#[derive(Clone)]
+pub struct Token {
+    value: Arc<str>,
+    expiry: Option<SystemTime>,
+}
+
+impl Token {
+    /// A token; when it is a JWT its `exp` claim becomes the expiry (the signature is not
+    /// checked: that is the server's job).
+    pub fn new(value: impl Into<String>) -> Self {
+        let value: String = value.into();
+        let expiry = jwt_expiry(&value);
+        Self { value: value.into(), expiry }
+    }
+
+    /// A token with an explicit expiry (or none).
+    pub fn with_expiry(value: impl Into<String>, expiry: Option<SystemTime>) -> Self {
+        Self { value: value.into().into(), expiry }
+    }
+
+    /// The token.
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// When it expires, if known.
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.expiry
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token").field("value", &"** redacted **").field("expiry", &self.expiry).finish()
+    }
+}
+
+fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let mut parts = token.split('.');
+    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else {
+        return None;
+    };
+    let bytes =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_u64()?;
+    Some(UNIX_EPOCH + Duration::from_secs(exp))
+}
+
+/// An async source of bearer tokens (a Cognito session, an OIDC client, a Lambda authorizer
+/// secret). Called when the cached token is missing, near expiry or was rejected.
+pub trait ProvideToken: Send + Sync {
+    /// Loads a token.
+    fn provide_token(&self) -> ProvideFuture<'_, Token>;
+}
+
+impl ProvideToken for Token {
+    fn provide_token(&self) -> ProvideFuture<'_, Token> {
+        let token = self.clone();
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+impl ProvideToken for String {
+    fn provide_token(&self) -> ProvideFuture<'_, Token> {
+        let token = Token::new(self.clone());
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+impl ProvideToken for &'static str {
+    fn provide_token(&self) -> ProvideFuture<'_, Token> {
+        let token = Token::new(*self);
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+/// A token provider from an async closure.
+///
+/// ```
+/// use appsync::{provide_token_fn, Auth, Token};
+/// let auth = Auth::cognito(provide_token_fn(|| async {
+///     // e.g. refresh the Cognito session here
+///     Ok(Token::new("eyJraWQiOi..."))
+/// }));
+/// ```
+pub fn provide_token_fn<F, Fut>(f: F) -> ProvideTokenFn<F>
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Token, CredentialsError>> + Send + 'static,
+{
+    ProvideTokenFn(f)
+}
+
+/// See [`provide_token_fn`].
+pub struct ProvideTokenFn<F>(F);
+
+impl<F, Fut> ProvideToken for ProvideTokenFn<F>
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Token, CredentialsError>> + Send + 'static,
+{
+    fn provide_token(&self) -> ProvideFuture<'_, Token> {
+        Box::pin((self.0)())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_jwt_exp_and_hides_values() {
+        // {"alg":"none"} . {"exp":2000000000}
+        let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjIwMDAwMDAwMDB9.c2ln";
+        let t = Token::new(jwt);
+        assert_eq!(t.expiry(), Some(UNIX_EPOCH + Duration::from_secs(2_000_000_000)));
+        assert!(!format!("{t:?}").contains("eyJ"));
+        assert_eq!(Token::new("opaque").expiry(), None);
+        assert!(!format!("{:?}", Auth::api_key("da2-secret")).contains("secret"));
+        assert!(!format!("{:?}", Auth::lambda("tok-secret")).contains("secret"));
+    }
+}

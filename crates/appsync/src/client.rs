@@ -1,0 +1,673 @@
+//! The client: configuration, the request pipeline (auth, signing, sending, decoding) and retries.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use appsync_sigv4::{SignableBody, SignableRequest, SigningParams};
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::auth::{Auth, Mode};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, GraphQLError, Kind, Result};
+use crate::operation::{Body, Request, Response};
+use crate::retry::{RETRY_COST, RetryBudget, RetryPolicy, TIMEOUT_RETRY_COST};
+
+/// The SigV4 service name of AppSync's data plane.
+pub(crate) const SERVICE: &str = "appsync";
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An AppSync GraphQL client.
+///
+/// Cheap to clone (an `Arc` inside): clones share the connection pool, the credentials cache,
+/// the retry budget and the clock-skew correction. Create one per API and reuse it.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), appsync::Error> {
+/// use appsync::{Auth, Client};
+/// use appsync::credentials::DefaultCredentialsChain;
+///
+/// let client = Client::builder()
+///     .endpoint("https://abc123.appsync-api.us-east-1.amazonaws.com/graphql")
+///     .auth(Auth::iam(DefaultCredentialsChain::new()))
+///     .build()?;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Data { #[serde(rename = "getPost")] post: Option<Post> }
+/// #[derive(serde::Deserialize)]
+/// struct Post { id: String, title: String }
+///
+/// let response = client
+///     .query::<Data>("query Get($id: ID!) { getPost(id: $id) { id title } }", serde_json::json!({ "id": "1" }))
+///     .await?;
+/// let data = response.into_result()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientRef>,
+}
+
+struct ClientRef {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    auth: Auth,
+    headers: HeaderMap,
+    retry: RetryPolicy,
+    budget: RetryBudget,
+    skew_correction: bool,
+    /// Server time minus local time, in milliseconds, learned from a rejected signature.
+    clock_offset_ms: AtomicI64,
+}
+
+/// Configures a [`Client`]. Bad values are reported by [`build`](Self::build), naming the field.
+#[must_use]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    region: Option<String>,
+    auth: Option<Auth>,
+    headers: std::result::Result<HeaderMap, String>,
+    connect_timeout: Duration,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+    skew_correction: bool,
+    user_agent: Option<String>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            region: None,
+            auth: None,
+            headers: Ok(HeaderMap::new()),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: Some(DEFAULT_TIMEOUT),
+            retry: RetryPolicy::default(),
+            http: None,
+            skew_correction: true,
+            user_agent: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("auth", &self.auth)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The GraphQL endpoint: `https://<id>.appsync-api.<region>.amazonaws.com/graphql` or a
+    /// custom domain (then also set [`region`](Self::region) for IAM).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The region requests are signed for. Parsed from AppSync's own host names; required for
+    /// IAM on custom domains and local endpoints.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The default auth mode (required).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// A header sent with every request. Invalid names or values are reported by `build`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let Ok(headers) = &mut self.headers {
+            match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                (Ok(n), Ok(v)) => {
+                    headers.append(n, v);
+                }
+                _ => self.headers = Err(name.to_owned()),
+            }
+        }
+        self
+    }
+
+    /// How long connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long each attempt may take, from sending to the end of the body (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No per-attempt timeout.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether to correct the signing clock when AWS rejects a signature for time (default on).
+    pub fn clock_skew_correction(mut self, enabled: bool) -> Self {
+        self.skew_correction = enabled;
+        self
+    }
+
+    /// The `User-Agent` (default `appsync-rs/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Uses this reqwest client (its own timeouts, proxy, TLS settings) instead of building one;
+    /// `connect_timeout`, `timeout` and `user_agent` are then ignored.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// A configuration error naming the field: a missing or malformed `endpoint`, a missing
+    /// `auth`, a `region` that is needed (IAM on a custom domain) but absent or malformed,
+    /// an invalid `header`, a zero `timeout`, `retry.max_attempts` of 0.
+    pub fn build(self) -> Result<Client> {
+        let Some(raw_endpoint) = self.endpoint else {
+            return Err(Error::config(
+                "endpoint",
+                "is required: call ClientBuilder::endpoint with the GraphQL URL",
+            ));
+        };
+        let Some(auth) = self.auth else {
+            return Err(Error::config(
+                "auth",
+                "is required: Auth::iam, Auth::api_key, Auth::cognito, Auth::oidc or Auth::lambda",
+            ));
+        };
+        let endpoint = Endpoint::parse(&raw_endpoint, self.region.as_deref())?;
+        if auth.is_iam() && endpoint.region.is_none() {
+            return Err(missing_region(&endpoint));
+        }
+        let headers = self.headers.map_err(|name| {
+            Error::config(
+                "header",
+                format!("`{name}` is not a valid header name, or its value is not a valid header value"),
+            )
+        })?;
+        if self.connect_timeout.is_zero() {
+            return Err(Error::config("connect_timeout", "must be greater than zero"));
+        }
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::config("timeout", "must be greater than zero (or call no_timeout)"));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(Error::config("retry.max_attempts", "must be at least 1 (1 means no retries)"));
+        }
+        if self.retry.base.is_zero() || self.retry.max_backoff < self.retry.base {
+            return Err(Error::config(
+                "retry.max_backoff",
+                "must be at least the base backoff, which must not be zero",
+            ));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .gzip(true)
+                    .user_agent(
+                        self.user_agent
+                            .unwrap_or_else(|| concat!("appsync-rs/", env!("CARGO_PKG_VERSION")).into()),
+                    )
+                    .pool_idle_timeout(Duration::from_secs(60));
+                if let Some(t) = self.timeout {
+                    builder = builder.timeout(t);
+                }
+                builder.build().map_err(|e| {
+                    Error::config_with_source("http_client", "could not build the HTTP client", e)
+                })?
+            }
+        };
+        let budget = RetryBudget::new(self.retry.budget);
+        Ok(Client {
+            inner: Arc::new(ClientRef {
+                http,
+                endpoint,
+                auth,
+                headers,
+                retry: self.retry,
+                budget,
+                skew_correction: self.skew_correction,
+                clock_offset_ms: AtomicI64::new(0),
+            }),
+        })
+    }
+}
+
+fn missing_region(endpoint: &Endpoint) -> Error {
+    Error::config(
+        "region",
+        format!(
+            "is required for IAM auth: it cannot be parsed from `{}` (only from <id>.appsync-api.<region>.amazonaws.com); \
+             call ClientBuilder::region on custom domains",
+            endpoint.host()
+        ),
+    )
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint.url.as_str())
+            .field("region", &self.inner.endpoint.region)
+            .field("auth", &self.inner.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a failed attempt means for the next one.
+enum Next {
+    Retry { cost: u32 },
+    Resign,
+    Fail,
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> &reqwest::Url {
+        &self.inner.endpoint.url
+    }
+
+    /// The signing region, if known.
+    pub fn region(&self) -> Option<&str> {
+        self.inner.endpoint.region.as_deref()
+    }
+
+    /// The default auth mode.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// The correction applied to the local clock when signing, in milliseconds (server minus
+    /// local), learned from the `Date` of a response that rejected a signature for time.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.inner.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Runs a query (or mutation) with `variables` (`()` for none), decoding `data` as `T`.
+    ///
+    /// # Errors
+    /// Transport, timeout, HTTP status, decoding, credentials or signing errors. GraphQL errors
+    /// are not errors here: they are in [`Response::errors`] (see [`Response::into_result`]).
+    pub async fn query<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: impl Serialize,
+    ) -> Result<Response<T>> {
+        self.execute(Request::new(query).variables(variables)).await
+    }
+
+    /// Runs `request` and returns only its data, turning GraphQL errors into an `Err`.
+    ///
+    /// # Errors
+    /// As [`execute`](Self::execute), plus any GraphQL error ([`Error::is_graphql`]).
+    pub async fn data<T: DeserializeOwned>(&self, request: impl Into<Request>) -> Result<T> {
+        self.execute(request).await?.into_result()
+    }
+
+    /// Runs `request`, decoding `data` as `T`.
+    ///
+    /// # Errors
+    /// Transport, timeout, HTTP status, decoding, credentials or signing errors.
+    pub async fn execute<T: DeserializeOwned>(&self, request: impl Into<Request>) -> Result<Response<T>> {
+        let request = request.into();
+        let operation = request.resolved_operation_name().unwrap_or("").to_owned();
+        let auth = request.auth.clone().unwrap_or_else(|| self.inner.auth.clone());
+        let span = tracing::debug_span!("appsync.request", operation = %operation, auth = auth.mode_name());
+        self.run(request, auth).instrument(span).await
+    }
+
+    async fn run<T: DeserializeOwned>(&self, request: Request, auth: Auth) -> Result<Response<T>> {
+        let inner = &*self.inner;
+        let variables = request.variables.clone().map_err(Error::encode_shared)?;
+        let mut headers = inner.headers.clone();
+        let extra = request.headers.as_ref().map_err(|name| {
+            Error::config(
+                "header",
+                format!("`{name}` is not a valid header name, or its value is not a valid header value"),
+            )
+        })?;
+        for (name, value) in extra {
+            headers.append(name.clone(), value.clone());
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if auth.is_iam() && inner.endpoint.region.is_none() {
+            return Err(missing_region(&inner.endpoint));
+        }
+        let body = Body {
+            query: &request.query,
+            variables: &variables,
+            operation_name: request.operation_name.as_deref(),
+        };
+        let body = Bytes::from(serde_json::to_vec(&body).map_err(Error::encode)?);
+        let may_resend =
+            !request.is_mutation() || request.retry_mutation.unwrap_or(inner.retry.retry_mutations);
+
+        let mut attempt = 0u32;
+        let mut spent = 0u32;
+        let mut resigned = false;
+        let mut reauthenticated = false;
+        loop {
+            attempt += 1;
+            let span = tracing::debug_span!(
+                "appsync.attempt",
+                attempt,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty
+            );
+            let started = Instant::now();
+            let result =
+                self.attempt::<T>(&auth, &headers, &body, request.timeout).instrument(span.clone()).await;
+            span.record("latency_ms", started.elapsed().as_millis() as u64);
+            let error = match result {
+                Ok((status, response)) => {
+                    span.record("status", status.as_u16());
+                    inner.budget.refund(spent.max(1));
+                    return Ok(response);
+                }
+                Err(e) => e,
+            };
+            if let Some(status) = error.status() {
+                span.record("status", status.as_u16());
+            }
+            let next = self.next_step(&error, &auth, may_resend, &mut resigned, &mut reauthenticated).await;
+            let _entered = span.enter();
+            match next {
+                Next::Resign => {
+                    tracing::debug!(error = %error, "re-signing after the server rejected the signature time");
+                    continue;
+                }
+                Next::Retry { cost } if attempt < inner.retry.max_attempts => {
+                    if !inner.budget.try_spend(cost) {
+                        tracing::debug!(error = %error, "not retrying: the retry budget is spent");
+                        return Err(error);
+                    }
+                    spent += cost;
+                    let wait = inner.retry.backoff(attempt - 1);
+                    tracing::debug!(error = %error, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Next::Retry { .. } | Next::Fail => return Err(error),
+            }
+        }
+    }
+
+    async fn next_step(
+        &self,
+        error: &Error,
+        auth: &Auth,
+        may_resend: bool,
+        resigned: &mut bool,
+        reauthenticated: &mut bool,
+    ) -> Next {
+        if error.is_clock_skew() && auth.is_iam() && self.inner.skew_correction && !*resigned {
+            *resigned = true;
+            return Next::Resign;
+        }
+        if error.is_status() && error.is_unauthorized() && !error.is_clock_skew() && !*reauthenticated {
+            *reauthenticated = true;
+            // The cached credentials or token may have been revoked or rotated early: ask the
+            // provider again, and try once more only if it has something new.
+            if auth.refresh_rejected().await {
+                return Next::Resign;
+            }
+            return Next::Fail;
+        }
+        if error.never_sent() {
+            return Next::Retry { cost: RETRY_COST };
+        }
+        if !may_resend {
+            return Next::Fail;
+        }
+        match error.kind() {
+            Kind::Timeout => Next::Retry { cost: TIMEOUT_RETRY_COST },
+            Kind::Transport => Next::Retry { cost: RETRY_COST },
+            Kind::Status if error.is_throttled() || error.status().is_some_and(|s| s.is_server_error()) => {
+                Next::Retry { cost: RETRY_COST }
+            }
+            _ => Next::Fail,
+        }
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        auth: &Auth,
+        base_headers: &HeaderMap,
+        body: &Bytes,
+        timeout: Option<Duration>,
+    ) -> Result<(StatusCode, Response<T>)> {
+        let inner = &*self.inner;
+        let mut headers = base_headers.clone();
+        let signing_time = self.signing_time();
+        add_auth_headers(
+            auth,
+            &mut headers,
+            "POST",
+            &inner.endpoint.url,
+            inner.endpoint.region.as_deref(),
+            body,
+            signing_time,
+        )
+        .await?;
+        let mut builder = inner.http.post(inner.endpoint.url.clone()).headers(headers).body(body.clone());
+        if let Some(t) = timeout {
+            builder = builder.timeout(t);
+        }
+        let response = builder.send().await.map_err(Error::transport)?;
+        let status = response.status();
+        let response_headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(Error::transport)?;
+        if !status.is_success() {
+            let error = status_error(status, &response_headers, &bytes);
+            if error.is_clock_skew() {
+                self.learn_clock_offset(&response_headers);
+            }
+            return Err(error);
+        }
+        decode_response::<T>(&bytes).map(|r| (status, r))
+    }
+
+    fn signing_time(&self) -> SystemTime {
+        let offset = self.inner.clock_offset_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now();
+        let magnitude = Duration::from_millis(offset.unsigned_abs());
+        if offset >= 0 { now + magnitude } else { now - magnitude }
+    }
+
+    fn learn_clock_offset(&self, headers: &HeaderMap) {
+        let Some(server) = headers
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| httpdate::parse_http_date(s).ok())
+        else {
+            tracing::debug!("signature rejected for time, but the response has no usable Date header");
+            return;
+        };
+        let now = SystemTime::now();
+        let offset_ms = match server.duration_since(now) {
+            Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+            Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
+        };
+        tracing::info!(offset_ms, "correcting the signing clock to the server's");
+        self.inner.clock_offset_ms.store(offset_ms, Ordering::Relaxed);
+    }
+}
+
+impl Error {
+    fn encode_shared(e: Arc<serde_json::Error>) -> Self {
+        Self::encode_boxed(Box::new(e))
+    }
+}
+
+/// Adds the auth headers of `auth` for a request: the API key, the token, or a SigV4 signature
+/// over `method`, `url`, the headers already present and `body`. Shared by HTTP operations and,
+/// later, the real-time handshake and `start` messages, which sign the same way.
+pub(crate) async fn add_auth_headers(
+    auth: &Auth,
+    headers: &mut HeaderMap,
+    method: &str,
+    url: &reqwest::Url,
+    region: Option<&str>,
+    body: &[u8],
+    time: SystemTime,
+) -> Result<()> {
+    match &auth.mode {
+        Mode::ApiKey(key) => {
+            let mut value = HeaderValue::from_str(key)
+                .map_err(|_| Error::config("api_key", "contains characters not allowed in a header"))?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static("x-api-key"), value);
+        }
+        Mode::Token { source, .. } => {
+            let token = source.token().await.map_err(Error::credentials)?;
+            let mut value = HeaderValue::from_str(token.as_str())
+                .map_err(|_| Error::config("token", "contains characters not allowed in a header"))?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        Mode::Iam(provider) => {
+            use crate::credentials::ProvideCredentials as _;
+            let Some(region) = region else {
+                return Err(Error::config("region", "is required for IAM auth"));
+            };
+            let creds = provider.provide_credentials().await.map_err(Error::credentials)?;
+            let output = {
+                let signable = SignableRequest::new(
+                    method,
+                    url.as_str(),
+                    headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+                    SignableBody::Bytes(body),
+                )
+                .map_err(Error::signing)?;
+                appsync_sigv4::sign(&signable, &SigningParams::new(&creds, region, SERVICE, time))
+                    .map_err(Error::signing)?
+            };
+            for part in output.headers() {
+                let name = HeaderName::from_bytes(part.name().as_bytes())
+                    .map_err(|_| Error::config("credentials", "produced an invalid header name"))?;
+                let mut value = HeaderValue::from_str(part.value()).map_err(|_| {
+                    Error::config("credentials", "the session token is not a valid header value")
+                })?;
+                value.set_sensitive(part.is_sensitive() || name == AUTHORIZATION);
+                headers.insert(name, value);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<GraphQLError>,
+    #[serde(default, alias = "Message")]
+    message: Option<String>,
+    #[serde(default, rename = "__type", alias = "errorType")]
+    error_type: Option<String>,
+}
+
+fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    // `x-amzn-ErrorType` may carry a suffix after `:` (`InvalidSignatureException:http://...`).
+    let header_type = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.split(':').next().unwrap_or(s).trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let error_type = header_type
+        .or(parsed.error_type.map(|t| t.rsplit('#').next().unwrap_or(&t).to_owned()))
+        .or_else(|| parsed.errors.iter().find_map(|e| e.error_type.clone()));
+    let message = parsed.message.or_else(|| parsed.errors.first().map(|e| e.message.clone()));
+    Error::http_status(status, error_type, message, parsed.errors)
+}
+
+fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<Response<T>> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let decoded = serde_path_to_error::deserialize::<_, Response<T>>(&mut de).map_err(Error::decode);
+    match decoded.and_then(|r| de.end().map(|()| r).map_err(Error::decode)) {
+        Ok(response) => Ok(response),
+        Err(error) => {
+            // Data that failed to decode next to GraphQL errors is the partial data of a failed
+            // operation (nulls where fields failed): the errors are the news, not the types.
+            if let Ok(partial) = serde_json::from_slice::<Response<serde::de::IgnoredAny>>(bytes)
+                && !partial.errors.is_empty()
+            {
+                tracing::debug!(%error, "data did not decode next to GraphQL errors; returning the errors");
+                return Ok(Response { data: None, errors: partial.errors, extensions: partial.extensions });
+            }
+            Err(error)
+        }
+    }
+}
+
+impl Auth {
+    /// After a rejection: forget the cached credentials or token, load again, and say whether
+    /// the new ones differ (only then is another try worth it).
+    async fn refresh_rejected(&self) -> bool {
+        use crate::credentials::ProvideCredentials as _;
+        match &self.mode {
+            Mode::ApiKey(_) => false,
+            Mode::Iam(provider) => {
+                let Ok(before) = provider.provide_credentials().await else { return false };
+                provider.invalidate();
+                match provider.provide_credentials().await {
+                    Ok(after) => {
+                        after.access_key_id() != before.access_key_id()
+                            || after.secret_access_key() != before.secret_access_key()
+                            || after.session_token() != before.session_token()
+                    }
+                    Err(_) => false,
+                }
+            }
+            Mode::Token { source, .. } => {
+                let Ok(before) = source.token().await else { return false };
+                source.invalidate();
+                match source.token().await {
+                    Ok(after) => after.as_str() != before.as_str(),
+                    Err(_) => false,
+                }
+            }
+        }
+    }
+}

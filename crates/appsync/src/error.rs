@@ -1,0 +1,487 @@
+//! The one error type of the crate, and the GraphQL error objects AppSync returns.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::CredentialsError;
+
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// A `Result` whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong building a client or running an operation.
+///
+/// Opaque on purpose: ask it questions (`is_timeout()`, `is_unauthorized()`, `status()`,
+/// `graphql_errors()`...) rather than matching on variants, so new failure modes do not break
+/// callers. The underlying cause, when there is one, is kept whole in [`source()`](StdError::source).
+///
+/// Neither `Debug` nor `Display` ever contain a secret: only AppSync's own error messages, status
+/// codes, field names and the causes' messages (which never see credentials).
+///
+/// ```
+/// # async fn run(client: appsync::Client) {
+/// match client.query::<serde_json::Value>("{ listPosts { items { id } } }", ()).await {
+///     Ok(response) => println!("{:?}", response.data),
+///     Err(e) if e.is_unauthorized() => eprintln!("check the credentials: {e}"),
+///     Err(e) if e.is_throttled() => eprintln!("slow down: {e}"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    source: Option<BoxError>,
+    status: Option<StatusCode>,
+    error_type: Option<String>,
+    message: Option<String>,
+    graphql: Vec<GraphQLError>,
+    field: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A bad value given to a builder; `field` names it.
+    Config,
+    /// Credentials or a token could not be had.
+    Credentials,
+    /// The request could not be signed.
+    Signing,
+    /// Connecting, sending or receiving failed.
+    Transport,
+    /// The request or the connection timed out.
+    Timeout,
+    /// The server answered with a non-success HTTP status.
+    Status,
+    /// The response carried GraphQL errors.
+    GraphQL,
+    /// The response body did not decode into the expected type.
+    Decode,
+    /// Variables could not be serialized.
+    Encode,
+}
+
+impl Error {
+    fn new(kind: Kind) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                source: None,
+                status: None,
+                error_type: None,
+                message: None,
+                graphql: Vec::new(),
+                field: None,
+            }),
+        }
+    }
+
+    fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn config(field: &'static str, message: impl Into<String>) -> Self {
+        let mut e = Self::new(Kind::Config);
+        e.inner.field = Some(field);
+        e.inner.message = Some(message.into());
+        e
+    }
+
+    pub(crate) fn config_with_source(
+        field: &'static str,
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        Self::config(field, message).with_source(source)
+    }
+
+    pub(crate) fn credentials(source: CredentialsError) -> Self {
+        Self::new(Kind::Credentials).with_source(source)
+    }
+
+    pub(crate) fn signing(source: appsync_sigv4::SigningError) -> Self {
+        Self::new(Kind::Signing).with_source(source)
+    }
+
+    #[cfg(feature = "middleware")]
+    pub(crate) fn streaming_body() -> Self {
+        let mut e = Self::new(Kind::Signing);
+        e.inner.message = Some(
+            "the body is a stream and cannot be hashed for the signature: buffer it, or allow \
+             UNSIGNED-PAYLOAD (SigV4Middleware::allow_unsigned_payload) if the service accepts it"
+                .into(),
+        );
+        e
+    }
+
+    pub(crate) fn transport(source: reqwest::Error) -> Self {
+        let kind = if source.is_timeout() { Kind::Timeout } else { Kind::Transport };
+        let status = source.status();
+        let mut e = Self::new(kind).with_source(source);
+        e.inner.status = status;
+        e
+    }
+
+    pub(crate) fn http_status(
+        status: StatusCode,
+        error_type: Option<String>,
+        message: Option<String>,
+        graphql: Vec<GraphQLError>,
+    ) -> Self {
+        let mut e = Self::new(Kind::Status);
+        e.inner.status = Some(status);
+        e.inner.error_type = error_type;
+        e.inner.message = message;
+        e.inner.graphql = graphql;
+        e
+    }
+
+    pub(crate) fn graphql(errors: Vec<GraphQLError>) -> Self {
+        let mut e = Self::new(Kind::GraphQL);
+        e.inner.error_type = errors.iter().find_map(|e| e.error_type.clone());
+        e.inner.graphql = errors;
+        e
+    }
+
+    pub(crate) fn decode(source: impl Into<BoxError>) -> Self {
+        Self::new(Kind::Decode).with_source(source)
+    }
+
+    pub(crate) fn decode_message(message: impl Into<String>) -> Self {
+        let mut e = Self::new(Kind::Decode);
+        e.inner.message = Some(message.into());
+        e
+    }
+
+    pub(crate) fn encode(source: serde_json::Error) -> Self {
+        Self::new(Kind::Encode).with_source(source)
+    }
+
+    pub(crate) fn encode_boxed(source: BoxError) -> Self {
+        Self::new(Kind::Encode).with_source(source)
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.inner.kind
+    }
+
+    /// Whether the request or connection timed out (connect timeout, request timeout, or a
+    /// server that stopped answering).
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == Kind::Timeout
+    }
+
+    /// Whether connecting to the server failed (the request never left).
+    pub fn is_connect(&self) -> bool {
+        self.reqwest().is_some_and(reqwest::Error::is_connect)
+    }
+
+    /// Whether the request was sent but the exchange failed (connection reset, bad response).
+    pub fn is_transport(&self) -> bool {
+        self.inner.kind == Kind::Transport
+    }
+
+    /// Whether AppSync refused the caller: HTTP 401/403, an `UnauthorizedException`, a rejected
+    /// signature (`InvalidSignatureException`, `UnrecognizedClientException`...) or a GraphQL
+    /// error of type `Unauthorized`.
+    pub fn is_unauthorized(&self) -> bool {
+        if matches!(self.inner.status, Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)) {
+            return true;
+        }
+        let unauthorized = |t: &str| {
+            t.starts_with("Unauthorized")
+                || t == "InvalidSignatureException"
+                || t == "UnrecognizedClientException"
+                || t == "AccessDeniedException"
+                || t == "ExpiredTokenException"
+        };
+        self.inner.error_type.as_deref().is_some_and(unauthorized)
+            || self.inner.graphql.iter().any(|g| g.error_type.as_deref().is_some_and(unauthorized))
+    }
+
+    /// Whether AppSync throttled the request: HTTP 429 or a `TooManyRequestsException`
+    /// (or another `Throttl*`/`*LimitExceeded*` error type).
+    pub fn is_throttled(&self) -> bool {
+        self.inner.status == Some(StatusCode::TOO_MANY_REQUESTS)
+            || self.inner.error_type.as_deref().is_some_and(is_throttling_type)
+            || self.inner.graphql.iter().any(|g| g.error_type.as_deref().is_some_and(is_throttling_type))
+    }
+
+    /// Whether the server answered with a non-success HTTP status.
+    pub fn is_status(&self) -> bool {
+        self.inner.kind == Kind::Status
+    }
+
+    /// Whether the response (HTTP 200) carried GraphQL errors; see [`graphql_errors`](Self::graphql_errors).
+    pub fn is_graphql(&self) -> bool {
+        self.inner.kind == Kind::GraphQL
+    }
+
+    /// Whether the response did not decode into the expected type; the source is a
+    /// `serde_path_to_error::Error` whose `path()` names the field that failed.
+    pub fn is_decode(&self) -> bool {
+        self.inner.kind == Kind::Decode
+    }
+
+    /// Whether the variables could not be serialized.
+    pub fn is_encode(&self) -> bool {
+        self.inner.kind == Kind::Encode
+    }
+
+    /// Whether credentials or a token could not be obtained.
+    pub fn is_credentials(&self) -> bool {
+        self.inner.kind == Kind::Credentials
+    }
+
+    /// Whether the request could not be signed.
+    pub fn is_signing(&self) -> bool {
+        self.inner.kind == Kind::Signing
+    }
+
+    /// Whether a builder was given a bad value; see [`field`](Self::field).
+    pub fn is_config(&self) -> bool {
+        self.inner.kind == Kind::Config
+    }
+
+    /// The HTTP status, when the server answered with an error status.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.inner.status
+    }
+
+    /// AppSync's error type (`UnauthorizedException`, `InvalidSignatureException`,
+    /// `TooManyRequestsException`, or the first GraphQL error's `errorType`).
+    pub fn error_type(&self) -> Option<&str> {
+        self.inner.error_type.as_deref()
+    }
+
+    /// The server's error message, or the configuration problem.
+    pub fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
+    }
+
+    /// The GraphQL errors of the response (empty when there were none).
+    pub fn graphql_errors(&self) -> &[GraphQLError] {
+        &self.inner.graphql
+    }
+
+    /// For a configuration error, the builder field that was wrong (`"endpoint"`, `"region"`...).
+    pub fn field(&self) -> Option<&'static str> {
+        self.inner.field
+    }
+
+    /// For a decode error, the JSON path that failed to decode (`data.listPosts.items[0].id`).
+    pub fn json_path(&self) -> Option<String> {
+        self.inner
+            .source
+            .as_ref()
+            .and_then(|s| s.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>())
+            .map(|e| e.path().to_string())
+    }
+
+    fn reqwest(&self) -> Option<&reqwest::Error> {
+        self.inner.source.as_ref().and_then(|s| s.downcast_ref::<reqwest::Error>())
+    }
+
+    /// Whether the request provably never reached the server, so even a mutation can be retried.
+    pub(crate) fn never_sent(&self) -> bool {
+        self.is_connect()
+    }
+
+    /// Whether the server said the signature's time is too far from its own clock.
+    pub(crate) fn is_clock_skew(&self) -> bool {
+        let skew_type = |t: &str| {
+            matches!(t, "RequestTimeTooSkewed" | "RequestExpired" | "SignatureDoesNotMatch")
+                || t == "InvalidSignatureException"
+        };
+        let skew_message = |m: &str| {
+            m.contains("Signature expired")
+                || m.contains("Signature not yet current")
+                || m.contains("too skewed")
+                || m.contains("RequestTimeTooSkewed")
+        };
+        let messages = self.inner.message.iter().chain(self.inner.graphql.iter().map(|g| &g.message));
+        let types_match = self.inner.error_type.as_deref().is_none_or(skew_type);
+        self.is_status() && types_match && messages.into_iter().any(|m| skew_message(m))
+    }
+}
+
+fn is_throttling_type(t: &str) -> bool {
+    t == "TooManyRequestsException"
+        || t.starts_with("Throttl")
+        || t.contains("LimitExceeded")
+        || t == "RequestLimitExceeded"
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("appsync::Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(field) = self.inner.field {
+            d.field("field", &field);
+        }
+        if let Some(status) = self.inner.status {
+            d.field("status", &status);
+        }
+        if let Some(t) = &self.inner.error_type {
+            d.field("error_type", t);
+        }
+        if let Some(m) = &self.inner.message {
+            d.field("message", m);
+        }
+        if !self.inner.graphql.is_empty() {
+            d.field("graphql_errors", &self.inner.graphql);
+        }
+        if let Some(s) = &self.inner.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.kind {
+            Kind::Config => {
+                write!(f, "invalid client configuration")?;
+                if let Some(field) = self.inner.field {
+                    write!(f, ": `{field}`")?;
+                }
+                if let Some(m) = &self.inner.message {
+                    write!(f, ": {m}")?;
+                }
+                Ok(())
+            }
+            Kind::Credentials => f.write_str("could not load credentials"),
+            Kind::Signing => match &self.inner.message {
+                Some(m) => write!(f, "could not sign the request: {m}"),
+                None => f.write_str("could not sign the request"),
+            },
+            Kind::Transport => f.write_str("error sending the request"),
+            Kind::Timeout => match &self.inner.message {
+                Some(m) => write!(f, "timed out: {m}"),
+                None => f.write_str("the request timed out"),
+            },
+            Kind::Status => {
+                match self.inner.status {
+                    Some(s) => write!(f, "HTTP status {s}")?,
+                    None => f.write_str("HTTP error status")?,
+                }
+                if let Some(t) = &self.inner.error_type {
+                    write!(f, ": {t}")?;
+                }
+                if let Some(m) =
+                    self.inner.message.as_ref().or(self.inner.graphql.first().map(|g| &g.message))
+                {
+                    write!(f, ": {m}")?;
+                }
+                Ok(())
+            }
+            Kind::GraphQL => {
+                let n = self.inner.graphql.len();
+                match self.inner.graphql.first() {
+                    Some(first) => {
+                        write!(f, "GraphQL error: {first}")?;
+                        if n > 1 {
+                            write!(f, " (and {} more)", n - 1)?;
+                        }
+                        Ok(())
+                    }
+                    None => f.write_str("GraphQL error"),
+                }
+            }
+            Kind::Decode => match &self.inner.message {
+                Some(m) => write!(f, "error decoding the response: {m}"),
+                None => f.write_str("error decoding the response"),
+            },
+            Kind::Encode => f.write_str("error serializing the variables"),
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.inner.source.as_ref().map(|s| &**s as &(dyn StdError + 'static))
+    }
+}
+
+/// One entry of a GraphQL response's `errors`, with AppSync's extra fields.
+///
+/// Validation errors carry only `message` and `locations`; resolver errors add `errorType`,
+/// `errorInfo` and `path`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct GraphQLError {
+    /// The message.
+    #[serde(default)]
+    pub message: String,
+    /// AppSync's error type (`Unauthorized`, `DynamoDB:ConditionalCheckFailedException`,
+    /// whatever a resolver's `util.error` gave).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+    /// The `errorInfo` a resolver attached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_info: Option<serde_json::Value>,
+    /// Where in the response the error happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<PathSegment>>,
+    /// Where in the query the error happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<Location>>,
+    /// Standard GraphQL `extensions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl fmt::Display for GraphQLError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(t) = &self.error_type {
+            write!(f, "{t}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(path) = self.path.as_ref().filter(|p| !p.is_empty()) {
+            f.write_str(" (at ")?;
+            for (i, seg) in path.iter().enumerate() {
+                match seg {
+                    PathSegment::Field(name) if i == 0 => f.write_str(name)?,
+                    PathSegment::Field(name) => write!(f, ".{name}")?,
+                    PathSegment::Index(idx) => write!(f, "[{idx}]")?,
+                }
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+/// A step of a GraphQL error's `path`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathSegment {
+    /// A field name (or alias).
+    Field(String),
+    /// A list index.
+    Index(u64),
+}
+
+/// A position in the query document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Location {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// AppSync's `sourceName` (usually null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_name: Option<String>,
+}

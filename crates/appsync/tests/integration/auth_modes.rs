@@ -1,0 +1,202 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use appsync::credentials::Credentials;
+use appsync::{Auth, Request, Token, provide_token_fn};
+use serde_json::{Value, json};
+
+use crate::support::TestServer;
+use crate::{builder, client};
+
+#[tokio::test]
+async fn iam_requests_are_signed_and_verified() {
+    let server = TestServer::start().await;
+    let creds = Credentials::new("AKIDSTATIC", "static-secret", None, None);
+    server.allow_credentials(&creds);
+    let client = client(&server, Auth::iam(creds));
+    let response = client.query::<Value>("query Who { whoami { mode identity } }", ()).await.unwrap();
+    assert_eq!(response.data.unwrap()["whoami"], json!({"mode": "iam", "identity": "AKIDSTATIC"}));
+    let seen = &server.seen()[0];
+    assert!(seen.headers.contains_key("x-amz-date"));
+    assert_eq!(seen.session_token, None);
+}
+
+#[tokio::test]
+async fn iam_session_tokens_are_sent_and_signed() {
+    let server = TestServer::start().await;
+    let creds = Credentials::new("ASIATEMP", "temp-secret", Some("session-token-value".into()), None);
+    server.allow_credentials(&creds);
+    let client = client(&server, Auth::iam(creds));
+    let data: Value = client.data(Request::new("{ whoami { identity } }")).await.unwrap();
+    assert_eq!(data["whoami"]["identity"], "ASIATEMP");
+    let seen = &server.seen()[0];
+    assert_eq!(seen.session_token.as_deref(), Some("session-token-value"));
+    let authz = seen.headers["authorization"].to_str().unwrap();
+    assert!(authz.contains("x-amz-security-token"), "the token is part of the signature: {authz}");
+    assert!(authz.contains("/us-east-1/appsync/aws4_request"));
+}
+
+#[tokio::test]
+async fn iam_with_a_wrong_secret_is_an_invalid_signature() {
+    let server = TestServer::start().await;
+    server.allow_credentials(&Credentials::new("AKIDSTATIC", "right-secret", None, None));
+    let client = client(&server, Auth::iam(Credentials::new("AKIDSTATIC", "wrong-secret", None, None)));
+    let err = client.query::<Value>("{ whoami { mode } }", ()).await.unwrap_err();
+    assert!(err.is_unauthorized());
+    assert!(err.is_status());
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(err.error_type(), Some("InvalidSignatureException"));
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("wrong-secret") && !shown.contains("right-secret"), "{shown}");
+}
+
+#[tokio::test]
+async fn api_keys_are_sent_as_x_api_key() {
+    let server = TestServer::start().await;
+    server.allow_api_key("da2-goodkey");
+    let ok = client(&server, Auth::api_key("da2-goodkey"));
+    let data: Value = ok.data("{ whoami { mode identity } }").await.unwrap();
+    assert_eq!(data["whoami"], json!({"mode": "api-key", "identity": "da2-goodkey"}));
+
+    let bad = client(&server, Auth::api_key("da2-badkey"));
+    let err = bad.data::<Value>("{ whoami { mode } }").await.unwrap_err();
+    assert!(err.is_unauthorized());
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(err.error_type(), Some("UnauthorizedException"));
+    assert!(!format!("{err:?} {bad:?}").contains("da2-badkey"));
+}
+
+#[tokio::test]
+async fn cognito_oidc_and_lambda_tokens_go_in_authorization() {
+    let server = TestServer::start().await;
+    server.allow_token("cognito-jwt").allow_token("oidc-jwt").allow_token("lambda-token");
+    for (auth, token) in [
+        (Auth::cognito(Token::new("cognito-jwt")), "cognito-jwt"),
+        (Auth::oidc("oidc-jwt".to_string()), "oidc-jwt"),
+        (Auth::lambda("lambda-token"), "lambda-token"),
+    ] {
+        let data: Value = client(&server, auth).data("{ whoami { mode identity } }").await.unwrap();
+        assert_eq!(data["whoami"], json!({"mode": "token", "identity": token}));
+    }
+    let err = client(&server, Auth::lambda("nope")).data::<Value>("{ whoami { mode } }").await.unwrap_err();
+    assert!(err.is_unauthorized());
+    assert_eq!(err.message(), Some("Valid authorization header not provided."));
+}
+
+#[tokio::test]
+async fn auth_can_be_overridden_per_request() {
+    let server = TestServer::start().await;
+    server.allow_api_key("da2-key").allow_token("lambda-token");
+    let creds = Credentials::new("AKIDOVERRIDE", "s", None, None);
+    server.allow_credentials(&creds);
+    let client = client(&server, Auth::api_key("da2-key"));
+    let default: Value = client.data("{ whoami { mode } }").await.unwrap();
+    assert_eq!(default["whoami"]["mode"], "api-key");
+    let lambda: Value =
+        client.data(Request::new("{ whoami { mode } }").auth(Auth::lambda("lambda-token"))).await.unwrap();
+    assert_eq!(lambda["whoami"]["mode"], "token");
+    let iam: Value = client.data(Request::new("{ whoami { mode } }").auth(Auth::iam(creds))).await.unwrap();
+    assert_eq!(iam["whoami"]["mode"], "iam");
+}
+
+#[tokio::test]
+async fn tokens_are_refreshed_before_they_expire() {
+    let server = TestServer::start().await;
+    server.allow_token("token-1").allow_token("token-2");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let auth = Auth::cognito(provide_token_fn(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move {
+            // Short-lived: refreshed at half its remaining life, well before it expires.
+            Ok(Token::with_expiry(
+                format!("token-{n}"),
+                Some(SystemTime::now() + Duration::from_millis(1200)),
+            ))
+        }
+    }));
+    let client = client(&server, auth);
+    let first: Value = client.data("{ whoami { identity } }").await.unwrap();
+    assert_eq!(first["whoami"]["identity"], "token-1");
+    tokio::time::sleep(Duration::from_millis(750)).await;
+    let second: Value = client.data("{ whoami { identity } }").await.unwrap();
+    assert_eq!(second["whoami"]["identity"], "token-2", "refreshed while token-1 was still valid");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_fetched_again_once() {
+    let server = TestServer::start().await;
+    server.allow_token("token-1").allow_token("token-2");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let auth = Auth::lambda(provide_token_fn(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        async move { Ok(Token::new(format!("token-{n}"))) }
+    }));
+    let client = client(&server, auth);
+    let first: Value = client.data("{ whoami { identity } }").await.unwrap();
+    assert_eq!(first["whoami"]["identity"], "token-1");
+    server.revoke_token("token-1");
+    let second: Value = client.data("{ whoami { identity } }").await.unwrap();
+    assert_eq!(second["whoami"]["identity"], "token-2");
+    assert_eq!(server.hits(), 3, "one rejected attempt, one retry with the new token");
+}
+
+#[tokio::test]
+async fn a_static_token_rejected_is_not_retried() {
+    let server = TestServer::start().await;
+    let client = client(&server, Auth::lambda("never-valid"));
+    let err = client.data::<Value>("{ whoami { identity } }").await.unwrap_err();
+    assert!(err.is_unauthorized());
+    assert_eq!(server.hits(), 1);
+}
+
+#[tokio::test]
+async fn extra_headers_per_client_and_per_request_reach_the_server() {
+    let server = TestServer::start().await;
+    let creds = Credentials::new("AKIDHDR", "s", None, None);
+    server.allow_credentials(&creds);
+    let client = builder(&server, Auth::iam(creds)).header("x-client-header", "c").build().unwrap();
+    let _: Value =
+        client.data(Request::new("{ whoami { mode } }").header("x-request-header", "r")).await.unwrap();
+    let seen = &server.seen()[0];
+    assert_eq!(seen.headers["x-client-header"], "c");
+    assert_eq!(seen.headers["x-request-header"], "r");
+    let authz = seen.headers["authorization"].to_str().unwrap();
+    assert!(
+        authz.contains("x-client-header") && authz.contains("x-request-header"),
+        "extra headers are signed"
+    );
+}
+
+#[tokio::test]
+async fn variables_and_operation_name_are_sent() {
+    let server = TestServer::start().await;
+    server.allow_api_key("k");
+    let client = client(&server, Auth::api_key("k"));
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Post {
+        id: String,
+        title: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Data {
+        #[serde(rename = "getPost")]
+        post: Post,
+    }
+    let response = client
+        .execute::<Data>(
+            Request::new("query A { x } query GetPost($id: ID!) { getPost(id: $id) { id title } }")
+                .variables(json!({"id": "42"}))
+                .operation_name("GetPost"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.extensions.as_ref().unwrap()["trace"], "t-1");
+    assert_eq!(response.into_result().unwrap().post, Post { id: "42".into(), title: "hello".into() });
+    let body = &server.seen()[0].body;
+    assert_eq!(body["operationName"], "GetPost");
+    assert_eq!(body["variables"], json!({"id": "42"}));
+}

@@ -1,0 +1,29 @@
+//! Integration tests of the `appsync` client against a real HTTP server on 127.0.0.1.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod auth_modes;
+mod credentials;
+mod errors;
+mod retries;
+#[cfg(feature = "middleware")]
+mod signing_middleware;
+
+use std::time::Duration;
+
+use appsync::{Auth, Client, ClientBuilder, RetryPolicy};
+use support::{REGION, TestServer};
+
+/// A builder for `server` with fast retries, so retry tests take milliseconds.
+fn builder(server: &TestServer, auth: Auth) -> ClientBuilder {
+    Client::builder().endpoint(&server.url).region(REGION).auth(auth).retry(
+        RetryPolicy::default().base_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20)),
+    )
+}
+
+fn client(server: &TestServer, auth: Auth) -> Client {
+    builder(server, auth).build().unwrap()
+}
