@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, IamCredentials};
+use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, IamCredentials, JwtConfig};
 
 use crate::usage;
 
@@ -43,6 +43,16 @@ pub(crate) struct LocalArgs {
     /// Token a Lambda authorizer would allow (in `Authorization`). Repeatable.
     #[arg(long = "lambda-token", value_name = "TOKEN")]
     lambda_tokens: Vec<String>,
+    /// JWKS file verifying Cognito user pool (or, with `--default-auth oidc`, OIDC) JWTs;
+    /// `appsync token --jwks-out FILE` writes the demo key's.
+    #[arg(long, value_name = "FILE")]
+    jwks: Option<PathBuf>,
+    /// Required `iss` of JWTs.
+    #[arg(long, value_name = "ISSUER")]
+    jwt_issuer: Option<String>,
+    /// Required `aud` (or `client_id`) of JWTs.
+    #[arg(long, value_name = "AUDIENCE")]
+    jwt_audience: Option<String>,
     /// Largest request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = appsync_local::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -69,11 +79,30 @@ pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Cred
             .with_context(|| format!("could not read the schema {}", path.display()))?;
         b = b.schema_file_contents(sdl, path.display().to_string());
     }
-    let demo = args.api_keys.is_empty() && args.iam.is_empty() && args.lambda_tokens.is_empty();
+    let demo = args.api_keys.is_empty()
+        && args.iam.is_empty()
+        && args.lambda_tokens.is_empty()
+        && args.jwks.is_none();
     if demo {
         b = b
             .iam_credentials(IamCredentials::new(DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY))
-            .api_key(ApiKey::new(DEMO_API_KEY));
+            .api_key(ApiKey::new(DEMO_API_KEY))
+            .cognito_user_pools(JwtConfig::demo());
+    }
+    if let Some(path) = &args.jwks {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the JWKS {}", path.display()))?;
+        let mut config =
+            JwtConfig::from_jwks_json(&text).map_err(|e| usage(format!("--jwks {}: {e}", path.display())))?;
+        if let Some(iss) = &args.jwt_issuer {
+            config = config.issuer(iss);
+        }
+        if let Some(aud) = &args.jwt_audience {
+            config = config.audience(aud);
+        }
+        b = if default_auth == AuthMode::Oidc { b.oidc(config) } else { b.cognito_user_pools(config) };
+    } else if args.jwt_issuer.is_some() || args.jwt_audience.is_some() {
+        return Err(usage("--jwt-issuer and --jwt-audience need --jwks"));
     }
     for spec in &args.api_keys {
         b = b.api_key(parse_api_key(spec)?);
@@ -185,6 +214,7 @@ async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyho
         writeln!(out, "  IAM access key id:     {DEMO_ACCESS_KEY_ID}")?;
         writeln!(out, "  IAM secret access key: {DEMO_SECRET_ACCESS_KEY}")?;
         writeln!(out, "  API key:               {DEMO_API_KEY}")?;
+        writeln!(out, "  Cognito JWTs:          signed by the demo key (mint one with `appsync token`)")?;
     }
     // The socket is bound and listening: connections queue from here on.
     writeln!(out, "listening on http://{addr}/graphql")?;

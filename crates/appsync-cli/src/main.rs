@@ -5,6 +5,7 @@
 mod demo;
 mod local;
 mod sign;
+mod token;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ enum Command {
     Local(local::LocalArgs),
     /// Start the emulator in-process and walk through IAM, API key and a rejected signature.
     Demo(demo::DemoArgs),
+    /// Mint a JWT signed by the emulator's demo key, for Cognito-protected schemas offline.
+    Token(token::TokenArgs),
 }
 
 /// An error in what the user asked for (exit code 2), as opposed to a failure while doing it
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(args),
         Command::Local(args) => local::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Token(args) => token::run(args),
     };
     match result {
         Ok(code) => code,

@@ -181,3 +181,49 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not read the schema"));
 }
+
+#[test]
+fn token_mints_jwts_that_local_verifies_with_the_written_jwks() {
+    let dir = std::env::temp_dir().join(format!("appsync-token-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let jwks = dir.join("jwks.json");
+    let schema = dir.join("schema.graphql");
+    std::fs::write(
+        &schema,
+        "type Query { me: String  admins: String @aws_cognito_user_pools(cognito_groups: [\"admins\"]) }\n",
+    )
+    .expect("write schema");
+    let out = appsync()
+        .args(["token", "--sub", "carol", "--groups", "admins,staff", "--jwks-out"])
+        .arg(&jwks)
+        .output()
+        .expect("run token");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let plain = appsync().args(["token", "--sub", "dave"]).output().expect("run token");
+    let plain = String::from_utf8_lossy(&plain.stdout).trim().to_owned();
+
+    let local = start_local(&[
+        "--schema",
+        schema.to_str().expect("utf-8"),
+        "--default-auth",
+        "cognito",
+        "--jwks",
+        jwks.to_str().expect("utf-8"),
+        "--jwt-issuer",
+        "https://appsync-local.invalid/demo",
+    ]);
+    let q = json!({"query": "{ me admins }"});
+    let (status, v) = post(&local.url, &[("authorization", token)], &q);
+    assert_eq!(status, 200);
+    assert_eq!(v, json!({"data": {"me": null, "admins": null}}));
+    let (status, v) = post(&local.url, &[("authorization", plain)], &q);
+    assert_eq!(status, 200);
+    assert_eq!(v["data"], json!({"me": null, "admins": null}));
+    assert_eq!(v["errors"][0]["errorType"], "Unauthorized");
+    assert_eq!(v["errors"][0]["path"], json!(["admins"]));
+    let (status, _) = post(&local.url, &[("authorization", "not-a-jwt".into())], &q);
+    assert_eq!(status, 401);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@ use http::HeaderMap;
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Kind};
+use crate::jwt::JwtConfig;
 use crate::schema::AuthRule;
 
 /// An AppSync authorization mode.
@@ -131,6 +132,7 @@ pub struct Identity {
     mode: AuthMode,
     principal: String,
     groups: Vec<String>,
+    claims: serde_json::Map<String, serde_json::Value>,
     resolver_context: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -140,8 +142,33 @@ impl Identity {
             mode,
             principal: principal.into(),
             groups: Vec::new(),
+            claims: serde_json::Map::new(),
             resolver_context: serde_json::Map::new(),
         }
+    }
+
+    fn from_claims(mode: AuthMode, claims: serde_json::Map<String, serde_json::Value>) -> Self {
+        let sub = claims.get("sub").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let groups = claims
+            .get("cognito:groups")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        Self { mode, principal: sub, groups, claims, resolver_context: serde_json::Map::new() }
+    }
+
+    /// An identity for executing operations from Rust as a JWT caller in `groups`.
+    #[must_use]
+    pub fn trusted_with_groups(mode: AuthMode, groups: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let mut identity = Self::new(mode, "local");
+        identity.groups = groups.into_iter().map(Into::into).collect();
+        identity
+    }
+
+    /// The verified JWT claims (Cognito and OIDC modes; empty otherwise).
+    #[must_use]
+    pub fn claims(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.claims
     }
 
     /// An identity for executing operations from Rust, as if authorized with `mode`.
@@ -208,6 +235,8 @@ pub(crate) struct Authenticator {
     pub(crate) api_keys: Vec<ApiKey>,
     pub(crate) iam: Option<appsync_sigv4::Verifier<HashMap<String, appsync_sigv4::Credentials>>>,
     pub(crate) lambda_tokens: Vec<String>,
+    pub(crate) cognito: Option<JwtConfig>,
+    pub(crate) oidc: Option<JwtConfig>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -218,6 +247,8 @@ impl fmt::Debug for Authenticator {
             .field("api_keys", &self.api_keys)
             .field("iam", &self.iam.is_some())
             .field("lambda_tokens", &self.lambda_tokens.len())
+            .field("cognito", &self.cognito)
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -250,10 +281,11 @@ impl Authenticator {
             if value.starts_with("AWS4-HMAC-SHA256") {
                 return self.check_iam(req, now);
             }
-            if self.enabled.contains(&AuthMode::Lambda) {
-                return self.check_lambda(value);
+            let token_modes = self.cognito.is_some() || self.oidc.is_some() || !self.lambda_tokens.is_empty();
+            if token_modes {
+                return self.check_token(value);
             }
-            // A bearer token for a mode this emulator cannot verify (yet) is no proof.
+            // A token no configured mode can verify is no proof.
             if req.headers().get("x-api-key").is_none() {
                 return Err(AuthFailure::unauthorized());
             }
@@ -285,6 +317,22 @@ impl Authenticator {
             }
             None => Err(AuthFailure::unauthorized()),
         }
+    }
+
+    /// A token in `Authorization`: a Cognito or OIDC JWT, else a Lambda authorizer token.
+    fn check_token(&self, token: &str) -> Result<Identity, AuthFailure> {
+        for (mode, config) in [(AuthMode::CognitoUserPools, &self.cognito), (AuthMode::Oidc, &self.oidc)] {
+            if let Some(config) = config {
+                match config.verify(token) {
+                    Ok(claims) => return Ok(Identity::from_claims(mode, claims)),
+                    Err(why) => tracing::debug!(%mode, reason = why, "JWT rejected"),
+                }
+            }
+        }
+        if self.lambda_tokens.is_empty() {
+            return Err(AuthFailure::unauthorized());
+        }
+        self.check_lambda(token)
     }
 
     fn check_lambda(&self, token: &str) -> Result<Identity, AuthFailure> {

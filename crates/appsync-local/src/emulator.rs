@@ -15,6 +15,7 @@ use crate::error::{Error, Kind};
 use crate::events::MutationEvent;
 use crate::execute::{Engine, GraphQLRequest, Limits};
 use crate::executor::ExecutorPool;
+use crate::jwt::JwtConfig;
 use crate::resolver::{self, ResolverContext, ResolverError, ResolverFn};
 use crate::schema::{DEMO_SCHEMA, LoadedSchema};
 use crate::server::ServerHandle;
@@ -91,6 +92,8 @@ pub struct EmulatorBuilder {
     region: String,
     default_auth: AuthMode,
     lambda_tokens: Vec<String>,
+    cognito: Option<JwtConfig>,
+    oidc: Option<JwtConfig>,
     resolvers: Vec<(String, ResolverFn)>,
     body_limit: usize,
     max_depth: usize,
@@ -126,6 +129,8 @@ impl Default for EmulatorBuilder {
             region: "us-east-1".to_owned(),
             default_auth: AuthMode::Iam,
             lambda_tokens: Vec::new(),
+            cognito: None,
+            oidc: None,
             resolvers: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_depth: DEFAULT_MAX_DEPTH,
@@ -178,6 +183,18 @@ impl EmulatorBuilder {
     /// Accepts this token in `Authorization` as an allowing Lambda authorizer would (repeatable).
     pub fn lambda_token(mut self, token: impl Into<String>) -> Self {
         self.lambda_tokens.push(token.into());
+        self
+    }
+
+    /// Verifies `Authorization` JWTs for the Cognito user pools mode with `config`.
+    pub fn cognito_user_pools(mut self, config: JwtConfig) -> Self {
+        self.cognito = Some(config);
+        self
+    }
+
+    /// Verifies `Authorization` JWTs for the OpenID Connect mode with `config`.
+    pub fn oidc(mut self, config: JwtConfig) -> Self {
+        self.oidc = Some(config);
         self
     }
 
@@ -250,6 +267,8 @@ impl EmulatorBuilder {
             (AuthMode::ApiKey, !self.api_keys.is_empty()),
             (AuthMode::Iam, !self.iam.is_empty()),
             (AuthMode::Lambda, !self.lambda_tokens.is_empty()),
+            (AuthMode::CognitoUserPools, self.cognito.is_some()),
+            (AuthMode::Oidc, self.oidc.is_some()),
         ] {
             if present && !enabled.contains(&mode) {
                 enabled.push(mode);
@@ -265,11 +284,13 @@ impl EmulatorBuilder {
             AuthMode::Lambda if self.lambda_tokens.is_empty() => {
                 return Err(config("default auth is Lambda but no Lambda token is configured".to_owned()));
             }
-            AuthMode::CognitoUserPools | AuthMode::Oidc => {
-                return Err(config(format!(
-                    "default auth {} is not supported by this emulator yet",
-                    self.default_auth
-                )));
+            AuthMode::CognitoUserPools if self.cognito.is_none() => {
+                return Err(config(
+                    "default auth is Cognito user pools but no JWKS is configured".to_owned(),
+                ));
+            }
+            AuthMode::Oidc if self.oidc.is_none() => {
+                return Err(config("default auth is OIDC but no JWKS is configured".to_owned()));
             }
             _ => {}
         }
@@ -324,6 +345,8 @@ impl EmulatorBuilder {
             api_keys: self.api_keys,
             iam,
             lambda_tokens: self.lambda_tokens,
+            cognito: self.cognito,
+            oidc: self.oidc,
         };
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         let executor = ExecutorPool::new(threads)

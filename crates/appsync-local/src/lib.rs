@@ -38,6 +38,7 @@ mod error;
 mod events;
 mod execute;
 mod executor;
+mod jwt;
 mod resolver;
 mod scalars;
 mod schema;
@@ -52,6 +53,7 @@ pub use emulator::{
 };
 pub use error::Error;
 pub use events::MutationEvent;
+pub use jwt::{DEMO_JWT_ISSUER, DemoToken, JwtConfig, demo_jwks_json};
 pub use resolver::{ResolverContext, ResolverError, ResolverFuture};
 pub use schema::DEMO_SCHEMA;
 pub use server::{ServerHandle, app};
