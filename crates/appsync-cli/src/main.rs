@@ -4,6 +4,7 @@
 
 mod demo;
 mod local;
+mod query;
 mod sign;
 mod token;
 
@@ -26,6 +27,8 @@ enum Command {
     Local(local::LocalArgs),
     /// Start the emulator in-process and walk through IAM, API key and a rejected signature.
     Demo(demo::DemoArgs),
+    /// Run a GraphQL query or mutation against AppSync (IAM, API key, JWT or Lambda auth).
+    Query(query::QueryArgs),
     /// Mint a JWT signed by the emulator's demo key, for Cognito-protected schemas offline.
     Token(token::TokenArgs),
 }
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(args),
         Command::Local(args) => local::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Query(args) => query::run(args),
         Command::Token(args) => token::run(args),
     };
     match result {
