@@ -7,6 +7,7 @@ mod support;
 
 mod auth_modes;
 mod credentials;
+mod emulator;
 mod errors;
 mod retries;
 #[cfg(feature = "middleware")]
