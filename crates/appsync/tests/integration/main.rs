@@ -9,6 +9,7 @@ mod auth_modes;
 mod credentials;
 mod emulator;
 mod errors;
+mod logging;
 mod retries;
 #[cfg(feature = "middleware")]
 mod signing_middleware;
