@@ -13,6 +13,8 @@ mod logging;
 mod retries;
 #[cfg(feature = "middleware")]
 mod signing_middleware;
+#[cfg(feature = "graphql_client")]
+mod typed_queries;
 
 use std::time::Duration;
 
