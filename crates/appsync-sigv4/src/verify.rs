@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use hmac::Mac;
 use subtle::ConstantTimeEq;
 
-use crate::canonical::{ALGORITHM, CanonicalParts, CanonicalRequest, PathRules, StringToSign};
+use crate::canonical::{ALGORITHM, CanonicalParts, CanonicalRequest, PathRules, StringToSign, sort_headers};
 use crate::credentials::Credentials;
 use crate::date::AmzDate;
 use crate::encoding::{decode_query_component, hex32};
@@ -241,9 +241,24 @@ impl<S: CredentialStore> Verifier<S> {
             }
         }
         let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(signed.len() + 1);
+        // A scan of the request's headers per signed name is fastest for real requests; a hostile
+        // one with thousands of headers, all listed in SignedHeaders, would make that quadratic,
+        // so past a few hundred comparisons the headers are sorted once and searched instead.
+        let mut by_name: Vec<(&str, &[u8])> = Vec::new();
+        if request.headers.len().saturating_mul(signed.len()) > 1024 {
+            by_name.extend_from_slice(&request.headers);
+            // Stable: repeated headers keep the order they were sent in.
+            sort_headers(&mut by_name);
+        }
         for name in &signed {
             let before = headers.len();
-            headers.extend(request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).copied());
+            if by_name.is_empty() {
+                headers.extend(request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).copied());
+            } else {
+                let lower = |n: &str| n.bytes().map(|c| c.to_ascii_lowercase()).cmp(name.bytes());
+                let start = by_name.partition_point(|(n, _)| lower(n).is_lt());
+                headers.extend(by_name[start..].iter().take_while(|(n, _)| n.eq_ignore_ascii_case(name)));
+            }
             if headers.len() == before {
                 if let (true, Some(host)) = (*name == "host", request.host()) {
                     headers.push(("host", host));
@@ -505,4 +520,61 @@ fn parse_signed_headers(list: &str) -> Result<Vec<&str>, VerifyError> {
         ));
     }
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::sign::{SigningParams, sign};
+
+    /// Signs a GET with `headers` (plus `host`), lets `tamper` change the headers as received,
+    /// and verifies.
+    fn round_trip(
+        headers: &[(String, String)],
+        tamper: impl FnOnce(&mut Vec<(String, String)>),
+    ) -> Result<VerifiedRequest, VerifyErrorKind> {
+        let creds = Credentials::new("AKID", "SECRET", None, None);
+        let time = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
+        let request = SignableRequest::new("GET", "https://example.com/", pairs, SignableBody::Bytes(b""))
+            .expect("valid request");
+        let output = sign(&request, &SigningParams::new(&creds, "us-east-1", "svc", time)).expect("signs");
+        let mut received = headers.to_vec();
+        tamper(&mut received);
+        received.push(("Host".to_owned(), "example.com".to_owned()));
+        output.apply_to_headers(&mut received);
+        let request = SignableRequest::new(
+            "GET",
+            "/",
+            received.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+            SignableBody::Bytes(b""),
+        )
+        .expect("valid request");
+        Verifier::new(HashMap::from([("AKID".to_owned(), creds)]), "us-east-1", "svc")
+            .verify(&request, time)
+            .map_err(|e| e.kind().clone())
+    }
+
+    #[test]
+    fn many_signed_headers_are_looked_up_through_a_sorted_index() {
+        // Enough headers to take the sorted path, unsorted, with a repeated header in mixed case
+        // whose values are signed in the order they were sent.
+        let mut headers: Vec<(String, String)> =
+            (0..300).rev().map(|i| (format!("x-h{i:03}"), format!("v{i}"))).collect();
+        headers.insert(10, ("X-Rep".to_owned(), "first".to_owned()));
+        headers.insert(150, ("x-rep".to_owned(), "second".to_owned()));
+        headers.push(("x-REP".to_owned(), "third".to_owned()));
+        let verified = round_trip(&headers, |_| {}).expect("verifies");
+        assert!(verified.signed_headers().split(';').any(|n| n == "x-rep"));
+        for i in [0, 10, 150, headers.len() - 1] {
+            let verdict = round_trip(&headers, |h| h[i].1.push('x')).map(|_| ());
+            assert_eq!(verdict, Err(VerifyErrorKind::SignatureMismatch), "header {i} changed");
+        }
+        let verdict = round_trip(&headers, |h| h.swap(10, 150)).map(|_| ());
+        assert_eq!(verdict, Err(VerifyErrorKind::SignatureMismatch), "repeated values reordered");
+        let verdict = round_trip(&headers, |h| h.retain(|(n, _)| n != "x-h123")).map(|_| ());
+        assert_eq!(verdict, Err(VerifyErrorKind::SignedHeaderMissing { name: "x-h123".to_owned() }));
+    }
 }
