@@ -193,7 +193,7 @@ pub(crate) fn run(args: LocalArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyhow::Result<ExitCode> {
-    let listener = tokio::net::TcpListener::bind(&args.listen)
+    let listener = appsync_local::bind(args.listen.as_str())
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let addr = listener.local_addr().context("could not read the bound address")?;
@@ -220,7 +220,7 @@ async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyho
     writeln!(out, "listening on http://{addr}/graphql")?;
     out.flush()?;
     drop(out);
-    emulator.serve(listener, shutdown_signal()).await.context("the server stopped with an error")?;
+    emulator.serve(listener, shutdown_signal()).await;
     println!("stopped");
     Ok(ExitCode::SUCCESS)
 }

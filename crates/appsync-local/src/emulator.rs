@@ -100,6 +100,7 @@ pub struct EmulatorBuilder {
     max_aliases: usize,
     max_skew: Duration,
     body_timeout: Duration,
+    header_timeout: Duration,
     event_capacity: usize,
 }
 
@@ -137,6 +138,7 @@ impl Default for EmulatorBuilder {
             max_aliases: DEFAULT_MAX_ALIASES,
             max_skew: Duration::from_secs(5 * 60),
             body_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
             event_capacity: 1024,
         }
     }
@@ -238,6 +240,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How long a client may take to send its request headers (default 10 s); slower
+    /// connections are closed.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
+        self
+    }
+
     /// Checks the configuration, loads the schema and returns the emulator.
     pub fn build(self) -> Result<Emulator, Error> {
         let config = |m: String| Error::new(Kind::Config, m);
@@ -248,6 +257,9 @@ impl EmulatorBuilder {
         }
         if self.body_limit == 0 || self.max_depth == 0 {
             return Err(config("body limit and depth limit must be positive".to_owned()));
+        }
+        if self.body_timeout.is_zero() || self.header_timeout.is_zero() {
+            return Err(config("body and header timeouts must be positive".to_owned()));
         }
         for key in &self.api_keys {
             if key.key().trim().is_empty() {
@@ -359,6 +371,7 @@ impl EmulatorBuilder {
                 region: self.region,
                 body_limit: self.body_limit,
                 body_timeout: self.body_timeout,
+                header_timeout: self.header_timeout,
             }),
         })
     }
@@ -371,6 +384,7 @@ pub(crate) struct Inner {
     pub(crate) region: String,
     pub(crate) body_limit: usize,
     pub(crate) body_timeout: Duration,
+    pub(crate) header_timeout: Duration,
 }
 
 /// A configured AppSync emulator. Cheap to clone; clones share the same data.
@@ -421,22 +435,21 @@ impl Emulator {
     /// Binds `addr` (e.g. `127.0.0.1:0`) and serves in the background until the returned
     /// handle is dropped or shut down.
     pub async fn spawn(&self, addr: impl tokio::net::ToSocketAddrs) -> Result<ServerHandle, Error> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| Error::new(Kind::Io, "could not bind the listening socket").with_source(e))?;
+        let listener = bind(addr).await?;
         ServerHandle::start(self.clone(), listener)
     }
 
-    /// Serves on `listener` until `shutdown` completes, then finishes in-flight requests.
-    pub async fn serve(
-        &self,
-        listener: tokio::net::TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::new(Kind::Io, "the server failed").with_source(e))
+    /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish
+    /// (for up to 10 seconds).
+    pub async fn serve(&self, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
+        crate::server::serve_connections(
+            self.router(),
+            listener,
+            shutdown,
+            self.inner.header_timeout,
+            Duration::from_secs(10),
+        )
+        .await;
     }
 
     /// Every successful root mutation field from now on, for fanning out to subscribers.
@@ -463,6 +476,40 @@ impl Emulator {
         let body = self.inner.executor.execute(&self.inner.engine, req, identity.clone()).await;
         crate::execute::from_bytes(&body)
     }
+}
+
+/// Listen backlog: std and tokio use 128, which a burst of connections overflows (the kernel
+/// then resets some of them before the server ever sees them). The kernel caps it at somaxconn.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds a listening socket for [`Emulator::serve`] with a backlog deep enough for bursts of
+/// connections (the first address `addr` resolves to that binds).
+pub async fn bind(addr: impl tokio::net::ToSocketAddrs) -> Result<tokio::net::TcpListener, Error> {
+    let mut last = None;
+    let addrs = tokio::net::lookup_host(addr)
+        .await
+        .map_err(|e| Error::new(Kind::Io, "could not resolve the listen address").with_source(e))?;
+    for addr in addrs {
+        let attempt = (|| {
+            let socket = if addr.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            socket.listen(LISTEN_BACKLOG)
+        })();
+        match attempt {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    let e = Error::new(Kind::Io, "could not bind the listening socket");
+    Err(match last {
+        Some(source) => e.with_source(source),
+        None => e,
+    })
 }
 
 /// Where a spawned server listens.

@@ -50,6 +50,7 @@ mod validation;
 pub use auth::{ApiKey, AuthMode, Identity};
 pub use emulator::{
     DEFAULT_BODY_LIMIT, DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, Emulator, EmulatorBuilder, IamCredentials,
+    bind,
 };
 pub use error::Error;
 pub use events::MutationEvent;

@@ -4,7 +4,7 @@
 //! beside these routes; it consumes [`Emulator::subscribe_mutations`].
 
 use std::net::SocketAddr;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -12,6 +12,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder as AutoBuilder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -182,6 +186,52 @@ fn parse_request(bytes: &[u8]) -> Option<GraphQLRequest> {
     Some(GraphQLRequest { query, variables, operation_name })
 }
 
+/// Accepts connections until `shutdown` completes, then lets in-flight requests finish (for at
+/// most `drain`). Unlike `axum::serve`, connections get a header read timeout, so clients that
+/// trickle their headers (slow loris) are cut off.
+pub(crate) async fn serve_connections(
+    router: Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+    header_timeout: Duration,
+    drain: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    Err(e) => {
+                        // Typically EMFILE under a connection flood: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let mut builder = AutoBuilder::new(TokioExecutor::new());
+                builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+                builder.http2().timer(TokioTimer::new());
+                let service = TowerToHyperService::new(router.clone());
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection closed with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
+        tracing::debug!("connections still open after the drain period; dropping them");
+    }
+}
+
 /// A server running in the background; dropping it stops the server.
 #[derive(Debug)]
 pub struct ServerHandle {
@@ -202,7 +252,8 @@ impl ServerHandle {
                     // A dropped sender means the handle is gone: stop as well.
                     let _ = rx.await;
                 })
-                .await
+                .await;
+            Ok(())
         });
         Ok(Self { addr, shutdown: Some(tx), task: Some(task) })
     }

@@ -167,26 +167,59 @@ async fn a_client_that_stalls_mid_body_gets_408() {
 }
 
 #[tokio::test]
+async fn a_client_that_trickles_its_headers_is_cut_off() {
+    let s = start(demo_builder().header_timeout(Duration::from_millis(300))).await;
+    let mut tcp = tokio::net::TcpStream::connect(s.handle.local_addr()).await.expect("connect");
+    tcp.write_all(b"POST /graphql HTTP/1.1\r\nhost: x\r\n").await.expect("write");
+    let started = std::time::Instant::now();
+    let mut buf = vec![0u8; 4096];
+    // Keep trickling; the server must close (or answer 408) well before the test's limit.
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            tokio::select! {
+                n = tcp.read(&mut buf) => {
+                    let n = n.unwrap_or(0);
+                    return String::from_utf8_lossy(&buf[..n]).into_owned();
+                }
+                () = tokio::time::sleep(Duration::from_millis(100)) => {
+                    if tcp.write_all(b"x-slow: 1\r\n").await.is_err() {
+                        return String::new();
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .expect("the server cut the connection");
+    assert!(closed.is_empty() || closed.starts_with("HTTP/1.1 408"), "{closed}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    still_serves(&s).await;
+}
+
+#[tokio::test]
 async fn a_burst_of_connections_is_answered() {
     let s = start(demo_builder()).await;
     let mut tasks = Vec::new();
-    for i in 0..200 {
-        let url = s.url.clone();
+    for i in 0..300 {
+        let addr = s.handle.local_addr();
         tasks.push(tokio::spawn(async move {
-            // A fresh client per task: a new connection each.
-            let client = reqwest::Client::new();
-            let r = client
-                .post(&url)
-                .header("x-api-key", API_KEY)
-                .body(body("query($i: ID!) { getPost(id: $i) { id } }", json!({"i": i.to_string()})))
-                .send()
-                .await
-                .expect("send");
-            r.status().as_u16()
+            // A raw connection each, opened all at once.
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            let b = body("query($i: ID!) { getPost(id: $i) { id } }", json!({"i": i.to_string()}));
+            let head = format!(
+                "POST /graphql HTTP/1.1\r\nhost: {addr}\r\nx-api-key: {API_KEY}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                b.len()
+            );
+            tcp.write_all(head.as_bytes()).await.expect("head");
+            tcp.write_all(&b).await.expect("body");
+            let mut out = Vec::new();
+            tcp.read_to_end(&mut out).await.expect("read");
+            let text = String::from_utf8_lossy(&out).into_owned();
+            text.starts_with("HTTP/1.1 200") && text.ends_with(r#"{"data":{"getPost":null}}"#)
         }));
     }
     for t in tasks {
-        assert_eq!(t.await.expect("join"), 200);
+        assert!(t.await.expect("join"), "a request in the burst was not answered 200");
     }
     still_serves(&s).await;
 }
