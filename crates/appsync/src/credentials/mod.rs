@@ -8,6 +8,7 @@
 //! | [`DefaultCredentialsChain`] | environment, then profile |
 //! | [`provide_credentials_fn`] | your async closure (STS, Cognito identity pools, a vault...) |
 //! | [`CachedCredentials`] | wraps any of them: one load in flight, refreshed ahead of expiry |
+//! | `AwsSdkCredentials` (feature `aws-config`) | any AWS SDK provider, including the SDK's full default chain (SSO, web identity, ECS, IMDS, assume role) |
 //!
 //! [`Auth::iam`](crate::Auth::iam) wraps its provider in [`CachedCredentials`] itself.
 
@@ -15,6 +16,8 @@ mod cache;
 mod environment;
 mod process;
 mod profile;
+#[cfg(feature = "aws-config")]
+mod sdk;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -27,6 +30,8 @@ pub use cache::CachedCredentials;
 pub(crate) use cache::ExpiringCache;
 pub use environment::{Env, EnvironmentCredentials};
 pub use profile::{DefaultCredentialsChain, ProfileCredentials};
+#[cfg(feature = "aws-config")]
+pub use sdk::AwsSdkCredentials;
 
 use crate::error::BoxError;
 

@@ -11,6 +11,8 @@ mod emulator;
 mod errors;
 mod logging;
 mod retries;
+#[cfg(feature = "aws-config")]
+mod sdk_credentials;
 #[cfg(feature = "middleware")]
 mod signing_middleware;
 #[cfg(feature = "graphql_client")]
