@@ -324,6 +324,42 @@ impl Client {
         self.inner.clock_offset_ms.load(Ordering::Relaxed)
     }
 
+    /// `headers` plus the auth headers of `auth` (the client's default when `None`) for a
+    /// request other than the client's own POSTs: IAM signs `method`, `url`, `headers` and
+    /// `body` for this client's region with the clock-skew correction applied; the other modes
+    /// add their header. This is how AppSync's real-time handshake is authorized (IAM signs a
+    /// POST to `https://<api host>/graphql/connect` with body `{}`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::Client) -> Result<(), appsync::Error> {
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("accept", "application/json, text/javascript".parse().unwrap());
+    /// headers.insert("content-encoding", "amz-1.0".parse().unwrap());
+    /// headers.insert("content-type", "application/json; charset=UTF-8".parse().unwrap());
+    /// let url = client.endpoint().join("/graphql/connect").unwrap();
+    /// let signed = client.auth_headers(None, "POST", &url, headers, b"{}").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Credentials, signing or configuration (IAM without a region) errors.
+    pub async fn auth_headers(
+        &self,
+        auth: Option<&Auth>,
+        method: &str,
+        url: &reqwest::Url,
+        mut headers: HeaderMap,
+        body: &[u8],
+    ) -> Result<HeaderMap> {
+        let auth = auth.unwrap_or(&self.inner.auth);
+        let region = self.inner.endpoint.region.as_deref();
+        if auth.is_iam() && region.is_none() {
+            return Err(missing_region(&self.inner.endpoint));
+        }
+        add_auth_headers(auth, &mut headers, method, url, region, body, self.signing_time()).await?;
+        Ok(headers)
+    }
+
     /// Runs a query (or mutation) with `variables` (`()` for none), decoding `data` as `T`.
     ///
     /// # Errors
@@ -541,8 +577,8 @@ impl Error {
 }
 
 /// Adds the auth headers of `auth` for a request: the API key, the token, or a SigV4 signature
-/// over `method`, `url`, the headers already present and `body`. Shared by HTTP operations and,
-/// later, the real-time handshake and `start` messages, which sign the same way.
+/// over `method`, `url`, the headers already present and `body`. Shared by HTTP operations and
+/// [`Client::auth_headers`] (the real-time handshake and `start` messages sign the same way).
 pub(crate) async fn add_auth_headers(
     auth: &Auth,
     headers: &mut HeaderMap,

@@ -200,3 +200,44 @@ async fn variables_and_operation_name_are_sent() {
     assert_eq!(body["operationName"], "GetPost");
     assert_eq!(body["variables"], json!({"id": "42"}));
 }
+
+#[tokio::test]
+async fn auth_headers_sign_other_requests_such_as_the_realtime_handshake() {
+    use appsync_sigv4::{SignableBody, SignableRequest, Verifier};
+    use http::HeaderMap;
+    use std::collections::HashMap;
+
+    let creds = Credentials::new("ASIAWS", "ws-secret", Some("ws-token".into()), None);
+    let client = appsync::Client::builder()
+        .endpoint("https://abc.appsync-api.eu-west-1.amazonaws.com/graphql")
+        .auth(Auth::iam(creds.clone()))
+        .build()
+        .unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert("accept", "application/json, text/javascript".parse().unwrap());
+    headers.insert("content-encoding", "amz-1.0".parse().unwrap());
+    headers.insert("content-type", "application/json; charset=UTF-8".parse().unwrap());
+    let url = client.endpoint().join("/graphql/connect").unwrap();
+    let signed = client.auth_headers(None, "POST", &url, headers, b"{}").await.unwrap();
+    assert_eq!(signed["x-amz-security-token"], "ws-token");
+    let authz = signed["authorization"].to_str().unwrap();
+    assert!(authz.contains("/eu-west-1/appsync/aws4_request"));
+    assert!(authz.contains("content-encoding"), "{authz}");
+
+    let verifier = Verifier::new(HashMap::from([("ASIAWS".to_owned(), creds)]), "eu-west-1", "appsync");
+    let pairs: Vec<(&str, &[u8])> = signed.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+    let received = SignableRequest::new(
+        "POST",
+        "/graphql/connect",
+        pairs.into_iter().chain([("host", &b"abc.appsync-api.eu-west-1.amazonaws.com"[..])]),
+        SignableBody::Bytes(b"{}"),
+    )
+    .unwrap();
+    assert_eq!(verifier.verify(&received, SystemTime::now()).unwrap().access_key_id(), "ASIAWS");
+
+    let keyed = client
+        .auth_headers(Some(&Auth::api_key("da2-k")), "POST", &url, HeaderMap::new(), b"{}")
+        .await
+        .unwrap();
+    assert_eq!(keyed["x-api-key"], "da2-k");
+}
