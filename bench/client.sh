@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Client throughput: against `loadgen serve` (a loopback server answering a fixed AppSync-like JSON
+# body, so the server is not what is measured), N requests (default 20,000) of a 188-byte query at
+# concurrency 1 and 128 through:
+#   - raw reqwest, unsigned POST (the ceiling),
+#   - raw reqwest signing every request with appsync-sigv4 (IAM),
+#   - the appsync client crate with IAM,
+#   - bench/peers/original.py: the Python approach this project started from,
+#   - bench/peers/gql_peer.py: Python gql 4.4 AIOHTTPTransport + AppSyncIAMAuthentication.
+# Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
+# Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-20000}
+CONCURRENCY=${CONCURRENCY:-"1 128"}
+WARMUP=${WARMUP:-200}
+AKID=AKIDBENCHCLIENT
+SECRET=bench-client-secret
+QUERY='query ListPostsPage($author: String, $limit: Int, $token: String) { listPosts(author: $author, limit: $limit, nextToken: $token) { items { id title author content createdAt } nextToken } }'
+VARS='{"limit":10}'
+[ "${#QUERY}" -eq 188 ] || { echo "query is ${#QUERY} bytes, not 188"; exit 1; }
+
+venv=target/bench-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "gql[aiohttp]==4.4.0" "botocore>=1.34"
+fi
+cargo build --release --quiet -p loadgen
+loadgen=target/release/loadgen
+
+mkdir -p target/bench-results
+out=target/bench-results/client-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+log=$(mktemp)
+pid=
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -f "$log"
+}
+trap cleanup EXIT INT TERM
+
+"$loadgen" serve --listen 127.0.0.1:0 --max-seconds 3600 >"$log" 2>&1 &
+pid=$!
+url=
+for _ in $(seq 1 100); do
+  url=$(grep -o 'http://[0-9.:]*/graphql' "$log" | head -1 || true)
+  [ -n "$url" ] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "loadgen serve exited"; exit 1; }
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$log"; echo "loadgen serve did not start"; exit 1; }
+echo "== client throughput against $url: $N requests of a ${#QUERY}-byte query; results in $out"
+
+status=0
+lg() { "$loadgen" run --url "$url" -n "$N" --warmup "$WARMUP" --max-seconds 300 --query "$QUERY" --variables "$VARS" "$@" >>"$out" || status=1; }
+py() { "$venv/bin/python" "$@" --url "$url" -n "$N" --warmup "$WARMUP" --max-seconds 300 --query "$QUERY" --variables "$VARS" \
+  --access-key-id "$AKID" --secret-access-key "$SECRET" >>"$out" || status=1; }
+iam=(--auth iam --access-key-id "$AKID" --secret-access-key "$SECRET")
+for c in $CONCURRENCY; do
+  lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c"
+  lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c"
+  lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c"
+  py bench/peers/original.py -c "$c" --label "original-py-c$c"
+  py bench/peers/gql_peer.py -c "$c" --label "gql-py-c$c"
+done
+echo
+python3 bench/summarize.py client "$out"
+exit "$status"

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Emulator throughput: `appsync local` (release build, built-in demo schema, demo credentials) on a
+# free loopback port, N queries (default 20,000) at concurrency 64 of a getPost + listPosts query
+# over ten stored posts, with an API key and with IAM (every request SigV4-signed by loadgen and
+# verified by the emulator); then the same API-key load against amplify-appsync-simulator 2.4.1
+# (npm, installed under target/bench-node) started by bench/peers/simulator.js with the same SDL
+# and NONE-data-source resolvers answering the same ten posts.
+# Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
+# Environment: N (requests), CONCURRENCY (default 64), WARMUP (default 500).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-20000}
+C=${CONCURRENCY:-64}
+WARMUP=${WARMUP:-500}
+# The documented demo credentials of `appsync local` (local use only).
+AKID=AKIDAPPSYNCLOCALDEMO
+SECRET=appsync-local-demo-secret
+KEY=da2-appsynclocaldemokey0000
+QUERY='query Bench($id: ID!) { getPost(id: $id) { id title author content } listPosts(limit: 10) { items { id title author content } nextToken } }'
+VARS='{"id":"bench-3"}'
+SCHEMA=crates/appsync-local/src/demo_schema.graphql
+
+node_dir=target/bench-node
+if [ ! -d "$node_dir/node_modules/amplify-appsync-simulator" ]; then
+  mkdir -p "$node_dir"
+  [ -f "$node_dir/package.json" ] || echo '{"name":"bench-node","private":true}' >"$node_dir/package.json"
+  (cd "$node_dir" && npm install --silent --no-audit --no-fund amplify-appsync-simulator@2.4.1)
+fi
+cargo build --release --quiet -p appsync-cli -p loadgen
+loadgen=target/release/loadgen
+
+mkdir -p target/bench-results
+out=target/bench-results/emulator-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+log=$(mktemp)
+pid=
+stop() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  pid=
+}
+trap 'stop; rm -f "$log"' EXIT INT TERM
+
+wait_url() {
+  url=
+  for _ in $(seq 1 200); do
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/graphql' "$log" | head -1 || true)
+    [ -n "$url" ] && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "server exited"; exit 1; }
+    sleep 0.1
+  done
+  cat "$log"; echo "server did not start"; exit 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+status=0
+lg() {
+  "$loadgen" run --url "$url" -n "$N" -c "$C" --warmup "$WARMUP" --max-seconds 300 --server-pid "$pid" \
+    --query "$QUERY" --variables "$VARS" "$@" >>"$out" || status=1
+}
+
+# Ours.
+target/release/appsync local --listen 127.0.0.1:0 >"$log" 2>&1 &
+pid=$!
+wait_url
+echo "== appsync local at $url: $N queries at c=$C; results in $out"
+seed=()
+for i in $(seq 0 9); do
+  author=$([ $((i % 2)) -eq 0 ] && echo alice || echo bob)
+  seed+=(--setup "mutation { createPost(input: {id: \"bench-$i\", title: \"Post $i\", author: \"$author\", content: \"Benchmark post number $i.\"}) { id } }")
+done
+"$loadgen" run --url "$url" -n 1 -c 1 --warmup 0 --auth api-key --api-key "$KEY" \
+  --query "$QUERY" --variables "$VARS" "${seed[@]}" --label seed >/dev/null
+lg --auth api-key --api-key "$KEY" --label ours-api-key
+lg --auth iam --access-key-id "$AKID" --secret-access-key "$SECRET" --label ours-iam
+stop
+
+# amplify-appsync-simulator 2.4.1.
+: >"$log"
+NODE_PATH="$node_dir/node_modules" node bench/peers/simulator.js "$SCHEMA" "$(free_port)" "$(free_port)" "$KEY" >"$log" 2>&1 &
+pid=$!
+wait_url
+echo "== amplify-appsync-simulator at $url"
+lg --auth api-key --api-key "$KEY" --label simulator-api-key
+stop
+
+echo
+python3 bench/summarize.py emulator "$out"
+exit "$status"

@@ -1,0 +1,119 @@
+"""The measuring loop shared by the Python peers: N calls at concurrency C, the same JSON line as
+`loadgen run` (requests/s, p50/p99 latency, CPU time per request from getrusage, errors).
+
+Only loopback URLs are accepted; the run stops taking new calls after --max-seconds.
+"""
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import math
+import resource
+import sys
+import time
+from urllib.parse import urlparse
+
+
+def parse_args(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--url", required=True)
+    p.add_argument("-n", "--requests", type=int, default=20000)
+    p.add_argument("-c", "--concurrency", type=int, default=128)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--max-seconds", type=float, default=180.0)
+    p.add_argument("--access-key-id", default="AKIDBENCH")
+    p.add_argument("--secret-access-key", default="bench-secret")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument("--query", required=True)
+    p.add_argument("--variables", default="{}")
+    p.add_argument("--label", default="")
+    args = p.parse_args()
+    host = urlparse(args.url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        sys.exit(f"--url must point at a loopback address, not {args.url}")
+    args.variables = json.loads(args.variables)
+    return args
+
+
+def _percentile(sorted_ms, p):
+    if not sorted_ms:
+        return None
+    rank = max(1, math.ceil(p / 100 * len(sorted_ms)))
+    return round(sorted_ms[rank - 1], 3)
+
+
+async def _load(call, requests, concurrency, deadline):
+    latencies = []
+    errors = [0]
+    first_error = []
+    counter = iter(range(requests))
+
+    async def worker():
+        for _ in counter:
+            if time.monotonic() >= deadline:
+                return
+            start = time.perf_counter()
+            try:
+                await call()
+            except Exception as e:  # every failure is counted, the first one shown
+                errors[0] += 1
+                if not first_error:
+                    first_error.append(repr(e)[:400])
+                continue
+            latencies.append((time.perf_counter() - start) * 1000)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, requests))))
+    if first_error:
+        print(f"first error: {first_error[0]}", file=sys.stderr)
+    return latencies, errors[0]
+
+
+async def measure(args, call, tool):
+    """Runs `call` (an async no-argument function raising on failure) and prints the JSON line."""
+    deadline = time.monotonic() + args.max_seconds
+    if args.warmup:
+        ok, _ = await _load(call, args.warmup, args.concurrency, deadline)
+        if not ok:
+            sys.exit("every warm-up call failed; not measuring")
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    latencies, errors = await _load(call, args.requests, args.concurrency, deadline)
+    elapsed = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    latencies.sort()
+    done = len(latencies) + errors
+    user, sys_ = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
+    line = {
+        "label": args.label,
+        "tool": tool,
+        "client": tool,
+        "auth": "iam",
+        "requests": args.requests,
+        "completed": done,
+        "concurrency": args.concurrency,
+        "ok": len(latencies),
+        "errors": errors,
+        "cut_short": done < args.requests,
+        "elapsed_s": round(elapsed, 3),
+        "rps": round(done / elapsed, 3),
+        "p50_ms": _percentile(latencies, 50),
+        "p90_ms": _percentile(latencies, 90),
+        "p99_ms": _percentile(latencies, 99),
+        "max_ms": _percentile(latencies, 100),
+        "cpu_user_s": round(user, 3),
+        "cpu_sys_s": round(sys_, 3),
+        "cpu_us_per_req": round((user + sys_) * 1e6 / done, 3) if done else None,
+    }
+    print(
+        f"{args.label or tool}: {done} requests at c={args.concurrency} in {elapsed:.2f}s: "
+        f"{done / elapsed:.0f} req/s, p50 {line['p50_ms']} ms, p99 {line['p99_ms']} ms, "
+        f"CPU {line['cpu_us_per_req']} us/req, {errors} errors",
+        file=sys.stderr,
+    )
+    print(json.dumps(line), flush=True)
+    return 0 if errors == 0 and done == args.requests else 1

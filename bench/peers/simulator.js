@@ -1,0 +1,103 @@
+// The npm peer for bench/emulator.sh: amplify-appsync-simulator (no standalone CLI) started with
+// the emulator's demo schema, API-key auth, and NONE-data-source resolvers answering getPost and
+// listPosts with the same ten posts that bench/emulator.sh stores in `appsync local`.
+//
+// Usage: NODE_PATH=<dir with node_modules> node simulator.js SCHEMA.graphql PORT WS_PORT API_KEY
+// Listens on 127.0.0.1 only (the simulator itself would listen on every interface), prints
+// "listening on http://127.0.0.1:PORT/graphql", and stops on SIGTERM/SIGINT or after an hour.
+'use strict';
+
+const fs = require('fs');
+const net = require('net');
+
+// Force every server the simulator opens (HTTP and its MQTT-over-WebSocket port) onto loopback.
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] === 'number' && (args.length === 1 || typeof args[1] === 'function')) {
+    args.splice(1, 0, '127.0.0.1');
+  } else if (args[0] && typeof args[0] === 'object' && !args[0].path && !args[0].host) {
+    args[0] = { ...args[0], host: '127.0.0.1' };
+  }
+  return listen.apply(this, args);
+};
+
+const { AmplifyAppSyncSimulator } = require('amplify-appsync-simulator');
+
+const [schemaPath, port, wsPort, apiKey] = process.argv.slice(2);
+if (!schemaPath || !port || !wsPort || !apiKey) {
+  console.error('usage: node simulator.js SCHEMA.graphql PORT WS_PORT API_KEY');
+  process.exit(2);
+}
+
+const posts = Array.from({ length: 10 }, (_, i) => ({
+  id: `bench-${i}`,
+  title: `Post ${i}`,
+  author: i % 2 === 0 ? 'alice' : 'bob',
+  content: `Benchmark post number ${i}.`,
+}));
+
+const getPostRequest = `{
+  "version": "2017-02-28",
+  "payload": {
+    "id": $util.toJson($ctx.args.id),
+    "title": "Post 0",
+    "author": "alice",
+    "content": "Benchmark post number 0."
+  }
+}`;
+const listPostsRequest = `{
+  "version": "2017-02-28",
+  "payload": ${JSON.stringify({ items: posts, nextToken: null })}
+}`;
+const response = '$util.toJson($ctx.result)';
+
+async function main() {
+  const simulator = new AmplifyAppSyncSimulator({ port: Number(port), wsPort: Number(wsPort) });
+  simulator.init({
+    schema: { content: fs.readFileSync(schemaPath, 'utf8') },
+    appSync: {
+      name: 'bench',
+      defaultAuthenticationType: { authenticationType: 'API_KEY' },
+      apiKey,
+      additionalAuthenticationProviders: [],
+    },
+    dataSources: [{ name: 'none', type: 'NONE' }],
+    mappingTemplates: [
+      { path: 'getPost.req.vtl', content: getPostRequest },
+      { path: 'listPosts.req.vtl', content: listPostsRequest },
+      { path: 'result.res.vtl', content: response },
+    ],
+    resolvers: [
+      {
+        kind: 'UNIT',
+        typeName: 'Query',
+        fieldName: 'getPost',
+        dataSourceName: 'none',
+        requestMappingTemplateLocation: 'getPost.req.vtl',
+        responseMappingTemplateLocation: 'result.res.vtl',
+      },
+      {
+        kind: 'UNIT',
+        typeName: 'Query',
+        fieldName: 'listPosts',
+        dataSourceName: 'none',
+        requestMappingTemplateLocation: 'listPosts.req.vtl',
+        responseMappingTemplateLocation: 'result.res.vtl',
+      },
+    ],
+  });
+  await simulator.start();
+  console.log(`listening on http://127.0.0.1:${port}/graphql`);
+  const stop = () => {
+    simulator.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  setTimeout(stop, 3600 * 1000).unref();
+}
+
+main().catch((e) => {
+  console.error('simulator failed:', e);
+  process.exit(1);
+});

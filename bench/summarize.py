@@ -1,0 +1,62 @@
+"""Reads the JSON lines of one bench/emulator.sh or bench/client.sh run and prints a Markdown
+table of the raw figures and the ratios asked for. Usage: python3 summarize.py emulator|client FILE"""
+
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return {r["label"]: r for r in map(json.loads, filter(str.strip, f))}
+
+
+def fmt(x, digits=1):
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def table(rows, server_cpu):
+    head = "| run | req/s | p50 ms | p99 ms | client CPU µs/req |"
+    head += " server CPU µs/req |" if server_cpu else ""
+    head += " errors |"
+    out = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        line = f"| {r['label']} | {fmt(r['rps'], 0)} | {fmt(r['p50_ms'], 3)} | {fmt(r['p99_ms'], 3)} | {fmt(r['cpu_us_per_req'])} |"
+        if server_cpu:
+            line += f" {fmt(r.get('server_cpu_us_per_req'))} |"
+        line += f" {r['errors']}{' (cut short)' if r['cut_short'] else ''} |"
+        out.append(line)
+    return "\n".join(out)
+
+
+def ratio(runs, a, b, key="rps"):
+    ra, rb = runs.get(a), runs.get(b)
+    if not ra or not rb or not ra.get(key) or not rb.get(key):
+        return "n/a"
+    return f"{ra[key] / rb[key]:.2f}x"
+
+
+def main():
+    kind, path = sys.argv[1], sys.argv[2]
+    runs = load(path)
+    if kind == "emulator":
+        print(table(runs.values(), server_cpu=True))
+        print()
+        print(f"- ours (API key) / amplify-appsync-simulator (API key), req/s: {ratio(runs, 'ours-api-key', 'simulator-api-key')}")
+        print(f"- same, server CPU per query (simulator / ours): {ratio(runs, 'simulator-api-key', 'ours-api-key', 'server_cpu_us_per_req')}")
+        print(f"- IAM / API key on ours, req/s: {ratio(runs, 'ours-iam', 'ours-api-key')}")
+        print(f"- IAM / API key on ours, server CPU per query: {ratio(runs, 'ours-iam', 'ours-api-key', 'server_cpu_us_per_req')}")
+    else:
+        print(table(runs.values(), server_cpu=False))
+        for c in sorted({r["concurrency"] for r in runs.values()}):
+            print()
+            print(f"c={c}, req/s ratios:")
+            print(f"- appsync client (IAM) / raw reqwest unsigned: {ratio(runs, f'appsync-iam-c{c}', f'reqwest-unsigned-c{c}')}")
+            print(f"- raw reqwest + appsync-sigv4 (IAM) / raw reqwest unsigned: {ratio(runs, f'reqwest-sigv4-c{c}', f'reqwest-unsigned-c{c}')}")
+            print(f"- appsync client (IAM) / original Python approach: {ratio(runs, f'appsync-iam-c{c}', f'original-py-c{c}')}")
+            print(f"- appsync client (IAM) / Python gql AIOHTTPTransport+IAM: {ratio(runs, f'appsync-iam-c{c}', f'gql-py-c{c}')}")
+            print(f"- CPU per request, original Python / appsync client: {ratio(runs, f'original-py-c{c}', f'appsync-iam-c{c}', 'cpu_us_per_req')}")
+            print(f"- CPU per request, gql / appsync client: {ratio(runs, f'gql-py-c{c}', f'appsync-iam-c{c}', 'cpu_us_per_req')}")
+
+
+if __name__ == "__main__":
+    main()
