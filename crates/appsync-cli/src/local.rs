@@ -53,6 +53,10 @@ pub(crate) struct LocalArgs {
     /// Required `aud` (or `client_id`) of JWTs.
     #[arg(long, value_name = "AUDIENCE")]
     jwt_audience: Option<String>,
+    /// Persist records in this file (redb): a mutation answers only once its write is on disk,
+    /// and the records are loaded again at the next start.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
     /// Largest request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = appsync_local::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -74,6 +78,9 @@ pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Cred
         .default_auth(default_auth)
         .body_limit(args.body_limit)
         .max_depth(args.max_depth);
+    if let Some(path) = &args.data {
+        b = b.data_file(path);
+    }
     if let Some(path) = &args.schema {
         let sdl = std::fs::read_to_string(path)
             .with_context(|| format!("could not read the schema {}", path.display()))?;
@@ -202,6 +209,10 @@ async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyho
     let modes: Vec<String> = emulator.auth_modes().iter().map(ToString::to_string).collect();
     let mut out = std::io::stdout().lock();
     writeln!(out, "appsync local: schema {schema}")?;
+    match &args.data {
+        Some(path) => writeln!(out, "records persisted in {}", path.display())?,
+        None => writeln!(out, "records kept in memory (use --data FILE to persist them)")?,
+    }
     writeln!(
         out,
         "region {}, default auth {}, accepted modes: {}",

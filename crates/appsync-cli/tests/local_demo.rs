@@ -227,3 +227,41 @@ fn token_mints_jwts_that_local_verifies_with_the_written_jwks() {
     assert_eq!(status, 401);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn data_file_keeps_every_acknowledged_write_across_sigkill() {
+    let dir = std::env::temp_dir().join(format!("appsync-data-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let data = dir.join("records.redb");
+    let _ = std::fs::remove_file(&data);
+    let key = || vec![("x-api-key", "da2-appsynclocaldemokey0000".to_owned())];
+    let mut first = start_local(&["--data", data.to_str().expect("utf-8")]);
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let q = json!({"query": format!("mutation {{ createPost(input: {{title: \"t{i}\"}}) {{ id }} }}")});
+        let (status, v) = post(&first.url, &key(), &q);
+        assert_eq!(status, 200, "{v}");
+        ids.push(v["data"]["createPost"]["id"].as_str().expect("id").to_owned());
+    }
+    let upd = json!({"query": format!("mutation {{ updatePost(input: {{id: \"{}\", title: \"changed\"}}) {{ id }} }}", ids[0])});
+    assert_eq!(post(&first.url, &key(), &upd).0, 200);
+    let del = json!({"query": format!("mutation {{ deletePost(input: {{id: \"{}\"}}) {{ id }} }}", ids[1])});
+    assert_eq!(post(&first.url, &key(), &del).0, 200);
+    // No graceful stop: SIGKILL right after the last acknowledged write.
+    first.child.kill().expect("SIGKILL");
+    let _ = first.child.wait();
+
+    let second = start_local(&["--data", data.to_str().expect("utf-8")]);
+    let (status, v) =
+        post(&second.url, &key(), &json!({"query": "{ listPosts(limit: 100) { items { id title } } }"}));
+    assert_eq!(status, 200);
+    let items = v["data"]["listPosts"]["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 24, "{v}");
+    assert_eq!(items[0], json!({"id": ids[0], "title": "changed"}));
+    assert!(items.iter().all(|p| p["id"] != ids[1].as_str()));
+    let titles: Vec<&str> = items.iter().skip(1).filter_map(|p| p["title"].as_str()).collect();
+    let expected: Vec<String> = (2..25).map(|i| format!("t{i}")).collect();
+    assert_eq!(titles, expected);
+    drop(second);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -117,7 +117,7 @@ fn mutate(
                     record.insert(stamp.into(), now.clone());
                 }
             }
-            engine.store.insert(table, &id, record).map(Value::Object).map_err(|_| conditional_failed())
+            engine.store.insert(table, &id, record).map(Value::Object).map_err(store_error)
         }
         MutationKind::Update => {
             let id = id_of(&record).ok_or_else(missing_id)?;
@@ -125,12 +125,21 @@ fn mutate(
             if has_field(target, "updatedAt") && !record.contains_key("updatedAt") {
                 record.insert("updatedAt".into(), now);
             }
-            engine.store.update(table, &id, record).map(Value::Object).map_err(|_| conditional_failed())
+            engine.store.update(table, &id, record).map(Value::Object).map_err(store_error)
         }
         MutationKind::Delete => {
             let id = id_of(&record).ok_or_else(missing_id)?;
-            engine.store.delete(table, &id).map(Value::Object).map_err(|_| conditional_failed())
+            engine.store.delete(table, &id).map(Value::Object).map_err(store_error)
         }
+    }
+}
+
+fn store_error(e: StoreError) -> ResolverError {
+    match e {
+        StoreError::Io => {
+            ResolverError::new("The write could not be made durable").error_type("InternalFailure")
+        }
+        StoreError::ConditionFailed | StoreError::BadToken => conditional_failed(),
     }
 }
 
@@ -199,6 +208,6 @@ fn scan(
         Err(StoreError::BadToken) => {
             Err(ResolverError::new("Invalid nextToken").error_type("BadRequestException"))
         }
-        Err(StoreError::ConditionFailed) => Err(conditional_failed()),
+        Err(e) => Err(store_error(e)),
     }
 }

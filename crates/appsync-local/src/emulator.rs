@@ -102,6 +102,7 @@ pub struct EmulatorBuilder {
     body_timeout: Duration,
     header_timeout: Duration,
     event_capacity: usize,
+    data_file: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -140,6 +141,7 @@ impl Default for EmulatorBuilder {
             body_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(10),
             event_capacity: 1024,
+            data_file: None,
         }
     }
 }
@@ -240,6 +242,13 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Persists the default resolvers' records in this file (redb; created if absent, loaded
+    /// if present). Each mutation answers only after its write is on disk.
+    pub fn data_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.data_file = Some(path.into());
+        self
+    }
+
     /// How long a client may take to send its request headers (default 10 s); slower
     /// connections are closed.
     pub fn header_timeout(mut self, timeout: Duration) -> Self {
@@ -337,10 +346,17 @@ impl EmulatorBuilder {
                 .collect();
             appsync_sigv4::Verifier::new(store, self.region.clone(), "appsync").max_skew(self.max_skew)
         });
+        let store = match &self.data_file {
+            Some(path) => MemoryStore::open(path).map_err(|e| {
+                Error::new(Kind::Io, format!("could not open the data file {}", path.display()))
+                    .with_source(e)
+            })?,
+            None => MemoryStore::default(),
+        };
         let (events, _) = broadcast::channel(self.event_capacity);
         let engine = Engine {
             schema,
-            store: MemoryStore::default(),
+            store,
             resolvers,
             default_mode: self.default_auth,
             limits: Limits {

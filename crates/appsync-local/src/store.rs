@@ -1,7 +1,9 @@
-//! The in-memory record store behind the default resolvers.
+//! The record store behind the default resolvers.
 //!
 //! Records live in one table per GraphQL type, kept in insertion order so that scans and
-//! their `nextToken`s are stable while records are added or removed.
+//! their `nextToken`s are stable while records are added or removed. With a data file, every
+//! write is committed to redb (fsync'd) before the in-memory copy changes and before the
+//! mutation answers, so a killed process loses no acknowledged write.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -19,7 +21,12 @@ pub(crate) enum StoreError {
     ConditionFailed,
     /// The `nextToken` was not one this store handed out for this table.
     BadToken,
+    /// The data file could not be written.
+    Io,
 }
+
+/// `(type name, insertion sequence)` -> `{"id": ..., "record": {...}}` as JSON.
+const RECORDS: redb::TableDefinition<'_, (&str, u64), &[u8]> = redb::TableDefinition::new("records");
 
 #[derive(Debug, Default)]
 struct Table {
@@ -35,12 +42,83 @@ pub(crate) struct Page {
     pub(crate) next_token: Option<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct MemoryStore {
     tables: Mutex<HashMap<String, Table>>,
+    db: Option<redb::Database>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").field("persistent", &self.db.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl MemoryStore {
+    /// A store backed by the redb file at `path` (created if absent), loaded into memory.
+    pub(crate) fn open(path: &std::path::Path) -> Result<Self, redb::Error> {
+        use redb::{ReadableDatabase as _, ReadableTable as _};
+        let db = redb::Database::create(path)?;
+        // Make sure the table exists so that reads of a fresh file succeed.
+        let txn = db.begin_write()?;
+        txn.open_table(RECORDS)?;
+        txn.commit()?;
+        let mut tables: HashMap<String, Table> = HashMap::new();
+        let read = db.begin_read()?;
+        let records = read.open_table(RECORDS)?;
+        for entry in records.iter()? {
+            let (key, value) = entry?;
+            let (table, seq) = key.value();
+            let Ok(Value::Object(mut stored)) = serde_json::from_slice::<Value>(value.value()) else {
+                tracing::warn!(table, seq, "skipping an unreadable record in the data file");
+                continue;
+            };
+            let (Some(Value::String(id)), Some(Value::Object(record))) =
+                (stored.remove("id"), stored.remove("record"))
+            else {
+                tracing::warn!(table, seq, "skipping a malformed record in the data file");
+                continue;
+            };
+            let t = tables.entry(table.to_owned()).or_default();
+            t.next_seq = t.next_seq.max(seq + 1);
+            t.by_id.insert(id, seq);
+            t.rows.insert(seq, record);
+        }
+        drop(records);
+        drop(read);
+        Ok(Self { tables: Mutex::new(tables), db: Some(db) })
+    }
+
+    /// Commits one change to the data file, if there is one.
+    fn persist(&self, table: &str, seq: u64, row: Option<(&str, &Record)>) -> Result<(), StoreError> {
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        let result = (|| -> Result<(), redb::Error> {
+            let txn = db.begin_write()?;
+            {
+                let mut records = txn.open_table(RECORDS)?;
+                match row {
+                    Some((id, record)) => {
+                        let bytes = serde_json::to_vec(&serde_json::json!({ "id": id, "record": record }))
+                            .unwrap_or_default();
+                        records.insert((table, seq), bytes.as_slice())?;
+                    }
+                    None => {
+                        records.remove((table, seq))?;
+                    }
+                }
+            }
+            // Default durability is Immediate: commit returns after the data is on disk.
+            txn.commit()?;
+            Ok(())
+        })();
+        result.map_err(|e| {
+            tracing::error!(error = %e, "could not write the data file");
+            StoreError::Io
+        })
+    }
+
     fn with_table<R>(&self, table: &str, f: impl FnOnce(&mut Table) -> R) -> R {
         // A panic while holding the lock cannot leave a table half-updated (every operation
         // mutates at most once at its end), so a poisoned lock is still usable.
@@ -58,6 +136,7 @@ impl MemoryStore {
                 return Err(StoreError::ConditionFailed);
             }
             let seq = t.next_seq;
+            self.persist(table, seq, Some((id, &record)))?;
             t.next_seq += 1;
             t.by_id.insert(id.to_owned(), seq);
             t.rows.insert(seq, record.clone());
@@ -70,16 +149,21 @@ impl MemoryStore {
         self.with_table(table, |t| {
             let seq = *t.by_id.get(id).ok_or(StoreError::ConditionFailed)?;
             let row = t.rows.get_mut(&seq).ok_or(StoreError::ConditionFailed)?;
+            let mut merged = row.clone();
             for (k, v) in patch {
-                row.insert(k, v);
+                merged.insert(k, v);
             }
-            Ok(row.clone())
+            self.persist(table, seq, Some((id, &merged)))?;
+            *row = merged.clone();
+            Ok(merged)
         })
     }
 
     pub(crate) fn delete(&self, table: &str, id: &str) -> Result<Record, StoreError> {
         self.with_table(table, |t| {
-            let seq = t.by_id.remove(id).ok_or(StoreError::ConditionFailed)?;
+            let seq = *t.by_id.get(id).ok_or(StoreError::ConditionFailed)?;
+            self.persist(table, seq, None)?;
+            t.by_id.remove(id);
             t.rows.remove(&seq).ok_or(StoreError::ConditionFailed)
         })
     }
@@ -165,5 +249,29 @@ mod tests {
         assert_eq!(s.delete("Post", "p1").expect("delete")["author"], "c");
         assert!(s.get("Post", "p1").is_none());
         assert_eq!(s.delete("Post", "p1"), Err(StoreError::ConditionFailed));
+    }
+
+    #[test]
+    fn data_file_survives_reopening_in_order() {
+        let path = std::env::temp_dir().join(format!("appsync-local-store-{}.redb", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        {
+            let s = MemoryStore::open(&path).expect("open");
+            for i in 0..4 {
+                let id = format!("p{i}");
+                s.insert("Post", &id, rec(json!({"id": id, "n": i}))).expect("insert");
+            }
+            s.update("Post", "p2", rec(json!({"n": 20}))).expect("update");
+            s.delete("Post", "p1").expect("delete");
+        }
+        let s = MemoryStore::open(&path).expect("reopen");
+        let page = s.scan("Post", &[], 10, None).expect("scan");
+        let ns: Vec<&Value> = page.items.iter().map(|r| &r["n"]).collect();
+        assert_eq!(ns, [&json!(0), &json!(20), &json!(3)]);
+        s.insert("Post", "p4", rec(json!({"id": "p4", "n": 4}))).expect("insert after reopen");
+        let last = s.scan("Post", &[], 10, None).expect("scan");
+        assert_eq!(last.items.last().map(|r| &r["n"]), Some(&json!(4)));
+        drop(s);
+        let _ = std::fs::remove_file(&path);
     }
 }

@@ -324,6 +324,37 @@ fn bad_schemas_and_resolver_keys_are_rejected_at_build() {
     assert!(e.is_config());
     let e = demo_builder().region("US East").build().expect_err("bad region");
     assert!(e.is_config());
+    let e =
+        demo_builder().data_file("/nonexistent-dir/records.redb").build().expect_err("unwritable data file");
+    assert!(e.is_io(), "{e}");
+    assert!(std::error::Error::source(&e).is_some());
+}
+
+#[tokio::test]
+async fn data_file_records_survive_a_new_emulator() {
+    let path = std::env::temp_dir().join(format!("appsync-local-exec-{}.redb", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    {
+        let s = start(demo_builder().data_file(&path)).await;
+        let r = s.api_key(CREATE, json!({"input": {"id": "kept", "title": "persisted"}})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    // The first emulator (and its file handle) is gone once its executor threads stop; retry
+    // briefly rather than race them.
+    let mut reopened = None;
+    for _ in 0..50 {
+        match demo_builder().data_file(&path).build() {
+            Ok(e) => {
+                reopened = Some(e);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    let s = start_emulator(&reopened.expect("reopen the data file")).await;
+    let v = s.api_key("{ getPost(id: \"kept\") { title } }", json!({})).await.json();
+    assert_eq!(v, json!({"data": {"getPost": {"title": "persisted"}}}));
+    let _ = std::fs::remove_file(&path);
 }
 
 #[tokio::test]
