@@ -107,3 +107,62 @@ async fn emulator_graphql_errors_are_typed() {
     assert!(err.is_graphql(), "{err:?}");
     assert_eq!(err.error_type(), Some("DynamoDB:ConditionalCheckFailedException"));
 }
+
+const TOKEN_SCHEMA: &str = "
+schema { query: Query }
+type Query @aws_cognito_user_pools @aws_lambda @aws_api_key {
+  hello: String
+}
+";
+
+#[tokio::test]
+async fn cognito_jwts_and_lambda_tokens_through_the_emulator() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use appsync::{Token, provide_token_fn};
+    use appsync_local::{AuthMode, DemoToken, JwtConfig};
+
+    let server = Emulator::builder()
+        .schema_sdl(TOKEN_SCHEMA)
+        .default_auth(AuthMode::CognitoUserPools)
+        .cognito_user_pools(JwtConfig::demo())
+        .lambda_token("lambda-secret")
+        .build()
+        .unwrap()
+        .spawn("127.0.0.1:0")
+        .await
+        .unwrap();
+
+    // A Cognito session that mints short-lived tokens: the client reads `exp` from each JWT and
+    // asks for a new one before it runs out.
+    let minted = Arc::new(AtomicUsize::new(0));
+    let counter = minted.clone();
+    let cognito = Auth::cognito(provide_token_fn(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        let jwt = DemoToken::new("alice").expires_in(Duration::from_secs(2)).sign();
+        async move {
+            jwt.map(Token::new)
+                .map_err(|e| appsync::credentials::CredentialsError::provider_error_with_source("mint", e))
+        }
+    }));
+    let client = client(&server, cognito);
+    let first = client.query::<Value>("{ hello }", ()).await.unwrap();
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let second = client.query::<Value>("{ hello }", ()).await.unwrap();
+    assert!(second.errors.is_empty(), "{:?}", second.errors);
+    assert_eq!(minted.load(Ordering::SeqCst), 2, "a new token was minted as the first neared its expiry");
+
+    let forged = client
+        .execute::<Value>(Request::new("{ hello }").auth(Auth::cognito(Token::new("e30.e30.e30"))))
+        .await;
+    assert!(forged.unwrap_err().is_unauthorized());
+
+    let lambda =
+        client.execute::<Value>(Request::new("{ hello }").auth(Auth::lambda("lambda-secret"))).await.unwrap();
+    assert!(lambda.errors.is_empty(), "{:?}", lambda.errors);
+    let wrong = client.execute::<Value>(Request::new("{ hello }").auth(Auth::lambda("nope"))).await;
+    assert!(wrong.unwrap_err().is_unauthorized());
+}
