@@ -247,22 +247,29 @@ pub struct StringToSign {
 impl StringToSign {
     /// `AWS4-HMAC-SHA256\n<time>\n<date>/<region>/<service>/aws4_request\n<canonical request hash>`.
     pub fn new(time: &AmzDate, region: &str, service: &str, canonical_request_hash: &str) -> Self {
+        Self::from_parts(time, region, service, canonical_request_hash.as_bytes())
+    }
+
+    /// Assembled as bytes and checked as UTF-8 once, rather than piece by piece.
+    pub(crate) fn from_parts(time: &AmzDate, region: &str, service: &str, hash: &[u8]) -> Self {
         let mut text =
-            String::with_capacity(ALGORITHM.len() + 16 + 8 + region.len() + service.len() + 16 + 64 + 3);
-        text.push_str(ALGORITHM);
-        text.push('\n');
-        text.push_str(time.as_str());
-        text.push('\n');
+            Vec::with_capacity(ALGORITHM.len() + 16 + 8 + region.len() + service.len() + 16 + 64 + 3);
+        text.extend_from_slice(ALGORITHM.as_bytes());
+        text.push(b'\n');
+        text.extend_from_slice(time.as_bytes());
+        text.push(b'\n');
         let start = text.len();
-        text.push_str(time.date());
-        text.push('/');
-        text.push_str(region);
-        text.push('/');
-        text.push_str(service);
-        text.push_str("/aws4_request");
+        text.extend_from_slice(&time.as_bytes()[..8]);
+        text.push(b'/');
+        text.extend_from_slice(region.as_bytes());
+        text.push(b'/');
+        text.extend_from_slice(service.as_bytes());
+        text.extend_from_slice(b"/aws4_request");
         let scope = start..text.len();
-        text.push('\n');
-        text.push_str(canonical_request_hash);
+        text.push(b'\n');
+        text.extend_from_slice(hash);
+        let text =
+            String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         Self { text, scope }
     }
 
@@ -274,6 +281,11 @@ impl StringToSign {
     /// The credential scope, `<date>/<region>/<service>/aws4_request`.
     pub fn scope(&self) -> &str {
         &self.text[self.scope.clone()]
+    }
+
+    /// The scope's date, `YYYYMMDD`.
+    pub(crate) fn date(&self) -> &str {
+        &self.text[self.scope.start..self.scope.start + 8]
     }
 }
 

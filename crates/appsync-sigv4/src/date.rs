@@ -1,10 +1,15 @@
 //! The `YYYYMMDDTHHMMSSZ` timestamps SigV4 uses, converted from and to [`SystemTime`] without a
 //! date library (the crate takes the time as an argument and never reads a clock).
 
+use std::cell::Cell;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{SigningError, SigningErrorKind};
+
+thread_local! {
+    static LAST_FORMATTED: Cell<Option<AmzDate>> = const { Cell::new(None) };
+}
 
 /// A SigV4 timestamp, `20150830T123600Z`, stored inline (no allocation).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,6 +32,12 @@ impl AmzDate {
         if secs > 253_402_300_799 {
             return Err(SigningError::new(SigningErrorKind::TimeOutOfRange));
         }
+        // A busy client signs many requests within the same second: reuse the last formatting.
+        if let Some(last) = LAST_FORMATTED.with(Cell::get)
+            && last.secs == secs
+        {
+            return Ok(last);
+        }
         let days = secs / 86_400;
         let rem = secs % 86_400;
         let (y, m, d) = civil_from_days(days as i64);
@@ -38,7 +49,9 @@ impl AmzDate {
         put_digits(&mut text[9..11], hh);
         put_digits(&mut text[11..13], mm);
         put_digits(&mut text[13..15], ss);
-        Ok(Self { text, secs })
+        let formatted = Self { text, secs };
+        LAST_FORMATTED.with(|c| c.set(Some(formatted)));
+        Ok(formatted)
     }
 
     /// Parses `YYYYMMDDTHHMMSSZ`. Returns `None` for anything else, including impossible dates.
@@ -63,6 +76,11 @@ impl AmzDate {
         let mut text = [0u8; 16];
         text.copy_from_slice(b);
         Some(Self { text, secs })
+    }
+
+    /// The timestamp's ASCII bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        &self.text
     }
 
     /// The full timestamp, `20150830T123600Z`.

@@ -440,7 +440,7 @@ pub fn sign(
         headers.push(("host", host));
     }
     if !presigning {
-        headers.push(("x-amz-date", time.as_str().as_bytes()));
+        headers.push(("x-amz-date", time.as_bytes()));
         if settings.content_sha256_header {
             headers.push(("x-amz-content-sha256", payload_hash.as_bytes()));
         }
@@ -468,7 +468,7 @@ pub fn sign(
         extra.extend_from_slice(&[
             ("X-Amz-Algorithm", ALGORITHM.as_bytes()),
             ("X-Amz-Credential", credential.as_bytes()),
-            ("X-Amz-Date", time.as_str().as_bytes()),
+            ("X-Amz-Date", time.as_bytes()),
             ("X-Amz-Expires", expires.as_bytes()),
             ("X-Amz-SignedHeaders", &signed_headers_param),
         ]);
@@ -488,13 +488,8 @@ pub fn sign(
         rules,
     });
     let creq_hash = canonical_request.hash();
-    let string_to_sign = StringToSign::new(
-        &time,
-        params.region,
-        params.service,
-        std::str::from_utf8(&creq_hash).unwrap_or_default(),
-    );
-    let mut mac = creds.signing_mac(time.date(), params.region, params.service);
+    let string_to_sign = StringToSign::from_parts(&time, params.region, params.service, &creq_hash);
+    let mut mac = creds.signing_mac(string_to_sign.date(), params.region, params.service);
     mac.update(string_to_sign.as_str().as_bytes());
     let signature = hex32(&mac.finalize().into_bytes().into());
     let signature_str = std::str::from_utf8(&signature).unwrap_or_default();

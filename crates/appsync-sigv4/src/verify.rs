@@ -297,12 +297,7 @@ impl<S: CredentialStore> Verifier<S> {
             rules: self.rules,
         });
         let creq_hash = canonical_request.hash();
-        let sts = StringToSign::new(
-            &claimed.date,
-            region,
-            service,
-            std::str::from_utf8(&creq_hash).unwrap_or_default(),
-        );
+        let sts = StringToSign::from_parts(&claimed.date, region, service, &creq_hash);
         let mut mac = creds.signing_mac(date, region, service);
         mac.update(sts.as_str().as_bytes());
         let expected = hex32(&mac.finalize().into_bytes().into());
