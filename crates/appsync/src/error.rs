@@ -295,21 +295,19 @@ impl Error {
         self.is_connect()
     }
 
-    /// Whether the server said the signature's time is too far from its own clock.
+    /// Whether the server said the signature's time is too far from its own clock. Judged by
+    /// AWS's messages, which are specific, rather than the error type, which varies by front end
+    /// (`InvalidSignatureException`, `UnauthorizedException`, `RequestTimeTooSkewed`...).
     pub(crate) fn is_clock_skew(&self) -> bool {
-        let skew_type = |t: &str| {
-            matches!(t, "RequestTimeTooSkewed" | "RequestExpired" | "SignatureDoesNotMatch")
-                || t == "InvalidSignatureException"
-        };
         let skew_message = |m: &str| {
             m.contains("Signature expired")
                 || m.contains("Signature not yet current")
                 || m.contains("too skewed")
                 || m.contains("RequestTimeTooSkewed")
         };
-        let messages = self.inner.message.iter().chain(self.inner.graphql.iter().map(|g| &g.message));
-        let types_match = self.inner.error_type.as_deref().is_none_or(skew_type);
-        self.is_status() && types_match && messages.into_iter().any(|m| skew_message(m))
+        let skew_type = self.inner.error_type.as_deref().is_some_and(|t| t == "RequestTimeTooSkewed");
+        let mut messages = self.inner.message.iter().chain(self.inner.graphql.iter().map(|g| &g.message));
+        self.is_status() && (skew_type || messages.any(|m| skew_message(m)))
     }
 }
 
@@ -484,4 +482,72 @@ pub struct Location {
     /// AppSync's `sourceName` (usually null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(
+        code: u16,
+        error_type: Option<&str>,
+        message: Option<&str>,
+        graphql: Vec<GraphQLError>,
+    ) -> Error {
+        Error::http_status(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::FORBIDDEN),
+            error_type.map(str::to_owned),
+            message.map(str::to_owned),
+            graphql,
+        )
+    }
+
+    fn gql(message: &str) -> GraphQLError {
+        GraphQLError {
+            message: message.into(),
+            error_type: None,
+            error_info: None,
+            path: None,
+            locations: None,
+            extensions: None,
+        }
+    }
+
+    #[test]
+    fn clock_skew_is_recognised_in_every_shape() {
+        let expired = "Signature expired: 20260101T000000Z is now earlier than 20260101T001000Z (20260101T001500Z - 5 min.)";
+        let future = "Signature not yet current: 20260101T003000Z is still later than 20260101T002000Z (20260101T001500Z + 5 min.)";
+        assert!(status(403, Some("InvalidSignatureException"), Some(expired), vec![]).is_clock_skew());
+        assert!(status(401, Some("UnauthorizedException"), None, vec![gql(future)]).is_clock_skew());
+        assert!(status(403, Some("RequestTimeTooSkewed"), None, vec![]).is_clock_skew());
+        assert!(status(400, None, Some(expired), vec![]).is_clock_skew());
+        assert!(
+            !status(
+                403,
+                Some("InvalidSignatureException"),
+                Some("The request signature we calculated does not match"),
+                vec![]
+            )
+            .is_clock_skew()
+        );
+        assert!(
+            !Error::graphql(vec![gql(expired)]).is_clock_skew(),
+            "only HTTP rejections are about the signature"
+        );
+    }
+
+    #[test]
+    fn questions_answered_from_type_and_status() {
+        let throttled = status(400, Some("TooManyRequestsException"), None, vec![]);
+        assert!(throttled.is_throttled() && !throttled.is_unauthorized());
+        let unauthorized = status(
+            200,
+            None,
+            None,
+            vec![GraphQLError { error_type: Some("Unauthorized".into()), ..gql("no") }],
+        );
+        assert!(unauthorized.is_unauthorized());
+        assert!(status(429, None, None, vec![]).is_throttled());
+        assert!(status(403, None, None, vec![]).is_unauthorized());
+    }
 }
