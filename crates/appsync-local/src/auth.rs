@@ -134,6 +134,7 @@ pub struct Identity {
     groups: Vec<String>,
     claims: serde_json::Map<String, serde_json::Value>,
     resolver_context: serde_json::Map<String, serde_json::Value>,
+    denied_fields: Vec<String>,
 }
 
 impl Identity {
@@ -144,6 +145,7 @@ impl Identity {
             groups: Vec::new(),
             claims: serde_json::Map::new(),
             resolver_context: serde_json::Map::new(),
+            denied_fields: Vec::new(),
         }
     }
 
@@ -154,7 +156,14 @@ impl Identity {
             .and_then(|v| v.as_array())
             .map(|a| a.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        Self { mode, principal: sub, groups, claims, resolver_context: serde_json::Map::new() }
+        Self {
+            mode,
+            principal: sub,
+            groups,
+            claims,
+            resolver_context: serde_json::Map::new(),
+            denied_fields: Vec::new(),
+        }
     }
 
     /// An identity for executing operations from Rust as a JWT caller in `groups`.
@@ -196,12 +205,70 @@ impl Identity {
         &self.groups
     }
 
+    /// `Type.field`s a Lambda authorizer denied to this caller.
+    #[must_use]
+    pub fn denied_fields(&self) -> &[String] {
+        &self.denied_fields
+    }
+
     /// The resolver context a Lambda authorizer attached (empty for other modes).
     #[must_use]
     pub fn resolver_context(&self) -> &serde_json::Map<String, serde_json::Value> {
         &self.resolver_context
     }
 }
+
+/// What a Lambda authorizer is asked: the `Authorization` token and the operation.
+#[derive(Debug, Clone)]
+pub struct LambdaRequest {
+    /// The `Authorization` header's value.
+    pub authorization_token: String,
+    /// The GraphQL document, when the body could be read as a request.
+    pub query_string: Option<String>,
+    /// The operation name, if given.
+    pub operation_name: Option<String>,
+    /// The variables, if any.
+    pub variables: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A Lambda authorizer's answer, as AppSync's `{isAuthorized, resolverContext, deniedFields}`.
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct LambdaAuthorization {
+    authorized: bool,
+    resolver_context: serde_json::Map<String, serde_json::Value>,
+    denied_fields: Vec<String>,
+}
+
+impl LambdaAuthorization {
+    /// Let the request in.
+    pub fn allow() -> Self {
+        Self { authorized: true, ..Self::default() }
+    }
+
+    /// Turn the request away (401).
+    pub fn deny() -> Self {
+        Self::default()
+    }
+
+    /// Context handed to resolvers ([`Identity::resolver_context`]).
+    pub fn resolver_context(mut self, context: serde_json::Map<String, serde_json::Value>) -> Self {
+        self.resolver_context = context;
+        self
+    }
+
+    /// Fields (`Type.field`) this caller may not read: they resolve to `null` with an
+    /// `Unauthorized` error.
+    pub fn denied_fields(mut self, fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.denied_fields = fields.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// The future a Lambda authorizer callback returns.
+pub type LambdaFuture = std::pin::Pin<Box<dyn std::future::Future<Output = LambdaAuthorization> + Send>>;
+
+pub(crate) type LambdaAuthorizerFn = std::sync::Arc<dyn Fn(LambdaRequest) -> LambdaFuture + Send + Sync>;
 
 /// Why a request was turned away before execution; rendered as AppSync renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +304,7 @@ pub(crate) struct Authenticator {
     pub(crate) lambda_tokens: Vec<String>,
     pub(crate) cognito: Option<JwtConfig>,
     pub(crate) oidc: Option<JwtConfig>,
+    pub(crate) lambda_authorizer: Option<LambdaAuthorizerFn>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -249,6 +317,7 @@ impl fmt::Debug for Authenticator {
             .field("lambda_tokens", &self.lambda_tokens.len())
             .field("cognito", &self.cognito)
             .field("oidc", &self.oidc)
+            .field("lambda_authorizer", &self.lambda_authorizer.is_some())
             .finish()
     }
 }
@@ -266,6 +335,46 @@ impl RequestParts<'_> {
 }
 
 impl Authenticator {
+    /// [`authenticate`](Self::authenticate), then, for an `Authorization` token nothing else
+    /// accepted, the Lambda authorizer callback if there is one.
+    pub(crate) async fn authenticate_request(
+        &self,
+        req: &RequestParts<'_>,
+        now: SystemTime,
+    ) -> Result<Identity, AuthFailure> {
+        let first = self.authenticate(req, now);
+        let Some(authorizer) = &self.lambda_authorizer else {
+            return first;
+        };
+        if first.is_ok() {
+            return first;
+        }
+        let Some(token) = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.starts_with("AWS4-HMAC-SHA256"))
+        else {
+            return first;
+        };
+        let body: serde_json::Value = serde_json::from_slice(req.body).unwrap_or_default();
+        let request = LambdaRequest {
+            authorization_token: token.to_owned(),
+            query_string: body.get("query").and_then(|q| q.as_str()).map(str::to_owned),
+            operation_name: body.get("operationName").and_then(|q| q.as_str()).map(str::to_owned),
+            variables: body.get("variables").and_then(|v| v.as_object()).cloned().unwrap_or_default(),
+        };
+        let answer = authorizer(request).await;
+        if !answer.authorized {
+            return Err(AuthFailure::unauthorized());
+        }
+        let mut identity = Identity::new(AuthMode::Lambda, "lambda");
+        identity.resolver_context = answer.resolver_context;
+        identity.denied_fields = answer.denied_fields;
+        Ok(identity)
+    }
+
     pub(crate) fn authenticate(
         &self,
         req: &RequestParts<'_>,
@@ -401,7 +510,20 @@ fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure
 
 /// AppSync's directive rule: a field with rules admits exactly those modes (and Cognito groups);
 /// a field without admits only the default mode.
-pub(crate) fn field_allowed(rules: Option<&[AuthRule]>, identity: &Identity, default_mode: AuthMode) -> bool {
+pub(crate) fn field_allowed(
+    type_name: &str,
+    field_name: &str,
+    rules: Option<&[AuthRule]>,
+    identity: &Identity,
+    default_mode: AuthMode,
+) -> bool {
+    let denied = identity
+        .denied_fields
+        .iter()
+        .any(|d| d.split_once('.').is_some_and(|(t, f)| t == type_name && f == field_name));
+    if denied {
+        return false;
+    }
     match rules {
         None => identity.mode == default_mode,
         Some(rules) => rules.iter().any(|rule| {

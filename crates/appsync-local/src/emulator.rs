@@ -10,7 +10,9 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
-use crate::auth::{ApiKey, AuthMode, Authenticator, Identity};
+use crate::auth::{
+    ApiKey, AuthMode, Authenticator, Identity, LambdaAuthorization, LambdaAuthorizerFn, LambdaRequest,
+};
 use crate::error::{Error, Kind};
 use crate::events::MutationEvent;
 use crate::execute::{Engine, GraphQLRequest, Limits};
@@ -94,6 +96,7 @@ pub struct EmulatorBuilder {
     lambda_tokens: Vec<String>,
     cognito: Option<JwtConfig>,
     oidc: Option<JwtConfig>,
+    lambda_authorizer: Option<LambdaAuthorizerFn>,
     resolvers: Vec<(String, ResolverFn)>,
     body_limit: usize,
     max_depth: usize,
@@ -114,6 +117,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("region", &self.region)
             .field("default_auth", &self.default_auth)
             .field("lambda_tokens", &self.lambda_tokens.len())
+            .field("lambda_authorizer", &self.lambda_authorizer.is_some())
             .field("resolvers", &self.resolvers.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .field("body_limit", &self.body_limit)
             .field("max_depth", &self.max_depth)
@@ -133,6 +137,7 @@ impl Default for EmulatorBuilder {
             lambda_tokens: Vec::new(),
             cognito: None,
             oidc: None,
+            lambda_authorizer: None,
             resolvers: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_depth: DEFAULT_MAX_DEPTH,
@@ -187,6 +192,17 @@ impl EmulatorBuilder {
     /// Accepts this token in `Authorization` as an allowing Lambda authorizer would (repeatable).
     pub fn lambda_token(mut self, token: impl Into<String>) -> Self {
         self.lambda_tokens.push(token.into());
+        self
+    }
+
+    /// Decides `Authorization` tokens that no configured token accepts, as a Lambda authorizer
+    /// does: allow (with resolver context and denied fields) or deny.
+    pub fn lambda_authorizer<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(LambdaRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = LambdaAuthorization> + Send + 'static,
+    {
+        self.lambda_authorizer = Some(Arc::new(move |req| Box::pin(f(req))));
         self
     }
 
@@ -287,7 +303,7 @@ impl EmulatorBuilder {
         for (mode, present) in [
             (AuthMode::ApiKey, !self.api_keys.is_empty()),
             (AuthMode::Iam, !self.iam.is_empty()),
-            (AuthMode::Lambda, !self.lambda_tokens.is_empty()),
+            (AuthMode::Lambda, !self.lambda_tokens.is_empty() || self.lambda_authorizer.is_some()),
             (AuthMode::CognitoUserPools, self.cognito.is_some()),
             (AuthMode::Oidc, self.oidc.is_some()),
         ] {
@@ -302,7 +318,7 @@ impl EmulatorBuilder {
             AuthMode::Iam if self.iam.is_empty() => {
                 return Err(config("default auth is IAM but no IAM credentials are configured".to_owned()));
             }
-            AuthMode::Lambda if self.lambda_tokens.is_empty() => {
+            AuthMode::Lambda if self.lambda_tokens.is_empty() && self.lambda_authorizer.is_none() => {
                 return Err(config("default auth is Lambda but no Lambda token is configured".to_owned()));
             }
             AuthMode::CognitoUserPools if self.cognito.is_none() => {
@@ -375,6 +391,7 @@ impl EmulatorBuilder {
             lambda_tokens: self.lambda_tokens,
             cognito: self.cognito,
             oidc: self.oidc,
+            lambda_authorizer: self.lambda_authorizer,
         };
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         let executor = ExecutorPool::new(threads)

@@ -167,7 +167,9 @@ impl Engine {
         };
         let side_errors =
             std::mem::take(&mut *ctx.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        let errors: Vec<BValue> = response.errors.iter().map(|e| execution_error(e, &side_errors)).collect();
+        let root_type = operation.object_type().as_str();
+        let errors: Vec<BValue> =
+            response.errors.iter().map(|e| execution_error(e, &side_errors, schema, root_type)).collect();
         if operation.operation_type == OperationType::Mutation
             && let Some(data) = &response.data
         {
@@ -274,7 +276,12 @@ fn walk<'a>(
 }
 
 /// One execution error in AppSync's field-error shape.
-fn execution_error(e: &GraphQLError, side: &[ResolverError]) -> BValue {
+fn execution_error(
+    e: &GraphQLError,
+    side: &[ResolverError],
+    schema: &apollo_compiler::Schema,
+    root_type: &str,
+) -> BValue {
     let path = BValue::Array(
         e.path
             .iter()
@@ -297,7 +304,12 @@ fn execution_error(e: &GraphQLError, side: &[ResolverError]) -> BValue {
             r.error_info.as_ref().map_or(BValue::Null, to_bytes),
             r.data.as_ref().map_or(BValue::Null, to_bytes),
         ),
-        None => (appsync_wording(&e.message, &e.path), BValue::Null, BValue::Null, BValue::Null),
+        None => (
+            appsync_wording(&e.message, &e.path, schema, root_type),
+            BValue::Null,
+            BValue::Null,
+            BValue::Null,
+        ),
     };
     let mut m = BMap::new();
     m.insert("path", path);
@@ -310,7 +322,12 @@ fn execution_error(e: &GraphQLError, side: &[ResolverError]) -> BValue {
 }
 
 /// graphql-java's wording for the execution errors a client can trigger.
-fn appsync_wording(message: &str, path: &[ResponseDataPathSegment]) -> String {
+fn appsync_wording(
+    message: &str,
+    path: &[ResponseDataPathSegment],
+    schema: &apollo_compiler::Schema,
+    root_type: &str,
+) -> String {
     if let Some(ty) = message.strip_prefix("non-null type ").and_then(|r| r.strip_suffix(" resolved to null"))
     {
         let slash_path: String = path
@@ -321,9 +338,38 @@ fn appsync_wording(message: &str, path: &[ResponseDataPathSegment]) -> String {
             })
             .collect();
         let inner = ty.trim_end_matches('!');
-        return format!("Cannot return null for non-nullable type: '{inner}' ({slash_path})");
+        return match parent_type(schema, root_type, path) {
+            Some(parent) => {
+                format!(
+                    "Cannot return null for non-nullable type: '{inner}' within parent '{parent}' ({slash_path})"
+                )
+            }
+            None => format!("Cannot return null for non-nullable type: '{inner}' ({slash_path})"),
+        };
     }
     message.to_owned()
+}
+
+/// The type owning the last field of `path`, found by walking field names from the root.
+/// Aliased paths do not name schema fields; then there is no answer.
+fn parent_type(
+    schema: &apollo_compiler::Schema,
+    root_type: &str,
+    path: &[ResponseDataPathSegment],
+) -> Option<String> {
+    let fields: Vec<&str> = path
+        .iter()
+        .filter_map(|s| match s {
+            ResponseDataPathSegment::Field(n) => Some(n.as_str()),
+            ResponseDataPathSegment::ListIndex(_) => None,
+        })
+        .collect();
+    let (_, ancestors) = fields.split_last()?;
+    let mut current = root_type.to_owned();
+    for field in ancestors {
+        current = schema.type_field(&current, field).ok()?.ty.inner_named_type().to_string();
+    }
+    Some(current)
 }
 
 struct ObjectValue {
@@ -346,7 +392,7 @@ impl AsyncObjectValue for ObjectValue {
             let engine = &self.ctx.engine;
             let field_name = info.field_name();
             let rules = engine.schema.field_rules(&self.type_name, field_name);
-            if !field_allowed(rules, &self.ctx.identity, engine.default_mode) {
+            if !field_allowed(&self.type_name, field_name, rules, &self.ctx.identity, engine.default_mode) {
                 return Err(self.ctx.field_error(ResolverError::unauthorized(&self.type_name, field_name)));
             }
             let arguments: Map<String, Value> =

@@ -47,7 +47,7 @@ mod store;
 mod time;
 mod validation;
 
-pub use auth::{ApiKey, AuthMode, Identity};
+pub use auth::{ApiKey, AuthMode, Identity, LambdaAuthorization, LambdaFuture, LambdaRequest};
 pub use emulator::{
     DEFAULT_BODY_LIMIT, DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, Emulator, EmulatorBuilder, IamCredentials,
     bind,

@@ -98,14 +98,17 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
         }
         Ok(Ok(b)) => b,
     };
-    let identity =
-        match inner.auth.authenticate(&RequestParts { parts: &parts, body: &bytes }, SystemTime::now()) {
-            Ok(identity) => identity,
-            Err(failure) => {
-                tracing::debug!(status = failure.status, error_type = failure.error_type, "request rejected");
-                return auth_failure(&failure);
-            }
-        };
+    let identity = match inner
+        .auth
+        .authenticate_request(&RequestParts { parts: &parts, body: &bytes }, SystemTime::now())
+        .await
+    {
+        Ok(identity) => identity,
+        Err(failure) => {
+            tracing::debug!(status = failure.status, error_type = failure.error_type, "request rejected");
+            return auth_failure(&failure);
+        }
+    };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return request_error(
             StatusCode::BAD_REQUEST,

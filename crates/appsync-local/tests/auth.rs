@@ -227,3 +227,43 @@ async fn bearer_tokens_for_unverifiable_modes_are_refused() {
     let r = s.raw(&[("authorization", "eyJhbGciOiJub25lIn0.e30.".into())], body(LIST, json!({}))).await;
     assert_eq!((r.status, r.text.as_str()), (401, UNAUTHORIZED));
 }
+
+#[tokio::test]
+async fn lambda_authorizer_callback_allows_denies_and_adds_context() {
+    use appsync_local::{LambdaAuthorization, LambdaRequest};
+    let sdl = "type Query @aws_lambda { tenant: String  secret: String  op: String }";
+    let s = start(
+        Emulator::builder()
+            .schema_sdl(sdl)
+            .default_auth(AuthMode::Lambda)
+            .lambda_authorizer(|req: LambdaRequest| async move {
+                if req.authorization_token != "allow-me" {
+                    return LambdaAuthorization::deny();
+                }
+                let mut ctx = serde_json::Map::new();
+                ctx.insert("tenant".into(), json!("t1"));
+                ctx.insert("op".into(), json!(req.operation_name.unwrap_or_default()));
+                LambdaAuthorization::allow().resolver_context(ctx).denied_fields(["Query.secret"])
+            })
+            .resolver(
+                "Query.tenant",
+                |c| async move { Ok(c.identity().resolver_context()["tenant"].clone()) },
+            )
+            .resolver("Query.secret", |_c| async { Ok(json!("s")) })
+            .resolver("Query.op", |c| async move { Ok(c.identity().resolver_context()["op"].clone()) }),
+    )
+    .await;
+    let q =
+        serde_json::to_vec(&json!({"query": "query Named { tenant secret op }", "operationName": "Named"}))
+            .expect("json");
+    let ok = s.raw(&[("authorization", "allow-me".into())], q.clone()).await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    let v = ok.json();
+    assert_eq!(v["data"], json!({"tenant": "t1", "secret": null, "op": "Named"}));
+    assert_eq!(v["errors"][0]["path"], json!(["secret"]));
+    assert_eq!(v["errors"][0]["errorType"], "Unauthorized");
+    let denied = s.raw(&[("authorization", "nope".into())], q.clone()).await;
+    assert_eq!((denied.status, denied.text.as_str()), (401, UNAUTHORIZED));
+    let none = s.raw(&[], q).await;
+    assert_eq!(none.status, 401);
+}

@@ -385,3 +385,42 @@ async fn mutations_are_published_on_the_event_bus() {
     assert_eq!(failed.status, 200);
     assert!(events.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn operations_run_from_rust_and_publish_like_http_ones() {
+    let emulator = demo_builder().build().expect("build");
+    let mut events = emulator.subscribe_mutations();
+    let iam = appsync_local::Identity::trusted(appsync_local::AuthMode::Iam);
+    let v = emulator
+        .execute(
+            "mutation($t: String!) { createPost(input: {id: \"r1\", title: $t}) { id title } }",
+            Some(serde_json::from_value(json!({"t": "from rust"})).expect("map")),
+            None,
+            &iam,
+        )
+        .await;
+    assert_eq!(v, json!({"data": {"createPost": {"id": "r1", "title": "from rust"}}}));
+    let event = events.try_recv().expect("published");
+    assert_eq!(event.field(), "createPost");
+    assert_eq!(event.auth_mode(), appsync_local::AuthMode::Iam);
+    // The same record is visible over HTTP.
+    let s = start_emulator(&emulator).await;
+    let got = s.iam("{ getPost(id: \"r1\") { title } }", json!({})).await.json();
+    assert_eq!(got, json!({"data": {"getPost": {"title": "from rust"}}}));
+}
+
+#[tokio::test]
+async fn null_in_a_non_null_field_is_reported_with_its_path() {
+    let b = demo_builder()
+        .default_auth(appsync_local::AuthMode::ApiKey)
+        .schema_sdl("type Item { id: ID! name: String! } type Query { item: Item }")
+        .resolver("Query.item", |_c| async { Ok(json!({"id": "1"})) });
+    let s = start(b).await;
+    let v = s.api_key("{ item { id name } }", json!({})).await.json();
+    assert_eq!(v["data"], json!({"item": null}));
+    assert_eq!(v["errors"][0]["path"], json!(["item", "name"]));
+    assert_eq!(
+        v["errors"][0]["message"],
+        "Cannot return null for non-nullable type: 'String' within parent 'Item' (/item/name)"
+    );
+}
