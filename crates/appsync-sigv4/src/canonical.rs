@@ -184,6 +184,31 @@ impl CanonicalRequest {
         self.part(&self.payload_hash)
     }
 
+    /// The canonical request as text with the session token's value replaced by
+    /// `** redacted **`, in the `x-amz-security-token` header line and in an
+    /// `X-Amz-Security-Token` query parameter: fit for logs, since the token is a credential.
+    pub fn to_redacted_string(&self) -> String {
+        let text = String::from_utf8_lossy(&self.buf);
+        let mut out = String::with_capacity(text.len());
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            const TOKEN_LINE: &[u8] = b"x-amz-security-token:";
+            if i == 2 {
+                out.push_str(&RedactedQuery(line).to_string());
+            } else if line.len() > TOKEN_LINE.len()
+                && line.as_bytes()[..TOKEN_LINE.len()].eq_ignore_ascii_case(TOKEN_LINE)
+            {
+                out.push_str(&line[..TOKEN_LINE.len()]);
+                out.push_str("** redacted **");
+            } else {
+                out.push_str(line);
+            }
+        }
+        out
+    }
+
     /// Hex SHA-256 of the canonical request, as it appears in the string to sign.
     pub fn hash(&self) -> [u8; 64] {
         hex32(&Sha256::digest(&self.buf).into())
@@ -213,19 +238,26 @@ impl fmt::Debug for CanonicalRequest {
 /// A canonical query shown with the value of `X-Amz-Security-Token` replaced.
 struct RedactedQuery<'a>(&'a str);
 
+impl fmt::Display for RedactedQuery<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, pair) in self.0.split('&').enumerate() {
+            if i > 0 {
+                f.write_str("&")?;
+            }
+            match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("X-Amz-Security-Token") => {
+                    write!(f, "{key}=** redacted **")?;
+                }
+                _ => f.write_str(pair)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for RedactedQuery<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pairs: Vec<Cow<'_, str>> = self
-            .0
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.eq_ignore_ascii_case("X-Amz-Security-Token") => {
-                    Cow::Owned(format!("{key}=** redacted **"))
-                }
-                _ => Cow::Borrowed(pair),
-            })
-            .collect();
-        fmt::Debug::fmt(&pairs.join("&"), f)
+        fmt::Debug::fmt(&self.to_string(), f)
     }
 }
 
@@ -545,5 +577,30 @@ mod tests {
         let dbg = format!("{creq:?}");
         assert!(!dbg.contains("secrettoken") && !dbg.contains("othertoken"), "{dbg}");
         assert!(dbg.contains("X-Amz-Security-Token=** redacted **&a=1"), "{dbg}");
+    }
+
+    #[test]
+    fn redacted_text_hides_the_session_token_in_headers_and_query() {
+        let mut headers: Vec<(&str, &[u8])> = vec![
+            ("host", b"h"),
+            ("X-Amz-Security-Token", b"SECRETTOKEN"),
+            ("x-amz-date", b"20260101T000000Z"),
+        ];
+        let creq = CanonicalRequest::build(CanonicalParts {
+            method: "GET",
+            path: "/",
+            query: Some("a=1&X-Amz-Security-Token=SECRETTOKEN"),
+            extra_params: &[],
+            skip_param: None,
+            headers: &mut headers[..],
+            payload_hash: "UNSIGNED-PAYLOAD",
+            rules: PathRules { normalize: true, double_encode: true },
+        });
+        assert!(creq.to_string().contains("SECRETTOKEN"));
+        let redacted = creq.to_redacted_string();
+        assert!(!redacted.contains("SECRETTOKEN"), "{redacted}");
+        assert!(redacted.contains("x-amz-security-token:** redacted **\n"), "{redacted}");
+        assert!(redacted.contains("X-Amz-Security-Token=** redacted **"), "{redacted}");
+        assert_eq!(redacted.lines().count(), creq.to_string().lines().count());
     }
 }

@@ -216,7 +216,8 @@ impl VerifyError {
         &self.kind
     }
 
-    /// The canonical request the verifier computed, when the signature did not match.
+    /// The canonical request the verifier computed, when the signature did not match, with the
+    /// session token redacted (it is meant for debug logs).
     pub fn expected_canonical_request(&self) -> Option<&str> {
         self.expected.as_deref().map(|(creq, _)| creq.as_str())
     }

@@ -303,7 +303,7 @@ impl<S: CredentialStore> Verifier<S> {
         let expected = hex32(&mac.finalize().into_bytes().into());
         let given = claimed.signature.as_bytes().to_ascii_lowercase();
         if !bool::from(expected[..].ct_eq(&given[..])) {
-            return Err(VerifyError::mismatch(canonical_request.to_string(), sts.to_string()));
+            return Err(VerifyError::mismatch(canonical_request.to_redacted_string(), sts.to_string()));
         }
         Ok(VerifiedRequest {
             access_key_id: access_key_id.to_owned(),
