@@ -460,7 +460,7 @@ impl Client {
                         return Err(error);
                     }
                     spent += cost;
-                    let wait = inner.retry.backoff(attempt - 1);
+                    let wait = inner.retry.backoff(attempt - 1).max(error.retry_after().unwrap_or_default());
                     tracing::debug!(error = %error, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                 }
@@ -499,6 +499,11 @@ impl Client {
         match error.kind() {
             Kind::Timeout => Next::Retry { cost: TIMEOUT_RETRY_COST },
             Kind::Transport => Next::Retry { cost: RETRY_COST },
+            // A server asking for a longer pause than the policy allows gets it: the caller sees
+            // the error (with `retry_after()`) instead of a retry that would be refused again.
+            Kind::Status if error.retry_after().is_some_and(|r| r > self.inner.retry.max_backoff) => {
+                Next::Fail
+            }
             Kind::Status if error.is_throttled() || error.status().is_some_and(|s| s.is_server_error()) => {
                 Next::Retry { cost: RETRY_COST }
             }
@@ -655,7 +660,17 @@ fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
         .or(parsed.error_type.map(|t| t.rsplit('#').next().unwrap_or(&t).to_owned()))
         .or_else(|| parsed.errors.iter().find_map(|e| e.error_type.clone()));
     let message = parsed.message.or_else(|| parsed.errors.first().map(|e| e.message.clone()));
-    Error::http_status(status, error_type, message, parsed.errors)
+    Error::http_status(status, error_type, message, parsed.errors).with_retry_after(retry_after(headers))
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
 fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<Response<T>> {

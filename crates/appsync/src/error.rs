@@ -44,6 +44,7 @@ struct Inner {
     message: Option<String>,
     graphql: Vec<GraphQLError>,
     field: Option<&'static str>,
+    retry_after: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,7 @@ impl Error {
                 message: None,
                 graphql: Vec::new(),
                 field: None,
+                retry_after: None,
             }),
         }
     }
@@ -142,6 +144,11 @@ impl Error {
         e.inner.message = message;
         e.inner.graphql = graphql;
         e
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<std::time::Duration>) -> Self {
+        self.inner.retry_after = retry_after;
+        self
     }
 
     pub(crate) fn graphql(errors: Vec<GraphQLError>) -> Self {
@@ -272,6 +279,11 @@ impl Error {
         &self.inner.graphql
     }
 
+    /// How long the server asked the client to wait (`Retry-After`), if it said.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.inner.retry_after
+    }
+
     /// For a configuration error, the builder field that was wrong (`"endpoint"`, `"region"`...).
     pub fn field(&self) -> Option<&'static str> {
         self.inner.field
@@ -336,6 +348,9 @@ impl fmt::Debug for Error {
         }
         if !self.inner.graphql.is_empty() {
             d.field("graphql_errors", &self.inner.graphql);
+        }
+        if let Some(r) = self.inner.retry_after {
+            d.field("retry_after", &r);
         }
         if let Some(s) = &self.inner.source {
             d.field("source", s);

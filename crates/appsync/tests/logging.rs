@@ -1,3 +1,9 @@
+//! Logs: spans per request and attempt, and no secret in anything logged. A test binary of its
+//! own, because `tracing` caches per-callsite interest process-wide: a span first reached by
+//! another test's thread, with no subscriber, could stay disabled for this one.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -7,8 +13,14 @@ use serde_json::Value;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
-use crate::client;
-use crate::support::{Fault, TestServer};
+#[path = "support/mod.rs"]
+mod support;
+
+use support::{Fault, REGION, TestServer};
+
+fn client(server: &TestServer, auth: Auth) -> appsync::Client {
+    appsync::Client::builder().endpoint(&server.url).region(REGION).auth(auth).build().unwrap()
+}
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -9,7 +9,6 @@ mod auth_modes;
 mod credentials;
 mod emulator;
 mod errors;
-mod logging;
 mod retries;
 #[cfg(feature = "aws-config")]
 mod sdk_credentials;

@@ -159,3 +159,25 @@ async fn a_rejected_signature_that_is_not_about_time_is_not_retried() {
     assert_eq!(err.error_type(), Some("InvalidSignatureException"));
     assert_eq!(server.hits(), 1);
 }
+
+#[tokio::test]
+async fn retry_after_is_honoured_within_the_policy_and_reported_beyond_it() {
+    let (server, _) = server().await;
+    let patient = builder(&server, Auth::api_key("k"))
+        .retry(
+            RetryPolicy::default().base_backoff(Duration::from_millis(5)).max_backoff(Duration::from_secs(2)),
+        )
+        .build()
+        .unwrap();
+    server.push_fault(Fault::ThrottleFor(1));
+    let started = std::time::Instant::now();
+    let _: Value = patient.data("{ whoami { mode } }").await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited as asked");
+    assert_eq!(server.hits(), 2);
+
+    server.push_fault(Fault::ThrottleFor(30));
+    let err = patient.data::<Value>("{ whoami { mode } }").await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
+    assert!(err.is_throttled());
+    assert_eq!(server.hits(), 3, "a 30 s pause is beyond the policy's 2 s: no retry");
+}

@@ -24,6 +24,8 @@ pub enum Fault {
     Drop,
     /// 429 with AppSync's `TooManyRequestsException` body.
     Throttle,
+    /// 429 with `Retry-After: <seconds>`.
+    ThrottleFor(u64),
     /// 500 with a plain body.
     ServerError,
     /// 502 with a non-JSON body.
@@ -182,6 +184,15 @@ async fn handle(State(state): State<Arc<ServerState>>, request: HttpRequest<Body
                 json!({"errors": [{"errorType": "TooManyRequestsException", "message": "Rate exceeded"}]}),
                 &state,
             );
+        }
+        Some(Fault::ThrottleFor(secs)) => {
+            let mut r = json_response(
+                429,
+                json!({"errors": [{"errorType": "TooManyRequestsException", "message": "Rate exceeded"}]}),
+                &state,
+            );
+            r.headers_mut().insert("retry-after", secs.to_string().parse().unwrap());
+            return r;
         }
         Some(Fault::ServerError) => {
             return json_response(
