@@ -32,7 +32,7 @@ pub(crate) struct QueryArgs {
     /// $AWS_REGION.
     #[arg(long)]
     region: Option<String>,
-    /// The auth mode (default: api-key when --api-key is given, else iam).
+    /// The auth mode (default: api-key when --api-key is given, jwt when --token is, else iam).
     #[arg(long, value_enum)]
     auth: Option<AuthKind>,
     /// The API key for --auth api-key.
@@ -76,7 +76,11 @@ fn read_arg(value: &str, what: &str) -> anyhow::Result<String> {
 }
 
 fn auth_from(args: &QueryArgs, region: &mut Option<String>) -> anyhow::Result<Auth> {
-    let kind = args.auth.unwrap_or(if args.api_key.is_some() { AuthKind::ApiKey } else { AuthKind::Iam });
+    let kind = args.auth.unwrap_or(match (&args.api_key, &args.token) {
+        (Some(_), _) => AuthKind::ApiKey,
+        (None, Some(_)) => AuthKind::Jwt,
+        (None, None) => AuthKind::Iam,
+    });
     let need_token = |mode: &str| {
         args.token.clone().ok_or_else(|| usage(format!("--auth {mode} needs --token (or $APPSYNC_TOKEN)")))
     };

@@ -207,3 +207,18 @@ async fn usage_errors_exit_2() {
         assert!(stderr.contains(expected), "{list:?}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_auth_mode_follows_the_credential_given() {
+    // Nothing listens on port 9: reaching the connection attempt (exit 1) rather than a usage
+    // error (exit 2, IAM needs a region here) shows which mode was chosen.
+    let local = "http://127.0.0.1:9/graphql";
+    for list in
+        [vec!["--url", local, "--token", "jwt", "{ a }"], vec!["--url", local, "--api-key", "k", "{ a }"]]
+    {
+        let out = appsync(args(&list), vec![]).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{list:?}: {stderr}");
+        assert!(stderr.contains("Connection refused") || stderr.contains("connect"), "{stderr}");
+    }
+}
