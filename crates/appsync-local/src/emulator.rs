@@ -382,6 +382,7 @@ impl EmulatorBuilder {
                 max_tokens: self.body_limit / 2 + 1024,
             },
             events,
+            documents: std::sync::Mutex::new(HashMap::new()),
         };
         let auth = Authenticator {
             default_mode: self.default_auth,

@@ -29,6 +29,10 @@ use crate::validation;
 /// indexes the request's side table of full AppSync-style errors.
 const MARKER: &str = "\u{1}appsync-local-error:";
 
+/// Documents kept parsed and validated, and the longest query text worth keeping.
+const MAX_CACHED_DOCUMENTS: usize = 1024;
+const MAX_CACHED_QUERY_LEN: usize = 16 * 1024;
+
 /// Per-request query limits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
@@ -45,6 +49,7 @@ pub(crate) struct Engine {
     pub(crate) default_mode: AuthMode,
     pub(crate) limits: Limits,
     pub(crate) events: broadcast::Sender<Arc<MutationEvent>>,
+    pub(crate) documents: Mutex<HashMap<String, Arc<Valid<ExecutableDocument>>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -87,20 +92,11 @@ impl Engine {
     /// Executes one request for an already authenticated caller and returns the response body.
     pub(crate) async fn execute(self: &Arc<Self>, req: &GraphQLRequest, identity: &Identity) -> BValue {
         let schema = &self.schema.schema;
-        let mut parser = Parser::new()
-            .token_limit(self.limits.max_tokens)
-            .recursion_limit(self.limits.max_depth.saturating_mul(2).max(32));
-        let document = match parser.parse_executable(schema, req.query.as_str(), "request.graphql") {
+        let document = match self.document(&req.query) {
             Ok(doc) => doc,
-            Err(with_errors) => return validation::response_for(schema, &with_errors.errors, &req.query),
+            Err(resp) => return resp,
         };
-        let document = match document.validate(schema) {
-            Ok(doc) => doc,
-            Err(with_errors) => return validation::response_for(schema, &with_errors.errors, &req.query),
-        };
-        if let Some(resp) = self.check_limits(&document) {
-            return resp;
-        }
+        let document = &*document;
         let operation = match document.operations.get(req.operation_name.as_deref()) {
             Ok(op) => op,
             Err(_) => {
@@ -129,6 +125,38 @@ impl Engine {
             }
         };
         self.run(&document, operation, &coerced, identity).await
+    }
+
+    /// The parsed, validated and limit-checked document for `query`, from the cache when the
+    /// same text was seen before (clients send the same few documents over and over).
+    fn document(&self, query: &str) -> Result<Arc<Valid<ExecutableDocument>>, BValue> {
+        if let Some(doc) = self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(query)
+        {
+            return Ok(Arc::clone(doc));
+        }
+        let schema = &self.schema.schema;
+        let mut parser = Parser::new()
+            .token_limit(self.limits.max_tokens)
+            .recursion_limit(self.limits.max_depth.saturating_mul(2).max(32));
+        let document = parser
+            .parse_executable(schema, query, "request.graphql")
+            .map_err(|e| validation::response_for(schema, &e.errors, query))?
+            .validate(schema)
+            .map_err(|e| validation::response_for(schema, &e.errors, query))?;
+        if let Some(resp) = self.check_limits(&document) {
+            return Err(resp);
+        }
+        let document = Arc::new(document);
+        if query.len() <= MAX_CACHED_QUERY_LEN {
+            let mut cache = self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Crude but bounded: a client generating endless distinct documents only costs
+            // an occasional refill.
+            if cache.len() >= MAX_CACHED_DOCUMENTS {
+                cache.clear();
+            }
+            cache.insert(query.to_owned(), Arc::clone(&document));
+        }
+        Ok(document)
     }
 
     async fn run(

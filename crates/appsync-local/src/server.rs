@@ -27,15 +27,37 @@ use crate::execute::GraphQLRequest;
 
 /// The HTTP routes of `emulator`, shared by `appsync local`, [`Emulator::spawn`] and tests.
 pub fn app(emulator: Emulator) -> Router {
-    Router::new().route("/graphql", post(graphql)).with_state(emulator)
+    Router::new().route("/graphql", post(graphql).options(preflight)).with_state(emulator)
 }
 
 const JSON: &str = "application/json;charset=UTF-8";
+
+/// CORS preflight: browsers on a local dev server (another origin) may call the emulator,
+/// as they may call AppSync.
+async fn preflight() -> Response {
+    let mut resp = Response::new(Body::empty());
+    let h = resp.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "authorization, content-type, x-api-key, x-amz-date, x-amz-security-token, x-amz-content-sha256, x-amz-user-agent",
+        ),
+    );
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    resp
+}
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+    resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("x-amzn-RequestId, x-amzn-ErrorType"),
+    );
     if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         resp.headers_mut().insert("x-amzn-RequestId", id);
     }

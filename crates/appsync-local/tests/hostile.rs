@@ -240,3 +240,30 @@ async fn dropping_the_handle_stops_the_server() {
     }
     assert!(refused, "server still accepting on {addr}");
 }
+
+#[tokio::test]
+async fn browsers_get_cors_preflight_and_headers() {
+    let s = start(demo_builder()).await;
+    let pre = s
+        .client
+        .request(reqwest::Method::OPTIONS, &s.url)
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "x-api-key, content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(pre.status().as_u16(), 200);
+    let h = pre.headers();
+    assert_eq!(h.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+    assert!(
+        h.get("access-control-allow-headers")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("x-api-key"))
+    );
+    let r = s.api_key("{ listPosts { nextToken } }", json!({})).await;
+    assert_eq!(r.headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+    let denied = s.raw(&[], body("{ listPosts { nextToken } }", json!({}))).await;
+    assert_eq!(denied.status, 401);
+    assert_eq!(denied.headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+}
