@@ -24,6 +24,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[expect(clippy::large_enum_variant, reason = "parsed once, never moved around")]
 enum Command {
     /// Send N requests at concurrency C and report throughput, latency and CPU time.
     Run(run::RunArgs),
