@@ -107,10 +107,10 @@ impl Engine {
                 return validation::plain_error(&message, Vec::new());
             }
         };
-        if let Some(resp) = validation::check_variables(schema, &document, operation, &req.variables) {
+        if let Some(resp) = validation::check_variables(schema, document, operation, &req.variables) {
             return resp;
         }
-        if let Some(resp) = validation::check_literals(schema, &document, operation) {
+        if let Some(resp) = validation::check_literals(schema, document, operation) {
             return resp;
         }
         let raw_vars: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect();
@@ -124,7 +124,7 @@ impl Engine {
                 );
             }
         };
-        self.run(&document, operation, &coerced, identity).await
+        self.run(document, operation, &coerced, identity).await
     }
 
     /// The parsed, validated and limit-checked document for `query`, from the cache when the
