@@ -43,6 +43,50 @@ impl Request {
         }
     }
 
+    /// A request from any serializable GraphQL request body, `{"query", "variables",
+    /// "operationName"}`: what `cynic`'s `Operation`, `graphql_client`'s `QueryBody` and most
+    /// GraphQL libraries' request types serialize to.
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Operation {
+    ///     query: String,
+    ///     variables: serde_json::Value,
+    ///     #[serde(rename = "operationName")]
+    ///     operation_name: Option<String>,
+    /// }
+    /// let op = Operation {
+    ///     query: "query Q($id: ID!) { getPost(id: $id) { id } }".into(),
+    ///     variables: serde_json::json!({ "id": "1" }),
+    ///     operation_name: Some("Q".into()),
+    /// };
+    /// let request = appsync::Request::from_body(&op)?;
+    /// assert_eq!(request.resolved_operation_name(), Some("Q"));
+    /// # Ok::<(), appsync::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A body that does not serialize to an object with a `query` string.
+    pub fn from_body(body: impl Serialize) -> Result<Self, Error> {
+        let serde_json::Value::Object(mut map) = serde_json::to_value(body).map_err(Error::encode)? else {
+            return Err(Error::config(
+                "body",
+                "must serialize to a JSON object {query, variables, operationName}",
+            ));
+        };
+        let Some(serde_json::Value::String(query)) = map.remove("query") else {
+            return Err(Error::config("body", "has no `query` string"));
+        };
+        let mut request = Self::new(query);
+        request.variables = Ok(map.remove("variables").unwrap_or(serde_json::Value::Null));
+        match map.remove("operationName") {
+            Some(serde_json::Value::String(name)) => request.operation_name = Some(name),
+            None | Some(serde_json::Value::Null) => {}
+            Some(_) => return Err(Error::config("body", "`operationName` must be a string or null")),
+        }
+        Ok(request)
+    }
+
     /// The variables, as anything serde can serialize to a JSON object. `()` means none.
     /// A serialization failure is reported when the request is executed.
     pub fn variables(mut self, variables: impl Serialize) -> Self {

@@ -136,8 +136,9 @@ impl ProfileCredentials {
             .find(|k| settings.contains_key(*k));
         Err(match unsupported {
             Some(key) => CredentialsError::provider_error(format!(
-                "profile `{name}` uses `{key}`, which this provider does not support; \
-                 use static keys or credential_process (e.g. `aws configure export-credentials --format process`)"
+                "profile `{name}` uses `{key}`, which this provider does not support: use the \
+                 `aws-config` feature's AwsSdkCredentials, or credential_process \
+                 (e.g. `aws configure export-credentials --profile {name} --format process`)"
             )),
             None => CredentialsError::provider_error(format!(
                 "profile `{name}` has neither aws_access_key_id nor credential_process"

@@ -241,3 +241,34 @@ async fn auth_headers_sign_other_requests_such_as_the_realtime_handshake() {
         .unwrap();
     assert_eq!(keyed["x-api-key"], "da2-k");
 }
+
+#[tokio::test]
+async fn any_serializable_graphql_body_is_a_request() {
+    // The shape `cynic::Operation` serializes to.
+    #[derive(serde::Serialize)]
+    struct Operation<V> {
+        query: String,
+        variables: V,
+        #[serde(rename = "operationName")]
+        operation_name: Option<std::borrow::Cow<'static, str>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Vars {
+        id: String,
+    }
+    let server = TestServer::start().await;
+    server.allow_api_key("k");
+    let client = client(&server, Auth::api_key("k"));
+    let op = Operation {
+        query: "query GetPost($id: ID!) { getPost(id: $id) { id title } }".into(),
+        variables: Vars { id: "9".into() },
+        operation_name: Some("GetPost".into()),
+    };
+    let data: Value = client.data(Request::from_body(&op).unwrap()).await.unwrap();
+    assert_eq!(data["getPost"]["id"], "9");
+    assert_eq!(server.seen()[0].body["operationName"], "GetPost");
+
+    let err = Request::from_body(json!({"variables": {}})).unwrap_err();
+    assert_eq!(err.field(), Some("body"));
+    assert!(Request::from_body(json!([1])).unwrap_err().is_config());
+}
