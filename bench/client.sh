@@ -8,7 +8,7 @@
 #   - bench/peers/original.py: the Python approach this project started from,
 #   - bench/peers/gql_peer.py: Python gql 4.4 AIOHTTPTransport + AppSyncIAMAuthentication.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
-# Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200).
+# Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200), BUILD=0 to skip the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "gql[aiohttp]==4.4.0" "botocore>=1.34"
 fi
-cargo build --release --quiet -p loadgen
+[ "${BUILD:-1}" = 0 ] || cargo build --release --quiet -p loadgen
 loadgen=target/release/loadgen
 
 mkdir -p target/bench-results

@@ -6,7 +6,7 @@
 # (npm, installed under target/bench-node) started by bench/peers/simulator.js with the same SDL
 # and NONE-data-source resolvers answering the same ten posts.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
-# Environment: N (requests), CONCURRENCY (default 64), WARMUP (default 500).
+# Environment: N (requests), CONCURRENCY (default 64), WARMUP (default 500), BUILD=0 to skip the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +27,7 @@ if [ ! -d "$node_dir/node_modules/amplify-appsync-simulator" ]; then
   [ -f "$node_dir/package.json" ] || echo '{"name":"bench-node","private":true}' >"$node_dir/package.json"
   (cd "$node_dir" && npm install --silent --no-audit --no-fund amplify-appsync-simulator@2.4.1)
 fi
-cargo build --release --quiet -p appsync-cli -p loadgen
+[ "${BUILD:-1}" = 0 ] || cargo build --release --quiet -p appsync-cli -p loadgen
 loadgen=target/release/loadgen
 
 mkdir -p target/bench-results
