@@ -8,12 +8,14 @@
 #   - bench/peers/original.py: the Python approach this project started from,
 #   - bench/peers/gql_peer.py: Python gql 4.4 AIOHTTPTransport + AppSyncIAMAuthentication.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
-# Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200), BUILD=0 to skip the build.
+# Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200), BUILD=0 to skip the build,
+# REPEAT (default 3): each configuration is run that many times, interleaved; ratios use the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-20000}
 CONCURRENCY=${CONCURRENCY:-"1 128"}
+REPEAT=${REPEAT:-3}
 WARMUP=${WARMUP:-200}
 AKID=AKIDBENCHCLIENT
 SECRET=bench-client-secret
@@ -56,12 +58,14 @@ lg() { "$loadgen" run --url "$url" -n "$N" --warmup "$WARMUP" --max-seconds 300 
 py() { "$venv/bin/python" "$@" --url "$url" -n "$N" --warmup "$WARMUP" --max-seconds 300 --query "$QUERY" --variables "$VARS" \
   --access-key-id "$AKID" --secret-access-key "$SECRET" >>"$out" || status=1; }
 iam=(--auth iam --access-key-id "$AKID" --secret-access-key "$SECRET")
-for c in $CONCURRENCY; do
-  lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c"
-  lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c"
-  lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c"
-  py bench/peers/original.py -c "$c" --label "original-py-c$c"
-  py bench/peers/gql_peer.py -c "$c" --label "gql-py-c$c"
+for r in $(seq 1 "$REPEAT"); do
+  for c in $CONCURRENCY; do
+    lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c#$r"
+    lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c#$r"
+    lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c#$r"
+    py bench/peers/original.py -c "$c" --label "original-py-c$c#$r"
+    py bench/peers/gql_peer.py -c "$c" --label "gql-py-c$c#$r"
+  done
 done
 echo
 python3 bench/summarize.py client "$out"

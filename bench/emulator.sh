@@ -6,12 +6,14 @@
 # (npm, installed under target/bench-node) started by bench/peers/simulator.js with the same SDL
 # and NONE-data-source resolvers answering the same ten posts.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
-# Environment: N (requests), CONCURRENCY (default 64), WARMUP (default 500), BUILD=0 to skip the build.
+# Environment: N (requests), CONCURRENCY (default 64), WARMUP (default 500), BUILD=0 to skip the build,
+# REPEAT (default 3): each configuration is run that many times, interleaved; ratios use the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-20000}
 C=${CONCURRENCY:-64}
+REPEAT=${REPEAT:-3}
 WARMUP=${WARMUP:-500}
 # The documented demo credentials of `appsync local` (local use only).
 AKID=AKIDAPPSYNCLOCALDEMO
@@ -70,8 +72,10 @@ for i in $(seq 0 9); do
 done
 "$loadgen" run --url "$url" -n 1 -c 1 --warmup 0 --auth api-key --api-key "$KEY" \
   --query "$QUERY" --variables "$VARS" "${seed[@]}" --label seed >/dev/null
-lg --auth api-key --api-key "$KEY" --label ours-api-key
-lg --auth iam --access-key-id "$AKID" --secret-access-key "$SECRET" --label ours-iam
+for r in $(seq 1 "$REPEAT"); do
+  lg --auth api-key --api-key "$KEY" --label "ours-api-key#$r"
+  lg --auth iam --access-key-id "$AKID" --secret-access-key "$SECRET" --label "ours-iam#$r"
+done
 stop
 
 # amplify-appsync-simulator 2.4.1.
@@ -80,7 +84,9 @@ NODE_PATH="$node_dir/node_modules" node bench/peers/simulator.js "$SCHEMA" "$(fr
 pid=$!
 wait_url
 echo "== amplify-appsync-simulator at $url"
-lg --auth api-key --api-key "$KEY" --label simulator-api-key
+for r in $(seq 1 "$REPEAT"); do
+  lg --auth api-key --api-key "$KEY" --label "simulator-api-key#$r"
+done
 stop
 
 echo

@@ -6,8 +6,17 @@ import sys
 
 
 def load(path):
+    """All runs in order, and per label (the part before `#`) the run with the median req/s."""
     with open(path) as f:
-        return {r["label"]: r for r in map(json.loads, filter(str.strip, f))}
+        rows = [json.loads(line) for line in f if line.strip()]
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["label"].split("#")[0], []).append(r)
+    medians = {}
+    for label, runs in groups.items():
+        ranked = sorted(runs, key=lambda r: r["rps"] or 0)
+        medians[label] = ranked[(len(ranked) - 1) // 2]
+    return rows, medians
 
 
 def fmt(x, digits=1):
@@ -37,16 +46,22 @@ def ratio(runs, a, b, key="rps"):
 
 def main():
     kind, path = sys.argv[1], sys.argv[2]
-    runs = load(path)
+    rows, runs = load(path)
+    print("Median run of each (by req/s); the ratios use these:")
+    print()
+    print(table(runs.values(), server_cpu=kind == "emulator"))
+    print()
+    print("Every run, in order:")
+    print()
+    print(table(rows, server_cpu=kind == "emulator"))
+    print()
     if kind == "emulator":
-        print(table(runs.values(), server_cpu=True))
         print()
         print(f"- ours (API key) / amplify-appsync-simulator (API key), req/s: {ratio(runs, 'ours-api-key', 'simulator-api-key')}")
         print(f"- same, server CPU per query (simulator / ours): {ratio(runs, 'simulator-api-key', 'ours-api-key', 'server_cpu_us_per_req')}")
         print(f"- IAM / API key on ours, req/s: {ratio(runs, 'ours-iam', 'ours-api-key')}")
         print(f"- IAM / API key on ours, server CPU per query: {ratio(runs, 'ours-iam', 'ours-api-key', 'server_cpu_us_per_req')}")
     else:
-        print(table(runs.values(), server_cpu=False))
         for c in sorted({r["concurrency"] for r in runs.values()}):
             print()
             print(f"c={c}, req/s ratios:")
