@@ -60,13 +60,24 @@ pub(crate) fn resolve_root(
     }
 }
 
-/// The record a mutation describes: the fields of its single input-object argument, else all
-/// of its arguments.
+/// The record a mutation describes: the fields of its input-object argument (the one named
+/// `input` when there are several, as in Amplify's `input` + `condition`), else all of its
+/// arguments.
 fn input_record(engine: &Engine, field: &FieldDefinition, args: &Map<String, Value>) -> Map<String, Value> {
     let schema = &engine.schema.schema;
-    if let [only] = field.arguments.as_slice()
-        && schema.get_input_object(only.ty.inner_named_type().as_str()).is_some()
-        && let Some(Value::Object(input)) = args.get(only.name.as_str())
+    let input_args: Vec<&str> = field
+        .arguments
+        .iter()
+        .filter(|a| schema.get_input_object(a.ty.inner_named_type().as_str()).is_some() && !a.ty.is_list())
+        .map(|a| a.name.as_str())
+        .collect();
+    let chosen = match input_args.as_slice() {
+        [only] => Some(*only),
+        several if several.contains(&"input") => Some("input"),
+        _ => None,
+    };
+    if let Some(name) = chosen
+        && let Some(Value::Object(input)) = args.get(name)
     {
         return input.clone();
     }
@@ -192,7 +203,7 @@ fn scan(
         _ => DEFAULT_LIMIT,
     };
     let next_token = args.get("nextToken").and_then(Value::as_str);
-    let filters: Vec<(String, Value)> = args
+    let mut filters: Vec<(String, Value)> = args
         .iter()
         .filter(|(k, v)| {
             k.as_str() != "limit"
@@ -203,6 +214,14 @@ fn scan(
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // Amplify-style `filter: {author: {eq: "x"}}`: the equality conditions are honoured.
+    if let Some(Value::Object(filter)) = args.get("filter") {
+        for (field, condition) in filter {
+            if let Some(value) = condition.get("eq").filter(|v| !v.is_null()) {
+                filters.push((field.clone(), value.clone()));
+            }
+        }
+    }
     match engine.store.scan(table, &filters, limit, next_token) {
         Ok(page) => Ok((page.items.into_iter().map(Value::Object).collect(), page.next_token)),
         Err(StoreError::BadToken) => {

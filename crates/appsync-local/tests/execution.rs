@@ -424,3 +424,52 @@ async fn null_in_a_non_null_field_is_reported_with_its_path() {
         "Cannot return null for non-nullable type: 'String' within parent 'Item' (/item/name)"
     );
 }
+
+const AMPLIFY_SDL: &str = r#"
+type Todo { id: ID! name: String! done: Boolean createdAt: AWSDateTime! updatedAt: AWSDateTime! }
+type ModelTodoConnection { items: [Todo]! nextToken: String }
+input CreateTodoInput { id: ID name: String! done: Boolean }
+input DeleteTodoInput { id: ID! }
+input ModelTodoConditionInput { name: ModelStringInput }
+input ModelStringInput { eq: String ne: String }
+input ModelBooleanInput { eq: Boolean ne: Boolean }
+input ModelTodoFilterInput { name: ModelStringInput done: ModelBooleanInput }
+type Query {
+  getTodo(id: ID!): Todo
+  listTodos(filter: ModelTodoFilterInput, limit: Int, nextToken: String): ModelTodoConnection
+}
+type Mutation {
+  createTodo(input: CreateTodoInput!, condition: ModelTodoConditionInput): Todo
+  deleteTodo(input: DeleteTodoInput!, condition: ModelTodoConditionInput): Todo
+}
+"#;
+
+#[tokio::test]
+async fn amplify_generated_shapes_work_with_default_resolvers() {
+    let s = start(demo_builder().schema_sdl(AMPLIFY_SDL).default_auth(appsync_local::AuthMode::ApiKey)).await;
+    let create = "mutation($i: CreateTodoInput!) { createTodo(input: $i) { id name done createdAt } }";
+    for (name, done) in [("a", true), ("b", false), ("c", true)] {
+        let v = s.api_key(create, json!({"i": {"name": name, "done": done}})).await.json();
+        assert_eq!(v["data"]["createTodo"]["name"], name, "{v}");
+        assert!(v["data"]["createTodo"]["createdAt"].is_string());
+    }
+    let list = "query($f: ModelTodoFilterInput) { listTodos(filter: $f) { items { name } nextToken } }";
+    let done = s.api_key(list, json!({"f": {"done": {"eq": true}}})).await.json();
+    assert_eq!(
+        done["data"]["listTodos"],
+        json!({"items": [{"name": "a"}, {"name": "c"}], "nextToken": null})
+    );
+    let all = s.api_key(list, json!({})).await.json();
+    assert_eq!(all["data"]["listTodos"]["items"].as_array().map(Vec::len), Some(3));
+    let id = s.api_key("{ listTodos(filter: {name: {eq: \"b\"}}) { items { id } } }", json!({})).await.json()
+        ["data"]["listTodos"]["items"][0]["id"]
+        .clone();
+    let del = s
+        .api_key(
+            "mutation($i: DeleteTodoInput!) { deleteTodo(input: $i, condition: null) { name } }",
+            json!({"i": {"id": id}}),
+        )
+        .await
+        .json();
+    assert_eq!(del, json!({"data": {"deleteTodo": {"name": "b"}}}));
+}
