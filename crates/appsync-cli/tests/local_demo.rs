@@ -265,3 +265,56 @@ fn data_file_keeps_every_acknowledged_write_across_sigkill() {
     drop(second);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn iam_with_session_token_and_lambda_tokens_from_flags() {
+    let dir = std::env::temp_dir().join(format!("appsync-iam-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let schema = dir.join("schema.graphql");
+    std::fs::write(&schema, "type Query { viaIam: String @aws_iam  viaLambda: String @aws_lambda }\n")
+        .expect("write");
+    let local = start_local(&[
+        "--schema",
+        schema.to_str().expect("utf-8"),
+        "--iam",
+        "ASIACLI:cli-secret:cli-session",
+        "--lambda-token",
+        "let-me-in",
+    ]);
+    let q = json!({"query": "{ viaIam viaLambda }"});
+    let (status, v) = post(&local.url, &[("authorization", "let-me-in".into())], &q);
+    assert_eq!(status, 200);
+    assert_eq!(v["data"], json!({"viaIam": null, "viaLambda": null}));
+    assert_eq!(v["errors"][0]["path"], json!(["viaIam"]));
+    assert_eq!(v["errors"].as_array().map(Vec::len), Some(1));
+
+    let raw = serde_json::to_vec(&q).expect("json");
+    let sign = |token: Option<&str>| {
+        let creds = appsync_sigv4::Credentials::new("ASIACLI", "cli-secret", token.map(str::to_owned), None);
+        let headers: [(&str, &[u8]); 2] =
+            [("host", local.host.as_bytes()), ("content-type", b"application/json")];
+        let signable = appsync_sigv4::SignableRequest::new(
+            "POST",
+            "/graphql",
+            headers,
+            appsync_sigv4::SignableBody::Bytes(&raw),
+        )
+        .expect("signable");
+        let params =
+            appsync_sigv4::SigningParams::new(&creds, "us-east-1", "appsync", std::time::SystemTime::now());
+        let signed = appsync_sigv4::sign(&signable, &params).expect("sign");
+        let mut h: Vec<(&str, String)> = vec![("host", local.host.clone())];
+        for part in signed.headers() {
+            h.push((part.name(), part.value().to_owned()));
+        }
+        h
+    };
+    let (status, v) = post(&local.url, &sign(Some("cli-session")), &q);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["data"], json!({"viaIam": null, "viaLambda": null}));
+    assert_eq!(v["errors"][0]["path"], json!(["viaLambda"]));
+    let (status, v) = post(&local.url, &sign(None), &q);
+    assert_eq!(status, 403, "{v}");
+    assert_eq!(v["errors"][0]["errorType"], "UnrecognizedClientException");
+    let _ = std::fs::remove_dir_all(&dir);
+}

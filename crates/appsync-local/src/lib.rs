@@ -20,14 +20,15 @@
 //!
 //! Default resolvers (when no resolver is registered for a root field):
 //! - Mutation `create*`/`add*`/`put*` returning object type `T` stores a record built from the
-//!   fields of its single input-object argument (else from all arguments), with a new UUID
+//!   fields of its input-object argument (the one named `input` if several), else from all arguments, with a new UUID
 //!   `id` when none is given and `createdAt`/`updatedAt` set when `T` has them. `update*`
 //!   merges into the record with that `id`; `delete*`/`remove*` removes it and returns it.
 //!   A missing (or, for create, existing) record is an error of type
 //!   `DynamoDB:ConditionalCheckFailedException`.
 //! - Query returning `T` with an `id` argument looks it up (`null` when absent). Query
 //!   returning `[T]` or a connection `{ items: [T], nextToken: String }` scans with equality
-//!   filters from the other scalar arguments, `limit` (default 100) and an opaque `nextToken`.
+//!   filters from the other scalar arguments (and Amplify's `filter: {field: {eq: v}}`), `limit`
+//!   (default 100) and an opaque `nextToken`.
 //! - Nested fields read the parent record's property of the same name; other root fields are
 //!   `null`.
 
