@@ -136,14 +136,7 @@ impl ClientBuilder {
 
     /// A header sent with every request. Invalid names or values are reported by `build`.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        if let Ok(headers) = &mut self.headers {
-            match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-                (Ok(n), Ok(v)) => {
-                    headers.append(n, v);
-                }
-                _ => self.headers = Err(name.to_owned()),
-            }
-        }
+        crate::operation::append_header(&mut self.headers, name, value);
         self
     }
 

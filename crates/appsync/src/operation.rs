@@ -103,14 +103,7 @@ impl Request {
     /// Adds a header to this request (after the client's own extra headers). An invalid name or
     /// value is reported when the request is executed.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        if let Ok(headers) = &mut self.headers {
-            match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-                (Ok(n), Ok(v)) => {
-                    headers.append(n, v);
-                }
-                _ => self.headers = Err(name.to_owned()),
-            }
-        }
+        append_header(&mut self.headers, name, value);
         self
     }
 
@@ -316,6 +309,19 @@ impl<T> Response<T> {
     /// Whether there were GraphQL errors.
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
+    }
+}
+
+/// Appends a header to a list being built, or records the first invalid name (with its value
+/// left out: it may be a secret) for the builder to report later.
+pub(crate) fn append_header(headers: &mut Result<HeaderMap, String>, name: &str, value: &str) {
+    if let Ok(list) = headers {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            (Ok(n), Ok(v)) => {
+                list.append(n, v);
+            }
+            _ => *headers = Err(name.to_owned()),
+        }
     }
 }
 
