@@ -334,7 +334,7 @@ impl EmulatorBuilder {
         let (sdl, path) =
             self.schema.unwrap_or_else(|| (DEMO_SCHEMA.to_owned(), "demo-schema.graphql".to_owned()));
         let schema = LoadedSchema::parse(&sdl, &path)?;
-        let mut resolvers = HashMap::new();
+        let mut resolvers: HashMap<String, HashMap<String, ResolverFn>> = HashMap::new();
         for (key, f) in self.resolvers {
             let Some((type_name, field_name)) = key.split_once('.') else {
                 return Err(config(format!("resolver key {key:?} must look like Type.field")));
@@ -342,7 +342,7 @@ impl EmulatorBuilder {
             if schema.schema.type_field(type_name, field_name).is_err() {
                 return Err(config(format!("resolver for {key}: the schema has no such field")));
             }
-            resolvers.insert(key, f);
+            resolvers.entry(type_name.to_owned()).or_default().insert(field_name.to_owned(), f);
         }
         let iam = (!self.iam.is_empty()).then(|| {
             let store: HashMap<String, appsync_sigv4::Credentials> = self

@@ -45,7 +45,8 @@ pub(crate) struct Limits {
 pub(crate) struct Engine {
     pub(crate) schema: LoadedSchema,
     pub(crate) store: MemoryStore,
-    pub(crate) resolvers: HashMap<String, ResolverFn>,
+    /// Registered resolvers: type name -> field name -> resolver.
+    pub(crate) resolvers: HashMap<String, HashMap<String, ResolverFn>>,
     pub(crate) default_mode: AuthMode,
     pub(crate) limits: Limits,
     pub(crate) events: broadcast::Sender<Arc<MutationEvent>>,
@@ -56,7 +57,10 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("default_mode", &self.default_mode)
-            .field("resolvers", &self.resolvers.keys().collect::<Vec<_>>())
+            .field(
+                "resolvers",
+                &self.resolvers.iter().map(|(t, f)| (t, f.keys().collect::<Vec<_>>())).collect::<Vec<_>>(),
+            )
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -426,8 +430,9 @@ impl AsyncObjectValue for ObjectValue {
             let arguments: Map<String, Value> =
                 info.arguments().iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect();
             let field_def = info.field_definition();
-            let key = format!("{}.{}", self.type_name, field_name);
-            let value = if let Some(resolver) = engine.resolvers.get(&key) {
+            let value = if let Some(resolver) =
+                engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name))
+            {
                 let rctx = ResolverContext {
                     type_name: self.type_name.clone(),
                     field_name: field_name.to_owned(),

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use apollo_compiler::ast;
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{Name, Schema};
+use apollo_compiler::Schema;
 
 use crate::auth::AuthMode;
 use crate::error::{Error, Kind};
@@ -61,7 +61,7 @@ pub(crate) struct AuthRule {
 pub(crate) struct LoadedSchema {
     pub(crate) schema: Valid<Schema>,
     /// `(type, field)` -> the rules that apply; absent means "default mode only".
-    auth: HashMap<(Name, Name), Vec<AuthRule>>,
+    auth: HashMap<String, HashMap<String, Vec<AuthRule>>>,
     /// Mutation field name -> subscription fields listening to it.
     pub(crate) subscribers: HashMap<String, Vec<String>>,
 }
@@ -104,10 +104,8 @@ impl LoadedSchema {
 
     /// The auth rules for a field: the field's own directives, else its type's, else none.
     pub(crate) fn field_rules(&self, type_name: &str, field_name: &str) -> Option<&[AuthRule]> {
-        // Name construction cannot fail for names that came out of the schema; a miss is
-        // simply "no rules".
-        let key = (Name::new(type_name).ok()?, Name::new(field_name).ok()?);
-        self.auth.get(&key).map(Vec::as_slice)
+        // Nested maps so that the per-field lookup on the hot path allocates nothing.
+        self.auth.get(type_name)?.get(field_name).map(Vec::as_slice)
     }
 }
 
@@ -154,8 +152,8 @@ fn rules_from(directives: &ast::DirectiveList) -> Vec<AuthRule> {
     rules
 }
 
-fn collect_auth_rules(schema: &Schema) -> HashMap<(Name, Name), Vec<AuthRule>> {
-    let mut out = HashMap::new();
+fn collect_auth_rules(schema: &Schema) -> HashMap<String, HashMap<String, Vec<AuthRule>>> {
+    let mut out: HashMap<String, HashMap<String, Vec<AuthRule>>> = HashMap::new();
     for (type_name, ty) in &schema.types {
         let (type_directives, fields) = match ty {
             ExtendedType::Object(o) => (&o.directives, &o.fields),
@@ -168,7 +166,7 @@ fn collect_auth_rules(schema: &Schema) -> HashMap<(Name, Name), Vec<AuthRule>> {
             let field_rules = rules_from(&field.directives);
             let rules = if field_rules.is_empty() { type_rules.clone() } else { field_rules };
             if !rules.is_empty() {
-                out.insert((type_name.clone(), field_name.clone()), rules);
+                out.entry(type_name.to_string()).or_default().insert(field_name.to_string(), rules);
             }
         }
     }
