@@ -6,14 +6,19 @@ use std::process::{Command, Output};
 const AKID: &str = "AKIDEXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-fn appsync(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_appsync"))
-        .args(args)
+/// Runs the binary with exactly the AWS credentials variables given (none inherited).
+fn appsync_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appsync"));
+    cmd.args(args)
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .expect("the binary runs")
+        .env_remove("AWS_SESSION_TOKEN");
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("the binary runs")
+}
+
+fn appsync(args: &[&str]) -> Output {
+    appsync_with_env(args, &[])
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -86,8 +91,8 @@ fn data_from_a_file_headers_and_credentials_from_the_environment() {
     std::fs::write(&file, "Param1=value1").expect("write body");
     let data = format!("@{}", file.display());
     // The post-x-www-form-urlencoded-parameters vector, with sign_body.
-    let out = Command::new(env!("CARGO_BIN_EXE_appsync"))
-        .args([
+    let out = appsync_with_env(
+        &[
             "sign",
             "--url",
             "https://example.amazonaws.com/",
@@ -104,12 +109,9 @@ fn data_from_a_file_headers_and_credentials_from_the_environment() {
             "Content-Length: 13",
             "--data",
             &data,
-        ])
-        .env("AWS_ACCESS_KEY_ID", AKID)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .expect("runs");
+        ],
+        &[("AWS_ACCESS_KEY_ID", AKID), ("AWS_SECRET_ACCESS_KEY", SECRET)],
+    );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
