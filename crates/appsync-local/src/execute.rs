@@ -445,7 +445,19 @@ impl AsyncObjectValue for ObjectValue {
                 defaults::resolve_root(engine, op, field_def, &arguments)
                     .map_err(|e| self.ctx.field_error(e))?
             } else {
-                self.record.as_ref().and_then(|r| r.get(field_name)).cloned().unwrap_or(Value::Null)
+                let found = self.record.as_ref().and_then(|r| r.get(field_name));
+                // Leaves convert straight from the record, without an intermediate clone.
+                if !field_def.ty.is_list()
+                    && !matches!(
+                        engine.schema.schema.types.get(field_def.ty.inner_named_type()),
+                        Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))
+                    )
+                {
+                    return Ok(
+                        found.map_or(AsyncResolvedValue::null(), |v| AsyncResolvedValue::leaf(to_bytes(v)))
+                    );
+                }
+                found.cloned().unwrap_or(Value::Null)
             };
             if self.operation_type == Some(OperationType::Mutation) {
                 let response_key = info

@@ -2,10 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use apollo_compiler::Schema;
 use apollo_compiler::ast;
 use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::Schema;
 
 use crate::auth::AuthMode;
 use crate::error::{Error, Kind};

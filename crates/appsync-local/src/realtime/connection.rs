@@ -1,0 +1,311 @@
+//! One real-time connection, generic over its frames' `Sink` and `Stream` so the whole
+//! protocol can be driven in tests without a socket.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde_json::{Map, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::filter::arguments_match;
+use super::protocol::{AckPayload, ClientMessage, DataPayload, ErrorsPayload, ServerMessage};
+use super::subscription::Prepared;
+use super::{RealtimeConfig, authorization_parts};
+use crate::Emulator;
+use crate::auth::{AuthFailure, Identity, RequestParts};
+use crate::events::MutationEvent;
+
+/// A frame from the client, as far as the protocol cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Inbound {
+    /// A text frame.
+    Text(String),
+    /// A binary frame (AppSync speaks text only).
+    Binary,
+    /// The client closed, or the transport failed.
+    Close,
+}
+
+/// A frame to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outbound {
+    /// A text frame holding one protocol message.
+    Text(String),
+    /// A close frame with code and reason.
+    Close(u16, &'static str),
+}
+
+/// Close codes: normal, policy violation (auth, limits, silence), too slow to keep up.
+const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_OVERLOADED: u16 = 1013;
+
+struct Registered {
+    prepared: Prepared,
+}
+
+struct Connection<'a, Si> {
+    emulator: &'a Emulator,
+    config: &'a RealtimeConfig,
+    sink: Si,
+    subscriptions: HashMap<String, Registered>,
+    /// Inbound messages counted in the current one-second window, for the rate limit.
+    window_start: tokio::time::Instant,
+    window_count: u32,
+}
+
+/// Serves one connection until either side closes. `connect` is the outcome of the
+/// connect-time authorization; a failure is reported with `connection_error` and a close.
+pub(crate) async fn run<Si, St>(
+    emulator: Emulator,
+    config: Arc<RealtimeConfig>,
+    connect: Result<Identity, AuthFailure>,
+    sink: Si,
+    mut stream: St,
+) where
+    Si: Sink<Outbound> + Unpin,
+    St: Stream<Item = Inbound> + Unpin,
+{
+    let mut conn = Connection {
+        emulator: &emulator,
+        config: &config,
+        sink,
+        subscriptions: HashMap::new(),
+        window_start: tokio::time::Instant::now(),
+        window_count: 0,
+    };
+    if let Err(failure) = connect {
+        tracing::debug!(error_type = failure.error_type, "realtime connection refused");
+        let _ = conn.send(&ServerMessage::unauthorized_connection()).await;
+        let _ = conn.close(CLOSE_POLICY, "unauthorized").await;
+        return;
+    }
+    // Subscribed before any `start` so that no event published after a `start_ack` is missed.
+    let mut events = emulator.subscribe_mutations();
+    let init_deadline = tokio::time::sleep(config.init_timeout);
+    tokio::pin!(init_deadline);
+    let mut initialized = false;
+    let mut keep_alive = tokio::time::interval(config.keep_alive_interval);
+    keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let keep_going = match frame {
+                    None | Some(Inbound::Close) => false,
+                    Some(Inbound::Binary) => conn.send(&ServerMessage::error(None, "UnsupportedOperation", "Binary messages are not supported through the realtime channel")).await,
+                    Some(Inbound::Text(text)) => conn.on_text(&text, &mut initialized, &mut keep_alive).await,
+                };
+                if !keep_going {
+                    break;
+                }
+            }
+            () = &mut init_deadline, if !initialized => {
+                tracing::debug!("realtime connection sent no connection_init in time; closing");
+                let _ = conn.close(CLOSE_POLICY, "connection_init not received in time").await;
+                break;
+            }
+            _ = keep_alive.tick(), if initialized => {
+                if !conn.send(&ServerMessage::Ka).await {
+                    break;
+                }
+            }
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if !conn.deliver(&event).await {
+                        break;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    // The bounded queue overflowed: this consumer reads too slowly. Cutting it
+                    // off keeps delivery to everyone else on time.
+                    tracing::warn!(missed, "realtime consumer fell too far behind; disconnecting it");
+                    let _ = conn.close(CLOSE_OVERLOADED, "too far behind").await;
+                    break;
+                }
+                Err(RecvError::Closed) => {
+                    let _ = conn.close(CLOSE_NORMAL, "server shutting down").await;
+                    break;
+                }
+            },
+        }
+    }
+    // Dropping `conn` drops every subscription of this connection at once.
+}
+
+impl<Si> Connection<'_, Si>
+where
+    Si: Sink<Outbound> + Unpin,
+{
+    /// Sends one message; false when the client is gone or too slow to take it.
+    async fn send(&mut self, message: &ServerMessage) -> bool {
+        self.send_text(message.to_json()).await
+    }
+
+    async fn send_text(&mut self, text: String) -> bool {
+        matches!(tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Text(text))).await, Ok(Ok(())))
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) -> bool {
+        matches!(
+            tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Close(code, reason))).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Handles one text frame; false ends the connection.
+    async fn on_text(
+        &mut self,
+        text: &str,
+        initialized: &mut bool,
+        keep_alive: &mut tokio::time::Interval,
+    ) -> bool {
+        if !self.within_rate() {
+            return self.send(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")).await;
+        }
+        if text.len() > self.config.max_message_bytes {
+            let message = format!("Message size exceeds the limit of {} bytes", self.config.max_message_bytes);
+            return self.send(&ServerMessage::error(None, "LimitExceededError", &message)).await;
+        }
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(m) => m,
+            Err(_) => return self.send(&unparseable(text)).await,
+        };
+        match message {
+            ClientMessage::ConnectionInit { .. } => {
+                *initialized = true;
+                let ack = ServerMessage::ConnectionAck {
+                    payload: AckPayload { connection_timeout_ms: self.config.connection_timeout_ms },
+                };
+                // AppSync follows the ack with a first `ka` at once, then one per interval.
+                keep_alive.reset();
+                self.send(&ack).await && self.send(&ServerMessage::Ka).await
+            }
+            ClientMessage::Start { id, payload } => {
+                let answer = self.start(&id, &payload.data, payload.extensions.authorization.as_ref()).await;
+                if matches!(answer, ServerMessage::StartAck { .. }) {
+                    // A client that subscribes without `connection_init` is using the
+                    // connection; the init deadline no longer applies.
+                    *initialized = true;
+                }
+                self.send(&answer).await
+            }
+            ClientMessage::Stop { id } => {
+                // `complete` either way: the client's view (not subscribed) is right.
+                self.subscriptions.remove(&id);
+                self.send(&ServerMessage::Complete { id }).await
+            }
+        }
+    }
+
+    fn within_rate(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if now.duration_since(self.window_start) >= std::time::Duration::from_secs(1) {
+            self.window_start = now;
+            self.window_count = 0;
+        }
+        self.window_count = self.window_count.saturating_add(1);
+        self.window_count <= self.config.max_inbound_per_second
+    }
+
+    /// `start_ack`, or the `error` explaining why not.
+    async fn start(&mut self, id: &str, data: &str, authorization: Option<&Map<String, Value>>) -> ServerMessage {
+        let refuse = |errors: Vec<Value>| ServerMessage::Error { id: Some(id.to_owned()), payload: ErrorsPayload { errors } };
+        if id.is_empty() {
+            return ServerMessage::error(None, "BadRequestException", "A start message needs an id.");
+        }
+        if self.subscriptions.contains_key(id) {
+            return ServerMessage::error(
+                Some(id),
+                "DuplicatedOperationError",
+                &format!("Subscription with id {id} already exists on this connection"),
+            );
+        }
+        if self.subscriptions.len() >= self.config.max_subscriptions {
+            return ServerMessage::error(
+                Some(id),
+                "MaxSubscriptionsReachedError",
+                &format!("Max number of {} subscriptions reached", self.config.max_subscriptions),
+            );
+        }
+        let inner = &self.emulator.inner;
+        let identity = match authorization.and_then(|h| authorization_parts("/graphql", h)) {
+            None => Err(AuthFailure::unauthorized()),
+            Some(parts) => {
+                inner
+                    .auth
+                    .authenticate_request(&RequestParts { parts: &parts, body: data.as_bytes() }, SystemTime::now())
+                    .await
+            }
+        };
+        let identity = match identity {
+            Ok(identity) => identity,
+            Err(failure) => {
+                tracing::debug!(error_type = failure.error_type, "realtime start refused");
+                return refuse(ErrorsPayload::single("UnauthorizedException", "You are not authorized to make this call.", Some(401)).errors);
+            }
+        };
+        let Some(request) = crate::server::parse_request(data.as_bytes()) else {
+            return ServerMessage::error(Some(id), "MalformedHttpRequestException", "Unable to parse GraphQL query.");
+        };
+        match inner.engine.prepare_subscription(&request, &identity) {
+            Ok(prepared) => {
+                self.subscriptions.insert(id.to_owned(), Registered { prepared });
+                ServerMessage::StartAck { id: id.to_owned() }
+            }
+            Err(errors) => refuse(errors),
+        }
+    }
+
+    /// Sends `event` to every subscription of this connection that it matches.
+    async fn deliver(&mut self, event: &MutationEvent) -> bool {
+        if self.subscriptions.is_empty() {
+            return true;
+        }
+        let mut outgoing = Vec::new();
+        for (id, sub) in &self.subscriptions {
+            let p = &sub.prepared;
+            if !event.subscriptions().iter().any(|s| *s == p.field) || !arguments_match(&p.arguments, event.data()) {
+                continue;
+            }
+            let mut missing = Vec::new();
+            let value = p.plan.project(event.data(), "", &mut missing);
+            if !missing.is_empty() {
+                tracing::warn!(
+                    subscription = %p.field,
+                    mutation = %event.field(),
+                    fields = ?missing,
+                    "subscription selects fields the mutation did not select; they arrive as null"
+                );
+            }
+            let mut data = Map::new();
+            data.insert(p.response_key.clone(), value);
+            let text = ServerMessage::Data { id: id.clone(), payload: DataPayload { data: Value::Object(data) } }.to_json();
+            if text.len() > self.config.max_message_bytes {
+                tracing::warn!(subscription = %p.field, bytes = text.len(), "event exceeds the message size limit; not delivered");
+                continue;
+            }
+            outgoing.push(text);
+        }
+        for text in outgoing {
+            if !self.send_text(text).await {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The answer to a frame that is not a message this endpoint understands.
+fn unparseable(text: &str) -> ServerMessage {
+    let parsed: Option<Value> = serde_json::from_str(text).ok();
+    let id = parsed.as_ref().and_then(|v| v.get("id")).and_then(Value::as_str);
+    match parsed.as_ref().and_then(|v| v.get("type")).and_then(Value::as_str) {
+        None => ServerMessage::error(id, "BadRequestException", "Unable to parse the message."),
+        Some(kind @ ("connection_init" | "start" | "stop")) => {
+            ServerMessage::error(id, "BadRequestException", &format!("Malformed {kind} message."))
+        }
+        Some(_) => ServerMessage::error(id, "UnsupportedOperation", "Operation not supported through the realtime channel"),
+    }
+}

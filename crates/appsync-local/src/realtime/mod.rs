@@ -1,0 +1,258 @@
+//! AppSync's real-time WebSocket endpoint: `GET /graphql/realtime` (the custom-domain form)
+//! and `GET /graphql` upgrades, subprotocol `graphql-ws`.
+//!
+//! Connect-time auth comes from the `header=<base64 JSON>&payload=e30=` query parameters or a
+//! `header-<base64url JSON>` subprotocol, and is verified by the same authenticator as HTTP
+//! (IAM: a signature over POST `/graphql/connect` with body `{}`). Each `start` is authorized on
+//! its own (IAM: POST `/graphql` with `data` as the body), validated against the schema and
+//! answered `start_ack` or `error`. Mutations from any source fan out from
+//! [`Emulator::subscribe_mutations`](crate::Emulator::subscribe_mutations).
+
+mod connection;
+mod filter;
+pub mod protocol;
+mod subscription;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt, future};
+use serde_json::{Map, Value};
+
+use crate::Emulator;
+use crate::auth::{AuthFailure, RequestParts};
+
+pub(crate) use connection::{Inbound, Outbound, run};
+
+/// The subprotocol AppSync requires.
+pub const SUBPROTOCOL: &str = "graphql-ws";
+
+/// Tunables of the real-time endpoint; the defaults are AppSync's.
+///
+/// Applied to a router with `emulator.router().layer(axum::Extension(Arc::new(config)))`;
+/// without that layer the defaults hold.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RealtimeConfig {
+    /// `connectionTimeoutMs` sent in `connection_ack` (default 300000).
+    pub connection_timeout_ms: u64,
+    /// Time between `ka` messages (default 60 s).
+    pub keep_alive_interval: Duration,
+    /// A connection that sends no `connection_init` (nor a successful `start`) within this is
+    /// closed (default 30 s).
+    pub init_timeout: Duration,
+    /// Subscriptions per connection (default 100); beyond: `MaxSubscriptionsReachedError`.
+    pub max_subscriptions: usize,
+    /// Largest message in either direction (default 240 KiB).
+    pub max_message_bytes: usize,
+    /// Inbound messages per second per connection (default 100); beyond: `LimitExceededError`.
+    pub max_inbound_per_second: u32,
+    /// A client that takes longer than this to accept one message is disconnected (default 10 s).
+    pub write_timeout: Duration,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        Self {
+            connection_timeout_ms: 300_000,
+            keep_alive_interval: Duration::from_secs(60),
+            init_timeout: Duration::from_secs(30),
+            max_subscriptions: 100,
+            max_message_bytes: 240 * 1024,
+            max_inbound_per_second: 100,
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RealtimeConfig {
+    /// Sets `connectionTimeoutMs`.
+    #[must_use]
+    pub fn connection_timeout_ms(mut self, ms: u64) -> Self {
+        self.connection_timeout_ms = ms;
+        self
+    }
+
+    /// Sets the keep-alive interval.
+    #[must_use]
+    pub fn keep_alive_interval(mut self, interval: Duration) -> Self {
+        self.keep_alive_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets how long a connection may wait before `connection_init`.
+    #[must_use]
+    pub fn init_timeout(mut self, timeout: Duration) -> Self {
+        self.init_timeout = timeout;
+        self
+    }
+
+    /// Sets the subscriptions-per-connection limit.
+    #[must_use]
+    pub fn max_subscriptions(mut self, n: usize) -> Self {
+        self.max_subscriptions = n;
+        self
+    }
+
+    /// Sets the message size limit in bytes.
+    #[must_use]
+    pub fn max_message_bytes(mut self, bytes: usize) -> Self {
+        self.max_message_bytes = bytes;
+        self
+    }
+
+    /// Sets the inbound message rate limit.
+    #[must_use]
+    pub fn max_inbound_per_second(mut self, n: u32) -> Self {
+        self.max_inbound_per_second = n;
+        self
+    }
+}
+
+/// Synthetic request parts for authorizing a real-time handshake or `start` with the HTTP
+/// authenticator: POST `path` carrying the given headers (`host` among them).
+pub(crate) fn authorization_parts(path: &str, headers: &Map<String, Value>) -> Option<http::request::Parts> {
+    let mut builder = http::Request::builder().method("POST").uri(path);
+    for (name, value) in headers {
+        let Value::String(value) = value else { continue };
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+            return None;
+        };
+        builder = builder.header(name, value);
+    }
+    builder.body(()).ok().map(|r| r.into_parts().0)
+}
+
+/// Base64 as clients write it: standard or URL-safe alphabet, padded or not.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    let cfg = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let standard = GeneralPurpose::new(&base64::alphabet::STANDARD, cfg);
+    let url = GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg);
+    let s = s.trim();
+    standard.decode(s).or_else(|_| url.decode(s)).ok()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The connect-time auth headers: from `?header=` or from a `header-` subprotocol.
+pub(crate) fn connect_headers(query: Option<&str>, protocols: &[String]) -> Option<Map<String, Value>> {
+    let from_query = query.and_then(|q| {
+        q.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == "header").then(|| percent_decode(v))
+        })
+    });
+    let encoded = from_query.or_else(|| protocols.iter().find_map(|p| p.strip_prefix("header-").map(str::to_owned)))?;
+    match serde_json::from_slice::<Value>(&decode_base64(&encoded)?).ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+fn bad_request(message: &str) -> Response {
+    let body = serde_json::json!({"errors": [{"errorType": "BadRequestException", "message": message}]}).to_string();
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::BAD_REQUEST;
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    resp
+}
+
+/// `GET /graphql` and `GET /graphql/realtime`: the WebSocket upgrade.
+pub(crate) async fn upgrade(
+    State(emulator): State<Emulator>,
+    config: Option<Extension<Arc<RealtimeConfig>>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    request: Request,
+) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            tracing::debug!(%rejection, "GET without a WebSocket upgrade");
+            return bad_request("This endpoint accepts WebSocket upgrades with the graphql-ws subprotocol.");
+        }
+    };
+    let config = config.map_or_else(|| Arc::new(RealtimeConfig::default()), |Extension(c)| c);
+    let protocols = requested_protocols(request.headers());
+    if !protocols.iter().any(|p| p == SUBPROTOCOL) {
+        return bad_request("The graphql-ws subprotocol is required.");
+    }
+    let connect = match connect_headers(request.uri().query(), &protocols).and_then(|h| authorization_parts("/graphql/connect", &h)) {
+        None => Err(AuthFailure::unauthorized()),
+        Some(parts) => {
+            emulator
+                .inner
+                .auth
+                .authenticate_request(&RequestParts { parts: &parts, body: b"{}" }, SystemTime::now())
+                .await
+        }
+    };
+    // Frames a little over the limit are still read, so that they get an answer in AppSync's
+    // words rather than a bare close; far larger ones are cut off by the WebSocket layer.
+    let frame_cap = config.max_message_bytes.saturating_mul(4).max(64 * 1024);
+    ws.protocols([SUBPROTOCOL])
+        .max_message_size(frame_cap)
+        .max_frame_size(frame_cap)
+        .on_upgrade(move |socket| async move {
+            let (sink, stream) = socket.split();
+            let sink = sink.with(|out: Outbound| {
+                future::ready(Ok::<Message, axum::Error>(match out {
+                    Outbound::Text(t) => Message::Text(t.into()),
+                    Outbound::Close(code, reason) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+                }))
+            });
+            let stream = stream
+                .filter_map(|frame| {
+                    future::ready(match frame {
+                        Ok(Message::Text(t)) => Some(Inbound::Text(t.as_str().to_owned())),
+                        Ok(Message::Binary(_)) => Some(Inbound::Binary),
+                        // Pings are answered by the WebSocket layer itself.
+                        Ok(Message::Ping(_) | Message::Pong(_)) => None,
+                        Ok(Message::Close(_)) | Err(_) => Some(Inbound::Close),
+                    })
+                })
+                .boxed();
+            run(emulator, config, connect, Box::pin(sink), stream).await;
+        })
+        .into_response()
+}
+
+fn requested_protocols(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! Turning a `start` into a registered subscription: validate the operation against the schema
+//! (the engine's cached, AppSync-worded validation), check it is a subscription the caller may
+//! make, and keep what delivery needs: the field, its non-null arguments and the selection.
+
+use apollo_compiler::ast;
+use apollo_compiler::executable::{OperationType, Selection, SelectionSet};
+use apollo_compiler::response::JsonMap as BMap;
+use serde_json::{Map, Value};
+
+use super::filter::Plan;
+use crate::auth::{Identity, field_allowed};
+use crate::execute::{Engine, GraphQLRequest, from_bytes, to_bytes};
+use crate::validation;
+
+/// A validated subscription, ready for fan-out.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    /// The subscription field, e.g. `onCreatePost`.
+    pub(crate) field: String,
+    /// Its response key (alias or name): the key under `payload.data`.
+    pub(crate) response_key: String,
+    /// Arguments given with non-null values.
+    pub(crate) arguments: Map<String, Value>,
+    pub(crate) plan: Plan,
+}
+
+/// Why a `start` was refused: the `errors` array to send.
+pub(crate) type Refusal = Vec<Value>;
+
+fn single(error_type: &str, message: &str) -> Refusal {
+    let mut e = Map::new();
+    e.insert("errorType".to_owned(), Value::from(error_type));
+    e.insert("message".to_owned(), Value::from(message));
+    vec![Value::Object(e)]
+}
+
+/// The `errors` of an engine error response (`{"data":null,"errors":[...]}`).
+fn errors_of(body: &apollo_compiler::response::JsonValue) -> Refusal {
+    match from_bytes(body) {
+        Value::Object(mut m) => match m.remove("errors") {
+            Some(Value::Array(errors)) => errors,
+            _ => single("InternalFailure", "An internal failure occurred."),
+        },
+        _ => single("InternalFailure", "An internal failure occurred."),
+    }
+}
+
+impl Engine {
+    /// Validates `req` as a subscription for `identity` and returns what delivery needs.
+    pub(crate) fn prepare_subscription(&self, req: &GraphQLRequest, identity: &Identity) -> Result<Prepared, Refusal> {
+        let schema = &self.schema.schema;
+        let document = self.document(&req.query).map_err(|body| errors_of(&body))?;
+        let operation = match document.operations.get(req.operation_name.as_deref()) {
+            Ok(op) => op,
+            Err(_) => {
+                let message = match &req.operation_name {
+                    Some(name) => format!("Unknown operation named '{name}'."),
+                    None => "Must provide operation name if query contains multiple operations.".to_owned(),
+                };
+                return Err(errors_of(&validation::plain_error(&message, Vec::new())));
+            }
+        };
+        if operation.operation_type != OperationType::Subscription {
+            let kind = match operation.operation_type {
+                OperationType::Query => "query",
+                _ => "mutation",
+            };
+            return Err(single("UnsupportedOperation", &format!("{kind} not supported through the realtime channel")));
+        }
+        if let Some(body) = validation::check_variables(schema, &document, operation, &req.variables) {
+            return Err(errors_of(&body));
+        }
+        if let Some(body) = validation::check_literals(schema, &document, operation) {
+            return Err(errors_of(&body));
+        }
+        let raw: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect();
+        let coerced = apollo_compiler::request::coerce_variable_values(schema, operation, &raw).map_err(|e| {
+            let err = e.to_graphql_error(&document.sources);
+            errors_of(&validation::plain_error(&format!("Variables are invalid: {}", err.message), err.locations))
+        })?;
+        let variables: Map<String, Value> =
+            coerced.iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect();
+        let Some(root) = first_field(&document, &operation.selection_set, 0) else {
+            return Err(single("UnsupportedOperation", "unknown not supported through the realtime channel"));
+        };
+        let type_name = operation.object_type().as_str();
+        let field_name = root.name.as_str();
+        let rules = self.schema.field_rules(type_name, field_name);
+        if !field_allowed(type_name, field_name, rules, identity, self.default_mode) {
+            return Err(single("Unauthorized", &format!("Not Authorized to access {field_name} on type {type_name}")));
+        }
+        let mut arguments = Map::new();
+        for arg in &root.arguments {
+            let v = literal(&arg.value, &variables);
+            if !v.is_null() {
+                arguments.insert(arg.name.to_string(), v);
+            }
+        }
+        Ok(Prepared {
+            field: field_name.to_owned(),
+            response_key: root.response_key().to_string(),
+            arguments,
+            plan: Plan::new(&document, &root.selection_set),
+        })
+    }
+}
+
+/// The single root field of a subscription (validation guarantees there is one; it may sit
+/// inside a fragment).
+fn first_field<'a>(
+    doc: &'a apollo_compiler::ExecutableDocument,
+    set: &'a SelectionSet,
+    depth: usize,
+) -> Option<&'a apollo_compiler::executable::Field> {
+    if depth > 32 {
+        return None;
+    }
+    set.selections.iter().find_map(|s| match s {
+        Selection::Field(f) if f.name != "__typename" => Some(f.as_ref()),
+        Selection::Field(_) => None,
+        Selection::InlineFragment(i) => first_field(doc, &i.selection_set, depth + 1),
+        Selection::FragmentSpread(s) => {
+            doc.fragments.get(&s.fragment_name).and_then(|f| first_field(doc, &f.selection_set, depth + 1))
+        }
+    })
+}
+
+/// An argument's value as JSON, with variables substituted (already coerced).
+fn literal(v: &ast::Value, variables: &Map<String, Value>) -> Value {
+    match v {
+        ast::Value::Null => Value::Null,
+        ast::Value::Variable(name) => variables.get(name.as_str()).cloned().unwrap_or(Value::Null),
+        ast::Value::Enum(e) => Value::from(e.as_str()),
+        ast::Value::String(s) => Value::from(s.as_str()),
+        ast::Value::Boolean(b) => Value::Bool(*b),
+        ast::Value::Int(i) => i.as_str().parse::<i64>().map_or_else(|_| Value::from(i.as_str()), Value::from),
+        ast::Value::Float(f) => f
+            .as_str()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Null, Value::Number),
+        ast::Value::List(items) => Value::Array(items.iter().map(|i| literal(i, variables)).collect()),
+        ast::Value::Object(fields) => {
+            Value::Object(fields.iter().map(|(k, v)| (k.to_string(), literal(v, variables))).collect())
+        }
+    }
+}
