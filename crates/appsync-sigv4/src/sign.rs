@@ -323,6 +323,19 @@ fn header_name(name: &'static str) -> Result<http::HeaderName, SigningError> {
     })
 }
 
+/// The fixed text between the parts of the `Authorization` value, listed once so that the
+/// value's exact length is known before it is written.
+const AUTHZ_SEPARATORS: [&str; 4] = [" Credential=", "/", ", SignedHeaders=", ", Signature="];
+const AUTHZ_SEPARATORS_LEN: usize = {
+    let mut total = 0;
+    let mut i = 0;
+    while i < AUTHZ_SEPARATORS.len() {
+        total += AUTHZ_SEPARATORS[i].len();
+        i += 1;
+    }
+    total
+};
+
 /// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
 pub(crate) fn check_scope_field(value: &str, field: &'static str) -> Result<(), SigningError> {
     if value.is_empty() || value.bytes().any(|b| b == b'/' || b.is_ascii_whitespace() || b.is_ascii_control())
@@ -524,16 +537,21 @@ pub fn sign(
         let signed_headers = canonical_request.signed_headers();
         let scope = string_to_sign.scope();
         let mut authz = String::with_capacity(
-            ALGORITHM.len() + creds.access_key_id().len() + scope.len() + signed_headers.len() + 64 + 40,
+            ALGORITHM.len()
+                + creds.access_key_id().len()
+                + scope.len()
+                + signed_headers.len()
+                + 64
+                + AUTHZ_SEPARATORS_LEN,
         );
         authz.push_str(ALGORITHM);
-        authz.push_str(" Credential=");
+        authz.push_str(AUTHZ_SEPARATORS[0]);
         authz.push_str(creds.access_key_id());
-        authz.push('/');
+        authz.push_str(AUTHZ_SEPARATORS[1]);
         authz.push_str(scope);
-        authz.push_str(", SignedHeaders=");
+        authz.push_str(AUTHZ_SEPARATORS[2]);
         authz.push_str(signed_headers);
-        authz.push_str(", Signature=");
+        authz.push_str(AUTHZ_SEPARATORS[3]);
         authz.push_str(signature_str);
         out_headers.push(part("Authorization", authz));
     }
