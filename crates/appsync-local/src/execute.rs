@@ -133,7 +133,7 @@ impl Engine {
 
     /// The parsed, validated and limit-checked document for `query`, from the cache when the
     /// same text was seen before (clients send the same few documents over and over).
-    fn document(&self, query: &str) -> Result<Arc<Valid<ExecutableDocument>>, BValue> {
+    pub(crate) fn document(&self, query: &str) -> Result<Arc<Valid<ExecutableDocument>>, BValue> {
         if let Some(doc) = self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(query)
         {
             return Ok(Arc::clone(doc));

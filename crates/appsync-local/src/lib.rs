@@ -40,6 +40,7 @@ mod events;
 mod execute;
 mod executor;
 mod jwt;
+pub mod realtime;
 mod resolver;
 mod scalars;
 mod schema;

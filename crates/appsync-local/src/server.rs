@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as AutoBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -27,7 +27,10 @@ use crate::execute::GraphQLRequest;
 
 /// The HTTP routes of `emulator`, shared by `appsync local`, [`Emulator::spawn`] and tests.
 pub fn app(emulator: Emulator) -> Router {
-    Router::new().route("/graphql", post(graphql).options(preflight)).with_state(emulator)
+    Router::new()
+        .route("/graphql", post(graphql).options(preflight).get(crate::realtime::upgrade))
+        .route("/graphql/realtime", get(crate::realtime::upgrade))
+        .with_state(emulator)
 }
 
 const JSON: &str = "application/json;charset=UTF-8";
@@ -185,7 +188,7 @@ fn too_large(limit: usize) -> Response {
 }
 
 /// `{query, variables, operationName}`; anything else is unparseable, as AppSync says.
-fn parse_request(bytes: &[u8]) -> Option<GraphQLRequest> {
+pub(crate) fn parse_request(bytes: &[u8]) -> Option<GraphQLRequest> {
     let Value::Object(mut body) = serde_json::from_slice::<Value>(bytes).ok()? else {
         return None;
     };

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::filter::arguments_match;
-use super::protocol::{AckPayload, ClientMessage, DataPayload, ErrorsPayload, ServerMessage};
+use super::protocol::{AckPayload, ClientMessage, DataPayload, ErrorEntry, ErrorsPayload, ServerMessage};
 use super::subscription::Prepared;
 use super::{RealtimeConfig, authorization_parts};
 use crate::Emulator;
@@ -144,12 +144,16 @@ where
     }
 
     async fn send_text(&mut self, text: String) -> bool {
-        matches!(tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Text(text))).await, Ok(Ok(())))
+        matches!(
+            tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Text(text))).await,
+            Ok(Ok(()))
+        )
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) -> bool {
         matches!(
-            tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Close(code, reason))).await,
+            tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Close(code, reason)))
+                .await,
             Ok(Ok(()))
         )
     }
@@ -165,7 +169,8 @@ where
             return self.send(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")).await;
         }
         if text.len() > self.config.max_message_bytes {
-            let message = format!("Message size exceeds the limit of {} bytes", self.config.max_message_bytes);
+            let message =
+                format!("Message size exceeds the limit of {} bytes", self.config.max_message_bytes);
             return self.send(&ServerMessage::error(None, "LimitExceededError", &message)).await;
         }
         let message = match serde_json::from_str::<ClientMessage>(text) {
@@ -210,8 +215,16 @@ where
     }
 
     /// `start_ack`, or the `error` explaining why not.
-    async fn start(&mut self, id: &str, data: &str, authorization: Option<&Map<String, Value>>) -> ServerMessage {
-        let refuse = |errors: Vec<Value>| ServerMessage::Error { id: Some(id.to_owned()), payload: ErrorsPayload { errors } };
+    async fn start(
+        &mut self,
+        id: &str,
+        data: &str,
+        authorization: Option<&Map<String, Value>>,
+    ) -> ServerMessage {
+        let refuse = |errors: Vec<ErrorEntry>| ServerMessage::Error {
+            id: Some(id.to_owned()),
+            payload: ErrorsPayload { errors },
+        };
         if id.is_empty() {
             return ServerMessage::error(None, "BadRequestException", "A start message needs an id.");
         }
@@ -235,7 +248,10 @@ where
             Some(parts) => {
                 inner
                     .auth
-                    .authenticate_request(&RequestParts { parts: &parts, body: data.as_bytes() }, SystemTime::now())
+                    .authenticate_request(
+                        &RequestParts { parts: &parts, body: data.as_bytes() },
+                        SystemTime::now(),
+                    )
                     .await
             }
         };
@@ -243,18 +259,29 @@ where
             Ok(identity) => identity,
             Err(failure) => {
                 tracing::debug!(error_type = failure.error_type, "realtime start refused");
-                return refuse(ErrorsPayload::single("UnauthorizedException", "You are not authorized to make this call.", Some(401)).errors);
+                return refuse(
+                    ErrorsPayload::single(
+                        "UnauthorizedException",
+                        "You are not authorized to make this call.",
+                        Some(401),
+                    )
+                    .errors,
+                );
             }
         };
         let Some(request) = crate::server::parse_request(data.as_bytes()) else {
-            return ServerMessage::error(Some(id), "MalformedHttpRequestException", "Unable to parse GraphQL query.");
+            return ServerMessage::error(
+                Some(id),
+                "MalformedHttpRequestException",
+                "Unable to parse GraphQL query.",
+            );
         };
         match inner.engine.prepare_subscription(&request, &identity) {
             Ok(prepared) => {
                 self.subscriptions.insert(id.to_owned(), Registered { prepared });
                 ServerMessage::StartAck { id: id.to_owned() }
             }
-            Err(errors) => refuse(errors),
+            Err(errors) => refuse(errors.into_iter().map(ErrorEntry::Json).collect()),
         }
     }
 
@@ -266,7 +293,7 @@ where
         let mut outgoing = Vec::new();
         for (id, sub) in &self.subscriptions {
             let p = &sub.prepared;
-            if !event.subscriptions().iter().any(|s| *s == p.field) || !arguments_match(&p.arguments, event.data()) {
+            if !event.subscriptions().contains(&p.field) || !arguments_match(&p.arguments, event.data()) {
                 continue;
             }
             let mut missing = Vec::new();
@@ -281,7 +308,9 @@ where
             }
             let mut data = Map::new();
             data.insert(p.response_key.clone(), value);
-            let text = ServerMessage::Data { id: id.clone(), payload: DataPayload { data: Value::Object(data) } }.to_json();
+            let text =
+                ServerMessage::Data { id: id.clone(), payload: DataPayload { data: Value::Object(data) } }
+                    .to_json();
             if text.len() > self.config.max_message_bytes {
                 tracing::warn!(subscription = %p.field, bytes = text.len(), "event exceeds the message size limit; not delivered");
                 continue;
@@ -306,6 +335,10 @@ fn unparseable(text: &str) -> ServerMessage {
         Some(kind @ ("connection_init" | "start" | "stop")) => {
             ServerMessage::error(id, "BadRequestException", &format!("Malformed {kind} message."))
         }
-        Some(_) => ServerMessage::error(id, "UnsupportedOperation", "Operation not supported through the realtime channel"),
+        Some(_) => ServerMessage::error(
+            id,
+            "UnsupportedOperation",
+            "Operation not supported through the realtime channel",
+        ),
     }
 }

@@ -43,12 +43,17 @@ impl Plan {
     /// them) become null and their paths are pushed onto `missing`.
     pub(crate) fn project(&self, value: &Value, path: &str, missing: &mut Vec<String>) -> Value {
         match value {
-            Value::Array(items) => Value::Array(items.iter().map(|i| self.project(i, path, missing)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| self.project(i, path, missing)).collect())
+            }
             Value::Object(record) => {
                 let mut out = Map::with_capacity(self.fields.len());
                 for f in &self.fields {
                     let v = if f.name == "__typename" {
-                        record.get("__typename").cloned().unwrap_or_else(|| Value::from(self.type_name.as_str()))
+                        record
+                            .get("__typename")
+                            .cloned()
+                            .unwrap_or_else(|| Value::from(self.type_name.as_str()))
                     } else {
                         match record.get(&f.name) {
                             None => {
@@ -140,7 +145,10 @@ mod tests {
 
     #[test]
     fn projection_fills_unselected_fields_with_null_and_names_them() {
-        let p = plan(SDL, "subscription { onPost { id t: title __typename ...F tags { name } } } fragment F on Post { author }");
+        let p = plan(
+            SDL,
+            "subscription { onPost { id t: title __typename ...F tags { name } } } fragment F on Post { author }",
+        );
         let mut missing = Vec::new();
         let data = json!({"id": "1", "title": "hi", "tags": [{"name": "a"}, {}]});
         let out = p.project(&data, "", &mut missing);

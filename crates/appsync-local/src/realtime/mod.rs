@@ -122,7 +122,8 @@ pub(crate) fn authorization_parts(path: &str, headers: &Map<String, Value>) -> O
     let mut builder = http::Request::builder().method("POST").uri(path);
     for (name, value) in headers {
         let Value::String(value) = value else { continue };
-        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+        else {
             return None;
         };
         builder = builder.header(name, value);
@@ -132,8 +133,8 @@ pub(crate) fn authorization_parts(path: &str, headers: &Map<String, Value>) -> O
 
 /// Base64 as clients write it: standard or URL-safe alphabet, padded or not.
 fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
     use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
     let cfg = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
     let standard = GeneralPurpose::new(&base64::alphabet::STANDARD, cfg);
     let url = GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg);
@@ -169,7 +170,8 @@ pub(crate) fn connect_headers(query: Option<&str>, protocols: &[String]) -> Opti
             (k == "header").then(|| percent_decode(v))
         })
     });
-    let encoded = from_query.or_else(|| protocols.iter().find_map(|p| p.strip_prefix("header-").map(str::to_owned)))?;
+    let encoded =
+        from_query.or_else(|| protocols.iter().find_map(|p| p.strip_prefix("header-").map(str::to_owned)))?;
     match serde_json::from_slice::<Value>(&decode_base64(&encoded)?).ok()? {
         Value::Object(m) => Some(m),
         _ => None,
@@ -177,10 +179,12 @@ pub(crate) fn connect_headers(query: Option<&str>, protocols: &[String]) -> Opti
 }
 
 fn bad_request(message: &str) -> Response {
-    let body = serde_json::json!({"errors": [{"errorType": "BadRequestException", "message": message}]}).to_string();
+    let body =
+        serde_json::json!({"errors": [{"errorType": "BadRequestException", "message": message}]}).to_string();
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = StatusCode::BAD_REQUEST;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
     resp
 }
 
@@ -203,7 +207,9 @@ pub(crate) async fn upgrade(
     if !protocols.iter().any(|p| p == SUBPROTOCOL) {
         return bad_request("The graphql-ws subprotocol is required.");
     }
-    let connect = match connect_headers(request.uri().query(), &protocols).and_then(|h| authorization_parts("/graphql/connect", &h)) {
+    let connect = match connect_headers(request.uri().query(), &protocols)
+        .and_then(|h| authorization_parts("/graphql/connect", &h))
+    {
         None => Err(AuthFailure::unauthorized()),
         Some(parts) => {
             emulator
@@ -224,7 +230,9 @@ pub(crate) async fn upgrade(
             let sink = sink.with(|out: Outbound| {
                 future::ready(Ok::<Message, axum::Error>(match out {
                     Outbound::Text(t) => Message::Text(t.into()),
-                    Outbound::Close(code, reason) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+                    Outbound::Close(code, reason) => {
+                        Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+                    }
                 }))
             });
             let stream = stream

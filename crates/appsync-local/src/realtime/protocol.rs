@@ -111,22 +111,46 @@ pub struct DataPayload {
 /// The payload of `error` and `connection_error`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorsPayload {
-    /// Error objects; kept as JSON because validation errors carry `locations`/`path` while
-    /// protocol errors carry `errorType`/`errorCode`.
-    pub errors: Vec<Value>,
+    /// The errors.
+    pub errors: Vec<ErrorEntry>,
+}
+
+/// One error: AppSync's protocol errors have a fixed key order (`errorType`, `message`,
+/// `errorCode`); validation errors are passed on as the HTTP endpoint words them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorEntry {
+    /// `{"errorType", "message", "errorCode"?}`.
+    Typed(TypedError),
+    /// Any other error object, e.g. `{"path", "locations", "message"}`.
+    Json(Value),
+}
+
+/// A protocol error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypedError {
+    /// E.g. `UnauthorizedException`.
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    /// Human-readable.
+    pub message: String,
+    /// HTTP-like status, on connection errors.
+    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u16>,
 }
 
 impl ErrorsPayload {
     /// One `{"errorType": ..., "message": ...}` error (with `errorCode` when given).
     #[must_use]
     pub fn single(error_type: &str, message: &str, error_code: Option<u16>) -> Self {
-        let mut e = Map::new();
-        e.insert("errorType".to_owned(), Value::from(error_type));
-        e.insert("message".to_owned(), Value::from(message));
-        if let Some(code) = error_code {
-            e.insert("errorCode".to_owned(), Value::from(code));
+        Self {
+            errors: vec![ErrorEntry::Typed(TypedError {
+                error_type: error_type.to_owned(),
+                message: message.to_owned(),
+                error_code,
+            })],
         }
-        Self { errors: vec![Value::Object(e)] }
     }
 }
 
@@ -146,10 +170,7 @@ impl ServerMessage {
     /// `error` for subscription `id` with one `{errorType, message}`.
     #[must_use]
     pub fn error(id: Option<&str>, error_type: &str, message: &str) -> Self {
-        Self::Error {
-            id: id.map(str::to_owned),
-            payload: ErrorsPayload::single(error_type, message, None),
-        }
+        Self::Error { id: id.map(str::to_owned), payload: ErrorsPayload::single(error_type, message, None) }
     }
 
     /// The message as the JSON text sent on the socket.
@@ -212,7 +233,10 @@ mod tests {
             id: "1".into(),
             payload: DataPayload { data: json!({"onCreatePost": {"id": "p"}}) },
         };
-        assert_eq!(shape(&data), json!({"type":"data","id":"1","payload":{"data":{"onCreatePost":{"id":"p"}}}}));
+        assert_eq!(
+            shape(&data),
+            json!({"type":"data","id":"1","payload":{"data":{"onCreatePost":{"id":"p"}}}})
+        );
         assert!(data.to_json().starts_with(r#"{"type":"data","id":"1","payload":"#));
     }
 
@@ -223,8 +247,12 @@ mod tests {
             r#"{"type":"connection_error","payload":{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call.","errorCode":401}]}}"#
         );
         assert_eq!(
-            ServerMessage::error(Some("7"), "MaxSubscriptionsReachedError", "Max number of 100 subscriptions reached")
-                .to_json(),
+            ServerMessage::error(
+                Some("7"),
+                "MaxSubscriptionsReachedError",
+                "Max number of 100 subscriptions reached"
+            )
+            .to_json(),
             r#"{"type":"error","id":"7","payload":{"errors":[{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 100 subscriptions reached"}]}}"#
         );
         assert_eq!(

@@ -47,7 +47,11 @@ fn errors_of(body: &apollo_compiler::response::JsonValue) -> Refusal {
 
 impl Engine {
     /// Validates `req` as a subscription for `identity` and returns what delivery needs.
-    pub(crate) fn prepare_subscription(&self, req: &GraphQLRequest, identity: &Identity) -> Result<Prepared, Refusal> {
+    pub(crate) fn prepare_subscription(
+        &self,
+        req: &GraphQLRequest,
+        identity: &Identity,
+    ) -> Result<Prepared, Refusal> {
         let schema = &self.schema.schema;
         let document = self.document(&req.query).map_err(|body| errors_of(&body))?;
         let operation = match document.operations.get(req.operation_name.as_deref()) {
@@ -65,7 +69,10 @@ impl Engine {
                 OperationType::Query => "query",
                 _ => "mutation",
             };
-            return Err(single("UnsupportedOperation", &format!("{kind} not supported through the realtime channel")));
+            return Err(single(
+                "UnsupportedOperation",
+                &format!("{kind} not supported through the realtime channel"),
+            ));
         }
         if let Some(body) = validation::check_variables(schema, &document, operation, &req.variables) {
             return Err(errors_of(&body));
@@ -74,10 +81,14 @@ impl Engine {
             return Err(errors_of(&body));
         }
         let raw: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect();
-        let coerced = apollo_compiler::request::coerce_variable_values(schema, operation, &raw).map_err(|e| {
-            let err = e.to_graphql_error(&document.sources);
-            errors_of(&validation::plain_error(&format!("Variables are invalid: {}", err.message), err.locations))
-        })?;
+        let coerced =
+            apollo_compiler::request::coerce_variable_values(schema, operation, &raw).map_err(|e| {
+                let err = e.to_graphql_error(&document.sources);
+                errors_of(&validation::plain_error(
+                    &format!("Variables are invalid: {}", err.message),
+                    err.locations,
+                ))
+            })?;
         let variables: Map<String, Value> =
             coerced.iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect();
         let Some(root) = first_field(&document, &operation.selection_set, 0) else {
@@ -87,7 +98,10 @@ impl Engine {
         let field_name = root.name.as_str();
         let rules = self.schema.field_rules(type_name, field_name);
         if !field_allowed(type_name, field_name, rules, identity, self.default_mode) {
-            return Err(single("Unauthorized", &format!("Not Authorized to access {field_name} on type {type_name}")));
+            return Err(single(
+                "Unauthorized",
+                &format!("Not Authorized to access {field_name} on type {type_name}"),
+            ));
         }
         let mut arguments = Map::new();
         for arg in &root.arguments {

@@ -1,0 +1,251 @@
+//! The connection handler driven through channels: every protocol path without a socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::{Inbound, Outbound, RealtimeConfig, connect_headers, run};
+use crate::auth::AuthFailure;
+use crate::{ApiKey, AuthMode, Emulator, Identity};
+
+const KEY: &str = "da2-unit";
+
+struct Client {
+    to_server: mpsc::UnboundedSender<Inbound>,
+    from_server: mpsc::UnboundedReceiver<Outbound>,
+    emulator: Emulator,
+}
+
+impl Client {
+    fn send(&self, v: Value) {
+        let _ = self.to_server.send(Inbound::Text(v.to_string()));
+    }
+
+    async fn next(&mut self) -> Outbound {
+        tokio::time::timeout(Duration::from_secs(5), self.from_server.recv())
+            .await
+            .expect("a frame in time")
+            .expect("connection open")
+    }
+
+    async fn json(&mut self) -> Value {
+        match self.next().await {
+            Outbound::Text(t) => serde_json::from_str(&t).expect("json"),
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+
+    /// The next message that is not a keep-alive.
+    async fn message(&mut self) -> Value {
+        loop {
+            let v = self.json().await;
+            if v["type"] != "ka" {
+                return v;
+            }
+        }
+    }
+
+    async fn nothing_for(&mut self, d: Duration) {
+        let deadline = tokio::time::Instant::now() + d;
+        while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, self.from_server.recv()).await {
+            if let Outbound::Text(t) = &frame
+                && t.contains("\"ka\"")
+            {
+                continue;
+            }
+            panic!("unexpected frame {frame:?}");
+        }
+    }
+
+    fn start(&self, id: &str, query: &str, variables: Value) {
+        let data = json!({"query": query, "variables": variables}).to_string();
+        self.send(json!({"id": id, "type": "start", "payload": {"data": data, "extensions": {"authorization": {"host": "localhost", "x-api-key": KEY}}}}));
+    }
+
+    async fn mutate(&self, title: &str, author: &str) {
+        let r = self
+            .emulator
+            .execute(
+                "mutation($i: CreatePostInput!) { createPost(input: $i) { id title author } }",
+                Some(
+                    json!({"i": {"title": title, "author": author}}).as_object().cloned().unwrap_or_default(),
+                ),
+                None,
+                &Identity::trusted(AuthMode::ApiKey),
+            )
+            .await;
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+}
+
+fn connect(config: RealtimeConfig, auth: Result<Identity, AuthFailure>) -> Client {
+    let emulator = Emulator::builder()
+        .api_key(ApiKey::new(KEY))
+        .default_auth(AuthMode::ApiKey)
+        .build()
+        .expect("emulator");
+    let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
+    let (server_tx, from_server) = mpsc::unbounded_channel::<Outbound>();
+    let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
+        tx.send(frame).map_err(|_| ())?;
+        Ok::<_, ()>(tx)
+    });
+    let stream =
+        futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let e = emulator.clone();
+    tokio::spawn(async move { run(e, Arc::new(config), auth, Box::pin(sink), Box::pin(stream)).await });
+    Client { to_server, from_server, emulator }
+}
+
+fn ok() -> Result<Identity, AuthFailure> {
+    Ok(Identity::trusted(AuthMode::ApiKey))
+}
+
+#[tokio::test]
+async fn refused_connection_gets_connection_error_then_close() {
+    let mut c = connect(RealtimeConfig::default(), Err(AuthFailure::unauthorized()));
+    assert_eq!(
+        c.json().await,
+        json!({"type":"connection_error","payload":{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call.","errorCode":401}]}})
+    );
+    assert!(matches!(c.next().await, Outbound::Close(1008, _)));
+}
+
+#[tokio::test]
+async fn init_is_acked_with_the_configured_timeout_and_keep_alives_follow() {
+    let cfg =
+        RealtimeConfig::default().connection_timeout_ms(1234).keep_alive_interval(Duration::from_millis(40));
+    let mut c = connect(cfg, ok());
+    c.send(json!({"type": "connection_init", "payload": {}}));
+    assert_eq!(c.json().await, json!({"type":"connection_ack","payload":{"connectionTimeoutMs":1234}}));
+    for _ in 0..3 {
+        assert_eq!(c.json().await, json!({"type":"ka"}));
+    }
+}
+
+#[tokio::test]
+async fn silence_before_init_closes_the_connection() {
+    let mut c = connect(RealtimeConfig::default().init_timeout(Duration::from_millis(50)), ok());
+    assert!(matches!(c.next().await, Outbound::Close(1008, _)));
+}
+
+#[tokio::test]
+async fn start_delivers_matching_events_only_and_stop_completes() {
+    let mut c = connect(RealtimeConfig::default(), ok());
+    c.send(json!({"type": "connection_init"}));
+    assert_eq!(c.message().await["type"], "connection_ack");
+    c.start(
+        "s1",
+        "subscription($a: String) { onCreatePost(author: $a) { id title author content } }",
+        json!({"a": "ann"}),
+    );
+    assert_eq!(c.message().await, json!({"type":"start_ack","id":"s1"}));
+    c.mutate("not for ann", "bob").await;
+    c.mutate("for ann", "ann").await;
+    let data = c.message().await;
+    assert_eq!(data["type"], "data");
+    assert_eq!(data["id"], "s1");
+    let post = &data["payload"]["data"]["onCreatePost"];
+    assert_eq!((post["title"].as_str(), post["author"].as_str()), (Some("for ann"), Some("ann")));
+    // `content` was not selected by the mutation: null, as AppSync delivers it.
+    assert_eq!(post["content"], Value::Null);
+    c.send(json!({"type": "stop", "id": "s1"}));
+    assert_eq!(c.message().await, json!({"type":"complete","id":"s1"}));
+    c.mutate("after stop", "ann").await;
+    c.nothing_for(Duration::from_millis(150)).await;
+}
+
+#[tokio::test]
+async fn start_errors_in_appsyncs_words() {
+    let mut c = connect(RealtimeConfig::default().max_subscriptions(1), ok());
+    c.send(json!({"type": "connection_init"}));
+    assert_eq!(c.message().await["type"], "connection_ack");
+    c.start("q", "{ listPosts { items { id } } }", json!({}));
+    assert_eq!(
+        c.message().await,
+        json!({"type":"error","id":"q","payload":{"errors":[{"errorType":"UnsupportedOperation","message":"query not supported through the realtime channel"}]}})
+    );
+    c.start("m", "mutation { createPost(input: {title: \"x\"}) { id } }", json!({}));
+    assert_eq!(c.message().await["payload"]["errors"][0]["errorType"], "UnsupportedOperation");
+    c.start("v", "subscription { onCreatePost { nope } }", json!({}));
+    let v = c.message().await;
+    assert_eq!(v["id"], "v");
+    let message = v["payload"]["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.starts_with("Validation error of type FieldUndefined"), "{v}");
+    // A start without credentials is refused on its own; the connection stays up.
+    let data = json!({"query": "subscription { onUpdatePost { id } }"}).to_string();
+    c.send(json!({"id": "u", "type": "start", "payload": {"data": data, "extensions": {"authorization": {"host": "localhost", "x-api-key": "da2-wrong"}}}}));
+    assert_eq!(c.message().await["payload"]["errors"][0]["errorType"], "UnauthorizedException");
+    c.start("a", "subscription { onCreatePost { id } }", json!({}));
+    assert_eq!(c.message().await["type"], "start_ack");
+    c.start("a", "subscription { onCreatePost { id } }", json!({}));
+    assert_eq!(c.message().await["payload"]["errors"][0]["errorType"], "DuplicatedOperationError");
+    c.start("b", "subscription { onCreatePost { id } }", json!({}));
+    assert_eq!(
+        c.message().await,
+        json!({"type":"error","id":"b","payload":{"errors":[{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 1 subscriptions reached"}]}})
+    );
+}
+
+#[tokio::test]
+async fn hostile_frames_get_clean_errors() {
+    let mut c = connect(RealtimeConfig::default().max_message_bytes(1000).max_inbound_per_second(5), ok());
+    let _ = c.to_server.send(Inbound::Text("not json".into()));
+    assert_eq!(c.message().await["payload"]["errors"][0]["errorType"], "BadRequestException");
+    c.send(json!({"type": "subscribe", "id": "x"}));
+    assert_eq!(
+        c.message().await,
+        json!({"type":"error","id":"x","payload":{"errors":[{"errorType":"UnsupportedOperation","message":"Operation not supported through the realtime channel"}]}})
+    );
+    let _ = c.to_server.send(Inbound::Text("x".repeat(2000)));
+    assert_eq!(c.message().await["payload"]["errors"][0]["errorType"], "LimitExceededError");
+    let _ = c.to_server.send(Inbound::Binary);
+    assert_eq!(c.message().await["type"], "error");
+    for _ in 0..3 {
+        c.send(json!({"type": "stop", "id": "z"}));
+    }
+    // The first frame handled after the burst limit is refused with LimitExceededError.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(c.message().await);
+    }
+    assert!(seen.iter().any(|m| m["payload"]["errors"][0]["errorType"] == "LimitExceededError"), "{seen:?}");
+}
+
+#[test]
+fn connect_headers_from_query_or_subprotocol() {
+    use base64::Engine as _;
+    let json = r#"{"host":"h:1","x-api-key":"k+/?"}"#;
+    let std = base64::engine::general_purpose::STANDARD.encode(json);
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let from_query = connect_headers(Some(&format!("header={std}&payload=e30=")), &[]).expect("query");
+    assert_eq!(from_query["x-api-key"], "k+/?");
+    let escaped = std.replace('=', "%3D").replace('+', "%2B").replace('/', "%2F");
+    assert_eq!(
+        connect_headers(Some(&format!("payload=e30%3D&header={escaped}")), &[]),
+        Some(from_query.clone())
+    );
+    let protos = vec!["graphql-ws".to_owned(), format!("header-{url}")];
+    assert_eq!(connect_headers(None, &protos), Some(from_query));
+    assert_eq!(connect_headers(Some("header=!!!"), &[]), None);
+    assert_eq!(connect_headers(None, &["graphql-ws".to_owned()]), None);
+}
+
+#[tokio::test]
+async fn sink_errors_end_the_connection_quietly() {
+    let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
+    let sink = futures_util::sink::drain().sink_map_err(|_: std::convert::Infallible| ());
+    let stream =
+        futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let emulator = Emulator::builder()
+        .api_key(ApiKey::new(KEY))
+        .default_auth(AuthMode::ApiKey)
+        .build()
+        .expect("emulator");
+    let task = tokio::spawn(run(emulator, Arc::new(RealtimeConfig::default()), ok(), sink, stream.boxed()));
+    let _ = to_server.send(Inbound::Close);
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
+}
