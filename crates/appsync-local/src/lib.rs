@@ -1,8 +1,9 @@
 //! `appsync-local`: a local AWS AppSync that checks auth for real.
 //!
-//! Serve an AppSync-style schema over HTTP with in-memory default resolvers, SigV4 (IAM),
-//! API key and Lambda-token auth verified as AppSync verifies them, AppSync's auth directives
-//! enforced per field, and AppSync's error shapes.
+//! Serve an AppSync-style schema over HTTP with default resolvers (in memory, or durable in a
+//! redb file), auth verified as AppSync verifies it (SigV4 for IAM, API keys with expiry,
+//! Cognito/OIDC JWTs against a JWKS, Lambda tokens or an authorizer callback), AppSync's auth
+//! directives enforced per field, and AppSync's status codes and error shapes.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), appsync_local::Error> {
@@ -20,8 +21,8 @@
 //!
 //! Default resolvers (when no resolver is registered for a root field):
 //! - Mutation `create*`/`add*`/`put*` returning object type `T` stores a record built from the
-//!   fields of its input-object argument (the one named `input` if several), else from all arguments, with a new UUID
-//!   `id` when none is given and `createdAt`/`updatedAt` set when `T` has them. `update*`
+//!   fields of its input-object argument (the one named `input` if several), else from all
+//!   arguments, with a new UUID `id` when none is given and `createdAt`/`updatedAt` set when `T` has them. `update*`
 //!   merges into the record with that `id`; `delete*`/`remove*` removes it and returns it.
 //!   A missing (or, for create, existing) record is an error of type
 //!   `DynamoDB:ConditionalCheckFailedException`.
