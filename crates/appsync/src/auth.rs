@@ -129,6 +129,16 @@ impl Auth {
         }
     }
 
+    /// Who this auth is, for sharing real-time connections: clones are the same identity.
+    pub(crate) fn identity(&self) -> (&'static str, usize) {
+        let address = match &self.mode {
+            Mode::Iam(cached) => cached.identity(),
+            Mode::ApiKey(key) => Arc::as_ptr(key) as *const () as usize,
+            Mode::Token { source, .. } => Arc::as_ptr(source) as *const () as usize,
+        };
+        (self.mode_name(), address)
+    }
+
     pub(crate) fn is_iam(&self) -> bool {
         matches!(self.mode, Mode::Iam(_))
     }

@@ -66,6 +66,8 @@ struct ClientRef {
     skew_correction: bool,
     /// Server time minus local time, in milliseconds, learned from a rejected signature.
     clock_offset_ms: AtomicI64,
+    /// Subscriptions: the real-time connections.
+    realtime: Arc<crate::realtime::Hub>,
 }
 
 /// Configures a [`Client`]. Bad values are reported by [`build`](Self::build), naming the field.
@@ -81,6 +83,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     skew_correction: bool,
     user_agent: Option<String>,
+    realtime: crate::realtime::RealtimeOptions,
 }
 
 impl Default for ClientBuilder {
@@ -96,6 +99,7 @@ impl Default for ClientBuilder {
             http: None,
             skew_correction: true,
             user_agent: None,
+            realtime: crate::realtime::RealtimeOptions::default(),
         }
     }
 }
@@ -176,6 +180,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Settings of subscriptions: the real-time URL, the auth form, timeouts, reconnect
+    /// backoff (default [`RealtimeOptions::default`](crate::realtime::RealtimeOptions)).
+    pub fn realtime(mut self, options: crate::realtime::RealtimeOptions) -> Self {
+        self.realtime = options;
+        self
+    }
+
     /// Uses this reqwest client (its own timeouts, proxy, TLS settings) instead of building one;
     /// `connect_timeout`, `timeout` and `user_agent` are then ignored.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
@@ -246,6 +257,7 @@ impl ClientBuilder {
                 })?
             }
         };
+        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint.url)?);
         let budget = RetryBudget::new(self.retry.budget);
         Ok(Client {
             inner: Arc::new(ClientRef {
@@ -257,6 +269,7 @@ impl ClientBuilder {
                 budget,
                 skew_correction: self.skew_correction,
                 clock_offset_ms: AtomicI64::new(0),
+                realtime,
             }),
         })
     }
@@ -351,6 +364,102 @@ impl Client {
         }
         add_auth_headers(auth, &mut headers, method, url, region, body, self.signing_time()).await?;
         Ok(headers)
+    }
+
+    /// Subscribes to `query` (a subscription document) with `variables` (`()` for none) over
+    /// the real-time endpoint, decoding each event's `data` as `T`. Resolves once AppSync has
+    /// acknowledged the subscription (`start_ack`), so events of mutations made afterwards are
+    /// delivered. Dropping the [`Subscription`](crate::Subscription) sends `stop`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::Client) -> Result<(), appsync::Error> {
+    /// use futures_util::StreamExt as _;
+    /// let mut sub = client
+    ///     .subscribe::<serde_json::Value>(
+    ///         "subscription On($id: ID!) { onUpdatePost(id: $id) { id title } }",
+    ///         serde_json::json!({ "id": "1" }),
+    ///     )
+    ///     .await?;
+    /// while let Some(event) = sub.next().await {
+    ///     println!("{}", event?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The subscription's own error (validation, unauthorized: [`Error::is_graphql`]), the
+    /// connection refused for good ([`Error::is_connection_error`], `is_unauthorized()`),
+    /// timeouts, credentials or signing errors, or [`Error::is_closed`] after [`close`](Self::close).
+    pub async fn subscribe<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: impl Serialize,
+    ) -> Result<crate::Subscription<T>> {
+        self.subscribe_request(Request::new(query).variables(variables)).await
+    }
+
+    /// [`subscribe`](Self::subscribe) with a [`Request`]: its auth mode (subscriptions of
+    /// another auth identity get a connection of their own) and variables are used.
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::Client) -> Result<(), appsync::Error> {
+    /// use appsync::{Auth, Request};
+    /// let request = Request::new("subscription { onCreatePost { id } }").auth(Auth::api_key("da2-key"));
+    /// let sub = client.subscribe_request::<serde_json::Value>(request).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`subscribe`](Self::subscribe).
+    pub async fn subscribe_request<T: DeserializeOwned>(
+        &self,
+        request: impl Into<Request>,
+    ) -> Result<crate::Subscription<T>> {
+        let request = request.into();
+        let variables = request.variables.clone().map_err(Error::encode_shared)?;
+        let auth = request.auth.clone().unwrap_or_else(|| self.inner.auth.clone());
+        if auth.is_iam() && self.inner.endpoint.region.is_none() {
+            return Err(missing_region(&self.inner.endpoint));
+        }
+        let data = crate::realtime::protocol::start_data(&request.query, &variables);
+        self.inner.realtime.subscribe(self, auth, data).await
+    }
+
+    /// The state changes of this client's real-time connections (connecting, connected,
+    /// keep-alive late, disrupted, reconnecting, closed), from now on. The same changes are
+    /// logged through `tracing` (target `appsync::realtime`). Ends after [`close`](Self::close).
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::Client) {
+    /// use futures_util::StreamExt as _;
+    /// let mut states = std::pin::pin!(client.connection_states());
+    /// while let Some(event) = states.next().await {
+    ///     eprintln!("connection {}: {:?}", event.connection, event.state);
+    /// }
+    /// # }
+    /// ```
+    pub fn connection_states(
+        &self,
+    ) -> impl futures_util::Stream<Item = crate::realtime::ConnectionEvent> + Send + 'static {
+        self.inner.realtime.states()
+    }
+
+    /// The real-time (WebSocket) URL subscriptions connect to.
+    pub fn realtime_url(&self) -> &reqwest::Url {
+        self.inner.realtime.url()
+    }
+
+    /// Stops every subscription (their streams end), sends `stop` for each and closes every
+    /// WebSocket politely. Later `subscribe` calls fail with [`Error::is_closed`]; queries and
+    /// mutations still work.
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::Client) {
+    /// client.close().await;
+    /// # }
+    /// ```
+    pub async fn close(&self) {
+        self.inner.realtime.close().await;
     }
 
     /// Runs a query (or mutation) with `variables` (`()` for none), decoding `data` as `T`.
@@ -641,7 +750,7 @@ struct ErrorBody {
     error_type: Option<String>,
 }
 
-fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
+pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
     // `x-amzn-ErrorType` may carry a suffix after `:` (`InvalidSignatureException:http://...`).
     let header_type = headers
@@ -688,7 +797,7 @@ fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<Response<T>> {
 impl Auth {
     /// After a rejection: forget the cached credentials or token, load again, and say whether
     /// the new ones differ (only then is another try worth it).
-    async fn refresh_rejected(&self) -> bool {
+    pub(crate) async fn refresh_rejected(&self) -> bool {
         use crate::credentials::ProvideCredentials as _;
         match &self.mode {
             Mode::ApiKey(_) => false,

@@ -67,6 +67,10 @@ pub(crate) enum Kind {
     Decode,
     /// Variables could not be serialized.
     Encode,
+    /// The real-time endpoint refused or dropped the connection (`connection_error`).
+    Connection,
+    /// The client (or the subscription's connection) was closed.
+    Closed,
 }
 
 impl Error {
@@ -176,6 +180,79 @@ impl Error {
         Self::new(Kind::Encode).with_source(source)
     }
 
+    /// A WebSocket failure: an HTTP status refusing the upgrade becomes a status error (so
+    /// 401/403 answer `is_unauthorized()`), anything else a transport error.
+    pub(crate) fn websocket(source: tokio_tungstenite::tungstenite::Error) -> Self {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        if let WsError::Http(response) = &source {
+            let status = response.status();
+            let body = response.body().as_deref().unwrap_or_default();
+            return crate::client::status_error(status, response.headers(), body);
+        }
+        Self::new(Kind::Transport).with_source(source)
+    }
+
+    /// A timeout with what timed out.
+    pub(crate) fn timeout_message(message: impl Into<String>) -> Self {
+        let mut e = Self::new(Kind::Timeout);
+        e.inner.message = Some(message.into());
+        e
+    }
+
+    /// The connection ended or broke, with why.
+    pub(crate) fn transport_message(message: impl Into<String>) -> Self {
+        let mut e = Self::new(Kind::Transport);
+        e.inner.message = Some(message.into());
+        e
+    }
+
+    /// A `connection_error` (or an `error` without an id): AppSync's `errorCode` becomes the
+    /// status, so a 401 answers `is_unauthorized()`.
+    pub(crate) fn connection(errors: Vec<(Option<u16>, GraphQLError)>) -> Self {
+        let mut e = Self::new(Kind::Connection);
+        e.inner.status = errors.iter().find_map(|(code, _)| code.and_then(|c| StatusCode::from_u16(c).ok()));
+        e.inner.error_type = errors.iter().find_map(|(_, g)| g.error_type.clone());
+        e.inner.message = errors.iter().map(|(_, g)| g.message.clone()).find(|m| !m.is_empty());
+        e.inner.graphql = errors.into_iter().map(|(_, g)| g).collect();
+        e
+    }
+
+    pub(crate) fn closed(message: impl Into<String>) -> Self {
+        let mut e = Self::new(Kind::Closed);
+        e.inner.message = Some(message.into());
+        e
+    }
+
+    /// A copy of this error for another subscription of the same connection: every field, and
+    /// the source shared (its message and chain stay whole).
+    pub(crate) fn duplicate(&mut self) -> Self {
+        if let Some(source) = self.inner.source.take() {
+            let shared: std::sync::Arc<dyn StdError + Send + Sync> = match source.downcast::<SharedSource>() {
+                Ok(shared) => shared.0.clone(),
+                Err(source) => std::sync::Arc::from(source),
+            };
+            self.inner.source = Some(Box::new(SharedSource(shared)));
+        }
+        let inner = &self.inner;
+        let source: Option<BoxError> = inner
+            .source
+            .as_ref()
+            .and_then(|s| s.downcast_ref::<SharedSource>())
+            .map(|s| Box::new(SharedSource(s.0.clone())) as BoxError);
+        Self {
+            inner: Box::new(Inner {
+                kind: inner.kind,
+                source,
+                status: inner.status,
+                error_type: inner.error_type.clone(),
+                message: inner.message.clone(),
+                graphql: inner.graphql.clone(),
+                field: inner.field,
+                retry_after: inner.retry_after,
+            }),
+        }
+    }
+
     pub(crate) fn kind(&self) -> Kind {
         self.inner.kind
     }
@@ -251,6 +328,19 @@ impl Error {
     /// Whether the request could not be signed.
     pub fn is_signing(&self) -> bool {
         self.inner.kind == Kind::Signing
+    }
+
+    /// Whether the real-time endpoint refused or dropped the connection with a
+    /// `connection_error` (see [`status`](Self::status) for its `errorCode` and
+    /// [`error_type`](Self::error_type)).
+    pub fn is_connection_error(&self) -> bool {
+        self.inner.kind == Kind::Connection
+    }
+
+    /// Whether the client was closed ([`Client::close`](crate::Client::close)) or the
+    /// subscription's connection ended for good.
+    pub fn is_closed(&self) -> bool {
+        self.inner.kind == Kind::Closed
     }
 
     /// Whether a builder was given a bad value; see [`field`](Self::field).
@@ -377,7 +467,10 @@ impl fmt::Display for Error {
                 Some(m) => write!(f, "could not sign the request: {m}"),
                 None => f.write_str("could not sign the request"),
             },
-            Kind::Transport => f.write_str("error sending the request"),
+            Kind::Transport => match &self.inner.message {
+                Some(m) => write!(f, "connection error: {m}"),
+                None => f.write_str("error sending the request"),
+            },
             Kind::Timeout => match &self.inner.message {
                 Some(m) => write!(f, "timed out: {m}"),
                 None => f.write_str("the request timed out"),
@@ -415,6 +508,23 @@ impl fmt::Display for Error {
                 None => f.write_str("error decoding the response"),
             },
             Kind::Encode => f.write_str("error serializing the variables"),
+            Kind::Connection => {
+                f.write_str("real-time connection error")?;
+                if let Some(t) = &self.inner.error_type {
+                    write!(f, ": {t}")?;
+                }
+                if let Some(s) = self.inner.status {
+                    write!(f, " ({})", s.as_u16())?;
+                }
+                if let Some(m) = &self.inner.message {
+                    write!(f, ": {m}")?;
+                }
+                Ok(())
+            }
+            Kind::Closed => match &self.inner.message {
+                Some(m) => write!(f, "closed: {m}"),
+                None => f.write_str("closed"),
+            },
         }
     }
 }
@@ -422,6 +532,28 @@ impl fmt::Display for Error {
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.inner.source.as_ref().map(|s| &**s as &(dyn StdError + 'static))
+    }
+}
+
+/// A source shared by the copies of one error delivered to several subscriptions: shows and
+/// chains as the original.
+struct SharedSource(std::sync::Arc<dyn StdError + Send + Sync>);
+
+impl fmt::Debug for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for SharedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl StdError for SharedSource {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
     }
 }
 

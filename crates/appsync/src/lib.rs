@@ -24,6 +24,8 @@
 //!   `credential_process`) and default-chain providers, and the cache every IAM client uses.
 //! - Errors: one [`Error`] to ask questions of (`is_unauthorized()`, `is_throttled()`,
 //!   `status()`, `graphql_errors()`, `json_path()`...).
+//! - Subscriptions: [`Client::subscribe`] returns a [`Subscription`] stream over AppSync's
+//!   real-time WebSocket, kept alive across network loss (see [`realtime`]).
 //! - Retries: [`RetryPolicy`]; clock skew is corrected from the server's `Date` automatically.
 //! - Feature `middleware`: [`middleware::SigV4Middleware`] signs any AWS request sent through
 //!   `reqwest-middleware`.
@@ -38,6 +40,7 @@ mod error;
 #[cfg(feature = "middleware")]
 pub mod middleware;
 mod operation;
+pub mod realtime;
 mod retry;
 #[cfg(feature = "graphql_client")]
 mod typed;
@@ -46,6 +49,7 @@ pub use auth::{Auth, ProvideToken, ProvideTokenFn, Token, provide_token_fn};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, GraphQLError, Location, PathSegment, Result};
 pub use operation::{Request, Response};
+pub use realtime::Subscription;
 pub use retry::RetryPolicy;
 
 /// The SigV4 signer this crate uses, for signing other requests by hand.

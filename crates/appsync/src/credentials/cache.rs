@@ -130,6 +130,11 @@ struct CachedInner {
 }
 
 impl CachedCredentials {
+    /// The address of the shared cache: equal for clones, which are one identity.
+    pub(crate) fn identity(&self) -> usize {
+        Arc::as_ptr(&self.inner) as *const () as usize
+    }
+
     /// Caches `provider` with the default refresh margin.
     pub fn new(provider: impl ProvideCredentials + 'static) -> Self {
         Self::with_refresh_before(provider, DEFAULT_REFRESH_BEFORE)

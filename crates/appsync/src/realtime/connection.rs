@@ -1,0 +1,489 @@
+//! One task per WebSocket: handshake, `start`s, routing of events, keep-alive watchdog,
+//! reconnect with backoff and resubscription, polite close.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::protocol::{ClientMessage, ServerMessage, StartExtensions, StartPayload, WireError};
+use super::transport::Socket;
+use super::{Command, ConnectionEvent, ConnectionState, Hub, Key};
+use crate::auth::Auth;
+use crate::client::Client;
+use crate::error::{Error, Result};
+
+pub(super) struct Setup {
+    pub(super) number: u64,
+    pub(super) client: Client,
+    pub(super) hub: Arc<Hub>,
+    pub(super) key: Key,
+    pub(super) auth: Auth,
+    pub(super) commands: mpsc::UnboundedReceiver<Command>,
+    pub(super) count: Arc<AtomicUsize>,
+    pub(super) events: Option<broadcast::Sender<ConnectionEvent>>,
+}
+
+struct Sub {
+    data: String,
+    events: mpsc::UnboundedSender<Result<serde_json::Value>>,
+    /// The caller of `subscribe`, until the first `start_ack` (or the error).
+    ack: Option<oneshot::Sender<Result<()>>>,
+    /// When a `start` sent (or a subscription waiting for the connection) times out.
+    deadline: Option<Instant>,
+}
+
+pub(super) struct Connection {
+    s: Setup,
+    subs: HashMap<String, Sub>,
+    /// Who to tell once closed by `Client::close`.
+    closing: Option<oneshot::Sender<()>>,
+}
+
+/// Why the connected phase ended.
+enum Ended {
+    /// Lost (or refused mid-way): reconnect.
+    Lost(Error),
+    /// Everything is done (closed, no subscriptions left).
+    Finished,
+}
+
+/// What the caller must do after a command.
+enum Flow {
+    Continue,
+    Finish,
+}
+
+impl Connection {
+    pub(super) fn new(setup: Setup) -> Self {
+        Self { s: setup, subs: HashMap::new(), closing: None }
+    }
+
+    fn options(&self) -> &super::RealtimeOptions {
+        &self.s.hub.options
+    }
+
+    fn emit(&self, state: ConnectionState) {
+        let connection = self.s.number;
+        let url = self.s.hub.endpoint.url.as_str();
+        match &state {
+            ConnectionState::Connecting => {
+                tracing::info!(target: "appsync::realtime", connection, url, "connecting");
+            }
+            ConnectionState::Connected { keep_alive } => tracing::info!(
+                target: "appsync::realtime",
+                connection,
+                keep_alive_ms = keep_alive.as_millis() as u64,
+                subscriptions = self.subs.len(),
+                "connected"
+            ),
+            ConnectionState::KeepAliveLate => {
+                tracing::warn!(target: "appsync::realtime", connection, "keep-alive late");
+            }
+            ConnectionState::Disrupted { reason } => {
+                tracing::warn!(target: "appsync::realtime", connection, reason = %reason, "disrupted");
+            }
+            ConnectionState::Reconnecting { attempt, delay } => tracing::info!(
+                target: "appsync::realtime",
+                connection,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                "reconnecting"
+            ),
+            ConnectionState::Closed => tracing::info!(target: "appsync::realtime", connection, "closed"),
+        }
+        if let Some(events) = &self.s.events {
+            let _ = events.send(ConnectionEvent { connection, state });
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        let mut failures = 0u32;
+        let mut auth_failures = 0u32;
+        let mut ever_connected = false;
+        // Take the first command(s) before connecting: the one that made this connection.
+        if !self.drain_commands().await {
+            return self.finish(None).await;
+        }
+        self.emit(ConnectionState::Connecting);
+        loop {
+            if self.subs.is_empty() {
+                match self.retire_or_next().await {
+                    Some(Flow::Continue) => continue,
+                    _ => return self.finish(None).await,
+                }
+            }
+            let error = match self.open().await {
+                Ok((mut socket, keep_alive)) => {
+                    ever_connected = true;
+                    failures = 0;
+                    auth_failures = 0;
+                    self.emit(ConnectionState::Connected { keep_alive });
+                    match self.serve(&mut *socket, keep_alive).await {
+                        Ended::Finished => return self.finish(Some(socket)).await,
+                        Ended::Lost(e) => e,
+                    }
+                }
+                Err(e) => e,
+            };
+            self.emit(ConnectionState::Disrupted { reason: error.to_string() });
+            let mut error = error;
+            let give_up = if error.is_unauthorized() && !error.is_clock_skew() {
+                auth_failures += 1;
+                if auth_failures > self.options().max_auth_retries {
+                    true
+                } else {
+                    // Forget the cached credentials or token so the next try loads them again.
+                    let _ = self.s.auth.refresh_rejected().await;
+                    false
+                }
+            } else {
+                failures += 1;
+                let limit = if ever_connected {
+                    self.options().max_reconnect_attempts
+                } else {
+                    Some(self.options().initial_connect_attempts)
+                };
+                limit.is_some_and(|limit| failures >= limit)
+            };
+            if give_up {
+                tracing::warn!(target: "appsync::realtime", connection = self.s.number, error = %error, "giving up");
+                for (_, sub) in self.subs.drain() {
+                    deliver_error(sub, error.duplicate());
+                    self.s.count.fetch_sub(1, Ordering::SeqCst);
+                }
+                continue;
+            }
+            let attempt = failures + auth_failures;
+            let delay = self.options().backoff(attempt.saturating_sub(1));
+            self.emit(ConnectionState::Reconnecting { attempt, delay });
+            if let Flow::Finish = self.wait(delay).await {
+                return self.finish(None).await;
+            }
+        }
+    }
+
+    /// Takes every queued command (not connected yet); `false` when the channel is closed (nothing more will come).
+    async fn drain_commands(&mut self) -> bool {
+        loop {
+            match self.s.commands.try_recv() {
+                Ok(command) => {
+                    if let Flow::Finish = self.command(command, None).await {
+                        return false;
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Empty) => return true,
+                Err(mpsc::error::TryRecvError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// No subscriptions left: retire (unless a command slipped in, which is then handled).
+    async fn retire_or_next(&mut self) -> Option<Flow> {
+        let command = self.s.hub.retire(&self.s.key, self.s.number, &mut self.s.commands)?;
+        Some(self.command(command, None).await)
+    }
+
+    /// Waits out a backoff, still taking commands and timing out subscriptions.
+    async fn wait(&mut self, delay: Duration) -> Flow {
+        let until = Instant::now() + delay;
+        loop {
+            let deadline = self.next_deadline();
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => return Flow::Continue,
+                () = sleep_until_opt(deadline) => self.expire(None).await,
+                command = self.s.commands.recv() => match command {
+                    Some(command) => {
+                        if let Flow::Finish = self.command(command, None).await {
+                            return Flow::Finish;
+                        }
+                    }
+                    None => return Flow::Finish,
+                },
+            }
+        }
+    }
+
+    /// Opens the socket, `connection_init`, waits for `connection_ack`.
+    async fn open(&mut self) -> Result<(Box<dyn Socket>, Duration)> {
+        let hub = self.s.hub.clone();
+        let options = &hub.options;
+        let header = hub.endpoint.connect_headers(&self.s.client, &self.s.auth).await?;
+        let request = hub.endpoint.connect_request(&header, options.auth_form);
+        let mut socket = tokio::time::timeout(options.connect_timeout, hub.connector.connect(request))
+            .await
+            .map_err(|_| Error::timeout_message("opening the real-time connection"))??;
+        socket.send(ClientMessage::ConnectionInit.to_json()).await?;
+        let ack = async {
+            loop {
+                let Some(text) = socket.recv().await else {
+                    return Err(Error::transport_message(
+                        "the server closed the connection before connection_ack",
+                    ));
+                };
+                match ServerMessage::parse(&text?) {
+                    Ok(ServerMessage::ConnectionAck { payload }) => {
+                        return Ok(payload
+                            .connection_timeout_ms
+                            .filter(|ms| *ms > 0)
+                            .map_or(options.default_keep_alive, Duration::from_millis));
+                    }
+                    Ok(ServerMessage::ConnectionError { payload }) => {
+                        return Err(connection_error(payload.errors));
+                    }
+                    Ok(ServerMessage::Error { id: None, payload }) => {
+                        return Err(connection_error(payload.errors));
+                    }
+                    _ => continue,
+                }
+            }
+        };
+        let keep_alive = tokio::time::timeout(options.ack_timeout, ack)
+            .await
+            .map_err(|_| Error::timeout_message("waiting for connection_ack"))??;
+        Ok((socket, keep_alive))
+    }
+
+    /// The connected phase: (re)start every subscription, then route messages until the
+    /// connection is lost or nothing is left to do.
+    async fn serve(&mut self, socket: &mut dyn Socket, keep_alive: Duration) -> Ended {
+        let ids: Vec<String> = self.subs.keys().cloned().collect();
+        for id in ids {
+            if let Err(e) = self.start(socket, &id).await {
+                return Ended::Lost(e);
+            }
+        }
+        let mut keep_alive_deadline = Instant::now() + keep_alive;
+        loop {
+            if self.subs.is_empty() {
+                match self.s.hub.retire(&self.s.key, self.s.number, &mut self.s.commands) {
+                    None => return Ended::Finished,
+                    Some(command) => match self.command(command, Some(socket)).await {
+                        Flow::Finish => return Ended::Finished,
+                        Flow::Continue => continue,
+                    },
+                }
+            }
+            let deadline = self.next_deadline();
+            tokio::select! {
+                command = self.s.commands.recv() => match command {
+                    Some(command) => {
+                        if let Flow::Finish = self.command(command, Some(socket)).await {
+                            return Ended::Finished;
+                        }
+                    }
+                    None => return Ended::Finished,
+                },
+                message = socket.recv() => {
+                    let text = match message {
+                        None => return Ended::Lost(Error::transport_message("the server closed the connection")),
+                        Some(Err(e)) => return Ended::Lost(e),
+                        Some(Ok(text)) => text,
+                    };
+                    keep_alive_deadline = Instant::now() + keep_alive;
+                    if let Err(e) = self.message(&text) {
+                        return Ended::Lost(e);
+                    }
+                },
+                () = tokio::time::sleep_until(keep_alive_deadline) => {
+                    self.emit(ConnectionState::KeepAliveLate);
+                    return Ended::Lost(Error::timeout_message(format!(
+                        "no keep-alive within {} ms", keep_alive.as_millis()
+                    )));
+                },
+                () = sleep_until_opt(deadline) => self.expire(Some(socket)).await,
+            }
+        }
+    }
+
+    /// Sends subscription `id`'s `start`, signed now with freshly provided credentials.
+    /// A signing failure ends only that subscription; a send failure is the connection's.
+    async fn start(&mut self, socket: &mut dyn Socket, id: &str) -> Result<()> {
+        let Some(data) = self.subs.get(id).map(|s| s.data.clone()) else { return Ok(()) };
+        let hub = self.s.hub.clone();
+        let authorization = match hub.endpoint.start_headers(&self.s.client, &self.s.auth, &data).await {
+            Ok(headers) => headers,
+            Err(e) => {
+                self.remove(id, Some(e));
+                return Ok(());
+            }
+        };
+        let message = ClientMessage::Start {
+            id: id.to_owned(),
+            payload: StartPayload { data, extensions: StartExtensions { authorization } },
+        };
+        if let Some(sub) = self.subs.get_mut(id) {
+            sub.deadline = Some(Instant::now() + hub.options.start_ack_timeout);
+        }
+        socket.send(message.to_json()).await
+    }
+
+    async fn command(&mut self, command: Command, socket: Option<&mut dyn Socket>) -> Flow {
+        match command {
+            Command::Subscribe { id, data, events, ack } => {
+                let options = self.options();
+                // Not connected: allow for the connection being made first.
+                let wait = options.connect_timeout + options.ack_timeout + options.start_ack_timeout;
+                let deadline = Some(Instant::now() + wait);
+                self.subs.insert(id.clone(), Sub { data, events, ack: Some(ack), deadline });
+                if let Some(socket) = socket
+                    && let Err(e) = self.start(socket, &id).await
+                {
+                    // The connection broke; the read side notices and reconnects.
+                    tracing::debug!(target: "appsync::realtime", error = %e, "sending start failed");
+                }
+                Flow::Continue
+            }
+            Command::Stop { id } => {
+                if self.subs.contains_key(&id) {
+                    self.remove(&id, None);
+                    if let Some(socket) = socket {
+                        let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
+                    }
+                }
+                Flow::Continue
+            }
+            Command::Close { done } => {
+                let ids: Vec<String> = self.subs.keys().cloned().collect();
+                for id in &ids {
+                    // Started subscriptions end cleanly; one still waiting for its `start_ack`
+                    // tells its caller.
+                    self.remove(id, None);
+                }
+                if let Some(socket) = socket {
+                    for id in ids {
+                        let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
+                    }
+                }
+                self.closing = Some(done);
+                Flow::Finish
+            }
+        }
+    }
+
+    /// Routes one server message; an `Err` means the connection is lost.
+    fn message(&mut self, text: &str) -> Result<()> {
+        let message = match ServerMessage::parse(text) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::debug!(target: "appsync::realtime", error = %e, "ignoring a message that does not parse");
+                return Ok(());
+            }
+        };
+        match message {
+            ServerMessage::Ka | ServerMessage::ConnectionAck { .. } | ServerMessage::Unknown => {}
+            ServerMessage::StartAck { id } => {
+                if let Some(sub) = self.subs.get_mut(&id) {
+                    sub.deadline = None;
+                    if let Some(ack) = sub.ack.take() {
+                        let _ = ack.send(Ok(()));
+                    }
+                }
+            }
+            ServerMessage::Data { id, payload } => {
+                if let Some(sub) = self.subs.get(&id) {
+                    let _ = sub.events.send(Ok(payload));
+                }
+            }
+            ServerMessage::Error { id: Some(id), payload } => {
+                let errors = payload.errors.into_iter().map(|e| e.error).collect();
+                self.remove(&id, Some(Error::graphql(errors)));
+            }
+            ServerMessage::Error { id: None, payload } => {
+                let error = connection_error(payload.errors);
+                tracing::warn!(target: "appsync::realtime", connection = self.s.number, error = %error, "server error");
+            }
+            ServerMessage::Complete { id } => self.remove(&id, None),
+            ServerMessage::ConnectionError { payload } => return Err(connection_error(payload.errors)),
+        }
+        Ok(())
+    }
+
+    /// Ends subscription `id`: with `error` as its last item, or cleanly.
+    fn remove(&mut self, id: &str, error: Option<Error>) {
+        let Some(mut sub) = self.subs.remove(id) else { return };
+        self.s.count.fetch_sub(1, Ordering::SeqCst);
+        match (sub.ack.take(), error) {
+            (Some(ack), error) => {
+                let error =
+                    error.unwrap_or_else(|| Error::closed("the subscription ended before it started"));
+                let _ = ack.send(Err(error));
+            }
+            (None, Some(error)) => {
+                let _ = sub.events.send(Err(error));
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.subs.values().filter_map(|s| s.deadline).min()
+    }
+
+    /// Ends the subscriptions whose `start_ack` is overdue.
+    async fn expire(&mut self, socket: Option<&mut dyn Socket>) {
+        let now = Instant::now();
+        let overdue: Vec<String> = self
+            .subs
+            .iter()
+            .filter(|(_, s)| s.deadline.is_some_and(|d| d <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &overdue {
+            self.remove(id, Some(Error::timeout_message("waiting for start_ack")));
+        }
+        if let Some(socket) = socket {
+            for id in overdue {
+                let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
+            }
+        }
+    }
+
+    /// Leaves the hub (if still in it), closes the socket politely, says so.
+    async fn finish(mut self, socket: Option<Box<dyn Socket>>) {
+        self.s.commands.close();
+        let ids: Vec<String> = self.subs.keys().cloned().collect();
+        for id in &ids {
+            self.remove(id, Some(Error::closed("the connection ended")));
+        }
+        {
+            let hub = self.s.hub.clone();
+            let mut state = hub.lock();
+            if let Some(list) = state.connections.get_mut(&self.s.key) {
+                list.retain(|(n, _)| *n != self.s.number);
+            }
+        }
+        if let Some(mut socket) = socket {
+            socket.close().await;
+        }
+        self.emit(ConnectionState::Closed);
+        if let Some(done) = self.closing.take() {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn connection_error(errors: Vec<WireError>) -> Error {
+    Error::connection(errors.into_iter().map(|e| (e.error_code, e.error)).collect())
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn deliver_error(mut sub: Sub, error: Error) {
+    match sub.ack.take() {
+        Some(ack) => {
+            let _ = ack.send(Err(error));
+        }
+        None => {
+            let _ = sub.events.send(Err(error));
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The real-time URL derived from the GraphQL endpoint, and the auth headers as AppSync's
+//! real-time endpoint wants them: a JSON object (with `host`) in the `header` query parameter or
+//! in a `header-<base64url>` subprotocol, and in each `start`'s `extensions.authorization`.
+
+use base64::Engine as _;
+use http::{HeaderMap, HeaderValue};
+
+use super::AuthForm;
+use super::transport::ConnectRequest;
+use crate::auth::Auth;
+use crate::client::Client;
+use crate::error::{Error, Result};
+
+/// The subprotocol of AppSync's GraphQL real-time endpoint.
+pub(crate) const SUBPROTOCOL: &str = "graphql-ws";
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub(crate) struct RealtimeEndpoint {
+    /// `wss://<id>.appsync-realtime-api.<region>.amazonaws.com/graphql`, or `<endpoint>/realtime`.
+    pub(crate) url: reqwest::Url,
+    /// The API host (with a non-default port) the headers name and IAM signs.
+    pub(crate) host: String,
+    /// `https://<api host>/graphql/connect`: what IAM signs for the connection.
+    pub(crate) connect_url: reqwest::Url,
+    /// The GraphQL endpoint: what IAM signs for each `start`.
+    pub(crate) graphql_url: reqwest::Url,
+}
+
+impl RealtimeEndpoint {
+    pub(crate) fn new(
+        endpoint: &reqwest::Url,
+        realtime_url: Option<&str>,
+        signing_host: Option<&str>,
+    ) -> Result<Self> {
+        let url = match realtime_url {
+            Some(raw) => {
+                let url = reqwest::Url::parse(raw.trim()).map_err(|e| {
+                    Error::config_with_source("realtime.url", format!("`{raw}` is not a URL"), e)
+                })?;
+                if !matches!(url.scheme(), "wss" | "ws") || url.host_str().is_none_or(str::is_empty) {
+                    return Err(Error::config(
+                        "realtime.url",
+                        format!("`{raw}` must be a wss:// (or ws://) URL"),
+                    ));
+                }
+                url
+            }
+            None => derive_url(endpoint)?,
+        };
+        let host = match signing_host {
+            Some(h) if !h.trim().is_empty() => h.trim().to_owned(),
+            Some(_) => return Err(Error::config("realtime.signing_host", "must not be empty")),
+            None => authority(endpoint),
+        };
+        let mut connect_url = endpoint.clone();
+        connect_url.set_query(None);
+        let path = format!("{}/connect", endpoint.path().trim_end_matches('/'));
+        connect_url.set_path(&path);
+        let mut graphql_url = endpoint.clone();
+        graphql_url.set_query(None);
+        Ok(Self { url, host, connect_url, graphql_url })
+    }
+
+    /// The socket request for auth headers `header` in `form`.
+    pub(crate) fn connect_request(
+        &self,
+        header: &serde_json::Map<String, serde_json::Value>,
+        form: AuthForm,
+    ) -> ConnectRequest {
+        let json = serde_json::Value::Object(header.clone()).to_string();
+        let mut url = self.url.clone();
+        match form {
+            AuthForm::Subprotocol => {
+                let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+                ConnectRequest {
+                    url,
+                    subprotocols: vec![SUBPROTOCOL.to_owned(), format!("header-{encoded}")],
+                }
+            }
+            AuthForm::QueryString => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(json);
+                url.query_pairs_mut().append_pair("header", &encoded).append_pair("payload", "e30=");
+                ConnectRequest { url, subprotocols: vec![SUBPROTOCOL.to_owned()] }
+            }
+        }
+    }
+
+    /// The connection's auth headers: IAM signs POST `/graphql/connect` with body `{}`.
+    pub(crate) async fn connect_headers(
+        &self,
+        client: &Client,
+        auth: &Auth,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        self.headers(client, auth, &self.connect_url, b"{}").await
+    }
+
+    /// A `start`'s auth headers: IAM signs POST `/graphql` with the `start`'s `data` as the body.
+    pub(crate) async fn start_headers(
+        &self,
+        client: &Client,
+        auth: &Auth,
+        data: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        self.headers(client, auth, &self.graphql_url, data.as_bytes()).await
+    }
+
+    async fn headers(
+        &self,
+        client: &Client,
+        auth: &Auth,
+        url: &reqwest::Url,
+        body: &[u8],
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let mut headers = HeaderMap::new();
+        let host = HeaderValue::from_str(&self.host)
+            .map_err(|_| Error::config("realtime.signing_host", "is not a valid host"))?;
+        headers.insert(http::header::HOST, host);
+        if auth.is_iam() {
+            headers
+                .insert(http::header::ACCEPT, HeaderValue::from_static("application/json, text/javascript"));
+            headers.insert(http::header::CONTENT_ENCODING, HeaderValue::from_static("amz-1.0"));
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=UTF-8"),
+            );
+        }
+        let signed = client.auth_headers(Some(auth), "POST", url, headers, body).await?;
+        Ok(header_json(&signed))
+    }
+}
+
+/// Header names as AWS's documentation spells them in the JSON (`Authorization`,
+/// `X-Amz-Security-Token`; the rest lower case).
+fn header_json(headers: &HeaderMap) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for (name, value) in headers {
+        let name = match name.as_str() {
+            "authorization" => "Authorization",
+            "x-amz-security-token" => "X-Amz-Security-Token",
+            other => other,
+        };
+        if let Ok(value) = value.to_str() {
+            map.insert(name.to_owned(), serde_json::Value::String(value.to_owned()));
+        }
+    }
+    map
+}
+
+/// `host[:port]`, the port only when not the scheme's default.
+fn authority(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// AppSync's own hosts: `appsync-api` -> `appsync-realtime-api`, same path. Anything else (a
+/// custom domain, the local emulator): the endpoint's path plus `/realtime`. `https` -> `wss`,
+/// `http` -> `ws`.
+pub(crate) fn derive_url(endpoint: &reqwest::Url) -> Result<reqwest::Url> {
+    let scheme = if endpoint.scheme() == "http" { "ws" } else { "wss" };
+    let host = endpoint.host_str().unwrap_or_default();
+    let port = endpoint.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = endpoint.path().trim_end_matches('/');
+    let raw = match host.split_once(".appsync-api.") {
+        Some((id, rest)) => format!("{scheme}://{id}.appsync-realtime-api.{rest}{port}{path}"),
+        None => format!("{scheme}://{host}{port}{path}/realtime"),
+    };
+    reqwest::Url::parse(&raw)
+        .map_err(|e| Error::config_with_source("realtime.url", "could not be derived from the endpoint", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> reqwest::Url {
+        reqwest::Url::parse(s)
+            .unwrap_or_else(|_| reqwest::Url::parse("http://invalid/").unwrap_or_else(|_| unreachable!()))
+    }
+
+    #[test]
+    fn realtime_urls_are_derived() {
+        let derive = |s: &str| derive_url(&url(s)).map(|u| u.to_string()).unwrap_or_default();
+        assert_eq!(
+            derive("https://abc123.appsync-api.us-east-1.amazonaws.com/graphql"),
+            "wss://abc123.appsync-realtime-api.us-east-1.amazonaws.com/graphql"
+        );
+        assert_eq!(
+            derive("https://abc.appsync-api.cn-north-1.amazonaws.com.cn/graphql"),
+            "wss://abc.appsync-realtime-api.cn-north-1.amazonaws.com.cn/graphql"
+        );
+        assert_eq!(derive("https://api.example.com/graphql"), "wss://api.example.com/graphql/realtime");
+        assert_eq!(derive("http://127.0.0.1:4000/graphql"), "ws://127.0.0.1:4000/graphql/realtime");
+        assert_eq!(
+            derive("https://api.example.com:8443/graphql/"),
+            "wss://api.example.com:8443/graphql/realtime"
+        );
+    }
+
+    #[test]
+    fn endpoints_know_what_to_sign_and_can_be_overridden() {
+        let api = url("https://abc.appsync-api.us-east-1.amazonaws.com/graphql");
+        let e = RealtimeEndpoint::new(&api, None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.host, "abc.appsync-api.us-east-1.amazonaws.com");
+        assert_eq!(e.connect_url.as_str(), "https://abc.appsync-api.us-east-1.amazonaws.com/graphql/connect");
+        assert_eq!(e.graphql_url.as_str(), "https://abc.appsync-api.us-east-1.amazonaws.com/graphql");
+
+        let local = url("http://127.0.0.1:4000/graphql");
+        let e = RealtimeEndpoint::new(&local, None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.host, "127.0.0.1:4000");
+        assert_eq!(e.url.as_str(), "ws://127.0.0.1:4000/graphql/realtime");
+
+        let custom = url("https://api.example.com/graphql");
+        let e = RealtimeEndpoint::new(
+            &custom,
+            Some("wss://rt.example.com/graphql/realtime"),
+            Some("abc.appsync-api.us-east-1.amazonaws.com"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(e.url.as_str(), "wss://rt.example.com/graphql/realtime");
+        assert_eq!(e.host, "abc.appsync-api.us-east-1.amazonaws.com");
+
+        let bad = RealtimeEndpoint::new(&custom, Some("https://x/graphql"), None).err().map(|e| e.field());
+        assert_eq!(bad, Some(Some("realtime.url")));
+    }
+
+    #[test]
+    fn both_auth_forms_carry_the_header_json() {
+        let e = RealtimeEndpoint::new(
+            &url("https://abc.appsync-api.us-east-1.amazonaws.com/graphql"),
+            None,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut header = serde_json::Map::new();
+        header.insert("host".into(), "abc.appsync-api.us-east-1.amazonaws.com".into());
+        header.insert("x-api-key".into(), "da2-key".into());
+        let json = r#"{"host":"abc.appsync-api.us-east-1.amazonaws.com","x-api-key":"da2-key"}"#;
+
+        let sub = e.connect_request(&header, AuthForm::Subprotocol);
+        assert_eq!(sub.url.as_str(), "wss://abc.appsync-realtime-api.us-east-1.amazonaws.com/graphql");
+        assert_eq!(sub.subprotocols[0], "graphql-ws");
+        let encoded = sub.subprotocols[1].strip_prefix("header-").unwrap_or_default();
+        assert!(!encoded.contains('=') && !encoded.contains('+') && !encoded.contains('/'));
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).unwrap_or_default();
+        assert_eq!(String::from_utf8_lossy(&decoded), json);
+
+        let query = e.connect_request(&header, AuthForm::QueryString);
+        assert_eq!(query.subprotocols, vec!["graphql-ws".to_owned()]);
+        let pairs: Vec<(String, String)> = query.url.query_pairs().into_owned().collect();
+        assert_eq!(pairs[1], ("payload".to_owned(), "e30=".to_owned()));
+        let decoded = base64::engine::general_purpose::STANDARD.decode(&pairs[0].1).unwrap_or_default();
+        assert_eq!(String::from_utf8_lossy(&decoded), json);
+    }
+
+    #[test]
+    fn header_names_follow_awss_spelling() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("AWS4-HMAC-SHA256 ..."));
+        headers.insert("x-amz-security-token", HeaderValue::from_static("tok"));
+        headers.insert("x-amz-date", HeaderValue::from_static("20260101T000000Z"));
+        headers.insert("host", HeaderValue::from_static("h"));
+        let json = header_json(&headers);
+        let mut names: Vec<&str> = json.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Authorization", "X-Amz-Security-Token", "host", "x-amz-date"]);
+    }
+}

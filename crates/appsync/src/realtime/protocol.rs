@@ -1,0 +1,207 @@
+//! AppSync's real-time protocol messages as plain serde types: no I/O, no async.
+//!
+//! Client to server: [`ClientMessage`] (`connection_init`, `start`, `stop`). Server to client:
+//! [`ServerMessage`] (`connection_ack`, `ka`, `start_ack`, `data`, `error`, `complete`,
+//! `connection_error`). Unknown server message types decode as [`ServerMessage::Unknown`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::GraphQLError;
+
+/// A message the client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum ClientMessage {
+    /// Opens the protocol on a fresh socket.
+    ConnectionInit,
+    /// Registers a subscription.
+    Start {
+        /// The subscription's id (unique on the connection).
+        id: String,
+        /// The GraphQL request and its authorization.
+        payload: StartPayload,
+    },
+    /// Unregisters a subscription.
+    Stop {
+        /// The subscription's id.
+        id: String,
+    },
+}
+
+/// The `payload` of a `start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StartPayload {
+    /// The JSON string of `{"query", "variables"}`: what IAM signs as the body.
+    pub(crate) data: String,
+    /// `{"authorization": {...auth headers incl. host...}}`.
+    pub(crate) extensions: StartExtensions,
+}
+
+/// The `extensions` of a `start`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StartExtensions {
+    /// Header name to value: `host` plus the auth mode's headers.
+    pub(crate) authorization: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A message the server sends.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum ServerMessage {
+    /// The connection is open; keep-alives arrive at least every `connection_timeout_ms`.
+    ConnectionAck {
+        #[serde(default)]
+        payload: AckPayload,
+    },
+    /// Keep-alive.
+    Ka,
+    /// A subscription is registered.
+    StartAck { id: String },
+    /// An event of a subscription.
+    Data { id: String, payload: serde_json::Value },
+    /// A subscription failed (or, without an id, the connection did).
+    Error {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        payload: ErrorPayload,
+    },
+    /// A subscription ended (the answer to `stop`).
+    Complete { id: String },
+    /// The connection was refused (bad auth, limits).
+    ConnectionError {
+        #[serde(default)]
+        payload: ErrorPayload,
+    },
+    /// A message type this client does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+/// The `payload` of `connection_ack`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AckPayload {
+    /// How long the client waits for a `ka` before it considers the connection lost.
+    #[serde(default)]
+    pub(crate) connection_timeout_ms: Option<u64>,
+}
+
+/// The `payload` of `error` and `connection_error`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub(crate) struct ErrorPayload {
+    #[serde(default)]
+    pub(crate) errors: Vec<WireError>,
+}
+
+/// One error of an `error` or `connection_error`: GraphQL's fields plus AppSync's `errorCode`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireError {
+    #[serde(default, rename = "errorCode")]
+    pub(crate) error_code: Option<u16>,
+    #[serde(flatten)]
+    pub(crate) error: GraphQLError,
+}
+
+impl ClientMessage {
+    pub(crate) fn to_json(&self) -> String {
+        // A tagged enum of strings and maps always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl ServerMessage {
+    pub(crate) fn parse(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+/// The `data` of a `start`: the GraphQL request as a JSON string.
+pub(crate) fn start_data(query: &str, variables: &serde_json::Value) -> String {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        query: &'a str,
+        variables: &'a serde_json::Value,
+    }
+    let variables =
+        if variables.is_null() { &serde_json::Value::Object(Default::default()) } else { variables };
+    serde_json::to_string(&Data { query, variables }).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn as_value(m: &ClientMessage) -> Value {
+        serde_json::from_str(&m.to_json()).unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn client_messages_have_appsyncs_shapes() {
+        assert_eq!(ClientMessage::ConnectionInit.to_json(), r#"{"type":"connection_init"}"#);
+        assert_eq!(as_value(&ClientMessage::Stop { id: "s1".into() }), json!({"type": "stop", "id": "s1"}));
+        let mut authorization = serde_json::Map::new();
+        authorization.insert("host".into(), json!("abc.appsync-api.us-east-1.amazonaws.com"));
+        authorization.insert("x-api-key".into(), json!("da2-key"));
+        let start = ClientMessage::Start {
+            id: "s1".into(),
+            payload: StartPayload {
+                data: start_data("subscription { onPost { id } }", &Value::Null),
+                extensions: StartExtensions { authorization },
+            },
+        };
+        assert_eq!(
+            as_value(&start),
+            json!({"type": "start", "id": "s1", "payload": {
+                "data": "{\"query\":\"subscription { onPost { id } }\",\"variables\":{}}",
+                "extensions": {"authorization": {
+                    "host": "abc.appsync-api.us-east-1.amazonaws.com", "x-api-key": "da2-key"}}}})
+        );
+        assert_eq!(
+            start_data("q", &json!({"a": 1})),
+            r#"{"query":"q","variables":{"a":1}}"#,
+            "key order is what IAM signs"
+        );
+    }
+
+    #[test]
+    fn server_messages_decode() {
+        let parse = |s: &str| ServerMessage::parse(s).unwrap_or(ServerMessage::Unknown);
+        assert_eq!(
+            parse(r#"{"type":"connection_ack","payload":{"connectionTimeoutMs":300000}}"#),
+            ServerMessage::ConnectionAck { payload: AckPayload { connection_timeout_ms: Some(300_000) } }
+        );
+        assert_eq!(
+            parse(r#"{"type":"connection_ack"}"#),
+            ServerMessage::ConnectionAck { payload: AckPayload::default() }
+        );
+        assert_eq!(parse(r#"{"type":"ka"}"#), ServerMessage::Ka);
+        assert_eq!(parse(r#"{"type":"start_ack","id":"s1"}"#), ServerMessage::StartAck { id: "s1".into() });
+        assert_eq!(
+            parse(r#"{"type":"data","id":"s1","payload":{"data":{"onPost":{"id":"1"}}}}"#),
+            ServerMessage::Data { id: "s1".into(), payload: json!({"data": {"onPost": {"id": "1"}}}) }
+        );
+        assert_eq!(parse(r#"{"type":"complete","id":"s1"}"#), ServerMessage::Complete { id: "s1".into() });
+        assert_eq!(parse(r#"{"type":"something_new","x":1}"#), ServerMessage::Unknown);
+
+        let ServerMessage::Error { id, payload } = parse(
+            r#"{"type":"error","id":"s1","payload":{"errors":[{"errorType":"UnsupportedOperation","message":"Operation not supported through the realtime channel"}]}}"#,
+        ) else {
+            panic!("not an error")
+        };
+        assert_eq!(id.as_deref(), Some("s1"));
+        assert_eq!(payload.errors[0].error.error_type.as_deref(), Some("UnsupportedOperation"));
+
+        let ServerMessage::ConnectionError { payload } = parse(
+            r#"{"type":"connection_error","payload":{"errors":[{"errorType":"UnauthorizedException","errorCode":401}]}}"#,
+        ) else {
+            panic!("not a connection error")
+        };
+        assert_eq!(payload.errors[0].error_code, Some(401));
+        assert_eq!(payload.errors[0].error.error_type.as_deref(), Some("UnauthorizedException"));
+        assert_eq!(payload.errors[0].error.message, "");
+    }
+}
