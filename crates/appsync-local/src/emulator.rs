@@ -219,6 +219,10 @@ impl EmulatorBuilder {
     }
 
     /// Resolves `Type.field` (e.g. `"Query.hello"`) with `f` instead of the default resolver.
+    ///
+    /// Resolvers run on the emulator's executor threads (one per CPU), so they should await
+    /// rather than block. A resolver that panics fails its request with a generic error; the
+    /// server keeps serving.
     pub fn resolver<F, Fut>(mut self, field: impl Into<String>, f: F) -> Self
     where
         F: Fn(ResolverContext) -> Fut + Send + Sync + 'static,

@@ -473,3 +473,21 @@ async fn amplify_generated_shapes_work_with_default_resolvers() {
         .json();
     assert_eq!(del, json!({"data": {"deleteTodo": {"name": "b"}}}));
 }
+
+#[tokio::test]
+async fn a_panicking_resolver_fails_its_request_only() {
+    let b = demo_builder()
+        .default_auth(appsync_local::AuthMode::ApiKey)
+        .schema_sdl("type Query { boom: String  fine: String }")
+        .resolver("Query.boom", |_c| async { panic!("resolver bug") })
+        .resolver("Query.fine", |_c| async { Ok(json!("ok")) });
+    let s = start(b).await;
+    for _ in 0..4 {
+        let v = s.api_key("{ boom }", json!({})).await;
+        assert_eq!(v.status, 200);
+        assert_eq!(v.json()["data"], Value::Null);
+        assert!(v.json()["errors"][0]["message"].as_str().is_some_and(|m| m.contains("internal failure")));
+    }
+    let ok = s.api_key("{ fine }", json!({})).await.json();
+    assert_eq!(ok, json!({"data": {"fine": "ok"}}));
+}

@@ -1,0 +1,284 @@
+//! The real-time endpoint over real WebSockets on 127.0.0.1: both auth forms, IAM signed with
+//! appsync-sigv4 and API keys, forged signatures at connect and at start, HTTP mutations
+//! fanned out to matching subscriptions only.
+#![allow(missing_docs)]
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Map, Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const CONNECT_HEADERS: [(&str, &str); 3] = [
+    ("accept", "application/json, text/javascript"),
+    ("content-encoding", "amz-1.0"),
+    ("content-type", "application/json; charset=UTF-8"),
+];
+
+/// Headers for `path` with `body`, signed by appsync-sigv4, as the JSON object AppSync wants.
+fn iam_headers(host: &str, path: &str, body: &[u8], secret: &str) -> Map<String, Value> {
+    let creds = appsync_sigv4::Credentials::new(AKID, secret, None, None);
+    let mut base: Vec<(&str, &[u8])> = vec![("host", host.as_bytes())];
+    for (k, v) in CONNECT_HEADERS {
+        base.push((k, v.as_bytes()));
+    }
+    let req =
+        appsync_sigv4::SignableRequest::new("POST", path, base, appsync_sigv4::SignableBody::Bytes(body))
+            .expect("signable");
+    let params = appsync_sigv4::SigningParams::new(&creds, REGION, "appsync", SystemTime::now());
+    let out = appsync_sigv4::sign(&req, &params).expect("sign");
+    let mut m = Map::new();
+    m.insert("host".into(), host.into());
+    for (k, v) in CONNECT_HEADERS {
+        m.insert(k.into(), v.into());
+    }
+    for part in out.headers() {
+        m.insert(part.name().into(), part.value().into());
+    }
+    m
+}
+
+fn api_key_headers(host: &str, key: &str) -> Map<String, Value> {
+    json!({"host": host, "x-api-key": key}).as_object().cloned().unwrap_or_default()
+}
+
+enum Form {
+    Query,
+    Subprotocol,
+}
+
+async fn open(s: &Server, path: &str, headers: &Map<String, Value>, form: Form) -> Ws {
+    let json = Value::Object(headers.clone()).to_string();
+    let (url, protocols) = match form {
+        Form::Query => {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&json);
+            (format!("ws://{}{path}?header={b64}&payload=e30=", s.host), "graphql-ws".to_owned())
+        }
+        Form::Subprotocol => {
+            let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&json);
+            (format!("ws://{}{path}", s.host), format!("graphql-ws, header-{b64}"))
+        }
+    };
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut().insert("sec-websocket-protocol", protocols.parse().expect("header"));
+    let (ws, resp) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+    assert_eq!(
+        resp.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
+        Some("graphql-ws")
+    );
+    ws
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.expect("send");
+}
+
+/// The next protocol message other than `ka`; `None` once the server closed.
+async fn recv(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame in time");
+        match frame {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(t.as_str()).expect("json");
+                if v["type"] != "ka" {
+                    return Some(v);
+                }
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn quiet_for(ws: &mut Ws, d: Duration) {
+    if let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(d, ws.next()).await {
+        let v: Value = serde_json::from_str(t.as_str()).expect("json");
+        assert_eq!(v["type"], "ka", "unexpected {v}");
+    }
+}
+
+async fn init(ws: &mut Ws) {
+    send(ws, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        recv(ws).await,
+        Some(json!({"type":"connection_ack","payload":{"connectionTimeoutMs":300000}}))
+    );
+}
+
+fn start_msg(id: &str, data: &str, authorization: Map<String, Value>) -> Value {
+    json!({"id": id, "type": "start", "payload": {"data": data, "extensions": {"authorization": authorization}}})
+}
+
+const ON_CREATE: &str =
+    "subscription On($author: String) { onCreatePost(author: $author) { id title author content } }";
+
+#[tokio::test]
+async fn api_key_in_query_parameters_subscribe_mutate_over_http_stop() {
+    let s = start(demo_builder()).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    let data = json!({"query": ON_CREATE, "variables": {"author": "ann"}}).to_string();
+    send(&mut ws, start_msg("1", &data, api_key_headers(&s.host, API_KEY))).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"1"})));
+
+    let other = s.api_key(CREATE, json!({"input": {"title": "by bob", "author": "bob"}})).await;
+    assert_eq!(other.status, 200, "{}", other.text);
+    let r = s.api_key(CREATE, json!({"input": {"title": "by ann", "author": "ann", "content": "c"}})).await;
+    let created = r.json()["data"]["createPost"].clone();
+    let event = recv(&mut ws).await.expect("event");
+    assert_eq!(
+        event,
+        json!({"type":"data","id":"1","payload":{"data":{"onCreatePost":{"id":created["id"],"title":"by ann","author":"ann","content":"c"}}}})
+    );
+    quiet_for(&mut ws, Duration::from_millis(200)).await;
+
+    send(&mut ws, json!({"type": "stop", "id": "1"})).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"complete","id":"1"})));
+    s.api_key(CREATE, json!({"input": {"title": "after stop", "author": "ann"}})).await;
+    quiet_for(&mut ws, Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
+async fn iam_in_subprotocol_on_graphql_path_signed_connect_and_start() {
+    let s = start(demo_builder()).await;
+    let connect = iam_headers(&s.host, "/graphql/connect", b"{}", SECRET);
+    let mut ws = open(&s, "/graphql", &connect, Form::Subprotocol).await;
+    init(&mut ws).await;
+    let data = json!({"query": "subscription { onUpdatePost { id title } }", "variables": {}}).to_string();
+    send(&mut ws, start_msg("u", &data, iam_headers(&s.host, "/graphql", data.as_bytes(), SECRET))).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"u"})));
+    let r = s.iam(CREATE, json!({"input": {"title": "v1"}})).await;
+    let id = r.json()["data"]["createPost"]["id"].as_str().expect("id").to_owned();
+    // Selected by the mutation: id and title. Nothing for the create (not in @aws_subscribe).
+    let update = "mutation U($input: UpdatePostInput!) { updatePost(input: $input) { id title } }";
+    let r = s.iam(update, json!({"input": {"id": id, "title": "v2"}})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(json!({"type":"data","id":"u","payload":{"data":{"onUpdatePost":{"id":id,"title":"v2"}}}}))
+    );
+}
+
+#[tokio::test]
+async fn forged_signature_at_connect_gets_connection_error_and_close() {
+    let s = start(demo_builder()).await;
+    for form in [Form::Query, Form::Subprotocol] {
+        let forged = iam_headers(&s.host, "/graphql/connect", b"{}", "not-the-secret");
+        let mut ws = open(&s, "/graphql/realtime", &forged, form).await;
+        assert_eq!(
+            recv(&mut ws).await,
+            Some(
+                json!({"type":"connection_error","payload":{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call.","errorCode":401}]}})
+            )
+        );
+        assert_eq!(recv(&mut ws).await, None, "closed after connection_error");
+    }
+    // No credentials at all, and a wrong API key: the same.
+    for headers in [
+        json!({"host": s.host}).as_object().cloned().unwrap_or_default(),
+        api_key_headers(&s.host, "da2-wrong"),
+    ] {
+        let mut ws = open(&s, "/graphql/realtime", &headers, Form::Query).await;
+        assert_eq!(recv(&mut ws).await.expect("message")["type"], "connection_error");
+    }
+}
+
+#[tokio::test]
+async fn forged_signature_at_start_is_refused_and_the_connection_lives_on() {
+    let s = start(demo_builder()).await;
+    let mut ws =
+        open(&s, "/graphql/realtime", &iam_headers(&s.host, "/graphql/connect", b"{}", SECRET), Form::Query)
+            .await;
+    init(&mut ws).await;
+    let data = json!({"query": ON_CREATE, "variables": {}}).to_string();
+    // Signed over a different body: the signature does not cover this `data`.
+    let wrong_body = iam_headers(&s.host, "/graphql", b"{}", SECRET);
+    send(&mut ws, start_msg("1", &data, wrong_body)).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(
+            json!({"type":"error","id":"1","payload":{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call.","errorCode":401}]}})
+        )
+    );
+    send(&mut ws, start_msg("2", &data, iam_headers(&s.host, "/graphql", data.as_bytes(), SECRET))).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"2"})));
+}
+
+#[tokio::test]
+async fn start_errors_queries_validation_and_duplicates() {
+    let s = start(demo_builder()).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    let auth = || api_key_headers(&s.host, API_KEY);
+    let q = json!({"query": "{ listPosts { items { id } } }"}).to_string();
+    send(&mut ws, start_msg("q", &q, auth())).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(
+            json!({"type":"error","id":"q","payload":{"errors":[{"errorType":"UnsupportedOperation","message":"query not supported through the realtime channel"}]}})
+        )
+    );
+    let bad = json!({"query": "subscription { onCreatePost { nope } }"}).to_string();
+    send(&mut ws, start_msg("v", &bad, auth())).await;
+    let v = recv(&mut ws).await.expect("error");
+    assert_eq!(v["type"], "error");
+    assert_eq!(
+        v["payload"]["errors"][0]["message"],
+        "Validation error of type FieldUndefined: Field 'nope' in type 'Post' is undefined @ 'onCreatePost/nope'"
+    );
+    let ok = json!({"query": "subscription { onCreatePost { id } }"}).to_string();
+    send(&mut ws, start_msg("d", &ok, auth())).await;
+    assert_eq!(recv(&mut ws).await.expect("ack")["type"], "start_ack");
+    send(&mut ws, start_msg("d", &ok, auth())).await;
+    assert_eq!(
+        recv(&mut ws).await.expect("error")["payload"]["errors"][0]["errorType"],
+        "DuplicatedOperationError"
+    );
+    ws.send(Message::Text("{not json".into())).await.expect("send");
+    assert_eq!(recv(&mut ws).await.expect("error")["type"], "error");
+}
+
+#[tokio::test]
+async fn hundred_and_first_subscription_is_refused() {
+    let s = start(demo_builder()).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    let data = json!({"query": "subscription { onCreatePost { id } }"}).to_string();
+    for i in 0..101 {
+        send(&mut ws, start_msg(&format!("s{i}"), &data, api_key_headers(&s.host, API_KEY))).await;
+        // Spread out so the inbound rate limit does not answer first.
+        if i % 50 == 49 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+    }
+    let mut acks = 0;
+    loop {
+        let m = recv(&mut ws).await.expect("message");
+        if m["type"] == "start_ack" {
+            acks += 1;
+            continue;
+        }
+        assert_eq!(
+            m,
+            json!({"type":"error","id":"s100","payload":{"errors":[{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 100 subscriptions reached"}]}})
+        );
+        break;
+    }
+    assert_eq!(acks, 100);
+}
+
+#[tokio::test]
+async fn upgrade_needs_the_graphql_ws_subprotocol_and_plain_get_is_400() {
+    let s = start(demo_builder()).await;
+    let req = format!("ws://{}/graphql/realtime", s.host).into_client_request().expect("request");
+    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    let r = s.client.get(&s.url).send().await.expect("get");
+    assert_eq!(r.status().as_u16(), 400);
+}
