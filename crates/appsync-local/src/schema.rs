@@ -98,7 +98,7 @@ impl LoadedSchema {
             ));
         }
         let auth = collect_auth_rules(&schema);
-        let subscribers = collect_subscribers(&schema);
+        let subscribers = collect_subscribers(&schema)?;
         Ok(Self { schema, auth, subscribers })
     }
 
@@ -173,28 +173,43 @@ fn collect_auth_rules(schema: &Schema) -> HashMap<String, HashMap<String, Vec<Au
     out
 }
 
-fn collect_subscribers(schema: &Schema) -> HashMap<String, Vec<String>> {
+/// Mutation -> subscription fields, from `@aws_subscribe(mutations: [...])`. As AppSync does at
+/// schema update, a listed mutation must exist and return the subscription's type.
+fn collect_subscribers(schema: &Schema) -> Result<HashMap<String, Vec<String>>, Error> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     let Some(sub_root) = schema.schema_definition.subscription.as_ref() else {
-        return out;
+        return Ok(out);
     };
     let Some(sub_type) = schema.get_object(sub_root.as_str()) else {
-        return out;
+        return Ok(out);
     };
+    let mutation_type =
+        schema.schema_definition.mutation.as_ref().and_then(|m| schema.get_object(m.as_str()));
     for (field_name, field) in &sub_type.fields {
         for directive in field.directives.get_all("aws_subscribe") {
             if let Some(value) = directive.specified_argument_by_name("mutations")
                 && let ast::Value::List(items) = value.as_ref()
             {
                 for item in items {
-                    if let Some(mutation) = item.as_str() {
-                        out.entry(mutation.to_owned()).or_default().push(field_name.to_string());
+                    let Some(mutation) = item.as_str() else { continue };
+                    let Some(def) = mutation_type.and_then(|m| m.fields.get(mutation)) else {
+                        return Err(schema_error(&format!(
+                            "{sub_root}.{field_name} subscribes to mutation {mutation:?}, which the schema does not define"
+                        )));
+                    };
+                    if def.ty.inner_named_type() != field.ty.inner_named_type() {
+                        return Err(schema_error(&format!(
+                            "{sub_root}.{field_name} returns {} but subscribes to mutation {mutation}, which returns {}",
+                            field.ty.inner_named_type(),
+                            def.ty.inner_named_type()
+                        )));
                     }
+                    out.entry(mutation.to_owned()).or_default().push(field_name.to_string());
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The schema `appsync local` serves when no `--schema` is given.

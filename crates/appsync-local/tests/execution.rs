@@ -320,6 +320,16 @@ fn bad_schemas_and_resolver_keys_are_rejected_at_build() {
         .build()
         .expect_err("unknown field");
     assert!(e.is_config(), "{e}");
+    let e = demo_builder()
+        .schema_sdl("type P { id: ID } type Q2 { id: ID } type Query { p: P } type Mutation { addP: P addQ: Q2 }\n type Subscription { onP: P @aws_subscribe(mutations: [\"addQ\"]) }")
+        .build()
+        .expect_err("mismatched subscription type");
+    assert!(e.is_schema() && e.to_string().contains("addQ"), "{e}");
+    let e = demo_builder()
+        .schema_sdl("type P { id: ID } type Query { p: P } type Mutation { addP: P }\n type Subscription { onP: P @aws_subscribe(mutations: [\"nope\"]) }")
+        .build()
+        .expect_err("unknown mutation");
+    assert!(e.is_schema() && e.to_string().contains("nope"), "{e}");
     let e = Emulator::builder().build().expect_err("IAM default without credentials");
     assert!(e.is_config());
     let e = demo_builder().region("US East").build().expect_err("bad region");

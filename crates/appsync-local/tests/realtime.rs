@@ -172,6 +172,7 @@ async fn forged_signature_at_connect_gets_connection_error_and_close() {
     for form in [Form::Query, Form::Subprotocol] {
         let forged = iam_headers(&s.host, "/graphql/connect", b"{}", "not-the-secret");
         let mut ws = open(&s, "/graphql/realtime", &forged, form).await;
+        send(&mut ws, json!({"type": "connection_init"})).await;
         assert_eq!(
             recv(&mut ws).await,
             Some(
@@ -186,6 +187,7 @@ async fn forged_signature_at_connect_gets_connection_error_and_close() {
         api_key_headers(&s.host, "da2-wrong"),
     ] {
         let mut ws = open(&s, "/graphql/realtime", &headers, Form::Query).await;
+        send(&mut ws, json!({"type": "connection_init"})).await;
         assert_eq!(recv(&mut ws).await.expect("message")["type"], "connection_error");
     }
 }

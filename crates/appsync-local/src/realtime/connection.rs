@@ -78,6 +78,10 @@ pub(crate) async fn run<Si, St>(
     };
     if let Err(failure) = connect {
         tracing::debug!(error_type = failure.error_type, "realtime connection refused");
+        // AppSync answers the client's first message (normally `connection_init`) with the
+        // error: a client that writes before it reads (gql, Amplify) would otherwise find the
+        // socket closed under its `connection_init` and never see why.
+        let _ = tokio::time::timeout(config.init_timeout, stream.next()).await;
         let _ = conn.send(&ServerMessage::unauthorized_connection()).await;
         let _ = conn.close(CLOSE_POLICY, "unauthorized").await;
         return;

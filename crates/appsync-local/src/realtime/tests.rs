@@ -107,6 +107,7 @@ fn ok() -> Result<Identity, AuthFailure> {
 #[tokio::test]
 async fn refused_connection_gets_connection_error_then_close() {
     let mut c = connect(RealtimeConfig::default(), Err(AuthFailure::unauthorized()));
+    c.send(json!({"type": "connection_init"}));
     assert_eq!(
         c.json().await,
         json!({"type":"connection_error","payload":{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call.","errorCode":401}]}})
