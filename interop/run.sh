@@ -30,3 +30,5 @@ done
 [ -n "$url" ] || { cat "$log"; echo "emulator did not start"; exit 1; }
 echo "== gql over HTTP against $url"
 "$venv/bin/python" interop/gql_http.py "$url" "$akid" "$secret" "$key"
+echo "== gql over the real-time WebSocket against ${url%/graphql}/graphql/realtime"
+"$venv/bin/python" interop/gql_ws.py "$url" "$akid" "$secret" "$key"
