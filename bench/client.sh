@@ -9,13 +9,15 @@
 #   - bench/peers/gql_peer.py: Python gql 4.4 AIOHTTPTransport + AppSyncIAMAuthentication.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
 # Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200), BUILD=0 to skip the build,
-# REPEAT (default 3): each configuration is run that many times, interleaved; ratios use the medians.
+# REPEAT (default 3): each configuration is run that many times, interleaved; ratios use the medians;
+# PEERS=0 leaves out the Python peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-20000}
 CONCURRENCY=${CONCURRENCY:-"1 128"}
 REPEAT=${REPEAT:-3}
+PEERS=${PEERS:-1}
 WARMUP=${WARMUP:-200}
 AKID=AKIDBENCHCLIENT
 SECRET=bench-client-secret
@@ -24,7 +26,7 @@ VARS='{"limit":10}'
 [ "${#QUERY}" -eq 188 ] || { echo "query is ${#QUERY} bytes, not 188"; exit 1; }
 
 venv=target/bench-venv
-if [ ! -x "$venv/bin/python" ]; then
+if [ "$PEERS" = 1 ] && [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "gql[aiohttp]==4.4.0" "botocore>=1.34"
 fi
@@ -63,8 +65,10 @@ for r in $(seq 1 "$REPEAT"); do
     lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c#$r"
     lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c#$r"
     lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c#$r"
-    py bench/peers/original.py -c "$c" --label "original-py-c$c#$r"
-    py bench/peers/gql_peer.py -c "$c" --label "gql-py-c$c#$r"
+    if [ "$PEERS" = 1 ]; then
+      py bench/peers/original.py -c "$c" --label "original-py-c$c#$r"
+      py bench/peers/gql_peer.py -c "$c" --label "gql-py-c$c#$r"
+    fi
   done
 done
 echo

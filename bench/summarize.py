@@ -37,16 +37,32 @@ def table(rows, server_cpu):
     return "\n".join(out)
 
 
-def ratio(runs, a, b, key="rps"):
+def ratio(runs, a, b, key="rps", rows=None):
     ra, rb = runs.get(a), runs.get(b)
     if not ra or not rb or not ra.get(key) or not rb.get(key):
         return "n/a"
-    return f"{ra[key] / rb[key]:.2f}x"
+    text = f"{ra[key] / rb[key]:.2f}x"
+    if rows:
+        # Interleaved runs: the ratio within each round (`#N`), then the median of those.
+        by = {}
+        for r in rows:
+            label, _, round_ = r["label"].partition("#")
+            by.setdefault(round_, {})[label] = r
+        per = sorted(
+            x[a][key] / x[b][key] for x in by.values() if a in x and b in x and x[a].get(key) and x[b].get(key)
+        )
+        if len(per) > 1:
+            text += f" (median of per-round ratios {per[(len(per) - 1) // 2]:.2f}x over {len(per)} rounds)"
+    return text
 
 
 def main():
     kind, path = sys.argv[1], sys.argv[2]
     rows, runs = load(path)
+
+    def r(a, b, key="rps"):
+        return ratio(runs, a, b, key, rows)
+
     print("Median run of each (by req/s); the ratios use these:")
     print()
     print(table(runs.values(), server_cpu=kind == "emulator"))
@@ -57,20 +73,20 @@ def main():
     print()
     if kind == "emulator":
         print()
-        print(f"- ours (API key) / amplify-appsync-simulator (API key), req/s: {ratio(runs, 'ours-api-key', 'simulator-api-key')}")
-        print(f"- same, server CPU per query (simulator / ours): {ratio(runs, 'simulator-api-key', 'ours-api-key', 'server_cpu_us_per_req')}")
-        print(f"- IAM / API key on ours, req/s: {ratio(runs, 'ours-iam', 'ours-api-key')}")
-        print(f"- IAM / API key on ours, server CPU per query: {ratio(runs, 'ours-iam', 'ours-api-key', 'server_cpu_us_per_req')}")
+        print(f"- ours (API key) / amplify-appsync-simulator (API key), req/s: {r('ours-api-key', 'simulator-api-key')}")
+        print(f"- same, server CPU per query (simulator / ours): {r('simulator-api-key', 'ours-api-key', 'server_cpu_us_per_req')}")
+        print(f"- IAM / API key on ours, req/s: {r('ours-iam', 'ours-api-key')}")
+        print(f"- IAM / API key on ours, server CPU per query: {r('ours-iam', 'ours-api-key', 'server_cpu_us_per_req')}")
     else:
         for c in sorted({r["concurrency"] for r in runs.values()}):
             print()
             print(f"c={c}, req/s ratios:")
-            print(f"- appsync client (IAM) / raw reqwest unsigned: {ratio(runs, f'appsync-iam-c{c}', f'reqwest-unsigned-c{c}')}")
-            print(f"- raw reqwest + appsync-sigv4 (IAM) / raw reqwest unsigned: {ratio(runs, f'reqwest-sigv4-c{c}', f'reqwest-unsigned-c{c}')}")
-            print(f"- appsync client (IAM) / original Python approach: {ratio(runs, f'appsync-iam-c{c}', f'original-py-c{c}')}")
-            print(f"- appsync client (IAM) / Python gql AIOHTTPTransport+IAM: {ratio(runs, f'appsync-iam-c{c}', f'gql-py-c{c}')}")
-            print(f"- CPU per request, original Python / appsync client: {ratio(runs, f'original-py-c{c}', f'appsync-iam-c{c}', 'cpu_us_per_req')}")
-            print(f"- CPU per request, gql / appsync client: {ratio(runs, f'gql-py-c{c}', f'appsync-iam-c{c}', 'cpu_us_per_req')}")
+            print(f"- appsync client (IAM) / raw reqwest unsigned: {r(f'appsync-iam-c{c}', f'reqwest-unsigned-c{c}')}")
+            print(f"- raw reqwest + appsync-sigv4 (IAM) / raw reqwest unsigned: {r(f'reqwest-sigv4-c{c}', f'reqwest-unsigned-c{c}')}")
+            print(f"- appsync client (IAM) / original Python approach: {r(f'appsync-iam-c{c}', f'original-py-c{c}')}")
+            print(f"- appsync client (IAM) / Python gql AIOHTTPTransport+IAM: {r(f'appsync-iam-c{c}', f'gql-py-c{c}')}")
+            print(f"- CPU per request, original Python / appsync client: {r(f'original-py-c{c}', f'appsync-iam-c{c}', 'cpu_us_per_req')}")
+            print(f"- CPU per request, gql / appsync client: {r(f'gql-py-c{c}', f'appsync-iam-c{c}', 'cpu_us_per_req')}")
 
 
 if __name__ == "__main__":
