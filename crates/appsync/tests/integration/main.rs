@@ -14,6 +14,7 @@ mod retries;
 mod sdk_credentials;
 #[cfg(feature = "middleware")]
 mod signing_middleware;
+mod subscriptions;
 #[cfg(feature = "graphql_client")]
 mod typed_queries;
 

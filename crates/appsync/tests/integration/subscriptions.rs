@@ -1,0 +1,453 @@
+//! Subscriptions against the emulator's real-time endpoint (`appsync-local`), which verifies
+//! the connection's and each `start`'s auth as AppSync does; faults come from a TCP proxy in
+//! the test (cut connections, a restarted server behind it) and from the emulator's own
+//! keep-alive settings.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use appsync::credentials::{Credentials, provide_credentials_fn};
+use appsync::realtime::{AuthForm, ConnectionEvent, ConnectionState, RealtimeOptions};
+use appsync::{Auth, Client, Request};
+use appsync_local::realtime::RealtimeConfig;
+use appsync_local::{ApiKey, Emulator, IamCredentials};
+use futures_util::{Stream, StreamExt as _};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+const REGION: &str = "us-east-1";
+const WAIT: Duration = Duration::from_secs(10);
+
+fn emulator() -> Emulator {
+    Emulator::builder()
+        .api_key(ApiKey::new("da2-emulator"))
+        .iam_credentials(IamCredentials::new("AKIDEMU", "emu-secret"))
+        .iam_credentials(IamCredentials::new("AKIDROTATED", "rotated-secret"))
+        .iam_credentials(IamCredentials::new("ASIAEMU", "emu-temp-secret").with_session_token("emu-session"))
+        .build()
+        .unwrap()
+}
+
+/// Serves `emulator` on 127.0.0.1:0 with real-time settings `config`; the task is the server.
+async fn serve(emulator: &Emulator, config: RealtimeConfig) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = emulator.router().layer(axum::Extension(Arc::new(config)));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, task)
+}
+
+/// A TCP proxy whose upstream can change and whose connections can all be cut at once.
+struct Proxy {
+    addr: SocketAddr,
+    upstream: Arc<Mutex<SocketAddr>>,
+    pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Proxy {
+    async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let upstream = Arc::new(Mutex::new(upstream));
+        let pipes: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let (up, p, n) = (upstream.clone(), pipes.clone(), accepted.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                n.fetch_add(1, Ordering::SeqCst);
+                let target = *up.lock().unwrap();
+                let pipe = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                p.lock().unwrap().push(pipe);
+            }
+        });
+        Self { addr, upstream, pipes, accepted }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+
+    /// Cuts every connection (both sockets dropped without a close frame).
+    fn cut(&self) {
+        for pipe in self.pipes.lock().unwrap().drain(..) {
+            pipe.abort();
+        }
+    }
+
+    fn retarget(&self, upstream: SocketAddr) {
+        *self.upstream.lock().unwrap() = upstream;
+    }
+}
+
+fn client_for(url: &str, auth: Auth, options: RealtimeOptions) -> Client {
+    Client::builder().endpoint(url).region(REGION).auth(auth).realtime(options).build().unwrap()
+}
+
+fn fast() -> RealtimeOptions {
+    RealtimeOptions::default().reconnect_backoff(Duration::from_millis(20), Duration::from_millis(200))
+}
+
+fn iam() -> Auth {
+    Auth::iam(Credentials::new("AKIDEMU", "emu-secret", None, None))
+}
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Post {
+    id: String,
+    title: String,
+    author: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OnCreate {
+    #[serde(rename = "onCreatePost")]
+    post: Post,
+}
+
+const ON_CREATE: &str =
+    "subscription On($author: String) { onCreatePost(author: $author) { id title author } }";
+const CREATE: &str =
+    "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title author } }";
+
+async fn create(client: &Client, id: &str, author: &str) {
+    let _: Value = client
+        .data(
+            Request::new(CREATE)
+                .variables(json!({"input": {"id": id, "title": format!("t-{id}"), "author": author}})),
+        )
+        .await
+        .unwrap();
+}
+
+async fn next<S: Stream + Unpin>(stream: &mut S) -> S::Item {
+    tokio::time::timeout(WAIT, stream.next()).await.expect("timed out waiting").expect("stream ended")
+}
+
+/// Waits for a state matching `pred`, returning every event seen up to it.
+async fn wait_state(
+    states: &mut (impl Stream<Item = ConnectionEvent> + Unpin),
+    pred: impl Fn(&ConnectionState) -> bool,
+) -> Vec<ConnectionEvent> {
+    let mut seen = Vec::new();
+    loop {
+        let event = next(states).await;
+        let done = pred(&event.state);
+        seen.push(event);
+        if done {
+            return seen;
+        }
+    }
+}
+
+/// Nothing more arrives within a short while.
+async fn assert_quiet<T: std::fmt::Debug>(stream: &mut (impl Stream<Item = T> + Unpin)) {
+    if let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), stream.next()).await {
+        panic!("unexpected item: {item:?}");
+    }
+}
+
+#[tokio::test]
+async fn iam_subscription_receives_a_mutation_in_both_auth_forms() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let url = format!("http://{addr}/graphql");
+    for form in [AuthForm::Subprotocol, AuthForm::QueryString] {
+        let client = client_for(&url, iam(), fast().auth_form(form));
+        assert_eq!(client.realtime_url().as_str(), format!("ws://{addr}/graphql/realtime"));
+        let mut sub = client.subscribe::<OnCreate>(ON_CREATE, json!({"author": "ann"})).await.unwrap();
+        create(&client, &format!("{form:?}-other"), "bob").await;
+        create(&client, &format!("{form:?}-1"), "ann").await;
+        let event = next(&mut sub).await.unwrap();
+        assert_eq!(
+            event.post,
+            Post { id: format!("{form:?}-1"), title: format!("t-{form:?}-1"), author: Some("ann".into()) },
+            "the filtered-out mutation was not delivered"
+        );
+        client.close().await;
+    }
+}
+
+#[tokio::test]
+async fn session_tokens_and_api_keys_authorize_subscriptions() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let url = format!("http://{addr}/graphql");
+    let temp = Auth::iam(Credentials::new("ASIAEMU", "emu-temp-secret", Some("emu-session".into()), None));
+    for (auth, form) in [
+        (temp, AuthForm::Subprotocol),
+        (Auth::api_key("da2-emulator"), AuthForm::Subprotocol),
+        (Auth::api_key("da2-emulator"), AuthForm::QueryString),
+    ] {
+        let mode = auth.mode_name();
+        let client = client_for(&url, auth, fast().auth_form(form));
+        let mut sub =
+            client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_or_else(|e| panic!("{mode}: {e}"));
+        create(&client, &format!("{mode}-{form:?}"), "x").await;
+        let event = next(&mut sub).await.unwrap();
+        assert_eq!(event["onCreatePost"]["id"], format!("{mode}-{form:?}"));
+        client.close().await;
+    }
+}
+
+#[tokio::test]
+async fn many_subscriptions_share_a_connection_and_another_opens_past_the_limit() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let proxy = Proxy::start(addr).await;
+    let client = client_for(&proxy.url(), iam(), fast().max_subscriptions_per_connection(3));
+    let mut states = Box::pin(client.connection_states());
+    let mut subs = Vec::new();
+    for _ in 0..5 {
+        subs.push(client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap());
+    }
+    // HTTP mutations go through the proxy too; count WebSockets by Connected events.
+    let mut connected = HashSet::new();
+    while connected.len() < 2 {
+        let event = next(&mut states).await;
+        if matches!(event.state, ConnectionState::Connected { .. }) {
+            connected.insert(event.connection);
+        }
+    }
+    create(&client, "shared", "x").await;
+    for sub in &mut subs {
+        assert_eq!(next(sub).await.unwrap().post.id, "shared");
+    }
+    for sub in &mut subs {
+        assert_quiet(sub).await;
+    }
+    assert!(proxy.accepted.load(Ordering::SeqCst) >= 2);
+    // Dropping every subscription stops them; both connections then close.
+    drop(subs);
+    let mut closed = HashSet::new();
+    while closed.len() < 2 {
+        let event = next(&mut states).await;
+        if event.state == ConnectionState::Closed {
+            closed.insert(event.connection);
+        }
+    }
+    assert_eq!(closed, connected);
+}
+
+#[tokio::test]
+async fn a_failing_subscription_ends_alone() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
+    let mut good = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let err = client.subscribe::<Value>("subscription { onCreatePost { id nope } }", ()).await.unwrap_err();
+    assert!(err.is_graphql(), "{err:?}");
+    assert!(err.to_string().contains("nope"), "{err}");
+    let err = client.subscribe::<Value>("query { getPost(id: \"1\") { id } }", ()).await.unwrap_err();
+    assert!(err.is_graphql(), "queries are refused on the socket: {err:?}");
+    create(&client, "still", "x").await;
+    assert_eq!(next(&mut good).await.unwrap().post.id, "still");
+}
+
+#[tokio::test]
+async fn a_cut_connection_reconnects_resubscribes_and_duplicates_nothing() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let proxy = Proxy::start(addr).await;
+    let client = client_for(&proxy.url(), iam(), fast());
+    let mut states = Box::pin(client.connection_states());
+    let mut a = client.subscribe::<OnCreate>(ON_CREATE, json!({"author": "a"})).await.unwrap();
+    let mut b = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    create(&client, "before", "a").await;
+    assert_eq!(next(&mut a).await.unwrap().post.id, "before");
+    assert_eq!(next(&mut b).await.unwrap().post.id, "before");
+
+    for round in 0..3 {
+        proxy.cut();
+        let seen = wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+        assert!(seen.iter().any(|e| matches!(e.state, ConnectionState::Disrupted { .. })), "{seen:?}");
+        assert!(seen.iter().any(|e| matches!(e.state, ConnectionState::Reconnecting { .. })), "{seen:?}");
+        // Connected comes before the starts are acknowledged: poll until events flow again.
+        let id = format!("after-{round}");
+        let mut delivered = false;
+        for attempt in 0..50 {
+            let probe = format!("{id}-{attempt}");
+            create(&client, &probe, "a").await;
+            if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(200), a.next()).await {
+                let first = event.unwrap().post.id;
+                assert!(first.starts_with(&id), "{first}");
+                // b sees exactly the same probes from `first` on (it may have missed earlier ones).
+                delivered = true;
+                break;
+            }
+        }
+        assert!(delivered, "round {round}: no event after the reconnect");
+        // Drain b up to the probe a got, then both are quiet: nothing duplicated.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), b.next()).await {}
+        create(&client, &format!("{id}-final"), "a").await;
+        assert_eq!(next(&mut a).await.unwrap().post.id, format!("{id}-final"));
+        assert_eq!(next(&mut b).await.unwrap().post.id, format!("{id}-final"));
+        assert_quiet(&mut a).await;
+        assert_quiet(&mut b).await;
+    }
+}
+
+#[tokio::test]
+async fn a_restarted_server_gets_every_subscription_back() {
+    let first = emulator();
+    let (addr, server) = serve(&first, RealtimeConfig::default()).await;
+    let proxy = Proxy::start(addr).await;
+    let client = client_for(&proxy.url(), iam(), fast());
+    let mut states = Box::pin(client.connection_states());
+    let mut subs = Vec::new();
+    for _ in 0..3 {
+        subs.push(client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap());
+    }
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+
+    server.abort();
+    let second = emulator();
+    let (addr2, _server2) = serve(&second, RealtimeConfig::default()).await;
+    proxy.retarget(addr2);
+    proxy.cut();
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    let mut got = false;
+    for attempt in 0..50 {
+        create(&client, &format!("r-{attempt}"), "x").await;
+        if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(200), subs[0].next()).await {
+            assert!(event.unwrap().post.id.starts_with("r-"));
+            got = true;
+            break;
+        }
+    }
+    assert!(got, "no event from the restarted server");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for sub in &mut subs[1..] {
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {}
+    }
+    create(&client, "last", "x").await;
+    for sub in &mut subs {
+        assert_eq!(next(sub).await.unwrap().post.id, "last");
+        assert_quiet(sub).await;
+    }
+}
+
+#[tokio::test]
+async fn withheld_keep_alives_are_noticed_and_the_connection_replaced() {
+    let emu = emulator();
+    let config =
+        RealtimeConfig::default().connection_timeout_ms(400).keep_alive_interval(Duration::from_secs(60));
+    let (addr, _server) = serve(&emu, config).await;
+    let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
+    let mut states = Box::pin(client.connection_states());
+    let mut sub = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let seen = wait_state(&mut states, |s| *s == ConnectionState::KeepAliveLate).await;
+    assert!(
+        seen.iter().any(|e| e.state == ConnectionState::Connected { keep_alive: Duration::from_millis(400) }),
+        "connectionTimeoutMs is the watchdog's: {seen:?}"
+    );
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Disrupted { .. })).await;
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    // Resubscribed: a mutation right after the new start_ack arrives once.
+    let mut got = None;
+    for attempt in 0..20 {
+        create(&client, &format!("ka-{attempt}"), "x").await;
+        if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+            got = Some(event.unwrap().post.id);
+            break;
+        }
+    }
+    assert!(got.is_some_and(|id| id.starts_with("ka-")));
+}
+
+#[tokio::test]
+async fn unauthorized_connections_are_retried_with_fresh_credentials_then_reported() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let provider = provide_credentials_fn(move || {
+        c.fetch_add(1, Ordering::SeqCst);
+        async { Ok(Credentials::new("AKIDEMU", "wrong-secret", None, None)) }
+    });
+    let client =
+        client_for(&format!("http://{addr}/graphql"), Auth::iam(provider), fast().max_auth_retries(2));
+    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("wrong-secret"), "{shown}");
+    // The first load, then one fresh load per retry (the cache is invalidated each time).
+    assert!(calls.load(Ordering::SeqCst) >= 3, "{}", calls.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn rotated_credentials_are_used_after_an_outage() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let proxy = Proxy::start(addr).await;
+    // Credentials a second from expiry: the cache loads them again after half a second.
+    let current = Arc::new(Mutex::new(("AKIDEMU", "emu-secret")));
+    let cur = current.clone();
+    let provider = provide_credentials_fn(move || {
+        let (key, secret) = *cur.lock().unwrap();
+        let expiry = SystemTime::now() + Duration::from_secs(1);
+        async move { Ok(Credentials::new(key, secret, None, Some(expiry))) }
+    });
+    let client = client_for(&proxy.url(), Auth::iam(provider), fast().max_auth_retries(10));
+    let mut states = Box::pin(client.connection_states());
+    let mut sub = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+
+    // During the outage the keys are rotated to ones the server refuses, then to good ones.
+    *current.lock().unwrap() = ("AKIDUNKNOWN", "nope");
+    // Past half the cached credentials' life: the next use loads them again.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    proxy.cut();
+    let refused = |s: &ConnectionState| match s {
+        ConnectionState::Disrupted { reason } => {
+            ["401", "403", "Unauthorized", "Unrecognized"].iter().any(|w| reason.contains(w))
+        }
+        _ => false,
+    };
+    let seen = tokio::time::timeout(Duration::from_secs(3), wait_state(&mut states, refused)).await;
+    let seen = seen.unwrap_or_else(|_| panic!("not refused"));
+    assert!(!seen.iter().any(|e| matches!(e.state, ConnectionState::Connected { .. })), "{seen:?}");
+    *current.lock().unwrap() = ("AKIDROTATED", "rotated-secret");
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    let mut got = false;
+    for attempt in 0..50 {
+        create(&client, &format!("rot-{attempt}"), "x").await;
+        if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(200), sub.next()).await {
+            assert!(event.unwrap().post.id.starts_with("rot-"));
+            got = true;
+            break;
+        }
+    }
+    assert!(got, "the subscription did not come back with the rotated keys");
+}
+
+#[tokio::test]
+async fn close_ends_every_subscription_and_later_subscribes_fail() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
+    let mut states = Box::pin(client.connection_states());
+    let mut a = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let mut b = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap();
+    client.close().await;
+    assert!(tokio::time::timeout(WAIT, a.next()).await.unwrap().is_none());
+    assert!(tokio::time::timeout(WAIT, b.next()).await.unwrap().is_none());
+    wait_state(&mut states, |s| *s == ConnectionState::Closed).await;
+    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    assert!(err.is_closed(), "{err:?}");
+    // Queries and mutations still work.
+    create(&client, "after-close", "x").await;
+}
