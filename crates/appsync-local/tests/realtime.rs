@@ -284,3 +284,28 @@ async fn upgrade_needs_the_graphql_ws_subprotocol_and_plain_get_is_400() {
     let r = s.client.get(&s.url).send().await.expect("get");
     assert_eq!(r.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn enhanced_filter_from_a_subscription_resolver_over_a_real_socket() {
+    let builder = demo_builder().resolver("Subscription.onCreatePost", |_ctx| async move {
+        Ok(json!({"filterGroup": [
+            {"filters": [{"fieldName": "title", "operator": "beginsWith", "value": "hot"}]},
+            {"filters": [{"fieldName": "author", "operator": "in", "value": ["vip", "boss"]}]}
+        ]}))
+    });
+    let s = start(builder).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    let data = json!({"query": "subscription { onCreatePost { title author } }"}).to_string();
+    send(&mut ws, start_msg("f", &data, api_key_headers(&s.host, API_KEY))).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"f"})));
+    for (title, author) in [("cold", "ann"), ("hot news", "ann"), ("cold", "boss")] {
+        let r = s.api_key(CREATE, json!({"input": {"title": title, "author": author}})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let first = recv(&mut ws).await.expect("event");
+    assert_eq!(first["payload"]["data"]["onCreatePost"], json!({"title": "hot news", "author": "ann"}));
+    let second = recv(&mut ws).await.expect("event");
+    assert_eq!(second["payload"]["data"]["onCreatePost"], json!({"title": "cold", "author": "boss"}));
+    quiet_for(&mut ws, Duration::from_millis(200)).await;
+}

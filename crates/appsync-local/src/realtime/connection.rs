@@ -9,13 +9,16 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::filter::arguments_match;
-use super::protocol::{AckPayload, ClientMessage, DataPayload, ErrorEntry, ErrorsPayload, ServerMessage};
+use super::filter::{FilterGroup, arguments_match};
+use super::protocol::{
+    AckPayload, ClientMessage, DataPayload, ErrorEntry, ErrorsPayload, ServerMessage, TypedError,
+};
 use super::subscription::Prepared;
 use super::{RealtimeConfig, authorization_parts};
 use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::events::MutationEvent;
+use crate::resolver::ResolverContext;
 
 /// A frame from the client, as far as the protocol cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,8 @@ const CLOSE_OVERLOADED: u16 = 1013;
 
 struct Registered {
     prepared: Prepared,
+    /// The enhanced filter a subscription resolver set, if any.
+    filter: Option<FilterGroup>,
 }
 
 struct Connection<'a, Si> {
@@ -281,11 +286,52 @@ where
             );
         };
         match inner.engine.prepare_subscription(&request, &identity) {
-            Ok(prepared) => {
-                self.subscriptions.insert(id.to_owned(), Registered { prepared });
-                ServerMessage::StartAck { id: id.to_owned() }
-            }
+            Ok(prepared) => match self.subscription_filter(&prepared, &identity).await {
+                Ok(filter) => {
+                    self.subscriptions.insert(id.to_owned(), Registered { prepared, filter });
+                    ServerMessage::StartAck { id: id.to_owned() }
+                }
+                Err(entry) => refuse(vec![entry]),
+            },
             Err(errors) => refuse(errors.into_iter().map(ErrorEntry::Json).collect()),
+        }
+    }
+
+    /// Runs the subscription field's registered resolver, if any, once at `start`, as AppSync
+    /// runs a subscription resolver: an error refuses the subscription, and a returned
+    /// `{"filterGroup": [...]}` becomes the subscription's enhanced filter.
+    async fn subscription_filter(
+        &self,
+        p: &Prepared,
+        identity: &Identity,
+    ) -> Result<Option<FilterGroup>, ErrorEntry> {
+        let resolvers = &self.emulator.inner.engine.resolvers;
+        let Some(resolver) = resolvers.get(&p.type_name).and_then(|fields| fields.get(&p.field)) else {
+            return Ok(None);
+        };
+        let ctx = ResolverContext {
+            type_name: p.type_name.clone(),
+            field_name: p.field.clone(),
+            arguments: p.arguments.clone(),
+            source: None,
+            identity: identity.clone(),
+        };
+        match resolver(ctx).await {
+            Ok(v) if v.get("filterGroup").is_some() => FilterGroup::parse(&v).map(Some).map_err(|why| {
+                ErrorEntry::Typed(TypedError {
+                    error_type: "BadRequestException".to_owned(),
+                    message: format!("Invalid subscription filter: {why}"),
+                    error_code: None,
+                })
+            }),
+            Ok(_) => Ok(None),
+            Err(e) => {
+                let mut m = Map::new();
+                m.insert("errorType".to_owned(), e.error_type.clone().map_or(Value::Null, Value::from));
+                m.insert("message".to_owned(), Value::from(e.message.clone()));
+                m.insert("errorInfo".to_owned(), e.error_info.clone().unwrap_or(Value::Null));
+                Err(ErrorEntry::Json(Value::Object(m)))
+            }
         }
     }
 
@@ -297,7 +343,10 @@ where
         let mut outgoing = Vec::new();
         for (id, sub) in &self.subscriptions {
             let p = &sub.prepared;
-            if !event.subscriptions().contains(&p.field) || !arguments_match(&p.arguments, event.data()) {
+            if !event.subscriptions().contains(&p.field)
+                || !arguments_match(&p.arguments, event.data())
+                || sub.filter.as_ref().is_some_and(|f| !f.matches(event.data()))
+            {
                 continue;
             }
             let mut missing = Vec::new();

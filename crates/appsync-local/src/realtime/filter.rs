@@ -171,3 +171,255 @@ mod tests {
         assert!(!arguments_match(&args(json!({"content": "x"})), &data));
     }
 }
+
+/// An AppSync enhanced subscription filter: `{"filterGroup":[{"filters":[{fieldName, operator,
+/// value}]}]}`. Groups are OR-ed, the filters within a group AND-ed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FilterGroup {
+    groups: Vec<Vec<Condition>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Condition {
+    /// Dotted path into the mutation result.
+    path: Vec<String>,
+    op: Op,
+    value: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Eq,
+    Ne,
+    Le,
+    Lt,
+    Ge,
+    Gt,
+    In,
+    NotIn,
+    Between,
+    Contains,
+    NotContains,
+    BeginsWith,
+    AttributeExists,
+    ContainsAny,
+}
+
+/// AppSync's limits on one filter: 10 groups of up to 5 filters, up to 5 values in a list.
+const MAX_GROUPS: usize = 10;
+const MAX_FILTERS: usize = 5;
+const MAX_LIST_VALUES: usize = 5;
+
+impl FilterGroup {
+    /// Parses and checks a filter as a subscription resolver set it; the error says why it
+    /// is invalid (the `start` is then refused).
+    pub(crate) fn parse(v: &Value) -> Result<Self, String> {
+        let Some(groups) = v.get("filterGroup").and_then(Value::as_array) else {
+            return Err("a subscription filter needs a filterGroup array".to_owned());
+        };
+        if groups.is_empty() || groups.len() > MAX_GROUPS {
+            return Err(format!("filterGroup must hold 1 to {MAX_GROUPS} groups"));
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for group in groups {
+            let Some(filters) = group.get("filters").and_then(Value::as_array) else {
+                return Err("each filterGroup entry needs a filters array".to_owned());
+            };
+            if filters.is_empty() || filters.len() > MAX_FILTERS {
+                return Err(format!("a filter group must hold 1 to {MAX_FILTERS} filters"));
+            }
+            out.push(filters.iter().map(Condition::parse).collect::<Result<Vec<_>, _>>()?);
+        }
+        Ok(Self { groups: out })
+    }
+
+    /// Whether the mutation result `data` passes the filter.
+    pub(crate) fn matches(&self, data: &Value) -> bool {
+        self.groups.iter().any(|group| group.iter().all(|c| c.matches(data)))
+    }
+}
+
+impl Condition {
+    fn parse(v: &Value) -> Result<Self, String> {
+        let Some(field) = v.get("fieldName").and_then(Value::as_str).filter(|f| !f.is_empty()) else {
+            return Err("each filter needs a fieldName".to_owned());
+        };
+        let operator = v.get("operator").and_then(Value::as_str).unwrap_or_default();
+        let op = match operator {
+            "eq" => Op::Eq,
+            "ne" => Op::Ne,
+            "le" => Op::Le,
+            "lt" => Op::Lt,
+            "ge" => Op::Ge,
+            "gt" => Op::Gt,
+            "in" => Op::In,
+            "notIn" => Op::NotIn,
+            "between" => Op::Between,
+            "contains" => Op::Contains,
+            "notContains" => Op::NotContains,
+            "beginsWith" => Op::BeginsWith,
+            "attributeExists" => Op::AttributeExists,
+            "containsAny" => Op::ContainsAny,
+            other => return Err(format!("unsupported filter operator {other:?} on {field}")),
+        };
+        let value = v.get("value").cloned().unwrap_or(Value::Null);
+        let list_ok = |n: usize| value.as_array().is_some_and(|a| !a.is_empty() && a.len() <= n);
+        let valid = match op {
+            Op::In | Op::NotIn | Op::ContainsAny => list_ok(MAX_LIST_VALUES),
+            Op::Between => value.as_array().is_some_and(|a| a.len() == 2),
+            Op::AttributeExists => value.is_boolean(),
+            Op::BeginsWith => value.is_string(),
+            Op::Le | Op::Lt | Op::Ge | Op::Gt => value.is_number() || value.is_string(),
+            Op::Eq | Op::Ne | Op::Contains | Op::NotContains => !value.is_object() && !value.is_array(),
+        };
+        if !valid {
+            return Err(format!("invalid value for operator {operator} on {field}"));
+        }
+        Ok(Self { path: field.split('.').map(str::to_owned).collect(), op, value })
+    }
+
+    fn matches(&self, data: &Value) -> bool {
+        let found = self.path.iter().try_fold(data, |v, key| v.get(key)).filter(|v| !v.is_null());
+        let value = &self.value;
+        match self.op {
+            Op::AttributeExists => found.is_some() == value.as_bool().unwrap_or(true),
+            Op::Ne => found.is_none_or(|f| !loosely_equal(f, value)),
+            Op::NotIn => found.is_none_or(|f| !list(value).iter().any(|v| loosely_equal(f, v))),
+            Op::NotContains => found.is_none_or(|f| !contains(f, value)),
+            _ => {
+                let Some(f) = found else { return false };
+                match self.op {
+                    Op::Eq => loosely_equal(f, value),
+                    Op::Le => compare(f, value).is_some_and(std::cmp::Ordering::is_le),
+                    Op::Lt => compare(f, value).is_some_and(std::cmp::Ordering::is_lt),
+                    Op::Ge => compare(f, value).is_some_and(std::cmp::Ordering::is_ge),
+                    Op::Gt => compare(f, value).is_some_and(std::cmp::Ordering::is_gt),
+                    Op::In => list(value).iter().any(|v| loosely_equal(f, v)),
+                    Op::Between => match list(value) {
+                        [lo, hi] => {
+                            compare(f, lo).is_some_and(std::cmp::Ordering::is_ge)
+                                && compare(f, hi).is_some_and(std::cmp::Ordering::is_le)
+                        }
+                        _ => false,
+                    },
+                    Op::Contains => contains(f, value),
+                    Op::BeginsWith => {
+                        matches!((f, value), (Value::String(s), Value::String(p)) if s.starts_with(p.as_str()))
+                    }
+                    Op::ContainsAny => match f {
+                        Value::Array(items) => {
+                            list(value).iter().any(|v| items.iter().any(|i| loosely_equal(i, v)))
+                        }
+                        Value::String(s) => {
+                            list(value).iter().any(|v| v.as_str().is_some_and(|p| s.contains(p)))
+                        }
+                        _ => false,
+                    },
+                    // Handled above.
+                    Op::AttributeExists | Op::Ne | Op::NotIn | Op::NotContains => false,
+                }
+            }
+        }
+    }
+}
+
+fn list(v: &Value) -> &[Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// Strings contain substrings; lists contain elements.
+fn contains(field: &Value, value: &Value) -> bool {
+    match (field, value) {
+        (Value::String(s), Value::String(p)) => s.contains(p.as_str()),
+        (Value::Array(items), v) => items.iter().any(|i| loosely_equal(i, v)),
+        _ => false,
+    }
+}
+
+/// Numbers compare numerically and strings lexically (as DynamoDB-style filters do); other
+/// pairs do not compare, so range operators reject them.
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod filter_group_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn f(field: &str, op: &str, value: Value) -> FilterGroup {
+        FilterGroup::parse(
+            &json!({"filterGroup": [{"filters": [{"fieldName": field, "operator": op, "value": value}]}]}),
+        )
+        .expect("valid filter")
+    }
+
+    #[test]
+    fn every_operator() {
+        let d = json!({"n": 5, "s": "hello world", "tags": ["a", "b"], "nested": {"x": 1}, "none": null});
+        let cases = [
+            ("n", "eq", json!(5), true),
+            ("n", "eq", json!(6), false),
+            ("n", "ne", json!(6), true),
+            ("missing", "ne", json!(6), true),
+            ("n", "le", json!(5), true),
+            ("n", "lt", json!(5), false),
+            ("n", "ge", json!(5), true),
+            ("n", "gt", json!(4), true),
+            ("s", "gt", json!("a"), true),
+            ("n", "in", json!([1, 5]), true),
+            ("n", "in", json!([1, 2]), false),
+            ("n", "notIn", json!([1, 2]), true),
+            ("n", "between", json!([1, 5]), true),
+            ("n", "between", json!([6, 9]), false),
+            ("s", "contains", json!("lo w"), true),
+            ("tags", "contains", json!("b"), true),
+            ("tags", "notContains", json!("c"), true),
+            ("s", "notContains", json!("hello"), false),
+            ("s", "beginsWith", json!("hell"), true),
+            ("s", "beginsWith", json!("world"), false),
+            ("s", "attributeExists", json!(true), true),
+            ("none", "attributeExists", json!(false), true),
+            ("missing", "attributeExists", json!(true), false),
+            ("tags", "containsAny", json!(["x", "a"]), true),
+            ("tags", "containsAny", json!(["x"]), false),
+            ("nested.x", "eq", json!(1), true),
+        ];
+        for (field, op, value, expected) in cases {
+            assert_eq!(f(field, op, value.clone()).matches(&d), expected, "{field} {op} {value}");
+        }
+    }
+
+    #[test]
+    fn groups_are_or_filters_are_and() {
+        let g = FilterGroup::parse(&json!({"filterGroup": [
+            {"filters": [{"fieldName": "a", "operator": "eq", "value": 1}, {"fieldName": "b", "operator": "eq", "value": 2}]},
+            {"filters": [{"fieldName": "c", "operator": "eq", "value": 3}]}
+        ]}))
+        .expect("valid");
+        assert!(g.matches(&json!({"a": 1, "b": 2})));
+        assert!(!g.matches(&json!({"a": 1, "b": 3})));
+        assert!(g.matches(&json!({"c": 3})));
+    }
+
+    #[test]
+    fn invalid_filters_are_rejected() {
+        for bad in [
+            json!({}),
+            json!({"filterGroup": []}),
+            json!({"filterGroup": [{"filters": []}]}),
+            json!({"filterGroup": [{"filters": [{"fieldName": "a", "operator": "like", "value": 1}]}]}),
+            json!({"filterGroup": [{"filters": [{"operator": "eq", "value": 1}]}]}),
+            json!({"filterGroup": [{"filters": [{"fieldName": "a", "operator": "in", "value": 1}]}]}),
+            json!({"filterGroup": [{"filters": [{"fieldName": "a", "operator": "in", "value": [1, 2, 3, 4, 5, 6]}]}]}),
+            json!({"filterGroup": [{"filters": [{"fieldName": "a", "operator": "between", "value": [1]}]}]}),
+            json!({"filterGroup": [{"filters": [{"fieldName": "a", "operator": "attributeExists", "value": "yes"}]}]}),
+        ] {
+            assert!(FilterGroup::parse(&bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -15,6 +15,8 @@ use crate::validation;
 /// A validated subscription, ready for fan-out.
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
+    /// The subscription root type, e.g. `Subscription`.
+    pub(crate) type_name: String,
     /// The subscription field, e.g. `onCreatePost`.
     pub(crate) field: String,
     /// Its response key (alias or name): the key under `payload.data`.
@@ -111,6 +113,7 @@ impl Engine {
             }
         }
         Ok(Prepared {
+            type_name: type_name.to_owned(),
             field: field_name.to_owned(),
             response_key: root.response_key().to_string(),
             arguments,

@@ -87,6 +87,10 @@ fn connect(config: RealtimeConfig, auth: Result<Identity, AuthFailure>) -> Clien
         .default_auth(AuthMode::ApiKey)
         .build()
         .expect("emulator");
+    connect_to(emulator, config, auth)
+}
+
+fn connect_to(emulator: Emulator, config: RealtimeConfig, auth: Result<Identity, AuthFailure>) -> Client {
     let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
     let (server_tx, from_server) = mpsc::unbounded_channel::<Outbound>();
     let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
@@ -249,4 +253,40 @@ async fn sink_errors_end_the_connection_quietly() {
     let task = tokio::spawn(run(emulator, Arc::new(RealtimeConfig::default()), ok(), sink, stream.boxed()));
     let _ = to_server.send(Inbound::Close);
     tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
+}
+
+#[tokio::test]
+async fn a_subscription_resolver_sets_an_enhanced_filter_or_refuses() {
+    let emulator = Emulator::builder()
+        .api_key(ApiKey::new(KEY))
+        .default_auth(AuthMode::ApiKey)
+        .resolver("Subscription.onCreatePost", |ctx| async move {
+            match ctx.argument("author").and_then(Value::as_str) {
+                Some("bad") => Ok(json!({"filterGroup": [{"filters": [{"fieldName": "title", "operator": "like", "value": "x"}]}]})),
+                Some("nobody") => Err(crate::ResolverError::new("no subscriptions for nobody").error_type("Unauthorized")),
+                _ => Ok(json!({"filterGroup": [{"filters": [{"fieldName": "title", "operator": "beginsWith", "value": "hot"}]}]})),
+            }
+        })
+        .build()
+        .expect("emulator");
+    let mut c = connect_to(emulator, RealtimeConfig::default(), ok());
+    c.send(json!({"type": "connection_init"}));
+    assert_eq!(c.message().await["type"], "connection_ack");
+    let q = "subscription($a: String) { onCreatePost(author: $a) { id title } }";
+    c.start("bad", q, json!({"a": "bad"}));
+    let v = c.message().await;
+    assert_eq!(v["payload"]["errors"][0]["errorType"], "BadRequestException", "{v}");
+    c.start("nobody", q, json!({"a": "nobody"}));
+    let v = c.message().await;
+    assert_eq!(
+        v["payload"]["errors"][0],
+        json!({"errorType": "Unauthorized", "message": "no subscriptions for nobody", "errorInfo": null})
+    );
+    c.start("f", q, json!({}));
+    assert_eq!(c.message().await["type"], "start_ack");
+    c.mutate("cold take", "ann").await;
+    c.mutate("hot take", "ann").await;
+    let v = c.message().await;
+    assert_eq!(v["payload"]["data"]["onCreatePost"]["title"], "hot take", "{v}");
+    c.nothing_for(Duration::from_millis(100)).await;
 }
