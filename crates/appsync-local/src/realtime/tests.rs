@@ -290,3 +290,49 @@ async fn a_subscription_resolver_sets_an_enhanced_filter_or_refuses() {
     assert_eq!(v["payload"]["data"]["onCreatePost"]["title"], "hot take", "{v}");
     c.nothing_for(Duration::from_millis(100)).await;
 }
+
+#[tokio::test]
+async fn a_stalled_consumer_is_cut_off_and_does_not_slow_the_others() {
+    let emulator = Emulator::builder()
+        .api_key(ApiKey::new(KEY))
+        .default_auth(AuthMode::ApiKey)
+        .build()
+        .expect("emulator");
+    let mut fast = connect_to(emulator.clone(), RealtimeConfig::default(), ok());
+    // The stalled client: a one-frame buffer nobody reads after the handshake.
+    let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
+    let (server_tx, mut from_server) = mpsc::channel::<Outbound>(1);
+    let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
+        tx.send(frame).await.map_err(|_| ())?;
+        Ok::<_, ()>(tx)
+    });
+    let stream =
+        futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let mut config = RealtimeConfig::default();
+    config.write_timeout = Duration::from_millis(200);
+    let slow = tokio::spawn(run(emulator, Arc::new(config), ok(), Box::pin(sink), Box::pin(stream)));
+    let start = |c: &mpsc::UnboundedSender<Inbound>| {
+        let data = json!({"query": "subscription { onCreatePost { id title } }"}).to_string();
+        let msg = json!({"id": "s", "type": "start", "payload": {"data": data, "extensions": {"authorization": {"host": "h", "x-api-key": KEY}}}});
+        let _ = c.send(Inbound::Text(msg.to_string()));
+    };
+    start(&to_server);
+    let first = tokio::time::timeout(Duration::from_secs(5), from_server.recv()).await.expect("in time");
+    assert!(matches!(first, Some(Outbound::Text(t)) if t.contains("start_ack")));
+    fast.start("s", "subscription { onCreatePost { id title } }", json!({}));
+    assert_eq!(fast.message().await["type"], "start_ack");
+    let started = tokio::time::Instant::now();
+    for i in 0..20 {
+        fast.mutate(&format!("post {i}"), "ann").await;
+    }
+    for i in 0..20 {
+        let v = fast.message().await;
+        assert_eq!(v["payload"]["data"]["onCreatePost"]["title"], format!("post {i}"));
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "fan-out stalled: {:?}", started.elapsed());
+    // The stalled connection gave up on its client instead of waiting forever.
+    tokio::time::timeout(Duration::from_secs(5), slow)
+        .await
+        .expect("stalled connection ended")
+        .expect("no panic");
+}
