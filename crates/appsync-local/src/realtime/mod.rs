@@ -108,6 +108,13 @@ impl RealtimeConfig {
         self
     }
 
+    /// Sets how long one message may take to reach a client before it is disconnected.
+    #[must_use]
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
     /// Sets the inbound message rate limit.
     #[must_use]
     pub fn max_inbound_per_second(mut self, n: u32) -> Self {

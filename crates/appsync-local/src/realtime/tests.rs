@@ -308,8 +308,7 @@ async fn a_stalled_consumer_is_cut_off_and_does_not_slow_the_others() {
     });
     let stream =
         futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
-    let mut config = RealtimeConfig::default();
-    config.write_timeout = Duration::from_millis(200);
+    let config = RealtimeConfig::default().write_timeout(Duration::from_millis(200));
     let slow = tokio::spawn(run(emulator, Arc::new(config), ok(), Box::pin(sink), Box::pin(stream)));
     let start = |c: &mpsc::UnboundedSender<Inbound>| {
         let data = json!({"query": "subscription { onCreatePost { id title } }"}).to_string();
