@@ -451,3 +451,109 @@ async fn close_ends_every_subscription_and_later_subscribes_fail() {
     // Queries and mutations still work.
     create(&client, "after-close", "x").await;
 }
+
+#[tokio::test]
+async fn tokens_authorize_the_connection_and_every_start_in_both_forms() {
+    let stub = crate::support::realtime::RealtimeStub::start(true, true).await;
+    let host = stub.url.trim_start_matches("http://").trim_end_matches("/graphql").to_owned();
+    let modes = [
+        (Auth::cognito(appsync::Token::new("cognito-jwt")), "cognito-jwt"),
+        (Auth::oidc("oidc-jwt".to_string()), "oidc-jwt"),
+        (Auth::lambda("lambda-token"), "lambda-token"),
+    ];
+    let mut expected = Vec::new();
+    for (auth, token) in modes {
+        for form in [AuthForm::Subprotocol, AuthForm::QueryString] {
+            let client = client_for(&stub.url, auth.clone(), fast().auth_form(form));
+            let _sub = client.subscribe::<Value>(ON_CREATE, json!({"author": "a"})).await.unwrap();
+            expected.push(json!({"host": host, "Authorization": token}));
+            client.close().await;
+        }
+    }
+    let seen = stub.seen();
+    assert_eq!(seen.connect_headers, expected);
+    let starts: Vec<Value> =
+        seen.starts.iter().map(|s| s["payload"]["extensions"]["authorization"].clone()).collect();
+    assert_eq!(starts, expected, "each start carries its own authorization");
+    assert_eq!(
+        seen.starts[0]["payload"]["data"],
+        json!(serde_json::to_string(&json!({"query": ON_CREATE, "variables": {"author": "a"}})).unwrap())
+    );
+    // close() stopped each subscription politely.
+    assert_eq!(seen.stops.len(), 6);
+}
+
+#[tokio::test]
+async fn iam_connect_and_start_headers_are_signed_for_their_own_requests() {
+    let stub = crate::support::realtime::RealtimeStub::start(true, true).await;
+    let creds = Credentials::new("ASIAEMU", "emu-temp-secret", Some("emu-session".into()), None);
+    let client = client_for(&stub.url, Auth::iam(creds.clone()), fast());
+    let _sub = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap();
+    let seen = stub.seen();
+    let host = stub.url.trim_start_matches("http://").trim_end_matches("/graphql").to_owned();
+    let verify = |header: &Value, path: &str, body: &[u8]| {
+        let map = header.as_object().unwrap();
+        for name in [
+            "accept",
+            "content-encoding",
+            "content-type",
+            "host",
+            "x-amz-date",
+            "X-Amz-Security-Token",
+            "Authorization",
+        ] {
+            assert!(map.contains_key(name), "{name} missing from {header}");
+        }
+        assert_eq!(map["host"], json!(host));
+        assert_eq!(map["accept"], "application/json, text/javascript");
+        assert_eq!(map["content-encoding"], "amz-1.0");
+        assert_eq!(map["content-type"], "application/json; charset=UTF-8");
+        let headers: Vec<(String, Vec<u8>)> = map
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().unwrap().as_bytes().to_vec()))
+            .collect();
+        let signable = appsync::sigv4::SignableRequest::new(
+            "POST",
+            path,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+            appsync::sigv4::SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let verifier = appsync::sigv4::Verifier::new(
+            std::collections::HashMap::from([(creds.access_key_id().to_owned(), creds.clone())]),
+            REGION,
+            "appsync",
+        );
+        let verified = verifier.verify(&signable, SystemTime::now()).unwrap();
+        assert_eq!(verified.access_key_id(), "ASIAEMU");
+    };
+    verify(&seen.connect_headers[0], "/graphql/connect", b"{}");
+    let start = &seen.starts[0]["payload"];
+    verify(&start["extensions"]["authorization"], "/graphql", start["data"].as_str().unwrap().as_bytes());
+}
+
+#[tokio::test]
+async fn a_withheld_connection_ack_times_out() {
+    let stub = crate::support::realtime::RealtimeStub::start(false, true).await;
+    let options = fast().ack_timeout(Duration::from_millis(150)).initial_connect_attempts(2);
+    let client = client_for(&stub.url, iam(), options);
+    let started = std::time::Instant::now();
+    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.to_string().contains("connection_ack"), "{err}");
+    assert_eq!(stub.seen().connect_headers.len(), 2, "two tries, then the error");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_withheld_start_ack_ends_that_subscription_with_a_timeout() {
+    let stub = crate::support::realtime::RealtimeStub::start(true, false).await;
+    let client = client_for(&stub.url, iam(), fast().start_ack_timeout(Duration::from_millis(150)));
+    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(err.to_string().contains("start_ack"), "{err}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let seen = stub.seen();
+    assert_eq!(seen.stops.len(), 1, "the late subscription is stopped: {seen:?}");
+    assert_eq!(seen.stops[0], seen.starts[0]["id"].as_str().unwrap());
+}
