@@ -309,3 +309,40 @@ async fn enhanced_filter_from_a_subscription_resolver_over_a_real_socket() {
     assert_eq!(second["payload"]["data"]["onCreatePost"], json!({"title": "cold", "author": "boss"}));
     quiet_for(&mut ws, Duration::from_millis(200)).await;
 }
+
+#[tokio::test]
+async fn huge_frames_close_only_that_connection_and_config_applies_through_router_with() {
+    let emulator = demo_builder().build().expect("emulator");
+    let config =
+        appsync_local::realtime::RealtimeConfig::default().connection_timeout_ms(42).max_message_bytes(1024);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = appsync_local::realtime::router_with(&emulator, config);
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    let s = Server {
+        url: format!("http://{addr}/graphql"),
+        host: addr.to_string(),
+        handle: emulator.spawn("127.0.0.1:0").await.expect("unused handle"),
+        client: reqwest::Client::new(),
+    };
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    send(&mut ws, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(json!({"type":"connection_ack","payload":{"connectionTimeoutMs":42}}))
+    );
+    // Over the limit but readable: an error in AppSync's words.
+    send(&mut ws, json!({"type": "stop", "id": "x".repeat(2000)})).await;
+    assert_eq!(
+        recv(&mut ws).await.expect("error")["payload"]["errors"][0]["errorType"],
+        "LimitExceededError"
+    );
+    // Far over: the WebSocket layer cuts the connection.
+    let _ = ws.send(Message::Text("y".repeat(4 * 1024 * 1024).into())).await;
+    assert_eq!(recv(&mut ws).await, None);
+    // Others are still served.
+    let mut other = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    send(&mut other, json!({"type": "connection_init"})).await;
+    assert_eq!(recv(&mut other).await.expect("ack")["type"], "connection_ack");
+    server.abort();
+}

@@ -123,6 +123,12 @@ impl RealtimeConfig {
     }
 }
 
+/// The emulator's routes (HTTP and real-time) with `config` for the real-time endpoint, for
+/// serving with `axum::serve` or embedding in another router.
+pub fn router_with(emulator: &Emulator, config: RealtimeConfig) -> axum::Router {
+    emulator.router().layer(Extension(Arc::new(config)))
+}
+
 /// Synthetic request parts for authorizing a real-time handshake or `start` with the HTTP
 /// authenticator: POST `path` carrying the given headers (`host` among them).
 pub(crate) fn authorization_parts(path: &str, headers: &Map<String, Value>) -> Option<http::request::Parts> {
