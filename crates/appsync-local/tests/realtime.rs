@@ -346,3 +346,39 @@ async fn huge_frames_close_only_that_connection_and_config_applies_through_route
     assert_eq!(recv(&mut other).await.expect("ack")["type"], "connection_ack");
     server.abort();
 }
+
+#[tokio::test]
+async fn lambda_token_connects_and_the_fields_auth_directives_decide_each_start() {
+    let sdl = "type Query { x: Int }
+        type Mutation { createNote(text: String!): Note @aws_lambda }
+        type Note @aws_lambda { id: ID! text: String }
+        type Subscription {
+          onNote: Note @aws_subscribe(mutations: [\"createNote\"]) @aws_lambda
+          onNoteKeyed: Note @aws_subscribe(mutations: [\"createNote\"]) @aws_api_key
+        }";
+    let s = start(demo_builder().schema_sdl(sdl).lambda_token("let-me-in")).await;
+    let lambda =
+        || json!({"host": s.host, "Authorization": "let-me-in"}).as_object().cloned().unwrap_or_default();
+    let mut ws = open(&s, "/graphql/realtime", &lambda(), Form::Subprotocol).await;
+    init(&mut ws).await;
+    let keyed = json!({"query": "subscription { onNoteKeyed { id } }"}).to_string();
+    send(&mut ws, start_msg("k", &keyed, lambda())).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(
+            json!({"type":"error","id":"k","payload":{"errors":[{"errorType":"Unauthorized","message":"Not Authorized to access onNoteKeyed on type Subscription"}]}})
+        )
+    );
+    let ok = json!({"query": "subscription { onNote { id text } }"}).to_string();
+    send(&mut ws, start_msg("l", &ok, lambda())).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"l"})));
+    let r = s
+        .raw(
+            &[("authorization", "let-me-in".to_owned()), ("content-type", "application/json".to_owned())],
+            body("mutation { createNote(text: \"hi\") { id text } }", json!({})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let event = recv(&mut ws).await.expect("event");
+    assert_eq!(event["payload"]["data"]["onNote"]["text"], "hi", "{event}");
+}
