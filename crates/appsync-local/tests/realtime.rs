@@ -382,3 +382,34 @@ async fn lambda_token_connects_and_the_fields_auth_directives_decide_each_start(
     let event = recv(&mut ws).await.expect("event");
     assert_eq!(event["payload"]["data"]["onNote"]["text"], "hi", "{event}");
 }
+
+#[tokio::test]
+async fn cognito_jwt_connects_and_groups_decide_each_start() {
+    let sdl = r#"type Query { x: Int }
+        type Mutation { createNote(text: String!): Note }
+        type Note @aws_cognito_user_pools { id: ID! text: String }
+        type Subscription {
+          onNote: Note @aws_subscribe(mutations: ["createNote"]) @aws_cognito_user_pools
+          onAdminNote: Note @aws_subscribe(mutations: ["createNote"]) @aws_cognito_user_pools(cognito_groups: ["admins"])
+        }"#;
+    let builder = demo_builder().schema_sdl(sdl).cognito_user_pools(appsync_local::JwtConfig::demo());
+    let s = start(builder).await;
+    let token = appsync_local::DemoToken::new("bob").groups(["users"]).sign().expect("sign");
+    let jwt = || json!({"host": s.host, "Authorization": token}).as_object().cloned().unwrap_or_default();
+    let mut ws = open(&s, "/graphql/realtime", &jwt(), Form::Query).await;
+    init(&mut ws).await;
+    let admin = json!({"query": "subscription { onAdminNote { id } }"}).to_string();
+    send(&mut ws, start_msg("a", &admin, jwt())).await;
+    assert_eq!(recv(&mut ws).await.expect("error")["payload"]["errors"][0]["errorType"], "Unauthorized");
+    let note = json!({"query": "subscription { onNote { id } }"}).to_string();
+    send(&mut ws, start_msg("n", &note, jwt())).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"n"})));
+    // A forged token at connect is refused like any other bad credential.
+    let forged = json!({"host": s.host, "Authorization": format!("{token}x")})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let mut bad = open(&s, "/graphql/realtime", &forged, Form::Query).await;
+    send(&mut bad, json!({"type": "connection_init"})).await;
+    assert_eq!(recv(&mut bad).await.expect("message")["type"], "connection_error");
+}
