@@ -684,6 +684,27 @@ mod tests {
     }
 
     #[test]
+    fn duplicates_keep_fields_and_the_source_chain() {
+        let io = std::io::Error::other("connection reset");
+        let mut original = Error::new(Kind::Transport).with_source(io);
+        original.inner.message = Some("lost".into());
+        let copy = original.duplicate();
+        let again = original.duplicate();
+        for e in [&original, &copy, &again] {
+            assert!(e.is_transport());
+            assert_eq!(e.message(), Some("lost"));
+            assert_eq!(e.source().map(ToString::to_string).as_deref(), Some("connection reset"));
+        }
+        let mut refused = Error::connection(vec![(
+            Some(401),
+            GraphQLError { error_type: Some("UnauthorizedException".into()), ..gql("") },
+        )]);
+        let copy = refused.duplicate();
+        assert!(copy.is_connection_error() && copy.is_unauthorized());
+        assert_eq!(copy.to_string(), "real-time connection error: UnauthorizedException (401)");
+    }
+
+    #[test]
     fn questions_answered_from_type_and_status() {
         let throttled = status(400, Some("TooManyRequestsException"), None, vec![]);
         assert!(throttled.is_throttled() && !throttled.is_unauthorized());

@@ -256,6 +256,58 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&decoded), json);
     }
 
+    #[tokio::test]
+    async fn every_mode_puts_its_headers_next_to_host() {
+        use crate::Token;
+        use crate::credentials::Credentials;
+        use serde_json::{Value, json};
+
+        let api = "https://abc.appsync-api.us-east-1.amazonaws.com/graphql";
+        let host = "abc.appsync-api.us-east-1.amazonaws.com";
+        let e = RealtimeEndpoint::new(&url(api), None, None).unwrap_or_else(|e| panic!("{e}"));
+        let modes = [
+            (Auth::api_key("da2-k"), json!({"host": host, "x-api-key": "da2-k"})),
+            (Auth::cognito(Token::new("cognito-jwt")), json!({"host": host, "Authorization": "cognito-jwt"})),
+            (Auth::oidc("oidc-jwt"), json!({"host": host, "Authorization": "oidc-jwt"})),
+            (Auth::lambda("lambda-token"), json!({"host": host, "Authorization": "lambda-token"})),
+        ];
+        for (auth, expected) in modes {
+            let client =
+                Client::builder().endpoint(api).auth(auth.clone()).build().unwrap_or_else(|e| panic!("{e}"));
+            let connect = e.connect_headers(&client, &auth).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(Value::Object(connect), expected);
+            let start = e.start_headers(&client, &auth, "{}").await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(Value::Object(start), expected);
+        }
+
+        let auth = Auth::iam(Credentials::new("AKID", "secret", Some("session".into()), None));
+        let client =
+            Client::builder().endpoint(api).auth(auth.clone()).build().unwrap_or_else(|e| panic!("{e}"));
+        let connect = e.connect_headers(&client, &auth).await.unwrap_or_else(|e| panic!("{e}"));
+        let mut names: Vec<&str> = connect.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "Authorization",
+                "X-Amz-Security-Token",
+                "accept",
+                "content-encoding",
+                "content-type",
+                "host",
+                "x-amz-date"
+            ]
+        );
+        assert_eq!(connect["host"], host);
+        assert_eq!(connect["X-Amz-Security-Token"], "session");
+        let authorization = connect["Authorization"].as_str().unwrap_or_default();
+        assert!(authorization.contains("/us-east-1/appsync/aws4_request"), "{authorization}");
+        assert!(authorization.contains("SignedHeaders=accept;content-encoding;content-type;host;x-amz-date"));
+        let start =
+            e.start_headers(&client, &auth, "{\"query\":\"q\"}").await.unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(start["Authorization"], connect["Authorization"], "a signature of its own");
+    }
+
     #[test]
     fn header_names_follow_awss_spelling() {
         let mut headers = HeaderMap::new();

@@ -51,6 +51,12 @@ use crate::error::{Error, GraphQLError, Result};
 pub(crate) use handshake::RealtimeEndpoint;
 
 /// How the connection's auth headers travel.
+///
+/// ```
+/// use appsync::realtime::{AuthForm, RealtimeOptions};
+/// // Some proxies drop unknown subprotocols: send the headers in the query string instead.
+/// let options = RealtimeOptions::default().auth_form(AuthForm::QueryString);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum AuthForm {
@@ -202,6 +208,21 @@ impl RealtimeOptions {
 }
 
 /// A state change of a real-time connection.
+///
+/// ```no_run
+/// # async fn run(client: appsync::Client) {
+/// use appsync::realtime::ConnectionState;
+/// use futures_util::StreamExt as _;
+/// let mut states = std::pin::pin!(client.connection_states());
+/// while let Some(event) = states.next().await {
+///     match event.state {
+///         ConnectionState::Disrupted { reason } => eprintln!("lost: {reason}"),
+///         ConnectionState::Connected { .. } => eprintln!("live again"),
+///         _ => {}
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConnectionState {
@@ -231,7 +252,14 @@ pub enum ConnectionState {
     Closed,
 }
 
-/// A [`ConnectionState`] of one of the client's connections.
+/// A [`ConnectionState`] of one of the client's connections, from
+/// [`Client::connection_states`].
+///
+/// ```
+/// # fn show(event: appsync::realtime::ConnectionEvent) {
+/// println!("connection {}: {:?}", event.connection, event.state);
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnectionEvent {
