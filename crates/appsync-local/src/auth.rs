@@ -462,12 +462,12 @@ impl Authenticator {
         );
         match verifier.verify(&signable, now) {
             Ok(verified) => Ok(Identity::new(AuthMode::Iam, verified.access_key_id())),
-            Err(e) => Err(sigv4_failure(&e, now)),
+            Err(e) => Err(sigv4_failure(&e, now, verifier.skew())),
         }
     }
 }
 
-fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure {
+fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime, skew: std::time::Duration) -> AuthFailure {
     use appsync_sigv4::VerifyErrorKind as K;
     match e.kind() {
         K::SignatureMismatch => {
@@ -488,11 +488,25 @@ fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure
             "The security token included in the request is invalid.",
         ),
         K::ClockSkew | K::Expired => {
-            let now = crate::time::amz_date(now);
-            AuthFailure::sigv4(
-                "InvalidSignatureException",
-                format!("Signature expired: the request time is too far from the server time {now}."),
-            )
+            // AWS's wording, which SDKs parse to correct their clocks.
+            let signed_at = e.signed_at().unwrap_or(now);
+            let minutes = skew.as_secs() / 60;
+            let message = if signed_at > now {
+                format!(
+                    "Signature not yet current: {} is still later than {} ({} + {minutes} min.)",
+                    crate::time::amz_date(signed_at),
+                    crate::time::amz_date(now + skew),
+                    crate::time::amz_date(now),
+                )
+            } else {
+                format!(
+                    "Signature expired: {} is now earlier than {} ({} - {minutes} min.)",
+                    crate::time::amz_date(signed_at),
+                    crate::time::amz_date(now.checked_sub(skew).unwrap_or(now)),
+                    crate::time::amz_date(now),
+                )
+            };
+            AuthFailure::sigv4("InvalidSignatureException", message)
         }
         K::ScopeMismatch { field } => AuthFailure::sigv4(
             "InvalidSignatureException",

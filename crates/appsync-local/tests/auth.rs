@@ -120,12 +120,30 @@ async fn unknown_key_wrong_region_and_stale_time_are_403() {
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(r.json()["errors"][0]["errorType"], "InvalidSignatureException");
 
-    let stale =
-        sign_aws(&s.host, &b, AKID, SECRET, None, REGION, SystemTime::now() - Duration::from_secs(3600));
-    let r = s.raw(&stale, b).await;
+    let stale_at = SystemTime::now() - Duration::from_secs(3600);
+    let stale = sign_aws(&s.host, &b, AKID, SECRET, None, REGION, stale_at);
+    let r = s.raw(&stale, b.clone()).await;
     assert_eq!(r.status, 403, "{}", r.text);
     assert_eq!(r.json()["errors"][0]["errorType"], "InvalidSignatureException");
-    assert!(r.json()["errors"][0]["message"].as_str().is_some_and(|m| m.starts_with("Signature expired")));
+    // AWS's wording, quoting the request's own time (SDKs parse it to correct their clocks).
+    let message = r.json()["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+    let stale_stamp = appsync_sigv4::AmzDate::from_system_time(stale_at).expect("time").to_string();
+    assert!(
+        message.starts_with(&format!("Signature expired: {stale_stamp} is now earlier than ")),
+        "{message}"
+    );
+    assert!(message.ends_with(" - 5 min.)"), "{message}");
+
+    let future =
+        sign_aws(&s.host, &b, AKID, SECRET, None, REGION, SystemTime::now() + Duration::from_secs(3600));
+    let r = s.raw(&future, b).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let message = r.json()["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        message.starts_with("Signature not yet current: ") && message.contains(" is still later than "),
+        "{message}"
+    );
+    assert!(message.ends_with(" + 5 min.)"), "{message}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Errors of signing and of verification.
 
 use std::fmt;
+use std::time::SystemTime;
 
 /// Why a request could not be signed.
 #[derive(Debug)]
@@ -193,11 +194,17 @@ pub enum VerifyErrorKind {
 pub struct VerifyError {
     kind: VerifyErrorKind,
     expected: Option<Box<(String, String)>>,
+    signed_at: Option<SystemTime>,
 }
 
 impl VerifyError {
     pub(crate) fn new(kind: VerifyErrorKind) -> Self {
-        Self { kind, expected: None }
+        Self { kind, expected: None, signed_at: None }
+    }
+
+    /// A time failure (skew or expiry), remembering the time the request claimed.
+    pub(crate) fn time(kind: VerifyErrorKind, signed_at: SystemTime) -> Self {
+        Self { kind, expected: None, signed_at: Some(signed_at) }
     }
 
     pub(crate) fn malformed(part: MalformedPart, detail: &'static str) -> Self {
@@ -208,6 +215,7 @@ impl VerifyError {
         Self {
             kind: VerifyErrorKind::SignatureMismatch,
             expected: Some(Box::new((canonical_request, string_to_sign))),
+            signed_at: None,
         }
     }
 
@@ -225,6 +233,13 @@ impl VerifyError {
     /// The string to sign the verifier computed, when the signature did not match.
     pub fn expected_string_to_sign(&self) -> Option<&str> {
         self.expected.as_deref().map(|(_, sts)| sts.as_str())
+    }
+
+    /// The signing time the request claimed, when that time was the problem (skew or expiry):
+    /// servers quote it in their answer, as AWS does (`Signature expired: <time> is now earlier
+    /// than ...`).
+    pub fn signed_at(&self) -> Option<SystemTime> {
+        self.signed_at
     }
 
     /// Whether the request's time was the problem (skew or expiry), which a client can fix by

@@ -155,6 +155,11 @@ impl<S: CredentialStore> Verifier<S> {
         self
     }
 
+    /// The allowed clock skew.
+    pub fn skew(&self) -> Duration {
+        self.max_skew
+    }
+
     /// The credential store.
     pub fn store(&self) -> &S {
         &self.store
@@ -220,15 +225,16 @@ impl<S: CredentialStore> Verifier<S> {
         let signed_at = claimed.date.secs();
         let now_secs = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let skew = self.max_skew.as_secs();
+        let time_error = |kind| Err(VerifyError::time(kind, claimed.date.to_system_time()));
         if signed_at > now_secs.saturating_add(skew) {
-            return Err(VerifyError::new(VerifyErrorKind::ClockSkew));
+            return time_error(VerifyErrorKind::ClockSkew);
         }
         match claimed.expires {
             Some(expires) if now_secs > signed_at.saturating_add(expires) => {
-                return Err(VerifyError::new(VerifyErrorKind::Expired));
+                return time_error(VerifyErrorKind::Expired);
             }
             None if now_secs > signed_at.saturating_add(skew) => {
-                return Err(VerifyError::new(VerifyErrorKind::ClockSkew));
+                return time_error(VerifyErrorKind::ClockSkew);
             }
             _ => {}
         }
@@ -571,5 +577,35 @@ mod tests {
         assert_eq!(verdict, Err(VerifyErrorKind::SignatureMismatch), "repeated values reordered");
         let verdict = round_trip(&headers, |h| h.retain(|(n, _)| n != "x-h123")).map(|_| ());
         assert_eq!(verdict, Err(VerifyErrorKind::SignedHeaderMissing { name: "x-h123".to_owned() }));
+    }
+
+    #[test]
+    fn time_failures_report_the_claimed_time_and_others_do_not() {
+        let creds = Credentials::new("AKID", "SECRET", None, None);
+        let signed_at = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let request = SignableRequest::new("GET", "https://example.com/", [], SignableBody::Bytes(b""))
+            .expect("request");
+        let output =
+            sign(&request, &SigningParams::new(&creds, "us-east-1", "svc", signed_at)).expect("signs");
+        let mut received = vec![("host".to_owned(), "example.com".to_owned())];
+        output.apply_to_headers(&mut received);
+        let received = SignableRequest::new(
+            "GET",
+            "/",
+            received.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+            SignableBody::Bytes(b""),
+        )
+        .expect("request");
+        let verifier = Verifier::new(HashMap::from([("AKID".to_owned(), creds)]), "us-east-1", "svc");
+        for now in [signed_at + Duration::from_secs(3600), signed_at - Duration::from_secs(3600)] {
+            let err = verifier.verify(&received, now).expect_err("outside the skew");
+            assert_eq!(err.kind(), &VerifyErrorKind::ClockSkew);
+            assert_eq!(err.signed_at(), Some(signed_at));
+            assert!(err.is_time_related());
+        }
+        let other = Verifier::new(HashMap::<String, Credentials>::new(), "us-east-1", "svc")
+            .verify(&received, signed_at)
+            .expect_err("unknown key");
+        assert_eq!(other.signed_at(), None);
     }
 }
