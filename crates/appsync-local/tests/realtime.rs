@@ -413,3 +413,39 @@ async fn cognito_jwt_connects_and_groups_decide_each_start() {
     send(&mut bad, json!({"type": "connection_init"})).await;
     assert_eq!(recv(&mut bad).await.expect("message")["type"], "connection_error");
 }
+
+#[tokio::test]
+async fn a_start_flood_and_hundreds_of_idle_connections_leave_others_served() {
+    let s = start(demo_builder()).await;
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await);
+    }
+    let mut flood = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut flood).await;
+    let data = json!({"query": "subscription { onCreatePost { id } }"}).to_string();
+    for i in 0..300 {
+        send(&mut flood, start_msg(&format!("f{i}"), &data, api_key_headers(&s.host, API_KEY))).await;
+    }
+    // Each start is answered: acked up to the subscription limit, else refused by the rate
+    // limit or the subscription limit (which one depends on how fast this machine sends).
+    let mut acks = 0;
+    for _ in 0..300 {
+        let m = recv(&mut flood).await.expect("answer");
+        if m["type"] == "start_ack" {
+            acks += 1;
+            continue;
+        }
+        let kind = m["payload"]["errors"][0]["errorType"].as_str().unwrap_or_default().to_owned();
+        assert!(kind == "LimitExceededError" || kind == "MaxSubscriptionsReachedError", "{m}");
+    }
+    assert!(acks <= 100, "{acks} subscriptions on one connection");
+
+    let mut ws = open(&s, "/graphql", &api_key_headers(&s.host, API_KEY), Form::Subprotocol).await;
+    init(&mut ws).await;
+    send(&mut ws, start_msg("ok", &data, api_key_headers(&s.host, API_KEY))).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"ok"})));
+    s.api_key(CREATE, json!({"input": {"title": "still served"}})).await;
+    assert_eq!(recv(&mut ws).await.expect("event")["type"], "data");
+    drop(idle);
+}
