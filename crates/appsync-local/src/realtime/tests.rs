@@ -335,3 +335,52 @@ async fn a_stalled_consumer_is_cut_off_and_does_not_slow_the_others() {
         .expect("stalled connection ended")
         .expect("no panic");
 }
+
+#[tokio::test]
+async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
+    let emulator = Emulator::builder()
+        .api_key(ApiKey::new(KEY))
+        .default_auth(AuthMode::ApiKey)
+        .build()
+        .expect("emulator");
+    let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
+    let (server_tx, mut from_server) = mpsc::unbounded_channel::<Outbound>();
+    // Slow but never stuck: each frame takes 20 ms to "write", so the write timeout never fires
+    // and only the bounded queue can notice.
+    let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tx.send(frame).map_err(|_| ())?;
+        Ok::<_, ()>(tx)
+    });
+    let stream =
+        futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let task = tokio::spawn(run(
+        emulator.clone(),
+        Arc::new(RealtimeConfig::default()),
+        ok(),
+        Box::pin(sink),
+        Box::pin(stream),
+    ));
+    let data = json!({"query": "subscription { onCreatePost { id } }"}).to_string();
+    let start = json!({"id": "s", "type": "start", "payload": {"data": data, "extensions": {"authorization": {"host": "h", "x-api-key": KEY}}}});
+    let _ = to_server.send(Inbound::Text(start.to_string()));
+    let first = tokio::time::timeout(Duration::from_secs(5), from_server.recv()).await.expect("in time");
+    assert!(matches!(first, Some(Outbound::Text(t)) if t.contains("start_ack")));
+    let c = Client { to_server, from_server, emulator };
+    for i in 0..1100 {
+        c.mutate(&format!("p{i}"), "a").await;
+    }
+    let mut from_server = c.from_server;
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(frame) = from_server.recv().await {
+            if let Outbound::Close(code, _) = frame {
+                return Some(code);
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(closed, Some(1013));
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("ended").expect("no panic");
+}
