@@ -489,9 +489,13 @@ impl Client {
     /// Transport, timeout, HTTP status, decoding, credentials or signing errors.
     pub async fn execute<T: DeserializeOwned>(&self, request: impl Into<Request>) -> Result<Response<T>> {
         let request = request.into();
-        let operation = request.resolved_operation_name().unwrap_or("").to_owned();
         let auth = request.auth.clone().unwrap_or_else(|| self.inner.auth.clone());
-        let span = tracing::debug_span!("appsync.request", operation = %operation, auth = auth.mode_name());
+        // The operation name is only looked up (a scan of the document) when the span is enabled.
+        let span = tracing::debug_span!(
+            "appsync.request",
+            operation = %request.resolved_operation_name().unwrap_or(""),
+            auth = auth.mode_name()
+        );
         self.run(request, auth).instrument(span).await
     }
 
@@ -519,8 +523,6 @@ impl Client {
             operation_name: request.operation_name.as_deref(),
         };
         let body = Bytes::from(serde_json::to_vec(&body).map_err(Error::encode)?);
-        let may_resend =
-            !request.is_mutation() || request.retry_mutation.unwrap_or(inner.retry.retry_mutations);
 
         let mut attempt = 0u32;
         let mut spent = 0u32;
@@ -549,7 +551,7 @@ impl Client {
             if let Some(status) = error.status() {
                 span.record("status", status.as_u16());
             }
-            let next = self.next_step(&error, &auth, may_resend, &mut resigned, &mut reauthenticated).await;
+            let next = self.next_step(&error, &auth, &request, &mut resigned, &mut reauthenticated).await;
             let _entered = span.enter();
             match next {
                 Next::Resign => {
@@ -575,7 +577,7 @@ impl Client {
         &self,
         error: &Error,
         auth: &Auth,
-        may_resend: bool,
+        request: &Request,
         resigned: &mut bool,
         reauthenticated: &mut bool,
     ) -> Next {
@@ -595,6 +597,9 @@ impl Client {
         if error.never_sent() {
             return Next::Retry { cost: RETRY_COST };
         }
+        // Only now, when a resend is being decided, is the document scanned for a mutation.
+        let may_resend =
+            request.retry_mutation.unwrap_or(self.inner.retry.retry_mutations) || !request.is_mutation();
         if !may_resend {
             return Next::Fail;
         }
