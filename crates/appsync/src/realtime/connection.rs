@@ -155,6 +155,9 @@ impl Connection {
                     deliver_error(sub, error.duplicate());
                     self.s.count.fetch_sub(1, Ordering::SeqCst);
                 }
+                // A subscription that arrives before the connection retires gets fresh tries.
+                failures = 0;
+                auth_failures = 0;
                 continue;
             }
             let attempt = failures + auth_failures;
