@@ -106,6 +106,7 @@ pub struct EmulatorBuilder {
     header_timeout: Duration,
     event_capacity: usize,
     data_file: Option<std::path::PathBuf>,
+    realtime: crate::realtime::RealtimeConfig,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -147,6 +148,7 @@ impl Default for EmulatorBuilder {
             header_timeout: Duration::from_secs(10),
             event_capacity: 1024,
             data_file: None,
+            realtime: crate::realtime::RealtimeConfig::default(),
         }
     }
 }
@@ -273,6 +275,19 @@ impl EmulatorBuilder {
     /// connections are closed.
     pub fn header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
+        self
+    }
+
+    /// Timings and limits of the real-time WebSocket endpoint (defaults are AppSync's).
+    pub fn realtime(mut self, config: crate::realtime::RealtimeConfig) -> Self {
+        self.realtime = config;
+        self
+    }
+
+    /// How many mutation events may wait for a real-time connection (default 1024); one
+    /// that falls further behind is disconnected.
+    pub fn event_capacity(mut self, events: usize) -> Self {
+        self.event_capacity = events.max(1);
         self
     }
 
@@ -410,6 +425,7 @@ impl EmulatorBuilder {
                 body_limit: self.body_limit,
                 body_timeout: self.body_timeout,
                 header_timeout: self.header_timeout,
+                realtime: Arc::new(self.realtime),
             }),
         })
     }
@@ -423,6 +439,7 @@ pub(crate) struct Inner {
     pub(crate) body_limit: usize,
     pub(crate) body_timeout: Duration,
     pub(crate) header_timeout: Duration,
+    pub(crate) realtime: Arc<crate::realtime::RealtimeConfig>,
 }
 
 /// A configured AppSync emulator. Cheap to clone; clones share the same data.

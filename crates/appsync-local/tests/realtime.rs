@@ -449,3 +449,26 @@ async fn a_start_flood_and_hundreds_of_idle_connections_leave_others_served() {
     assert_eq!(recv(&mut ws).await.expect("event")["type"], "data");
     drop(idle);
 }
+
+#[tokio::test]
+async fn builder_realtime_config_reaches_the_spawned_server() {
+    let config = appsync_local::realtime::RealtimeConfig::default()
+        .connection_timeout_ms(777)
+        .keep_alive_interval(Duration::from_millis(50));
+    let s = start(demo_builder().realtime(config).event_capacity(64)).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    send(&mut ws, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(json!({"type":"connection_ack","payload":{"connectionTimeoutMs":777}}))
+    );
+    // Keep-alives at the configured pace: several within half a second.
+    let mut kas = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+    while let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout_at(deadline, ws.next()).await {
+        if t.as_str() == r#"{"type":"ka"}"# {
+            kas += 1;
+        }
+    }
+    assert!(kas >= 3, "{kas} keep-alives");
+}

@@ -36,8 +36,8 @@ pub const SUBPROTOCOL: &str = "graphql-ws";
 
 /// Tunables of the real-time endpoint; the defaults are AppSync's.
 ///
-/// Applied to a router with `emulator.router().layer(axum::Extension(Arc::new(config)))`;
-/// without that layer the defaults hold.
+/// Set for an emulator with [`EmulatorBuilder::realtime`](crate::EmulatorBuilder::realtime), or
+/// per router with [`router_with`] (an `axum::Extension<Arc<RealtimeConfig>>` layer).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RealtimeConfig {
@@ -215,7 +215,7 @@ pub(crate) async fn upgrade(
             return bad_request("This endpoint accepts WebSocket upgrades with the graphql-ws subprotocol.");
         }
     };
-    let config = config.map_or_else(|| Arc::new(RealtimeConfig::default()), |Extension(c)| c);
+    let config = config.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c);
     let protocols = requested_protocols(request.headers());
     if !protocols.iter().any(|p| p == SUBPROTOCOL) {
         return bad_request("The graphql-ws subprotocol is required.");
