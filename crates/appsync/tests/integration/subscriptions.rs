@@ -560,3 +560,28 @@ async fn a_withheld_start_ack_ends_that_subscription_with_a_timeout() {
     assert_eq!(seen.stops.len(), 1, "the late subscription is stopped: {seen:?}");
     assert_eq!(seen.stops[0], seen.starts[0]["id"].as_str().unwrap());
 }
+
+#[tokio::test]
+async fn lambda_tokens_subscribe_and_a_field_the_mode_may_not_use_is_refused_alone() {
+    let sdl = "type Query { x: Int }
+        type Mutation { createNote(text: String!): Note @aws_lambda }
+        type Note @aws_lambda { id: ID! text: String }
+        type Subscription {
+          onNote: Note @aws_subscribe(mutations: [\"createNote\"]) @aws_lambda
+          onNoteKeyed: Note @aws_subscribe(mutations: [\"createNote\"]) @aws_api_key
+        }";
+    let emu = Emulator::builder()
+        .schema_sdl(sdl)
+        .iam_credentials(IamCredentials::new("AKIDEMU", "emu-secret"))
+        .api_key(ApiKey::new("da2-emulator"))
+        .lambda_token("let-me-in")
+        .build()
+        .unwrap();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let client = client_for(&format!("http://{addr}/graphql"), Auth::lambda("let-me-in"), fast());
+    let err = client.subscribe::<Value>("subscription { onNoteKeyed { id } }", ()).await.unwrap_err();
+    assert!(err.is_graphql() && err.is_unauthorized(), "{err:?}");
+    let mut notes = client.subscribe::<Value>("subscription { onNote { id text } }", ()).await.unwrap();
+    let _: Value = client.data("mutation { createNote(text: \"hi\") { id text } }").await.unwrap();
+    assert_eq!(next(&mut notes).await.unwrap()["onNote"]["text"], "hi");
+}
