@@ -781,6 +781,11 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<Response<T>> {
+    // The fast path tracks no JSON path; only a failure is decoded again, with path tracking,
+    // for the error (and for the partial-data case below).
+    if let Ok(response) = serde_json::from_slice::<Response<T>>(bytes) {
+        return Ok(response);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let decoded = serde_path_to_error::deserialize::<_, Response<T>>(&mut de).map_err(Error::decode);
     match decoded.and_then(|r| de.end().map(|()| r).map_err(Error::decode)) {
