@@ -1,14 +1,16 @@
 //! `appsync demo`: start the emulator in-process and use it the way a user would, through the
-//! `appsync` client, printing each step: IAM-signed and API-key mutations and queries, then a
-//! forged signature that must be rejected.
+//! `appsync` client, printing each step: a subscription over AppSync's real-time WebSocket,
+//! IAM-signed and API-key mutations and queries (the subscription receives the matching mutation
+//! and not the other), then a forged signature that must be rejected.
 
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use appsync::credentials::Credentials;
 use appsync::{Auth, Client, Request};
 use appsync_local::{ApiKey, AuthMode, Emulator, IamCredentials};
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
 use crate::local::{DEMO_ACCESS_KEY_ID, DEMO_API_KEY, DEMO_SECRET_ACCESS_KEY, init_tracing};
@@ -22,6 +24,9 @@ const CREATE: &str = "mutation CreatePost($input: CreatePostInput!) {
   createPost(input: $input) { id title author createdAt }
 }";
 const GET: &str = "query GetPost($id: ID!) { getPost(id: $id) { id title author } }";
+const ON_CREATE: &str = "subscription OnCreatePost($author: String) {
+  onCreatePost(author: $author) { id title author }
+}";
 const LIST: &str = "query ListPosts { listPosts(limit: 10) { items { id title author } nextToken } }";
 
 struct Demo {
@@ -40,6 +45,18 @@ enum Expect {
 }
 
 impl Demo {
+    /// Prints a step that is not a request/response (the subscription's events) and records a
+    /// failure.
+    fn report(&mut self, operation: &str, auth_label: &str, ms: f64, verdict: Result<String, String>) {
+        match verdict {
+            Ok(shown) => println!("[{}] {operation:<22} {auth_label:<24} {ms:>7.2} ms  {shown}", self.step),
+            Err(why) => {
+                println!("[{}] {operation:<22} {auth_label:<24} {ms:>7.2} ms  unexpected: {why}", self.step);
+                self.failures.push(format!("step {} ({operation}, {auth_label}): {why}", self.step));
+            }
+        }
+    }
+
     async fn step(
         &mut self,
         operation: &str,
@@ -122,6 +139,24 @@ async fn demo() -> anyhow::Result<ExitCode> {
         .context("could not build the client")?;
     let mut d = Demo { client, step: 0, failures: Vec::new() };
 
+    // Subscribed first, filtered on the author, so that the IAM mutation below is delivered and
+    // the API-key one (another author) is not.
+    d.step += 1;
+    let started = Instant::now();
+    let mut subscription = d
+        .client
+        .subscribe::<Value>(ON_CREATE, json!({ "author": "iam-user" }))
+        .await
+        .context("could not subscribe over the real-time WebSocket")?;
+    println!(
+        "[{}] {:<22} {:<24} {:>7.2} ms  ok  start_ack on {}",
+        d.step,
+        "subscription onCreate",
+        "AWS_IAM (WebSocket)",
+        started.elapsed().as_secs_f64() * 1000.0,
+        d.client.realtime_url()
+    );
+
     let created = d
         .step(
             "mutation createPost",
@@ -132,6 +167,18 @@ async fn demo() -> anyhow::Result<ExitCode> {
         )
         .await?;
     let id = created.as_ref().and_then(|d| d["createPost"]["id"].as_str()).unwrap_or("").to_owned();
+    d.step += 1;
+    let started = Instant::now();
+    let event = tokio::time::timeout(Duration::from_secs(5), subscription.next()).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let verdict = match &event {
+        Ok(Some(Ok(data))) if data["onCreatePost"]["id"] == id.as_str() => Ok(format!("ok  {data}")),
+        Ok(Some(Ok(data))) => Err(format!("an event for another post: {data}")),
+        Ok(Some(Err(e))) => Err(format!("{e:#}")),
+        Ok(None) => Err("the subscription ended".to_owned()),
+        Err(_) => Err("no event within 5 s".to_owned()),
+    };
+    d.report("event onCreatePost", "AWS_IAM (WebSocket)", ms, verdict);
     d.step(
         "query getPost",
         "AWS_IAM",
@@ -163,6 +210,16 @@ async fn demo() -> anyhow::Result<ExitCode> {
         })),
     )
     .await?;
+    // The API-key post has another author: the subscription's argument filter keeps it out.
+    d.step += 1;
+    let quiet = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await;
+    let verdict = match quiet {
+        Err(_) => Ok("ok  no event for author key-user (filtered by the subscription argument)".to_owned()),
+        Ok(other) => Err(format!("unexpected delivery: {other:?}")),
+    };
+    d.report("no event (filtered)", "AWS_IAM (WebSocket)", 300.0, verdict);
+    drop(subscription);
+
     let forged = Auth::iam(Credentials::new(DEMO_ACCESS_KEY_ID, "not-the-secret", None, None));
     d.step(
         "query listPosts",
@@ -171,9 +228,13 @@ async fn demo() -> anyhow::Result<ExitCode> {
         Expect::Rejected { status: 403, error_type: "InvalidSignatureException" },
     )
     .await?;
+    d.client.close().await;
     server.shutdown().await.context("the emulator did not stop cleanly")?;
     if d.failures.is_empty() {
-        println!("demo finished: {} steps, all as expected (the forged signature was rejected)", d.step);
+        println!(
+            "demo finished: {} steps, all as expected (the subscription got its event, the forged signature was rejected)",
+            d.step
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         anyhow::bail!("{} of {} steps went wrong: {}", d.failures.len(), d.step, d.failures.join("; "))

@@ -22,7 +22,10 @@ fn demo_runs_every_step_and_exits_zero() {
         "API_KEY",
         "HTTP 403",
         "InvalidSignatureException",
-        "demo finished: 5 steps, all as expected",
+        "subscription onCreate",
+        "event onCreatePost",
+        "no event (filtered)",
+        "demo finished: 8 steps, all as expected",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
     }
