@@ -490,10 +490,9 @@ impl Client {
     pub async fn execute<T: DeserializeOwned>(&self, request: impl Into<Request>) -> Result<Response<T>> {
         let request = request.into();
         let auth = request.auth.clone().unwrap_or_else(|| self.inner.auth.clone());
-        // The operation name is only looked up (a scan of the document) when the span is enabled.
         let span = tracing::debug_span!(
             "appsync.request",
-            operation = %request.resolved_operation_name().unwrap_or(""),
+            operation = %OperationName(&request),
             auth = auth.mode_name()
         );
         self.run(request, auth).instrument(span).await
@@ -679,6 +678,17 @@ impl Client {
         };
         tracing::info!(offset_ms, "correcting the signing clock to the server's");
         self.inner.clock_offset_ms.store(offset_ms, Ordering::Relaxed);
+    }
+}
+
+/// A request's operation name as a span field, looked up (a scan of the document) only when a
+/// subscriber or logger formats it: with tracing's `log` feature and no subscriber, span fields
+/// are evaluated on every request even when nothing logs them.
+struct OperationName<'a>(&'a Request);
+
+impl fmt::Display for OperationName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.resolved_operation_name().unwrap_or(""))
     }
 }
 
