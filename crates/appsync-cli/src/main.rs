@@ -2,10 +2,12 @@
 //! AppSync emulator. Each subcommand lives in its own module; this file only parses arguments and
 //! turns every error into one message and an exit code.
 
+mod common;
 mod demo;
 mod local;
 mod query;
 mod sign;
+mod subscribe;
 mod token;
 
 use std::process::ExitCode;
@@ -13,7 +15,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "appsync", version, about = "AWS AppSync from the command line: query, sign, emulate")]
+#[command(
+    name = "appsync",
+    version,
+    about = "AWS AppSync from the command line: query, subscribe, sign, emulate"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,6 +35,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run a GraphQL query or mutation against AppSync (IAM, API key, JWT or Lambda auth).
     Query(query::QueryArgs),
+    /// Subscribe over AppSync's real-time WebSocket; one JSON line per event on stdout.
+    Subscribe(subscribe::SubscribeArgs),
     /// Mint a JWT signed by the emulator's demo key, for Cognito-protected schemas offline.
     Token(token::TokenArgs),
 }
@@ -65,6 +73,7 @@ fn main() -> ExitCode {
         Command::Local(args) => local::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Query(args) => query::run(args),
+        Command::Subscribe(args) => subscribe::run(args),
         Command::Token(args) => token::run(args),
     };
     match result {
