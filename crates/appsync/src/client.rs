@@ -500,7 +500,7 @@ impl Client {
 
     async fn run<T: DeserializeOwned>(&self, request: Request, auth: Auth) -> Result<Response<T>> {
         let inner = &*self.inner;
-        let variables = request.variables.clone().map_err(Error::encode_shared)?;
+        let variables = request.variables.as_ref().map_err(|e| Error::encode_shared(Arc::clone(e)))?;
         let mut headers = inner.headers.clone();
         let extra = request.headers.as_ref().map_err(|name| {
             Error::config(
@@ -516,12 +516,13 @@ impl Client {
         if auth.is_iam() && inner.endpoint.region.is_none() {
             return Err(missing_region(&inner.endpoint));
         }
-        let body = Body {
-            query: &request.query,
-            variables: &variables,
-            operation_name: request.operation_name.as_deref(),
-        };
-        let body = Bytes::from(serde_json::to_vec(&body).map_err(Error::encode)?);
+        let body =
+            Body { query: &request.query, variables, operation_name: request.operation_name.as_deref() };
+        // Room for the query and small variables up front: `to_vec` starts at 128 bytes and
+        // grows (a copy) for any real query.
+        let mut buf = Vec::with_capacity(request.query.len() + 128);
+        serde_json::to_writer(&mut buf, &body).map_err(Error::encode)?;
+        let body = Bytes::from(buf);
 
         let mut attempt = 0u32;
         let mut spent = 0u32;
@@ -637,21 +638,25 @@ impl Client {
             signing_time,
         )
         .await?;
-        let mut builder = inner.http.post(inner.endpoint.url.clone()).headers(headers).body(body.clone());
-        if let Some(t) = timeout {
-            builder = builder.timeout(t);
-        }
-        let response = builder.send().await.map_err(Error::transport)?;
+        // The request is built directly: the builder's `headers()` would copy the finished map
+        // into the request's empty one, header by header.
+        let mut http_request = reqwest::Request::new(reqwest::Method::POST, inner.endpoint.url.clone());
+        *http_request.headers_mut() = headers;
+        *http_request.body_mut() = Some(body.clone().into());
+        *http_request.timeout_mut() = timeout;
+        let response = inner.http.execute(http_request).await.map_err(Error::transport)?;
         let status = response.status();
-        let response_headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(Error::transport)?;
         if !status.is_success() {
+            // The headers are kept (a copy) only for an error's type, Retry-After and Date.
+            let response_headers = response.headers().clone();
+            let bytes = response.bytes().await.map_err(Error::transport)?;
             let error = status_error(status, &response_headers, &bytes);
             if error.is_clock_skew() {
                 self.learn_clock_offset(&response_headers);
             }
             return Err(error);
         }
+        let bytes = response.bytes().await.map_err(Error::transport)?;
         decode_response::<T>(&bytes).map(|r| (status, r))
     }
 
@@ -742,8 +747,7 @@ pub(crate) async fn add_auth_headers(
                     .map_err(Error::signing)?
             };
             for part in output.headers() {
-                let name = HeaderName::from_bytes(part.name().as_bytes())
-                    .map_err(|_| Error::config("credentials", "produced an invalid header name"))?;
+                let name = signed_header_name(part.name())?;
                 let mut value = HeaderValue::from_str(part.value()).map_err(|_| {
                     Error::config("credentials", "the session token is not a valid header value")
                 })?;
@@ -753,6 +757,22 @@ pub(crate) async fn add_auth_headers(
         }
     }
     Ok(())
+}
+
+/// The `http` name of a header the signer adds; the usual ones without parsing (and allocating,
+/// as their names are not lowercase) on every request.
+fn signed_header_name(name: &str) -> Result<HeaderName> {
+    const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+    const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+    const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+    Ok(match name {
+        "Authorization" => AUTHORIZATION,
+        "X-Amz-Date" => X_AMZ_DATE,
+        "X-Amz-Security-Token" => X_AMZ_SECURITY_TOKEN,
+        "x-amz-content-sha256" => X_AMZ_CONTENT_SHA256,
+        other => HeaderName::from_bytes(other.as_bytes())
+            .map_err(|_| Error::config("credentials", "produced an invalid header name"))?,
+    })
 }
 
 #[derive(serde::Deserialize, Default)]
