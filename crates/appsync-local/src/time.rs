@@ -1,57 +1,36 @@
-//! UTC timestamps as AppSync writes them, without a date-time dependency.
+//! UTC timestamps as AppSync writes them. The calendar arithmetic is the signer's
+//! ([`appsync_sigv4::AmzDate`]); this module only lays the digits out.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u64,
-    minute: u64,
-    second: u64,
-    millis: u32,
-}
+use appsync_sigv4::AmzDate;
 
-fn civil(t: SystemTime) -> Civil {
-    // Times before 1970 do not occur for "now"; clamp rather than fail.
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs();
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Days since 1970-01-01 to a proleptic Gregorian date (era-based conversion).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Civil {
-        year,
-        month: u32::try_from(month).unwrap_or(1),
-        day: u32::try_from(day).unwrap_or(1),
-        hour: rem / 3600,
-        minute: rem % 3600 / 60,
-        second: rem % 60,
-        millis: d.subsec_millis(),
-    }
+/// The SigV4 form of `t`; times outside 1970..9999 (never "now") are clamped to the epoch.
+fn amz(t: SystemTime) -> AmzDate {
+    AmzDate::from_system_time(t)
+        .or_else(|_| AmzDate::from_system_time(UNIX_EPOCH))
+        .unwrap_or_else(|_| unreachable!("the epoch is in range"))
 }
 
 /// `2026-11-25T17:23:27.123Z`, the `AWSDateTime` form AppSync's `$util.time.nowISO8601()` gives.
 pub(crate) fn iso8601(t: SystemTime) -> String {
-    let c = civil(t);
+    let d = amz(t);
+    let s = d.as_str();
+    let millis = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_millis());
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        c.year, c.month, c.day, c.hour, c.minute, c.second, c.millis
+        "{}-{}-{}T{}:{}:{}.{millis:03}Z",
+        &s[0..4],
+        &s[4..6],
+        &s[6..8],
+        &s[9..11],
+        &s[11..13],
+        &s[13..15]
     )
 }
 
 /// `20261125T172327Z`, the SigV4 `x-amz-date` form.
 pub(crate) fn amz_date(t: SystemTime) -> String {
-    let c = civil(t);
-    format!("{:04}{:02}{:02}T{:02}{:02}{:02}Z", c.year, c.month, c.day, c.hour, c.minute, c.second)
+    amz(t).to_string()
 }
 
 #[cfg(test)]
