@@ -17,15 +17,7 @@ pub(crate) fn iso8601(t: SystemTime) -> String {
     let d = amz(t);
     let s = d.as_str();
     let millis = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_millis());
-    format!(
-        "{}-{}-{}T{}:{}:{}.{millis:03}Z",
-        &s[0..4],
-        &s[4..6],
-        &s[6..8],
-        &s[9..11],
-        &s[11..13],
-        &s[13..15]
-    )
+    format!("{}-{}-{}T{}:{}:{}.{millis:03}Z", &s[0..4], &s[4..6], &s[6..8], &s[9..11], &s[11..13], &s[13..15])
 }
 
 /// `20261125T172327Z`, the SigV4 `x-amz-date` form.
