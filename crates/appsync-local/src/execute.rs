@@ -101,15 +101,9 @@ impl Engine {
             Err(resp) => return resp,
         };
         let document = &*document;
-        let operation = match document.operations.get(req.operation_name.as_deref()) {
+        let operation = match validation::select_operation(document, req.operation_name.as_deref()) {
             Ok(op) => op,
-            Err(_) => {
-                let message = match &req.operation_name {
-                    Some(name) => format!("Unknown operation named '{name}'."),
-                    None => "Must provide operation name if query contains multiple operations.".to_owned(),
-                };
-                return validation::plain_error(&message, Vec::new());
-            }
+            Err(resp) => return resp,
         };
         if let Some(resp) = validation::check_variables(schema, document, operation, &req.variables) {
             return resp;

@@ -20,6 +20,21 @@ pub(crate) fn plain_error(message: &str, locations: Vec<LineColumn>) -> BValue {
     errors_response(vec![error_json(message, &locations)])
 }
 
+/// The operation a request names (or the only one), else the response AppSync gives when there
+/// is none to run. Shared by HTTP execution and real-time `start`.
+pub(crate) fn select_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Result<&'d apollo_compiler::Node<executable::Operation>, BValue> {
+    document.operations.get(name).map_err(|_| {
+        let message = match name {
+            Some(name) => format!("Unknown operation named '{name}'."),
+            None => "Must provide operation name if query contains multiple operations.".to_owned(),
+        };
+        plain_error(&message, Vec::new())
+    })
+}
+
 fn errors_response(errors: Vec<BValue>) -> BValue {
     let mut body = BMap::new();
     body.insert("data", BValue::Null);

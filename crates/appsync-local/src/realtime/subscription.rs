@@ -56,16 +56,8 @@ impl Engine {
     ) -> Result<Prepared, Refusal> {
         let schema = &self.schema.schema;
         let document = self.document(&req.query).map_err(|body| errors_of(&body))?;
-        let operation = match document.operations.get(req.operation_name.as_deref()) {
-            Ok(op) => op,
-            Err(_) => {
-                let message = match &req.operation_name {
-                    Some(name) => format!("Unknown operation named '{name}'."),
-                    None => "Must provide operation name if query contains multiple operations.".to_owned(),
-                };
-                return Err(errors_of(&validation::plain_error(&message, Vec::new())));
-            }
-        };
+        let operation = validation::select_operation(&document, req.operation_name.as_deref())
+            .map_err(|body| errors_of(&body))?;
         if operation.operation_type != OperationType::Subscription {
             let kind = match operation.operation_type {
                 OperationType::Query => "query",
