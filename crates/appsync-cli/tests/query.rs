@@ -2,8 +2,10 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+use common::scratch_dir;
+
+use std::process::Output;
 
 use appsync_local::{ApiKey, Emulator, IamCredentials, ServerHandle};
 use serde_json::Value;
@@ -23,33 +25,11 @@ async fn emulator() -> ServerHandle {
         .unwrap()
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("appsync-cli-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs the binary with a clean AWS environment plus `env`.
 async fn appsync(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
     tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appsync"));
-        cmd.arg("query").args(args);
-        for var in [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "AWS_CONFIG_FILE",
-            "APPSYNC_API_KEY",
-            "APPSYNC_TOKEN",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("HOME", scratch_dir("home"));
+        let mut cmd = common::appsync_command("query");
+        cmd.args(args);
         cmd.envs(env);
         cmd.output().unwrap()
     })

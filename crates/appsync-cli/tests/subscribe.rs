@@ -3,9 +3,11 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+use common::scratch_dir;
+
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -35,13 +37,6 @@ async fn emulator() -> ServerHandle {
         .unwrap()
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("appsync-cli-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -56,23 +51,8 @@ struct Running {
 impl Running {
     /// Starts the binary with a clean AWS environment plus `env`.
     fn start(args: Vec<String>, env: Vec<(&'static str, String)>) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appsync"));
-        cmd.arg("subscribe").args(args);
-        for var in [
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "AWS_CONFIG_FILE",
-            "APPSYNC_API_KEY",
-            "APPSYNC_TOKEN",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.env("HOME", scratch_dir("home"));
+        let mut cmd = common::appsync_command("subscribe");
+        cmd.args(args);
         cmd.envs(env);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();

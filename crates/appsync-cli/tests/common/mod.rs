@@ -1,0 +1,36 @@
+//! What the CLI's integration tests share: the real binary, run with none of the caller's AWS or
+//! appsync settings, so a developer's own credentials never leak into (or change) a test.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A fresh directory under the system temp dir.
+pub(crate) fn scratch_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dir = std::env::temp_dir().join(format!("appsync-cli-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `appsync <subcommand>` with every AWS and appsync variable removed and `HOME` pointing at an
+/// empty directory (no `~/.aws` files).
+pub(crate) fn appsync_command(subcommand: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appsync"));
+    cmd.arg(subcommand);
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+        "APPSYNC_API_KEY",
+        "APPSYNC_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("HOME", scratch_dir("home"));
+    cmd
+}
