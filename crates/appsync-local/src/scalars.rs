@@ -131,13 +131,24 @@ fn is_phone(s: &str) -> bool {
         && body.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'))
 }
 
+/// AppSync's AWSURL: a scheme, `:`, and the rest (`https://host/path`, and also
+/// `mailto:someone@example.com`), no whitespace, and no `//` inside the path part.
 fn is_url(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once("://") else {
+    let Some((scheme, rest)) = s.split_once(':') else {
         return false;
     };
     let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    scheme_ok && !rest.is_empty() && !s.chars().any(char::is_whitespace)
+    let after_authority = match rest.strip_prefix("//") {
+        Some(hier) => match hier.find('/') {
+            Some(i) => &hier[i..],
+            None if hier.is_empty() => return false,
+            None => "",
+        },
+        None => rest,
+    };
+    let path = after_authority.split(['?', '#']).next().unwrap_or("");
+    scheme_ok && !rest.is_empty() && !s.chars().any(char::is_whitespace) && !path.contains("//")
 }
 
 fn is_ip(s: &str) -> bool {
@@ -192,6 +203,11 @@ mod tests {
         assert!(!ok("AWSPhone", json!("call me")));
         assert!(ok("AWSURL", json!("https://example.com/x?y=1")));
         assert!(!ok("AWSURL", json!("example.com")));
+        assert!(ok("AWSURL", json!("mailto:example@example.com")));
+        assert!(ok("AWSURL", json!("https://www.amazon.com/dp/B000NZW3KC/")));
+        assert!(!ok("AWSURL", json!("https://example.com/a//b")));
+        assert!(!ok("AWSURL", json!("https://")));
+        assert!(!ok("AWSURL", json!("https://exa mple.com/")));
         assert!(ok("AWSIPAddress", json!("10.0.0.1/8")));
         assert!(ok("AWSIPAddress", json!("::1")));
         assert!(!ok("AWSIPAddress", json!("10.0.0.1/33")));
