@@ -9,9 +9,9 @@ Usage: python gql_http.py URL ACCESS_KEY_ID SECRET API_KEY
 Prints one line per check and "N passed, N failed" at the end; exits non-zero on any failure.
 """
 
-import asyncio
-import sys
 from urllib.parse import urlparse
+
+from checks import check, main
 
 from botocore.credentials import Credentials
 from gql import Client, gql
@@ -29,12 +29,6 @@ CREATE = gql(
 GET = gql("query Get($id: ID!) { getPost(id: $id) { id title author } }")
 LIST = gql("query List($author: String) { listPosts(author: $author) { items { id author } nextToken } }")
 
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
 
 
 async def run(url, akid, secret, api_key):
@@ -80,16 +74,5 @@ async def run(url, akid, secret, api_key):
             check("API key wrong: UnauthorizedException", "UnauthorizedException" in str(e), f"{type(e).__name__} {e}")
 
 
-def main():
-    if len(sys.argv) != 5:
-        print(__doc__)
-        sys.exit(2)
-    asyncio.run(run(*sys.argv[1:]))
-    passed = sum(results)
-    failed = len(results) - passed
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed or not results else 0)
-
-
 if __name__ == "__main__":
-    main()
+    main(run, __doc__)

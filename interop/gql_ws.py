@@ -10,8 +10,9 @@ Prints one line per check and "N passed, N failed" at the end; exits non-zero on
 """
 
 import asyncio
-import sys
 from urllib.parse import urlparse
+
+from checks import check, main
 
 from botocore.credentials import Credentials
 from gql import Client, gql
@@ -35,12 +36,6 @@ CREATE = gql(
     """
 )
 
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
 
 
 async def subscribe_and_mutate(label, url, ws_url, auth, author):
@@ -98,16 +93,5 @@ async def run(url, akid, secret, api_key):
         check("IAM wrong secret: connection_error UnauthorizedException", False, f"{type(e).__name__} {e}")
 
 
-def main():
-    if len(sys.argv) != 5:
-        print(__doc__)
-        sys.exit(2)
-    asyncio.run(run(*sys.argv[1:]))
-    passed = sum(results)
-    failed = len(results) - passed
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed or not results else 0)
-
-
 if __name__ == "__main__":
-    main()
+    main(run, __doc__)
