@@ -7,7 +7,7 @@ use common::scratch_dir;
 
 use std::process::Output;
 
-use appsync_local::{ApiKey, Emulator, IamCredentials, ServerHandle};
+use appsync_local::ServerHandle;
 use serde_json::Value;
 
 const KEY: &str = "da2-cli-test-key";
@@ -15,14 +15,7 @@ const AKID: &str = "AKIDCLIQUERY";
 const SECRET: &str = "cli-query-secret";
 
 async fn emulator() -> ServerHandle {
-    Emulator::builder()
-        .api_key(ApiKey::new(KEY))
-        .iam_credentials(IamCredentials::new(AKID, SECRET))
-        .build()
-        .unwrap()
-        .spawn("127.0.0.1:0")
-        .await
-        .unwrap()
+    common::emulator(KEY, AKID, SECRET).await
 }
 
 /// Runs the binary with a clean AWS environment plus `env`.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use appsync::credentials::Credentials;
 use appsync::{Auth, Client};
-use appsync_local::{ApiKey, Emulator, IamCredentials, ServerHandle};
+use appsync_local::ServerHandle;
 use serde_json::{Value, json};
 
 const KEY: &str = "da2-cli-subscribe-key";
@@ -27,14 +27,7 @@ const CREATE: &str =
     "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title author } }";
 
 async fn emulator() -> ServerHandle {
-    Emulator::builder()
-        .api_key(ApiKey::new(KEY))
-        .iam_credentials(IamCredentials::new(AKID, SECRET))
-        .build()
-        .unwrap()
-        .spawn("127.0.0.1:0")
-        .await
-        .unwrap()
+    common::emulator(KEY, AKID, SECRET).await
 }
 
 fn args(list: &[&str]) -> Vec<String> {

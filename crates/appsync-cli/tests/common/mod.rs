@@ -34,3 +34,15 @@ pub(crate) fn appsync_command(subcommand: &str) -> Command {
     cmd.env("HOME", scratch_dir("home"));
     cmd
 }
+
+/// The emulator on a free loopback port, accepting `api_key` and the IAM pair `akid`/`secret`.
+pub(crate) async fn emulator(api_key: &str, akid: &str, secret: &str) -> appsync_local::ServerHandle {
+    appsync_local::Emulator::builder()
+        .api_key(appsync_local::ApiKey::new(api_key))
+        .iam_credentials(appsync_local::IamCredentials::new(akid, secret))
+        .build()
+        .unwrap()
+        .spawn("127.0.0.1:0")
+        .await
+        .unwrap()
+}
