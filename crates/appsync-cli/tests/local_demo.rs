@@ -118,22 +118,7 @@ fn local_prints_demo_credentials_serves_and_stops_on_sigterm() {
     let raw = serde_json::to_vec(&json!({"query": "{ listPosts { items { title } } }"})).expect("json");
     let creds =
         appsync_sigv4::Credentials::new("AKIDAPPSYNCLOCALDEMO", "appsync-local-demo-secret", None, None);
-    let headers: [(&str, &[u8]); 2] =
-        [("host", local.host.as_bytes()), ("content-type", b"application/json")];
-    let signable = appsync_sigv4::SignableRequest::new(
-        "POST",
-        "/graphql",
-        headers,
-        appsync_sigv4::SignableBody::Bytes(&raw),
-    )
-    .expect("signable");
-    let params =
-        appsync_sigv4::SigningParams::new(&creds, "us-east-1", "appsync", std::time::SystemTime::now());
-    let signed = appsync_sigv4::sign(&signable, &params).expect("sign");
-    let mut h: Vec<(&str, String)> = vec![("host", local.host.clone())];
-    for part in signed.headers() {
-        h.push((part.name(), part.value().to_owned()));
-    }
+    let h = signed_headers(&local.host, &raw, &creds);
     let (status, v) = post(&local.url, &h, &serde_json::from_slice(&raw).expect("json"));
     assert_eq!(status, 200, "{v}");
     assert_eq!(v, json!({"data": {"listPosts": {"items": [{"title": "cli"}]}}}));
@@ -294,23 +279,7 @@ fn iam_with_session_token_and_lambda_tokens_from_flags() {
     let raw = serde_json::to_vec(&q).expect("json");
     let sign = |token: Option<&str>| {
         let creds = appsync_sigv4::Credentials::new("ASIACLI", "cli-secret", token.map(str::to_owned), None);
-        let headers: [(&str, &[u8]); 2] =
-            [("host", local.host.as_bytes()), ("content-type", b"application/json")];
-        let signable = appsync_sigv4::SignableRequest::new(
-            "POST",
-            "/graphql",
-            headers,
-            appsync_sigv4::SignableBody::Bytes(&raw),
-        )
-        .expect("signable");
-        let params =
-            appsync_sigv4::SigningParams::new(&creds, "us-east-1", "appsync", std::time::SystemTime::now());
-        let signed = appsync_sigv4::sign(&signable, &params).expect("sign");
-        let mut h: Vec<(&str, String)> = vec![("host", local.host.clone())];
-        for part in signed.headers() {
-            h.push((part.name(), part.value().to_owned()));
-        }
-        h
+        signed_headers(&local.host, &raw, &creds)
     };
     let (status, v) = post(&local.url, &sign(Some("cli-session")), &q);
     assert_eq!(status, 200, "{v}");
@@ -320,4 +289,29 @@ fn iam_with_session_token_and_lambda_tokens_from_flags() {
     assert_eq!(status, 403, "{v}");
     assert_eq!(v["errors"][0]["errorType"], "UnrecognizedClientException");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The headers of a JSON POST to `/graphql` on `host`, SigV4-signed now with `creds` for
+/// us-east-1/appsync, as the emulator receives them.
+fn signed_headers(
+    host: &str,
+    body: &[u8],
+    creds: &appsync_sigv4::Credentials,
+) -> Vec<(&'static str, String)> {
+    let headers: [(&str, &[u8]); 2] = [("host", host.as_bytes()), ("content-type", b"application/json")];
+    let signable = appsync_sigv4::SignableRequest::new(
+        "POST",
+        "/graphql",
+        headers,
+        appsync_sigv4::SignableBody::Bytes(body),
+    )
+    .expect("signable");
+    let params =
+        appsync_sigv4::SigningParams::new(creds, "us-east-1", "appsync", std::time::SystemTime::now());
+    let signed = appsync_sigv4::sign(&signable, &params).expect("sign");
+    let mut h: Vec<(&'static str, String)> = vec![("host", host.to_owned())];
+    for part in signed.headers() {
+        h.push((part.name(), part.value().to_owned()));
+    }
+    h
 }
