@@ -111,24 +111,79 @@ fn is_date_time(s: &str) -> bool {
     date_prefix(s).and_then(|r| r.strip_prefix('T')).and_then(time_prefix).is_some_and(is_offset)
 }
 
+/// RFC 822's `local-part@domain` in its common dot-atom form: the local part is
+/// atext characters with single dots between them, the domain is labels of
+/// letters, digits and inner hyphens (at most 63 each) or a bracketed literal.
 fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.rsplit_once('@') else {
         return false;
     };
-    !local.is_empty()
-        && !domain.is_empty()
-        && !s.chars().any(char::is_whitespace)
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !local.contains('@')
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && local.split('.').all(|part| !part.is_empty() && part.chars().all(atext));
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    let domain_ok = match domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        Some(literal) => {
+            literal.parse::<Ipv4Addr>().is_ok()
+                || literal.strip_prefix("IPv6:").is_some_and(|v6| v6.parse::<Ipv6Addr>().is_ok())
+        }
+        None => domain.len() <= 253 && domain.split('.').all(label_ok),
+    };
+    local_ok && domain_ok
 }
 
+/// A phone number as AppSync reads one: digit groups separated by single
+/// spaces or hyphens (dots and one parenthesised group such as an area code
+/// are tolerated, as phone-number parsers do). With a leading `+` the number
+/// is international: a country code not starting with 0 and 7 to 15 digits in
+/// all (E.164). Without it the number is North American (NANP), as AppSync
+/// assumes: ten digits, or eleven starting with 1, whose area code and
+/// exchange do not start with 0 or 1. `+1` numbers follow the NANP rule too.
 fn is_phone(s: &str) -> bool {
-    let body = s.strip_prefix('+').unwrap_or(s);
-    let digit_count = body.chars().filter(char::is_ascii_digit).count();
-    (3..=20).contains(&digit_count)
-        && body.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'))
+    let (international, body) = match s.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let mut digits = Vec::with_capacity(16);
+    let mut previous_was_digit = false;
+    let mut open_paren = false;
+    let mut parens_used = false;
+    for c in body.chars() {
+        match c {
+            '0'..='9' => {
+                digits.push(c as u8 - b'0');
+                previous_was_digit = true;
+            }
+            ' ' | '-' | '.' if previous_was_digit => previous_was_digit = false,
+            '(' if !parens_used && !open_paren && !previous_was_digit => {
+                open_paren = true;
+                parens_used = true;
+            }
+            // A separator may follow the closing parenthesis: `(555) 123-4567`.
+            ')' if open_paren && previous_was_digit => {
+                open_paren = false;
+                previous_was_digit = true;
+            }
+            _ => return false,
+        }
+    }
+    if open_paren || !previous_was_digit || digits.len() > 15 {
+        return false;
+    }
+    let nanp = |national: &[u8]| national.len() == 10 && national[0] >= 2 && national[3] >= 2;
+    match (international, digits.first()) {
+        (true, Some(1)) => nanp(&digits[1..]),
+        (true, Some(first)) => *first != 0 && digits.len() >= 7,
+        (false, Some(1)) => nanp(&digits[1..]),
+        (false, Some(_)) => nanp(&digits),
+        (_, None) => false,
+    }
 }
 
 /// AppSync's AWSURL: a scheme, `:`, and the rest (`https://host/path`, and also
@@ -199,8 +254,33 @@ mod tests {
         assert!(ok("AWSJSON", json!("{\"a\":1}")));
         assert!(!ok("AWSJSON", json!("{a:1}")));
         assert!(!ok("AWSJSON", json!({"a": 1})));
-        assert!(ok("AWSPhone", json!("+1 (555) 123-4567")));
+        assert!(ok("AWSEmail", json!("first.last+tag@sub.example-mail.com")));
+        assert!(ok("AWSEmail", json!("root@[192.0.2.1]")));
+        assert!(!ok("AWSEmail", json!("a..b@example.com")));
+        assert!(!ok("AWSEmail", json!(".a@example.com")));
+        assert!(!ok("AWSEmail", json!("a b@example.com")));
+        assert!(!ok("AWSEmail", json!("a@-example.com")));
+        assert!(!ok("AWSEmail", json!("a@example..com")));
+        assert!(!ok("AWSEmail", json!("a@exa_mple.com")));
+        assert!(!ok("AWSEmail", json!("a@")));
+        assert!(ok("AWSPhone", json!("+1 (206) 555-0100")));
+        assert!(ok("AWSPhone", json!("206-555-0100")));
+        assert!(ok("AWSPhone", json!("2065550100")));
+        assert!(ok("AWSPhone", json!("1 206 555 0100")));
+        assert!(ok("AWSPhone", json!("+44 20 7946 0958")));
+        assert!(ok("AWSPhone", json!("+33-1-23-45-67-89")));
         assert!(!ok("AWSPhone", json!("call me")));
+        assert!(!ok("AWSPhone", json!("555-0100")), "seven digits with no country code is not a NANP number");
+        assert!(!ok("AWSPhone", json!("106-555-0100")), "NANP area codes do not start with 1");
+        assert!(!ok("AWSPhone", json!("206-155-0100")), "NANP exchanges do not start with 1");
+        assert!(!ok("AWSPhone", json!("+1 206 555 010")));
+        assert!(!ok("AWSPhone", json!("+0 20 7946 0958")), "country codes do not start with 0");
+        assert!(!ok("AWSPhone", json!("+44 20 7946 0958 1234 5")), "E.164 has at most 15 digits");
+        assert!(!ok("AWSPhone", json!("206--555-0100")));
+        assert!(!ok("AWSPhone", json!("-206-555-0100")));
+        assert!(!ok("AWSPhone", json!("206-555-0100 ")));
+        assert!(!ok("AWSPhone", json!("(206 555-0100")));
+        assert!(!ok("AWSPhone", json!("+44 20 ABCD 0958")));
         assert!(ok("AWSURL", json!("https://example.com/x?y=1")));
         assert!(!ok("AWSURL", json!("example.com")));
         assert!(ok("AWSURL", json!("mailto:example@example.com")));
