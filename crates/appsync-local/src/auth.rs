@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use http::HeaderMap;
 use subtle::ConstantTimeEq;
@@ -238,6 +238,7 @@ pub struct LambdaAuthorization {
     authorized: bool,
     resolver_context: serde_json::Map<String, serde_json::Value>,
     denied_fields: Vec<String>,
+    ttl_override: Option<Duration>,
 }
 
 impl LambdaAuthorization {
@@ -263,7 +264,47 @@ impl LambdaAuthorization {
         self.denied_fields = fields.into_iter().map(Into::into).collect();
         self
     }
+
+    /// How long this answer is cached for its token, overriding the emulator's
+    /// [`lambda_authorizer_ttl`](crate::EmulatorBuilder::lambda_authorizer_ttl) (AppSync's
+    /// `ttlOverride`; zero means "do not cache"). Whole seconds, at most an hour, as AppSync.
+    pub fn ttl_override(mut self, ttl: Duration) -> Self {
+        self.ttl_override = Some(ttl);
+        self
+    }
 }
+
+/// Lambda authorizer answers kept per token, as AppSync keeps them for
+/// `authorizerResultTtlInSeconds` (or the answer's `ttlOverride`).
+#[derive(Debug, Default)]
+pub(crate) struct LambdaCache {
+    entries: std::sync::Mutex<HashMap<String, (SystemTime, LambdaAuthorization)>>,
+}
+
+/// Past this many cached tokens, expired entries are swept on insert so a stream of
+/// one-off tokens cannot grow the cache without bound.
+const LAMBDA_CACHE_SWEEP_AT: usize = 4096;
+
+impl LambdaCache {
+    fn get(&self, token: &str, now: SystemTime) -> Option<LambdaAuthorization> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.get(token).filter(|(expires, _)| now < *expires).map(|(_, answer)| answer.clone())
+    }
+
+    fn put(&self, token: &str, answer: &LambdaAuthorization, ttl: Duration, now: SystemTime) {
+        if ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= LAMBDA_CACHE_SWEEP_AT {
+            entries.retain(|_, (expires, _)| now < *expires);
+        }
+        entries.insert(token.to_owned(), (now + ttl, answer.clone()));
+    }
+}
+
+/// The longest result TTL AppSync accepts (`authorizerResultTtlInSeconds`, `ttlOverride`).
+pub(crate) const MAX_LAMBDA_TTL: Duration = Duration::from_secs(3600);
 
 /// The future a Lambda authorizer callback returns.
 pub type LambdaFuture = std::pin::Pin<Box<dyn std::future::Future<Output = LambdaAuthorization> + Send>>;
@@ -305,6 +346,12 @@ pub(crate) struct Authenticator {
     pub(crate) cognito: Option<JwtConfig>,
     pub(crate) oidc: Option<JwtConfig>,
     pub(crate) lambda_authorizer: Option<LambdaAuthorizerFn>,
+    /// `authorizerResultTtlInSeconds`: zero (AppSync's default) calls the authorizer every time.
+    pub(crate) lambda_ttl: Duration,
+    pub(crate) lambda_cache: LambdaCache,
+    /// `identityValidationExpression`, anchored: tokens that do not match are refused
+    /// without asking the authorizer.
+    pub(crate) lambda_identity_validation: Option<regex::Regex>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -318,7 +365,12 @@ impl fmt::Debug for Authenticator {
             .field("cognito", &self.cognito)
             .field("oidc", &self.oidc)
             .field("lambda_authorizer", &self.lambda_authorizer.is_some())
-            .finish()
+            .field("lambda_ttl", &self.lambda_ttl)
+            .field(
+                "lambda_identity_validation",
+                &self.lambda_identity_validation.as_ref().map(regex::Regex::as_str),
+            )
+            .finish_non_exhaustive()
     }
 }
 
@@ -358,6 +410,12 @@ impl Authenticator {
         else {
             return first;
         };
+        if self.lambda_identity_validation.as_ref().is_some_and(|re| !re.is_match(token)) {
+            return Err(AuthFailure::unauthorized());
+        }
+        if let Some(answer) = self.lambda_cache.get(token, now) {
+            return Self::lambda_identity(answer);
+        }
         let body: serde_json::Value = serde_json::from_slice(req.body).unwrap_or_default();
         let request = LambdaRequest {
             authorization_token: token.to_owned(),
@@ -366,6 +424,21 @@ impl Authenticator {
             variables: body.get("variables").and_then(|v| v.as_object()).cloned().unwrap_or_default(),
         };
         let answer = authorizer(request).await;
+        // AppSync refuses an answer whose ttlOverride is out of range; a longer one is a
+        // mistake in the authorizer, so it is not cached rather than cached too long.
+        let ttl = match answer.ttl_override {
+            Some(ttl) if ttl > MAX_LAMBDA_TTL => {
+                tracing::warn!(?ttl, "Lambda authorizer ttlOverride above 3600 s; the answer is not cached");
+                Duration::ZERO
+            }
+            Some(ttl) => ttl,
+            None => self.lambda_ttl,
+        };
+        self.lambda_cache.put(token, &answer, ttl, now);
+        Self::lambda_identity(answer)
+    }
+
+    fn lambda_identity(answer: LambdaAuthorization) -> Result<Identity, AuthFailure> {
         if !answer.authorized {
             return Err(AuthFailure::unauthorized());
         }

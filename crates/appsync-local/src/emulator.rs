@@ -97,6 +97,8 @@ pub struct EmulatorBuilder {
     cognito: Option<JwtConfig>,
     oidc: Option<JwtConfig>,
     lambda_authorizer: Option<LambdaAuthorizerFn>,
+    lambda_ttl: Duration,
+    lambda_identity_validation: Option<String>,
     resolvers: Vec<(String, ResolverFn)>,
     body_limit: usize,
     max_depth: usize,
@@ -139,6 +141,8 @@ impl Default for EmulatorBuilder {
             cognito: None,
             oidc: None,
             lambda_authorizer: None,
+            lambda_ttl: Duration::ZERO,
+            lambda_identity_validation: None,
             resolvers: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             max_depth: DEFAULT_MAX_DEPTH,
@@ -205,6 +209,26 @@ impl EmulatorBuilder {
         Fut: Future<Output = LambdaAuthorization> + Send + 'static,
     {
         self.lambda_authorizer = Some(Arc::new(move |req| Box::pin(f(req))));
+        self
+    }
+
+    /// How long a [`lambda_authorizer`](Self::lambda_authorizer) answer is reused for the
+    /// same token (AppSync's `authorizerResultTtlInSeconds`). The default, zero, asks the
+    /// authorizer on every request, as AppSync does; at most one hour. An answer's
+    /// [`ttl_override`](LambdaAuthorization::ttl_override) wins. The cache is keyed by token
+    /// alone, so a cached answer (its denied fields and resolver context included) applies
+    /// to every operation sent with that token until it expires, as in AppSync.
+    pub fn lambda_authorizer_ttl(mut self, ttl: Duration) -> Self {
+        self.lambda_ttl = ttl;
+        self
+    }
+
+    /// A regular expression every Lambda token must match, as a whole, before the
+    /// [`lambda_authorizer`](Self::lambda_authorizer) is asked (AppSync's
+    /// `identityValidationExpression`); other tokens get 401 without a call. An invalid
+    /// expression is reported by [`build`](Self::build).
+    pub fn lambda_identity_validation(mut self, pattern: impl Into<String>) -> Self {
+        self.lambda_identity_validation = Some(pattern.into());
         self
     }
 
@@ -318,6 +342,22 @@ impl EmulatorBuilder {
         if self.lambda_tokens.iter().any(|t| t.trim().is_empty()) {
             return Err(config("a Lambda token must not be empty".to_owned()));
         }
+        if self.lambda_ttl > crate::auth::MAX_LAMBDA_TTL {
+            return Err(config(format!(
+                "lambda_authorizer_ttl is {:?}; AppSync allows 0 to 3600 seconds",
+                self.lambda_ttl
+            )));
+        }
+        let lambda_identity_validation = match &self.lambda_identity_validation {
+            Some(pattern) => Some(regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+                Error::new(
+                    Kind::Config,
+                    format!("lambda_identity_validation {pattern:?} is not a valid regular expression"),
+                )
+                .with_source(e)
+            })?),
+            None => None,
+        };
         let mut enabled = vec![self.default_auth];
         for (mode, present) in [
             (AuthMode::ApiKey, !self.api_keys.is_empty()),
@@ -412,6 +452,9 @@ impl EmulatorBuilder {
             cognito: self.cognito,
             oidc: self.oidc,
             lambda_authorizer: self.lambda_authorizer,
+            lambda_ttl: self.lambda_ttl,
+            lambda_cache: crate::auth::LambdaCache::default(),
+            lambda_identity_validation,
         };
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         let executor = ExecutorPool::new(threads)

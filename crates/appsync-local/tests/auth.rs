@@ -285,3 +285,102 @@ async fn lambda_authorizer_callback_allows_denies_and_adds_context() {
     let none = s.raw(&[], q).await;
     assert_eq!(none.status, 401);
 }
+
+/// An emulator whose Lambda authorizer counts its calls and allows tokens starting with
+/// `allow`; `allow-short` answers carry a one-second ttlOverride, `allow-nocache` zero.
+async fn counting_lambda(
+    ttl: Duration,
+    validation: Option<&str>,
+) -> (Server, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use appsync_local::{LambdaAuthorization, LambdaRequest};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let mut builder = Emulator::builder()
+        .schema_sdl("type Query @aws_lambda { n: Int }")
+        .default_auth(AuthMode::Lambda)
+        .lambda_authorizer_ttl(ttl)
+        .lambda_authorizer(move |req: LambdaRequest| {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                let token = req.authorization_token.as_str();
+                if !token.starts_with("allow") {
+                    return LambdaAuthorization::deny();
+                }
+                let mut ctx = serde_json::Map::new();
+                ctx.insert("n".into(), json!(n));
+                let answer = LambdaAuthorization::allow().resolver_context(ctx);
+                match token {
+                    "allow-short" => answer.ttl_override(Duration::from_secs(1)),
+                    "allow-nocache" => answer.ttl_override(Duration::ZERO),
+                    _ => answer,
+                }
+            }
+        })
+        .resolver("Query.n", |c| async move { Ok(c.identity().resolver_context()["n"].clone()) });
+    if let Some(pattern) = validation {
+        builder = builder.lambda_identity_validation(pattern);
+    }
+    (start(builder).await, calls)
+}
+
+async fn lambda_n(s: &Server, token: &str) -> (u16, Value) {
+    let r = s.raw(&[("authorization", token.into())], body("{ n }", json!({}))).await;
+    let v = if r.status == 200 { r.json()["data"]["n"].clone() } else { Value::Null };
+    (r.status, v)
+}
+
+#[tokio::test]
+async fn lambda_answers_are_not_cached_by_default() {
+    let (s, calls) = counting_lambda(Duration::ZERO, None).await;
+    assert_eq!(lambda_n(&s, "allow-a").await, (200, json!(1)));
+    assert_eq!(lambda_n(&s, "allow-a").await, (200, json!(2)));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn lambda_answers_are_cached_per_token_for_the_ttl_and_ttl_override() {
+    let (s, calls) = counting_lambda(Duration::from_secs(300), None).await;
+    // The second request with the same token gets the first answer: no new call.
+    assert_eq!(lambda_n(&s, "allow-a").await, (200, json!(1)));
+    assert_eq!(lambda_n(&s, "allow-a").await, (200, json!(1)));
+    // Another token is asked about on its own.
+    assert_eq!(lambda_n(&s, "allow-b").await, (200, json!(2)));
+    // Denials are answers too, and cached the same way.
+    assert_eq!(lambda_n(&s, "deny-me").await.0, 401);
+    assert_eq!(lambda_n(&s, "deny-me").await.0, 401);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    // ttlOverride zero: never cached.
+    assert_eq!(lambda_n(&s, "allow-nocache").await, (200, json!(4)));
+    assert_eq!(lambda_n(&s, "allow-nocache").await, (200, json!(5)));
+    // ttlOverride one second: cached, then asked again once it has run out.
+    assert_eq!(lambda_n(&s, "allow-short").await, (200, json!(6)));
+    assert_eq!(lambda_n(&s, "allow-short").await, (200, json!(6)));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(lambda_n(&s, "allow-short").await, (200, json!(7)));
+}
+
+#[tokio::test]
+async fn lambda_identity_validation_refuses_without_calling_the_authorizer() {
+    let (s, calls) = counting_lambda(Duration::ZERO, Some("allow-[a-z]+")).await;
+    assert_eq!(lambda_n(&s, "allow-abc").await, (200, json!(1)));
+    // The expression must match the whole token.
+    assert_eq!(lambda_n(&s, "allow-abc-9").await.0, 401);
+    assert_eq!(lambda_n(&s, "xallow-abc").await.0, 401);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn lambda_settings_out_of_range_are_build_errors() {
+    let base = || {
+        Emulator::builder()
+            .default_auth(AuthMode::Lambda)
+            .lambda_authorizer(|_req| async { appsync_local::LambdaAuthorization::allow() })
+    };
+    let err = base().lambda_authorizer_ttl(Duration::from_secs(3601)).build().expect_err("ttl over an hour");
+    assert!(err.to_string().contains("lambda_authorizer_ttl"), "{err}");
+    let err = base().lambda_identity_validation("allow-(").build().expect_err("bad regex");
+    assert!(err.to_string().contains("lambda_identity_validation"), "{err}");
+    assert!(std::error::Error::source(&err).is_some(), "the regex error is the source");
+    base().lambda_authorizer_ttl(Duration::from_secs(3600)).build().expect("an hour is allowed");
+}
