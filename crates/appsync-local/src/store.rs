@@ -45,6 +45,10 @@ pub(crate) struct Page {
 #[derive(Default)]
 pub(crate) struct MemoryStore {
     tables: Mutex<HashMap<String, Table>>,
+    /// Serializes writers, so that a write can check its condition, commit to the data file
+    /// and then apply in memory without holding `tables` through the fsync: reads go on
+    /// while a write is being made durable.
+    writer: Mutex<()>,
     db: Option<redb::Database>,
 }
 
@@ -86,7 +90,7 @@ impl MemoryStore {
         }
         drop(records);
         drop(read);
-        Ok(Self { tables: Mutex::new(tables), db: Some(db) })
+        Ok(Self { tables: Mutex::new(tables), writer: Mutex::new(()), db: Some(db) })
     }
 
     /// Commits one change to the data file, if there is one.
@@ -123,6 +127,10 @@ impl MemoryStore {
         // A panic while holding the lock cannot leave a table half-updated (every operation
         // mutates at most once at its end), so a poisoned lock is still usable.
         let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Look up before `entry` so that reads of an existing table allocate no key.
+        if let Some(t) = tables.get_mut(table) {
+            return f(t);
+        }
         f(tables.entry(table.to_owned()).or_default())
     }
 
@@ -130,39 +138,45 @@ impl MemoryStore {
         self.with_table(table, |t| t.by_id.get(id).and_then(|seq| t.rows.get(seq)).cloned())
     }
 
+    fn write_turn(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     pub(crate) fn insert(&self, table: &str, id: &str, record: Record) -> Result<Record, StoreError> {
+        let _turn = self.write_turn();
+        let seq = self.with_table(table, |t| {
+            if t.by_id.contains_key(id) { Err(StoreError::ConditionFailed) } else { Ok(t.next_seq) }
+        })?;
+        self.persist(table, seq, Some((id, &record)))?;
         self.with_table(table, |t| {
-            if t.by_id.contains_key(id) {
-                return Err(StoreError::ConditionFailed);
-            }
-            let seq = t.next_seq;
-            self.persist(table, seq, Some((id, &record)))?;
-            t.next_seq += 1;
+            t.next_seq = seq + 1;
             t.by_id.insert(id.to_owned(), seq);
             t.rows.insert(seq, record.clone());
-            Ok(record)
-        })
+        });
+        Ok(record)
     }
 
     /// Merges `patch` into the record, keeping its place in scan order.
     pub(crate) fn update(&self, table: &str, id: &str, patch: Record) -> Result<Record, StoreError> {
-        self.with_table(table, |t| {
+        let _turn = self.write_turn();
+        let (seq, mut merged) = self.with_table(table, |t| {
             let seq = *t.by_id.get(id).ok_or(StoreError::ConditionFailed)?;
-            let row = t.rows.get_mut(&seq).ok_or(StoreError::ConditionFailed)?;
-            let mut merged = row.clone();
-            for (k, v) in patch {
-                merged.insert(k, v);
-            }
-            self.persist(table, seq, Some((id, &merged)))?;
-            *row = merged.clone();
-            Ok(merged)
-        })
+            let row = t.rows.get(&seq).ok_or(StoreError::ConditionFailed)?;
+            Ok((seq, row.clone()))
+        })?;
+        for (k, v) in patch {
+            merged.insert(k, v);
+        }
+        self.persist(table, seq, Some((id, &merged)))?;
+        self.with_table(table, |t| t.rows.insert(seq, merged.clone()));
+        Ok(merged)
     }
 
     pub(crate) fn delete(&self, table: &str, id: &str) -> Result<Record, StoreError> {
+        let _turn = self.write_turn();
+        let seq = self.with_table(table, |t| t.by_id.get(id).copied().ok_or(StoreError::ConditionFailed))?;
+        self.persist(table, seq, None)?;
         self.with_table(table, |t| {
-            let seq = *t.by_id.get(id).ok_or(StoreError::ConditionFailed)?;
-            self.persist(table, seq, None)?;
             t.by_id.remove(id);
             t.rows.remove(&seq).ok_or(StoreError::ConditionFailed)
         })
