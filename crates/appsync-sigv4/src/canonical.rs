@@ -2,13 +2,17 @@
 //! the string to sign.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use crate::date::AmzDate;
-use crate::encoding::{decode_query_component, encode_path_double, encode_path_single, encode_strict, hex32};
+use crate::encoding::{
+    contains_byte, decode_query_component, encode_path_double, encode_path_single, encode_strict, hex32,
+};
 
 /// The algorithm name written into every SigV4 string to sign and `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -34,16 +38,31 @@ pub(crate) struct PathRules {
 /// 5f2b...payload sha256 hex
 /// ```
 ///
-/// It is kept as the exact bytes that are hashed, with accessors for each part.
-#[derive(Clone, PartialEq, Eq)]
+/// It is kept as the exact bytes that are hashed, with accessors for each part. The bytes live in
+/// one shared buffer with the string to sign and the `Authorization` value of the same signature,
+/// so that signing allocates once and cloning is cheap.
+#[derive(Clone)]
 pub struct CanonicalRequest {
-    buf: Vec<u8>,
+    buf: Arc<[u8]>,
+    layout: Layout,
+}
+
+/// Where each part of a canonical request was written in a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Layout {
     method: Range<usize>,
     path: Range<usize>,
     query: Range<usize>,
     headers: Range<usize>,
-    signed_headers: Range<usize>,
-    payload_hash: Range<usize>,
+    pub(crate) signed_headers: Range<usize>,
+    pub(crate) payload_hash: Range<usize>,
+}
+
+impl Layout {
+    /// The whole canonical request.
+    pub(crate) fn all(&self) -> Range<usize> {
+        self.method.start..self.payload_hash.end
+    }
 }
 
 /// The inputs of a canonical request, already chosen: the caller decides which headers are
@@ -56,96 +75,133 @@ pub(crate) struct CanonicalParts<'r, 'h> {
     pub(crate) extra_params: &'r [(&'r str, &'r [u8])],
     /// A parameter of the request's query to leave out (`X-Amz-Signature` when verifying).
     pub(crate) skip_param: Option<&'r str>,
-    /// Headers to sign, any case, any order; sorted in place.
+    /// Headers to sign, any order; sorted in place.
     pub(crate) headers: &'r mut [(&'h str, &'h [u8])],
+    /// Whether every name in `headers` is lower-case already (always true for `http` types):
+    /// they are then sorted and copied as they are, without case folding.
+    pub(crate) names_lowercase: bool,
     pub(crate) payload_hash: &'r str,
     pub(crate) rules: PathRules,
 }
 
-impl CanonicalRequest {
-    pub(crate) fn build(parts: CanonicalParts<'_, '_>) -> Self {
-        let CanonicalParts { method, path, query, extra_params, skip_param, headers, payload_hash, rules } =
-            parts;
+/// Appends the canonical request for `parts` to `buf` and says where each part went.
+pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) -> Layout {
+    let CanonicalParts {
+        method,
+        path,
+        query,
+        extra_params,
+        skip_param,
+        headers,
+        names_lowercase,
+        payload_hash,
+        rules,
+    } = parts;
+    if names_lowercase {
+        // Stable, so repeated headers keep the order they were sent in.
+        headers.sort_by(|a, b| a.0.cmp(b.0));
+    } else {
         sort_headers(headers);
-        let headers_len: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-        let query_len = query.map_or(0, str::len) * 3 / 2
-            + extra_params.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum::<usize>();
-        let mut buf = Vec::with_capacity(
-            method.len() + path.len() * 3 + query_len + headers_len * 2 + payload_hash.len() + 8,
-        );
+    }
+    let headers_len: usize = headers.iter().map(|(n, v)| n.len() * 2 + v.len() + 2).sum();
+    let query_len = query.map_or(0, str::len) * 3 / 2
+        + extra_params.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum::<usize>();
+    // Room for the string to sign and the `Authorization` value that follow when signing.
+    buf.reserve(method.len() + path.len() * 3 + query_len + headers_len + payload_hash.len() + 400);
 
-        buf.extend_from_slice(method.as_bytes());
-        let method = 0..buf.len();
-        buf.push(b'\n');
+    let start = buf.len();
+    buf.extend_from_slice(method.as_bytes());
+    let method = start..buf.len();
+    buf.push(b'\n');
 
-        let start = buf.len();
-        let normalized = if rules.normalize { normalize_path(path) } else { Cow::Borrowed(path) };
-        let p = if normalized.is_empty() { "/" } else { &normalized };
-        if rules.double_encode {
-            encode_path_double(&mut buf, p.as_bytes());
+    let start = buf.len();
+    let normalized = if rules.normalize { normalize_path(path) } else { Cow::Borrowed(path) };
+    let p = if normalized.is_empty() { "/" } else { &normalized };
+    if rules.double_encode {
+        encode_path_double(buf, p.as_bytes());
+    } else {
+        encode_path_single(buf, p.as_bytes());
+    }
+    let path = start..buf.len();
+    buf.push(b'\n');
+
+    let start = buf.len();
+    write_canonical_query(buf, query, extra_params, skip_param);
+    let query = start..buf.len();
+    buf.push(b'\n');
+
+    let start = buf.len();
+    // Where each lower-cased name landed in `buf`, so the signed-header list is copied from
+    // there rather than lower-cased again. More names than this fall back to a second pass.
+    const INLINE_NAMES: usize = 32;
+    let mut names = [(0usize, 0usize); INLINE_NAMES];
+    let mut name_count = 0;
+    let mut i = 0;
+    while i < headers.len() {
+        let name = headers[i].0;
+        let name_start = buf.len();
+        if names_lowercase {
+            buf.extend_from_slice(name.as_bytes());
         } else {
-            encode_path_single(&mut buf, p.as_bytes());
+            push_lowercase(buf, name);
         }
-        let path = start..buf.len();
-        buf.push(b'\n');
-
-        let start = buf.len();
-        write_canonical_query(&mut buf, query, extra_params, skip_param);
-        let query = start..buf.len();
-        buf.push(b'\n');
-
-        let start = buf.len();
-        // Where each lower-cased name landed in `buf`, so the signed-header list is copied from
-        // there rather than lower-cased again. More names than this fall back to a second pass.
-        const INLINE_NAMES: usize = 32;
-        let mut names = [(0usize, 0usize); INLINE_NAMES];
-        let mut name_count = 0;
-        let mut i = 0;
-        while i < headers.len() {
-            let name = headers[i].0;
-            let name_start = buf.len();
-            push_lowercase(&mut buf, name);
-            if let Some(slot) = names.get_mut(name_count) {
-                *slot = (name_start, buf.len());
-            }
-            name_count += 1;
-            buf.push(b':');
-            write_trimmed(&mut buf, headers[i].1);
+        if let Some(slot) = names.get_mut(name_count) {
+            *slot = (name_start, buf.len());
+        }
+        name_count += 1;
+        buf.push(b':');
+        write_trimmed(buf, headers[i].1);
+        i += 1;
+        while i < headers.len()
+            && (if names_lowercase { headers[i].0 == name } else { headers[i].0.eq_ignore_ascii_case(name) })
+        {
+            buf.push(b',');
+            write_trimmed(buf, headers[i].1);
             i += 1;
-            while i < headers.len() && headers[i].0.eq_ignore_ascii_case(name) {
-                buf.push(b',');
-                write_trimmed(&mut buf, headers[i].1);
-                i += 1;
-            }
-            buf.push(b'\n');
         }
-        let headers_range = start..buf.len();
         buf.push(b'\n');
+    }
+    let headers_range = start..buf.len();
+    buf.push(b'\n');
 
-        let start = buf.len();
-        if name_count <= INLINE_NAMES {
-            for (k, &(s, e)) in names[..name_count].iter().enumerate() {
-                if k > 0 {
-                    buf.push(b';');
-                }
-                buf.extend_from_within(s..e);
+    let start = buf.len();
+    if name_count <= INLINE_NAMES {
+        for (k, &(s, e)) in names[..name_count].iter().enumerate() {
+            if k > 0 {
+                buf.push(b';');
             }
-        } else {
-            write_signed_headers(&mut buf, headers);
+            buf.extend_from_within(s..e);
         }
-        let signed_headers = start..buf.len();
-        buf.push(b'\n');
+    } else {
+        write_signed_headers(buf, headers);
+    }
+    let signed_headers = start..buf.len();
+    buf.push(b'\n');
 
-        let start = buf.len();
-        buf.extend_from_slice(payload_hash.as_bytes());
-        let payload_hash = start..buf.len();
+    let start = buf.len();
+    buf.extend_from_slice(payload_hash.as_bytes());
+    let payload_hash = start..buf.len();
 
-        Self { buf, method, path, query, headers: headers_range, signed_headers, payload_hash }
+    Layout { method, path, query, headers: headers_range, signed_headers, payload_hash }
+}
+
+impl CanonicalRequest {
+    /// A canonical request on its own (tests and tools; signing shares one buffer instead).
+    #[cfg(test)]
+    pub(crate) fn build(parts: CanonicalParts<'_, '_>) -> Self {
+        let mut buf = Vec::new();
+        let layout = write_canonical(&mut buf, parts);
+        Self { buf: buf.into(), layout }
+    }
+
+    /// The canonical request described by `layout`, inside a shared buffer.
+    pub(crate) fn from_shared(buf: Arc<[u8]>, layout: Layout) -> Self {
+        Self { buf, layout }
     }
 
     /// The exact bytes that are hashed.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.layout.all()]
     }
 
     fn part(&self, r: &Range<usize>) -> &str {
@@ -156,68 +212,81 @@ impl CanonicalRequest {
 
     /// The method line.
     pub fn method(&self) -> &str {
-        self.part(&self.method)
+        self.part(&self.layout.method)
     }
 
     /// The canonical URI.
     pub fn path(&self) -> &str {
-        self.part(&self.path)
+        self.part(&self.layout.path)
     }
 
     /// The canonical query string (empty when there is none).
     pub fn query(&self) -> &str {
-        self.part(&self.query)
+        self.part(&self.layout.query)
     }
 
     /// The canonical header lines, each ending in `\n`.
     pub fn canonical_headers(&self) -> &str {
-        self.part(&self.headers)
+        self.part(&self.layout.headers)
     }
 
     /// The `;`-separated list of signed header names.
     pub fn signed_headers(&self) -> &str {
-        self.part(&self.signed_headers)
+        self.part(&self.layout.signed_headers)
     }
 
     /// The payload hash line (hex SHA-256, or a sentinel such as `UNSIGNED-PAYLOAD`).
     pub fn payload_hash(&self) -> &str {
-        self.part(&self.payload_hash)
+        self.part(&self.layout.payload_hash)
     }
 
     /// The canonical request as text with the session token's value replaced by
     /// `** redacted **`, in the `x-amz-security-token` header line and in an
     /// `X-Amz-Security-Token` query parameter: fit for logs, since the token is a credential.
     pub fn to_redacted_string(&self) -> String {
-        let text = String::from_utf8_lossy(&self.buf);
-        let mut out = String::with_capacity(text.len());
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            const TOKEN_LINE: &[u8] = b"x-amz-security-token:";
-            if i == 2 {
-                out.push_str(&RedactedQuery(line).to_string());
-            } else if line.len() > TOKEN_LINE.len()
-                && line.as_bytes()[..TOKEN_LINE.len()].eq_ignore_ascii_case(TOKEN_LINE)
-            {
-                out.push_str(&line[..TOKEN_LINE.len()]);
-                out.push_str("** redacted **");
-            } else {
-                out.push_str(line);
-            }
-        }
-        out
+        redacted(self.as_bytes())
     }
 
     /// Hex SHA-256 of the canonical request, as it appears in the string to sign.
     pub fn hash(&self) -> [u8; 64] {
-        hex32(&Sha256::digest(&self.buf).into())
+        hex32(&Sha256::digest(self.as_bytes()).into())
     }
 }
 
+/// [`CanonicalRequest::to_redacted_string`] of the canonical request in `bytes`.
+pub(crate) fn redacted(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        const TOKEN_LINE: &[u8] = b"x-amz-security-token:";
+        if i == 2 {
+            out.push_str(&RedactedQuery(line).to_string());
+        } else if line.len() > TOKEN_LINE.len()
+            && line.as_bytes()[..TOKEN_LINE.len()].eq_ignore_ascii_case(TOKEN_LINE)
+        {
+            out.push_str(&line[..TOKEN_LINE.len()]);
+            out.push_str("** redacted **");
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+impl PartialEq for CanonicalRequest {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for CanonicalRequest {}
+
 impl fmt::Display for CanonicalRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&String::from_utf8_lossy(&self.buf))
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
     }
 }
 
@@ -270,73 +339,119 @@ impl fmt::Debug for RedactedQuery<'_> {
 /// assert_eq!(sts.scope(), "20150830/us-east-1/service/aws4_request");
 /// assert_eq!(sts.to_string().lines().count(), 4);
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct StringToSign {
-    text: String,
+    /// Shared with the canonical request when signing.
+    buf: Arc<[u8]>,
+    text: Range<usize>,
     scope: Range<usize>,
+}
+
+/// Where the string to sign and its scope were written in a buffer.
+pub(crate) struct StringToSignLayout {
+    pub(crate) text: Range<usize>,
+    pub(crate) scope: Range<usize>,
+}
+
+/// Appends `AWS4-HMAC-SHA256\n<time>\n<scope>\n<hash>` to `buf`.
+pub(crate) fn write_string_to_sign(
+    buf: &mut Vec<u8>,
+    time: &AmzDate,
+    region: &str,
+    service: &str,
+    hash: &[u8],
+) -> StringToSignLayout {
+    let start = buf.len();
+    buf.extend_from_slice(ALGORITHM.as_bytes());
+    buf.push(b'\n');
+    buf.extend_from_slice(time.as_bytes());
+    buf.push(b'\n');
+    let scope_start = buf.len();
+    buf.extend_from_slice(&time.as_bytes()[..8]);
+    buf.push(b'/');
+    buf.extend_from_slice(region.as_bytes());
+    buf.push(b'/');
+    buf.extend_from_slice(service.as_bytes());
+    buf.extend_from_slice(b"/aws4_request");
+    let scope = scope_start..buf.len();
+    buf.push(b'\n');
+    buf.extend_from_slice(hash);
+    StringToSignLayout { text: start..buf.len(), scope }
 }
 
 impl StringToSign {
     /// `AWS4-HMAC-SHA256\n<time>\n<date>/<region>/<service>/aws4_request\n<canonical request hash>`.
     pub fn new(time: &AmzDate, region: &str, service: &str, canonical_request_hash: &str) -> Self {
-        Self::from_parts(time, region, service, canonical_request_hash.as_bytes())
+        let mut buf = Vec::new();
+        let layout = write_string_to_sign(&mut buf, time, region, service, canonical_request_hash.as_bytes());
+        Self::from_shared(buf.into(), layout)
     }
 
-    /// Assembled as bytes and checked as UTF-8 once, rather than piece by piece.
-    pub(crate) fn from_parts(time: &AmzDate, region: &str, service: &str, hash: &[u8]) -> Self {
-        let mut text =
-            Vec::with_capacity(ALGORITHM.len() + 16 + 8 + region.len() + service.len() + 16 + 64 + 3);
-        text.extend_from_slice(ALGORITHM.as_bytes());
-        text.push(b'\n');
-        text.extend_from_slice(time.as_bytes());
-        text.push(b'\n');
-        let start = text.len();
-        text.extend_from_slice(&time.as_bytes()[..8]);
-        text.push(b'/');
-        text.extend_from_slice(region.as_bytes());
-        text.push(b'/');
-        text.extend_from_slice(service.as_bytes());
-        text.extend_from_slice(b"/aws4_request");
-        let scope = start..text.len();
-        text.push(b'\n');
-        text.extend_from_slice(hash);
-        let text =
-            String::from_utf8(text).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Self { text, scope }
+    /// The string to sign described by `layout`, inside a shared buffer.
+    pub(crate) fn from_shared(buf: Arc<[u8]>, layout: StringToSignLayout) -> Self {
+        Self { buf, text: layout.text, scope: layout.scope }
     }
 
     /// The whole string.
     pub fn as_str(&self) -> &str {
-        &self.text
+        // Written from `&str` pieces and ASCII only, so this cannot fail.
+        std::str::from_utf8(&self.buf[self.text.clone()]).unwrap_or_default()
     }
 
     /// The credential scope, `<date>/<region>/<service>/aws4_request`.
     pub fn scope(&self) -> &str {
-        &self.text[self.scope.clone()]
-    }
-
-    /// The scope's date, `YYYYMMDD`.
-    pub(crate) fn date(&self) -> &str {
-        &self.text[self.scope.start..self.scope.start + 8]
+        std::str::from_utf8(&self.buf[self.scope.clone()]).unwrap_or_default()
     }
 }
 
+impl PartialEq for StringToSign {
+    fn eq(&self, other: &Self) -> bool {
+        self.buf[self.text.clone()] == other.buf[other.text.clone()]
+    }
+}
+
+impl Eq for StringToSign {}
+
 impl fmt::Display for StringToSign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for StringToSign {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("StringToSign").field(&self.text).finish()
+        f.debug_tuple("StringToSign").field(&self.as_str()).finish()
+    }
+}
+
+/// Scratch buffers larger than this are freed after use rather than kept for the next request.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    /// Where canonical requests are written and hashed: reused, so a signature needs no buffer
+    /// of its own beyond the one that goes into its output.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// This thread's scratch buffer, empty (a fresh one while it is in use or being torn down).
+pub(crate) fn take_scratch() -> Vec<u8> {
+    SCRATCH.try_with(Cell::take).unwrap_or_default()
+}
+
+/// Gives the scratch buffer back for the next request.
+pub(crate) fn return_scratch(mut buf: Vec<u8>) {
+    if buf.capacity() <= SCRATCH_KEEP {
+        buf.clear();
+        let _ = SCRATCH.try_with(|cell| cell.set(buf));
     }
 }
 
 /// How many headers a request can have before their list moves from the stack to the heap.
 const INLINE_HEADERS: usize = 16;
 
-/// The headers to sign: on the stack for ordinary requests, so signing does not allocate for them.
+/// A list of headers: inline for ordinary requests, so neither the request view nor signing
+/// allocates for them.
+#[derive(Clone)]
 pub(crate) struct HeaderList<'h> {
     inline: [(&'h str, &'h [u8]); INLINE_HEADERS],
     len: usize,
@@ -353,6 +468,7 @@ impl<'h> HeaderList<'h> {
             self.inline[self.len] = header;
         } else {
             if self.heap.is_empty() {
+                self.heap.reserve(self.len * 2);
                 self.heap.extend_from_slice(&self.inline[..self.len]);
             }
             self.heap.push(header);
@@ -360,8 +476,28 @@ impl<'h> HeaderList<'h> {
         self.len += 1;
     }
 
+    pub(crate) fn as_slice(&self) -> &[(&'h str, &'h [u8])] {
+        if self.heap.is_empty() { &self.inline[..self.len] } else { &self.heap }
+    }
+
     pub(crate) fn as_mut_slice(&mut self) -> &mut [(&'h str, &'h [u8])] {
         if self.heap.is_empty() { &mut self.inline[..self.len] } else { &mut self.heap }
+    }
+}
+
+impl<'h> FromIterator<(&'h str, &'h [u8])> for HeaderList<'h> {
+    fn from_iter<I: IntoIterator<Item = (&'h str, &'h [u8])>>(iter: I) -> Self {
+        let mut list = Self::new();
+        for header in iter {
+            list.push(header);
+        }
+        list
+    }
+}
+
+impl fmt::Debug for HeaderList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_slice(), f)
     }
 }
 
@@ -400,11 +536,16 @@ fn push_lowercase(out: &mut Vec<u8>, s: &str) {
 /// Trims spaces at both ends and collapses inner runs of spaces to one, as SigV4 requires.
 /// Only the space character counts, as in AWS's own signers.
 fn write_trimmed(out: &mut Vec<u8>, value: &[u8]) {
+    // Most values have no space at all (tokens, hashes, dates, content types): one wide scan
+    // and a single copy.
+    if !contains_byte(value, b' ') {
+        out.extend_from_slice(value);
+        return;
+    }
     let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
     let end = value.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
     let value = &value[start..end];
-    // Most values have no space at all (tokens, hashes, dates); `contains` is a vectorised scan.
-    if !value.contains(&b' ') || !value.windows(2).any(|w| w == b"  ") {
+    if !value.windows(2).any(|w| w == b"  ") {
         out.extend_from_slice(value);
         return;
     }
@@ -570,6 +711,7 @@ mod tests {
             extra_params: &[("X-Amz-Security-Token", b"secrettoken"), ("X-Amz-Date", b"20260101T000000Z")],
             skip_param: None,
             headers: &mut headers[..],
+            names_lowercase: false,
             payload_hash: "UNSIGNED-PAYLOAD",
             rules: PathRules { normalize: true, double_encode: true },
         });
@@ -593,6 +735,7 @@ mod tests {
             extra_params: &[],
             skip_param: None,
             headers: &mut headers[..],
+            names_lowercase: false,
             payload_hash: "UNSIGNED-PAYLOAD",
             rules: PathRules { normalize: true, double_encode: true },
         });

@@ -95,8 +95,8 @@ impl Credentials {
     }
 
     /// A keyed HMAC for (date, region, service), derived once and then served from the cache.
-    pub(crate) fn signing_mac(&self, date: &str, region: &str, service: &str) -> HmacSha256 {
-        let date_bytes: [u8; 8] = date.as_bytes().try_into().unwrap_or([0; 8]);
+    pub(crate) fn signing_mac(&self, date: &[u8], region: &str, service: &str) -> HmacSha256 {
+        let date_bytes: [u8; 8] = date.try_into().unwrap_or([0; 8]);
         let find = |slots: &[CachedKey]| {
             slots
                 .iter()
@@ -108,6 +108,8 @@ impl Credentials {
         if let Some(mac) = find(&self.inner.keys.read().unwrap_or_else(|e| e.into_inner())) {
             return mac;
         }
+        // Callers pass the ASCII date of an `AmzDate`.
+        let date = std::str::from_utf8(date).unwrap_or_default();
         let key = derive_signing_key(&self.inner.secret_access_key, date, region, service);
         let mac = new_mac(&key[..]);
         let mut slots = self.inner.keys.write().unwrap_or_else(|e| e.into_inner());
@@ -188,14 +190,14 @@ mod tests {
     #[test]
     fn cache_serves_same_key_and_evicts_oldest() {
         let c = Credentials::new("AK", "secret", None, None);
-        let a = c.signing_mac("20260101", "us-east-1", "appsync").finalize().into_bytes();
-        let b = c.signing_mac("20260101", "us-east-1", "appsync").finalize().into_bytes();
+        let a = c.signing_mac(b"20260101", "us-east-1", "appsync").finalize().into_bytes();
+        let b = c.signing_mac(b"20260101", "us-east-1", "appsync").finalize().into_bytes();
         assert_eq!(a, b);
         for day in 2..=6 {
-            c.signing_mac(&format!("202601{day:02}"), "us-east-1", "appsync");
+            c.signing_mac(format!("202601{day:02}").as_bytes(), "us-east-1", "appsync");
         }
         assert_eq!(c.inner.keys.read().map(|s| s.len()).unwrap_or(0), KEY_CACHE_SLOTS);
-        let again = c.signing_mac("20260101", "us-east-1", "appsync").finalize().into_bytes();
+        let again = c.signing_mac(b"20260101", "us-east-1", "appsync").finalize().into_bytes();
         assert_eq!(a, again, "re-derived key after eviction must be identical");
     }
 

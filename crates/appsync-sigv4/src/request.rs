@@ -1,5 +1,7 @@
 //! The request to sign or verify, borrowed from whatever HTTP representation the caller has.
 
+use crate::canonical::HeaderList;
+use crate::encoding::contains_byte;
 use crate::error::{SigningError, SigningErrorKind};
 
 /// What the payload hash of a request is made from.
@@ -39,7 +41,10 @@ pub struct SignableRequest<'a> {
     pub(crate) authority: Option<&'a str>,
     pub(crate) path: &'a str,
     pub(crate) query: Option<&'a str>,
-    pub(crate) headers: Vec<(&'a str, &'a [u8])>,
+    headers: HeaderList<'a>,
+    /// Every header name is lower-case (always so for `http` types), so canonicalisation can
+    /// skip case folding.
+    pub(crate) names_lowercase: bool,
     pub(crate) body: SignableBody<'a>,
 }
 
@@ -59,18 +64,20 @@ impl<'a> SignableRequest<'a> {
         H: IntoIterator<Item = (&'a str, &'a [u8])>,
     {
         let (scheme, authority, path, query) = split_uri(uri)?;
-        let headers: Vec<(&'a str, &'a [u8])> = headers.into_iter().collect();
-        for (name, value) in &headers {
+        let headers: HeaderList<'a> = headers.into_iter().collect();
+        let mut names_lowercase = true;
+        for (name, value) in headers.as_slice() {
             if !is_token(name) || value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
                 return Err(SigningError::new(SigningErrorKind::InvalidHeader { name: (*name).to_owned() }));
             }
+            names_lowercase &= !name.bytes().any(|b| b.is_ascii_uppercase());
         }
         if method.is_empty() || !is_token(method) {
             return Err(SigningError::new(SigningErrorKind::InvalidUri {
                 reason: "method must be an HTTP token such as POST",
             }));
         }
-        Ok(Self { method, scheme, authority, path, query, headers, body })
+        Ok(Self { method, scheme, authority, path, query, headers, names_lowercase, body })
     }
 
     /// Request parts from an [`http::Request`] (its body is not read: pass it as `body`).
@@ -89,7 +96,8 @@ impl<'a> SignableRequest<'a> {
         headers: &'a http::HeaderMap,
         body: SignableBody<'a>,
     ) -> Self {
-        // The `http` types are already validated, so no checks are repeated here.
+        // The `http` types are already validated, so no checks are repeated here; their header
+        // names are lower-case.
         Self {
             method: method.as_str(),
             scheme: uri.scheme_str(),
@@ -97,6 +105,7 @@ impl<'a> SignableRequest<'a> {
             path: uri.path(),
             query: uri.query(),
             headers: headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect(),
+            names_lowercase: true,
             body,
         }
     }
@@ -118,7 +127,7 @@ impl<'a> SignableRequest<'a> {
 
     /// The headers as given.
     pub fn headers(&self) -> &[(&'a str, &'a [u8])] {
-        &self.headers
+        self.headers.as_slice()
     }
 
     /// The body to hash.
@@ -129,11 +138,16 @@ impl<'a> SignableRequest<'a> {
     /// The `host` value to sign: the request's own `host` header (the last one if repeated), else
     /// the URI's authority without user info and without the scheme's default port.
     pub(crate) fn host(&self) -> Option<&'a [u8]> {
-        if let Some((_, v)) = self.headers.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        if let Some((_, v)) = self.headers().iter().rev().find(|(n, _)| n.eq_ignore_ascii_case("host")) {
             return Some(v);
         }
         let authority = self.authority?;
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        // User info is rare: a wide scan first, then the split only when there is an `@`.
+        let authority = if contains_byte(authority.as_bytes(), b'@') {
+            authority.rsplit_once('@').map_or(authority, |(_, host)| host)
+        } else {
+            authority
+        };
         let scheme_is = |s: &str| self.scheme.is_some_and(|x| x.eq_ignore_ascii_case(s));
         let default_port = if scheme_is("https") || scheme_is("wss") {
             Some(":443")

@@ -1,14 +1,16 @@
 //! Signing: from a request, credentials, scope and time to the headers or query parameters to add.
 
 use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 use crate::canonical::{
-    ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, StringToSign, sort_headers,
-    write_signed_headers,
+    ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, StringToSign, return_scratch,
+    sort_headers, take_scratch, write_canonical, write_signed_headers, write_string_to_sign,
 };
 use crate::credentials::Credentials;
 use crate::date::AmzDate;
@@ -161,13 +163,16 @@ pub struct SigningPart {
 }
 
 /// The value of a part, borrowed where it already exists so that signing copies neither the
-/// timestamp nor the (long) session token.
+/// timestamp nor the (long) session token, and shares one buffer for the rest.
 #[derive(Clone)]
 enum PartValue {
     Owned(String),
+    Static(&'static str),
     Date(AmzDate),
     /// The session token of these credentials (a shared handle, not a copy).
     Token(Credentials),
+    /// ASCII text inside the buffer shared with the canonical request and string to sign.
+    Shared(Arc<[u8]>, Range<usize>),
 }
 
 impl PartialEq for SigningPart {
@@ -188,7 +193,9 @@ impl SigningPart {
     pub fn value(&self) -> &str {
         match &self.value {
             PartValue::Owned(s) => s,
+            PartValue::Static(s) => s,
             PartValue::Date(d) => d.as_str(),
+            PartValue::Shared(buf, range) => std::str::from_utf8(&buf[range.clone()]).unwrap_or_default(),
             PartValue::Token(c) => c.session_token().unwrap_or_default(),
         }
     }
@@ -206,21 +213,39 @@ impl std::fmt::Debug for SigningPart {
     }
 }
 
+/// The most headers a signature adds: `X-Amz-Date`, `X-Amz-Security-Token`,
+/// `x-amz-content-sha256` and `Authorization`.
+const MAX_HEADERS: usize = 4;
+
 /// The result of signing: what to add to the request, plus the intermediate stages for
 /// debugging (`appsync sign --verbose` prints them).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SigningOutput {
-    headers: Vec<SigningPart>,
+    /// Inline: the headers to add are at most [`MAX_HEADERS`], so they need no list of their own.
+    headers: [SigningPart; MAX_HEADERS],
+    header_count: usize,
     params: Vec<SigningPart>,
     signature: [u8; 64],
     canonical_request: CanonicalRequest,
     string_to_sign: StringToSign,
 }
 
+impl std::fmt::Debug for SigningOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningOutput")
+            .field("headers", &self.headers())
+            .field("params", &self.params)
+            .field("signature", &self.signature())
+            .field("canonical_request", &self.canonical_request)
+            .field("string_to_sign", &self.string_to_sign)
+            .finish()
+    }
+}
+
 impl SigningOutput {
     /// Headers to add (header signing), in the order AWS's examples show them.
     pub fn headers(&self) -> &[SigningPart] {
-        &self.headers
+        &self.headers[..self.header_count]
     }
 
     /// Query parameters to append (presigning), in the order AWS's examples show them.
@@ -250,7 +275,7 @@ impl SigningOutput {
     /// A value that is not a valid header value (only possible for a session token with control
     /// characters), or a URI that no longer parses with the parameters appended.
     pub fn apply_to_request<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
-        for part in &self.headers {
+        for part in self.headers() {
             let mut value = http::HeaderValue::from_str(part.value()).map_err(|_| {
                 SigningError::new(SigningErrorKind::InvalidHeader { name: part.name.to_owned() })
             })?;
@@ -269,7 +294,7 @@ impl SigningOutput {
     /// Adds the headers to a list of plain `(name, value)` pairs, replacing any of the same name
     /// (case-insensitively).
     pub fn apply_to_headers(&self, headers: &mut Vec<(String, String)>) {
-        for part in &self.headers {
+        for part in self.headers() {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(part.name));
             headers.push((part.name.to_owned(), part.value().to_owned()));
         }
@@ -322,19 +347,6 @@ fn header_name(name: &'static str) -> Result<http::HeaderName, SigningError> {
             .map_err(|_| SigningError::new(SigningErrorKind::InvalidHeader { name: other.to_owned() }))?,
     })
 }
-
-/// The fixed text between the parts of the `Authorization` value, listed once so that the
-/// value's exact length is known before it is written.
-const AUTHZ_SEPARATORS: [&str; 4] = [" Credential=", "/", ", SignedHeaders=", ", Signature="];
-const AUTHZ_SEPARATORS_LEN: usize = {
-    let mut total = 0;
-    let mut i = 0;
-    while i < AUTHZ_SEPARATORS.len() {
-        total += AUTHZ_SEPARATORS[i].len();
-        i += 1;
-    }
-    total
-};
 
 /// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
 pub(crate) fn check_scope_field(value: &str, field: &'static str) -> Result<(), SigningError> {
@@ -423,7 +435,7 @@ pub fn sign(
     // Which request headers are signed, plus the ones this signature adds.
     let mut headers = HeaderList::new();
     let mut has_host = false;
-    for &(name, value) in &request.headers {
+    for &(name, value) in request.headers() {
         let lower_is = |s: &str| name.eq_ignore_ascii_case(s);
         if settings.excluded_headers.iter().any(|e| lower_is(e)) {
             continue;
@@ -490,76 +502,90 @@ pub fn sign(
         }
     }
 
-    let canonical_request = CanonicalRequest::build(CanonicalParts {
-        method: request.method,
-        path: request.path,
-        query: request.query,
-        extra_params: &extra,
-        skip_param: None,
-        headers: headers.as_mut_slice(),
-        payload_hash,
-        rules,
-    });
-    let creq_hash = canonical_request.hash();
-    let string_to_sign = StringToSign::from_parts(&time, params.region, params.service, &creq_hash);
-    let mut mac = creds.signing_mac(string_to_sign.date(), params.region, params.service);
-    mac.update(string_to_sign.as_str().as_bytes());
+    // The canonical request, the string to sign and the `Authorization` value are written one
+    // after the other into a reused buffer, hashed and signed there, and copied out once into
+    // the buffer the output shares.
+    let mut buf = take_scratch();
+    let layout = write_canonical(
+        &mut buf,
+        CanonicalParts {
+            method: request.method,
+            path: request.path,
+            query: request.query,
+            extra_params: &extra,
+            skip_param: None,
+            headers: headers.as_mut_slice(),
+            // The names this function adds are lower-case.
+            names_lowercase: request.names_lowercase,
+            payload_hash,
+            rules,
+        },
+    );
+    let creq_hash = hex32(&Sha256::digest(&buf[layout.all()]).into());
+    let sts = write_string_to_sign(&mut buf, &time, params.region, params.service, &creq_hash);
+    let mut mac = creds.signing_mac(&time.as_bytes()[..8], params.region, params.service);
+    mac.update(&buf[sts.text.clone()]);
     let signature = hex32(&mac.finalize().into_bytes().into());
-    let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
 
-    let part = |name, value: String| SigningPart { name, value: PartValue::Owned(value) };
+    let authorization = (!presigning).then(|| {
+        let start = buf.len();
+        buf.extend_from_slice(ALGORITHM.as_bytes());
+        buf.extend_from_slice(b" Credential=");
+        buf.extend_from_slice(creds.access_key_id().as_bytes());
+        buf.push(b'/');
+        buf.extend_from_within(sts.scope.clone());
+        buf.extend_from_slice(b", SignedHeaders=");
+        buf.extend_from_within(layout.signed_headers.clone());
+        buf.extend_from_slice(b", Signature=");
+        buf.extend_from_slice(&signature);
+        start..buf.len()
+    });
+    let shared: Arc<[u8]> = Arc::from(&buf[..]);
+    return_scratch(buf);
+
     let date_part = SigningPart { name: "X-Amz-Date", value: PartValue::Date(time) };
     let token_part = || SigningPart { name: "X-Amz-Security-Token", value: PartValue::Token(creds.clone()) };
-    let mut out_headers = Vec::new();
+    let mut out_headers = [const { SigningPart { name: "", value: PartValue::Static("") } }; MAX_HEADERS];
+    let mut header_count = 0;
     let mut out_params = Vec::new();
-    if presigning {
-        let mut p = vec![
-            part("X-Amz-Algorithm", ALGORITHM.to_owned()),
+    if let Some(authorization) = authorization {
+        let mut add = |part| {
+            out_headers[header_count] = part;
+            header_count += 1;
+        };
+        add(date_part);
+        if token.is_some() {
+            add(token_part());
+        }
+        if settings.content_sha256_header {
+            let hash = PartValue::Shared(Arc::clone(&shared), layout.payload_hash.clone());
+            add(SigningPart { name: "x-amz-content-sha256", value: hash });
+        }
+        add(SigningPart {
+            name: "Authorization",
+            value: PartValue::Shared(Arc::clone(&shared), authorization),
+        });
+    } else {
+        let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
+        let part = |name, value: String| SigningPart { name, value: PartValue::Owned(value) };
+        out_params = vec![
+            SigningPart { name: "X-Amz-Algorithm", value: PartValue::Static(ALGORITHM) },
             part("X-Amz-Credential", credential),
             date_part,
             part("X-Amz-SignedHeaders", String::from_utf8(signed_headers_param).unwrap_or_default()),
             part("X-Amz-Expires", expires),
         ];
         if token.is_some() {
-            p.push(token_part());
+            out_params.push(token_part());
         }
-        p.push(part("X-Amz-Signature", signature_str.to_owned()));
-        out_params = p;
-    } else {
-        out_headers.reserve_exact(4);
-        out_headers.push(date_part);
-        if token.is_some() {
-            out_headers.push(token_part());
-        }
-        if settings.content_sha256_header {
-            out_headers.push(part("x-amz-content-sha256", payload_hash.to_owned()));
-        }
-        let signed_headers = canonical_request.signed_headers();
-        let scope = string_to_sign.scope();
-        let mut authz = String::with_capacity(
-            ALGORITHM.len()
-                + creds.access_key_id().len()
-                + scope.len()
-                + signed_headers.len()
-                + 64
-                + AUTHZ_SEPARATORS_LEN,
-        );
-        authz.push_str(ALGORITHM);
-        authz.push_str(AUTHZ_SEPARATORS[0]);
-        authz.push_str(creds.access_key_id());
-        authz.push_str(AUTHZ_SEPARATORS[1]);
-        authz.push_str(scope);
-        authz.push_str(AUTHZ_SEPARATORS[2]);
-        authz.push_str(signed_headers);
-        authz.push_str(AUTHZ_SEPARATORS[3]);
-        authz.push_str(signature_str);
-        out_headers.push(part("Authorization", authz));
+        out_params.push(part("X-Amz-Signature", signature_str.to_owned()));
     }
     Ok(SigningOutput {
         headers: out_headers,
+        header_count,
         params: out_params,
         signature,
-        canonical_request,
-        string_to_sign,
+        canonical_request: CanonicalRequest::from_shared(Arc::clone(&shared), layout),
+        string_to_sign: StringToSign::from_shared(shared, sts),
     })
 }

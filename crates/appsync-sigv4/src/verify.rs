@@ -6,9 +6,13 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use hmac::Mac;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::canonical::{ALGORITHM, CanonicalParts, CanonicalRequest, PathRules, StringToSign, sort_headers};
+use crate::canonical::{
+    ALGORITHM, CanonicalParts, PathRules, redacted, return_scratch, sort_headers, take_scratch,
+    write_canonical, write_string_to_sign,
+};
 use crate::credentials::Credentials;
 use crate::date::AmzDate;
 use crate::encoding::{decode_query_component, hex32};
@@ -251,15 +255,16 @@ impl<S: CredentialStore> Verifier<S> {
         // one with thousands of headers, all listed in SignedHeaders, would make that quadratic,
         // so past a few hundred comparisons the headers are sorted once and searched instead.
         let mut by_name: Vec<(&str, &[u8])> = Vec::new();
-        if request.headers.len().saturating_mul(signed.len()) > 1024 {
-            by_name.extend_from_slice(&request.headers);
+        if request.headers().len().saturating_mul(signed.len()) > 1024 {
+            by_name.extend_from_slice(request.headers());
             // Stable: repeated headers keep the order they were sent in.
             sort_headers(&mut by_name);
         }
         for name in &signed {
             let before = headers.len();
             if by_name.is_empty() {
-                headers.extend(request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).copied());
+                headers
+                    .extend(request.headers().iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).copied());
             } else {
                 let lower = |n: &str| n.bytes().map(|c| c.to_ascii_lowercase()).cmp(name.bytes());
                 let start = by_name.partition_point(|(n, _)| lower(n).is_lt());
@@ -292,24 +297,37 @@ impl<S: CredentialStore> Verifier<S> {
         let mut storage = [0u8; 64];
         let payload = self.payload_hash_for(request, &mut storage)?;
 
-        let canonical_request = CanonicalRequest::build(CanonicalParts {
-            method: request.method,
-            path: request.path,
-            query: request.query,
-            extra_params: &[],
-            skip_param: presigned.then_some("X-Amz-Signature"),
-            headers: &mut headers,
-            payload_hash: payload,
-            rules: self.rules,
-        });
-        let creq_hash = canonical_request.hash();
-        let sts = StringToSign::from_parts(&claimed.date, region, service, &creq_hash);
-        let mut mac = creds.signing_mac(date, region, service);
-        mac.update(sts.as_str().as_bytes());
+        let mut buf = take_scratch();
+        let layout = write_canonical(
+            &mut buf,
+            CanonicalParts {
+                method: request.method,
+                path: request.path,
+                query: request.query,
+                extra_params: &[],
+                skip_param: presigned.then_some("X-Amz-Signature"),
+                headers: &mut headers,
+                names_lowercase: request.names_lowercase,
+                payload_hash: payload,
+                rules: self.rules,
+            },
+        );
+        let creq_hash = hex32(&Sha256::digest(&buf[layout.all()]).into());
+        let sts = write_string_to_sign(&mut buf, &claimed.date, region, service, &creq_hash);
+        let mut mac = creds.signing_mac(&claimed.date.as_bytes()[..8], region, service);
+        mac.update(&buf[sts.text.clone()]);
         let expected = hex32(&mac.finalize().into_bytes().into());
         let given = claimed.signature.as_bytes().to_ascii_lowercase();
-        if !constant_time_eq(&expected, &given) {
-            return Err(VerifyError::mismatch(canonical_request.to_redacted_string(), sts.to_string()));
+        let matches = constant_time_eq(&expected, &given);
+        let failure = (!matches).then(|| {
+            VerifyError::mismatch(
+                redacted(&buf[layout.all()]),
+                String::from_utf8_lossy(&buf[sts.text.clone()]).into_owned(),
+            )
+        });
+        return_scratch(buf);
+        if let Some(e) = failure {
+            return Err(e);
         }
         Ok(VerifiedRequest {
             access_key_id: access_key_id.to_owned(),
@@ -358,7 +376,7 @@ impl<S: CredentialStore> Verifier<S> {
 /// The value of a header that may appear at most once.
 fn single_header<'a>(request: &SignableRequest<'a>, name: &str) -> Result<Option<&'a [u8]>, VerifyError> {
     let mut found = None;
-    for (n, v) in &request.headers {
+    for (n, v) in request.headers() {
         if n.eq_ignore_ascii_case(name) {
             if found.is_some() {
                 return Err(VerifyError::malformed(
