@@ -45,6 +45,7 @@ struct Inner {
     graphql: Vec<GraphQLError>,
     field: Option<&'static str>,
     retry_after: Option<std::time::Duration>,
+    lagged: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,8 @@ pub(crate) enum Kind {
     Connection,
     /// The client (or the subscription's connection) was closed.
     Closed,
+    /// A subscription's consumer fell behind and events were dropped; `lagged` counts them.
+    Lagged,
 }
 
 impl Error {
@@ -85,6 +88,7 @@ impl Error {
                 graphql: Vec::new(),
                 field: None,
                 retry_after: None,
+                lagged: 0,
             }),
         }
     }
@@ -223,6 +227,13 @@ impl Error {
         e
     }
 
+    /// `dropped` events of a subscription were dropped because its consumer fell behind.
+    pub(crate) fn lagged(dropped: u64) -> Self {
+        let mut e = Self::new(Kind::Lagged);
+        e.inner.lagged = dropped;
+        e
+    }
+
     /// A copy of this error for another subscription of the same connection: every field, and
     /// the source shared (its message and chain stay whole).
     pub(crate) fn duplicate(&mut self) -> Self {
@@ -249,6 +260,7 @@ impl Error {
                 graphql: inner.graphql.clone(),
                 field: inner.field,
                 retry_after: inner.retry_after,
+                lagged: inner.lagged,
             }),
         }
     }
@@ -341,6 +353,17 @@ impl Error {
     /// subscription's connection ended for good.
     pub fn is_closed(&self) -> bool {
         self.inner.kind == Kind::Closed
+    }
+
+    /// Whether a subscription's consumer fell behind and events were dropped; see
+    /// [`lagged_count`](Self::lagged_count). The subscription goes on.
+    pub fn is_lagged(&self) -> bool {
+        self.inner.kind == Kind::Lagged
+    }
+
+    /// For a lagged subscription, how many events were dropped since the last item.
+    pub fn lagged_count(&self) -> Option<u64> {
+        (self.inner.kind == Kind::Lagged).then_some(self.inner.lagged)
     }
 
     /// Whether a builder was given a bad value; see [`field`](Self::field).
@@ -442,6 +465,9 @@ impl fmt::Debug for Error {
         if let Some(r) = self.inner.retry_after {
             d.field("retry_after", &r);
         }
+        if self.inner.kind == Kind::Lagged {
+            d.field("lagged", &self.inner.lagged);
+        }
         if let Some(s) = &self.inner.source {
             d.field("source", s);
         }
@@ -525,6 +551,11 @@ impl fmt::Display for Error {
                 Some(m) => write!(f, "closed: {m}"),
                 None => f.write_str("closed"),
             },
+            Kind::Lagged => write!(
+                f,
+                "the subscription fell behind: {} event(s) dropped (a larger event_queue_capacity, or a faster consumer)",
+                self.inner.lagged
+            ),
         }
     }
 }

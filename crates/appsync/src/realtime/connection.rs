@@ -1,15 +1,16 @@
 //! One task per WebSocket: handshake, `start`s, routing of events, keep-alive watchdog,
 //! reconnect with backoff and resubscription, polite close.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::protocol::{ClientMessage, ServerMessage, StartExtensions, StartPayload, WireError};
+use super::queue::Producer;
 use super::transport::Socket;
 use super::{Command, ConnectionEvent, ConnectionState, Hub, Key};
 use crate::auth::Auth;
@@ -24,12 +25,19 @@ pub(super) struct Setup {
     pub(super) auth: Auth,
     pub(super) commands: mpsc::UnboundedReceiver<Command>,
     pub(super) count: Arc<AtomicUsize>,
+    pub(super) full: Arc<AtomicBool>,
     pub(super) events: Option<broadcast::Sender<ConnectionEvent>>,
 }
 
+/// How many times one subscription may be moved for the server's per-connection limit before
+/// the refusal is its error (a server that takes none would otherwise open connections forever).
+const MAX_MOVES: u32 = 8;
+
 struct Sub {
     data: String,
-    events: mpsc::UnboundedSender<Result<serde_json::Value>>,
+    events: Producer,
+    /// Times the server refused it for its per-connection limit (see [`MAX_MOVES`]).
+    moves: u32,
     /// The caller of `subscribe`, until the first `start_ack` (or the error).
     ack: Option<oneshot::Sender<Result<()>>>,
     /// When a `start` sent (or a subscription waiting for the connection) times out.
@@ -39,6 +47,9 @@ struct Sub {
 pub(super) struct Connection {
     s: Setup,
     subs: HashMap<String, Sub>,
+    /// When the messages of the last second went out on the current socket (for
+    /// [`pace`](Self::pace)).
+    sent: VecDeque<Instant>,
     /// Who to tell once closed by `Client::close`.
     closing: Option<oneshot::Sender<()>>,
 }
@@ -59,7 +70,7 @@ enum Flow {
 
 impl Connection {
     pub(super) fn new(setup: Setup) -> Self {
-        Self { s: setup, subs: HashMap::new(), closing: None }
+        Self { s: setup, subs: HashMap::new(), sent: VecDeque::new(), closing: None }
     }
 
     fn options(&self) -> &super::RealtimeOptions {
@@ -95,8 +106,12 @@ impl Connection {
             ),
             ConnectionState::Closed => tracing::info!(target: "appsync::realtime", connection, "closed"),
         }
+        let event = ConnectionEvent { connection, state };
+        if let Some(callback) = &self.options().on_state {
+            (callback.0)(&event);
+        }
         if let Some(events) = &self.s.events {
-            let _ = events.send(ConnectionEvent { connection, state });
+            let _ = events.send(event);
         }
     }
 
@@ -220,6 +235,9 @@ impl Connection {
             .await
             .map_err(|_| Error::timeout_message("opening the real-time connection"))??;
         socket.send(ClientMessage::ConnectionInit.to_json()).await?;
+        // A new socket: the server's message budget starts again, with this one spent.
+        self.sent.clear();
+        self.sent.push_back(Instant::now());
         let ack = async {
             loop {
                 let Some(text) = socket.recv().await else {
@@ -318,20 +336,40 @@ impl Connection {
             id: id.to_owned(),
             payload: StartPayload { data, extensions: StartExtensions { authorization } },
         };
+        self.pace().await;
         if let Some(sub) = self.subs.get_mut(id) {
             sub.deadline = Some(Instant::now() + hub.options.start_ack_timeout);
         }
         socket.send(message.to_json()).await
     }
 
+    /// Waits, if needed, so that no more than `max_messages_per_second` messages go out in
+    /// any one second: AppSync refuses a burst past its rate with `LimitExceededError`, which
+    /// names no subscription, so a refused `start` could not even be told apart. Only bursts
+    /// wait (resubscribing a full connection, many `subscribe` calls at once).
+    async fn pace(&mut self) {
+        let limit = self.options().max_messages_per_second as usize;
+        let second = Duration::from_secs(1);
+        let now = Instant::now();
+        while self.sent.front().is_some_and(|t| now.duration_since(*t) >= second) {
+            self.sent.pop_front();
+        }
+        if self.sent.len() >= limit
+            && let Some(oldest) = self.sent.pop_front()
+        {
+            tokio::time::sleep_until(oldest + second).await;
+        }
+        self.sent.push_back(Instant::now());
+    }
+
     async fn command(&mut self, command: Command, socket: Option<&mut dyn Socket>) -> Flow {
         match command {
-            Command::Subscribe { id, data, events, ack } => {
+            Command::Subscribe { id, data, events, ack, moves } => {
                 let options = self.options();
                 // Not connected: allow for the connection being made first.
                 let wait = options.connect_timeout + options.ack_timeout + options.start_ack_timeout;
                 let deadline = Some(Instant::now() + wait);
-                self.subs.insert(id.clone(), Sub { data, events, ack: Some(ack), deadline });
+                self.subs.insert(id.clone(), Sub { data, events, moves, ack, deadline });
                 if let Some(socket) = socket
                     && let Err(e) = self.start(socket, &id).await
                 {
@@ -344,6 +382,7 @@ impl Connection {
                 if self.subs.contains_key(&id) {
                     self.remove(&id, None);
                     if let Some(socket) = socket {
+                        self.pace().await;
                         let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
                     }
                 }
@@ -388,8 +427,17 @@ impl Connection {
             }
             ServerMessage::Data { id, payload } => {
                 if let Some(sub) = self.subs.get(&id) {
-                    let _ = sub.events.send(Ok(payload));
+                    sub.events.event(payload);
                 }
+            }
+            ServerMessage::Error { id: Some(id), payload }
+                if payload
+                    .errors
+                    .iter()
+                    .any(|e| e.error.error_type.as_deref() == Some("MaxSubscriptionsReachedError"))
+                    && self.may_move(&id) =>
+            {
+                self.relocate(&id);
             }
             ServerMessage::Error { id: Some(id), payload } => {
                 let errors = payload.errors.into_iter().map(|e| e.error).collect();
@@ -409,16 +457,57 @@ impl Connection {
     fn remove(&mut self, id: &str, error: Option<Error>) {
         let Some(mut sub) = self.subs.remove(id) else { return };
         self.s.count.fetch_sub(1, Ordering::SeqCst);
+        // Room again for a subscription the server refused as one too many.
+        self.s.full.store(false, Ordering::SeqCst);
         match (sub.ack.take(), error) {
             (Some(ack), error) => {
                 let error =
                     error.unwrap_or_else(|| Error::closed("the subscription ended before it started"));
                 let _ = ack.send(Err(error));
             }
-            (None, Some(error)) => {
-                let _ = sub.events.send(Err(error));
-            }
+            (None, Some(error)) => sub.events.error(error),
             (None, None) => {}
+        }
+    }
+
+    /// Whether subscription `id`, refused for the server's per-connection limit, should move:
+    /// the server took others on this connection (so its limit is not zero), and it has not
+    /// moved too often.
+    fn may_move(&self, id: &str) -> bool {
+        let started_others = self.subs.iter().any(|(other, s)| other != id && s.ack.is_none());
+        started_others && self.subs.get(id).is_some_and(|s| s.moves < MAX_MOVES)
+    }
+
+    /// Moves subscription `id` to another connection of the hub; this one is full.
+    fn relocate(&mut self, id: &str) {
+        let Some(sub) = self.subs.remove(id) else { return };
+        self.s.count.fetch_sub(1, Ordering::SeqCst);
+        self.s.full.store(true, Ordering::SeqCst);
+        tracing::debug!(
+            target: "appsync::realtime",
+            connection = self.s.number,
+            subscriptions = self.subs.len(),
+            "the server's per-connection limit is reached; moving a subscription to another connection"
+        );
+        let command = super::Command::Subscribe {
+            id: id.to_owned(),
+            data: sub.data,
+            events: sub.events,
+            ack: sub.ack,
+            moves: sub.moves + 1,
+        };
+        let hub = self.s.hub.clone();
+        if let Err(super::Command::Subscribe { events, ack, .. }) =
+            hub.relocate(&self.s.client, &self.s.auth, command)
+            && !events.is_abandoned()
+        {
+            let error = Error::closed("the subscription could not move to another connection");
+            match ack {
+                Some(ack) => {
+                    let _ = ack.send(Err(error));
+                }
+                None => events.error(error),
+            }
         }
     }
 
@@ -485,8 +574,6 @@ fn deliver_error(mut sub: Sub, error: Error) {
         Some(ack) => {
             let _ = ack.send(Err(error));
         }
-        None => {
-            let _ = sub.events.send(Err(error));
-        }
+        None => sub.events.error(error),
     }
 }

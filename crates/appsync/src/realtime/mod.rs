@@ -6,7 +6,18 @@
 //! connection task keeps them alive: keep-alive watchdog, reconnect with jittered exponential
 //! backoff, fresh credentials and signatures on every connect and every `start`, every live
 //! subscription started again after a reconnect. Its state changes are a stream
-//! ([`Client::connection_states`]) and `tracing` events (target `appsync::realtime`).
+//! ([`Client::connection_states`]), a callback ([`RealtimeOptions::on_state`]) and `tracing`
+//! events (target `appsync::realtime`).
+//!
+//! A subscription the server refuses with `MaxSubscriptionsReachedError` (its per-connection
+//! limit is lower than ours) moves to another connection instead of ending.
+//!
+//! Each subscription has a bounded event queue
+//! ([`RealtimeOptions::event_queue_capacity`], default 1024 events). The connection never waits
+//! for a consumer, so a slow stream cannot hold up the others on its connection: when a
+//! consumer is that far behind, newer events are dropped and counted, and the consumer reads
+//! an `Err` answering [`Error::is_lagged`] (with [`Error::lagged_count`]) where they would
+//! have been, then the stream goes on.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), appsync::Error> {
@@ -30,13 +41,14 @@
 mod connection;
 mod handshake;
 pub(crate) mod protocol;
+mod queue;
 pub(crate) mod transport;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -79,7 +91,9 @@ pub enum AuthForm {
 ///     .url("wss://realtime.example.com/graphql/realtime")
 ///     .auth_form(AuthForm::QueryString)
 ///     .reconnect_backoff(Duration::from_millis(200), Duration::from_secs(10))
-///     .max_reconnect_attempts(Some(20));
+///     .max_reconnect_attempts(Some(20))
+///     .event_queue_capacity(256)
+///     .on_state(|event| eprintln!("connection {}: {:?}", event.connection, event.state));
 /// ```
 #[derive(Debug, Clone)]
 #[must_use]
@@ -97,6 +111,19 @@ pub struct RealtimeOptions {
     pub(crate) initial_connect_attempts: u32,
     pub(crate) max_auth_retries: u32,
     pub(crate) max_subscriptions_per_connection: usize,
+    pub(crate) event_queue_capacity: usize,
+    pub(crate) max_messages_per_second: u32,
+    pub(crate) on_state: Option<StateCallback>,
+}
+
+/// A state-change callback (its `Debug` shows only that there is one).
+#[derive(Clone)]
+pub(crate) struct StateCallback(Arc<dyn Fn(&ConnectionEvent) + Send + Sync>);
+
+impl fmt::Debug for StateCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StateCallback")
+    }
 }
 
 impl Default for RealtimeOptions {
@@ -115,6 +142,9 @@ impl Default for RealtimeOptions {
             initial_connect_attempts: 3,
             max_auth_retries: 2,
             max_subscriptions_per_connection: 100,
+            event_queue_capacity: 1024,
+            max_messages_per_second: 80,
+            on_state: None,
         }
     }
 }
@@ -200,6 +230,41 @@ impl RealtimeOptions {
         self
     }
 
+    /// Events queued per subscription for a consumer that has not read them yet (default
+    /// 1024). Past it, newer events are dropped and the consumer is told how many with an
+    /// [`Error::is_lagged`] item; the connection and its other subscriptions are not slowed.
+    /// An idle subscription's queue takes no memory.
+    pub fn event_queue_capacity(mut self, events: usize) -> Self {
+        self.event_queue_capacity = events.max(1);
+        self
+    }
+
+    /// The most messages (`connection_init`, `start`, `stop`) one connection sends in any one
+    /// second (default 80: the emulator, with what it takes as AppSync's limit, refuses more
+    /// than 100 with `LimitExceededError`). A burst past it, such as a hundred `subscribe` calls
+    /// at once, is spread over the next second(s).
+    pub fn max_messages_per_second(mut self, messages: u32) -> Self {
+        self.max_messages_per_second = messages.max(1);
+        self
+    }
+
+    /// Calls `callback` with every connection state change (as
+    /// [`Client::connection_states`] yields them), from the connection's task: it must return
+    /// quickly and not block.
+    ///
+    /// ```
+    /// use appsync::realtime::{ConnectionState, RealtimeOptions};
+    /// let options = RealtimeOptions::default().on_state(|event| {
+    ///     if let ConnectionState::Disrupted { reason } = &event.state {
+    ///         eprintln!("connection {} lost: {reason}", event.connection);
+    ///     }
+    /// });
+    /// ```
+    pub fn on_state(mut self, callback: impl Fn(&ConnectionEvent) + Send + Sync + 'static) -> Self {
+        self.on_state = Some(StateCallback(Arc::new(callback)));
+        self
+    }
+
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.backoff_base.saturating_mul(1u32 << attempt.min(20)).min(self.backoff_cap);
         let half = exp / 2;
@@ -272,9 +337,10 @@ pub struct ConnectionEvent {
 /// A live subscription: a `Stream` of `data` events decoded as `T`.
 ///
 /// An `Err` item that is not followed by `None` is a single bad event (it did not decode, or
-/// carried GraphQL errors); an error that ends the subscription (AppSync's `error` for it,
-/// a connection refused for good, a `start_ack` timeout) is the last item. Dropping the
-/// subscription sends `stop`.
+/// carried GraphQL errors) or, with [`Error::is_lagged`], events dropped because this consumer
+/// fell [`event_queue_capacity`](RealtimeOptions::event_queue_capacity) events behind; an error
+/// that ends the subscription (AppSync's `error` for it, a connection refused for good, a
+/// `start_ack` timeout) is the last item. Dropping the subscription sends `stop`.
 ///
 /// ```no_run
 /// # async fn run(client: appsync::Client) -> Result<(), appsync::Error> {
@@ -293,8 +359,7 @@ pub struct ConnectionEvent {
 /// ```
 pub struct Subscription<T> {
     id: String,
-    events: mpsc::UnboundedReceiver<Result<serde_json::Value>>,
-    commands: mpsc::UnboundedSender<Command>,
+    events: queue::Consumer,
     ended: bool,
     _type: PhantomData<fn() -> T>,
 }
@@ -319,7 +384,7 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
         if self.ended {
             return Poll::Ready(None);
         }
-        match self.events.poll_recv(cx) {
+        match self.events.poll_next(cx) {
             Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(payload))),
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
             Poll::Ready(None) => {
@@ -334,7 +399,7 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
 impl<T> Drop for Subscription<T> {
     fn drop(&mut self) {
         if !self.ended {
-            let _ = self.commands.send(Command::Stop { id: std::mem::take(&mut self.id) });
+            self.events.abandon(std::mem::take(&mut self.id));
         }
     }
 }
@@ -356,8 +421,11 @@ pub(crate) enum Command {
         id: String,
         /// The `start`'s `data`: the JSON of `{query, variables}`.
         data: String,
-        events: mpsc::UnboundedSender<Result<serde_json::Value>>,
-        ack: oneshot::Sender<Result<()>>,
+        events: queue::Producer,
+        /// The caller of `subscribe`, until the first `start_ack`.
+        ack: Option<oneshot::Sender<Result<()>>>,
+        /// How many times the server refused it for its per-connection limit.
+        moves: u32,
     },
     Stop {
         id: String,
@@ -372,6 +440,8 @@ struct ConnHandle {
     commands: mpsc::UnboundedSender<Command>,
     /// Subscriptions assigned to the connection and not yet removed by it.
     count: Arc<AtomicUsize>,
+    /// The server refused a subscription for its per-connection limit; cleared when one leaves.
+    full: Arc<AtomicBool>,
 }
 
 type Key = (String, (&'static str, usize));
@@ -456,35 +526,17 @@ impl Hub {
         data: String,
     ) -> Result<Subscription<T>> {
         let id = new_id();
-        let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (ack_tx, ack_rx) = oneshot::channel();
-        let commands = {
-            let mut state = self.lock();
-            if state.closed {
-                return Err(Error::closed("the client was closed"));
-            }
-            let key: Key = (self.endpoint.url.to_string(), auth.identity());
-            let list = state.connections.entry(key.clone()).or_default();
-            list.retain(|(_, h)| !h.commands.is_closed());
-            let max = self.options.max_subscriptions_per_connection;
-            let handle = match list.iter().find(|(_, h)| h.count.load(Ordering::SeqCst) < max) {
-                Some((_, h)) => h.clone(),
-                None => {
-                    let number = self.next_connection.fetch_add(1, Ordering::Relaxed);
-                    let handle = self.spawn(client, auth, key, number);
-                    list.push((number, handle.clone()));
-                    handle
-                }
-            };
-            handle.count.fetch_add(1, Ordering::SeqCst);
-            let command = Command::Subscribe { id: id.clone(), data, events: events_tx, ack: ack_tx };
-            if handle.commands.send(command).is_err() {
-                return Err(Error::closed("the connection ended"));
-            }
-            handle.commands
-        };
+        let capacity = self.options.event_queue_capacity;
+        let events = self.place(client, &auth, |handle| {
+            let (producer, consumer) = queue::channel(capacity, handle.commands.clone());
+            let command =
+                Command::Subscribe { id: id.clone(), data, events: producer, ack: Some(ack_tx), moves: 0 };
+            handle.commands.send(command).map_err(|_| Error::closed("the connection ended"))?;
+            Ok(consumer)
+        })?;
         // Built before waiting, so a caller that gives up still sends `stop`.
-        let subscription = Subscription { id, events: events_rx, commands, ended: false, _type: PhantomData };
+        let subscription = Subscription { id, events, ended: false, _type: PhantomData };
         match ack_rx.await {
             Ok(Ok(())) => Ok(subscription),
             Ok(Err(e)) => Err(e),
@@ -492,9 +544,71 @@ impl Hub {
         }
     }
 
+    /// Picks a connection for `auth` with room (or opens one) and runs `send` with it, under
+    /// the lock [`retire`](Self::retire) takes, so a connection cannot retire in between.
+    fn place<R>(
+        self: &Arc<Self>,
+        client: &Client,
+        auth: &Auth,
+        send: impl FnOnce(&ConnHandle) -> Result<R>,
+    ) -> Result<R> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(Error::closed("the client was closed"));
+        }
+        let key: Key = (self.endpoint.url.to_string(), auth.identity());
+        let list = state.connections.entry(key.clone()).or_default();
+        list.retain(|(_, h)| !h.commands.is_closed());
+        let max = self.options.max_subscriptions_per_connection;
+        let room = |h: &ConnHandle| !h.full.load(Ordering::SeqCst) && h.count.load(Ordering::SeqCst) < max;
+        let handle = match list.iter().find(|(_, h)| room(h)) {
+            Some((_, h)) => h.clone(),
+            None => {
+                let number = self.next_connection.fetch_add(1, Ordering::Relaxed);
+                let handle = self.spawn(client, auth.clone(), key, number);
+                list.push((number, handle.clone()));
+                handle
+            }
+        };
+        handle.count.fetch_add(1, Ordering::SeqCst);
+        let result = send(&handle);
+        if result.is_err() {
+            handle.count.fetch_sub(1, Ordering::SeqCst);
+        }
+        result
+    }
+
+    /// Moves a subscription the server refused for its per-connection limit to another
+    /// connection (the refusing one is marked full). Gives the command back when it cannot.
+    pub(crate) fn relocate(
+        self: &Arc<Self>,
+        client: &Client,
+        auth: &Auth,
+        command: Command,
+    ) -> std::result::Result<(), Command> {
+        let mut command = Some(command);
+        let placed = self.place(client, auth, |handle| {
+            let Some(Command::Subscribe { events, .. }) = &command else {
+                return Err(Error::closed("not a subscription"));
+            };
+            let router = events.router();
+            let taken = command.take().ok_or_else(|| Error::closed("not a subscription"))?;
+            router.reroute(handle.commands.clone(), taken).map_err(|back| {
+                command = Some(back);
+                Error::closed("the connection ended")
+            })
+        });
+        match placed {
+            Ok(()) => Ok(()),
+            // Not sent: back to the caller (the client was closed, or the connection ended).
+            Err(_) => command.map_or(Ok(()), Err),
+        }
+    }
+
     fn spawn(self: &Arc<Self>, client: &Client, auth: Auth, key: Key, number: u64) -> ConnHandle {
         let (tx, rx) = mpsc::unbounded_channel();
         let count = Arc::new(AtomicUsize::new(0));
+        let full = Arc::new(AtomicBool::new(false));
         let events = self.events.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let task = connection::Connection::new(connection::Setup {
             number,
@@ -504,10 +618,11 @@ impl Hub {
             auth,
             commands: rx,
             count: count.clone(),
+            full: full.clone(),
             events,
         });
         tokio::spawn(task.run());
-        ConnHandle { commands: tx, count }
+        ConnHandle { commands: tx, count, full }
     }
 
     /// Removes connection `number` if no command is waiting for it; the check and the removal

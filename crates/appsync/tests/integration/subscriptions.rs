@@ -585,3 +585,137 @@ async fn lambda_tokens_subscribe_and_a_field_the_mode_may_not_use_is_refused_alo
     let _: Value = client.data("mutation { createNote(text: \"hi\") { id text } }").await.unwrap();
     assert_eq!(next(&mut notes).await.unwrap()["onNote"]["text"], "hi");
 }
+
+#[tokio::test]
+async fn a_slow_consumer_is_told_how_many_events_it_lost_and_holds_up_no_one() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let client = client_for(&format!("http://{addr}/graphql"), iam(), fast().event_queue_capacity(4));
+    let mut states = Box::pin(client.connection_states());
+    // Both on one connection: `slow` is never read while `fast` takes every event.
+    let mut slow = client.subscribe::<OnCreate>(ON_CREATE, json!({"author": "slow"})).await.unwrap();
+    let mut fast = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    // `fast` gets every event while `slow`'s queue is full.
+    for i in 0..10 {
+        create(&client, &format!("slow-{i}"), "slow").await;
+        assert_eq!(next(&mut fast).await.unwrap().post.id, format!("slow-{i}"));
+    }
+    // The connection delivers in mutation order, so once `fast` has the sentinel, all ten
+    // events for `slow` have been routed (queued or dropped).
+    create(&client, "sentinel", "other").await;
+    assert_eq!(next(&mut fast).await.unwrap().post.id, "sentinel");
+
+    for i in 0..4 {
+        assert_eq!(next(&mut slow).await.unwrap().post.id, format!("slow-{i}"));
+    }
+    let gap = next(&mut slow).await.unwrap_err();
+    assert!(gap.is_lagged(), "{gap:?}");
+    assert_eq!(gap.lagged_count(), Some(6));
+    assert!(gap.to_string().contains("6 event(s) dropped"), "{gap}");
+    // The subscription goes on.
+    create(&client, "slow-after", "slow").await;
+    assert_eq!(next(&mut slow).await.unwrap().post.id, "slow-after");
+    assert_eq!(next(&mut fast).await.unwrap().post.id, "slow-after");
+    assert_quiet(&mut slow).await;
+    // Nothing was lost on the connection: it never went down.
+    while let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(50), states.next()).await {
+        assert!(
+            matches!(event.state, ConnectionState::Connecting | ConnectionState::Connected { .. }),
+            "{event:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_subscription_past_the_servers_limit_moves_to_another_connection() {
+    let emu = emulator();
+    // The server takes 2 per connection; the client would put 100 on one.
+    let (addr, _server) = serve(&emu, RealtimeConfig::default().max_subscriptions(2)).await;
+    let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
+    let mut states = Box::pin(client.connection_states());
+    let mut subs = Vec::new();
+    for _ in 0..5 {
+        subs.push(client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap());
+    }
+    let mut connected = HashSet::new();
+    while connected.len() < 3 {
+        let event = next(&mut states).await;
+        if matches!(event.state, ConnectionState::Connected { .. }) {
+            connected.insert(event.connection);
+        }
+    }
+    create(&client, "moved", "x").await;
+    for sub in &mut subs {
+        assert_eq!(next(sub).await.unwrap().post.id, "moved");
+        assert_quiet(sub).await;
+    }
+    // A stop reaches the connection a subscription moved to: dropping them all closes all three.
+    drop(subs);
+    let mut closed = HashSet::new();
+    while closed.len() < 3 {
+        let event = next(&mut states).await;
+        if event.state == ConnectionState::Closed {
+            closed.insert(event.connection);
+        }
+    }
+    assert_eq!(closed, connected);
+}
+
+#[tokio::test]
+async fn a_server_that_takes_no_subscription_refuses_it_instead_of_moving_it_forever() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default().max_subscriptions(0)).await;
+    let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
+    let err = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap_err();
+    assert!(err.is_graphql(), "{err:?}");
+    assert_eq!(err.error_type(), Some("MaxSubscriptionsReachedError"));
+}
+
+#[tokio::test]
+async fn state_changes_reach_the_callback() {
+    let emu = emulator();
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let proxy = Proxy::start(addr).await;
+    let seen: Arc<Mutex<Vec<ConnectionEvent>>> = Arc::default();
+    let s = seen.clone();
+    let options = fast().on_state(move |event| s.lock().unwrap().push(event.clone()));
+    let client = client_for(&proxy.url(), iam(), options);
+    let mut states = Box::pin(client.connection_states());
+    let _sub = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    proxy.cut();
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    client.close().await;
+    wait_state(&mut states, |s| *s == ConnectionState::Closed).await;
+    let states: Vec<ConnectionState> = seen.lock().unwrap().iter().map(|e| e.state.clone()).collect();
+    assert_eq!(states.first(), Some(&ConnectionState::Connecting), "{states:?}");
+    assert!(matches!(states.get(1), Some(ConnectionState::Connected { .. })), "{states:?}");
+    assert!(states.iter().any(|s| matches!(s, ConnectionState::Disrupted { .. })), "{states:?}");
+    assert!(
+        states.iter().any(|s| matches!(s, ConnectionState::Reconnecting { attempt: 1, .. })),
+        "{states:?}"
+    );
+    assert_eq!(states.iter().filter(|s| matches!(s, ConnectionState::Connected { .. })).count(), 2);
+    assert_eq!(states.last(), Some(&ConnectionState::Closed), "{states:?}");
+    assert!(seen.lock().unwrap().iter().all(|e| e.connection == 1));
+}
+
+#[tokio::test]
+async fn a_hundred_subscribes_at_once_stay_under_the_servers_message_rate() {
+    let emu = emulator();
+    // The emulator refuses a connection's 101st message within a second (`LimitExceededError`,
+    // no id): `connection_init` plus 100 `start`s sent at once would lose the last one.
+    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let client = client_for(&format!("http://{addr}/graphql"), Auth::api_key("da2-emulator"), fast());
+    let mut states = Box::pin(client.connection_states());
+    let subscribes = (0..100).map(|_| client.subscribe::<OnCreate>(ON_CREATE, ()));
+    let results = futures_util::future::join_all(subscribes).await;
+    let mut subs: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
+    create(&client, "paced", "x").await;
+    for sub in &mut subs {
+        assert_eq!(next(sub).await.unwrap().post.id, "paced");
+    }
+    let seen = wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    assert!(seen.iter().all(|e| e.connection == seen[0].connection), "one connection: {seen:?}");
+    client.close().await;
+}

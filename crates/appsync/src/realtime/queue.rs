@@ -1,0 +1,264 @@
+//! The bounded event queue between a connection task and one [`Subscription`](super::Subscription).
+//!
+//! Policy: the connection task never waits for a consumer (so one slow stream cannot hold up the
+//! others on its connection). When the queue holds `capacity` events, newer events are dropped
+//! and counted; the consumer then reads the events queued before the gap, then one
+//! [`Error::is_lagged`] item carrying the count, then the events that came after. An error that
+//! ends the subscription is never dropped (it may be the one item past the capacity).
+//!
+//! The queue also holds where a [`Stop`](super::Command::Stop) must go: a subscription moved to
+//! another connection (the server refused it with `MaxSubscriptionsReachedError`) is stopped
+//! there.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use tokio::sync::mpsc;
+
+use super::Command;
+use crate::error::{Error, Result};
+
+struct State {
+    items: VecDeque<Result<serde_json::Value>>,
+    /// Events dropped since the last one queued (reported before the next one, or when the
+    /// consumer has read everything older).
+    dropped: u64,
+    waker: Option<Waker>,
+    /// The producer is gone: nothing more will come.
+    closed: bool,
+    /// The consumer is gone: nothing should be queued, and the subscription must not move.
+    abandoned: bool,
+    /// The connection the subscription lives on.
+    route: mpsc::UnboundedSender<Command>,
+}
+
+pub(crate) struct Shared {
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A new queue of `capacity` events whose subscription lives on connection `route`.
+pub(crate) fn channel(capacity: usize, route: mpsc::UnboundedSender<Command>) -> (Producer, Consumer) {
+    let shared = Arc::new(Shared {
+        capacity: capacity.max(1),
+        state: Mutex::new(State {
+            items: VecDeque::new(),
+            dropped: 0,
+            waker: None,
+            closed: false,
+            abandoned: false,
+            route,
+        }),
+    });
+    (Producer { shared: shared.clone() }, Consumer { shared })
+}
+
+/// The connection task's end. Dropping it ends the stream (after what is queued).
+pub(crate) struct Producer {
+    shared: Arc<Shared>,
+}
+
+impl Producer {
+    /// Queues an event, or counts it as dropped when the consumer is `capacity` behind.
+    pub(crate) fn event(&self, payload: serde_json::Value) {
+        let mut state = self.shared.lock();
+        if state.abandoned {
+            return;
+        }
+        if state.items.len() >= self.shared.capacity {
+            state.dropped += 1;
+            return;
+        }
+        if state.dropped > 0 {
+            // The gap is reported where it happened: before this newer event. The marker may
+            // take the queue one past its capacity.
+            let dropped = std::mem::take(&mut state.dropped);
+            state.items.push_back(Err(Error::lagged(dropped)));
+        }
+        state.items.push_back(Ok(payload));
+        wake(&mut state);
+    }
+
+    /// Queues an error: a bad event, or the last item. Never dropped.
+    pub(crate) fn error(&self, error: Error) {
+        let mut state = self.shared.lock();
+        if state.abandoned {
+            return;
+        }
+        if state.dropped > 0 {
+            let dropped = std::mem::take(&mut state.dropped);
+            state.items.push_back(Err(Error::lagged(dropped)));
+        }
+        state.items.push_back(Err(error));
+        wake(&mut state);
+    }
+
+    /// A handle for moving the subscription to another connection.
+    pub(crate) fn router(&self) -> Router {
+        Router { shared: self.shared.clone() }
+    }
+
+    /// Whether the consumer dropped its end.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.shared.lock().abandoned
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.closed = true;
+        wake(&mut state);
+    }
+}
+
+fn wake(state: &mut State) {
+    if let Some(waker) = state.waker.take() {
+        waker.wake();
+    }
+}
+
+/// Moves a subscription's `stop` route (see [`Producer::router`]).
+pub(crate) struct Router {
+    shared: Arc<Shared>,
+}
+
+impl Router {
+    /// Points the subscription's `stop` at connection `route` and sends it `command` (the
+    /// subscription itself) under the queue's lock, so a `stop` cannot overtake it. The command
+    /// comes back when the consumer is gone or the connection is.
+    pub(crate) fn reroute(
+        &self,
+        route: mpsc::UnboundedSender<Command>,
+        command: Command,
+    ) -> std::result::Result<(), Command> {
+        let mut state = self.shared.lock();
+        if state.abandoned {
+            return Err(command);
+        }
+        // Returned, not dropped, while the lock is held: dropping the command's producer locks.
+        route.send(command).map_err(|e| e.0)?;
+        state.route = route;
+        Ok(())
+    }
+}
+
+/// The subscription's end.
+pub(crate) struct Consumer {
+    shared: Arc<Shared>,
+}
+
+impl Consumer {
+    /// The next item; `Ready(None)` once the producer is gone and everything was read.
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<serde_json::Value>>> {
+        let mut state = self.shared.lock();
+        if let Some(item) = state.items.pop_front() {
+            return Poll::Ready(Some(item));
+        }
+        if state.dropped > 0 {
+            // Everything queued before the gap has been read.
+            let dropped = std::mem::take(&mut state.dropped);
+            return Poll::Ready(Some(Err(Error::lagged(dropped))));
+        }
+        if state.closed {
+            return Poll::Ready(None);
+        }
+        match &state.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Marks the consumer gone and sends `stop` for subscription `id` to its current connection
+    /// (unless the producer is gone already).
+    pub(crate) fn abandon(&self, id: String) {
+        let mut state = self.shared.lock();
+        state.abandoned = true;
+        state.items.clear();
+        if !state.closed {
+            let _ = state.route.send(Command::Stop { id });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn next(c: &Consumer) -> Option<Result<serde_json::Value>> {
+        match c.poll_next(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(item) => item,
+            Poll::Pending => panic!("pending"),
+        }
+    }
+
+    fn pending(c: &Consumer) -> bool {
+        c.poll_next(&mut Context::from_waker(Waker::noop())).is_pending()
+    }
+
+    #[test]
+    fn a_full_queue_drops_newer_events_and_reports_the_gap_in_place() {
+        let (route, _rx) = mpsc::unbounded_channel();
+        let (p, c) = channel(2, route);
+        for i in 0..5 {
+            p.event(json!(i));
+        }
+        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(0))));
+        p.event(json!(5));
+        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(1))));
+        // 2, 3 and 4 were dropped; 5 came after them.
+        let gap = next(&c).and_then(Result::err);
+        assert!(gap.as_ref().is_some_and(Error::is_lagged), "{gap:?}");
+        assert_eq!(gap.and_then(|e| e.lagged_count()), Some(3));
+        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(5))));
+        assert!(pending(&c));
+    }
+
+    #[test]
+    fn a_gap_with_nothing_after_it_is_reported_once_the_queue_is_read() {
+        let (route, _rx) = mpsc::unbounded_channel();
+        let (p, c) = channel(1, route);
+        p.event(json!(0));
+        p.event(json!(1));
+        p.event(json!(2));
+        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(0))));
+        assert_eq!(next(&c).and_then(Result::err).and_then(|e| e.lagged_count()), Some(2));
+        assert!(pending(&c));
+        // The last error is queued past the capacity, and the end follows it.
+        p.event(json!(3));
+        p.error(Error::closed("gone"));
+        drop(p);
+        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(3))));
+        assert!(next(&c).and_then(Result::err).is_some_and(|e| e.is_closed()));
+        assert!(next(&c).is_none());
+    }
+
+    #[test]
+    fn abandoning_stops_on_the_current_route_and_refuses_a_move() {
+        let (first, mut first_rx) = mpsc::unbounded_channel();
+        let (p, c) = channel(4, first);
+        let (second, mut second_rx) = mpsc::unbounded_channel();
+        let router = p.router();
+        assert!(router.reroute(second, Command::Stop { id: "marker".into() }).is_ok());
+        assert!(matches!(second_rx.try_recv(), Ok(Command::Stop { id }) if id == "marker"));
+        c.abandon("s1".into());
+        assert!(first_rx.try_recv().is_err(), "the old route hears nothing");
+        assert!(matches!(second_rx.try_recv(), Ok(Command::Stop { id }) if id == "s1"));
+        assert!(p.is_abandoned());
+        let (third, mut third_rx) = mpsc::unbounded_channel();
+        assert!(router.reroute(third, Command::Stop { id: "late".into() }).is_err());
+        assert!(third_rx.try_recv().is_err());
+    }
+}
