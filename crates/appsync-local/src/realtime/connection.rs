@@ -241,7 +241,8 @@ where
             return ServerMessage::error(
                 Some(id),
                 "DuplicatedOperationError",
-                &format!("Subscription with id {id} already exists on this connection"),
+                // AppSync's wording, as clients have reported it.
+                &format!("Duplicated operation with id {id}"),
             );
         }
         if self.subscriptions.len() >= self.config.max_subscriptions {

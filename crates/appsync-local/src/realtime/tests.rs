@@ -187,7 +187,10 @@ async fn start_errors_in_appsyncs_words() {
     c.start("a", "subscription { onCreatePost { id } }", json!({}));
     assert_eq!(c.message().await["type"], "start_ack");
     c.start("a", "subscription { onCreatePost { id } }", json!({}));
-    assert_eq!(c.message().await["payload"]["errors"][0]["errorType"], "DuplicatedOperationError");
+    assert_eq!(
+        c.message().await,
+        json!({"type":"error","id":"a","payload":{"errors":[{"errorType":"DuplicatedOperationError","message":"Duplicated operation with id a"}]}})
+    );
     c.start("b", "subscription { onCreatePost { id } }", json!({}));
     assert_eq!(
         c.message().await,
