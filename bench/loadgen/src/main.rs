@@ -5,9 +5,12 @@
 //!   `appsync` client; prints a summary on stderr and one JSON line on stdout.
 //! - `loadgen serve`: a loopback HTTP server answering every POST with a fixed AppSync-like
 //!   JSON body, so that the server is not what a client benchmark measures.
+//! - `loadgen fanout`: AppSync real-time fan-out latency and rate (one mutation to many
+//!   subscriptions), or the memory a server spends per idle subscribed connection.
 //!
 //! Only loopback addresses are accepted, and every run is bounded in count and time.
 
+mod fanout;
 mod run;
 mod serve;
 
@@ -30,6 +33,8 @@ enum Command {
     Run(run::RunArgs),
     /// Answer every request with a fixed JSON body until stopped (or `--max-seconds`).
     Serve(serve::ServeArgs),
+    /// Real-time fan-out (mutation to many subscribers) or idle-connection memory of a server.
+    Fanout(fanout::FanoutArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::main(args),
         Command::Serve(args) => serve::main(args),
+        Command::Fanout(args) => fanout::main(args),
     };
     match result {
         Ok(code) => code,

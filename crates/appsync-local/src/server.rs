@@ -239,14 +239,19 @@ pub(crate) async fn serve_connections(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let mut builder = AutoBuilder::new(TokioExecutor::new());
-                builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
-                builder.http2().timer(TokioTimer::new());
-                let service = TowerToHyperService::new(router.clone());
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-                let conn = graceful.watch(conn);
+                let watcher = graceful.watcher();
+                let router = router.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    if !version_readable(&stream, header_timeout).await {
+                        tracing::debug!("connection sent no request in time; closing");
+                        return;
+                    }
+                    let mut builder = AutoBuilder::new(TokioExecutor::new());
+                    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+                    builder.http2().timer(TokioTimer::new());
+                    let service = TowerToHyperService::new(router);
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+                    if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(error = %e, "connection closed with an error");
                     }
                 });
@@ -258,6 +263,27 @@ pub(crate) async fn serve_connections(
     if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
         tracing::debug!("connections still open after the drain period; dropping them");
     }
+}
+
+/// Waits (at most `timeout`) until the client has sent enough for the HTTP version to be told:
+/// hyper-util reads up to the 24-byte HTTP/2 preface with no timeout of its own, so a client
+/// that connects and sends nothing (or a prefix of the preface) would hold its socket forever.
+/// True when hyper can take over (EOF included: hyper then ends the connection itself).
+async fn version_readable(stream: &tokio::net::TcpStream, timeout: Duration) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut buf = [0u8; PREFACE.len()];
+    tokio::time::timeout(timeout, async {
+        loop {
+            match stream.peek(&mut buf).await {
+                Ok(n) if n == 0 || n == PREFACE.len() || buf[..n] != PREFACE[..n] => return true,
+                Err(_) => return false,
+                // Part of the preface: peek would return at once again, so wait a little.
+                Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// A server running in the background; dropping it stops the server.

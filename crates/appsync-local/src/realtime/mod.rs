@@ -34,6 +34,9 @@ pub(crate) use connection::{Inbound, Outbound, run};
 /// The subprotocol AppSync requires.
 pub const SUBPROTOCOL: &str = "graphql-ws";
 
+/// Bytes read from a client socket at a time.
+const READ_BUFFER_BYTES: usize = 4096;
+
 /// Tunables of the real-time endpoint; the defaults are AppSync's.
 ///
 /// Set for an emulator with [`EmulatorBuilder::realtime`](crate::EmulatorBuilder::realtime), or
@@ -120,6 +123,17 @@ impl RealtimeConfig {
     pub fn max_inbound_per_second(mut self, n: u32) -> Self {
         self.max_inbound_per_second = n;
         self
+    }
+}
+
+impl Emulator {
+    /// How many receivers the mutation event bus has now: one per open, authorized real-time
+    /// connection, plus those taken with [`Emulator::subscribe_mutations`]. A connection's
+    /// receiver is released the moment the server frees the connection, so this shows whether
+    /// dead or misbehaving clients were let go.
+    #[must_use]
+    pub fn event_receivers(&self) -> usize {
+        self.inner.engine.events.receiver_count()
     }
 }
 
@@ -236,6 +250,10 @@ pub(crate) async fn upgrade(
     // words rather than a bare close; far larger ones are cut off by the WebSocket layer.
     let frame_cap = config.max_message_bytes.saturating_mul(4).max(64 * 1024);
     ws.protocols([SUBPROTOCOL])
+        // tungstenite zero-fills its whole read buffer (128 KiB by default) on the first read,
+        // which made every idle connection cost that much resident memory; clients send small
+        // messages, and a larger one is simply read in more steps.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(frame_cap)
         .max_frame_size(frame_cap)
         .on_upgrade(move |socket| async move {
