@@ -385,7 +385,7 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             return Poll::Ready(None);
         }
         match self.events.poll_next(cx) {
-            Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(payload))),
+            Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(&payload))),
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
             Poll::Ready(None) => {
                 self.ended = true;
@@ -404,15 +404,32 @@ impl<T> Drop for Subscription<T> {
     }
 }
 
-/// A `data` payload, `{"data": {...}, "errors"?: [...]}`, as `T`.
-fn decode_event<T: DeserializeOwned>(mut payload: serde_json::Value) -> Result<T> {
-    let errors = payload.get_mut("errors").map(serde_json::Value::take);
-    if let Some(errors) = errors.filter(|e| e.as_array().is_some_and(|a| !a.is_empty())) {
-        let errors: Vec<GraphQLError> = serde_json::from_value(errors).map_err(Error::decode)?;
-        return Err(Error::graphql(errors));
+/// A `data` payload, `{"data": {...}, "errors"?: [...]}`, as `T`: `data` is decoded straight
+/// from the text; only a decode that fails runs again to find the failing field's path.
+fn decode_event<T: DeserializeOwned>(payload: &serde_json::value::RawValue) -> Result<T> {
+    #[derive(serde::Deserialize)]
+    struct Event<'a> {
+        #[serde(default, borrow)]
+        data: Option<&'a serde_json::value::RawValue>,
+        #[serde(default, borrow)]
+        errors: Option<&'a serde_json::value::RawValue>,
     }
-    let data = payload.get_mut("data").map(serde_json::Value::take).unwrap_or(serde_json::Value::Null);
-    serde_path_to_error::deserialize(data).map_err(Error::decode)
+    let event: Event<'_> = serde_json::from_str(payload.get()).map_err(Error::decode)?;
+    if let Some(errors) = event.errors {
+        let errors: Option<Vec<GraphQLError>> = serde_json::from_str(errors.get()).map_err(Error::decode)?;
+        if let Some(errors) = errors.filter(|e| !e.is_empty()) {
+            return Err(Error::graphql(errors));
+        }
+    }
+    let data = event.data.map_or("null", serde_json::value::RawValue::get);
+    serde_json::from_str(data).map_err(|_| {
+        let mut deserializer = serde_json::Deserializer::from_str(data);
+        match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(e) => Error::decode(e),
+            // Not expected: the same text decoded the second time.
+            Ok(_) => Error::decode_message("the event did not decode"),
+        }
+    })
 }
 
 /// What a [`Subscription`] or the hub asks of a connection task.
@@ -706,12 +723,15 @@ mod tests {
 
     #[test]
     fn events_decode_or_report_errors() {
+        let raw = |v: serde_json::Value| {
+            serde_json::value::RawValue::from_string(v.to_string()).unwrap_or_else(|e| panic!("{e}"))
+        };
         let ok: Result<serde_json::Value> =
-            decode_event(serde_json::json!({"data": {"onPost": {"id": "1"}}}));
+            decode_event(&raw(serde_json::json!({"data": {"onPost": {"id": "1"}}})));
         assert_eq!(ok.ok(), Some(serde_json::json!({"onPost": {"id": "1"}})));
-        let err = decode_event::<serde_json::Value>(
+        let err = decode_event::<serde_json::Value>(&raw(
             serde_json::json!({"data": null, "errors": [{"message": "boom", "errorType": "X"}]}),
-        );
+        ));
         assert!(err.is_err_and(|e| e.is_graphql() && e.error_type() == Some("X")));
         #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code)]
@@ -724,7 +744,7 @@ mod tests {
         struct Post {
             id: String,
         }
-        let bad = decode_event::<Typed>(serde_json::json!({"data": {"onPost": {"id": 1}}}));
+        let bad = decode_event::<Typed>(&raw(serde_json::json!({"data": {"onPost": {"id": 1}}})));
         assert!(bad.is_err_and(|e| e.json_path().as_deref() == Some("onPost.id")));
     }
 }

@@ -4,7 +4,10 @@
 //! [`ServerMessage`] (`connection_ack`, `ka`, `start_ack`, `data`, `error`, `complete`,
 //! `connection_error`). Unknown server message types decode as [`ServerMessage::Unknown`].
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::GraphQLError;
 
@@ -45,37 +48,36 @@ pub(crate) struct StartExtensions {
 }
 
 /// A message the server sends.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub(crate) enum ServerMessage {
     /// The connection is open; keep-alives arrive at least every `connection_timeout_ms`.
-    ConnectionAck {
-        #[serde(default)]
-        payload: AckPayload,
-    },
+    ConnectionAck { payload: AckPayload },
     /// Keep-alive.
     Ka,
     /// A subscription is registered.
     StartAck { id: String },
-    /// An event of a subscription.
-    Data { id: String, payload: serde_json::Value },
+    /// An event of a subscription: its payload as JSON text, decoded by the subscriber.
+    Data { id: String, payload: Box<RawValue> },
     /// A subscription failed (or, without an id, the connection did).
-    Error {
-        #[serde(default)]
-        id: Option<String>,
-        #[serde(default)]
-        payload: ErrorPayload,
-    },
+    Error { id: Option<String>, payload: ErrorPayload },
     /// A subscription ended (the answer to `stop`).
     Complete { id: String },
     /// The connection was refused (bad auth, limits).
-    ConnectionError {
-        #[serde(default)]
-        payload: ErrorPayload,
-    },
+    ConnectionError { payload: ErrorPayload },
     /// A message type this client does not know.
-    #[serde(other)]
     Unknown,
+}
+
+/// Any server message, before its type is looked at: the payload is only delimited, so an
+/// event's is parsed once, by its subscriber, into its own type.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
 }
 
 /// The `payload` of `connection_ack`.
@@ -113,7 +115,30 @@ impl ClientMessage {
 
 impl ServerMessage {
     pub(crate) fn parse(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+        let envelope: Envelope<'_> = serde_json::from_str(text)?;
+        let id = envelope.id.map(Cow::into_owned);
+        let payload = |default: &'static str| envelope.payload.map_or(default, RawValue::get);
+        let missing_id = || <serde_json::Error as serde::de::Error>::missing_field("id");
+        Ok(match &*envelope.kind {
+            "connection_ack" => {
+                ServerMessage::ConnectionAck { payload: serde_json::from_str(payload("{}"))? }
+            }
+            "ka" => ServerMessage::Ka,
+            "start_ack" => ServerMessage::StartAck { id: id.ok_or_else(missing_id)? },
+            "data" => ServerMessage::Data {
+                id: id.ok_or_else(missing_id)?,
+                payload: envelope
+                    .payload
+                    .ok_or_else(|| <serde_json::Error as serde::de::Error>::missing_field("payload"))?
+                    .to_owned(),
+            },
+            "error" => ServerMessage::Error { id, payload: serde_json::from_str(payload("{}"))? },
+            "complete" => ServerMessage::Complete { id: id.ok_or_else(missing_id)? },
+            "connection_error" => {
+                ServerMessage::ConnectionError { payload: serde_json::from_str(payload("{}"))? }
+            }
+            _ => ServerMessage::Unknown,
+        })
     }
 }
 
@@ -170,22 +195,32 @@ mod tests {
     #[test]
     fn server_messages_decode() {
         let parse = |s: &str| ServerMessage::parse(s).unwrap_or(ServerMessage::Unknown);
-        assert_eq!(
+        assert!(matches!(
             parse(r#"{"type":"connection_ack","payload":{"connectionTimeoutMs":300000}}"#),
             ServerMessage::ConnectionAck { payload: AckPayload { connection_timeout_ms: Some(300_000) } }
-        );
-        assert_eq!(
+        ));
+        assert!(matches!(
             parse(r#"{"type":"connection_ack"}"#),
-            ServerMessage::ConnectionAck { payload: AckPayload::default() }
+            ServerMessage::ConnectionAck { payload: AckPayload { connection_timeout_ms: None } }
+        ));
+        assert!(matches!(parse(r#"{"type":"ka"}"#), ServerMessage::Ka));
+        assert!(
+            matches!(parse(r#"{"type":"start_ack","id":"s1"}"#), ServerMessage::StartAck { id } if id == "s1")
         );
-        assert_eq!(parse(r#"{"type":"ka"}"#), ServerMessage::Ka);
-        assert_eq!(parse(r#"{"type":"start_ack","id":"s1"}"#), ServerMessage::StartAck { id: "s1".into() });
-        assert_eq!(
-            parse(r#"{"type":"data","id":"s1","payload":{"data":{"onPost":{"id":"1"}}}}"#),
-            ServerMessage::Data { id: "s1".into(), payload: json!({"data": {"onPost": {"id": "1"}}}) }
+        // Any key order; escapes in the id; the payload kept as it came.
+        let ServerMessage::Data { id, payload } =
+            parse(r#"{"payload":{"data":{"onPost":{"id":"1"}}},"id":"s\u0031","type":"data"}"#)
+        else {
+            panic!("not data")
+        };
+        assert_eq!(id, "s1");
+        assert_eq!(payload.get(), r#"{"data":{"onPost":{"id":"1"}}}"#);
+        assert!(ServerMessage::parse(r#"{"type":"data","payload":{}}"#).is_err(), "data needs an id");
+        assert!(ServerMessage::parse(r#"{"type":"data","id":"s1","payload":{"#).is_err());
+        assert!(
+            matches!(parse(r#"{"type":"complete","id":"s1"}"#), ServerMessage::Complete { id } if id == "s1")
         );
-        assert_eq!(parse(r#"{"type":"complete","id":"s1"}"#), ServerMessage::Complete { id: "s1".into() });
-        assert_eq!(parse(r#"{"type":"something_new","x":1}"#), ServerMessage::Unknown);
+        assert!(matches!(parse(r#"{"type":"something_new","x":1}"#), ServerMessage::Unknown));
 
         let ServerMessage::Error { id, payload } = parse(
             r#"{"type":"error","id":"s1","payload":{"errors":[{"errorType":"UnsupportedOperation","message":"Operation not supported through the realtime channel"}]}}"#,

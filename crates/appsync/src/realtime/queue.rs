@@ -14,13 +14,17 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::Command;
 use crate::error::{Error, Result};
 
+/// An event's payload (`{"data": ..., "errors"?: ...}`) as it came, decoded by the consumer.
+pub(crate) type Payload = Box<RawValue>;
+
 struct State {
-    items: VecDeque<Result<serde_json::Value>>,
+    items: VecDeque<Result<Payload>>,
     /// Events dropped since the last one queued (reported before the next one, or when the
     /// consumer has read everything older).
     dropped: u64,
@@ -67,7 +71,7 @@ pub(crate) struct Producer {
 
 impl Producer {
     /// Queues an event, or counts it as dropped when the consumer is `capacity` behind.
-    pub(crate) fn event(&self, payload: serde_json::Value) {
+    pub(crate) fn event(&self, payload: Payload) {
         let mut state = self.shared.lock();
         if state.abandoned {
             return;
@@ -157,7 +161,7 @@ pub(crate) struct Consumer {
 
 impl Consumer {
     /// The next item; `Ready(None)` once the producer is gone and everything was read.
-    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<serde_json::Value>>> {
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Payload>>> {
         let mut state = self.shared.lock();
         if let Some(item) = state.items.pop_front() {
             return Poll::Ready(Some(item));
@@ -193,15 +197,21 @@ impl Consumer {
 mod tests {
     use std::task::Waker;
 
-    use serde_json::json;
-
     use super::*;
 
-    fn next(c: &Consumer) -> Option<Result<serde_json::Value>> {
+    fn next(c: &Consumer) -> Option<Result<Payload>> {
         match c.poll_next(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(item) => item,
             Poll::Pending => panic!("pending"),
         }
+    }
+
+    fn raw(i: u32) -> Payload {
+        RawValue::from_string(i.to_string()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn event(item: Option<Result<Payload>>) -> Option<String> {
+        item.and_then(Result::ok).map(|p| p.get().to_owned())
     }
 
     fn pending(c: &Consumer) -> bool {
@@ -213,16 +223,16 @@ mod tests {
         let (route, _rx) = mpsc::unbounded_channel();
         let (p, c) = channel(2, route);
         for i in 0..5 {
-            p.event(json!(i));
+            p.event(raw(i));
         }
-        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(0))));
-        p.event(json!(5));
-        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(1))));
+        assert_eq!(event(next(&c)).as_deref(), Some("0"));
+        p.event(raw(5));
+        assert_eq!(event(next(&c)).as_deref(), Some("1"));
         // 2, 3 and 4 were dropped; 5 came after them.
         let gap = next(&c).and_then(Result::err);
         assert!(gap.as_ref().is_some_and(Error::is_lagged), "{gap:?}");
         assert_eq!(gap.and_then(|e| e.lagged_count()), Some(3));
-        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(5))));
+        assert_eq!(event(next(&c)).as_deref(), Some("5"));
         assert!(pending(&c));
     }
 
@@ -230,17 +240,17 @@ mod tests {
     fn a_gap_with_nothing_after_it_is_reported_once_the_queue_is_read() {
         let (route, _rx) = mpsc::unbounded_channel();
         let (p, c) = channel(1, route);
-        p.event(json!(0));
-        p.event(json!(1));
-        p.event(json!(2));
-        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(0))));
+        p.event(raw(0));
+        p.event(raw(1));
+        p.event(raw(2));
+        assert_eq!(event(next(&c)).as_deref(), Some("0"));
         assert_eq!(next(&c).and_then(Result::err).and_then(|e| e.lagged_count()), Some(2));
         assert!(pending(&c));
         // The last error is queued past the capacity, and the end follows it.
-        p.event(json!(3));
+        p.event(raw(3));
         p.error(Error::closed("gone"));
         drop(p);
-        assert_eq!(next(&c).map(Result::ok), Some(Some(json!(3))));
+        assert_eq!(event(next(&c)).as_deref(), Some("3"));
         assert!(next(&c).and_then(Result::err).is_some_and(|e| e.is_closed()));
         assert!(next(&c).is_none());
     }
