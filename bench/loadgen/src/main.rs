@@ -5,6 +5,8 @@
 //!   `appsync` client; prints a summary on stderr and one JSON line on stdout.
 //! - `loadgen serve`: a loopback HTTP server answering every POST with a fixed AppSync-like
 //!   JSON body, so that the server is not what a client benchmark measures.
+//! - `loadgen subscribe`: subscriptions through the `appsync` client or a bare WebSocket client:
+//!   event latency, events per second on one connection, memory per idle subscription.
 //! - `loadgen fanout`: AppSync real-time fan-out latency and rate (one mutation to many
 //!   subscriptions), or the memory a server spends per idle subscribed connection.
 //!
@@ -13,6 +15,7 @@
 mod fanout;
 mod run;
 mod serve;
+mod subscribe;
 
 use std::net::IpAddr;
 use std::process::ExitCode;
@@ -27,12 +30,14 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-#[expect(clippy::large_enum_variant, reason = "parsed once, never moved around")]
+#[allow(clippy::large_enum_variant, reason = "parsed once, never moved around")]
 enum Command {
     /// Send N requests at concurrency C and report throughput, latency and CPU time.
     Run(run::RunArgs),
     /// Answer every request with a fixed JSON body until stopped (or `--max-seconds`).
     Serve(serve::ServeArgs),
+    /// Subscriptions through the appsync client or a bare WebSocket: event latency, events/s, memory.
+    Subscribe(subscribe::SubscribeArgs),
     /// Real-time fan-out (mutation to many subscribers) or idle-connection memory of a server.
     Fanout(fanout::FanoutArgs),
 }
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::main(args),
         Command::Serve(args) => serve::main(args),
+        Command::Subscribe(args) => subscribe::main(args),
         Command::Fanout(args) => fanout::main(args),
     };
     match result {
