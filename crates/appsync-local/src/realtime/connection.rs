@@ -10,9 +10,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::filter::{FilterGroup, arguments_match};
-use super::protocol::{
-    AckPayload, ClientMessage, DataPayload, ErrorEntry, ErrorsPayload, ServerMessage, TypedError,
-};
+use super::protocol::{AckPayload, ClientMessage, ErrorEntry, ErrorsPayload, ServerMessage, TypedError};
 use super::subscription::Prepared;
 use super::{RealtimeConfig, authorization_parts};
 use crate::Emulator;
@@ -49,6 +47,9 @@ struct Registered {
     prepared: Prepared,
     /// The enhanced filter a subscription resolver set, if any.
     filter: Option<FilterGroup>,
+    /// Subscriptions of a connection with the same response key and selection share this
+    /// number, so an event is shaped once for all of them.
+    shape: u32,
 }
 
 struct Connection<'a, Si> {
@@ -59,6 +60,8 @@ struct Connection<'a, Si> {
     /// Inbound messages counted in the current one-second window, for the rate limit.
     window_start: tokio::time::Instant,
     window_count: u32,
+    /// The last shape number given out.
+    shapes: u32,
 }
 
 /// Serves one connection until either side closes. `connect` is the outcome of the
@@ -80,6 +83,7 @@ pub(crate) async fn run<Si, St>(
         subscriptions: HashMap::new(),
         window_start: tokio::time::Instant::now(),
         window_count: 0,
+        shapes: 0,
     };
     if let Err(failure) = connect {
         tracing::debug!(error_type = failure.error_type, "realtime connection refused");
@@ -289,7 +293,17 @@ where
         match inner.engine.prepare_subscription(&request, &identity) {
             Ok(prepared) => match self.subscription_filter(&prepared, &identity).await {
                 Ok(filter) => {
-                    self.subscriptions.insert(id.to_owned(), Registered { prepared, filter });
+                    let same = self.subscriptions.values().find(|r| {
+                        r.prepared.response_key == prepared.response_key && r.prepared.plan == prepared.plan
+                    });
+                    let shape = match same {
+                        Some(r) => r.shape,
+                        None => {
+                            self.shapes += 1;
+                            self.shapes
+                        }
+                    };
+                    self.subscriptions.insert(id.to_owned(), Registered { prepared, filter, shape });
                     ServerMessage::StartAck { id: id.to_owned() }
                 }
                 Err(entry) => refuse(vec![entry]),
@@ -336,11 +350,14 @@ where
         }
     }
 
-    /// Sends `event` to every subscription of this connection that it matches.
+    /// Sends `event` to every subscription of this connection that it matches, as one write.
     async fn deliver(&mut self, event: &MutationEvent) -> bool {
         if self.subscriptions.is_empty() {
             return true;
         }
+        // Subscriptions of one connection usually share a selection: each shape is projected
+        // and serialized once per event.
+        let mut shaped: Vec<(u32, Option<String>)> = Vec::new();
         let mut outgoing = Vec::new();
         for (id, sub) in &self.subscriptions {
             let p = &sub.prepared;
@@ -350,34 +367,67 @@ where
             {
                 continue;
             }
-            let mut missing = Vec::new();
-            let value = p.plan.project(event.data(), "", &mut missing);
-            if !missing.is_empty() {
-                tracing::warn!(
-                    subscription = %p.field,
-                    mutation = %event.field(),
-                    fields = ?missing,
-                    "subscription selects fields the mutation did not select; they arrive as null"
-                );
-            }
-            let mut data = Map::new();
-            data.insert(p.response_key.clone(), value);
-            let text =
-                ServerMessage::Data { id: id.clone(), payload: DataPayload { data: Value::Object(data) } }
-                    .to_json();
+            let index = shaped.iter().position(|(s, _)| *s == sub.shape).unwrap_or_else(|| {
+                shaped.push((sub.shape, shape(p, event)));
+                shaped.len() - 1
+            });
+            let Some(data) = &shaped[index].1 else { continue };
+            let text = data_message(id, data);
             if text.len() > self.config.max_message_bytes {
                 tracing::warn!(subscription = %p.field, bytes = text.len(), "event exceeds the message size limit; not delivered");
                 continue;
             }
             outgoing.push(text);
         }
-        for text in outgoing {
-            if !self.send_text(text).await {
-                return false;
-            }
-        }
-        true
+        self.send_all(outgoing).await
     }
+
+    /// Sends `texts` in order and flushes once: one write for all of an event's messages
+    /// rather than one per subscription.
+    async fn send_all(&mut self, texts: Vec<String>) -> bool {
+        if texts.is_empty() {
+            return true;
+        }
+        let sink = &mut self.sink;
+        let write = async move {
+            for text in texts {
+                sink.feed(Outbound::Text(text)).await?;
+            }
+            sink.flush().await
+        };
+        matches!(tokio::time::timeout(self.config.write_timeout, write).await, Ok(Ok(())))
+    }
+}
+
+/// `{"<response key>": <the event as the subscription selects it>}` as JSON text, logging the
+/// selected fields the mutation did not select (they arrive as null, as on AppSync).
+fn shape(p: &Prepared, event: &MutationEvent) -> Option<String> {
+    let mut missing = Vec::new();
+    let value = p.plan.project(event.data(), "", &mut missing);
+    if !missing.is_empty() {
+        tracing::warn!(
+            subscription = %p.field,
+            mutation = %event.field(),
+            fields = ?missing,
+            "subscription selects fields the mutation did not select; they arrive as null"
+        );
+    }
+    let mut data = Map::new();
+    data.insert(p.response_key.clone(), value);
+    serde_json::to_string(&Value::Object(data)).ok()
+}
+
+/// The `data` message for subscription `id`, laid out as [`ServerMessage::Data`] serializes,
+/// around already serialized `data`.
+fn data_message(id: &str, data: &str) -> String {
+    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".to_owned());
+    let mut text = String::with_capacity(data.len() + id.len() + 40);
+    text.push_str(r#"{"type":"data","id":"#);
+    text.push_str(&id);
+    text.push_str(r#","payload":{"data":"#);
+    text.push_str(data);
+    text.push_str("}}");
+    text
 }
 
 /// The answer to a frame that is not a message this endpoint understands.
@@ -394,5 +444,23 @@ fn unparseable(text: &str) -> ServerMessage {
             "UnsupportedOperation",
             "Operation not supported through the realtime channel",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::data_message;
+    use crate::realtime::protocol::{DataPayload, ServerMessage};
+
+    #[test]
+    fn data_message_is_laid_out_as_the_serde_type() {
+        let data = json!({"onCreatePost": {"id": "p\"1", "title": "é\n", "n": null}});
+        for id in ["1", "sub \"quoted\" \\ id", "ünï", ""] {
+            let typed =
+                ServerMessage::Data { id: id.to_owned(), payload: DataPayload { data: data.clone() } };
+            assert_eq!(data_message(id, &data.to_string()), typed.to_json());
+        }
     }
 }

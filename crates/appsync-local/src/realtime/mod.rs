@@ -57,7 +57,8 @@ pub struct RealtimeConfig {
     pub max_message_bytes: usize,
     /// Inbound messages per second per connection (default 100); beyond: `LimitExceededError`.
     pub max_inbound_per_second: u32,
-    /// A client that takes longer than this to accept one message is disconnected (default 10 s).
+    /// A client that takes longer than this to accept one reply, or one event's messages (written
+    /// together), is disconnected (default 10 s).
     pub write_timeout: Duration,
 }
 

@@ -1,0 +1,86 @@
+// The npm peer for bench/realtime.sh: amplify-appsync-simulator 2.4.1 with the emulator's demo
+// schema, API-key auth, and a NONE-data-source createPost resolver that echoes its input (with
+// an id), so that createPost mutations fan out to onCreatePost subscriptions over the
+// simulator's real-time WebSocket (graphql-ws, on the HTTP port at /graphql).
+//
+// Usage: NODE_PATH=<dir with node_modules> node simulator_realtime.js SCHEMA.graphql PORT WS_PORT API_KEY
+// Listens on 127.0.0.1 only, prints "listening on http://127.0.0.1:PORT/graphql", and stops on
+// SIGTERM/SIGINT or after an hour.
+'use strict';
+
+const fs = require('fs');
+const net = require('net');
+
+// Force every server the simulator opens (HTTP with its WebSocket, and its MQTT port) onto loopback.
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] === 'number' && (args.length === 1 || typeof args[1] === 'function')) {
+    args.splice(1, 0, '127.0.0.1');
+  } else if (args[0] && typeof args[0] === 'object' && !args[0].path && !args[0].host) {
+    args[0] = { ...args[0], host: '127.0.0.1' };
+  }
+  return listen.apply(this, args);
+};
+
+const { AmplifyAppSyncSimulator } = require('amplify-appsync-simulator');
+
+const [schemaPath, port, wsPort, apiKey] = process.argv.slice(2);
+if (!schemaPath || !port || !wsPort || !apiKey) {
+  console.error('usage: node simulator_realtime.js SCHEMA.graphql PORT WS_PORT API_KEY');
+  process.exit(2);
+}
+
+// The input as the new post, with a generated id: what the emulator's default resolver returns
+// for the fields the benchmark selects.
+const createPostRequest = `{
+  "version": "2017-02-28",
+  "payload": {
+    "id": "$util.autoId()",
+    "title": $util.toJson($ctx.args.input.title),
+    "author": $util.toJson($ctx.args.input.author),
+    "content": $util.toJson($ctx.args.input.content)
+  }
+}`;
+const response = '$util.toJson($ctx.result)';
+
+async function main() {
+  const simulator = new AmplifyAppSyncSimulator({ port: Number(port), wsPort: Number(wsPort) });
+  simulator.init({
+    schema: { content: fs.readFileSync(schemaPath, 'utf8') },
+    appSync: {
+      name: 'bench-realtime',
+      defaultAuthenticationType: { authenticationType: 'API_KEY' },
+      apiKey,
+      additionalAuthenticationProviders: [],
+    },
+    dataSources: [{ name: 'none', type: 'NONE' }],
+    mappingTemplates: [
+      { path: 'createPost.req.vtl', content: createPostRequest },
+      { path: 'result.res.vtl', content: response },
+    ],
+    resolvers: [
+      {
+        kind: 'UNIT',
+        typeName: 'Mutation',
+        fieldName: 'createPost',
+        dataSourceName: 'none',
+        requestMappingTemplateLocation: 'createPost.req.vtl',
+        responseMappingTemplateLocation: 'result.res.vtl',
+      },
+    ],
+  });
+  await simulator.start();
+  console.log(`listening on http://127.0.0.1:${port}/graphql`);
+  const stop = () => {
+    simulator.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  setTimeout(stop, 3600 * 1000).unref();
+}
+
+main().catch((e) => {
+  console.error('simulator failed:', e);
+  process.exit(1);
+});
