@@ -7,12 +7,11 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use crate::date::AmzDate;
 use crate::encoding::{
     contains_byte, decode_query_component, encode_path_double, encode_path_single, encode_strict, hex32,
 };
+use crate::sha::sha256;
 
 /// The algorithm name written into every SigV4 string to sign and `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -80,7 +79,7 @@ pub(crate) struct CanonicalParts<'r, 'h> {
     /// Whether every name in `headers` is lower-case already (always true for `http` types):
     /// they are then sorted and copied as they are, without case folding.
     pub(crate) names_lowercase: bool,
-    pub(crate) payload_hash: &'r str,
+    pub(crate) payload_hash: &'r [u8],
     pub(crate) rules: PathRules,
 }
 
@@ -98,8 +97,7 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
         rules,
     } = parts;
     if names_lowercase {
-        // Stable, so repeated headers keep the order they were sent in.
-        headers.sort_by(|a, b| a.0.cmp(b.0));
+        sort_lowercase(headers);
     } else {
         sort_headers(headers);
     }
@@ -179,7 +177,7 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
     buf.push(b'\n');
 
     let start = buf.len();
-    buf.extend_from_slice(payload_hash.as_bytes());
+    buf.extend_from_slice(payload_hash);
     let payload_hash = start..buf.len();
 
     Layout { method, path, query, headers: headers_range, signed_headers, payload_hash }
@@ -249,7 +247,7 @@ impl CanonicalRequest {
 
     /// Hex SHA-256 of the canonical request, as it appears in the string to sign.
     pub fn hash(&self) -> [u8; 64] {
-        hex32(&Sha256::digest(self.as_bytes()).into())
+        hex32(&sha256(self.as_bytes()))
     }
 }
 
@@ -362,19 +360,23 @@ pub(crate) fn write_string_to_sign(
     hash: &[u8],
 ) -> StringToSignLayout {
     let start = buf.len();
-    buf.extend_from_slice(ALGORITHM.as_bytes());
-    buf.push(b'\n');
-    buf.extend_from_slice(time.as_bytes());
-    buf.push(b'\n');
-    let scope_start = buf.len();
-    buf.extend_from_slice(&time.as_bytes()[..8]);
-    buf.push(b'/');
+    // The fixed-length head, `AWS4-HMAC-SHA256\n<time>\n<date>/`, assembled on the stack and
+    // appended in one copy.
+    let time = time.as_bytes();
+    let mut head = [0u8; ALGORITHM.len() + 1 + 16 + 1 + 8 + 1];
+    head[..ALGORITHM.len()].copy_from_slice(ALGORITHM.as_bytes());
+    head[ALGORITHM.len()] = b'\n';
+    head[ALGORITHM.len() + 1..ALGORITHM.len() + 17].copy_from_slice(time);
+    head[ALGORITHM.len() + 17] = b'\n';
+    head[ALGORITHM.len() + 18..ALGORITHM.len() + 26].copy_from_slice(&time[..8]);
+    head[ALGORITHM.len() + 26] = b'/';
+    buf.extend_from_slice(&head);
+    let scope_start = start + ALGORITHM.len() + 18;
     buf.extend_from_slice(region.as_bytes());
     buf.push(b'/');
     buf.extend_from_slice(service.as_bytes());
-    buf.extend_from_slice(b"/aws4_request");
-    let scope = scope_start..buf.len();
-    buf.push(b'\n');
+    buf.extend_from_slice(b"/aws4_request\n");
+    let scope = scope_start..buf.len() - 1;
     buf.extend_from_slice(hash);
     StringToSignLayout { text: start..buf.len(), scope }
 }
@@ -446,25 +448,28 @@ pub(crate) fn return_scratch(mut buf: Vec<u8>) {
     }
 }
 
-/// How many headers a request can have before their list moves from the stack to the heap.
-const INLINE_HEADERS: usize = 16;
+/// How many headers signing keeps on the stack before their list moves to the heap: a request's
+/// own headers plus the up to three the signature adds.
+pub(crate) const INLINE_HEADERS: usize = 16;
 
-/// A list of headers: inline for ordinary requests, so neither the request view nor signing
-/// allocates for them.
+/// A list of headers: inline up to `N` (ordinary requests), so neither the request view nor
+/// signing allocates for them.
 #[derive(Clone)]
-pub(crate) struct HeaderList<'h> {
-    inline: [(&'h str, &'h [u8]); INLINE_HEADERS],
+pub(crate) struct HeaderList<'h, const N: usize = INLINE_HEADERS> {
+    inline: [(&'h str, &'h [u8]); N],
     len: usize,
     heap: Vec<(&'h str, &'h [u8])>,
 }
 
-impl<'h> HeaderList<'h> {
+impl<'h, const N: usize> HeaderList<'h, N> {
+    #[inline]
     pub(crate) fn new() -> Self {
-        Self { inline: [("", &[]); INLINE_HEADERS], len: 0, heap: Vec::new() }
+        Self { inline: [("", &[]); N], len: 0, heap: Vec::new() }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, header: (&'h str, &'h [u8])) {
-        if self.heap.is_empty() && self.len < INLINE_HEADERS {
+        if self.heap.is_empty() && self.len < N {
             self.inline[self.len] = header;
         } else {
             if self.heap.is_empty() {
@@ -476,16 +481,18 @@ impl<'h> HeaderList<'h> {
         self.len += 1;
     }
 
+    #[inline]
     pub(crate) fn as_slice(&self) -> &[(&'h str, &'h [u8])] {
         if self.heap.is_empty() { &self.inline[..self.len] } else { &self.heap }
     }
 
+    #[inline]
     pub(crate) fn as_mut_slice(&mut self) -> &mut [(&'h str, &'h [u8])] {
         if self.heap.is_empty() { &mut self.inline[..self.len] } else { &mut self.heap }
     }
 }
 
-impl<'h> FromIterator<(&'h str, &'h [u8])> for HeaderList<'h> {
+impl<'h, const N: usize> FromIterator<(&'h str, &'h [u8])> for HeaderList<'h, N> {
     fn from_iter<I: IntoIterator<Item = (&'h str, &'h [u8])>>(iter: I) -> Self {
         let mut list = Self::new();
         for header in iter {
@@ -495,7 +502,7 @@ impl<'h> FromIterator<(&'h str, &'h [u8])> for HeaderList<'h> {
     }
 }
 
-impl fmt::Debug for HeaderList<'_> {
+impl<const N: usize> fmt::Debug for HeaderList<'_, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_slice(), f)
     }
@@ -507,6 +514,31 @@ pub(crate) fn sort_headers(headers: &mut [(&str, &[u8])]) {
     headers.sort_by(|(a, _), (b, _)| {
         a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
     });
+}
+
+/// Sorts headers whose names are all lower-case, stably (repeated headers keep the order they were
+/// sent in). Lists are short, so an insertion sort with the byte comparison inlined beats a
+/// general sort calling `memcmp` per comparison.
+fn sort_lowercase(headers: &mut [(&str, &[u8])]) {
+    if headers.len() > INLINE_HEADERS {
+        headers.sort_by(|a, b| a.0.cmp(b.0));
+        return;
+    }
+    let less = |a: &str, b: &str| {
+        for (x, y) in a.bytes().zip(b.bytes()) {
+            if x != y {
+                return x < y;
+            }
+        }
+        a.len() < b.len()
+    };
+    for i in 1..headers.len() {
+        let mut j = i;
+        while j > 0 && less(headers[j].0, headers[j - 1].0) {
+            headers.swap(j, j - 1);
+            j -= 1;
+        }
+    }
 }
 
 /// `name1;name2;...` from sorted headers, each name once.
@@ -535,6 +567,7 @@ fn push_lowercase(out: &mut Vec<u8>, s: &str) {
 
 /// Trims spaces at both ends and collapses inner runs of spaces to one, as SigV4 requires.
 /// Only the space character counts, as in AWS's own signers.
+#[inline]
 fn write_trimmed(out: &mut Vec<u8>, value: &[u8]) {
     // Most values have no space at all (tokens, hashes, dates, content types): one wide scan
     // and a single copy.
@@ -712,7 +745,7 @@ mod tests {
             skip_param: None,
             headers: &mut headers[..],
             names_lowercase: false,
-            payload_hash: "UNSIGNED-PAYLOAD",
+            payload_hash: b"UNSIGNED-PAYLOAD",
             rules: PathRules { normalize: true, double_encode: true },
         });
         assert!(creq.query().contains("secrettoken"), "the canonical request itself is exact");
@@ -736,7 +769,7 @@ mod tests {
             skip_param: None,
             headers: &mut headers[..],
             names_lowercase: false,
-            payload_hash: "UNSIGNED-PAYLOAD",
+            payload_hash: b"UNSIGNED-PAYLOAD",
             rules: PathRules { normalize: true, double_encode: true },
         });
         assert!(creq.to_string().contains("SECRETTOKEN"));

@@ -8,6 +8,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::sha::HmacKey;
+
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// How many (date, region, service) signing keys one set of credentials remembers. One client
@@ -44,9 +46,9 @@ struct CachedKey {
     date: [u8; 8],
     region: Box<str>,
     service: Box<str>,
-    /// HMAC state already keyed with the derived signing key: cloning it skips the two key-block
-    /// compressions every signature would otherwise repeat.
-    mac: HmacSha256,
+    /// The derived signing key as HMAC states already past the padded key blocks: signing from
+    /// them skips the two key-block compressions every signature would otherwise repeat.
+    mac: HmacKey,
 }
 
 impl Credentials {
@@ -94,24 +96,25 @@ impl Credentials {
         self.inner.expiry.is_some_and(|e| e <= now)
     }
 
-    /// A keyed HMAC for (date, region, service), derived once and then served from the cache.
-    pub(crate) fn signing_mac(&self, date: &[u8], region: &str, service: &str) -> HmacSha256 {
+    /// The keyed HMAC for (date, region, service) if it is in the cache.
+    pub(crate) fn cached_mac(&self, date: &[u8], region: &str, service: &str) -> Option<HmacKey> {
         let date_bytes: [u8; 8] = date.try_into().unwrap_or([0; 8]);
-        let find = |slots: &[CachedKey]| {
-            slots
-                .iter()
-                .find(|k| k.date == date_bytes && *k.region == *region && *k.service == *service)
-                .map(|k| k.mac.clone())
-        };
         // A poisoned lock only means another thread panicked mid-insert; the cache is still a
         // valid Vec, so keep using it.
-        if let Some(mac) = find(&self.inner.keys.read().unwrap_or_else(|e| e.into_inner())) {
+        find_key(&self.inner.keys.read().unwrap_or_else(|e| e.into_inner()), date_bytes, region, service)
+    }
+
+    /// A keyed HMAC for (date, region, service), derived once and then served from the cache.
+    pub(crate) fn signing_mac(&self, date: &[u8], region: &str, service: &str) -> HmacKey {
+        if let Some(mac) = self.cached_mac(date, region, service) {
             return mac;
         }
+        let date_bytes: [u8; 8] = date.try_into().unwrap_or([0; 8]);
+        let find = |slots: &[CachedKey]| find_key(slots, date_bytes, region, service);
         // Callers pass the ASCII date of an `AmzDate`.
         let date = std::str::from_utf8(date).unwrap_or_default();
         let key = derive_signing_key(&self.inner.secret_access_key, date, region, service);
-        let mac = new_mac(&key[..]);
+        let mac = HmacKey::new(&key);
         let mut slots = self.inner.keys.write().unwrap_or_else(|e| e.into_inner());
         if let Some(mac) = find(&slots) {
             return mac;
@@ -128,6 +131,13 @@ impl Credentials {
         });
         mac
     }
+}
+
+fn find_key(slots: &[CachedKey], date: [u8; 8], region: &str, service: &str) -> Option<HmacKey> {
+    slots
+        .iter()
+        .find(|k| k.date == date && *k.region == *region && *k.service == *service)
+        .map(|k| k.mac.clone())
 }
 
 impl fmt::Debug for Credentials {
@@ -190,14 +200,14 @@ mod tests {
     #[test]
     fn cache_serves_same_key_and_evicts_oldest() {
         let c = Credentials::new("AK", "secret", None, None);
-        let a = c.signing_mac(b"20260101", "us-east-1", "appsync").finalize().into_bytes();
-        let b = c.signing_mac(b"20260101", "us-east-1", "appsync").finalize().into_bytes();
+        let a = c.signing_mac(b"20260101", "us-east-1", "appsync").sign(b"message");
+        let b = c.signing_mac(b"20260101", "us-east-1", "appsync").sign(b"message");
         assert_eq!(a, b);
         for day in 2..=6 {
             c.signing_mac(format!("202601{day:02}").as_bytes(), "us-east-1", "appsync");
         }
         assert_eq!(c.inner.keys.read().map(|s| s.len()).unwrap_or(0), KEY_CACHE_SLOTS);
-        let again = c.signing_mac(b"20260101", "us-east-1", "appsync").finalize().into_bytes();
+        let again = c.signing_mac(b"20260101", "us-east-1", "appsync").sign(b"message");
         assert_eq!(a, again, "re-derived key after eviction must be identical");
     }
 

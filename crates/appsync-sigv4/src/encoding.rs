@@ -184,7 +184,8 @@ pub(crate) fn contains_byte(bytes: &[u8], needle: u8) -> bool {
             return true;
         }
     }
-    rest.contains(&needle)
+    // A short tail: a plain loop beats a call into `memchr`.
+    rest.iter().fold(false, |found, &b| found | (b == needle))
 }
 
 #[cfg(test)]

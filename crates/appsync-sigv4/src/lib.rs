@@ -33,6 +33,7 @@ mod date;
 mod encoding;
 mod error;
 mod request;
+mod sha;
 mod sign;
 mod verify;
 

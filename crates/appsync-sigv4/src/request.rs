@@ -17,6 +17,10 @@ pub enum SignableBody<'a> {
     Precomputed(&'a str),
 }
 
+/// How many headers a request view holds inline (more go to the heap): a client's request has a
+/// handful, and the view is moved around by value.
+const INLINE_REQUEST_HEADERS: usize = 8;
+
 /// Request parts to sign or verify: method, URI, headers and body, all borrowed.
 ///
 /// The URI may be absolute (`https://host:port/path?query`) or origin-form (`/path?query`, then a
@@ -41,7 +45,7 @@ pub struct SignableRequest<'a> {
     pub(crate) authority: Option<&'a str>,
     pub(crate) path: &'a str,
     pub(crate) query: Option<&'a str>,
-    headers: HeaderList<'a>,
+    headers: HeaderList<'a, INLINE_REQUEST_HEADERS>,
     /// Every header name is lower-case (always so for `http` types), so canonicalisation can
     /// skip case folding.
     pub(crate) names_lowercase: bool,
@@ -64,7 +68,7 @@ impl<'a> SignableRequest<'a> {
         H: IntoIterator<Item = (&'a str, &'a [u8])>,
     {
         let (scheme, authority, path, query) = split_uri(uri)?;
-        let headers: HeaderList<'a> = headers.into_iter().collect();
+        let headers: HeaderList<'a, INLINE_REQUEST_HEADERS> = headers.into_iter().collect();
         let mut names_lowercase = true;
         for (name, value) in headers.as_slice() {
             if !is_token(name) || value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
@@ -148,17 +152,19 @@ impl<'a> SignableRequest<'a> {
         } else {
             authority
         };
-        let scheme_is = |s: &str| self.scheme.is_some_and(|x| x.eq_ignore_ascii_case(s));
-        let default_port = if scheme_is("https") || scheme_is("wss") {
-            Some(":443")
-        } else if scheme_is("http") || scheme_is("ws") {
-            Some(":80")
+        // The scheme's default port is left out; fixed-length suffix checks, not a search.
+        let scheme = self.scheme.unwrap_or_default();
+        let is = |s: &str| scheme.eq_ignore_ascii_case(s);
+        let host = if let Some(host) = authority.strip_suffix(":443")
+            && (is("https") || is("wss"))
+        {
+            host
+        } else if let Some(host) = authority.strip_suffix(":80")
+            && (is("http") || is("ws"))
+        {
+            host
         } else {
-            None
-        };
-        let host = match default_port {
-            Some(port) => authority.strip_suffix(port).unwrap_or(authority),
-            None => authority,
+            authority
         };
         (!host.is_empty()).then_some(host.as_bytes())
     }

@@ -5,9 +5,6 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use hmac::Mac;
-use sha2::{Digest, Sha256};
-
 use crate::canonical::{
     ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, StringToSign, return_scratch,
     sort_headers, take_scratch, write_canonical, write_signed_headers, write_string_to_sign,
@@ -17,6 +14,7 @@ use crate::date::AmzDate;
 use crate::encoding::{encode_strict, hex32};
 use crate::error::{SigningError, SigningErrorKind};
 use crate::request::{SignableBody, SignableRequest};
+use crate::sha::sha256;
 
 /// Payload hash sentinel for a body that is not signed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -171,8 +169,16 @@ enum PartValue {
     Date(AmzDate),
     /// The session token of these credentials (a shared handle, not a copy).
     Token(Credentials),
-    /// ASCII text inside the buffer shared with the canonical request and string to sign.
-    Shared(Arc<[u8]>, Range<usize>),
+    /// ASCII text inside the buffer shared with the canonical request and string to sign
+    /// (start and end offsets: `u32` keeps the part small, and buffers that size do not occur).
+    Shared(Arc<[u8]>, u32, u32),
+}
+
+impl PartValue {
+    fn shared(buf: &Arc<[u8]>, range: Range<usize>) -> Self {
+        let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        Self::Shared(Arc::clone(buf), offset(range.start), offset(range.end))
+    }
 }
 
 impl PartialEq for SigningPart {
@@ -195,7 +201,10 @@ impl SigningPart {
             PartValue::Owned(s) => s,
             PartValue::Static(s) => s,
             PartValue::Date(d) => d.as_str(),
-            PartValue::Shared(buf, range) => std::str::from_utf8(&buf[range.clone()]).unwrap_or_default(),
+            PartValue::Shared(buf, start, end) => buf
+                .get(*start as usize..*end as usize)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
             PartValue::Token(c) => c.session_token().unwrap_or_default(),
         }
     }
@@ -358,16 +367,17 @@ pub(crate) fn check_scope_field(value: &str, field: &'static str) -> Result<(), 
 }
 
 /// The payload hash for `body`: hex SHA-256 of the bytes, or the given sentinel/precomputed hash.
+/// ASCII bytes either way; kept as bytes since it is only ever copied into a buffer.
 pub(crate) fn payload_hash<'b>(
     body: SignableBody<'b>,
     storage: &'b mut [u8; 64],
-) -> Result<&'b str, SigningError> {
+) -> Result<&'b [u8], SigningError> {
     match body {
         SignableBody::Bytes(bytes) => {
-            *storage = hex32(&Sha256::digest(bytes).into());
-            Ok(std::str::from_utf8(&storage[..]).unwrap_or_default())
+            *storage = hex32(&sha256(bytes));
+            Ok(&storage[..])
         }
-        SignableBody::UnsignedPayload => Ok(UNSIGNED_PAYLOAD),
+        SignableBody::UnsignedPayload => Ok(UNSIGNED_PAYLOAD.as_bytes()),
         SignableBody::Precomputed(h) => {
             let is_hash =
                 h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
@@ -375,7 +385,7 @@ pub(crate) fn payload_hash<'b>(
                 && h.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b.is_ascii_digit())
                 && h.contains('-');
             if is_hash || is_sentinel {
-                Ok(h)
+                Ok(h.as_bytes())
             } else {
                 Err(SigningError::new(SigningErrorKind::InvalidPayloadHash))
             }
@@ -412,9 +422,17 @@ pub fn sign(
     if creds.is_expired_at(params.time) {
         return Err(SigningError::new(SigningErrorKind::CredentialsExpired));
     }
-    check_scope_field(params.region, "region")?;
-    check_scope_field(params.service, "service")?;
     let time = AmzDate::from_system_time(params.time)?;
+    let date = &time.as_bytes()[..8];
+    let mac = match creds.cached_mac(date, params.region, params.service) {
+        // Only valid regions and services ever make it into the cache.
+        Some(mac) => mac,
+        None => {
+            check_scope_field(params.region, "region")?;
+            check_scope_field(params.service, "service")?;
+            creds.signing_mac(date, params.region, params.service)
+        }
+    };
     let host = request.host().ok_or_else(|| SigningError::new(SigningErrorKind::MissingHost))?;
     let mut hash_storage = [0u8; 64];
     let payload_hash = payload_hash(request.body, &mut hash_storage)?;
@@ -433,7 +451,7 @@ pub fn sign(
     let sign_token = settings.session_token_mode == SessionTokenMode::Include;
 
     // Which request headers are signed, plus the ones this signature adds.
-    let mut headers = HeaderList::new();
+    let mut headers: HeaderList<'_> = HeaderList::new();
     let mut has_host = false;
     for &(name, value) in request.headers() {
         let lower_is = |s: &str| name.eq_ignore_ascii_case(s);
@@ -467,7 +485,7 @@ pub fn sign(
     if !presigning {
         headers.push(("x-amz-date", time.as_bytes()));
         if settings.content_sha256_header {
-            headers.push(("x-amz-content-sha256", payload_hash.as_bytes()));
+            headers.push(("x-amz-content-sha256", payload_hash));
         }
         if let (Some(token), true) = (token, sign_token) {
             headers.push(("x-amz-security-token", token.as_bytes()));
@@ -521,11 +539,9 @@ pub fn sign(
             rules,
         },
     );
-    let creq_hash = hex32(&Sha256::digest(&buf[layout.all()]).into());
+    let creq_hash = hex32(&sha256(&buf[layout.all()]));
     let sts = write_string_to_sign(&mut buf, &time, params.region, params.service, &creq_hash);
-    let mut mac = creds.signing_mac(&time.as_bytes()[..8], params.region, params.service);
-    mac.update(&buf[sts.text.clone()]);
-    let signature = hex32(&mac.finalize().into_bytes().into());
+    let signature = hex32(&mac.sign(&buf[sts.text.clone()]));
 
     let authorization = (!presigning).then(|| {
         let start = buf.len();
@@ -545,26 +561,22 @@ pub fn sign(
 
     let date_part = SigningPart { name: "X-Amz-Date", value: PartValue::Date(time) };
     let token_part = || SigningPart { name: "X-Amz-Security-Token", value: PartValue::Token(creds.clone()) };
-    let mut out_headers = [const { SigningPart { name: "", value: PartValue::Static("") } }; MAX_HEADERS];
-    let mut header_count = 0;
+    let unused = || SigningPart { name: "", value: PartValue::Static("") };
     let mut out_params = Vec::new();
-    if let Some(authorization) = authorization {
-        let mut add = |part| {
-            out_headers[header_count] = part;
-            header_count += 1;
+    let (out_headers, header_count) = if let Some(authorization) = authorization {
+        let authorization =
+            SigningPart { name: "Authorization", value: PartValue::shared(&shared, authorization) };
+        let hash = || SigningPart {
+            name: "x-amz-content-sha256",
+            value: PartValue::shared(&shared, layout.payload_hash.clone()),
         };
-        add(date_part);
-        if token.is_some() {
-            add(token_part());
+        // Built in place, in the order AWS's examples show.
+        match (token.is_some(), settings.content_sha256_header) {
+            (true, false) => ([date_part, token_part(), authorization, unused()], 3),
+            (false, false) => ([date_part, authorization, unused(), unused()], 2),
+            (true, true) => ([date_part, token_part(), hash(), authorization], 4),
+            (false, true) => ([date_part, hash(), authorization, unused()], 3),
         }
-        if settings.content_sha256_header {
-            let hash = PartValue::Shared(Arc::clone(&shared), layout.payload_hash.clone());
-            add(SigningPart { name: "x-amz-content-sha256", value: hash });
-        }
-        add(SigningPart {
-            name: "Authorization",
-            value: PartValue::Shared(Arc::clone(&shared), authorization),
-        });
     } else {
         let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
         let part = |name, value: String| SigningPart { name, value: PartValue::Owned(value) };
@@ -579,7 +591,8 @@ pub fn sign(
             out_params.push(token_part());
         }
         out_params.push(part("X-Amz-Signature", signature_str.to_owned()));
-    }
+        ([unused(), unused(), unused(), unused()], 0)
+    };
     Ok(SigningOutput {
         headers: out_headers,
         header_count,
