@@ -3,7 +3,8 @@
 # loopback port, and three subscribers, all with the same API key:
 #   - raw:     `loadgen subscribe --client raw`, a bare WebSocket client (tokio-tungstenite speaking
 #              the protocol directly, no client library): the emulator's own fan-out time;
-#   - appsync: `loadgen subscribe --client appsync`, the appsync client crate;
+#   - appsync: `loadgen subscribe --client appsync`, the appsync client crate (its subscriptions
+#              read 100 to a task with `select_all`, as the bare client reads one connection per task);
 #   - gql:     bench/peers/gql_ws_peer.py, Python gql 4.4 AppSyncWebsocketsTransport.
 # Figures:
 #   - event latency from the mutation's HTTP response to the event reaching the subscriber's code
@@ -118,20 +119,19 @@ for r in rows:
     groups.setdefault(r["label"].split("#")[0], []).append(r)
 
 
-def key_of(label):
-    if "-lat-" in label:
-        return "p99_ms"
-    if "-tp-" in label:
-        return "events_per_s"
-    return "bytes_per_sub"
-
-
 def median(label):
-    runs = [r for r in groups.get(label, []) if r.get(key_of(label)) is not None]
+    """Each figure's median over the rounds, independently."""
+    runs = groups.get(label, [])
     if not runs:
         return None
-    runs.sort(key=lambda r: r[key_of(label)])
-    return runs[(len(runs) - 1) // 2]
+    out = dict(runs[0])
+    for k in ("p50_ms", "p99_ms", "max_ms", "p50_from_send_ms", "p99_from_send_ms", "events_per_s",
+              "cpu_us_per_event", "bytes_per_sub", "before_response"):
+        vals = sorted(r[k] for r in runs if r.get(k) is not None)
+        out[k] = vals[(len(vals) - 1) // 2] if vals else None
+    out["errors"] = sum(r["errors"] for r in runs)
+    out["cut_short"] = any(r["cut_short"] for r in runs)
+    return out
 
 
 def fmt(x, digits=3):
@@ -170,7 +170,7 @@ def ratio_line(text, a, b, k, target=None, lower_is_better=False):
     print(s)
 
 
-print("Median run of each (latency by p99, events/s and memory by their figure); the ratios use these.")
+print("Each figure is its median over the rounds (errors: the sum); the ratios use these medians.")
 print()
 print("Latency, from the mutation's HTTP response (and from sending it) to the event in the subscriber's code:")
 print()

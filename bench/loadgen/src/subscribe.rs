@@ -148,7 +148,7 @@ async fn subscribe(
 ) -> anyhow::Result<Subscriber> {
     match args.client {
         SubClient::Appsync => {
-            let tasks = appsync_subscribe(client, count, &tx, &errors).await?;
+            let tasks = appsync_subscribe(client, count, args.per_connection, &tx, &errors).await?;
             Ok(Subscriber { _tasks: tasks })
         }
         SubClient::Raw => {
@@ -174,21 +174,28 @@ async fn subscribe(
     }
 }
 
-/// `count` subscriptions through the client (at once: it paces and places them itself), each
-/// read by its own task, as an application would.
+/// `count` subscriptions through the client (at once: it paces and places them itself). Each
+/// group of `per_connection` is read by one task merging its streams (`select_all`), as the bare
+/// client reads each of its connections with one task.
 async fn appsync_subscribe(
     client: &appsync::Client,
     count: usize,
+    per_connection: usize,
     tx: &mpsc::UnboundedSender<Delivery>,
     errors: &Arc<AtomicUsize>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let subscribes = (0..count).map(|_| client.subscribe::<Value>(SUBSCRIPTION, ()));
-    let mut tasks = Vec::with_capacity(count);
+    let mut subs = Vec::with_capacity(count);
     for sub in futures_util::future::join_all(subscribes).await {
-        let mut sub = sub.context("subscribe")?;
+        subs.push(sub.context("subscribe")?);
+    }
+    let mut tasks = Vec::new();
+    while !subs.is_empty() {
+        let group: Vec<_> = subs.drain(..per_connection.min(subs.len())).collect();
         let (tx, errors) = (tx.clone(), errors.clone());
         tasks.push(tokio::spawn(async move {
-            while let Some(event) = sub.next().await {
+            let mut events = futures_util::stream::select_all(group);
+            while let Some(event) = events.next().await {
                 let at = Instant::now();
                 match event {
                     Ok(event) => {
