@@ -92,7 +92,7 @@ pub(crate) struct RunArgs {
 }
 
 enum Sender {
-    Raw { http: reqwest::Client, url: reqwest::Url, body: Bytes, auth: RawAuth },
+    Raw { http: reqwest::Client, url: reqwest::Url, query: String, variables: Value, auth: RawAuth },
     Appsync { client: appsync::Client, query: String, variables: Value },
 }
 
@@ -105,7 +105,10 @@ enum RawAuth {
 impl Sender {
     async fn send(&self) -> Result<(), String> {
         match self {
-            Sender::Raw { http, url, body, auth } => {
+            Sender::Raw { http, url, query, variables, auth } => {
+                // The body is built per request, as every other contender builds its own (and
+                // as a caller of reqwest would): the same work for all, not a cached answer.
+                let body = Bytes::from(raw_body(query, variables).map_err(|e| e.to_string())?);
                 let mut req = http
                     .post(url.clone())
                     .header("content-type", "application/json")
@@ -121,7 +124,7 @@ impl Sender {
                                 ("content-type", b"application/json".as_slice()),
                                 ("accept", b"application/json"),
                             ],
-                            SignableBody::Bytes(body),
+                            SignableBody::Bytes(&body),
                         )
                         .map_err(|e| e.to_string())?;
                         let params = SigningParams::new(creds, region, "appsync", SystemTime::now());
@@ -131,7 +134,7 @@ impl Sender {
                         }
                     }
                 }
-                let resp = req.body(body.clone()).send().await.map_err(|e| e.to_string())?;
+                let resp = req.body(body).send().await.map_err(|e| e.to_string())?;
                 let status = resp.status();
                 let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
                 if !status.is_success() {
@@ -156,6 +159,20 @@ impl Sender {
     }
 }
 
+/// `{"query": ..., "variables": ...}` written the way a careful caller of reqwest would: straight
+/// into one buffer sized for the document, through serde_json (no intermediate `Value`).
+fn raw_body(query: &str, variables: &Value) -> serde_json::Result<Vec<u8>> {
+    let mut body = Vec::with_capacity(query.len() + 128);
+    body.extend_from_slice(br#"{"query":"#);
+    serde_json::to_writer(&mut body, query)?;
+    if !variables.is_null() {
+        body.extend_from_slice(br#","variables":"#);
+        serde_json::to_writer(&mut body, variables)?;
+    }
+    body.push(b'}');
+    Ok(body)
+}
+
 fn build_sender(args: &RunArgs, query: &str, variables: &Value) -> anyhow::Result<Sender> {
     let url = reqwest::Url::parse(&args.url).context("--url")?;
     if !url.host_str().is_some_and(crate::is_loopback_host) {
@@ -176,13 +193,12 @@ fn build_sender(args: &RunArgs, query: &str, variables: &Value) -> anyhow::Resul
                 .pool_idle_timeout(Duration::from_secs(60))
                 .build()
                 .context("could not build the reqwest client")?;
-            let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))?;
             let auth = match args.auth {
                 AuthKind::None => RawAuth::None,
                 AuthKind::ApiKey => RawAuth::ApiKey(api_key()?),
                 AuthKind::Iam => RawAuth::Iam { creds: iam_creds()?, region: args.region.clone() },
             };
-            Sender::Raw { http, url, body: Bytes::from(body), auth }
+            Sender::Raw { http, url, query: query.to_owned(), variables: variables.clone(), auth }
         }
         ClientKind::Appsync => {
             let auth = match args.auth {
@@ -373,6 +389,15 @@ mod tests {
     #[test]
     fn default_query_is_188_bytes() {
         assert_eq!(DEFAULT_QUERY.len(), 188);
+    }
+
+    #[test]
+    fn raw_bodies_are_the_json_object() {
+        let vars = json!({ "limit": 10 });
+        let body = raw_body("query Q { a(s: \"x\") }", &vars).expect("serializes");
+        let parsed: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(parsed, json!({ "query": "query Q { a(s: \"x\") }", "variables": { "limit": 10 } }));
+        assert_eq!(raw_body("{ a }", &Value::Null).expect("serializes"), br#"{"query":"{ a }"}"#);
     }
 
     #[test]
