@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::auth::{Auth, Mode};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, GraphQLError, Kind, Result};
-use crate::operation::{Body, Request, Response};
+use crate::operation::{Request, Response, encode_body, is_mutation, resolved_operation_name};
 use crate::retry::{RETRY_COST, RetryBudget, RetryPolicy, TIMEOUT_RETRY_COST};
 
 /// The SigV4 service name of AppSync's data plane.
@@ -60,6 +60,8 @@ struct ClientRef {
     http: reqwest::Client,
     endpoint: Endpoint,
     auth: Auth,
+    /// The client's extra headers, then `content-type` and `accept`: the start of every
+    /// request's headers.
     headers: HeaderMap,
     retry: RetryPolicy,
     budget: RetryBudget,
@@ -217,12 +219,8 @@ impl ClientBuilder {
         if auth.is_iam() && endpoint.region.is_none() {
             return Err(missing_region(&endpoint));
         }
-        let headers = self.headers.map_err(|name| {
-            Error::config(
-                "header",
-                format!("`{name}` is not a valid header name, or its value is not a valid header value"),
-            )
-        })?;
+        let mut headers = self.headers.map_err(|name| invalid_header(&name))?;
+        insert_json_headers(&mut headers);
         if self.connect_timeout.is_zero() {
             return Err(Error::config("connect_timeout", "must be greater than zero"));
         }
@@ -472,7 +470,18 @@ impl Client {
         query: &str,
         variables: impl Serialize,
     ) -> Result<Response<T>> {
-        self.execute(Request::new(query).variables(variables)).await
+        // The variables go straight into the body: no `Request`, no copy of the document, no
+        // intermediate `serde_json::Value`.
+        let body = encode_body(query, &variables, None);
+        let operation = Operation {
+            query,
+            operation_name: None,
+            headers: None,
+            auth: &self.inner.auth,
+            retry_mutation: None,
+            timeout: None,
+        };
+        self.send(operation, body).await
     }
 
     /// Runs `request` and returns only its data, turning GraphQL errors into an `Err`.
@@ -489,40 +498,50 @@ impl Client {
     /// Transport, timeout, HTTP status, decoding, credentials or signing errors.
     pub async fn execute<T: DeserializeOwned>(&self, request: impl Into<Request>) -> Result<Response<T>> {
         let request = request.into();
-        let auth = request.auth.clone().unwrap_or_else(|| self.inner.auth.clone());
-        let span = tracing::debug_span!(
-            "appsync.request",
-            operation = %OperationName(&request),
-            auth = auth.mode_name()
-        );
-        self.run(request, auth).instrument(span).await
+        let operation_name = request.operation_name.as_deref();
+        let body = match &request.variables {
+            Ok(variables) => encode_body(&request.query, variables, operation_name),
+            Err(e) => Err(Error::encode_shared(Arc::clone(e))),
+        };
+        let headers = match &request.headers {
+            Ok(headers) => (!headers.is_empty()).then_some(headers),
+            Err(name) => return Err(invalid_header(name)),
+        };
+        let operation = Operation {
+            query: &request.query,
+            operation_name,
+            headers,
+            auth: request.auth.as_ref().unwrap_or(&self.inner.auth),
+            retry_mutation: request.retry_mutation,
+            timeout: request.timeout,
+        };
+        self.send(operation, body).await
     }
 
-    async fn run<T: DeserializeOwned>(&self, request: Request, auth: Auth) -> Result<Response<T>> {
+    async fn send<T: DeserializeOwned>(
+        &self,
+        operation: Operation<'_>,
+        body: Result<Bytes>,
+    ) -> Result<Response<T>> {
+        let span = tracing::debug_span!(
+            "appsync.request",
+            operation = %OperationName(&operation),
+            auth = operation.auth.mode_name()
+        );
+        self.run(&operation, body).instrument(span).await
+    }
+
+    async fn run<T: DeserializeOwned>(
+        &self,
+        operation: &Operation<'_>,
+        body: Result<Bytes>,
+    ) -> Result<Response<T>> {
         let inner = &*self.inner;
-        let variables = request.variables.as_ref().map_err(|e| Error::encode_shared(Arc::clone(e)))?;
-        let mut headers = inner.headers.clone();
-        let extra = request.headers.as_ref().map_err(|name| {
-            Error::config(
-                "header",
-                format!("`{name}` is not a valid header name, or its value is not a valid header value"),
-            )
-        })?;
-        for (name, value) in extra {
-            headers.append(name.clone(), value.clone());
-        }
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        let body = body?;
+        let auth = operation.auth;
         if auth.is_iam() && inner.endpoint.region.is_none() {
             return Err(missing_region(&inner.endpoint));
         }
-        let body =
-            Body { query: &request.query, variables, operation_name: request.operation_name.as_deref() };
-        // Room for the query and small variables up front: `to_vec` starts at 128 bytes and
-        // grows (a copy) for any real query.
-        let mut buf = Vec::with_capacity(request.query.len() + 128);
-        serde_json::to_writer(&mut buf, &body).map_err(Error::encode)?;
-        let body = Bytes::from(buf);
 
         let mut attempt = 0u32;
         let mut spent = 0u32;
@@ -537,8 +556,7 @@ impl Client {
                 latency_ms = tracing::field::Empty
             );
             let started = Instant::now();
-            let result =
-                self.attempt::<T>(&auth, &headers, &body, request.timeout).instrument(span.clone()).await;
+            let result = self.attempt::<T>(operation, &body).instrument(span.clone()).await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             let error = match result {
                 Ok((status, response)) => {
@@ -551,7 +569,7 @@ impl Client {
             if let Some(status) = error.status() {
                 span.record("status", status.as_u16());
             }
-            let next = self.next_step(&error, &auth, &request, &mut resigned, &mut reauthenticated).await;
+            let next = self.next_step(&error, operation, &mut resigned, &mut reauthenticated).await;
             let _entered = span.enter();
             match next {
                 Next::Resign => {
@@ -576,11 +594,11 @@ impl Client {
     async fn next_step(
         &self,
         error: &Error,
-        auth: &Auth,
-        request: &Request,
+        operation: &Operation<'_>,
         resigned: &mut bool,
         reauthenticated: &mut bool,
     ) -> Next {
+        let auth = operation.auth;
         if error.is_clock_skew() && auth.is_iam() && self.inner.skew_correction && !*resigned {
             *resigned = true;
             return Next::Resign;
@@ -598,8 +616,8 @@ impl Client {
             return Next::Retry { cost: RETRY_COST };
         }
         // Only now, when a resend is being decided, is the document scanned for a mutation.
-        let may_resend =
-            request.retry_mutation.unwrap_or(self.inner.retry.retry_mutations) || !request.is_mutation();
+        let may_resend = operation.retry_mutation.unwrap_or(self.inner.retry.retry_mutations)
+            || !is_mutation(operation.query, operation.operation_name);
         if !may_resend {
             return Next::Fail;
         }
@@ -620,22 +638,31 @@ impl Client {
 
     async fn attempt<T: DeserializeOwned>(
         &self,
-        auth: &Auth,
-        base_headers: &HeaderMap,
+        operation: &Operation<'_>,
         body: &Bytes,
-        timeout: Option<Duration>,
     ) -> Result<(StatusCode, Response<T>)> {
         let inner = &*self.inner;
-        let mut headers = base_headers.clone();
-        let signing_time = self.signing_time();
+        // Built fresh for each attempt (a retry signs again), with room for what the signature,
+        // reqwest (user-agent, accept-encoding) and hyper (host) add, so it never grows.
+        let mut headers = HeaderMap::with_capacity(inner.headers.len() + 8);
+        for (name, value) in &inner.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        if let Some(extra) = operation.headers {
+            for (name, value) in extra {
+                headers.append(name.clone(), value.clone());
+            }
+            // A request's own headers must not replace the JSON content type.
+            insert_json_headers(&mut headers);
+        }
         add_auth_headers(
-            auth,
+            operation.auth,
             &mut headers,
             "POST",
             &inner.endpoint.url,
             inner.endpoint.region.as_deref(),
             body,
-            signing_time,
+            self.signing_time(),
         )
         .await?;
         // The request is built directly: the builder's `headers()` would copy the finished map
@@ -643,7 +670,11 @@ impl Client {
         let mut http_request = reqwest::Request::new(reqwest::Method::POST, inner.endpoint.url.clone());
         *http_request.headers_mut() = headers;
         *http_request.body_mut() = Some(body.clone().into());
-        *http_request.timeout_mut() = timeout;
+        if let Some(timeout) = operation.timeout {
+            // Only when set: reqwest keeps it in the request's extensions, a map allocated on
+            // first use, and an absent one means the client's timeout anyway.
+            *http_request.timeout_mut() = Some(timeout);
+        }
         let response = inner.http.execute(http_request).await.map_err(Error::transport)?;
         let status = response.status();
         if !status.is_success() {
@@ -686,15 +717,40 @@ impl Client {
     }
 }
 
-/// A request's operation name as a span field, looked up (a scan of the document) only when a
+/// One operation as the request pipeline sees it, borrowed from a [`Request`] or from the
+/// arguments of [`Client::query`]: what signing, sending, retrying and the spans need.
+struct Operation<'a> {
+    query: &'a str,
+    operation_name: Option<&'a str>,
+    /// The request's own extra headers, if it has any.
+    headers: Option<&'a HeaderMap>,
+    auth: &'a Auth,
+    retry_mutation: Option<bool>,
+    timeout: Option<Duration>,
+}
+
+/// An operation's name as a span field, looked up (a scan of the document) only when a
 /// subscriber or logger formats it: with tracing's `log` feature and no subscriber, span fields
 /// are evaluated on every request even when nothing logs them.
-struct OperationName<'a>(&'a Request);
+struct OperationName<'a, 'b>(&'a Operation<'b>);
 
-impl fmt::Display for OperationName<'_> {
+impl fmt::Display for OperationName<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.resolved_operation_name().unwrap_or(""))
+        f.write_str(resolved_operation_name(self.0.query, self.0.operation_name).unwrap_or(""))
     }
+}
+
+/// `content-type` and `accept` for a GraphQL POST, replacing any the caller set.
+fn insert_json_headers(headers: &mut HeaderMap) {
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+}
+
+fn invalid_header(name: &str) -> Error {
+    Error::config(
+        "header",
+        format!("`{name}` is not a valid header name, or its value is not a valid header value"),
+    )
 }
 
 impl Error {
@@ -734,7 +790,10 @@ pub(crate) async fn add_auth_headers(
             let Some(region) = region else {
                 return Err(Error::config("region", "is required for IAM auth"));
             };
-            let creds = provider.provide_credentials().await.map_err(Error::credentials)?;
+            let creds = match provider.fresh() {
+                Some(creds) => creds,
+                None => provider.provide_credentials().await.map_err(Error::credentials)?,
+            };
             let output = {
                 let signable = SignableRequest::new(
                     method,

@@ -130,28 +130,45 @@ impl Request {
 
     /// The operation name: the one set, else the name of the document's only operation.
     pub fn resolved_operation_name(&self) -> Option<&str> {
-        self.operation_name.as_deref().or_else(|| {
-            let ops = operations(&self.query);
-            match ops.as_slice() {
-                [(_, name)] => *name,
-                _ => None,
-            }
-        })
+        resolved_operation_name(&self.query, self.operation_name.as_deref())
     }
 
     /// Whether the operation that will run is a mutation (or a subscription, which must not be
     /// replayed either). Unclear documents count as mutations: retrying safely is the default.
+    #[cfg(test)]
     pub(crate) fn is_mutation(&self) -> bool {
-        let ops = operations(&self.query);
-        let selected = match &self.operation_name {
-            Some(name) => ops.iter().find(|(_, n)| *n == Some(name.as_str())),
-            None if ops.len() == 1 => ops.first(),
-            None => None,
-        };
-        match selected {
-            Some((kind, _)) => *kind != OperationKind::Query,
-            None => ops.iter().any(|(k, _)| *k != OperationKind::Query) || ops.is_empty(),
+        is_mutation(&self.query, self.operation_name.as_deref())
+    }
+}
+
+/// The operation name of `query`: `operation_name` if set, else the name of the document's only
+/// operation.
+pub(crate) fn resolved_operation_name<'a>(
+    query: &'a str,
+    operation_name: Option<&'a str>,
+) -> Option<&'a str> {
+    operation_name.or_else(|| {
+        let ops = operations(query);
+        match ops.as_slice() {
+            [(_, name)] => *name,
+            _ => None,
         }
+    })
+}
+
+/// Whether the operation of `query` that will run (`operation_name`, else the only one) is a
+/// mutation or a subscription. Unclear documents count as mutations: retrying safely is the
+/// default.
+pub(crate) fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
+    let ops = operations(query);
+    let selected = match operation_name {
+        Some(name) => ops.iter().find(|(_, n)| *n == Some(name)),
+        None if ops.len() == 1 => ops.first(),
+        None => None,
+    };
+    match selected {
+        Some((kind, _)) => *kind != OperationKind::Query,
+        None => ops.iter().any(|(k, _)| *k != OperationKind::Query) || ops.is_empty(),
     }
 }
 
@@ -260,15 +277,52 @@ fn operations(doc: &str) -> Vec<(OperationKind, Option<&str>)> {
     ops
 }
 
-/// The JSON body AppSync expects.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Body<'a> {
-    pub(crate) query: &'a str,
-    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
-    pub(crate) variables: &'a serde_json::Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) operation_name: Option<&'a str>,
+/// The JSON body AppSync expects, `{"query", "variables", "operationName"}`, with `variables`
+/// left out when they serialize to `null` (`()` or `None`: no variables) and `operationName`
+/// when there is none.
+///
+/// Written by hand rather than through a derived `Serialize`: the document, the longest part,
+/// is copied as is when it needs no escaping (the usual case), where serde's string writer
+/// would look every byte up in its escape table.
+pub(crate) fn encode_body<V: Serialize + ?Sized>(
+    query: &str,
+    variables: &V,
+    operation_name: Option<&str>,
+) -> Result<bytes::Bytes, Error> {
+    const VARIABLES: &[u8] = b",\"variables\":";
+    // Room for the document and small variables up front, so the buffer is not copied as it
+    // grows.
+    let mut buf = Vec::with_capacity(query.len() + 128);
+    buf.extend_from_slice(b"{\"query\":");
+    write_json_string(&mut buf, query);
+    let before_variables = buf.len();
+    buf.extend_from_slice(VARIABLES);
+    serde_json::to_writer(&mut buf, variables).map_err(Error::encode)?;
+    if buf[before_variables + VARIABLES.len()..] == *b"null" {
+        buf.truncate(before_variables);
+    }
+    if let Some(name) = operation_name {
+        buf.extend_from_slice(b",\"operationName\":");
+        write_json_string(&mut buf, name);
+    }
+    buf.push(b'}');
+    Ok(bytes::Bytes::from(buf))
+}
+
+/// `s` as a JSON string, byte for byte what serde_json writes: only quotes, backslashes and
+/// control characters are escaped.
+fn write_json_string(buf: &mut Vec<u8>, s: &str) {
+    // A fold without early exit, so the check runs over whole vectors of bytes.
+    let needs_escape = s.bytes().fold(false, |bad, b| bad | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !needs_escape {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
 }
 
 /// A GraphQL response: `data` decoded as `T`, plus any `errors` and `extensions`.
@@ -346,5 +400,40 @@ mod tests {
         assert!(Request::new(doc).is_mutation());
         assert_eq!(Request::new("query ListPosts { a }").resolved_operation_name(), Some("ListPosts"));
         assert_eq!(Request::new(doc).resolved_operation_name(), None);
+    }
+
+    /// The hand-written body is byte for byte what a derived `Serialize` of the same fields
+    /// writes, escapes and all, with null variables and a missing operation name left out.
+    #[test]
+    fn bodies_match_serde_json() {
+        #[derive(Serialize)]
+        struct Derived<'a> {
+            query: &'a str,
+            #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+            variables: &'a serde_json::Value,
+            #[serde(rename = "operationName", skip_serializing_if = "Option::is_none")]
+            operation_name: Option<&'a str>,
+        }
+        let vars = serde_json::json!({ "limit": 10, "author": "a\"b" });
+        let null = serde_json::Value::Null;
+        for query in [
+            "query Q { a }",
+            "query Q($s: String = \"x\") { a(s: $s) }",
+            "{ a }\n# comment\twith tab\r\n",
+            "query { a(s: \"back\\\\slash \u{1}\u{7f} é 😀\") }",
+            "",
+        ] {
+            for (variables, operation_name) in
+                [(&vars, None), (&null, None), (&null, Some("Q\"1")), (&vars, Some("Q"))]
+            {
+                let ours = encode_body(query, variables, operation_name).expect("encodes");
+                let derived =
+                    serde_json::to_vec(&Derived { query, variables, operation_name }).expect("encodes");
+                assert_eq!(ours.as_ref(), derived.as_slice(), "{query:?}");
+            }
+        }
+        assert_eq!(encode_body("{ a }", &(), None).expect("encodes").as_ref(), br#"{"query":"{ a }"}"#);
+        let failing = std::collections::HashMap::from([(vec![1u8], 1)]);
+        assert!(encode_body("{ a }", &failing, None).expect_err("map keys must be strings").is_encode());
     }
 }

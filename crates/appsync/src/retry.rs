@@ -1,7 +1,7 @@
 //! Retry policy: which failures are retried, how long to wait, and the budget that stops a
 //! struggling server from being hammered.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// How failed requests are retried.
@@ -91,36 +91,37 @@ pub(crate) const RETRY_COST: u32 = 5;
 pub(crate) const TIMEOUT_RETRY_COST: u32 = 10;
 
 /// A token bucket shared by a client's requests.
+///
+/// Lock-free: every successful request refunds a token, so the bucket is touched on every
+/// request by every thread; a full bucket (the normal state) is only read, never written.
 #[derive(Debug)]
 pub(crate) struct RetryBudget {
     capacity: u32,
-    tokens: Mutex<u32>,
+    tokens: AtomicU32,
 }
 
 impl RetryBudget {
     pub(crate) fn new(capacity: u32) -> Self {
-        Self { capacity, tokens: Mutex::new(capacity) }
+        Self { capacity, tokens: AtomicU32::new(capacity) }
     }
 
     /// Takes `cost` tokens if there are that many.
     pub(crate) fn try_spend(&self, cost: u32) -> bool {
-        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        if *tokens >= cost {
-            *tokens -= cost;
-            true
-        } else {
-            false
-        }
+        self.tokens.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| t.checked_sub(cost)).is_ok()
     }
 
     pub(crate) fn refund(&self, amount: u32) {
-        let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
-        *tokens = (*tokens + amount).min(self.capacity);
+        if self.tokens.load(Ordering::Relaxed) >= self.capacity {
+            return;
+        }
+        let _ = self.tokens.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+            (t < self.capacity).then(|| t.saturating_add(amount).min(self.capacity))
+        });
     }
 
     #[cfg(test)]
     pub(crate) fn available(&self) -> u32 {
-        *self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+        self.tokens.load(Ordering::Relaxed)
     }
 }
 

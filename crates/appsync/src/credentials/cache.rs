@@ -49,6 +49,14 @@ impl<T: Clone> ExpiringCache<T> {
         Self { slot: RwLock::new(None), loading: tokio::sync::Mutex::new(()), refresh_before }
     }
 
+    /// The cached value if it is fresh: what nearly every call of `get` returns, here without
+    /// building `get`'s future.
+    pub(crate) fn fresh(&self) -> Option<T> {
+        let now = SystemTime::now();
+        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().filter(|e| e.is_fresh(now)).map(|e| e.value.clone())
+    }
+
     fn current(&self) -> Option<Entry<T>> {
         self.slot.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -151,6 +159,12 @@ impl CachedCredentials {
                 cache: ExpiringCache::new(refresh_before),
             }),
         }
+    }
+
+    /// The cached credentials if they are not due for refresh: the common case, served without
+    /// the boxed future of [`provide_credentials`](ProvideCredentials::provide_credentials).
+    pub(crate) fn fresh(&self) -> Option<Credentials> {
+        self.inner.cache.fresh()
     }
 
     /// Drops the cached credentials: the next request loads again (used when AWS rejects them).
