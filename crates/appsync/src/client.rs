@@ -346,7 +346,8 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// Credentials, signing or configuration (IAM without a region) errors.
+    /// Credentials, signing or configuration errors (IAM without a region; for IAM, a `method` or
+    /// `url` that is not a valid HTTP method or URI, naming the field).
     pub async fn auth_headers(
         &self,
         auth: Option<&Auth>,
@@ -360,7 +361,18 @@ impl Client {
         if auth.is_iam() && region.is_none() {
             return Err(missing_region(&self.inner.endpoint));
         }
-        add_auth_headers(auth, &mut headers, method, url, region, body, self.signing_time()).await?;
+        // Only a signature covers the method and URL; the other modes just add their header.
+        let (method, uri) = if auth.is_iam() {
+            let method = http::Method::from_bytes(method.as_bytes())
+                .map_err(|_| Error::config("method", format!("`{method}` is not an HTTP method")))?;
+            let uri = http::Uri::try_from(url.as_str()).map_err(|e| {
+                Error::config_with_source("url", format!("`{url}` is not a valid HTTP URI"), e)
+            })?;
+            (method, uri)
+        } else {
+            (http::Method::POST, http::Uri::default())
+        };
+        add_auth_headers(auth, &mut headers, &method, &uri, region, body, self.signing_time()).await?;
         Ok(headers)
     }
 
@@ -658,8 +670,8 @@ impl Client {
         add_auth_headers(
             operation.auth,
             &mut headers,
-            "POST",
-            &inner.endpoint.url,
+            &http::Method::POST,
+            &inner.endpoint.uri,
             inner.endpoint.region.as_deref(),
             body,
             self.signing_time(),
@@ -760,13 +772,13 @@ impl Error {
 }
 
 /// Adds the auth headers of `auth` for a request: the API key, the token, or a SigV4 signature
-/// over `method`, `url`, the headers already present and `body`. Shared by HTTP operations and
+/// over `method`, `uri`, the headers already present and `body`. Shared by HTTP operations and
 /// [`Client::auth_headers`] (the real-time handshake and `start` messages sign the same way).
 pub(crate) async fn add_auth_headers(
     auth: &Auth,
     headers: &mut HeaderMap,
-    method: &str,
-    url: &reqwest::Url,
+    method: &http::Method,
+    uri: &http::Uri,
     region: Option<&str>,
     body: &[u8],
     time: SystemTime,
@@ -794,17 +806,18 @@ pub(crate) async fn add_auth_headers(
                 Some(creds) => creds,
                 None => provider.provide_credentials().await.map_err(Error::credentials)?,
             };
-            let output = {
-                let signable = SignableRequest::new(
-                    method,
-                    url.as_str(),
-                    headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
-                    SignableBody::Bytes(body),
-                )
-                .map_err(Error::signing)?;
-                appsync_sigv4::sign(&signable, &SigningParams::new(&creds, region, SERVICE, time))
-                    .map_err(Error::signing)?
-            };
+            // Signed as an `http::Request` (the headers moved in and back out): its parts are
+            // valid already, so the signer neither splits the URL again nor re-checks the names.
+            let mut request = http::Request::new(());
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = uri.clone();
+            *request.headers_mut() = std::mem::take(headers);
+            let signed = appsync_sigv4::sign(
+                &SignableRequest::from_http(&request, SignableBody::Bytes(body)),
+                &SigningParams::new(&creds, region, SERVICE, time),
+            );
+            *headers = std::mem::take(request.headers_mut());
+            let output = signed.map_err(Error::signing)?;
             for part in output.headers() {
                 let name = signed_header_name(part.name())?;
                 let mut value = HeaderValue::from_str(part.value()).map_err(|_| {

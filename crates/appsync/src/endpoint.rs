@@ -5,6 +5,8 @@ use crate::error::Error;
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
     pub(crate) url: reqwest::Url,
+    /// The same URL as an `http::Uri`, parsed once: what requests are signed with.
+    pub(crate) uri: http::Uri,
     /// The region for SigV4, when known.
     pub(crate) region: Option<String>,
 }
@@ -38,7 +40,10 @@ impl Endpoint {
             }
             None => url.host_str().and_then(region_from_host).map(str::to_owned),
         };
-        Ok(Self { url, region })
+        let uri = http::Uri::try_from(url.as_str()).map_err(|e| {
+            Error::config_with_source("endpoint", format!("`{raw}` is not a valid HTTP URI"), e)
+        })?;
+        Ok(Self { url, uri, region })
     }
 
     pub(crate) fn host(&self) -> &str {
