@@ -7,6 +7,21 @@
 #   - the appsync client crate with IAM,
 #   - bench/peers/original.py: the Python approach this project started from,
 #   - bench/peers/gql_peer.py: Python gql 4.4 AIOHTTPTransport + AppSyncIAMAuthentication.
+# Every contender does the same work per call: build the JSON body from the query and variables,
+# sign it (IAM), send it, read and parse the JSON answer. (The raw reqwest ceiling builds its body
+# per request too, with serde_json into one buffer; before 2026-11-25 it sent one prebuilt body.)
+#
+# The server: `loadgen serve`'s default engine, a minimal hand-rolled HTTP/1.1 keep-alive responder
+# on ONE thread (read a request head, skip the Content-Length body, write a prepared answer). On a
+# 2-core machine the server's CPU competes with the client's, so it is kept as cheap as it can be:
+# about half the CPU per request of the axum/hyper server used before (`--engine axum`, kept for
+# comparison). Nothing is pinned with taskset: client and server share both cores, the same for
+# every contender. Pinning the client to one core and the server to the other was considered and
+# rejected: it would cap the multi-threaded Rust clients at one core while the single-threaded
+# Python peers lose nothing, and the server alone would then idle most of its core.
+# CPU time per request (getrusage of the client process) is the steadier figure on a shared
+# machine; req/s moves with whatever else runs.
+#
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
 # Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200), BUILD=0 to skip the build,
 # REPEAT (default 3): each configuration is run that many times, interleaved; ratios use the medians;
