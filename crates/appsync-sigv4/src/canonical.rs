@@ -75,7 +75,7 @@ pub(crate) struct CanonicalParts<'r, 'h> {
     /// A parameter of the request's query to leave out (`X-Amz-Signature` when verifying).
     pub(crate) skip_param: Option<&'r str>,
     /// Headers to sign, any order; sorted in place.
-    pub(crate) headers: &'r mut [(&'h str, &'h [u8])],
+    pub(crate) headers: &'r mut [SignedHeader<'h>],
     /// Whether every name in `headers` is lower-case already (always true for `http` types):
     /// they are then sorted and copied as they are, without case folding.
     pub(crate) names_lowercase: bool,
@@ -101,7 +101,7 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
     } else {
         sort_headers(headers);
     }
-    let headers_len: usize = headers.iter().map(|(n, v)| n.len() * 2 + v.len() + 2).sum();
+    let headers_len: usize = headers.iter().map(|(n, v, _)| n.len() * 2 + v.len() + 2).sum();
     let query_len = query.map_or(0, str::len) * 3 / 2
         + extra_params.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum::<usize>();
     // Room for the string to sign and the `Authorization` value that follow when signing.
@@ -148,7 +148,11 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
         }
         name_count += 1;
         buf.push(b':');
-        write_trimmed(buf, headers[i].1);
+        if headers[i].2 {
+            buf.extend_from_slice(headers[i].1);
+        } else {
+            write_trimmed(buf, headers[i].1);
+        }
         i += 1;
         while i < headers.len()
             && (if names_lowercase { headers[i].0 == name } else { headers[i].0.eq_ignore_ascii_case(name) })
@@ -448,6 +452,31 @@ pub(crate) fn return_scratch(mut buf: Vec<u8>) {
     }
 }
 
+/// A header to sign: name, value, and whether the value is known to be canonical already (no
+/// space to trim or collapse: the values signing adds itself), so its scan can be skipped.
+pub(crate) type SignedHeader<'h> = (&'h str, &'h [u8], bool);
+
+/// What a header list holds: a header with a name.
+pub(crate) trait HeaderEntry: Copy {
+    /// A placeholder for unused inline slots.
+    const BLANK: Self;
+    fn name(&self) -> &str;
+}
+
+impl HeaderEntry for (&str, &[u8]) {
+    const BLANK: Self = ("", &[]);
+    fn name(&self) -> &str {
+        self.0
+    }
+}
+
+impl HeaderEntry for SignedHeader<'_> {
+    const BLANK: Self = ("", &[], false);
+    fn name(&self) -> &str {
+        self.0
+    }
+}
+
 /// How many headers signing keeps on the stack before their list moves to the heap: a request's
 /// own headers plus the up to three the signature adds.
 pub(crate) const INLINE_HEADERS: usize = 16;
@@ -455,20 +484,20 @@ pub(crate) const INLINE_HEADERS: usize = 16;
 /// A list of headers: inline up to `N` (ordinary requests), so neither the request view nor
 /// signing allocates for them.
 #[derive(Clone)]
-pub(crate) struct HeaderList<'h, const N: usize = INLINE_HEADERS> {
-    inline: [(&'h str, &'h [u8]); N],
+pub(crate) struct HeaderList<T, const N: usize = INLINE_HEADERS> {
+    inline: [T; N],
     len: usize,
-    heap: Vec<(&'h str, &'h [u8])>,
+    heap: Vec<T>,
 }
 
-impl<'h, const N: usize> HeaderList<'h, N> {
+impl<T: HeaderEntry, const N: usize> HeaderList<T, N> {
     #[inline]
     pub(crate) fn new() -> Self {
-        Self { inline: [("", &[]); N], len: 0, heap: Vec::new() }
+        Self { inline: [T::BLANK; N], len: 0, heap: Vec::new() }
     }
 
     #[inline]
-    pub(crate) fn push(&mut self, header: (&'h str, &'h [u8])) {
+    pub(crate) fn push(&mut self, header: T) {
         if self.heap.is_empty() && self.len < N {
             self.inline[self.len] = header;
         } else {
@@ -482,18 +511,18 @@ impl<'h, const N: usize> HeaderList<'h, N> {
     }
 
     #[inline]
-    pub(crate) fn as_slice(&self) -> &[(&'h str, &'h [u8])] {
+    pub(crate) fn as_slice(&self) -> &[T] {
         if self.heap.is_empty() { &self.inline[..self.len] } else { &self.heap }
     }
 
     #[inline]
-    pub(crate) fn as_mut_slice(&mut self) -> &mut [(&'h str, &'h [u8])] {
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
         if self.heap.is_empty() { &mut self.inline[..self.len] } else { &mut self.heap }
     }
 }
 
-impl<'h, const N: usize> FromIterator<(&'h str, &'h [u8])> for HeaderList<'h, N> {
-    fn from_iter<I: IntoIterator<Item = (&'h str, &'h [u8])>>(iter: I) -> Self {
+impl<T: HeaderEntry, const N: usize> FromIterator<T> for HeaderList<T, N> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let mut list = Self::new();
         for header in iter {
             list.push(header);
@@ -502,7 +531,7 @@ impl<'h, const N: usize> FromIterator<(&'h str, &'h [u8])> for HeaderList<'h, N>
     }
 }
 
-impl<const N: usize> fmt::Debug for HeaderList<'_, N> {
+impl<T: HeaderEntry + fmt::Debug, const N: usize> fmt::Debug for HeaderList<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_slice(), f)
     }
@@ -510,16 +539,16 @@ impl<const N: usize> fmt::Debug for HeaderList<'_, N> {
 
 /// Sorts by lower-cased name, keeping the order of repeated headers (their values are joined in
 /// the order they were sent).
-pub(crate) fn sort_headers(headers: &mut [(&str, &[u8])]) {
-    headers.sort_by(|(a, _), (b, _)| {
-        a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+pub(crate) fn sort_headers<T: HeaderEntry>(headers: &mut [T]) {
+    headers.sort_by(|a, b| {
+        a.name().bytes().map(|c| c.to_ascii_lowercase()).cmp(b.name().bytes().map(|c| c.to_ascii_lowercase()))
     });
 }
 
 /// Sorts headers whose names are all lower-case, stably (repeated headers keep the order they were
 /// sent in). Lists are short, so an insertion sort with the byte comparison inlined beats a
 /// general sort calling `memcmp` per comparison.
-fn sort_lowercase(headers: &mut [(&str, &[u8])]) {
+fn sort_lowercase(headers: &mut [SignedHeader<'_>]) {
     if headers.len() > INLINE_HEADERS {
         headers.sort_by(|a, b| a.0.cmp(b.0));
         return;
@@ -542,9 +571,10 @@ fn sort_lowercase(headers: &mut [(&str, &[u8])]) {
 }
 
 /// `name1;name2;...` from sorted headers, each name once.
-pub(crate) fn write_signed_headers(out: &mut Vec<u8>, sorted: &[(&str, &[u8])]) {
+pub(crate) fn write_signed_headers<T: HeaderEntry>(out: &mut Vec<u8>, sorted: &[T]) {
     let mut prev: Option<&str> = None;
-    for (name, _) in sorted {
+    for header in sorted {
+        let name = header.name();
         if prev.is_some_and(|p| p.eq_ignore_ascii_case(name)) {
             continue;
         }
@@ -567,14 +597,21 @@ fn push_lowercase(out: &mut Vec<u8>, s: &str) {
 
 /// Trims spaces at both ends and collapses inner runs of spaces to one, as SigV4 requires.
 /// Only the space character counts, as in AWS's own signers.
-#[inline]
+#[inline(always)]
 fn write_trimmed(out: &mut Vec<u8>, value: &[u8]) {
     // Most values have no space at all (tokens, hashes, dates, content types): one wide scan
     // and a single copy.
-    if !contains_byte(value, b' ') {
+    if contains_byte(value, b' ') {
+        write_trimmed_spaces(out, value);
+    } else {
         out.extend_from_slice(value);
-        return;
     }
+}
+
+/// [`write_trimmed`] for a value with a space somewhere.
+#[cold]
+#[inline(never)]
+fn write_trimmed_spaces(out: &mut Vec<u8>, value: &[u8]) {
     let start = value.iter().position(|&b| b != b' ').unwrap_or(value.len());
     let end = value.iter().rposition(|&b| b != b' ').map_or(start, |i| i + 1);
     let value = &value[start..end];
@@ -736,7 +773,7 @@ mod tests {
 
     #[test]
     fn debug_redacts_the_presigned_session_token() {
-        let mut headers: Vec<(&str, &[u8])> = vec![("host", b"example.com")];
+        let mut headers: Vec<SignedHeader<'_>> = vec![("host", b"example.com", false)];
         let creq = CanonicalRequest::build(CanonicalParts {
             method: "GET",
             path: "/",
@@ -756,10 +793,10 @@ mod tests {
 
     #[test]
     fn redacted_text_hides_the_session_token_in_headers_and_query() {
-        let mut headers: Vec<(&str, &[u8])> = vec![
-            ("host", b"h"),
-            ("X-Amz-Security-Token", b"SECRETTOKEN"),
-            ("x-amz-date", b"20260101T000000Z"),
+        let mut headers: Vec<SignedHeader<'_>> = vec![
+            ("host", b"h", false),
+            ("X-Amz-Security-Token", b"SECRETTOKEN", false),
+            ("x-amz-date", b"20260101T000000Z", false),
         ];
         let creq = CanonicalRequest::build(CanonicalParts {
             method: "GET",

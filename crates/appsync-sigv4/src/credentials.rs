@@ -38,6 +38,9 @@ struct Inner {
     access_key_id: String,
     secret_access_key: Zeroizing<String>,
     session_token: Option<Zeroizing<String>>,
+    /// The token has no space, so it goes into a canonical request as it is (checked once here
+    /// rather than on every signature).
+    token_is_canonical: bool,
     expiry: Option<SystemTime>,
     keys: RwLock<Vec<CachedKey>>,
 }
@@ -64,6 +67,7 @@ impl Credentials {
             inner: Arc::new(Inner {
                 access_key_id: access_key_id.into(),
                 secret_access_key: Zeroizing::new(secret_access_key.into()),
+                token_is_canonical: !session_token.as_deref().unwrap_or_default().contains(' '),
                 session_token: session_token.map(Zeroizing::new),
                 expiry,
                 keys: RwLock::new(Vec::with_capacity(KEY_CACHE_SLOTS)),
@@ -84,6 +88,11 @@ impl Credentials {
     /// The session token of temporary credentials.
     pub fn session_token(&self) -> Option<&str> {
         self.inner.session_token.as_deref().map(String::as_str)
+    }
+
+    /// Whether the session token needs no trimming or collapsing of spaces to be signed.
+    pub(crate) fn session_token_is_canonical(&self) -> bool {
+        self.inner.token_is_canonical
     }
 
     /// When the credentials stop being valid, if they expire.

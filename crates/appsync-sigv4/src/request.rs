@@ -45,7 +45,7 @@ pub struct SignableRequest<'a> {
     pub(crate) authority: Option<&'a str>,
     pub(crate) path: &'a str,
     pub(crate) query: Option<&'a str>,
-    headers: HeaderList<'a, INLINE_REQUEST_HEADERS>,
+    headers: HeaderList<(&'a str, &'a [u8]), INLINE_REQUEST_HEADERS>,
     /// Every header name is lower-case (always so for `http` types), so canonicalisation can
     /// skip case folding.
     pub(crate) names_lowercase: bool,
@@ -68,7 +68,7 @@ impl<'a> SignableRequest<'a> {
         H: IntoIterator<Item = (&'a str, &'a [u8])>,
     {
         let (scheme, authority, path, query) = split_uri(uri)?;
-        let headers: HeaderList<'a, INLINE_REQUEST_HEADERS> = headers.into_iter().collect();
+        let headers: HeaderList<(&'a str, &'a [u8]), INLINE_REQUEST_HEADERS> = headers.into_iter().collect();
         let mut names_lowercase = true;
         for (name, value) in headers.as_slice() {
             if !is_token(name) || value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {

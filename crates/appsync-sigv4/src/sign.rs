@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
-    ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, StringToSign, return_scratch,
-    sort_headers, take_scratch, write_canonical, write_signed_headers, write_string_to_sign,
+    ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, SignedHeader, StringToSign,
+    return_scratch, sort_headers, take_scratch, write_canonical, write_signed_headers, write_string_to_sign,
 };
 use crate::credentials::Credentials;
 use crate::date::AmzDate;
@@ -451,7 +451,7 @@ pub fn sign(
     let sign_token = settings.session_token_mode == SessionTokenMode::Include;
 
     // Which request headers are signed, plus the ones this signature adds.
-    let mut headers: HeaderList<'_> = HeaderList::new();
+    let mut headers: HeaderList<SignedHeader<'_>> = HeaderList::new();
     let mut has_host = false;
     for &(name, value) in request.headers() {
         let lower_is = |s: &str| name.eq_ignore_ascii_case(s);
@@ -474,21 +474,22 @@ pub fn sign(
                 continue;
             }
             has_host = true;
-            headers.push(("host", host));
+            headers.push(("host", host, false));
             continue;
         }
-        headers.push((name, value));
+        headers.push((name, value, false));
     }
     if !has_host {
-        headers.push(("host", host));
+        // From the URI's authority, which holds no spaces.
+        headers.push(("host", host, true));
     }
     if !presigning {
-        headers.push(("x-amz-date", time.as_bytes()));
+        headers.push(("x-amz-date", time.as_bytes(), true));
         if settings.content_sha256_header {
-            headers.push(("x-amz-content-sha256", payload_hash));
+            headers.push(("x-amz-content-sha256", payload_hash, true));
         }
         if let (Some(token), true) = (token, sign_token) {
-            headers.push(("x-amz-security-token", token.as_bytes()));
+            headers.push(("x-amz-security-token", token.as_bytes(), creds.session_token_is_canonical()));
         }
     }
 
@@ -601,4 +602,48 @@ pub fn sign(
         canonical_request: CanonicalRequest::from_shared(Arc::clone(&shared), layout),
         string_to_sign: StringToSign::from_shared(shared, sts),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn sign_with_token(token: &str) -> SigningOutput {
+        let creds = Credentials::new("AKID", "secret", Some(token.to_owned()), None);
+        let req = SignableRequest::new("GET", "https://example.com/", [], SignableBody::Bytes(b""))
+            .expect("valid request");
+        let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        sign(&req, &SigningParams::new(&creds, "us-east-1", "service", time)).expect("signs")
+    }
+
+    #[test]
+    fn a_session_token_with_spaces_is_trimmed_and_collapsed_when_signed() {
+        // The token skips the space scan only when it has no space; one with spaces still gets
+        // SigV4's trimming, while the header sent keeps the token as it is.
+        let out = sign_with_token("  tok   en ");
+        assert!(out.canonical_request().canonical_headers().contains("x-amz-security-token:tok en\n"));
+        assert_eq!(out.headers()[1].value(), "  tok   en ");
+        let plain = sign_with_token("token");
+        assert!(plain.canonical_request().canonical_headers().contains("x-amz-security-token:token\n"));
+    }
+
+    #[test]
+    fn parts_share_the_output_buffer_and_report_exact_values() {
+        let out = sign_with_token("token");
+        let names: Vec<&str> = out.headers().iter().map(SigningPart::name).collect();
+        assert_eq!(names, ["X-Amz-Date", "X-Amz-Security-Token", "Authorization"]);
+        let authz = out.headers()[2].value().to_owned();
+        assert!(
+            authz.starts_with("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, ")
+        );
+        assert!(authz.ends_with(&format!(
+            "SignedHeaders=host;x-amz-date;x-amz-security-token, Signature={}",
+            out.signature()
+        )));
+        // A part outlives the output it came from: it shares the buffer, not borrows it.
+        let cloned = out.headers()[2].clone();
+        drop(out);
+        assert_eq!(cloned.value(), authz);
+    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use subtle::ConstantTimeEq;
 
 use crate::canonical::{
-    ALGORITHM, CanonicalParts, PathRules, redacted, return_scratch, sort_headers, take_scratch,
+    ALGORITHM, CanonicalParts, PathRules, SignedHeader, redacted, return_scratch, sort_headers, take_scratch,
     write_canonical, write_string_to_sign,
 };
 use crate::credentials::Credentials;
@@ -249,7 +249,7 @@ impl<S: CredentialStore> Verifier<S> {
                 return Err(VerifyError::new(VerifyErrorKind::HeaderNotSigned { name: (*name).to_owned() }));
             }
         }
-        let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(signed.len() + 1);
+        let mut headers: Vec<SignedHeader<'_>> = Vec::with_capacity(signed.len() + 1);
         // A scan of the request's headers per signed name is fastest for real requests; a hostile
         // one with thousands of headers, all listed in SignedHeaders, would make that quadratic,
         // so past a few hundred comparisons the headers are sorted once and searched instead.
@@ -262,16 +262,26 @@ impl<S: CredentialStore> Verifier<S> {
         for name in &signed {
             let before = headers.len();
             if by_name.is_empty() {
-                headers
-                    .extend(request.headers().iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).copied());
+                headers.extend(
+                    request
+                        .headers()
+                        .iter()
+                        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|&(n, v)| (n, v, false)),
+                );
             } else {
                 let lower = |n: &str| n.bytes().map(|c| c.to_ascii_lowercase()).cmp(name.bytes());
                 let start = by_name.partition_point(|(n, _)| lower(n).is_lt());
-                headers.extend(by_name[start..].iter().take_while(|(n, _)| n.eq_ignore_ascii_case(name)));
+                headers.extend(
+                    by_name[start..]
+                        .iter()
+                        .take_while(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|&(n, v)| (n, v, false)),
+                );
             }
             if headers.len() == before {
                 if let (true, Some(host)) = (*name == "host", request.host()) {
-                    headers.push(("host", host));
+                    headers.push(("host", host, false));
                     continue;
                 }
                 return Err(VerifyError::new(VerifyErrorKind::SignedHeaderMissing {
