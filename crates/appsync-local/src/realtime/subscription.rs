@@ -90,11 +90,13 @@ impl Engine {
         };
         let type_name = operation.object_type().as_str();
         let field_name = root.name.as_str();
-        let rules = self.schema.field_rules(type_name, field_name);
-        if !field_allowed(type_name, field_name, rules, identity, self.default_mode) {
+        // Every field the subscription selects, nested ones too, must be readable by this
+        // caller: the selection is fixed, and so is the caller, so checking once here refuses
+        // what delivery would otherwise have to blank out on every event.
+        if let Some((parent, field)) = self.first_denied(&document, &operation.selection_set, identity, 0) {
             return Err(single(
                 "Unauthorized",
-                &format!("Not Authorized to access {field_name} on type {type_name}"),
+                &format!("Not Authorized to access {field} on type {parent}"),
             ));
         }
         let mut arguments = Map::new();
@@ -110,6 +112,46 @@ impl Engine {
             response_key: root.response_key().to_string(),
             arguments,
             plan: Plan::new(&document, &root.selection_set),
+        })
+    }
+}
+
+impl Engine {
+    /// The first selected field (as `(type, field)`) that `identity` may not read, looking
+    /// through fragments and into nested selections.
+    fn first_denied(
+        &self,
+        doc: &apollo_compiler::ExecutableDocument,
+        set: &SelectionSet,
+        identity: &Identity,
+        depth: usize,
+    ) -> Option<(String, String)> {
+        // Validation has already refused fragment cycles and documents past the depth limit;
+        // this bound only keeps the walk finite whatever it is given.
+        if depth > 128 {
+            return None;
+        }
+        let parent = set.ty.as_str();
+        set.selections.iter().find_map(|selection| match selection {
+            Selection::Field(f) if f.name.as_str().starts_with("__") => None,
+            Selection::Field(f) => {
+                let name = f.name.as_str();
+                if !field_allowed(
+                    parent,
+                    name,
+                    self.schema.field_rules(parent, name),
+                    identity,
+                    self.default_mode,
+                ) {
+                    return Some((parent.to_owned(), name.to_owned()));
+                }
+                self.first_denied(doc, &f.selection_set, identity, depth + 1)
+            }
+            Selection::InlineFragment(i) => self.first_denied(doc, &i.selection_set, identity, depth + 1),
+            Selection::FragmentSpread(s) => doc
+                .fragments
+                .get(&s.fragment_name)
+                .and_then(|f| self.first_denied(doc, &f.selection_set, identity, depth + 1)),
         })
     }
 }

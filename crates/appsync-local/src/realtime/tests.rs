@@ -387,3 +387,43 @@ async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
     assert_eq!(closed, Some(1013));
     tokio::time::timeout(Duration::from_secs(5), task).await.expect("ended").expect("no panic");
 }
+
+#[tokio::test]
+async fn a_subscription_selecting_a_field_the_caller_may_not_read_is_refused_at_start() {
+    let sdl = r#"
+        type Post @aws_api_key @aws_iam { id: ID! title: String author: String secret: String @aws_iam }
+        input CreatePostInput { title: String author: String }
+        type Query @aws_api_key { getPost(id: ID!): Post }
+        type Mutation @aws_api_key { createPost(input: CreatePostInput!): Post }
+        type Subscription @aws_api_key {
+            onCreatePost(author: String): Post @aws_subscribe(mutations: ["createPost"])
+        }
+    "#;
+    let emulator = Emulator::builder()
+        .schema_sdl(sdl)
+        .api_key(ApiKey::new(KEY))
+        .default_auth(AuthMode::ApiKey)
+        .build()
+        .expect("emulator");
+    let mut c = connect_to(emulator, RealtimeConfig::default(), ok());
+    c.send(json!({"type": "connection_init"}));
+    assert_eq!(c.message().await["type"], "connection_ack");
+    let refused = json!({"type": "error", "id": "nested", "payload": {"errors": [
+        {"errorType": "Unauthorized", "message": "Not Authorized to access secret on type Post"}
+    ]}});
+    c.start("nested", "subscription { onCreatePost { id secret } }", json!({}));
+    assert_eq!(c.message().await, refused);
+    // Hidden in a fragment, the same.
+    c.start(
+        "nested",
+        "subscription { onCreatePost { ...P } } fragment P on Post { id ... on Post { secret } }",
+        json!({}),
+    );
+    assert_eq!(c.message().await, refused);
+    // Without it, the subscription is made and its events arrive.
+    c.start("ok", "subscription { onCreatePost { id title __typename } }", json!({}));
+    assert_eq!(c.message().await["type"], "start_ack");
+    c.mutate("visible", "ann").await;
+    let v = c.message().await;
+    assert_eq!(v["payload"]["data"]["onCreatePost"]["title"], "visible", "{v}");
+}
