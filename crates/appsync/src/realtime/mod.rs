@@ -213,7 +213,7 @@ impl RealtimeOptions {
     /// How many tries a connection that never connected gets before its subscriptions fail
     /// (default 3), so `subscribe` answers instead of waiting forever.
     pub fn initial_connect_attempts(mut self, attempts: u32) -> Self {
-        self.initial_connect_attempts = attempts.max(1);
+        self.initial_connect_attempts = attempts;
         self
     }
 
@@ -226,7 +226,7 @@ impl RealtimeOptions {
 
     /// Subscriptions per WebSocket before another opens (default 100, AppSync's limit).
     pub fn max_subscriptions_per_connection(mut self, max: usize) -> Self {
-        self.max_subscriptions_per_connection = max.max(1);
+        self.max_subscriptions_per_connection = max;
         self
     }
 
@@ -235,7 +235,7 @@ impl RealtimeOptions {
     /// [`Error::is_lagged`] item; the connection and its other subscriptions are not slowed.
     /// An idle subscription's queue takes no memory.
     pub fn event_queue_capacity(mut self, events: usize) -> Self {
-        self.event_queue_capacity = events.max(1);
+        self.event_queue_capacity = events;
         self
     }
 
@@ -244,7 +244,7 @@ impl RealtimeOptions {
     /// than 100 with `LimitExceededError`). A burst past it, such as a hundred `subscribe` calls
     /// at once, is spread over the next second(s).
     pub fn max_messages_per_second(mut self, messages: u32) -> Self {
-        self.max_messages_per_second = messages.max(1);
+        self.max_messages_per_second = messages;
         self
     }
 
@@ -492,6 +492,16 @@ impl Hub {
         ] {
             if value.is_zero() {
                 return Err(Error::config(field, "must be greater than zero"));
+            }
+        }
+        for (field, value) in [
+            ("realtime.initial_connect_attempts", options.initial_connect_attempts as usize),
+            ("realtime.max_subscriptions_per_connection", options.max_subscriptions_per_connection),
+            ("realtime.event_queue_capacity", options.event_queue_capacity),
+            ("realtime.max_messages_per_second", options.max_messages_per_second as usize),
+        ] {
+            if value == 0 {
+                return Err(Error::config(field, "must be at least 1"));
             }
         }
         if options.backoff_cap < options.backoff_base {

@@ -2,6 +2,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use appsync::credentials::Credentials;
+use appsync::realtime::RealtimeOptions;
 use appsync::{Auth, Client, PathSegment, Request, RetryPolicy};
 use serde_json::{Value, json};
 
@@ -181,6 +182,29 @@ async fn bad_configuration_names_the_field() {
     assert_eq!(field(base().connect_timeout(Duration::ZERO)), Some("connect_timeout"));
     assert_eq!(field(base().region("us east")), Some("region"));
     assert_eq!(field(base().retry(RetryPolicy::default().max_attempts(0))), Some("retry.max_attempts"));
+    let realtime = |options: RealtimeOptions| field(base().realtime(options));
+    assert_eq!(
+        realtime(RealtimeOptions::default().event_queue_capacity(0)),
+        Some("realtime.event_queue_capacity")
+    );
+    assert_eq!(
+        realtime(RealtimeOptions::default().max_messages_per_second(0)),
+        Some("realtime.max_messages_per_second")
+    );
+    assert_eq!(
+        realtime(RealtimeOptions::default().max_subscriptions_per_connection(0)),
+        Some("realtime.max_subscriptions_per_connection")
+    );
+    assert_eq!(
+        realtime(RealtimeOptions::default().initial_connect_attempts(0)),
+        Some("realtime.initial_connect_attempts")
+    );
+    assert_eq!(
+        realtime(
+            RealtimeOptions::default().reconnect_backoff(Duration::from_secs(2), Duration::from_secs(1))
+        ),
+        Some("realtime.reconnect_backoff")
+    );
     let err = base().timeout(Duration::ZERO).build().unwrap_err();
     assert!(err.is_config());
     assert_eq!(
