@@ -478,8 +478,8 @@ impl HeaderEntry for SignedHeader<'_> {
 }
 
 /// How many headers signing keeps on the stack before their list moves to the heap: a request's
-/// own headers plus the up to three the signature adds.
-pub(crate) const INLINE_HEADERS: usize = 16;
+/// own headers (a client sends a handful) plus the up to four the signature adds.
+pub(crate) const INLINE_HEADERS: usize = 12;
 
 /// A list of headers: inline up to `N` (ordinary requests), so neither the request view nor
 /// signing allocates for them.
