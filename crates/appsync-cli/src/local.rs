@@ -148,38 +148,12 @@ fn parse_iam(spec: &str) -> anyhow::Result<IamCredentials> {
     })
 }
 
-/// Unix seconds, or `YYYY-MM-DDTHH:MM:SSZ`.
+/// Unix seconds, or an RFC 3339 time such as `YYYY-MM-DDTHH:MM:SSZ`.
 fn parse_time(s: &str) -> Option<SystemTime> {
-    if let Ok(secs) = s.parse::<u64>() {
-        return Some(UNIX_EPOCH + Duration::from_secs(secs));
+    match s.parse::<u64>() {
+        Ok(secs) => Some(UNIX_EPOCH + Duration::from_secs(secs)),
+        Err(_) => appsync_sigv4::parse_rfc3339(s),
     }
-    let b = s.as_bytes();
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    // Days from civil date (proleptic Gregorian).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = u64::try_from(days * 86_400 + h * 3600 + mi * 60 + se).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 pub(crate) fn init_tracing() {
