@@ -8,8 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use appsync_sigv4::{Credentials, SignableBody, SignableRequest, SigningParams, Verifier};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use hmac::{KeyInit, Mac};
-use sha2::{Digest, Sha256};
+
+#[path = "support/floor.rs"]
+mod support_floor;
+use support_floor::floor;
 
 const URL: &str = "https://example123456789012345678.appsync-api.us-east-1.amazonaws.com/graphql";
 const AKID: &str = "ASIAEXAMPLEEXAMPLE12";
@@ -84,24 +86,6 @@ fn theirs_sign(
 
 fn theirs(req: &mut http::Request<Vec<u8>>, identity: &aws_smithy_runtime_api::client::identity::Identity) {
     theirs_sign(req, identity).apply_to_request_http1x(req);
-}
-
-/// The work no SigV4 signer can skip: hash the body, hash a canonical request of the real size,
-/// one HMAC with an already derived key.
-fn floor(body: &[u8], creq: &[u8], sts_prefix: &[u8], key: &[u8; 32]) -> [u8; 32] {
-    // The body hash goes into the canonical request in a real signer; here it only must not be
-    // optimised away.
-    black_box(Sha256::digest(body));
-    let creq_hash = Sha256::digest(creq);
-    let mut hex = [0u8; 64];
-    for (i, b) in creq_hash.iter().enumerate() {
-        hex[2 * i] = b"0123456789abcdef"[usize::from(b >> 4)];
-        hex[2 * i + 1] = b"0123456789abcdef"[usize::from(b & 15)];
-    }
-    let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(sts_prefix);
-    mac.update(&hex);
-    mac.finalize().into_bytes().into()
 }
 
 fn bench_size(c: &mut Criterion, label: &str, len: usize) {

@@ -18,8 +18,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use appsync_sigv4::{Credentials, SignableBody, SignableRequest, SigningParams, sign};
-use hmac::{KeyInit, Mac};
-use sha2::{Digest, Sha256};
+
+#[path = "../benches/support/floor.rs"]
+mod support_floor;
+use support_floor::floor;
 
 const TOKEN: &str = "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -84,20 +86,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{last}");
     Ok(())
-}
-
-/// The floor of benches/sign.rs: SHA-256 of the body and of a buffer the size of the canonical
-/// request, and one HMAC with an already derived key.
-fn floor(body: &[u8], creq: &[u8], sts_prefix: &[u8], key: &[u8; 32]) -> [u8; 32] {
-    black_box(Sha256::digest(body));
-    let creq_hash = Sha256::digest(creq);
-    let mut hex = [0u8; 64];
-    for (i, b) in creq_hash.iter().enumerate() {
-        hex[2 * i] = b"0123456789abcdef"[usize::from(b >> 4)];
-        hex[2 * i + 1] = b"0123456789abcdef"[usize::from(b & 15)];
-    }
-    let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(sts_prefix);
-    mac.update(&hex);
-    mac.finalize().into_bytes().into()
 }
