@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::measure::{cpu_of, round3, rss_kib};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const MUTATION: &str =
@@ -230,28 +232,6 @@ fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-fn round3(x: Option<f64>) -> Value {
-    x.filter(|x| x.is_finite()).map_or(Value::Null, |x| json!((x * 1000.0).round() / 1000.0))
-}
-
-/// User plus system CPU seconds of a process (`/proc/PID/stat`, USER_HZ = 100).
-fn cpu_of(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// Resident memory of a process in KiB (`VmRSS` in `/proc/PID/status`).
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading /proc/PID/status")?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS line")?;
-    line.split_whitespace().nth(1).context("empty VmRSS")?.parse().context("VmRSS is not a number")
 }
 
 async fn fanout(args: &FanoutArgs) -> anyhow::Result<ExitCode> {

@@ -13,6 +13,7 @@
 //! Only loopback addresses are accepted, and every run is bounded in count and time.
 
 mod fanout;
+mod measure;
 mod run;
 mod serve;
 mod subscribe;

@@ -9,8 +9,9 @@ use anyhow::{Context as _, bail};
 use appsync_sigv4::{Credentials, SignableBody, SignableRequest, SigningParams};
 use bytes::Bytes;
 use clap::ValueEnum;
-use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::{Value, json};
+
+use crate::measure::{cpu_of, cpu_self, round3};
 
 /// The default query: 188 bytes, the size the client benchmark asks for.
 pub(crate) const DEFAULT_QUERY: &str = "query ListPostsPage($author: String, $limit: Int, $token: String) { listPosts(author: $author, limit: $limit, nextToken: $token) { items { id title author content createdAt } nextToken } }";
@@ -276,38 +277,12 @@ async fn load(sender: &Arc<Sender>, requests: usize, concurrency: usize, deadlin
     out
 }
 
-/// User and system CPU seconds of this process.
-fn cpu_self() -> (f64, f64) {
-    match getrusage(UsageWho::RUSAGE_SELF) {
-        Ok(u) => {
-            let s = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-            (s(u.user_time()), s(u.system_time()))
-        }
-        Err(_) => (f64::NAN, f64::NAN),
-    }
-}
-
-/// User plus system CPU seconds of another process, all threads (`/proc/PID/stat`, in
-/// USER_HZ = 100 ticks per second on Linux).
-fn cpu_of(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     f64::from(sorted[rank.clamp(1, sorted.len()) - 1]) / 1000.0
-}
-
-fn round3(x: f64) -> Value {
-    if x.is_finite() { json!((x * 1000.0).round() / 1000.0) } else { Value::Null }
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -356,17 +331,17 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         "ok": ok,
         "errors": errors,
         "cut_short": done < args.requests,
-        "elapsed_s": round3(elapsed),
-        "rps": round3(done as f64 / elapsed),
-        "p50_ms": round3(percentile(&latencies, 50.0)),
-        "p90_ms": round3(percentile(&latencies, 90.0)),
-        "p99_ms": round3(percentile(&latencies, 99.0)),
-        "max_ms": round3(percentile(&latencies, 100.0)),
-        "cpu_user_s": round3(user),
-        "cpu_sys_s": round3(sys),
-        "cpu_us_per_req": round3(per_req(user + sys)),
-        "server_cpu_s": server_cpu.map_or(Value::Null, round3),
-        "server_cpu_us_per_req": server_cpu.map_or(Value::Null, |s| round3(per_req(s))),
+        "elapsed_s": round3(Some(elapsed)),
+        "rps": round3(Some(done as f64 / elapsed)),
+        "p50_ms": round3(Some(percentile(&latencies, 50.0))),
+        "p90_ms": round3(Some(percentile(&latencies, 90.0))),
+        "p99_ms": round3(Some(percentile(&latencies, 99.0))),
+        "max_ms": round3(Some(percentile(&latencies, 100.0))),
+        "cpu_user_s": round3(Some(user)),
+        "cpu_sys_s": round3(Some(sys)),
+        "cpu_us_per_req": round3(Some(per_req(user + sys))),
+        "server_cpu_s": round3(server_cpu),
+        "server_cpu_us_per_req": round3(server_cpu.map(per_req)),
     });
     eprintln!(
         "{label}: {done} requests at c={c} in {elapsed:.2}s: {rps:.0} req/s, p50 {p50:.3} ms, p99 {p99:.3} ms, \

@@ -23,11 +23,12 @@ use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use clap::ValueEnum;
 use futures_util::{SinkExt as _, StreamExt as _};
-use nix::sys::resource::{UsageWho, getrusage};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+
+use crate::measure::{cpu_self, round3, rss_kib};
 
 const SUBSCRIPTION: &str = "subscription OnCreate { onCreatePost { id title } }";
 const MUTATION: &str = "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title } }";
@@ -341,16 +342,6 @@ fn fastrand_suffix() -> String {
     format!("{}-{}", std::process::id(), nanos.as_nanos())
 }
 
-fn cpu_self() -> f64 {
-    match getrusage(UsageWho::RUSAGE_SELF) {
-        Ok(u) => {
-            let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-            secs(u.user_time()) + secs(u.system_time())
-        }
-        Err(_) => 0.0,
-    }
-}
-
 /// The `p`th percentile (nearest rank) of sorted microseconds, in milliseconds.
 fn percentile_ms(sorted_us: &[i64], p: f64) -> Option<f64> {
     if sorted_us.is_empty() {
@@ -358,10 +349,6 @@ fn percentile_ms(sorted_us: &[i64], p: f64) -> Option<f64> {
     }
     let rank = ((p / 100.0) * sorted_us.len() as f64).ceil().max(1.0) as usize;
     Some(sorted_us[rank.min(sorted_us.len()) - 1] as f64 / 1000.0)
-}
-
-fn round3(x: Option<f64>) -> Value {
-    x.map_or(Value::Null, |x| json!((x * 1000.0).round() / 1000.0))
 }
 
 fn tool(args: &SubscribeArgs) -> &'static str {
@@ -385,7 +372,7 @@ async fn latency(
     let mut missing = 0usize;
     let mut done = 0usize;
     let run = fastrand_suffix();
-    let cpu0 = cpu_self();
+    let cpu0 = cpu_seconds();
     let started = Instant::now();
     for k in 0..args.warmup + args.mutations {
         if Instant::now() > deadline {
@@ -424,7 +411,7 @@ async fn latency(
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_self() - cpu0;
+    let cpu = cpu_seconds() - cpu0;
     from_response.sort_unstable();
     from_send.sort_unstable();
     let errors = errors.load(Ordering::Relaxed) + missing;
@@ -471,7 +458,7 @@ async fn throughput(
             Ok(Some(d)) => {
                 if first.is_none() {
                     first = Some(d.at);
-                    cpu0 = cpu_self();
+                    cpu0 = cpu_seconds();
                 }
                 last = Some(d.at);
                 events += 1;
@@ -479,7 +466,7 @@ async fn throughput(
             Ok(None) | Err(_) => break,
         }
     }
-    let cpu = cpu_self() - cpu0;
+    let cpu = cpu_seconds() - cpu0;
     let span = match (first, last) {
         (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
         _ => 0.0,
@@ -503,17 +490,6 @@ async fn throughput(
     Ok(if errors == 0 && events == expected { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Resident memory of this process, in bytes (`VmRSS`).
-fn rss() -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .context("no VmRSS in /proc/self/status")?;
-    Ok(kib * 1024)
-}
-
 /// RSS per idle subscription: one subscription first (runtime, connection pool and first
 /// WebSocket warmed up), then `--subs` more, counted once every one is acknowledged.
 async fn memory(
@@ -529,12 +505,12 @@ async fn memory(
     let _first = subscribe(args, url, client, 1, tx.clone(), errors.clone()).await?;
     ready(args, url, http, &mut rx, 1, deadline).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = rss()?;
+    let before = rss_kib(std::process::id())? * 1024;
     // Returns once every subscription is acknowledged (the client's `subscribe` returns on
     // `start_ack`; the bare client waits for each).
     let _rest = subscribe(args, url, client, args.subs, tx, errors.clone()).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = rss()?;
+    let after = rss_kib(std::process::id())? * 1024;
     let per = after.saturating_sub(before) as f64 / args.subs as f64;
     let errors = errors.load(Ordering::Relaxed);
     let line = json!({
@@ -549,6 +525,12 @@ async fn memory(
     );
     println!("{line}");
     Ok(if errors == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// This process's user plus system CPU seconds.
+fn cpu_seconds() -> f64 {
+    let (user, system) = cpu_self();
+    user + system
 }
 
 #[cfg(test)]
