@@ -7,6 +7,8 @@ use appsync_local::{ApiKey, Emulator, IamCredentials, ServerHandle};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::Post;
+
 const REGION: &str = "us-east-1";
 
 async fn emulator() -> ServerHandle {
@@ -23,13 +25,6 @@ async fn emulator() -> ServerHandle {
 
 fn client(server: &ServerHandle, auth: Auth) -> Client {
     Client::builder().endpoint(server.graphql_url()).region(REGION).auth(auth).build().unwrap()
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-struct Post {
-    id: String,
-    title: String,
-    author: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

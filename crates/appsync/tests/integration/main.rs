@@ -24,6 +24,14 @@ use appsync::{Auth, Client, ClientBuilder, RetryPolicy};
 use support::{REGION, TestServer};
 
 /// A builder for `server` with fast retries, so retry tests take milliseconds.
+/// The demo schema's `Post` as the emulator and subscription tests read it back.
+#[derive(Debug, serde::Deserialize, PartialEq)]
+struct Post {
+    id: String,
+    title: String,
+    author: Option<String>,
+}
+
 fn builder(server: &TestServer, auth: Auth) -> ClientBuilder {
     Client::builder().endpoint(&server.url).region(REGION).auth(auth).retry(
         RetryPolicy::default().base_backoff(Duration::from_millis(5)).max_backoff(Duration::from_millis(20)),

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use crate::Post;
+
 const REGION: &str = "us-east-1";
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -101,13 +103,6 @@ fn fast() -> RealtimeOptions {
 
 fn iam() -> Auth {
     Auth::iam(Credentials::new("AKIDEMU", "emu-secret", None, None))
-}
-
-#[derive(Debug, Deserialize, PartialEq)]
-struct Post {
-    id: String,
-    title: String,
-    author: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
