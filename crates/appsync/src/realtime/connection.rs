@@ -4,14 +4,15 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::protocol::{ClientMessage, ServerMessage, StartExtensions, StartPayload, WireError};
-use super::queue::Producer;
-use super::transport::Socket;
+use super::queue::{Payload, Producer};
+use super::transport::{Socket, Text, recv};
 use super::{Command, ConnectionEvent, ConnectionState, Hub, Key};
 use crate::auth::Auth;
 use crate::client::Client;
@@ -52,6 +53,24 @@ pub(super) struct Connection {
     sent: VecDeque<Instant>,
     /// Who to tell once closed by `Client::close`.
     closing: Option<oneshot::Sender<()>>,
+    /// No subscription's `deadline` is earlier than this (it may be earlier than all of them:
+    /// [`expire`](Self::expire) then finds nothing due and looks again). Kept so that routing an
+    /// event does not look at every subscription.
+    deadline_hint: Option<Instant>,
+}
+
+/// How many already-received messages the connection task handles in one turn before it
+/// looks at its commands and timers again.
+const BATCH: usize = 64;
+
+/// How a turn of reading the socket ended.
+enum Batch {
+    /// Messages are waiting in the batch buffer.
+    Messages,
+    /// The peer closed the connection (after the messages in the buffer, if any).
+    Closed,
+    /// The connection broke (after the messages in the buffer, if any).
+    Broken(Error),
 }
 
 /// Why the connected phase ended.
@@ -70,7 +89,7 @@ enum Flow {
 
 impl Connection {
     pub(super) fn new(setup: Setup) -> Self {
-        Self { s: setup, subs: HashMap::new(), sent: VecDeque::new(), closing: None }
+        Self { s: setup, subs: HashMap::new(), sent: VecDeque::new(), closing: None, deadline_hint: None }
     }
 
     fn options(&self) -> &super::RealtimeOptions {
@@ -209,7 +228,7 @@ impl Connection {
     async fn wait(&mut self, delay: Duration) -> Flow {
         let until = Instant::now() + delay;
         loop {
-            let deadline = self.next_deadline();
+            let deadline = self.deadline_hint;
             tokio::select! {
                 () = tokio::time::sleep_until(until) => return Flow::Continue,
                 () = sleep_until_opt(deadline) => self.expire(None).await,
@@ -240,7 +259,7 @@ impl Connection {
         self.sent.push_back(Instant::now());
         let ack = async {
             loop {
-                let Some(text) = socket.recv().await else {
+                let Some(text) = recv(&mut *socket).await else {
                     return Err(Error::transport_message(
                         "the server closed the connection before connection_ack",
                     ));
@@ -277,7 +296,12 @@ impl Connection {
                 return Ended::Lost(e);
             }
         }
-        let mut keep_alive_deadline = Instant::now() + keep_alive;
+        // The watchdog is armed once and only moved when it fires: a message just notes the
+        // time, so that a busy connection does not touch the timer for every event.
+        let mut last_heard = Instant::now();
+        let watchdog = tokio::time::sleep_until(last_heard + keep_alive);
+        tokio::pin!(watchdog);
+        let mut batch: Vec<Text> = Vec::with_capacity(BATCH);
         loop {
             if self.subs.is_empty() {
                 match self.s.hub.retire(&self.s.key, self.s.number, &mut self.s.commands) {
@@ -288,7 +312,7 @@ impl Connection {
                     },
                 }
             }
-            let deadline = self.next_deadline();
+            let deadline = self.deadline_hint;
             tokio::select! {
                 command = self.s.commands.recv() => match command {
                     Some(command) => {
@@ -298,18 +322,29 @@ impl Connection {
                     }
                     None => return Ended::Finished,
                 },
-                message = socket.recv() => {
-                    let text = match message {
-                        None => return Ended::Lost(Error::transport_message("the server closed the connection")),
-                        Some(Err(e)) => return Ended::Lost(e),
-                        Some(Ok(text)) => text,
-                    };
-                    keep_alive_deadline = Instant::now() + keep_alive;
-                    if let Err(e) = self.message(&text) {
-                        return Ended::Lost(e);
+                received = std::future::poll_fn(|cx| poll_batch(socket, cx, &mut batch)) => {
+                    if !batch.is_empty() {
+                        last_heard = Instant::now();
+                    }
+                    for text in batch.drain(..) {
+                        if let Err(e) = self.message(&text) {
+                            return Ended::Lost(e);
+                        }
+                    }
+                    match received {
+                        Batch::Messages => {}
+                        Batch::Closed => {
+                            return Ended::Lost(Error::transport_message("the server closed the connection"));
+                        }
+                        Batch::Broken(e) => return Ended::Lost(e),
                     }
                 },
-                () = tokio::time::sleep_until(keep_alive_deadline) => {
+                () = &mut watchdog => {
+                    let due = last_heard + keep_alive;
+                    if due > Instant::now() {
+                        watchdog.as_mut().reset(due);
+                        continue;
+                    }
                     self.emit(ConnectionState::KeepAliveLate);
                     return Ended::Lost(Error::timeout_message(format!(
                         "no keep-alive within {} ms", keep_alive.as_millis()
@@ -338,7 +373,9 @@ impl Connection {
         };
         self.pace().await;
         if let Some(sub) = self.subs.get_mut(id) {
-            sub.deadline = Some(Instant::now() + hub.options.start_ack_timeout);
+            let deadline = Instant::now() + hub.options.start_ack_timeout;
+            sub.deadline = Some(deadline);
+            self.deadline_hint = Some(self.deadline_hint.map_or(deadline, |hint| hint.min(deadline)));
         }
         socket.send(message.to_json()).await
     }
@@ -368,8 +405,9 @@ impl Connection {
                 let options = self.options();
                 // Not connected: allow for the connection being made first.
                 let wait = options.connect_timeout + options.ack_timeout + options.start_ack_timeout;
-                let deadline = Some(Instant::now() + wait);
-                self.subs.insert(id.clone(), Sub { data, events, moves, ack, deadline });
+                let deadline = Instant::now() + wait;
+                self.deadline_hint = Some(self.deadline_hint.map_or(deadline, |hint| hint.min(deadline)));
+                self.subs.insert(id.clone(), Sub { data, events, moves, ack, deadline: Some(deadline) });
                 if let Some(socket) = socket
                     && let Err(e) = self.start(socket, &id).await
                 {
@@ -407,7 +445,7 @@ impl Connection {
     }
 
     /// Routes one server message; an `Err` means the connection is lost.
-    fn message(&mut self, text: &str) -> Result<()> {
+    fn message(&mut self, text: &Text) -> Result<()> {
         let message = match ServerMessage::parse(text) {
             Ok(message) => message,
             Err(e) => {
@@ -426,8 +464,8 @@ impl Connection {
                 }
             }
             ServerMessage::Data { id, payload } => {
-                if let Some(sub) = self.subs.get(&id) {
-                    sub.events.event(payload);
+                if let Some(sub) = self.subs.get(&*id) {
+                    sub.events.event(Payload::within(text, payload.get()));
                 }
             }
             ServerMessage::Error { id: Some(id), payload }
@@ -511,10 +549,6 @@ impl Connection {
         }
     }
 
-    fn next_deadline(&self) -> Option<Instant> {
-        self.subs.values().filter_map(|s| s.deadline).min()
-    }
-
     /// Ends the subscriptions whose `start_ack` is overdue.
     async fn expire(&mut self, socket: Option<&mut dyn Socket>) {
         let now = Instant::now();
@@ -527,6 +561,7 @@ impl Connection {
         for id in &overdue {
             self.remove(id, Some(Error::timeout_message("waiting for start_ack")));
         }
+        self.deadline_hint = self.subs.values().filter_map(|s| s.deadline).min();
         if let Some(socket) = socket {
             for id in overdue {
                 let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
@@ -560,6 +595,21 @@ impl Connection {
 
 fn connection_error(errors: Vec<WireError>) -> Error {
     Error::connection(errors.into_iter().map(|e| (e.error_code, e.error)).collect())
+}
+
+/// Takes the messages `socket` already has (up to [`BATCH`]) into `batch`; pending only when
+/// there is none. The end of the connection is reported after the messages before it.
+fn poll_batch(socket: &mut dyn Socket, cx: &mut Context<'_>, batch: &mut Vec<Text>) -> Poll<Batch> {
+    while batch.len() < BATCH {
+        match socket.poll_recv(cx) {
+            Poll::Ready(Some(Ok(text))) => batch.push(text),
+            Poll::Ready(None) => return Poll::Ready(Batch::Closed),
+            Poll::Ready(Some(Err(e))) => return Poll::Ready(Batch::Broken(e)),
+            Poll::Pending if batch.is_empty() => return Poll::Pending,
+            Poll::Pending => break,
+        }
+    }
+    Poll::Ready(Batch::Messages)
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

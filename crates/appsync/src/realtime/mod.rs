@@ -385,7 +385,7 @@ impl<T: DeserializeOwned> Stream for Subscription<T> {
             return Poll::Ready(None);
         }
         match self.events.poll_next(cx) {
-            Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(&payload))),
+            Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(payload.get()))),
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
             Poll::Ready(None) => {
                 self.ended = true;
@@ -404,9 +404,23 @@ impl<T> Drop for Subscription<T> {
     }
 }
 
-/// A `data` payload, `{"data": {...}, "errors"?: [...]}`, as `T`: `data` is decoded straight
-/// from the text; only a decode that fails runs again to find the failing field's path.
-fn decode_event<T: DeserializeOwned>(payload: &serde_json::value::RawValue) -> Result<T> {
+/// A `data` payload, `{"data": {...}, "errors"?: [...]}`, as `T`. The usual event (data, no
+/// errors) is decoded in one pass over the text; anything else (errors, no data, a decode that
+/// fails) goes the careful way, which looks at `errors` first and finds a failing field's path.
+fn decode_event<T: DeserializeOwned>(payload: &str) -> Result<T> {
+    #[derive(serde::Deserialize)]
+    #[serde(bound = "T: DeserializeOwned")]
+    struct Usual<T> {
+        #[serde(default = "Option::default")]
+        data: Option<T>,
+        #[serde(default)]
+        errors: Option<Vec<serde::de::IgnoredAny>>,
+    }
+    if let Ok(Usual { data: Some(data), errors }) = serde_json::from_str::<Usual<T>>(payload)
+        && errors.is_none_or(|e| e.is_empty())
+    {
+        return Ok(data);
+    }
     #[derive(serde::Deserialize)]
     struct Event<'a> {
         #[serde(default, borrow)]
@@ -414,7 +428,7 @@ fn decode_event<T: DeserializeOwned>(payload: &serde_json::value::RawValue) -> R
         #[serde(default, borrow)]
         errors: Option<&'a serde_json::value::RawValue>,
     }
-    let event: Event<'_> = serde_json::from_str(payload.get()).map_err(Error::decode)?;
+    let event: Event<'_> = serde_json::from_str(payload).map_err(Error::decode)?;
     if let Some(errors) = event.errors {
         let errors: Option<Vec<GraphQLError>> = serde_json::from_str(errors.get()).map_err(Error::decode)?;
         if let Some(errors) = errors.filter(|e| !e.is_empty()) {
@@ -733,9 +747,7 @@ mod tests {
 
     #[test]
     fn events_decode_or_report_errors() {
-        let raw = |v: serde_json::Value| {
-            serde_json::value::RawValue::from_string(v.to_string()).unwrap_or_else(|e| panic!("{e}"))
-        };
+        let raw = |v: serde_json::Value| v.to_string();
         let ok: Result<serde_json::Value> =
             decode_event(&raw(serde_json::json!({"data": {"onPost": {"id": "1"}}})));
         assert_eq!(ok.ok(), Some(serde_json::json!({"onPost": {"id": "1"}})));
@@ -756,5 +768,18 @@ mod tests {
         }
         let bad = decode_event::<Typed>(&raw(serde_json::json!({"data": {"onPost": {"id": 1}}})));
         assert!(bad.is_err_and(|e| e.json_path().as_deref() == Some("onPost.id")));
+        // Data beside errors is not an event: the errors are what the subscriber gets.
+        let partial = decode_event::<serde_json::Value>(&raw(serde_json::json!({
+            "data": {"onPost": {"id": "1"}},
+            "errors": [{"message": "denied", "errorType": "Unauthorized"}]
+        })));
+        assert!(partial.is_err_and(|e| e.is_graphql() && e.error_type() == Some("Unauthorized")));
+        let empty_errors: Result<serde_json::Value> =
+            decode_event(&raw(serde_json::json!({"data": {"x": 1}, "errors": []})));
+        assert_eq!(empty_errors.ok(), Some(serde_json::json!({"x": 1})));
+        let null_data: Result<serde_json::Value> = decode_event(&raw(serde_json::json!({"data": null})));
+        assert_eq!(null_data.ok(), Some(serde_json::Value::Null));
+        let not_json = decode_event::<serde_json::Value>("{\"data\":");
+        assert!(not_json.is_err_and(|e| e.is_decode()));
     }
 }

@@ -49,15 +49,16 @@ pub(crate) struct StartExtensions {
 
 /// A message the server sends.
 #[derive(Debug, Clone)]
-pub(crate) enum ServerMessage {
+pub(crate) enum ServerMessage<'a> {
     /// The connection is open; keep-alives arrive at least every `connection_timeout_ms`.
     ConnectionAck { payload: AckPayload },
     /// Keep-alive.
     Ka,
     /// A subscription is registered.
     StartAck { id: String },
-    /// An event of a subscription: its payload as JSON text, decoded by the subscriber.
-    Data { id: String, payload: Box<RawValue> },
+    /// An event of a subscription: its payload as JSON text, a slice of the message, decoded
+    /// by the subscriber.
+    Data { id: Cow<'a, str>, payload: &'a RawValue },
     /// A subscription failed (or, without an id, the connection did).
     Error { id: Option<String>, payload: ErrorPayload },
     /// A subscription ended (the answer to `stop`).
@@ -113,9 +114,20 @@ impl ClientMessage {
     }
 }
 
-impl ServerMessage {
-    pub(crate) fn parse(text: &str) -> Result<Self, serde_json::Error> {
-        let envelope: Envelope<'_> = serde_json::from_str(text)?;
+impl<'a> ServerMessage<'a> {
+    pub(crate) fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        let envelope: Envelope<'a> = serde_json::from_str(text)?;
+        if envelope.kind == "data" {
+            // The one message that comes in bulk: nothing of it is copied here.
+            return Ok(ServerMessage::Data {
+                id: envelope
+                    .id
+                    .ok_or_else(|| <serde_json::Error as serde::de::Error>::missing_field("id"))?,
+                payload: envelope
+                    .payload
+                    .ok_or_else(|| <serde_json::Error as serde::de::Error>::missing_field("payload"))?,
+            });
+        }
         let id = envelope.id.map(Cow::into_owned);
         let payload = |default: &'static str| envelope.payload.map_or(default, RawValue::get);
         let missing_id = || <serde_json::Error as serde::de::Error>::missing_field("id");
@@ -125,13 +137,6 @@ impl ServerMessage {
             }
             "ka" => ServerMessage::Ka,
             "start_ack" => ServerMessage::StartAck { id: id.ok_or_else(missing_id)? },
-            "data" => ServerMessage::Data {
-                id: id.ok_or_else(missing_id)?,
-                payload: envelope
-                    .payload
-                    .ok_or_else(|| <serde_json::Error as serde::de::Error>::missing_field("payload"))?
-                    .to_owned(),
-            },
             "error" => ServerMessage::Error { id, payload: serde_json::from_str(payload("{}"))? },
             "complete" => ServerMessage::Complete { id: id.ok_or_else(missing_id)? },
             "connection_error" => {
@@ -194,7 +199,9 @@ mod tests {
 
     #[test]
     fn server_messages_decode() {
-        let parse = |s: &str| ServerMessage::parse(s).unwrap_or(ServerMessage::Unknown);
+        fn parse(s: &str) -> ServerMessage<'_> {
+            ServerMessage::parse(s).unwrap_or(ServerMessage::Unknown)
+        }
         assert!(matches!(
             parse(r#"{"type":"connection_ack","payload":{"connectionTimeoutMs":300000}}"#),
             ServerMessage::ConnectionAck { payload: AckPayload { connection_timeout_ms: Some(300_000) } }

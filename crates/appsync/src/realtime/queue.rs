@@ -14,14 +14,43 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::Command;
+use super::transport::Text;
 use crate::error::{Error, Result};
 
-/// An event's payload (`{"data": ..., "errors"?: ...}`) as it came, decoded by the consumer.
-pub(crate) type Payload = Box<RawValue>;
+/// An event's payload (`{"data": ..., "errors"?: ...}`) as it came, decoded by the consumer:
+/// a range of the message it arrived in, which it shares rather than copies.
+pub(crate) struct Payload {
+    text: Text,
+    start: usize,
+    end: usize,
+}
+
+impl Payload {
+    /// The payload `json`, a slice of `message`.
+    pub(crate) fn within(message: &Text, json: &str) -> Self {
+        let start = (json.as_ptr() as usize).wrapping_sub(message.as_ptr() as usize);
+        match start.checked_add(json.len()) {
+            Some(end) if message.get(start..end).is_some() => Self { text: message.clone(), start, end },
+            // Not a slice of `message` after all: keep a copy instead.
+            _ => Self::whole(Text::from(json)),
+        }
+    }
+
+    /// A payload that is the whole of `text`.
+    pub(crate) fn whole(text: Text) -> Self {
+        let end = text.len();
+        Self { text, start: 0, end }
+    }
+
+    /// The payload's JSON text.
+    pub(crate) fn get(&self) -> &str {
+        // `within` and `whole` only keep ranges that are in bounds and on char boundaries.
+        self.text.get(self.start..self.end).unwrap_or("null")
+    }
+}
 
 struct State {
     items: VecDeque<Result<Payload>>,
@@ -207,7 +236,18 @@ mod tests {
     }
 
     fn raw(i: u32) -> Payload {
-        RawValue::from_string(i.to_string()).unwrap_or_else(|e| panic!("{e}"))
+        Payload::whole(Text::from(i.to_string()))
+    }
+
+    #[test]
+    fn a_payload_shares_the_message_it_came_in() {
+        let message = Text::from(r#"{"type":"data","payload":{"data":1}}"#);
+        let json = &message[25..35];
+        let payload = Payload::within(&message, json);
+        assert_eq!(payload.get(), r#"{"data":1}"#);
+        assert_eq!(payload.get().as_ptr(), json.as_ptr(), "no copy");
+        let elsewhere = String::from(r#"{"data":2}"#);
+        assert_eq!(Payload::within(&message, &elsewhere).get(), r#"{"data":2}"#, "copied when foreign");
     }
 
     fn event(item: Option<Result<Payload>>) -> Option<String> {

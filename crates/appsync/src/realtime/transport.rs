@@ -3,9 +3,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest as _};
+
+/// A received text message. It shares the socket's read buffer (no copy), and an event's
+/// payload keeps pointing into it until its subscriber decodes it.
+pub(crate) type Text = tungstenite::Utf8Bytes;
 
 use crate::error::{Error, Result};
 
@@ -27,8 +32,10 @@ pub(crate) trait Connector: Send + Sync + 'static {
 /// An open socket carrying text messages. `recv` is cancel-safe (it is raced against timers).
 pub(crate) trait Socket: Send {
     fn send(&mut self, text: String) -> BoxFuture<'_, Result<()>>;
-    /// The next text message; `None` once the peer closed or the connection broke.
-    fn recv(&mut self) -> BoxFuture<'_, Option<Result<String>>>;
+    /// The next text message; `Ready(None)` once the peer closed or the connection broke.
+    /// Polled rather than awaited so that the connection task can take every message that
+    /// is already buffered in one wake-up.
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Text>>>;
     /// Sends a close frame and waits (briefly) for the peer's.
     fn close(&mut self) -> BoxFuture<'_, ()>;
 }
@@ -65,22 +72,21 @@ impl Socket for TungsteniteSocket {
         Box::pin(async move { self.stream.send(Message::text(text)).await.map_err(Error::websocket) })
     }
 
-    fn recv(&mut self) -> BoxFuture<'_, Option<Result<String>>> {
-        Box::pin(async move {
-            loop {
-                return match self.stream.next().await? {
-                    Ok(Message::Text(text)) => Some(Ok(text.as_str().to_owned())),
-                    Ok(Message::Binary(bytes)) => match String::from_utf8(bytes.to_vec()) {
-                        Ok(text) => Some(Ok(text)),
-                        Err(_) => continue,
-                    },
-                    Ok(Message::Close(_)) => None,
-                    Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
-                    Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => None,
-                    Err(e) => Some(Err(Error::websocket(e))),
-                };
-            }
-        })
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Text>>> {
+        loop {
+            return Poll::Ready(match std::task::ready!(self.stream.poll_next_unpin(cx)) {
+                None => None,
+                Some(Ok(Message::Text(text))) => Some(Ok(text)),
+                Some(Ok(Message::Binary(bytes))) => match Text::try_from(bytes) {
+                    Ok(text) => Some(Ok(text)),
+                    Err(_) => continue,
+                },
+                Some(Ok(Message::Close(_))) => None,
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed)) => None,
+                Some(Err(e)) => Some(Err(Error::websocket(e))),
+            });
+        }
     }
 
     fn close(&mut self) -> BoxFuture<'_, ()> {
@@ -92,4 +98,9 @@ impl Socket for TungsteniteSocket {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(1), polite).await;
         })
     }
+}
+
+/// The next text message of `socket` (see [`Socket::poll_recv`]).
+pub(crate) async fn recv(socket: &mut dyn Socket) -> Option<Result<Text>> {
+    std::future::poll_fn(|cx| socket.poll_recv(cx)).await
 }
