@@ -16,7 +16,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -94,6 +94,57 @@ struct Delivery {
     at: Instant,
 }
 
+/// Where the reading tasks put each event. Until [`count`](Self::count) is called, every event
+/// goes to the channel (latency needs each one's id and time). While throughput is measured
+/// the reading task only counts it in place, with the first and last times, as the Python peer
+/// does: a hop to another task per event would charge the measurement to the client measured.
+struct Recorder {
+    tx: mpsc::UnboundedSender<Delivery>,
+    counting: AtomicBool,
+    counted: AtomicUsize,
+    /// Stop counting (notify) once this many were counted.
+    expected: AtomicUsize,
+    done: tokio::sync::Notify,
+    base: Instant,
+    /// Nanoseconds after `base`; `u64::MAX` until the first event.
+    first_ns: AtomicU64,
+    last_ns: AtomicU64,
+}
+
+impl Recorder {
+    fn new(tx: mpsc::UnboundedSender<Delivery>) -> Self {
+        Self {
+            tx,
+            counting: AtomicBool::new(false),
+            counted: AtomicUsize::new(0),
+            expected: AtomicUsize::new(usize::MAX),
+            done: tokio::sync::Notify::new(),
+            base: Instant::now(),
+            first_ns: AtomicU64::new(u64::MAX),
+            last_ns: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, id: &str, at: Instant) {
+        if !self.counting.load(Ordering::Relaxed) {
+            let _ = self.tx.send(Delivery { id: id.to_owned(), at });
+            return;
+        }
+        let ns = u64::try_from(at.duration_since(self.base).as_nanos()).unwrap_or(u64::MAX - 1);
+        self.first_ns.fetch_min(ns, Ordering::Relaxed);
+        self.last_ns.fetch_max(ns, Ordering::Relaxed);
+        if self.counted.fetch_add(1, Ordering::AcqRel) + 1 == self.expected.load(Ordering::Relaxed) {
+            self.done.notify_one();
+        }
+    }
+
+    /// From now on, count events in place; [`done`](Self::done) is notified at `expected`.
+    fn count(&self, expected: usize) {
+        self.expected.store(expected, Ordering::Relaxed);
+        self.counting.store(true, Ordering::SeqCst);
+    }
+}
+
 pub(crate) fn main(args: SubscribeArgs) -> anyhow::Result<ExitCode> {
     let url = reqwest::Url::parse(&args.url).with_context(|| format!("--url {}", args.url))?;
     if !url.host_str().is_some_and(crate::is_loopback_host) {
@@ -118,6 +169,7 @@ async fn run(args: SubscribeArgs, url: reqwest::Url) -> anyhow::Result<ExitCode>
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     let http = reqwest::Client::new();
     let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
+    let tx = Arc::new(Recorder::new(tx));
     let errors = Arc::new(AtomicUsize::new(0));
 
     let client = appsync::Client::builder()
@@ -127,14 +179,14 @@ async fn run(args: SubscribeArgs, url: reqwest::Url) -> anyhow::Result<ExitCode>
     if args.measure == Measure::Memory {
         return memory(&args, &url, &http, &client, tx, rx, errors).await;
     }
-    let _subscriber = subscribe(&args, &url, &client, args.subs, tx, errors.clone()).await?;
+    let _subscriber = subscribe(&args, &url, &client, args.subs, tx.clone(), errors.clone()).await?;
     ready(&args, &url, &http, &mut rx, args.subs, deadline).await?;
     if let Some(path) = &args.ready_file {
         std::fs::write(path, b"")?;
     }
     match args.measure {
         Measure::Latency => latency(&args, &url, &http, &mut rx, errors, deadline).await,
-        Measure::Throughput => throughput(&args, &mut rx, errors, deadline).await,
+        Measure::Throughput => throughput(&args, &tx, errors, deadline).await,
         Measure::Memory => unreachable!("handled above"),
     }
 }
@@ -144,7 +196,7 @@ async fn subscribe(
     url: &reqwest::Url,
     client: &appsync::Client,
     count: usize,
-    tx: mpsc::UnboundedSender<Delivery>,
+    tx: Arc<Recorder>,
     errors: Arc<AtomicUsize>,
 ) -> anyhow::Result<Subscriber> {
     match args.client {
@@ -182,7 +234,7 @@ async fn appsync_subscribe(
     client: &appsync::Client,
     count: usize,
     per_connection: usize,
-    tx: &mpsc::UnboundedSender<Delivery>,
+    tx: &Arc<Recorder>,
     errors: &Arc<AtomicUsize>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let subscribes = (0..count).map(|_| client.subscribe::<Value>(SUBSCRIPTION, ()));
@@ -200,8 +252,7 @@ async fn appsync_subscribe(
                 let at = Instant::now();
                 match event {
                     Ok(event) => {
-                        let id = event["onCreatePost"]["id"].as_str().unwrap_or_default().to_owned();
-                        let _ = tx.send(Delivery { id, at });
+                        tx.record(event["onCreatePost"]["id"].as_str().unwrap_or_default(), at);
                     }
                     Err(e) => {
                         if errors.fetch_add(1, Ordering::Relaxed) == 0 {
@@ -222,7 +273,7 @@ async fn raw_connection(
     url: reqwest::Url,
     api_key: String,
     count: usize,
-    tx: mpsc::UnboundedSender<Delivery>,
+    tx: Arc<Recorder>,
     errors: Arc<AtomicUsize>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let host = match url.port() {
@@ -276,7 +327,7 @@ async fn raw_connection(
             match message["type"].as_str() {
                 Some("data") => {
                     let id = message["payload"]["data"]["onCreatePost"]["id"].as_str().unwrap_or_default();
-                    let _ = tx.send(Delivery { id: id.to_owned(), at });
+                    tx.record(id, at);
                 }
                 Some("ka") => {}
                 _ => {
@@ -443,29 +494,27 @@ async fn latency(
 
 async fn throughput(
     args: &SubscribeArgs,
-    rx: &mut mpsc::UnboundedReceiver<Delivery>,
+    recorder: &Recorder,
     errors: Arc<AtomicUsize>,
     deadline: Instant,
 ) -> anyhow::Result<ExitCode> {
     let expected = args.subs * args.mutations;
-    let mut events = 0usize;
-    let mut first = None;
-    let mut last = None;
-    let mut cpu0 = 0.0;
-    let until = tokio::time::Instant::from_std(deadline);
-    while events < expected {
-        match tokio::time::timeout_at(until, rx.recv()).await {
-            Ok(Some(d)) => {
-                if first.is_none() {
-                    first = Some(d.at);
-                    cpu0 = cpu_seconds();
-                }
-                last = Some(d.at);
-                events += 1;
-            }
-            Ok(None) | Err(_) => break,
-        }
-    }
+    // Nothing is sent until the ready file is seen, so the CPU from here on is the events'.
+    let cpu0 = cpu_seconds();
+    let done = recorder.done.notified();
+    recorder.count(expected);
+    let _ = tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), done).await;
+    let events = recorder.counted.load(Ordering::Acquire).min(expected);
+    let (first_ns, last_ns) =
+        (recorder.first_ns.load(Ordering::Relaxed), recorder.last_ns.load(Ordering::Relaxed));
+    let (first, last) = if first_ns == u64::MAX {
+        (None, None)
+    } else {
+        (
+            Some(recorder.base + Duration::from_nanos(first_ns)),
+            Some(recorder.base + Duration::from_nanos(last_ns)),
+        )
+    };
     let cpu = cpu_seconds() - cpu0;
     let span = match (first, last) {
         (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
@@ -497,7 +546,7 @@ async fn memory(
     url: &reqwest::Url,
     http: &reqwest::Client,
     client: &appsync::Client,
-    tx: mpsc::UnboundedSender<Delivery>,
+    tx: Arc<Recorder>,
     mut rx: mpsc::UnboundedReceiver<Delivery>,
     errors: Arc<AtomicUsize>,
 ) -> anyhow::Result<ExitCode> {
