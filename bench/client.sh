@@ -24,7 +24,8 @@
 #
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
 # Environment: N (requests), CONCURRENCY (default "1 128"), WARMUP (default 200), BUILD=0 to skip the build,
-# REPEAT (default 3): each configuration is run that many times, interleaved; ratios use the medians;
+# REPEAT (default 3): each configuration is run that many times, interleaved, and the Rust ones
+# RUST_REPEAT (default 3) times more within each round; ratios use the medians;
 # PEERS=0 leaves out the Python peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,7 @@ cd "$(dirname "$0")/.."
 N=${N:-20000}
 CONCURRENCY=${CONCURRENCY:-"1 128"}
 REPEAT=${REPEAT:-3}
+RUST_REPEAT=${RUST_REPEAT:-3}
 PEERS=${PEERS:-1}
 WARMUP=${WARMUP:-200}
 AKID=AKIDBENCHCLIENT
@@ -77,12 +79,16 @@ py() { "$venv/bin/python" "$@" --url "$url" -n "$N" --warmup "$WARMUP" --max-sec
 iam=(--auth iam --access-key-id "$AKID" --secret-access-key "$SECRET")
 for r in $(seq 1 "$REPEAT"); do
   for c in $CONCURRENCY; do
-    lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c#$r"
-    lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c#$r"
-    lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c#$r"
+    # The Rust runs take a second or two each, and this machine's noise is larger than the
+    # differences between them: each round runs them RUST_REPEAT times, interleaved.
+    for k in $(seq 1 "$RUST_REPEAT"); do
+      lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c#$r.$k"
+      lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c#$r.$k"
+      lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c#$r.$k"
+    done
     if [ "$PEERS" = 1 ]; then
-      py bench/peers/original.py -c "$c" --label "original-py-c$c#$r"
-      py bench/peers/gql_peer.py -c "$c" --label "gql-py-c$c#$r"
+      py bench/peers/original.py -c "$c" --label "original-py-c$c#$r.1"
+      py bench/peers/gql_peer.py -c "$c" --label "gql-py-c$c#$r.1"
     fi
   done
 done
