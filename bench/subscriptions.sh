@@ -11,7 +11,9 @@
 #     (and from sending the mutation), p50/p99, at 1 and at 1,000 subscriptions (one mutation at
 #     a time, each waiting for all its events);
 #   - events per second on one connection: 100 subscriptions, mutations sent by another process
-#     (`loadgen run`, concurrency 8) once the subscriber is ready;
+#     (`loadgen run`, concurrency 8) once the subscriber is ready. Every subscriber counts its
+#     events where it reads them (a count, the first and the last time), as gql's peer does; the
+#     latency figures, which need each event's id and time, send them to a collector task instead;
 #   - memory per idle subscription: RSS growth of the subscriber over 1,000 more / 1,000.
 # Targets (issue 5): appsync p99 <= 2x raw p99; appsync events/s >= 5x gql; < 10 KiB per idle
 # subscription. Prints each run, Markdown tables and the ratios; JSON lines go to target/bench-results/.
