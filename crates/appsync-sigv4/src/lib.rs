@@ -35,6 +35,8 @@ mod error;
 mod request;
 mod sha;
 mod sign;
+#[cfg(feature = "sigv4a")]
+mod v4a;
 mod verify;
 
 pub use canonical::{ALGORITHM, CanonicalRequest, StringToSign};
@@ -46,4 +48,6 @@ pub use sign::{
     DEFAULT_EXCLUDED_HEADERS, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningPart,
     SigningSettings, UNSIGNED_PAYLOAD, sign,
 };
+#[cfg(feature = "sigv4a")]
+pub use v4a::{ALGORITHM_V4A, SigV4aKey, verify_v4a};
 pub use verify::{CredentialStore, VerifiedRequest, Verifier};
