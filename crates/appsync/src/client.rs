@@ -654,9 +654,12 @@ impl Client {
         body: &Bytes,
     ) -> Result<(StatusCode, Response<T>)> {
         let inner = &*self.inner;
-        // Built fresh for each attempt (a retry signs again), with room for what the signature,
-        // reqwest (user-agent, accept-encoding) and hyper (host) add, so it never grows.
-        let mut headers = HeaderMap::with_capacity(inner.headers.len() + 8);
+        // Built fresh for each attempt (a retry signs again), with room for the auth headers
+        // (at most three) and reqwest's user-agent. No more than that: HeaderMap rounds up to a
+        // power of two, and the next size up (12 entries, over 1 KiB) takes glibc's slow path for
+        // large chunks, consolidating its free lists on every request.
+        let extra = operation.headers.map_or(0, HeaderMap::len);
+        let mut headers = HeaderMap::with_capacity(inner.headers.len() + extra + 4);
         for (name, value) in &inner.headers {
             headers.append(name.clone(), value.clone());
         }
