@@ -4,6 +4,8 @@
 //! - `sign_loop [N]` signs the benchmark's 188-byte AppSync POST N times (default 10 000) with a
 //!   warm key cache: run it under `valgrind --tool=callgrind` with N = 1 and N = 10 001, and the
 //!   difference of the two instruction totals divided by 10 000 is the cost of one signature.
+//! - `sign_loop N apply` also applies each signature to a fresh copy of the request (compare two
+//!   versions of the code with it; building and dropping the copy is counted too).
 //! - `sign_loop --ratio` times signing and the floor (benches/sign.rs) in alternating batches and
 //!   prints the fastest batch of each: other processes only ever make a batch slower, so the
 //!   minimum is the least disturbed figure.
@@ -54,21 +56,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let key = *appsync_sigv4::derive_signing_key(SECRET, "20261108", "us-east-1", "appsync");
         let floor_once = || floor(black_box(req.body()), black_box(&creq), &sts_prefix, &key);
         const BATCH: u32 = 200;
-        let (mut best_sign, mut best_floor) = (Duration::MAX, Duration::MAX);
-        for _ in 0..5_000 {
+        const BATCHES: usize = 5_000;
+        let (mut signs, mut floors) = (Vec::with_capacity(BATCHES), Vec::with_capacity(BATCHES));
+        for _ in 0..BATCHES {
             let start = Instant::now();
             for _ in 0..BATCH {
                 black_box(floor_once());
             }
-            best_floor = best_floor.min(start.elapsed() / BATCH);
+            floors.push(start.elapsed() / BATCH);
             let start = Instant::now();
             for _ in 0..BATCH {
                 black_box(sign_once()?);
             }
-            best_sign = best_sign.min(start.elapsed() / BATCH);
+            signs.push(start.elapsed() / BATCH);
         }
+        if std::env::var_os("SIGN_LOOP_SERIES").is_some() {
+            for (i, (s, f)) in signs.iter().zip(&floors).enumerate().step_by(100) {
+                println!("batch {i}: floor {f:?} sign {s:?}");
+            }
+        }
+        signs.sort_unstable();
+        floors.sort_unstable();
+        let (best_sign, best_floor) = (signs[0], floors[0]);
+        let (median_sign, median_floor) = (signs[BATCHES / 2], floors[BATCHES / 2]);
         let ratio = best_sign.as_secs_f64() / best_floor.as_secs_f64();
+        let median_ratio = median_sign.as_secs_f64() / median_floor.as_secs_f64();
         println!("floor {best_floor:?}, sign {best_sign:?}, sign / floor {ratio:.3}");
+        // The medians include whatever the machine was doing; printed to compare with criterion's.
+        if std::env::var_os("SIGN_LOOP_PERCENTILES").is_some() {
+            for q in [0, 1, 5, 10, 25, 40, 50, 60, 75, 90] {
+                println!("p{q}: floor {:?} sign {:?}", floors[BATCHES * q / 100], signs[BATCHES * q / 100]);
+            }
+        }
+        println!("medians: floor {median_floor:?}, sign {median_sign:?}, sign / floor {median_ratio:.3}");
         return Ok(());
     }
 
@@ -76,6 +96,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(arg) => arg.parse().map_err(|_| format!("expected a count or --ratio, got {arg:?}"))?,
         None => 10_000,
     };
+    if std::env::args().nth(2).as_deref() == Some("apply") {
+        // Sign and apply to a copy of the request, as a client does per request (the copy and its
+        // drop are counted too: compare runs of this mode with each other, not with signing).
+        for _ in 0..n {
+            let mut copy =
+                http::Request::post(req.uri().clone()).header("content-type", "application/json").body(())?;
+            sign_once()?.apply_to_request(&mut copy)?;
+            black_box(copy);
+        }
+        return Ok(());
+    }
     let mut last = String::new();
     for _ in 0..n {
         let out = sign_once()?;

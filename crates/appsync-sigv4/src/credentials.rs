@@ -41,6 +41,11 @@ struct Inner {
     /// The token has no space, so it goes into a canonical request as it is (checked once here
     /// rather than on every signature).
     token_is_canonical: bool,
+    /// The token as an `http` header value, validated once (`None` without a token or when it is
+    /// not a valid header value): applying a signature to an `http::Request` then shares it
+    /// instead of validating and copying the token per request. Its bytes are wiped when the
+    /// last request holding it is dropped.
+    token_header: Option<http::HeaderValue>,
     expiry: Option<SystemTime>,
     keys: RwLock<Vec<CachedKey>>,
 }
@@ -68,6 +73,7 @@ impl Credentials {
                 access_key_id: access_key_id.into(),
                 secret_access_key: Zeroizing::new(secret_access_key.into()),
                 token_is_canonical: !session_token.as_deref().unwrap_or_default().contains(' '),
+                token_header: session_token.as_deref().and_then(token_header),
                 session_token: session_token.map(Zeroizing::new),
                 expiry,
                 keys: RwLock::new(Vec::with_capacity(KEY_CACHE_SLOTS)),
@@ -88,6 +94,11 @@ impl Credentials {
     /// The session token of temporary credentials.
     pub fn session_token(&self) -> Option<&str> {
         self.inner.session_token.as_deref().map(String::as_str)
+    }
+
+    /// The session token as a sensitive header value, if it is one.
+    pub(crate) fn session_token_header(&self) -> Option<&http::HeaderValue> {
+        self.inner.token_header.as_ref()
     }
 
     /// Whether the session token needs no trimming or collapsing of spaces to be signed.
@@ -140,6 +151,23 @@ impl Credentials {
         });
         mac
     }
+}
+
+/// Bytes wiped when dropped, to back a header value that holds a secret.
+struct Wiped(Zeroizing<Vec<u8>>);
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// `token` as a sensitive header value over a wiped copy, or `None` if it is not a valid value.
+fn token_header(token: &str) -> Option<http::HeaderValue> {
+    let bytes = bytes::Bytes::from_owner(Wiped(Zeroizing::new(token.as_bytes().to_vec())));
+    let mut value = http::HeaderValue::from_maybe_shared(bytes).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 fn find_key(slots: &[CachedKey], date: [u8; 8], region: &str, service: &str) -> Option<HmacKey> {

@@ -284,12 +284,33 @@ impl SigningOutput {
     /// A value that is not a valid header value (only possible for a session token with control
     /// characters), or a URI that no longer parses with the parameters appended.
     pub fn apply_to_request<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
+        let headers = req.headers_mut();
+        headers.reserve(self.header_count);
+        // The values in the shared buffer become `Bytes` over that buffer (one small allocation
+        // for all of them, no copies) and the session token is the credentials' own header
+        // value: only the bytes are validated, once each.
+        let mut shared: Option<bytes::Bytes> = None;
         for part in self.headers() {
-            let mut value = http::HeaderValue::from_str(part.value()).map_err(|_| {
-                SigningError::new(SigningErrorKind::InvalidHeader { name: part.name.to_owned() })
-            })?;
-            value.set_sensitive(part.is_sensitive());
-            req.headers_mut().insert(header_name(part.name)?, value);
+            let invalid =
+                || SigningError::new(SigningErrorKind::InvalidHeader { name: part.name.to_owned() });
+            let value = match &part.value {
+                PartValue::Shared(buf, start, end) => {
+                    let bytes =
+                        shared.get_or_insert_with(|| bytes::Bytes::from_owner(SharedBuf(Arc::clone(buf))));
+                    let range = *start as usize..*end as usize;
+                    if range.end > bytes.len() || range.start > range.end {
+                        return Err(invalid());
+                    }
+                    let mut value =
+                        http::HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| invalid())?;
+                    // The `Authorization` value is a credential for the next few minutes.
+                    value.set_sensitive(part.name == "Authorization");
+                    value
+                }
+                PartValue::Token(creds) => creds.session_token_header().cloned().ok_or_else(invalid)?,
+                _ => http::HeaderValue::from_str(part.value()).map_err(|_| invalid())?,
+            };
+            headers.insert(header_name(part.name)?, value);
         }
         if !self.params.is_empty() {
             let uri = self.presigned_uri(&req.uri().to_string());
@@ -339,6 +360,15 @@ impl SigningOutput {
             out.extend_from_slice(f.as_bytes());
         }
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// The output's shared buffer as the owner of a [`bytes::Bytes`].
+struct SharedBuf(Arc<[u8]>);
+
+impl AsRef<[u8]> for SharedBuf {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 
@@ -565,6 +595,13 @@ pub fn sign(
     let unused = || SigningPart { name: "", value: PartValue::Static("") };
     let mut out_params = Vec::new();
     let (out_headers, header_count) = if let Some(authorization) = authorization {
+        // The timestamp as it was written into the string to sign, so that applying the headers
+        // shares it with the rest of the buffer.
+        let time_start = sts.text.start + ALGORITHM.len() + 1;
+        let date_part = SigningPart {
+            name: "X-Amz-Date",
+            value: PartValue::shared(&shared, time_start..time_start + 16),
+        };
         let authorization =
             SigningPart { name: "Authorization", value: PartValue::shared(&shared, authorization) };
         let hash = || SigningPart {
@@ -626,6 +663,37 @@ mod tests {
         assert_eq!(out.headers()[1].value(), "  tok   en ");
         let plain = sign_with_token("token");
         assert!(plain.canonical_request().canonical_headers().contains("x-amz-security-token:token\n"));
+    }
+
+    #[test]
+    fn applying_sets_the_exact_values_and_marks_credentials_sensitive() {
+        let out = sign_with_token("token");
+        let mut req = http::Request::get("https://example.com/")
+            .header("authorization", "stale")
+            .header("x-amz-date", "stale")
+            .body(())
+            .expect("valid request");
+        out.apply_to_request(&mut req).expect("applies");
+        for part in out.headers() {
+            let values: Vec<_> = req.headers().get_all(part.name()).iter().collect();
+            assert_eq!(values.len(), 1, "{} replaced, not added", part.name());
+            assert_eq!(values[0].as_bytes(), part.value().as_bytes(), "{}", part.name());
+        }
+        let headers = req.headers();
+        assert!(headers["x-amz-security-token"].is_sensitive());
+        assert!(headers["authorization"].is_sensitive());
+        assert!(!headers["x-amz-date"].is_sensitive());
+    }
+
+    #[test]
+    fn applying_a_token_that_is_no_header_value_is_an_error() {
+        let out = sign_with_token("tok\u{7f}en");
+        let mut req = http::Request::get("https://example.com/").body(()).expect("valid request");
+        let err = out.apply_to_request(&mut req).expect_err("DEL is not allowed in a header value");
+        assert!(
+            matches!(err.kind(), SigningErrorKind::InvalidHeader { name } if name == "X-Amz-Security-Token"),
+            "{err:?}"
+        );
     }
 
     #[test]

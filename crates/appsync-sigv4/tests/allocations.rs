@@ -72,6 +72,27 @@ fn signing_an_appsync_post_allocates_once() {
 }
 
 #[test]
+fn applying_to_an_http_request_allocates_once() {
+    let creds = Credentials::new("ASIAEXAMPLE", "secret", Some(TOKEN.into()), None);
+    let body = br#"{"query":"query ListPosts { listPosts { items { id title author } } }","variables":{}}"#;
+    let mut req = http::Request::post("https://abc.appsync-api.us-east-1.amazonaws.com/graphql")
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .expect("valid request");
+    let time = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let out = sign(
+        &SignableRequest::from_http(&req, SignableBody::Bytes(body)),
+        &SigningParams::new(&creds, "us-east-1", "appsync", time),
+    )
+    .expect("signs");
+    let ((), count) = allocations_during(|| out.apply_to_request(&mut req).expect("applies"));
+    // The header map has room for the three headers already; the date and Authorization values
+    // share one handle on the output's buffer, and the session token is the credentials' own value.
+    assert_eq!(count, 1, "allocations to apply a signature");
+    assert_eq!(req.headers().len(), 4);
+}
+
+#[test]
 fn verifying_allocates_a_bounded_number_of_times() {
     let creds = Credentials::new("AKID", "secret", None, None);
     let time = UNIX_EPOCH + Duration::from_secs(1_795_000_000);
