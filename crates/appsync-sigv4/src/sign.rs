@@ -156,8 +156,45 @@ impl<'a> SigningParams<'a> {
 /// A header or query parameter to add to the request.
 #[derive(Clone)]
 pub struct SigningPart {
-    name: &'static str,
+    name: PartName,
     value: PartValue,
+}
+
+/// The name of a part: the headers a signature adds, told apart without comparing strings when
+/// they are applied, or a presigning parameter.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PartName {
+    Date,
+    SecurityToken,
+    ContentSha256,
+    Authorization,
+    Param(&'static str),
+}
+
+impl PartName {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Date => "X-Amz-Date",
+            Self::SecurityToken => "X-Amz-Security-Token",
+            Self::ContentSha256 => "x-amz-content-sha256",
+            Self::Authorization => "Authorization",
+            Self::Param(name) => name,
+        }
+    }
+
+    /// The `http` header name, for the parts that are headers.
+    fn header(self) -> Option<http::HeaderName> {
+        const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+        const X_AMZ_SECURITY_TOKEN: http::HeaderName = http::HeaderName::from_static("x-amz-security-token");
+        const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
+        match self {
+            Self::Date => Some(X_AMZ_DATE),
+            Self::SecurityToken => Some(X_AMZ_SECURITY_TOKEN),
+            Self::ContentSha256 => Some(X_AMZ_CONTENT_SHA256),
+            Self::Authorization => Some(http::header::AUTHORIZATION),
+            Self::Param(_) => None,
+        }
+    }
 }
 
 /// The value of a part, borrowed where it already exists so that signing copies neither the
@@ -192,7 +229,7 @@ impl Eq for SigningPart {}
 impl SigningPart {
     /// The header or parameter name, in the case AWS documents (`X-Amz-Date`, `Authorization`).
     pub fn name(&self) -> &'static str {
-        self.name
+        self.name.as_str()
     }
 
     /// The value, unencoded.
@@ -218,7 +255,7 @@ impl SigningPart {
 impl std::fmt::Debug for SigningPart {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let value = if self.is_sensitive() { "** redacted **" } else { self.value() };
-        write!(f, "{}: {}", self.name, value)
+        write!(f, "{}: {}", self.name(), value)
     }
 }
 
@@ -292,7 +329,7 @@ impl SigningOutput {
         let mut shared: Option<bytes::Bytes> = None;
         for part in self.headers() {
             let invalid =
-                || SigningError::new(SigningErrorKind::InvalidHeader { name: part.name.to_owned() });
+                || SigningError::new(SigningErrorKind::InvalidHeader { name: part.name().to_owned() });
             let value = match &part.value {
                 PartValue::Shared(buf, start, end) => {
                     let bytes =
@@ -304,13 +341,13 @@ impl SigningOutput {
                     let mut value =
                         http::HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| invalid())?;
                     // The `Authorization` value is a credential for the next few minutes.
-                    value.set_sensitive(part.name == "Authorization");
+                    value.set_sensitive(part.name == PartName::Authorization);
                     value
                 }
                 PartValue::Token(creds) => creds.session_token_header().cloned().ok_or_else(invalid)?,
                 _ => http::HeaderValue::from_str(part.value()).map_err(|_| invalid())?,
             };
-            headers.insert(header_name(part.name)?, value);
+            headers.insert(part.name.header().ok_or_else(invalid)?, value);
         }
         if !self.params.is_empty() {
             let uri = self.presigned_uri(&req.uri().to_string());
@@ -325,8 +362,8 @@ impl SigningOutput {
     /// (case-insensitively).
     pub fn apply_to_headers(&self, headers: &mut Vec<(String, String)>) {
         for part in self.headers() {
-            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(part.name));
-            headers.push((part.name.to_owned(), part.value().to_owned()));
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(part.name()));
+            headers.push((part.name().to_owned(), part.value().to_owned()));
         }
     }
 
@@ -351,7 +388,7 @@ impl SigningOutput {
                 out.push(s);
             }
             sep = Some(b'&');
-            out.extend_from_slice(part.name.as_bytes());
+            out.extend_from_slice(part.name().as_bytes());
             out.push(b'=');
             encode_strict(&mut out, part.value().as_bytes());
         }
@@ -370,21 +407,6 @@ impl AsRef<[u8]> for SharedBuf {
     fn as_ref(&self) -> &[u8] {
         &self.0
     }
-}
-
-/// The `http` name of a header this crate adds, without parsing it again on every request.
-fn header_name(name: &'static str) -> Result<http::HeaderName, SigningError> {
-    const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
-    const X_AMZ_SECURITY_TOKEN: http::HeaderName = http::HeaderName::from_static("x-amz-security-token");
-    const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
-    Ok(match name {
-        "Authorization" => http::header::AUTHORIZATION,
-        "X-Amz-Date" => X_AMZ_DATE,
-        "X-Amz-Security-Token" => X_AMZ_SECURITY_TOKEN,
-        "x-amz-content-sha256" => X_AMZ_CONTENT_SHA256,
-        other => http::HeaderName::from_bytes(other.as_bytes())
-            .map_err(|_| SigningError::new(SigningErrorKind::InvalidHeader { name: other.to_owned() }))?,
-    })
 }
 
 /// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
@@ -590,22 +612,22 @@ pub fn sign(
     let shared: Arc<[u8]> = Arc::from(&buf[..]);
     return_scratch(buf);
 
-    let date_part = SigningPart { name: "X-Amz-Date", value: PartValue::Date(time) };
-    let token_part = || SigningPart { name: "X-Amz-Security-Token", value: PartValue::Token(creds.clone()) };
-    let unused = || SigningPart { name: "", value: PartValue::Static("") };
+    let date_part = SigningPart { name: PartName::Date, value: PartValue::Date(time) };
+    let token_part = || SigningPart { name: PartName::SecurityToken, value: PartValue::Token(creds.clone()) };
+    let unused = || SigningPart { name: PartName::Param(""), value: PartValue::Static("") };
     let mut out_params = Vec::new();
     let (out_headers, header_count) = if let Some(authorization) = authorization {
         // The timestamp as it was written into the string to sign, so that applying the headers
         // shares it with the rest of the buffer.
         let time_start = sts.text.start + ALGORITHM.len() + 1;
         let date_part = SigningPart {
-            name: "X-Amz-Date",
+            name: PartName::Date,
             value: PartValue::shared(&shared, time_start..time_start + 16),
         };
         let authorization =
-            SigningPart { name: "Authorization", value: PartValue::shared(&shared, authorization) };
+            SigningPart { name: PartName::Authorization, value: PartValue::shared(&shared, authorization) };
         let hash = || SigningPart {
-            name: "x-amz-content-sha256",
+            name: PartName::ContentSha256,
             value: PartValue::shared(&shared, layout.payload_hash.clone()),
         };
         // Built in place, in the order AWS's examples show.
@@ -617,9 +639,10 @@ pub fn sign(
         }
     } else {
         let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
-        let part = |name, value: String| SigningPart { name, value: PartValue::Owned(value) };
+        let part =
+            |name, value: String| SigningPart { name: PartName::Param(name), value: PartValue::Owned(value) };
         out_params = vec![
-            SigningPart { name: "X-Amz-Algorithm", value: PartValue::Static(ALGORITHM) },
+            SigningPart { name: PartName::Param("X-Amz-Algorithm"), value: PartValue::Static(ALGORITHM) },
             part("X-Amz-Credential", credential),
             date_part,
             part("X-Amz-SignedHeaders", String::from_utf8(signed_headers_param).unwrap_or_default()),
