@@ -104,8 +104,9 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
     let headers_len: usize = headers.iter().map(|(n, v, _)| n.len() * 2 + v.len() + 2).sum();
     let query_len = query.map_or(0, str::len) * 3 / 2
         + extra_params.iter().map(|(k, v)| k.len() + v.len() * 3 + 2).sum::<usize>();
-    // Room for the string to sign and the `Authorization` value that follow when signing.
-    buf.reserve(method.len() + path.len() * 3 + query_len + headers_len + payload_hash.len() + 400);
+    // Room for the string to sign and the `Authorization` value that follow when signing, and for
+    // the padding each of the two is hashed with in place.
+    buf.reserve(method.len() + path.len() * 3 + query_len + headers_len + payload_hash.len() + 512);
 
     let start = buf.len();
     buf.extend_from_slice(method.as_bytes());
@@ -402,6 +403,17 @@ impl StringToSign {
     pub fn as_str(&self) -> &str {
         // Written from `&str` pieces and ASCII only, so this cannot fail.
         std::str::from_utf8(&self.buf[self.text.clone()]).unwrap_or_default()
+    }
+
+    /// The buffer the string to sign is in (shared with the rest of a signature's output).
+    pub(crate) fn buffer(&self) -> &Arc<[u8]> {
+        &self.buf
+    }
+
+    /// Where the timestamp is in [`Self::buffer`].
+    pub(crate) fn time_range(&self) -> Range<usize> {
+        let start = self.text.start + ALGORITHM.len() + 1;
+        start..start + 16
     }
 
     /// The credential scope, `<date>/<region>/<service>/aws4_request`.

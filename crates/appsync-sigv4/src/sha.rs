@@ -18,11 +18,33 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     finish(IV, 0, data)
 }
 
+/// SHA-256 of `buf[start..]`, padded in place at the end of `buf` so that it is hashed in one
+/// call over contiguous blocks, with no copy of its last bytes; `buf` is left as it was.
+pub(crate) fn sha256_tail(buf: &mut Vec<u8>, start: usize) -> [u8; 32] {
+    finish_in_place(IV, 0, buf, start)
+}
+
+/// [`finish`] for `buf[start..]`, padding at the end of `buf` (up to 72 bytes, removed again).
+fn finish_in_place(mut state: [u32; 8], done: u64, buf: &mut Vec<u8>, start: usize) -> [u8; 32] {
+    let end = buf.len();
+    let len = end - start;
+    let bits = (done + len as u64).wrapping_mul(8);
+    buf.resize(start + (len + 9).div_ceil(64) * 64, 0);
+    buf[end] = 0x80;
+    let padded_end = buf.len();
+    buf[padded_end - 8..].copy_from_slice(&bits.to_be_bytes());
+    compress256(&mut state, buf[start..].as_chunks::<64>().0);
+    buf.truncate(end);
+    digest(state)
+}
+
 /// Hashes `data` into `state`, which has already absorbed `done` bytes (a multiple of 64), then
 /// pads and returns the digest.
 fn finish(mut state: [u32; 8], done: u64, data: &[u8]) -> [u8; 32] {
     let (blocks, tail) = data.as_chunks::<64>();
-    compress256(&mut state, blocks);
+    if !blocks.is_empty() {
+        compress256(&mut state, blocks);
+    }
     // The padding: 0x80, zeros, then the message length in bits, in one or two last blocks.
     let mut last = [[0u8; 64]; 2];
     let flat = last.as_flattened_mut();
@@ -32,6 +54,11 @@ fn finish(mut state: [u32; 8], done: u64, data: &[u8]) -> [u8; 32] {
     let bits = (done + data.len() as u64).wrapping_mul(8);
     flat[count * 64 - 8..count * 64].copy_from_slice(&bits.to_be_bytes());
     compress256(&mut state, &last[..count]);
+    digest(state)
+}
+
+/// The digest bytes of a final state.
+fn digest(state: [u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     for (chunk, word) in out.as_chunks_mut::<4>().0.iter_mut().zip(state) {
         *chunk = word.to_be_bytes();
@@ -62,6 +89,12 @@ impl HmacKey {
         Self { inner, outer }
     }
 
+    /// HMAC-SHA256 of `buf[start..]`, padded in place like [`sha256_tail`].
+    pub(crate) fn sign_tail(&self, buf: &mut Vec<u8>, start: usize) -> [u8; 32] {
+        let inner = finish_in_place(self.inner, 64, buf, start);
+        finish(self.outer, 64, &inner)
+    }
+
     /// HMAC-SHA256 of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 32] {
         let inner = finish(self.inner, 64, message);
@@ -88,6 +121,25 @@ mod tests {
         for len in 0..data.len() {
             let expected: [u8; 32] = sha2::Sha256::digest(&data[..len]).into();
             assert_eq!(sha256(&data[..len]), expected, "length {len}");
+        }
+    }
+
+    #[test]
+    fn in_place_padding_matches_and_leaves_the_buffer_as_it_was() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 11 + 5) as u8).collect();
+        let key = HmacKey::new(&std::array::from_fn(|i| (i * 3) as u8));
+        for start in [0, 7] {
+            for len in 0..data.len() - start {
+                let mut buf = data[..start + len].to_vec();
+                assert_eq!(sha256_tail(&mut buf, start), sha256(&data[start..start + len]), "{start}+{len}");
+                assert_eq!(buf, data[..start + len]);
+                assert_eq!(
+                    key.sign_tail(&mut buf, start),
+                    key.sign(&data[start..start + len]),
+                    "{start}+{len}"
+                );
+                assert_eq!(buf, data[..start + len]);
+            }
         }
     }
 

@@ -14,7 +14,7 @@ use crate::date::AmzDate;
 use crate::encoding::{encode_strict, hex32};
 use crate::error::{SigningError, SigningErrorKind};
 use crate::request::{SignableBody, SignableRequest};
-use crate::sha::sha256;
+use crate::sha::{sha256, sha256_tail};
 
 /// Payload hash sentinel for a body that is not signed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
@@ -330,16 +330,20 @@ impl SigningOutput {
         for part in self.headers() {
             let invalid =
                 || SigningError::new(SigningErrorKind::InvalidHeader { name: part.name().to_owned() });
+            let mut slice = |range: Range<usize>| {
+                let bytes = shared.get_or_insert_with(|| {
+                    bytes::Bytes::from_owner(SharedBuf(Arc::clone(self.string_to_sign.buffer())))
+                });
+                if range.end > bytes.len() || range.start > range.end {
+                    return Err(invalid());
+                }
+                http::HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| invalid())
+            };
             let value = match &part.value {
-                PartValue::Shared(buf, start, end) => {
-                    let bytes =
-                        shared.get_or_insert_with(|| bytes::Bytes::from_owner(SharedBuf(Arc::clone(buf))));
-                    let range = *start as usize..*end as usize;
-                    if range.end > bytes.len() || range.start > range.end {
-                        return Err(invalid());
-                    }
-                    let mut value =
-                        http::HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| invalid())?;
+                // The date as written into the string to sign, which is in the same buffer.
+                PartValue::Date(_) => slice(self.string_to_sign.time_range())?,
+                PartValue::Shared(_, start, end) => {
+                    let mut value = slice(*start as usize..*end as usize)?;
                     // The `Authorization` value is a credential for the next few minutes.
                     value.set_sensitive(part.name == PartName::Authorization);
                     value
@@ -592,9 +596,11 @@ pub fn sign(
             rules,
         },
     );
-    let creq_hash = hex32(&sha256(&buf[layout.all()]));
+    // Both hashed where they were written, padded in place (the canonical request is all of `buf`
+    // so far).
+    let creq_hash = hex32(&sha256_tail(&mut buf, layout.all().start));
     let sts = write_string_to_sign(&mut buf, &time, params.region, params.service, &creq_hash);
-    let signature = hex32(&mac.sign(&buf[sts.text.clone()]));
+    let signature = hex32(&mac.sign_tail(&mut buf, sts.text.start));
 
     let authorization = (!presigning).then(|| {
         let start = buf.len();
@@ -617,13 +623,6 @@ pub fn sign(
     let unused = || SigningPart { name: PartName::Param(""), value: PartValue::Static("") };
     let mut out_params = Vec::new();
     let (out_headers, header_count) = if let Some(authorization) = authorization {
-        // The timestamp as it was written into the string to sign, so that applying the headers
-        // shares it with the rest of the buffer.
-        let time_start = sts.text.start + ALGORITHM.len() + 1;
-        let date_part = SigningPart {
-            name: PartName::Date,
-            value: PartValue::shared(&shared, time_start..time_start + 16),
-        };
         let authorization =
             SigningPart { name: PartName::Authorization, value: PartValue::shared(&shared, authorization) };
         let hash = || SigningPart {
