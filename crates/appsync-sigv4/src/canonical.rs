@@ -405,17 +405,6 @@ impl StringToSign {
         std::str::from_utf8(&self.buf[self.text.clone()]).unwrap_or_default()
     }
 
-    /// The buffer the string to sign is in (shared with the rest of a signature's output).
-    pub(crate) fn buffer(&self) -> &Arc<[u8]> {
-        &self.buf
-    }
-
-    /// Where the timestamp is in [`Self::buffer`].
-    pub(crate) fn time_range(&self) -> Range<usize> {
-        let start = self.text.start + ALGORITHM.len() + 1;
-        start..start + 16
-    }
-
     /// The credential scope, `<date>/<region>/<service>/aws4_request`.
     pub fn scope(&self) -> &str {
         std::str::from_utf8(&self.buf[self.scope.clone()]).unwrap_or_default()

@@ -1,6 +1,7 @@
 //! Signing: from a request, credentials, scope and time to the headers or query parameters to add.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -323,33 +324,23 @@ impl SigningOutput {
     pub fn apply_to_request<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
         let headers = req.headers_mut();
         headers.reserve(self.header_count);
-        // The values in the shared buffer become `Bytes` over that buffer (one small allocation
-        // for all of them, no copies) and the session token is the credentials' own header
-        // value: only the bytes are validated, once each.
-        let mut shared: Option<bytes::Bytes> = None;
+        // The session token is the credentials' own header value and the timestamp is shared by
+        // every request signed in the same second; only the `Authorization` value is copied, into
+        // a buffer of its own (sharing the output's whole buffer instead would keep all of it
+        // alive as long as the request).
         for part in self.headers() {
             let invalid =
                 || SigningError::new(SigningErrorKind::InvalidHeader { name: part.name().to_owned() });
-            let mut slice = |range: Range<usize>| {
-                let bytes = shared.get_or_insert_with(|| {
-                    bytes::Bytes::from_owner(SharedBuf(Arc::clone(self.string_to_sign.buffer())))
-                });
-                if range.end > bytes.len() || range.start > range.end {
-                    return Err(invalid());
-                }
-                http::HeaderValue::from_maybe_shared(bytes.slice(range)).map_err(|_| invalid())
-            };
             let value = match &part.value {
-                // The date as written into the string to sign, which is in the same buffer.
-                PartValue::Date(_) => slice(self.string_to_sign.time_range())?,
-                PartValue::Shared(_, start, end) => {
-                    let mut value = slice(*start as usize..*end as usize)?;
+                PartValue::Date(time) => date_value(time).ok_or_else(invalid)?,
+                PartValue::Token(creds) => creds.session_token_header().cloned().ok_or_else(invalid)?,
+                _ => {
+                    let mut value =
+                        http::HeaderValue::from_bytes(part.value().as_bytes()).map_err(|_| invalid())?;
                     // The `Authorization` value is a credential for the next few minutes.
                     value.set_sensitive(part.name == PartName::Authorization);
                     value
                 }
-                PartValue::Token(creds) => creds.session_token_header().cloned().ok_or_else(invalid)?,
-                _ => http::HeaderValue::from_str(part.value()).map_err(|_| invalid())?,
             };
             headers.insert(part.name.header().ok_or_else(invalid)?, value);
         }
@@ -404,13 +395,25 @@ impl SigningOutput {
     }
 }
 
-/// The output's shared buffer as the owner of a [`bytes::Bytes`].
-struct SharedBuf(Arc<[u8]>);
+thread_local! {
+    /// The last `X-Amz-Date` header value made on this thread, for its timestamp.
+    static LAST_DATE: Cell<Option<(AmzDate, http::HeaderValue)>> = const { Cell::new(None) };
+}
 
-impl AsRef<[u8]> for SharedBuf {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
+/// `time` as a header value, shared (not copied again) with the requests signed in the same
+/// second on this thread; `None` cannot happen for an `AmzDate`, whose text is ASCII.
+fn date_value(time: &AmzDate) -> Option<http::HeaderValue> {
+    let cached = LAST_DATE.try_with(Cell::take).ok().flatten();
+    if let Some((last, value)) = &cached
+        && last.as_bytes() == time.as_bytes()
+    {
+        let out = value.clone();
+        let _ = LAST_DATE.try_with(|c| c.set(cached));
+        return Some(out);
     }
+    let value = http::HeaderValue::from_bytes(time.as_bytes()).ok()?;
+    let _ = LAST_DATE.try_with(|c| c.set(Some((*time, value.clone()))));
+    Some(value)
 }
 
 /// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
