@@ -322,7 +322,25 @@ impl SigningOutput {
     /// A value that is not a valid header value (only possible for a session token with control
     /// characters), or a URI that no longer parses with the parameters appended.
     pub fn apply_to_request<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
-        let headers = req.headers_mut();
+        self.apply_to_header_map(req.headers_mut())?;
+        if !self.params.is_empty() {
+            let uri = self.presigned_uri(&req.uri().to_string());
+            *req.uri_mut() = uri.parse().map_err(|_| {
+                SigningError::new(SigningErrorKind::InvalidUri { reason: "the presigned URI does not parse" })
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Adds the headers to an [`http::HeaderMap`], replacing any of the same name (the query
+    /// parameters of a presigned URL are not headers: see [`Self::presigned_uri`]).
+    ///
+    /// The `Authorization` value is copied once and marked sensitive, as is the session token,
+    /// which is the credentials' own value (validated once, shared by every request).
+    ///
+    /// # Errors
+    /// A session token that is not a valid header value (it has control characters).
+    pub fn apply_to_header_map(&self, headers: &mut http::HeaderMap) -> Result<(), SigningError> {
         headers.reserve(self.header_count);
         // The session token is the credentials' own header value and the timestamp is shared by
         // every request signed in the same second; only the `Authorization` value is copied, into
@@ -343,12 +361,6 @@ impl SigningOutput {
                 }
             };
             headers.insert(part.name.header().ok_or_else(invalid)?, value);
-        }
-        if !self.params.is_empty() {
-            let uri = self.presigned_uri(&req.uri().to_string());
-            *req.uri_mut() = uri.parse().map_err(|_| {
-                SigningError::new(SigningErrorKind::InvalidUri { reason: "the presigned URI does not parse" })
-            })?;
         }
         Ok(())
     }
@@ -708,6 +720,10 @@ mod tests {
         assert!(headers["x-amz-security-token"].is_sensitive());
         assert!(headers["authorization"].is_sensitive());
         assert!(!headers["x-amz-date"].is_sensitive());
+        let mut map = http::HeaderMap::new();
+        map.insert("x-amz-date", http::HeaderValue::from_static("stale"));
+        out.apply_to_header_map(&mut map).expect("applies");
+        assert_eq!(&map, req.headers(), "the same headers as on the request");
     }
 
     #[test]
