@@ -820,15 +820,9 @@ pub(crate) async fn add_auth_headers(
                 &SigningParams::new(&creds, region, SERVICE, time),
             );
             *headers = std::mem::take(request.headers_mut());
-            let output = signed.map_err(Error::signing)?;
-            for part in output.headers() {
-                let name = signed_header_name(part.name())?;
-                let mut value = HeaderValue::from_str(part.value()).map_err(|_| {
-                    Error::config("credentials", "the session token is not a valid header value")
-                })?;
-                value.set_sensitive(part.is_sensitive() || name == AUTHORIZATION);
-                headers.insert(name, value);
-            }
+            // The token and date values are shared, not parsed again per request; the token and
+            // `Authorization` are marked sensitive.
+            signed.map_err(Error::signing)?.apply_to_header_map(headers).map_err(Error::signing)?;
         }
     }
     Ok(())
@@ -836,20 +830,6 @@ pub(crate) async fn add_auth_headers(
 
 /// The `http` name of a header the signer adds; the usual ones without parsing (and allocating,
 /// as their names are not lowercase) on every request.
-fn signed_header_name(name: &str) -> Result<HeaderName> {
-    const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
-    const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
-    const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
-    Ok(match name {
-        "Authorization" => AUTHORIZATION,
-        "X-Amz-Date" => X_AMZ_DATE,
-        "X-Amz-Security-Token" => X_AMZ_SECURITY_TOKEN,
-        "x-amz-content-sha256" => X_AMZ_CONTENT_SHA256,
-        other => HeaderName::from_bytes(other.as_bytes())
-            .map_err(|_| Error::config("credentials", "produced an invalid header name"))?,
-    })
-}
-
 #[derive(serde::Deserialize, Default)]
 struct ErrorBody {
     #[serde(default)]

@@ -4,7 +4,6 @@ use std::fmt;
 use std::time::SystemTime;
 
 use appsync_sigv4::{SignableBody, SignableRequest, SigningParams, SigningSettings};
-use http::{HeaderName, HeaderValue};
 use reqwest_middleware::{Middleware, Next};
 
 use crate::credentials::{CachedCredentials, ProvideCredentials};
@@ -94,15 +93,7 @@ impl SigV4Middleware {
                 .with_settings(settings);
             appsync_sigv4::sign(&signable, &params).map_err(Error::signing)?
         };
-        for part in output.headers() {
-            let name = HeaderName::from_bytes(part.name().as_bytes())
-                .map_err(|_| Error::config("credentials", "produced an invalid header name"))?;
-            let mut value = HeaderValue::from_str(part.value())
-                .map_err(|_| Error::config("credentials", "the session token is not a valid header value"))?;
-            value.set_sensitive(part.is_sensitive() || name == http::header::AUTHORIZATION);
-            request.headers_mut().insert(name, value);
-        }
-        Ok(())
+        output.apply_to_header_map(request.headers_mut()).map_err(Error::signing)
     }
 }
 
