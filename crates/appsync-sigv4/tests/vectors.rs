@@ -22,6 +22,10 @@ use appsync_sigv4::{
 };
 use serde::Deserialize;
 
+#[macro_use]
+#[path = "support/suite_cases.rs"]
+mod suite_cases;
+
 #[derive(Deserialize)]
 struct Context {
     credentials: ContextCredentials,
@@ -242,46 +246,7 @@ macro_rules! vectors {
     )*};
 }
 
-vectors! {
-    get_header_key_duplicate => "get-header-key-duplicate";
-    get_header_value_multiline => "get-header-value-multiline";
-    get_header_value_order => "get-header-value-order";
-    get_header_value_trim => "get-header-value-trim";
-    get_relative_normalized => "get-relative-normalized";
-    get_relative_relative_normalized => "get-relative-relative-normalized";
-    get_relative_relative_unnormalized => "get-relative-relative-unnormalized";
-    get_relative_unnormalized => "get-relative-unnormalized";
-    get_slash_dot_slash_normalized => "get-slash-dot-slash-normalized";
-    get_slash_dot_slash_unnormalized => "get-slash-dot-slash-unnormalized";
-    get_slash_normalized => "get-slash-normalized";
-    get_slash_pointless_dot_normalized => "get-slash-pointless-dot-normalized";
-    get_slash_pointless_dot_unnormalized => "get-slash-pointless-dot-unnormalized";
-    get_slash_unnormalized => "get-slash-unnormalized";
-    get_slashes_normalized => "get-slashes-normalized";
-    get_slashes_unnormalized => "get-slashes-unnormalized";
-    get_space_normalized => "get-space-normalized", false;
-    get_space_unnormalized => "get-space-unnormalized", false;
-    get_unreserved => "get-unreserved";
-    get_utf8 => "get-utf8", false;
-    get_vanilla => "get-vanilla";
-    get_vanilla_empty_query_key => "get-vanilla-empty-query-key";
-    get_vanilla_query => "get-vanilla-query";
-    get_vanilla_query_order_encoded => "get-vanilla-query-order-encoded";
-    get_vanilla_query_order_key_case => "get-vanilla-query-order-key-case";
-    get_vanilla_query_unreserved => "get-vanilla-query-unreserved";
-    get_vanilla_utf8_query => "get-vanilla-utf8-query";
-    get_vanilla_with_session_token => "get-vanilla-with-session-token";
-    post_header_key_case => "post-header-key-case";
-    post_header_key_sort => "post-header-key-sort";
-    post_header_value_case => "post-header-value-case";
-    post_sts_header_after => "post-sts-header-after";
-    post_sts_header_before => "post-sts-header-before";
-    post_vanilla => "post-vanilla";
-    post_vanilla_empty_query_value => "post-vanilla-empty-query-value";
-    post_vanilla_query => "post-vanilla-query";
-    post_x_www_form_urlencoded => "post-x-www-form-urlencoded";
-    post_x_www_form_urlencoded_parameters => "post-x-www-form-urlencoded-parameters";
-}
+shared_cases!(vectors);
 
 /// `double-url-encode`: Lambda, us-east-2, 2021-05-11, AKIDEXAMPLE (header form only).
 #[test]
@@ -359,7 +324,7 @@ fn double_encode_path() {
 /// Every case directory has a test above: a new vendored case cannot be silently skipped.
 #[test]
 fn every_vendored_case_is_covered() {
-    let listed: BTreeMap<String, ()> = include_str!("vectors.rs")
+    let listed: BTreeMap<String, ()> = include_str!("support/suite_cases.rs")
         .lines()
         .filter_map(|l| {
             l.split_once("=> \"").map(|(_, r)| r.split('"').next().unwrap_or_default().to_owned())
