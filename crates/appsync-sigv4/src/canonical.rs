@@ -386,6 +386,31 @@ pub(crate) fn write_string_to_sign(
     StringToSignLayout { text: start..buf.len(), scope }
 }
 
+/// SigV4a's string to sign: its algorithm name, and a scope without the region (the region set
+/// is a signed header or parameter instead).
+#[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
+pub(crate) fn write_string_to_sign_v4a(
+    buf: &mut Vec<u8>,
+    time: &AmzDate,
+    service: &str,
+    hash: &[u8],
+) -> StringToSignLayout {
+    let start = buf.len();
+    let time = time.as_bytes();
+    buf.extend_from_slice(crate::sign::ALGORITHM_V4A.as_bytes());
+    buf.push(b'\n');
+    buf.extend_from_slice(time);
+    buf.push(b'\n');
+    let scope_start = buf.len();
+    buf.extend_from_slice(&time[..8]);
+    buf.push(b'/');
+    buf.extend_from_slice(service.as_bytes());
+    buf.extend_from_slice(b"/aws4_request\n");
+    let scope = scope_start..buf.len() - 1;
+    buf.extend_from_slice(hash);
+    StringToSignLayout { text: start..buf.len(), scope }
+}
+
 impl StringToSign {
     /// `AWS4-HMAC-SHA256\n<time>\n<date>/<region>/<service>/aws4_request\n<canonical request hash>`.
     pub fn new(time: &AmzDate, region: &str, service: &str, canonical_request_hash: &str) -> Self {

@@ -48,6 +48,9 @@ struct Inner {
     token_header: Option<http::HeaderValue>,
     expiry: Option<SystemTime>,
     keys: RwLock<Vec<CachedKey>>,
+    /// The SigV4a key, derived on first use (it does not depend on date, region or service).
+    #[cfg(feature = "sigv4a")]
+    v4a_key: std::sync::OnceLock<crate::v4a::SigV4aKey>,
 }
 
 struct CachedKey {
@@ -77,8 +80,16 @@ impl Credentials {
                 session_token: session_token.map(Zeroizing::new),
                 expiry,
                 keys: RwLock::new(Vec::with_capacity(KEY_CACHE_SLOTS)),
+                #[cfg(feature = "sigv4a")]
+                v4a_key: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// The SigV4a signing key of these credentials, derived once and kept with them.
+    #[cfg(feature = "sigv4a")]
+    pub(crate) fn v4a_key(&self) -> &crate::v4a::SigV4aKey {
+        self.inner.v4a_key.get_or_init(|| crate::v4a::SigV4aKey::derive(self))
     }
 
     /// The access key id (not secret).

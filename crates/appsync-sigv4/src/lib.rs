@@ -26,6 +26,10 @@
 //! by encoded key then value; header names lower-cased, values trimmed with inner runs of spaces
 //! collapsed, repeated headers joined with commas; `host` from the URI when there is no header,
 //! without the scheme's default port; [`DEFAULT_EXCLUDED_HEADERS`] never signed.
+//!
+//! With the `sigv4a` feature, `sign_v4a` makes SigV4a signatures (`AWS4-ECDSA-P256-SHA256`, for
+//! multi-region endpoints) with the same canonicalisation, and `SigV4aKey` / `verify_v4a` derive
+//! the ECDSA key and check a signature. AWS's v4a suite runs against both forms.
 
 mod canonical;
 mod credentials;
@@ -49,5 +53,5 @@ pub use sign::{
     SigningSettings, UNSIGNED_PAYLOAD, sign,
 };
 #[cfg(feature = "sigv4a")]
-pub use v4a::{ALGORITHM_V4A, SigV4aKey, verify_v4a};
+pub use v4a::{ALGORITHM_V4A, SigV4aKey, sign_v4a, verify_v4a};
 pub use verify::{CredentialStore, VerifiedRequest, Verifier};

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::canonical::{
     ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, SignedHeader, StringToSign,
     return_scratch, sort_headers, take_scratch, write_canonical, write_signed_headers, write_string_to_sign,
+    write_string_to_sign_v4a,
 };
 use crate::credentials::Credentials;
 use crate::date::AmzDate;
@@ -113,7 +114,7 @@ impl SigningSettings {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SigningParams<'a> {
-    credentials: &'a Credentials,
+    pub(crate) credentials: &'a Credentials,
     region: &'a str,
     service: &'a str,
     time: SystemTime,
@@ -166,6 +167,7 @@ pub struct SigningPart {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum PartName {
     Date,
+    RegionSet,
     SecurityToken,
     ContentSha256,
     Authorization,
@@ -176,6 +178,7 @@ impl PartName {
     fn as_str(self) -> &'static str {
         match self {
             Self::Date => "X-Amz-Date",
+            Self::RegionSet => "X-Amz-Region-Set",
             Self::SecurityToken => "X-Amz-Security-Token",
             Self::ContentSha256 => "x-amz-content-sha256",
             Self::Authorization => "Authorization",
@@ -186,10 +189,12 @@ impl PartName {
     /// The `http` header name, for the parts that are headers.
     fn header(self) -> Option<http::HeaderName> {
         const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+        const X_AMZ_REGION_SET: http::HeaderName = http::HeaderName::from_static("x-amz-region-set");
         const X_AMZ_SECURITY_TOKEN: http::HeaderName = http::HeaderName::from_static("x-amz-security-token");
         const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
         match self {
             Self::Date => Some(X_AMZ_DATE),
+            Self::RegionSet => Some(X_AMZ_REGION_SET),
             Self::SecurityToken => Some(X_AMZ_SECURITY_TOKEN),
             Self::ContentSha256 => Some(X_AMZ_CONTENT_SHA256),
             Self::Authorization => Some(http::header::AUTHORIZATION),
@@ -213,6 +218,19 @@ enum PartValue {
 }
 
 impl PartValue {
+    fn as_str(&self) -> &str {
+        match self {
+            PartValue::Owned(s) => s,
+            PartValue::Static(s) => s,
+            PartValue::Date(d) => d.as_str(),
+            PartValue::Shared(buf, start, end) => buf
+                .get(*start as usize..*end as usize)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+            PartValue::Token(c) => c.session_token().unwrap_or_default(),
+        }
+    }
+
     fn shared(buf: &Arc<[u8]>, range: Range<usize>) -> Self {
         let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         Self::Shared(Arc::clone(buf), offset(range.start), offset(range.end))
@@ -235,16 +253,7 @@ impl SigningPart {
 
     /// The value, unencoded.
     pub fn value(&self) -> &str {
-        match &self.value {
-            PartValue::Owned(s) => s,
-            PartValue::Static(s) => s,
-            PartValue::Date(d) => d.as_str(),
-            PartValue::Shared(buf, start, end) => buf
-                .get(*start as usize..*end as usize)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-            PartValue::Token(c) => c.session_token().unwrap_or_default(),
-        }
+        self.value.as_str()
     }
 
     /// Whether the value is a secret (the session token) that must be kept out of logs.
@@ -260,9 +269,27 @@ impl std::fmt::Debug for SigningPart {
     }
 }
 
-/// The most headers a signature adds: `X-Amz-Date`, `X-Amz-Security-Token`,
-/// `x-amz-content-sha256` and `Authorization`.
-const MAX_HEADERS: usize = 4;
+/// The most headers a signature adds: `X-Amz-Date`, `X-Amz-Region-Set` (SigV4a),
+/// `X-Amz-Security-Token`, `x-amz-content-sha256` and `Authorization`.
+const MAX_HEADERS: usize = 5;
+
+/// The signature as the output keeps it.
+#[derive(Clone)]
+enum OutSignature {
+    /// SigV4's: 64 hex digits.
+    Hex([u8; 64]),
+    /// SigV4a's, in the shared buffer.
+    Shared(PartValue),
+}
+
+impl OutSignature {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Hex(hex) => std::str::from_utf8(hex).unwrap_or_default(),
+            Self::Shared(value) => value.as_str(),
+        }
+    }
+}
 
 /// The result of signing: what to add to the request, plus the intermediate stages for
 /// debugging (`appsync sign --verbose` prints them).
@@ -272,7 +299,7 @@ pub struct SigningOutput {
     headers: [SigningPart; MAX_HEADERS],
     header_count: usize,
     params: Vec<SigningPart>,
-    signature: [u8; 64],
+    signature: OutSignature,
     canonical_request: CanonicalRequest,
     string_to_sign: StringToSign,
 }
@@ -302,7 +329,7 @@ impl SigningOutput {
 
     /// The hex signature.
     pub fn signature(&self) -> &str {
-        std::str::from_utf8(&self.signature).unwrap_or_default()
+        self.signature.as_str()
     }
 
     /// Stage 1: the canonical request that was signed.
@@ -429,6 +456,16 @@ fn date_value(time: &AmzDate) -> Option<http::HeaderValue> {
 }
 
 /// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
+/// A SigV4a region set: regions (or `*` patterns) separated by commas, such as `us-east-1`,
+/// `us-east-1,us-west-2` or `*`.
+fn check_region_set(value: &str) -> Result<(), SigningError> {
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'*' | b',');
+    if value.is_empty() || !value.bytes().all(allowed) || value.split(',').any(str::is_empty) {
+        return Err(SigningError::new(SigningErrorKind::InvalidScope { field: "region set" }));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_scope_field(value: &str, field: &'static str) -> Result<(), SigningError> {
     if value.is_empty() || value.bytes().any(|b| b == b'/' || b.is_ascii_whitespace() || b.is_ascii_control())
     {
@@ -488,6 +525,45 @@ pub fn sign(
     request: &SignableRequest<'_>,
     params: &SigningParams<'_>,
 ) -> Result<SigningOutput, SigningError> {
+    sign_with(request, params, Scheme::V4)
+}
+
+/// Which signature [`sign_with`] makes.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
+pub(crate) enum Scheme<'k> {
+    /// SigV4: HMAC-SHA256 with the key derived for the date, region and service.
+    V4,
+    /// SigV4a: the region set (`params.region`) is signed as `x-amz-region-set` and left out of
+    /// the scope, and `sign` makes the hex signature of a string to sign.
+    V4a { sign: &'k dyn Fn(&[u8]) -> String },
+}
+
+/// How the string to sign is signed.
+enum Signer<'k> {
+    Hmac(crate::sha::HmacKey),
+    Ecdsa(&'k dyn Fn(&[u8]) -> String),
+}
+
+/// The signature: SigV4's fixed-length hex, or SigV4a's (variable-length, DER) in the shared
+/// buffer.
+#[derive(Clone)]
+enum Signature {
+    Hex([u8; 64]),
+    Shared(Range<usize>),
+}
+
+/// The algorithm name of SigV4a.
+#[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
+pub(crate) const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
+
+/// [`sign`] for either scheme; inlined so that SigV4's path carries no trace of SigV4a's.
+#[inline(always)]
+pub(crate) fn sign_with(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'_>,
+    scheme: Scheme<'_>,
+) -> Result<SigningOutput, SigningError> {
     let creds = params.credentials;
     let settings = &params.settings;
     if creds.is_expired_at(params.time) {
@@ -495,13 +571,23 @@ pub fn sign(
     }
     let time = AmzDate::from_system_time(params.time)?;
     let date = &time.as_bytes()[..8];
-    let mac = match creds.cached_mac(date, params.region, params.service) {
-        // Only valid regions and services ever make it into the cache.
-        Some(mac) => mac,
-        None => {
-            check_scope_field(params.region, "region")?;
+    let (algorithm, region_set, signer) = match scheme {
+        Scheme::V4 => {
+            let mac = match creds.cached_mac(date, params.region, params.service) {
+                // Only valid regions and services ever make it into the cache.
+                Some(mac) => mac,
+                None => {
+                    check_scope_field(params.region, "region")?;
+                    check_scope_field(params.service, "service")?;
+                    creds.signing_mac(date, params.region, params.service)
+                }
+            };
+            (ALGORITHM, None, Signer::Hmac(mac))
+        }
+        Scheme::V4a { sign } => {
+            check_region_set(params.region)?;
             check_scope_field(params.service, "service")?;
-            creds.signing_mac(date, params.region, params.service)
+            (ALGORITHM_V4A, Some(params.region), Signer::Ecdsa(sign))
         }
     };
     let host = request.host().ok_or_else(|| SigningError::new(SigningErrorKind::MissingHost))?;
@@ -531,6 +617,7 @@ pub fn sign(
         }
         // These are replaced by this signature's own values.
         if lower_is("x-amz-security-token")
+            || (region_set.is_some() && lower_is("x-amz-region-set"))
             || (!presigning && lower_is("x-amz-date"))
             || (settings.content_sha256_header && !presigning && lower_is("x-amz-content-sha256"))
         {
@@ -556,6 +643,10 @@ pub fn sign(
     }
     if !presigning {
         headers.push(("x-amz-date", time.as_bytes(), true));
+        if let Some(region_set) = region_set {
+            // Checked above to hold no spaces.
+            headers.push(("x-amz-region-set", region_set.as_bytes(), true));
+        }
         if settings.content_sha256_header {
             headers.push(("x-amz-content-sha256", payload_hash, true));
         }
@@ -572,16 +663,22 @@ pub fn sign(
     if let Some(secs) = presign_expiry {
         sort_headers(headers.as_mut_slice());
         write_signed_headers(&mut signed_headers_param, headers.as_mut_slice());
-        credential = format!(
-            "{}/{}/{}/{}/aws4_request",
-            creds.access_key_id(),
-            time.date(),
-            params.region,
-            params.service
-        );
+        credential = match region_set {
+            None => format!(
+                "{}/{}/{}/{}/aws4_request",
+                creds.access_key_id(),
+                time.date(),
+                params.region,
+                params.service
+            ),
+            Some(_) => format!("{}/{}/{}/aws4_request", creds.access_key_id(), time.date(), params.service),
+        };
         expires = secs.to_string();
+        if let Some(region_set) = region_set {
+            extra.push(("X-Amz-Region-Set", region_set.as_bytes()));
+        }
         extra.extend_from_slice(&[
-            ("X-Amz-Algorithm", ALGORITHM.as_bytes()),
+            ("X-Amz-Algorithm", algorithm.as_bytes()),
             ("X-Amz-Credential", credential.as_bytes()),
             ("X-Amz-Date", time.as_bytes()),
             ("X-Amz-Expires", expires.as_bytes()),
@@ -614,12 +711,24 @@ pub fn sign(
     // Both hashed where they were written, padded in place (the canonical request is all of `buf`
     // so far).
     let creq_hash = hex32(&sha256_tail(&mut buf, layout.all().start));
-    let sts = write_string_to_sign(&mut buf, &time, params.region, params.service, &creq_hash);
-    let signature = hex32(&mac.sign_tail(&mut buf, sts.text.start));
+    let (sts, signature) = match signer {
+        Signer::Hmac(mac) => {
+            let sts = write_string_to_sign(&mut buf, &time, params.region, params.service, &creq_hash);
+            let signature = hex32(&mac.sign_tail(&mut buf, sts.text.start));
+            (sts, Signature::Hex(signature))
+        }
+        Signer::Ecdsa(sign) => {
+            let sts = write_string_to_sign_v4a(&mut buf, &time, params.service, &creq_hash);
+            let hex = sign(&buf[sts.text.clone()]);
+            let start = buf.len();
+            buf.extend_from_slice(hex.as_bytes());
+            (sts, Signature::Shared(start..buf.len()))
+        }
+    };
 
     let authorization = (!presigning).then(|| {
         let start = buf.len();
-        buf.extend_from_slice(ALGORITHM.as_bytes());
+        buf.extend_from_slice(algorithm.as_bytes());
         buf.extend_from_slice(b" Credential=");
         buf.extend_from_slice(creds.access_key_id().as_bytes());
         buf.push(b'/');
@@ -627,7 +736,10 @@ pub fn sign(
         buf.extend_from_slice(b", SignedHeaders=");
         buf.extend_from_within(layout.signed_headers.clone());
         buf.extend_from_slice(b", Signature=");
-        buf.extend_from_slice(&signature);
+        match &signature {
+            Signature::Hex(hex) => buf.extend_from_slice(hex),
+            Signature::Shared(range) => buf.extend_from_within(range.clone()),
+        }
         start..buf.len()
     });
     let shared: Arc<[u8]> = Arc::from(&buf[..]);
@@ -636,6 +748,12 @@ pub fn sign(
     let date_part = SigningPart { name: PartName::Date, value: PartValue::Date(time) };
     let token_part = || SigningPart { name: PartName::SecurityToken, value: PartValue::Token(creds.clone()) };
     let unused = || SigningPart { name: PartName::Param(""), value: PartValue::Static("") };
+    let signature = match signature {
+        Signature::Hex(hex) => OutSignature::Hex(hex),
+        Signature::Shared(range) => OutSignature::Shared(PartValue::shared(&shared, range)),
+    };
+    let region_set_part =
+        |name| region_set.map(|r| SigningPart { name, value: PartValue::Owned(r.to_owned()) });
     let mut out_params = Vec::new();
     let (out_headers, header_count) = if let Some(authorization) = authorization {
         let authorization =
@@ -645,28 +763,32 @@ pub fn sign(
             value: PartValue::shared(&shared, layout.payload_hash.clone()),
         };
         // Built in place, in the order AWS's examples show.
-        match (token.is_some(), settings.content_sha256_header) {
-            (true, false) => ([date_part, token_part(), authorization, unused()], 3),
-            (false, false) => ([date_part, authorization, unused(), unused()], 2),
-            (true, true) => ([date_part, token_part(), hash(), authorization], 4),
-            (false, true) => ([date_part, hash(), authorization, unused()], 3),
+        match (region_set_part(PartName::RegionSet), token.is_some(), settings.content_sha256_header) {
+            (None, true, false) => ([date_part, token_part(), authorization, unused(), unused()], 3),
+            (None, false, false) => ([date_part, authorization, unused(), unused(), unused()], 2),
+            (None, true, true) => ([date_part, token_part(), hash(), authorization, unused()], 4),
+            (None, false, true) => ([date_part, hash(), authorization, unused(), unused()], 3),
+            (Some(set), true, false) => ([date_part, set, token_part(), authorization, unused()], 4),
+            (Some(set), false, false) => ([date_part, set, authorization, unused(), unused()], 3),
+            (Some(set), true, true) => ([date_part, set, token_part(), hash(), authorization], 5),
+            (Some(set), false, true) => ([date_part, set, hash(), authorization, unused()], 4),
         }
     } else {
-        let signature_str = std::str::from_utf8(&signature).unwrap_or_default();
         let part =
             |name, value: String| SigningPart { name: PartName::Param(name), value: PartValue::Owned(value) };
         out_params = vec![
-            SigningPart { name: PartName::Param("X-Amz-Algorithm"), value: PartValue::Static(ALGORITHM) },
+            SigningPart { name: PartName::Param("X-Amz-Algorithm"), value: PartValue::Static(algorithm) },
             part("X-Amz-Credential", credential),
             date_part,
             part("X-Amz-SignedHeaders", String::from_utf8(signed_headers_param).unwrap_or_default()),
             part("X-Amz-Expires", expires),
         ];
+        out_params.extend(region_set_part(PartName::Param("X-Amz-Region-Set")));
         if token.is_some() {
             out_params.push(token_part());
         }
-        out_params.push(part("X-Amz-Signature", signature_str.to_owned()));
-        ([unused(), unused(), unused(), unused()], 0)
+        out_params.push(part("X-Amz-Signature", signature.as_str().to_owned()));
+        ([unused(), unused(), unused(), unused(), unused()], 0)
     };
     Ok(SigningOutput {
         headers: out_headers,

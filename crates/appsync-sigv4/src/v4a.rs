@@ -17,9 +17,42 @@ use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
 use crate::credentials::{Credentials, HmacSha256};
+use crate::error::SigningError;
+use crate::request::SignableRequest;
+use crate::sign::{Scheme, SigningOutput, SigningParams, sign_with};
 
 /// The algorithm name of SigV4a, in `Authorization` and `X-Amz-Algorithm`.
-pub const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
+pub const ALGORITHM_V4A: &str = crate::sign::ALGORITHM_V4A;
+
+/// Signs `request` with SigV4a: like [`sign`](crate::sign), with `params.region()` read as the
+/// region set the signature is good for (`us-east-1`, `us-east-1,us-west-2`, `*`), which is
+/// signed as `X-Amz-Region-Set` (a header, or a parameter when presigning) instead of being part
+/// of the credential scope. The ECDSA key is derived from the credentials on first use and kept
+/// with them.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use appsync_sigv4::{sign_v4a, verify_v4a, Credentials, SignableBody, SignableRequest, SigningParams};
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None);
+/// let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z
+/// let req = SignableRequest::new("GET", "https://example.amazonaws.com/", [], SignableBody::Bytes(b""))?;
+/// let out = sign_v4a(&req, &SigningParams::new(&creds, "us-east-1", "service", time))?;
+/// assert_eq!(out.string_to_sign().scope(), "20150830/service/aws4_request");
+/// let public = appsync_sigv4::SigV4aKey::derive(&creds).public_key();
+/// assert!(verify_v4a(&public, out.string_to_sign().as_str().as_bytes(), out.signature()));
+/// # Ok::<(), appsync_sigv4::SigningError>(())
+/// ```
+///
+/// # Errors
+/// As [`sign`](crate::sign), with a region set that is not lower-case regions, digits, `-`, `*`
+/// and commas refused as an invalid scope.
+pub fn sign_v4a(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'_>,
+) -> Result<SigningOutput, SigningError> {
+    let key = params.credentials.v4a_key();
+    sign_with(request, params, Scheme::V4a { sign: &|sts| key.sign(sts) })
+}
 
 /// n - 2, big-endian, where n is the order of P-256: a derived value is usable when it is at most
 /// this, so that adding one gives a private key in 1..n.
