@@ -188,6 +188,40 @@ mod tests {
     }
 
     #[test]
+    fn region_sets_are_signed_and_bad_ones_refused() {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        use crate::{SignableBody, SigningErrorKind};
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None);
+        let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        let req = SignableRequest::new("GET", "https://example.amazonaws.com/", [], SignableBody::Bytes(b""))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = sign_v4a(&req, &SigningParams::new(&creds, "us-east-1,us-west-2", "s3", time))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.canonical_request().to_string().contains("\nx-amz-region-set:us-east-1,us-west-2\n"));
+        assert!(
+            out.headers()
+                .iter()
+                .any(|p| p.name() == "X-Amz-Region-Set" && p.value() == "us-east-1,us-west-2")
+        );
+        assert!(verify_v4a(
+            &SigV4aKey::derive(&creds).public_key(),
+            out.string_to_sign().as_str().as_bytes(),
+            out.signature()
+        ));
+        for bad in ["", "US-EAST-1", "us-east-1,", "us east 1", "us-east-1/x"] {
+            let err = sign_v4a(&req, &SigningParams::new(&creds, bad, "s3", time));
+            assert!(
+                matches!(
+                    err.as_ref().map_err(|e| e.kind()),
+                    Err(SigningErrorKind::InvalidScope { field: "region set" })
+                ),
+                "{bad:?}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
     fn malformed_signatures_and_keys_do_not_verify() {
         let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None);
         let key = SigV4aKey::derive(&creds);
