@@ -113,19 +113,7 @@ fn run(case: Case) {
     );
 }
 
-macro_rules! vectors {
-    ($($test:ident => $case:literal $(, $double:literal)?;)*) => {$(
-        #[test]
-        fn $test() {
-            #[allow(unused_mut, unused_assignments)]
-            let mut double = true;
-            $(double = $double;)?
-            run(load($case, double));
-        }
-    )*};
-}
-
-shared_cases!(vectors);
+shared_cases!(case_tests);
 
 /// `double-url-encode`: Lambda, us-east-2, 2021-05-11, AKIDEXAMPLE (header form only).
 #[test]

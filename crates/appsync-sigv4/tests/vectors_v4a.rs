@@ -151,19 +151,7 @@ fn run(case: Case) {
     );
 }
 
-macro_rules! vectors {
-    ($($test:ident => $case:literal $(, $double:literal)?;)*) => {$(
-        #[test]
-        fn $test() {
-            #[allow(unused_mut, unused_assignments)]
-            let mut double = true;
-            $(double = $double;)?
-            run(load($case, double));
-        }
-    )*};
-}
-
-shared_cases!(vectors);
+shared_cases!(case_tests);
 
 /// Every case directory has a test above: a new vendored case cannot be silently skipped.
 #[test]

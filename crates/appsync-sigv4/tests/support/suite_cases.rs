@@ -1,6 +1,19 @@
 //! The cases AWS's signing test suite has in both `data/v4` and `data/v4a`, shared by
 //! `vectors.rs` and `vectors_v4a.rs` so that neither can miss one.
 
+/// One `#[test]` per case: `run(load(case, double_encode))`, with the including file's `run`.
+macro_rules! case_tests {
+    ($($test:ident => $case:literal $(, $double:literal)?;)*) => {$(
+        #[test]
+        fn $test() {
+            #[allow(unused_mut, unused_assignments)]
+            let mut double = true;
+            $(double = $double;)?
+            run(load($case, double));
+        }
+    )*};
+}
+
 /// Calls `$m! { test_name => "case-dir"; ... }` with every shared case. `, false` marks the cases
 /// aws-c-auth generated with single path encoding (see `vectors.rs`).
 macro_rules! shared_cases {
