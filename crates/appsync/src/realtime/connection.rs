@@ -375,7 +375,7 @@ impl Connection {
         if let Some(sub) = self.subs.get_mut(id) {
             let deadline = Instant::now() + hub.options.start_ack_timeout;
             sub.deadline = Some(deadline);
-            self.deadline_hint = Some(self.deadline_hint.map_or(deadline, |hint| hint.min(deadline)));
+            self.note_deadline(deadline);
         }
         socket.send(message.to_json()).await
     }
@@ -406,7 +406,7 @@ impl Connection {
                 // Not connected: allow for the connection being made first.
                 let wait = options.connect_timeout + options.ack_timeout + options.start_ack_timeout;
                 let deadline = Instant::now() + wait;
-                self.deadline_hint = Some(self.deadline_hint.map_or(deadline, |hint| hint.min(deadline)));
+                self.note_deadline(deadline);
                 self.subs.insert(id.clone(), Sub { data, events, moves, ack, deadline: Some(deadline) });
                 if let Some(socket) = socket
                     && let Err(e) = self.start(socket, &id).await
@@ -547,6 +547,11 @@ impl Connection {
                 None => events.error(error),
             }
         }
+    }
+
+    /// Keeps [`deadline_hint`](Self::deadline_hint) no later than a new subscription deadline.
+    fn note_deadline(&mut self, deadline: Instant) {
+        self.deadline_hint = Some(self.deadline_hint.map_or(deadline, |hint| hint.min(deadline)));
     }
 
     /// Ends the subscriptions whose `start_ack` is overdue.
