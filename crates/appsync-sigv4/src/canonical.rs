@@ -376,14 +376,9 @@ pub(crate) fn write_string_to_sign(
     head[ALGORITHM.len() + 18..ALGORITHM.len() + 26].copy_from_slice(&time[..8]);
     head[ALGORITHM.len() + 26] = b'/';
     buf.extend_from_slice(&head);
-    let scope_start = start + ALGORITHM.len() + 18;
     buf.extend_from_slice(region.as_bytes());
     buf.push(b'/');
-    buf.extend_from_slice(service.as_bytes());
-    buf.extend_from_slice(b"/aws4_request\n");
-    let scope = scope_start..buf.len() - 1;
-    buf.extend_from_slice(hash);
-    StringToSignLayout { text: start..buf.len(), scope }
+    finish_string_to_sign(buf, start, start + ALGORITHM.len() + 18, service, hash)
 }
 
 /// SigV4a's string to sign: its algorithm name, and a scope without the region (the region set
@@ -404,6 +399,19 @@ pub(crate) fn write_string_to_sign_v4a(
     let scope_start = buf.len();
     buf.extend_from_slice(&time[..8]);
     buf.push(b'/');
+    finish_string_to_sign(buf, start, scope_start, service, hash)
+}
+
+/// The part both schemes share: `<service>/aws4_request\n<hash>` after the scope's date (and
+/// region), and the layout of the string to sign that began at `start`.
+#[inline(always)]
+fn finish_string_to_sign(
+    buf: &mut Vec<u8>,
+    start: usize,
+    scope_start: usize,
+    service: &str,
+    hash: &[u8],
+) -> StringToSignLayout {
     buf.extend_from_slice(service.as_bytes());
     buf.extend_from_slice(b"/aws4_request\n");
     let scope = scope_start..buf.len() - 1;
