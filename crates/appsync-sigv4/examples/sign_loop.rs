@@ -12,6 +12,11 @@
 //! - `sign_loop --ratio` times signing and the floor (benches/sign.rs) in alternating batches and
 //!   prints the fastest batch of each: other processes only ever make a batch slower, so the
 //!   minimum is the least disturbed figure.
+//! - `sign_loop --probe` times, in alternating batches, two workloads that do not involve the
+//!   signer: SHA-256 (SHA-NI) and plain integer work (a byte scan with a copy), and prints each
+//!   one's median over its fastest batch. On a quiet core both are near 1.0; on this KVM guest the
+//!   integer work alone often runs 1.5x slower for seconds at a time while SHA-NI does not move,
+//!   which is what makes the signer's ratio to the (all SHA-256) floor swing.
 //!
 //! ```sh
 //! cargo build --release -p appsync-sigv4 --example sign_loop
@@ -51,6 +56,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sign(&signable, &params)
     };
 
+    if arg.as_deref() == Some("--probe") {
+        probe();
+        return Ok(());
+    }
     if arg.as_deref() == Some("--ratio") {
         let out = sign_once()?;
         let creq = out.canonical_request().as_bytes().to_vec();
@@ -144,4 +153,44 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{last}");
     Ok(())
+}
+
+/// See `--probe` in the module documentation.
+fn probe() {
+    let block = vec![7u8; 600];
+    let text: Vec<u8> = b"query ListPosts { listPosts(author: %22a b%22) { items { id } } }".repeat(14);
+    // A byte scan with a branch and a copy per byte, as canonicalisation does.
+    let integer_work = |text: &[u8]| {
+        let mut out = Vec::with_capacity(text.len());
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in text {
+            out.push(if b == b' ' || b == b'%' { b'+' } else { b });
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        black_box(out);
+        h
+    };
+    const BATCH: u32 = 200;
+    const BATCHES: usize = 5_000;
+    let (mut sha, mut int) = (Vec::with_capacity(BATCHES), Vec::with_capacity(BATCHES));
+    for _ in 0..BATCHES {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(<sha2::Sha256 as sha2::Digest>::digest(black_box(&block)));
+        }
+        sha.push(start.elapsed() / BATCH);
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            black_box(integer_work(black_box(&text)));
+        }
+        int.push(start.elapsed() / BATCH);
+    }
+    sha.sort_unstable();
+    int.sort_unstable();
+    let spread = |v: &[Duration]| v[BATCHES / 2].as_secs_f64() / v[0].as_secs_f64();
+    println!(
+        "probe: SHA-256 median/fastest {:.2}, integer work median/fastest {:.2}",
+        spread(&sha),
+        spread(&int)
+    );
 }
