@@ -81,10 +81,17 @@ for r in $(seq 1 "$REPEAT"); do
   for c in $CONCURRENCY; do
     # The Rust runs take a second or two each, and this machine's noise is larger than the
     # differences between them: each round runs them RUST_REPEAT times, interleaved.
+    # The order rotates from one repetition to the next, so that no contender always runs first
+    # (two back-to-back runs of the very same client measure up to 7% apart in order alone).
     for k in $(seq 1 "$RUST_REPEAT"); do
-      lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c#$r.$k"
-      lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c#$r.$k"
-      lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c#$r.$k"
+      runs=(unsigned sigv4 iam)
+      for i in 0 1 2; do
+        case ${runs[$(( (i + k - 1) % 3 ))]} in
+          unsigned) lg -c "$c" --client reqwest --auth none --label "reqwest-unsigned-c$c#$r.$k" ;;
+          sigv4) lg -c "$c" --client reqwest "${iam[@]}" --label "reqwest-sigv4-c$c#$r.$k" ;;
+          iam) lg -c "$c" --client appsync "${iam[@]}" --label "appsync-iam-c$c#$r.$k" ;;
+        esac
+      done
     done
     if [ "$PEERS" = 1 ]; then
       py bench/peers/original.py -c "$c" --label "original-py-c$c#$r.1"
