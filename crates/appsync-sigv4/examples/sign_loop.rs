@@ -12,6 +12,12 @@
 //! - `sign_loop --ratio` times signing and the floor (benches/sign.rs) in alternating batches and
 //!   prints the fastest batch of each: other processes only ever make a batch slower, so the
 //!   minimum is the least disturbed figure.
+//! - `sign_loop --cold` times single signatures and single floors, each after walking a buffer
+//!   larger than L2 (4 MiB; `SIGN_LOOP_EVICT_KIB`, `SIGN_LOOP_ROUNDS`), as a client meets its
+//!   signer between network round trips: with cold caches what counts is how many distinct lines
+//!   of code and data a signature touches, not how many instructions it runs. Under
+//!   `valgrind --tool=cachegrind --LL=524288,8,64` with `SIGN_LOOP_ROUNDS=200` it shows which
+//!   functions those lines belong to.
 //! - `sign_loop --probe` times, in alternating batches, two workloads that do not involve the
 //!   signer: SHA-256 (SHA-NI) and plain integer work (a byte scan with a copy), and prints each
 //!   one's median over its fastest batch. On a quiet core both are near 1.0; on this KVM guest the
@@ -56,6 +62,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sign(&signable, &params)
     };
 
+    if arg.as_deref() == Some("--cold") {
+        let out = sign_once()?;
+        let creq = out.canonical_request().as_bytes().to_vec();
+        let sts = out.string_to_sign().as_str().as_bytes().to_vec();
+        let key = *appsync_sigv4::derive_signing_key(SECRET, "20261108", "us-east-1", "appsync");
+        cold(&mut || drop(black_box(sign_once())), &mut || {
+            black_box(floor(black_box(req.body()), black_box(&creq), &sts[..sts.len() - 64], &key));
+        });
+        return Ok(());
+    }
     if arg.as_deref() == Some("--probe") {
         probe();
         return Ok(());
@@ -153,6 +169,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{last}");
     Ok(())
+}
+
+/// See `--cold` in the module documentation.
+fn cold(sign: &mut dyn FnMut(), floor: &mut dyn FnMut()) {
+    // Larger than L2: walking it leaves none of the signer's code or data in L1 or L2.
+    let mut evict =
+        vec![
+            0u8;
+            std::env::var("SIGN_LOOP_EVICT_KIB").ok().and_then(|v| v.parse().ok()).unwrap_or(4096) << 10
+        ];
+    let mut time_cold = |f: &mut dyn FnMut(), round: usize| {
+        for line in evict.chunks_mut(64) {
+            line[0] = line[0].wrapping_add(round as u8);
+        }
+        black_box(&evict);
+        let start = Instant::now();
+        f();
+        start.elapsed()
+    };
+    let rounds: usize = std::env::var("SIGN_LOOP_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    let (mut signs, mut floors) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+    for round in 0..rounds {
+        signs.push(time_cold(sign, round));
+        floors.push(time_cold(floor, round));
+    }
+    signs.sort_unstable();
+    floors.sort_unstable();
+    let (s, f) = (signs[rounds / 2], floors[rounds / 2]);
+    println!(
+        "cold caches, medians: floor {f:?}, sign {s:?}, sign / floor {:.3}",
+        s.as_secs_f64() / f.as_secs_f64()
+    );
 }
 
 /// See `--probe` in the module documentation.
