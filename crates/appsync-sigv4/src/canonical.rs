@@ -52,7 +52,7 @@ pub(crate) struct Layout {
     method: Range<usize>,
     path: Range<usize>,
     query: Range<usize>,
-    headers: Range<usize>,
+    pub(crate) headers: Range<usize>,
     pub(crate) signed_headers: Range<usize>,
     pub(crate) payload_hash: Range<usize>,
 }
@@ -61,6 +61,28 @@ impl Layout {
     /// The whole canonical request.
     pub(crate) fn all(&self) -> Range<usize> {
         self.method.start..self.payload_hash.end
+    }
+
+    /// The same layout for the canonical request moved `by` bytes later in a buffer.
+    pub(crate) fn shifted(&self, by: usize) -> Self {
+        self.map(|r| r.start + by..r.end + by)
+    }
+
+    /// The same layout for the canonical request moved `by` bytes earlier (to the start of a
+    /// buffer of its own).
+    pub(crate) fn shifted_back(&self, by: usize) -> Self {
+        self.map(|r| r.start.saturating_sub(by)..r.end.saturating_sub(by))
+    }
+
+    fn map(&self, f: impl Fn(&Range<usize>) -> Range<usize>) -> Self {
+        Self {
+            method: f(&self.method),
+            path: f(&self.path),
+            query: f(&self.query),
+            headers: f(&self.headers),
+            signed_headers: f(&self.signed_headers),
+            payload_hash: f(&self.payload_hash),
+        }
     }
 }
 

@@ -17,6 +17,9 @@ pub(crate) type HmacSha256 = Hmac<Sha256>;
 /// for a moment.
 const KEY_CACHE_SLOTS: usize = 4;
 
+/// The identity number of the next `Credentials`.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// An AWS access key pair, with an optional session token (temporary credentials from STS, Lambda,
 /// ECS, SSO...) and an optional expiry.
 ///
@@ -47,6 +50,9 @@ struct Inner {
     /// last request holding it is dropped.
     token_header: Option<http::HeaderValue>,
     expiry: Option<SystemTime>,
+    /// Unique per `Credentials::new` (clones share it), never reused: it stands for these
+    /// credentials, token included, in the canonical-request memo.
+    id: u64,
     keys: RwLock<Vec<CachedKey>>,
     /// The SigV4a key, derived on first use (it does not depend on date, region or service).
     #[cfg(feature = "sigv4a")]
@@ -78,6 +84,7 @@ impl Credentials {
                 token_is_canonical: !session_token.as_deref().unwrap_or_default().contains(' '),
                 token_header: session_token.as_deref().and_then(token_header),
                 session_token: session_token.map(Zeroizing::new),
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 expiry,
                 keys: RwLock::new(Vec::with_capacity(KEY_CACHE_SLOTS)),
                 #[cfg(feature = "sigv4a")]
@@ -125,6 +132,11 @@ impl Credentials {
     /// Whether the credentials are expired at `now`.
     pub fn is_expired_at(&self, now: SystemTime) -> bool {
         self.inner.expiry.is_some_and(|e| e <= now)
+    }
+
+    /// See `Inner::id`.
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// The keyed HMAC for (date, region, service) if it is in the cache.

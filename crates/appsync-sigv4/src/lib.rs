@@ -36,6 +36,7 @@ mod credentials;
 mod date;
 mod encoding;
 mod error;
+mod memo;
 mod request;
 mod sha;
 mod sign;

@@ -15,6 +15,7 @@ use crate::credentials::Credentials;
 use crate::date::AmzDate;
 use crate::encoding::{encode_strict, hex32};
 use crate::error::{SigningError, SigningErrorKind};
+use crate::memo;
 use crate::request::{SignableBody, SignableRequest};
 use crate::sha::{sha256, sha256_tail};
 
@@ -553,62 +554,23 @@ enum Signature {
     Shared(Range<usize>),
 }
 
-/// The algorithm name of SigV4a.
-#[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
-pub(crate) const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
-
-/// [`sign`] for either scheme; inlined so that SigV4's path carries no trace of SigV4a's.
-#[inline(always)]
-pub(crate) fn sign_with(
-    request: &SignableRequest<'_>,
-    params: &SigningParams<'_>,
-    scheme: Scheme<'_>,
-) -> Result<SigningOutput, SigningError> {
-    let creds = params.credentials;
-    let settings = &params.settings;
-    if creds.is_expired_at(params.time) {
-        return Err(SigningError::new(SigningErrorKind::CredentialsExpired));
-    }
-    let time = AmzDate::from_system_time(params.time)?;
-    let date = &time.as_bytes()[..8];
-    let (algorithm, region_set, signer) = match scheme {
-        Scheme::V4 => {
-            let mac = match creds.cached_mac(date, params.region, params.service) {
-                // Only valid regions and services ever make it into the cache.
-                Some(mac) => mac,
-                None => {
-                    check_scope_field(params.region, "region")?;
-                    check_scope_field(params.service, "service")?;
-                    creds.signing_mac(date, params.region, params.service)
-                }
-            };
-            (ALGORITHM, None, Signer::Hmac(mac))
-        }
-        Scheme::V4a { sign } => {
-            check_region_set(params.region)?;
-            check_scope_field(params.service, "service")?;
-            (ALGORITHM_V4A, Some(params.region), Signer::Ecdsa(sign))
-        }
-    };
+/// Fills `headers` with the request headers that are signed, plus the ones this signature adds
+/// (a signature of a request just signed the same way skips this: see `memo`).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn select_headers<'h>(
+    headers: &mut HeaderList<SignedHeader<'h>>,
+    request: &SignableRequest<'h>,
+    settings: &SigningSettings,
+    presigning: bool,
+    region_set: Option<&'h str>,
+    payload_hash: &'h [u8],
+    time: &'h AmzDate,
+    creds: &'h Credentials,
+    sign_token: bool,
+) -> Result<(), SigningError> {
     let host = request.host().ok_or_else(|| SigningError::new(SigningErrorKind::MissingHost))?;
-    let mut hash_storage = [0u8; 64];
-    let payload_hash = payload_hash(request.body, &mut hash_storage)?;
     let token = creds.session_token();
-    let presign_expiry = match settings.location {
-        SignatureLocation::Headers => None,
-        SignatureLocation::QueryParams { expires_in } => {
-            let secs = expires_in.as_secs();
-            if !(1..=604_800).contains(&secs) {
-                return Err(SigningError::new(SigningErrorKind::InvalidExpiry { seconds: secs }));
-            }
-            Some(secs)
-        }
-    };
-    let presigning = presign_expiry.is_some();
-    let sign_token = settings.session_token_mode == SessionTokenMode::Include;
-
-    // Which request headers are signed, plus the ones this signature adds.
-    let mut headers: HeaderList<SignedHeader<'_>> = HeaderList::new();
     let mut has_host = false;
     for &(name, value) in request.headers() {
         let lower_is = |s: &str| name.eq_ignore_ascii_case(s);
@@ -655,6 +617,87 @@ pub(crate) fn sign_with(
         }
     }
 
+    Ok(())
+}
+
+/// The algorithm name of SigV4a.
+#[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
+pub(crate) const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
+
+/// [`sign`] for either scheme; inlined so that SigV4's path carries no trace of SigV4a's.
+#[inline(always)]
+pub(crate) fn sign_with(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'_>,
+    scheme: Scheme<'_>,
+) -> Result<SigningOutput, SigningError> {
+    let creds = params.credentials;
+    let settings = &params.settings;
+    if creds.is_expired_at(params.time) {
+        return Err(SigningError::new(SigningErrorKind::CredentialsExpired));
+    }
+    let time = AmzDate::from_system_time(params.time)?;
+    let date = &time.as_bytes()[..8];
+    let (algorithm, region_set, signer) = match scheme {
+        Scheme::V4 => {
+            let mac = match creds.cached_mac(date, params.region, params.service) {
+                // Only valid regions and services ever make it into the cache.
+                Some(mac) => mac,
+                None => {
+                    check_scope_field(params.region, "region")?;
+                    check_scope_field(params.service, "service")?;
+                    creds.signing_mac(date, params.region, params.service)
+                }
+            };
+            (ALGORITHM, None, Signer::Hmac(mac))
+        }
+        Scheme::V4a { sign } => {
+            check_region_set(params.region)?;
+            check_scope_field(params.service, "service")?;
+            (ALGORITHM_V4A, Some(params.region), Signer::Ecdsa(sign))
+        }
+    };
+    let mut hash_storage = [0u8; 64];
+    let payload_hash = payload_hash(request.body, &mut hash_storage)?;
+    let token = creds.session_token();
+    let presign_expiry = match settings.location {
+        SignatureLocation::Headers => None,
+        SignatureLocation::QueryParams { expires_in } => {
+            let secs = expires_in.as_secs();
+            if !(1..=604_800).contains(&secs) {
+                return Err(SigningError::new(SigningErrorKind::InvalidExpiry { seconds: secs }));
+            }
+            Some(secs)
+        }
+    };
+    let presigning = presign_expiry.is_some();
+    let sign_token = settings.session_token_mode == SessionTokenMode::Include;
+
+    // Header signing of a request this thread has just signed the same way: the canonical
+    // request is the remembered one with the new timestamp and payload hash (see `memo`).
+    let memo_key = (!presigning && region_set.is_none()).then(|| memo::KeyParts {
+        credentials_id: creds.id(),
+        settings,
+        has_token: token.is_some(),
+        payload_hash_len: payload_hash.len(),
+    });
+    let memo = memo_key.as_ref().and_then(|key| memo::take_matching(request, key));
+
+    // Which request headers are signed, plus the ones this signature adds.
+    let mut headers: HeaderList<SignedHeader<'_>> = HeaderList::new();
+    if memo.is_none() {
+        select_headers(
+            &mut headers,
+            request,
+            settings,
+            presigning,
+            region_set,
+            payload_hash,
+            &time,
+            creds,
+            sign_token,
+        )?;
+    }
     let rules = PathRules { normalize: settings.normalize_path, double_encode: settings.double_encode_path };
     let mut credential = String::new();
     let mut expires = String::new();
@@ -693,21 +736,29 @@ pub(crate) fn sign_with(
     // after the other into a reused buffer, hashed and signed there, and copied out once into
     // the buffer the output shares.
     let mut buf = take_scratch();
-    let layout = write_canonical(
-        &mut buf,
-        CanonicalParts {
-            method: request.method,
-            path: request.path,
-            query: request.query,
-            extra_params: &extra,
-            skip_param: None,
-            headers: headers.as_mut_slice(),
-            // The names this function adds are lower-case.
-            names_lowercase: request.names_lowercase,
-            payload_hash,
-            rules,
-        },
-    );
+    let layout = match &memo {
+        Some(memo) => memo.write(&mut buf, time.as_bytes(), payload_hash),
+        None => write_canonical(
+            &mut buf,
+            CanonicalParts {
+                method: request.method,
+                path: request.path,
+                query: request.query,
+                extra_params: &extra,
+                skip_param: None,
+                headers: headers.as_mut_slice(),
+                // The names this function adds are lower-case.
+                names_lowercase: request.names_lowercase,
+                payload_hash,
+                rules,
+            },
+        ),
+    };
+    match (memo, &memo_key) {
+        (Some(memo), _) => memo::put_back(memo),
+        (None, Some(key)) => memo::remember(request, key, &buf, &layout),
+        (None, None) => {}
+    }
     // Both hashed where they were written, padded in place (the canonical request is all of `buf`
     // so far).
     let creq_hash = hex32(&sha256_tail(&mut buf, layout.all().start));

@@ -416,8 +416,7 @@ fn theirs(case: &Case, body: &[u8]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Signs with our signer; same shape as [`theirs`].
-fn ours(case: &Case, body: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let creds = Credentials::new(case.access_key_id.clone(), case.secret.clone(), case.token.clone(), None);
+fn ours(case: &Case, body: &[u8], creds: &Credentials) -> Result<Vec<(String, String)>, String> {
     let mut settings = SigningSettings::default();
     settings.content_sha256_header = case.content_sha256;
     if !case.standard_paths {
@@ -428,7 +427,7 @@ fn ours(case: &Case, body: &[u8]) -> Result<Vec<(String, String)>, String> {
         settings.location = SignatureLocation::QueryParams { expires_in: Duration::from_secs(secs) };
     }
     let params =
-        SigningParams::new(&creds, &case.region, &case.service, UNIX_EPOCH + Duration::from_secs(case.time))
+        SigningParams::new(creds, &case.region, &case.service, UNIX_EPOCH + Duration::from_secs(case.time))
             .with_settings(settings);
     let signable_body = match &case.body {
         Body::Bytes { .. } => SignableBody::Bytes(body),
@@ -470,12 +469,32 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         Body::Bytes { len, seed } => body_bytes(len, seed),
         _ => Vec::new(),
     };
-    let theirs = theirs(case, &body).map_err(|e| TestCaseError::fail(format!("aws-sigv4 failed: {e}")))?;
-    let ours = ours(case, &body).map_err(|e| TestCaseError::fail(format!("we failed: {e}")))?;
-    let has = |name: &str| ours.iter().any(|(n, _)| n == name);
+    let creds = Credentials::new(case.access_key_id.clone(), case.secret.clone(), case.token.clone(), None);
+    let theirs_first =
+        theirs(case, &body).map_err(|e| TestCaseError::fail(format!("aws-sigv4 failed: {e}")))?;
+    let ours_first = ours(case, &body, &creds).map_err(|e| TestCaseError::fail(format!("we failed: {e}")))?;
+    let has = |name: &str| ours_first.iter().any(|(n, _)| n == name);
     let signature_field = if case.presign.is_some() { "X-Amz-Signature" } else { "authorization" };
     prop_assert!(has(signature_field), "no {} in our output", signature_field);
-    prop_assert_eq!(ours, theirs);
+    prop_assert_eq!(ours_first, theirs_first);
+
+    // The same request again with the same credentials, a day and an hour later, with another
+    // body of the same kind: header signing now takes the canonical request from this thread's
+    // memo of the first one, rewriting the timestamp and payload hash.
+    let mut again = case.clone();
+    again.time += 86_400 + 3_661;
+    if let Body::Bytes { len, seed } = case.body {
+        again.body = Body::Bytes { len: (len + 1) % 4096, seed: seed.wrapping_add(1) };
+    }
+    let body = match again.body {
+        Body::Bytes { len, seed } => body_bytes(len, seed),
+        _ => Vec::new(),
+    };
+    let theirs_again =
+        theirs(&again, &body).map_err(|e| TestCaseError::fail(format!("aws-sigv4 failed: {e}")))?;
+    let ours_again =
+        ours(&again, &body, &creds).map_err(|e| TestCaseError::fail(format!("we failed: {e}")))?;
+    prop_assert_eq!(ours_again, theirs_again, "signing the same request again");
     Ok(())
 }
 
