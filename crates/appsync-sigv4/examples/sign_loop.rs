@@ -4,6 +4,8 @@
 //! - `sign_loop [N]` signs the benchmark's 188-byte AppSync POST N times (default 10 000) with a
 //!   warm key cache: run it under `valgrind --tool=callgrind` with N = 1 and N = 10 001, and the
 //!   difference of the two instruction totals divided by 10 000 is the cost of one signature.
+//! - `sign_loop N alternate` signs with two credentials in turn, so that no signature finds the
+//!   canonical request of the one before in the memo (the memo's worst case).
 //! - `sign_loop N apply` also applies each signature to a fresh copy of the request (compare two
 //!   versions of the code with it; building and dropping the copy is counted too).
 //! - `SIGN_LOOP_APPLY_BATCH=2000 sign_loop --ratio` also times signing and applying to fresh
@@ -148,6 +150,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(arg) => arg.parse().map_err(|_| format!("expected a count or --ratio, got {arg:?}"))?,
         None => 10_000,
     };
+    if std::env::args().nth(2).as_deref() == Some("alternate") {
+        // Two credentials in turn: every signature misses the memo of the one before (its worst
+        // case: canonicalising, then remembering).
+        let other = Credentials::new("ASIAEXAMPLEEXAMPLE13", SECRET, Some(TOKEN.into()), None);
+        let other_params = SigningParams::new(&other, "us-east-1", "appsync", time);
+        for i in 0..n {
+            let signable = SignableRequest::from_http(black_box(&req), SignableBody::Bytes(req.body()));
+            black_box(sign(&signable, if i % 2 == 0 { &params } else { &other_params })?);
+        }
+        return Ok(());
+    }
     if std::env::args().nth(2).as_deref() == Some("apply") {
         // Sign and apply to a copy of the request, as a client does per request (the copy and its
         // drop are counted too: compare runs of this mode with each other, not with signing).

@@ -55,6 +55,10 @@ pub(crate) struct Layout {
     pub(crate) headers: Range<usize>,
     pub(crate) signed_headers: Range<usize>,
     pub(crate) payload_hash: Range<usize>,
+    /// Where the values of the `x-amz-date` and `x-amz-content-sha256` headers that the signer
+    /// added start (not those of the request itself, which are signed as they are).
+    pub(crate) date_value: Option<usize>,
+    pub(crate) content_sha256_value: Option<usize>,
 }
 
 impl Layout {
@@ -82,6 +86,8 @@ impl Layout {
             headers: f(&self.headers),
             signed_headers: f(&self.signed_headers),
             payload_hash: f(&self.payload_hash),
+            date_value: self.date_value.map(|at| f(&(at..at)).start),
+            content_sha256_value: self.content_sha256_value.map(|at| f(&(at..at)).start),
         }
     }
 }
@@ -157,6 +163,7 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
     const INLINE_NAMES: usize = 32;
     let mut names = [(0usize, 0usize); INLINE_NAMES];
     let mut name_count = 0;
+    let (mut date_value, mut content_sha256_value) = (None, None);
     let mut i = 0;
     while i < headers.len() {
         let name = headers[i].0;
@@ -172,6 +179,12 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
         name_count += 1;
         buf.push(b':');
         if headers[i].2 {
+            // Values the signer added itself; the memo rewrites these two.
+            match name {
+                "x-amz-date" => date_value = Some(buf.len()),
+                "x-amz-content-sha256" => content_sha256_value = Some(buf.len()),
+                _ => {}
+            }
             buf.extend_from_slice(headers[i].1);
         } else {
             write_trimmed(buf, headers[i].1);
@@ -207,7 +220,16 @@ pub(crate) fn write_canonical(buf: &mut Vec<u8>, parts: CanonicalParts<'_, '_>) 
     buf.extend_from_slice(payload_hash);
     let payload_hash = start..buf.len();
 
-    Layout { method, path, query, headers: headers_range, signed_headers, payload_hash }
+    Layout {
+        method,
+        path,
+        query,
+        headers: headers_range,
+        signed_headers,
+        payload_hash,
+        date_value,
+        content_sha256_value,
+    }
 }
 
 impl CanonicalRequest {

@@ -16,7 +16,6 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::ops::Range;
 
 use zeroize::Zeroize;
 
@@ -106,17 +105,11 @@ impl Memo {
 pub(crate) fn remember(request: &SignableRequest<'_>, parts: &KeyParts<'_>, buf: &[u8], layout: &Layout) {
     let all = layout.all();
     let Some(creq) = buf.get(all.clone()) else { return };
-    let headers = layout.headers.start.saturating_sub(1)..layout.headers.end;
-    let value_at = |name: &[u8]| find_value(buf, headers.clone(), name).map(|at| at - all.start);
-    let Some(date_at) = value_at(b"\nx-amz-date:") else { return };
-    // Only when the signer adds it (a request's own `x-amz-content-sha256` is signed as it is,
-    // and is part of the key).
-    let content_sha256_at = if parts.settings.content_sha256_header {
-        let Some(at) = value_at(b"\nx-amz-content-sha256:") else { return };
-        Some(at)
-    } else {
-        None
-    };
+    let Some(date_at) = layout.date_value.map(|at| at - all.start) else { return };
+    let content_sha256_at = layout.content_sha256_value.map(|at| at - all.start);
+    if parts.settings.content_sha256_header != content_sha256_at.is_some() {
+        return;
+    }
     let mut memo = MEMO.try_with(Cell::take).ok().flatten().unwrap_or_else(|| {
         Box::new(Memo {
             key: Vec::new(),
@@ -131,21 +124,14 @@ pub(crate) fn remember(request: &SignableRequest<'_>, parts: &KeyParts<'_>, buf:
     if memo.key.len() > KEEP_LIMIT || creq.len() > KEEP_LIMIT {
         return;
     }
-    memo.creq.zeroize();
+    // Not wiped here: the scratch buffer holds the same bytes until the next signature anyway;
+    // the memo is wiped when the thread ends.
+    memo.creq.clear();
     memo.creq.extend_from_slice(creq);
     memo.layout = layout.shifted_back(all.start);
     memo.date_at = date_at;
     memo.content_sha256_at = content_sha256_at;
     put_back(memo);
-}
-
-/// Where the value of the header line starting with `line_start` (`\nname:`) begins in
-/// `buf[range]`. Names are unique in a canonical request and values hold no line feed, so the
-/// first match is the header.
-fn find_value(buf: &[u8], range: Range<usize>, line_start: &[u8]) -> Option<usize> {
-    let block = buf.get(range.clone())?;
-    let at = block.windows(line_start.len()).position(|w| w == line_start)?;
-    Some(range.start + at + line_start.len())
 }
 
 /// Where the key goes: written when remembering, compared when looking up.
