@@ -507,6 +507,12 @@ pub(crate) fn payload_hash<'b>(
 /// The hot path hashes the body once, hashes the canonical request once and computes one HMAC
 /// with a signing key derived once per credentials, day, region and service.
 ///
+/// Each thread remembers the canonical request of its last header signature. Signing the same
+/// request again (same method, URI, headers, credentials and settings; any time and body), as a
+/// client does for every call to one endpoint, copies it with the new timestamp and payload hash
+/// written in, instead of canonicalising again. The match is exact, byte for byte, so the result
+/// is the same either way; a different request costs one failed comparison and replaces it.
+///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use appsync_sigv4::{sign, Credentials, SignableBody, SignableRequest, SigningParams};
