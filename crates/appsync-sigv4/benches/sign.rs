@@ -109,6 +109,19 @@ fn bench_size(c: &mut Criterion, label: &str, len: usize) {
     g.bench_function("floor", |b| b.iter(|| floor(black_box(&body), black_box(&creq), &sts, &key)));
     let fixed = http_request(&body);
     g.bench_function("appsync_sigv4_sign_only", |b| b.iter(|| ours_sign(black_box(&fixed), &creds)));
+    // Two requests in turn (the path differs), so that every signature misses the per-thread
+    // memo of the canonical request: what a stream of all-different requests gets.
+    let other = http::Request::post(format!("{URL}/other"))
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .unwrap_or_else(|_| unreachable!("static request is valid"));
+    let mut turn = false;
+    g.bench_function("appsync_sigv4_sign_only_alternating", |b| {
+        b.iter(|| {
+            turn = !turn;
+            ours_sign(black_box(if turn { &fixed } else { &other }), &creds)
+        })
+    });
     g.bench_function("aws_sigv4_sign_only", |b| b.iter(|| theirs_sign(black_box(&fixed), &identity)));
     g.bench_function("appsync_sigv4", |b| {
         b.iter_batched_ref(|| http_request(&body), |r| ours(r, &creds), BatchSize::SmallInput)

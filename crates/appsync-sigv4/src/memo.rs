@@ -29,6 +29,16 @@ const KEEP_LIMIT: usize = 16 * 1024;
 
 thread_local! {
     static MEMO: Cell<Option<Box<Memo>>> = const { Cell::new(None) };
+    /// Lookups that missed since the last hit.
+    static MISSES: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether a miss, the `misses`-th in a row, replaces the memo. A client that switches to
+/// another request gets it remembered at once (the first two misses in a row always are, which
+/// also serves two requests in turn half the time); a stream of all-different requests, which
+/// the memo cannot help, pays for remembering only on every eighth.
+fn worth_remembering(misses: u32) -> bool {
+    misses <= 2 || misses.is_multiple_of(8)
 }
 
 /// What the memo is keyed on besides the request: everything else that shapes a header-signing
@@ -63,16 +73,22 @@ impl Drop for Memo {
 /// Takes this thread's memo if it was made for exactly these inputs (`None` otherwise, or when
 /// another signature on this thread is using it).
 pub(crate) fn take_matching(request: &SignableRequest<'_>, parts: &KeyParts<'_>) -> Option<Box<Memo>> {
-    let memo = MEMO.try_with(Cell::take).ok().flatten()?;
-    let mut check = Check { rest: &memo.key };
-    if feed_key(&mut check, request, parts) && check.rest.is_empty() {
-        #[cfg(test)]
+    let found = MEMO.try_with(Cell::take).ok().flatten().and_then(|memo| {
+        let mut check = Check { rest: &memo.key };
+        if feed_key(&mut check, request, parts) && check.rest.is_empty() {
+            Some(memo)
+        } else {
+            put_back(memo);
+            None
+        }
+    });
+    let misses = if found.is_some() { 0 } else { MISSES.try_with(Cell::get).unwrap_or(0).saturating_add(1) };
+    let _ = MISSES.try_with(|m| m.set(misses));
+    #[cfg(test)]
+    if found.is_some() {
         tests::HITS.with(|h| h.set(h.get() + 1));
-        Some(memo)
-    } else {
-        put_back(memo);
-        None
     }
+    found
 }
 
 /// Gives a memo back after use.
@@ -103,6 +119,9 @@ impl Memo {
 /// Remembers the canonical request just written to `buf[layout.all()]` for `request`, replacing
 /// what this thread remembered before (its buffers are reused).
 pub(crate) fn remember(request: &SignableRequest<'_>, parts: &KeyParts<'_>, buf: &[u8], layout: &Layout) {
+    if !worth_remembering(MISSES.try_with(Cell::get).unwrap_or(0)) {
+        return;
+    }
     let all = layout.all();
     let Some(creq) = buf.get(all.clone()) else { return };
     let Some(date_at) = layout.date_value.map(|at| at - all.start) else { return };
@@ -399,6 +418,46 @@ mod tests {
             same_both_ways(&base, &other, other_token, 1_440_938_160, base.body);
             assert_eq!(hits(), before, "other credentials are a miss");
         }
+    }
+
+    #[test]
+    fn a_stream_of_different_requests_is_remembered_only_now_and_then() {
+        let creds = Credentials::new("AKID", "secret", None, None);
+        let uris = [
+            "https://example.com/0",
+            "https://example.com/1",
+            "https://example.com/2",
+            "https://example.com/3",
+            "https://example.com/4",
+            "https://example.com/5",
+            "https://example.com/6",
+            "https://example.com/7",
+            "https://example.com/8",
+            "https://example.com/9",
+        ];
+        // After these ten misses in a row the memo holds the eighth (the first two were
+        // remembered and replaced too), not the tenth.
+        for uri in uris {
+            same_both_ways(&spec(uri, &[]), &creds, None, 1_440_938_160, SignableBody::Bytes(b""));
+        }
+        let sign_again = |uri| {
+            let before = hits();
+            same_both_ways(&spec(uri, &[]), &creds, None, 1_440_938_160, SignableBody::Bytes(b""));
+            hits() > before
+        };
+        assert!(!sign_again(uris[9]), "the tenth was not remembered");
+        assert!(sign_again(uris[7]), "the eighth was");
+        // After a hit, the first miss is remembered again.
+        assert!(!sign_again(uris[9]));
+        assert!(sign_again(uris[9]));
+        // Two requests in turn: every other signature of them comes from the memo.
+        let before = hits();
+        for _ in 0..4 {
+            for uri in &uris[..2] {
+                same_both_ways(&spec(uri, &[]), &creds, None, 1_440_938_160, SignableBody::Bytes(b""));
+            }
+        }
+        assert!(hits() - before >= 2, "two requests in turn get some hits: {}", hits() - before);
     }
 
     #[test]
