@@ -30,7 +30,7 @@ for size in ("188B", "10KiB"):
         ours, theirs = median(g, ours_name), median(g, theirs_name)
         print(f"| {size}, {label} | {floor/1000:.2f} µs | {ours/1000:.2f} µs | {theirs/1000:.2f} µs | {ours/floor:.2f}x | {theirs/ours:.2f}x |")
         if ours_name == "appsync_sigv4_sign_only":
-            # Every request different from the one before: the memo of the canonical request misses.
+            # Two requests in turn: the bad case of the memo of the canonical request.
             alt = median(g, "appsync_sigv4_sign_only_alternating")
             print(f"| {size}, sign only, two requests in turn | {floor/1000:.2f} µs | {alt/1000:.2f} µs | | {alt/floor:.2f}x | {theirs/alt:.2f}x |")
     cold = median(g, "appsync_sigv4_cold_key")

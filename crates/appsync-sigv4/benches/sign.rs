@@ -109,8 +109,8 @@ fn bench_size(c: &mut Criterion, label: &str, len: usize) {
     g.bench_function("floor", |b| b.iter(|| floor(black_box(&body), black_box(&creq), &sts, &key)));
     let fixed = http_request(&body);
     g.bench_function("appsync_sigv4_sign_only", |b| b.iter(|| ours_sign(black_box(&fixed), &creds)));
-    // Two requests in turn (the path differs), so that every signature misses the per-thread
-    // memo of the canonical request: what a stream of all-different requests gets.
+    // Two requests in turn (the path differs): the bad case of the per-thread memo of the
+    // canonical request, which serves about one signature in three of them.
     let other = http::Request::post(format!("{URL}/other"))
         .header("content-type", "application/json")
         .body(body.clone())

@@ -4,8 +4,8 @@
 //! - `sign_loop [N]` signs the benchmark's 188-byte AppSync POST N times (default 10 000) with a
 //!   warm key cache: run it under `valgrind --tool=callgrind` with N = 1 and N = 10 001, and the
 //!   difference of the two instruction totals divided by 10 000 is the cost of one signature.
-//! - `sign_loop N alternate` signs with two credentials in turn, so that no signature finds the
-//!   canonical request of the one before in the memo (the memo's worst case).
+//! - `sign_loop N alternate` signs with two credentials in turn: the bad case of the memo of
+//!   the canonical request, which then serves about one signature in three.
 //! - `sign_loop N apply` also applies each signature to a fresh copy of the request (compare two
 //!   versions of the code with it; building and dropping the copy is counted too).
 //! - `SIGN_LOOP_APPLY_BATCH=2000 sign_loop --ratio` also times signing and applying to fresh
@@ -151,8 +151,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => 10_000,
     };
     if std::env::args().nth(2).as_deref() == Some("alternate") {
-        // Two credentials in turn: every signature misses the memo of the one before (its worst
-        // case: canonicalising, then remembering).
+        // Two credentials in turn: the memo's bad case (most signatures canonicalise, compare
+        // and sometimes remember).
         let other = Credentials::new("ASIAEXAMPLEEXAMPLE13", SECRET, Some(TOKEN.into()), None);
         let other_params = SigningParams::new(&other, "us-east-1", "appsync", time);
         for i in 0..n {
