@@ -612,7 +612,7 @@ fn select_headers<'h>(
     if !presigning {
         headers.push(("x-amz-date", time.as_bytes(), true));
         if let Some(region_set) = region_set {
-            // Checked above to hold no spaces.
+            // The caller checked it holds no spaces.
             headers.push(("x-amz-region-set", region_set.as_bytes(), true));
         }
         if settings.content_sha256_header {
