@@ -110,7 +110,7 @@ fn bench_size(c: &mut Criterion, label: &str, len: usize) {
     let fixed = http_request(&body);
     g.bench_function("appsync_sigv4_sign_only", |b| b.iter(|| ours_sign(black_box(&fixed), &creds)));
     // Two requests in turn (the path differs): the bad case of the per-thread memo of the
-    // canonical request, which serves about one signature in three of them.
+    // canonical request, which serves one signature in four of them.
     let other = http::Request::post(format!("{URL}/other"))
         .header("content-type", "application/json")
         .body(body.clone())

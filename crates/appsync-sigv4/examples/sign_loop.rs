@@ -5,7 +5,7 @@
 //!   warm key cache: run it under `valgrind --tool=callgrind` with N = 1 and N = 10 001, and the
 //!   difference of the two instruction totals divided by 10 000 is the cost of one signature.
 //! - `sign_loop N alternate` signs with two credentials in turn: the bad case of the memo of
-//!   the canonical request, which then serves about one signature in three.
+//!   the canonical request, which then serves one signature in four.
 //! - `sign_loop N apply` also applies each signature to a fresh copy of the request (compare two
 //!   versions of the code with it; building and dropping the copy is counted too).
 //! - `SIGN_LOOP_APPLY_BATCH=2000 sign_loop --ratio` also times signing and applying to fresh

@@ -35,8 +35,8 @@ thread_local! {
 
 /// Whether a miss, the `misses`-th in a row, replaces the memo. A client that switches to
 /// another request gets it remembered at once (the first two misses in a row always are, which
-/// also serves two requests in turn half the time); a stream of all-different requests, which
-/// the memo cannot help, pays for remembering only on every eighth.
+/// also serves one signature in four of two requests in turn); a stream of all-different
+/// requests, which the memo cannot help, pays for remembering only on every eighth.
 fn worth_remembering(misses: u32) -> bool {
     misses <= 2 || misses.is_multiple_of(8)
 }
