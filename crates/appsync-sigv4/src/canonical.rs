@@ -47,12 +47,12 @@ pub struct CanonicalRequest {
 }
 
 /// Where each part of a canonical request was written in a buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Layout {
     method: Range<usize>,
     path: Range<usize>,
     query: Range<usize>,
-    pub(crate) headers: Range<usize>,
+    headers: Range<usize>,
     pub(crate) signed_headers: Range<usize>,
     pub(crate) payload_hash: Range<usize>,
     /// Where the values of the `x-amz-date` and `x-amz-content-sha256` headers that the signer

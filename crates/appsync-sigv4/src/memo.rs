@@ -52,6 +52,7 @@ pub(crate) struct KeyParts<'a> {
 }
 
 /// One remembered canonical request.
+#[derive(Default)]
 pub(crate) struct Memo {
     key: Vec<u8>,
     creq: Vec<u8>,
@@ -129,15 +130,8 @@ pub(crate) fn remember(request: &SignableRequest<'_>, parts: &KeyParts<'_>, buf:
     if parts.settings.content_sha256_header != content_sha256_at.is_some() {
         return;
     }
-    let mut memo = MEMO.try_with(Cell::take).ok().flatten().unwrap_or_else(|| {
-        Box::new(Memo {
-            key: Vec::new(),
-            creq: Vec::new(),
-            layout: layout.clone(),
-            date_at,
-            content_sha256_at,
-        })
-    });
+    // The memo being replaced is reused, buffers and all.
+    let mut memo = MEMO.try_with(Cell::take).ok().flatten().unwrap_or_default();
     memo.key.clear();
     feed_key(&mut Write(&mut memo.key), request, parts);
     if memo.key.len() > KEEP_LIMIT || creq.len() > KEEP_LIMIT {
