@@ -43,7 +43,11 @@ fn body(len: usize) -> Vec<u8> {
 }
 
 fn http_request(body: &[u8]) -> http::Request<Vec<u8>> {
-    http::Request::post(URL)
+    http_request_to(URL, body)
+}
+
+fn http_request_to(url: &str, body: &[u8]) -> http::Request<Vec<u8>> {
+    http::Request::post(url)
         .header("content-type", "application/json")
         .body(body.to_vec())
         .unwrap_or_else(|_| unreachable!("static request is valid"))
@@ -111,10 +115,7 @@ fn bench_size(c: &mut Criterion, label: &str, len: usize) {
     g.bench_function("appsync_sigv4_sign_only", |b| b.iter(|| ours_sign(black_box(&fixed), &creds)));
     // Two requests in turn (the path differs): the bad case of the per-thread memo of the
     // canonical request, which serves one signature in four of them.
-    let other = http::Request::post(format!("{URL}/other"))
-        .header("content-type", "application/json")
-        .body(body.clone())
-        .unwrap_or_else(|_| unreachable!("static request is valid"));
+    let other = http_request_to(&format!("{URL}/other"), &body);
     let mut turn = false;
     g.bench_function("appsync_sigv4_sign_only_alternating", |b| {
         b.iter(|| {
