@@ -5,11 +5,18 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use appsync_sigv4::{SignableBody, SignableRequest, SigningParams};
 use base64::Engine as _;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::credentials::{
     CachedCredentials, CredentialsError, ExpiringCache, ProvideCredentials, ProvideFuture,
 };
+use crate::error::{Error, Result};
+
+/// The SigV4 service name of AppSync's data plane.
+pub(crate) const SERVICE: &str = "appsync";
 
 /// How requests prove who they come from. AppSync APIs can accept several modes at once: set a
 /// default on the client and override it per request with [`Request::auth`](crate::Request::auth).
@@ -261,6 +268,91 @@ where
 {
     fn provide_token(&self) -> ProvideFuture<'_, Token> {
         Box::pin((self.0)())
+    }
+}
+
+/// Adds the auth headers of `auth` for a request: the API key, the token, or a SigV4 signature
+/// over `method`, `uri`, the headers already present and `body`. Shared by HTTP operations and
+/// [`Client::auth_headers`] (the real-time handshake and `start` messages sign the same way).
+pub(crate) async fn add_auth_headers(
+    auth: &Auth,
+    headers: &mut HeaderMap,
+    method: &http::Method,
+    uri: &http::Uri,
+    region: Option<&str>,
+    body: &[u8],
+    time: SystemTime,
+) -> Result<()> {
+    match &auth.mode {
+        Mode::ApiKey(key) => {
+            let mut value = HeaderValue::from_str(key)
+                .map_err(|_| Error::config("api_key", "contains characters not allowed in a header"))?;
+            value.set_sensitive(true);
+            headers.insert(HeaderName::from_static("x-api-key"), value);
+        }
+        Mode::Token { source, .. } => {
+            let token = source.token().await.map_err(Error::credentials)?;
+            let mut value = HeaderValue::from_str(token.as_str())
+                .map_err(|_| Error::config("token", "contains characters not allowed in a header"))?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        Mode::Iam(provider) => {
+            use crate::credentials::ProvideCredentials as _;
+            let Some(region) = region else {
+                return Err(Error::config("region", "is required for IAM auth"));
+            };
+            let creds = match provider.fresh() {
+                Some(creds) => creds,
+                None => provider.provide_credentials().await.map_err(Error::credentials)?,
+            };
+            // Signed as an `http::Request` (the headers moved in and back out): its parts are
+            // valid already, so the signer neither splits the URL again nor re-checks the names.
+            let mut request = http::Request::new(());
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = uri.clone();
+            *request.headers_mut() = std::mem::take(headers);
+            let signed = appsync_sigv4::sign(
+                &SignableRequest::from_http(&request, SignableBody::Bytes(body)),
+                &SigningParams::new(&creds, region, SERVICE, time),
+            );
+            *headers = std::mem::take(request.headers_mut());
+            // The token and date values are shared, not parsed again per request; the token and
+            // `Authorization` are marked sensitive.
+            signed.map_err(Error::signing)?.apply_to_header_map(headers).map_err(Error::signing)?;
+        }
+    }
+    Ok(())
+}
+
+impl Auth {
+    /// After a rejection: forget the cached credentials or token, load again, and say whether
+    /// the new ones differ (only then is another try worth it).
+    pub(crate) async fn refresh_rejected(&self) -> bool {
+        use crate::credentials::ProvideCredentials as _;
+        match &self.mode {
+            Mode::ApiKey(_) => false,
+            Mode::Iam(provider) => {
+                let Ok(before) = provider.provide_credentials().await else { return false };
+                provider.invalidate();
+                match provider.provide_credentials().await {
+                    Ok(after) => {
+                        after.access_key_id() != before.access_key_id()
+                            || after.secret_access_key() != before.secret_access_key()
+                            || after.session_token() != before.session_token()
+                    }
+                    Err(_) => false,
+                }
+            }
+            Mode::Token { source, .. } => {
+                let Ok(before) = source.token().await else { return false };
+                source.invalidate();
+                match source.token().await {
+                    Ok(after) => after.as_str() != before.as_str(),
+                    Err(_) => false,
+                }
+            }
+        }
     }
 }
 

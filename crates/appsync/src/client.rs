@@ -1,29 +1,25 @@
-//! The client: configuration, the request pipeline (auth, signing, sending, decoding) and retries.
+//! The client: the request pipeline (auth, signing, sending, decoding) and retries. Its
+//! configuration is [`ClientBuilder`](crate::ClientBuilder)'s.
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use appsync_sigv4::{SignableBody, SignableRequest, SigningParams};
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
-use crate::auth::{Auth, Mode};
+use crate::auth::{Auth, add_auth_headers};
+use crate::builder::ClientBuilder;
 use crate::endpoint::Endpoint;
-use crate::error::{Error, GraphQLError, Kind, Result};
-use crate::operation::{Request, Response, encode_body, is_mutation, resolved_operation_name};
+use crate::error::{Error, Kind, Result};
+use crate::operation::{
+    Request, Response, encode_body, insert_json_headers, is_mutation, resolved_operation_name,
+};
 use crate::retry::{RETRY_COST, RetryBudget, RetryPolicy, TIMEOUT_RETRY_COST};
-
-/// The SigV4 service name of AppSync's data plane.
-pub(crate) const SERVICE: &str = "appsync";
-
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An AppSync GraphQL client.
 ///
@@ -56,232 +52,21 @@ pub struct Client {
     inner: Arc<ClientRef>,
 }
 
-struct ClientRef {
-    http: reqwest::Client,
-    endpoint: Endpoint,
-    auth: Auth,
+/// What a client's clones share; built by [`ClientBuilder::build`].
+pub(crate) struct ClientRef {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) auth: Auth,
     /// The client's extra headers, then `content-type` and `accept`: the start of every
     /// request's headers.
-    headers: HeaderMap,
-    retry: RetryPolicy,
-    budget: RetryBudget,
-    skew_correction: bool,
+    pub(crate) headers: HeaderMap,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: RetryBudget,
+    pub(crate) skew_correction: bool,
     /// Server time minus local time, in milliseconds, learned from a rejected signature.
-    clock_offset_ms: AtomicI64,
+    pub(crate) clock_offset_ms: AtomicI64,
     /// Subscriptions: the real-time connections.
-    realtime: Arc<crate::realtime::Hub>,
-}
-
-/// Configures a [`Client`]. Bad values are reported by [`build`](Self::build), naming the field.
-#[must_use]
-pub struct ClientBuilder {
-    endpoint: Option<String>,
-    region: Option<String>,
-    auth: Option<Auth>,
-    headers: std::result::Result<HeaderMap, String>,
-    connect_timeout: Duration,
-    timeout: Option<Duration>,
-    retry: RetryPolicy,
-    http: Option<reqwest::Client>,
-    skew_correction: bool,
-    user_agent: Option<String>,
-    realtime: crate::realtime::RealtimeOptions,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        Self {
-            endpoint: None,
-            region: None,
-            auth: None,
-            headers: Ok(HeaderMap::new()),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            timeout: Some(DEFAULT_TIMEOUT),
-            retry: RetryPolicy::default(),
-            http: None,
-            skew_correction: true,
-            user_agent: None,
-            realtime: crate::realtime::RealtimeOptions::default(),
-        }
-    }
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("auth", &self.auth)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ClientBuilder {
-    /// The GraphQL endpoint: `https://<id>.appsync-api.<region>.amazonaws.com/graphql` or a
-    /// custom domain (then also set [`region`](Self::region) for IAM).
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
-        self
-    }
-
-    /// The region requests are signed for. Parsed from AppSync's own host names; required for
-    /// IAM on custom domains and local endpoints.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-
-    /// The default auth mode (required).
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = Some(auth);
-        self
-    }
-
-    /// A header sent with every request. Invalid names or values are reported by `build`.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        crate::operation::append_header(&mut self.headers, name, value);
-        self
-    }
-
-    /// How long connecting may take (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// How long each attempt may take, from sending to the end of the body (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// No per-attempt timeout.
-    pub fn no_timeout(mut self) -> Self {
-        self.timeout = None;
-        self
-    }
-
-    /// The retry policy (default: [`RetryPolicy::default`]).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Whether to correct the signing clock when AWS rejects a signature for time (default on).
-    pub fn clock_skew_correction(mut self, enabled: bool) -> Self {
-        self.skew_correction = enabled;
-        self
-    }
-
-    /// The `User-Agent` (default `appsync-rs/<version>`).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
-        self
-    }
-
-    /// Settings of subscriptions: the real-time URL, the auth form, timeouts, reconnect
-    /// backoff (default [`RealtimeOptions::default`](crate::realtime::RealtimeOptions)).
-    pub fn realtime(mut self, options: crate::realtime::RealtimeOptions) -> Self {
-        self.realtime = options;
-        self
-    }
-
-    /// Uses this reqwest client (its own timeouts, proxy, TLS settings) instead of building one;
-    /// `connect_timeout`, `timeout` and `user_agent` are then ignored.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Builds the client.
-    ///
-    /// # Errors
-    /// A configuration error naming the field: a missing or malformed `endpoint`, a missing
-    /// `auth`, a `region` that is needed (IAM on a custom domain) but absent or malformed,
-    /// an invalid `header`, a zero `timeout`, `retry.max_attempts` of 0.
-    pub fn build(self) -> Result<Client> {
-        let Some(raw_endpoint) = self.endpoint else {
-            return Err(Error::config(
-                "endpoint",
-                "is required: call ClientBuilder::endpoint with the GraphQL URL",
-            ));
-        };
-        let Some(auth) = self.auth else {
-            return Err(Error::config(
-                "auth",
-                "is required: Auth::iam, Auth::api_key, Auth::cognito, Auth::oidc or Auth::lambda",
-            ));
-        };
-        let endpoint = Endpoint::parse(&raw_endpoint, self.region.as_deref())?;
-        if auth.is_iam() && endpoint.region.is_none() {
-            return Err(missing_region(&endpoint));
-        }
-        let mut headers = self.headers.map_err(|name| invalid_header(&name))?;
-        insert_json_headers(&mut headers);
-        if self.connect_timeout.is_zero() {
-            return Err(Error::config("connect_timeout", "must be greater than zero"));
-        }
-        if self.timeout.is_some_and(|t| t.is_zero()) {
-            return Err(Error::config("timeout", "must be greater than zero (or call no_timeout)"));
-        }
-        if self.retry.max_attempts == 0 {
-            return Err(Error::config("retry.max_attempts", "must be at least 1 (1 means no retries)"));
-        }
-        if self.retry.base.is_zero() || self.retry.max_backoff < self.retry.base {
-            return Err(Error::config(
-                "retry.max_backoff",
-                "must be at least the base backoff, which must not be zero",
-            ));
-        }
-        let http = match self.http {
-            Some(http) => http,
-            None => {
-                let mut builder = reqwest::Client::builder()
-                    .connect_timeout(self.connect_timeout)
-                    .gzip(true)
-                    .user_agent(
-                        self.user_agent
-                            .unwrap_or_else(|| concat!("appsync-rs/", env!("CARGO_PKG_VERSION")).into()),
-                    )
-                    .pool_idle_timeout(Duration::from_secs(60));
-                if let Some(t) = self.timeout {
-                    builder = builder.timeout(t);
-                }
-                builder.build().map_err(|e| {
-                    Error::config_with_source("http_client", "could not build the HTTP client", e)
-                })?
-            }
-        };
-        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint.url)?);
-        let budget = RetryBudget::new(self.retry.budget);
-        Ok(Client {
-            inner: Arc::new(ClientRef {
-                http,
-                endpoint,
-                auth,
-                headers,
-                retry: self.retry,
-                budget,
-                skew_correction: self.skew_correction,
-                clock_offset_ms: AtomicI64::new(0),
-                realtime,
-            }),
-        })
-    }
-}
-
-fn missing_region(endpoint: &Endpoint) -> Error {
-    Error::config(
-        "region",
-        format!(
-            "is required for IAM auth: it cannot be parsed from `{}` (only from <id>.appsync-api.<region>.amazonaws.com); \
-             call ClientBuilder::region on custom domains",
-            endpoint.host()
-        ),
-    )
+    pub(crate) realtime: Arc<crate::realtime::Hub>,
 }
 
 impl fmt::Debug for Client {
@@ -302,6 +87,10 @@ enum Next {
 }
 
 impl Client {
+    pub(crate) fn from_parts(inner: ClientRef) -> Self {
+        Self { inner: Arc::new(inner) }
+    }
+
     /// A builder.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
@@ -359,7 +148,7 @@ impl Client {
         let auth = auth.unwrap_or(&self.inner.auth);
         let region = self.inner.endpoint.region.as_deref();
         if auth.is_iam() && region.is_none() {
-            return Err(missing_region(&self.inner.endpoint));
+            return Err(self.inner.endpoint.missing_region());
         }
         // Only a signature covers the method and URL; the other modes just add their header.
         let (method, uri) = if auth.is_iam() {
@@ -429,7 +218,7 @@ impl Client {
         let variables = request.variables.clone().map_err(Error::encode_shared)?;
         let auth = request.auth.clone().unwrap_or_else(|| self.inner.auth.clone());
         if auth.is_iam() && self.inner.endpoint.region.is_none() {
-            return Err(missing_region(&self.inner.endpoint));
+            return Err(self.inner.endpoint.missing_region());
         }
         let data = crate::realtime::protocol::start_data(&request.query, &variables);
         self.inner.realtime.subscribe(self, auth, data).await
@@ -517,7 +306,7 @@ impl Client {
         };
         let headers = match &request.headers {
             Ok(headers) => (!headers.is_empty()).then_some(headers),
-            Err(name) => return Err(invalid_header(name)),
+            Err(name) => return Err(Error::invalid_header(name)),
         };
         let operation = Operation {
             query: &request.query,
@@ -552,7 +341,7 @@ impl Client {
         let body = body?;
         let auth = operation.auth;
         if auth.is_iam() && inner.endpoint.region.is_none() {
-            return Err(missing_region(&inner.endpoint));
+            return Err(inner.endpoint.missing_region());
         }
 
         let mut attempt = 0u32;
@@ -696,7 +485,7 @@ impl Client {
             // The headers are kept (a copy) only for an error's type, Retry-After and Date.
             let response_headers = response.headers().clone();
             let bytes = response.bytes().await.map_err(Error::transport)?;
-            let error = status_error(status, &response_headers, &bytes);
+            let error = Error::from_status_response(status, &response_headers, &bytes);
             if error.is_clock_skew() {
                 self.learn_clock_offset(&response_headers);
             }
@@ -754,117 +543,6 @@ impl fmt::Display for OperationName<'_, '_> {
         f.write_str(resolved_operation_name(self.0.query, self.0.operation_name).unwrap_or(""))
     }
 }
-
-/// `content-type` and `accept` for a GraphQL POST, replacing any the caller set.
-fn insert_json_headers(headers: &mut HeaderMap) {
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-}
-
-fn invalid_header(name: &str) -> Error {
-    Error::config(
-        "header",
-        format!("`{name}` is not a valid header name, or its value is not a valid header value"),
-    )
-}
-
-impl Error {
-    fn encode_shared(e: Arc<serde_json::Error>) -> Self {
-        Self::encode_boxed(Box::new(e))
-    }
-}
-
-/// Adds the auth headers of `auth` for a request: the API key, the token, or a SigV4 signature
-/// over `method`, `uri`, the headers already present and `body`. Shared by HTTP operations and
-/// [`Client::auth_headers`] (the real-time handshake and `start` messages sign the same way).
-pub(crate) async fn add_auth_headers(
-    auth: &Auth,
-    headers: &mut HeaderMap,
-    method: &http::Method,
-    uri: &http::Uri,
-    region: Option<&str>,
-    body: &[u8],
-    time: SystemTime,
-) -> Result<()> {
-    match &auth.mode {
-        Mode::ApiKey(key) => {
-            let mut value = HeaderValue::from_str(key)
-                .map_err(|_| Error::config("api_key", "contains characters not allowed in a header"))?;
-            value.set_sensitive(true);
-            headers.insert(HeaderName::from_static("x-api-key"), value);
-        }
-        Mode::Token { source, .. } => {
-            let token = source.token().await.map_err(Error::credentials)?;
-            let mut value = HeaderValue::from_str(token.as_str())
-                .map_err(|_| Error::config("token", "contains characters not allowed in a header"))?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
-        Mode::Iam(provider) => {
-            use crate::credentials::ProvideCredentials as _;
-            let Some(region) = region else {
-                return Err(Error::config("region", "is required for IAM auth"));
-            };
-            let creds = match provider.fresh() {
-                Some(creds) => creds,
-                None => provider.provide_credentials().await.map_err(Error::credentials)?,
-            };
-            // Signed as an `http::Request` (the headers moved in and back out): its parts are
-            // valid already, so the signer neither splits the URL again nor re-checks the names.
-            let mut request = http::Request::new(());
-            *request.method_mut() = method.clone();
-            *request.uri_mut() = uri.clone();
-            *request.headers_mut() = std::mem::take(headers);
-            let signed = appsync_sigv4::sign(
-                &SignableRequest::from_http(&request, SignableBody::Bytes(body)),
-                &SigningParams::new(&creds, region, SERVICE, time),
-            );
-            *headers = std::mem::take(request.headers_mut());
-            // The token and date values are shared, not parsed again per request; the token and
-            // `Authorization` are marked sensitive.
-            signed.map_err(Error::signing)?.apply_to_header_map(headers).map_err(Error::signing)?;
-        }
-    }
-    Ok(())
-}
-
-/// The `http` name of a header the signer adds; the usual ones without parsing (and allocating,
-/// as their names are not lowercase) on every request.
-#[derive(serde::Deserialize, Default)]
-struct ErrorBody {
-    #[serde(default)]
-    errors: Vec<GraphQLError>,
-    #[serde(default, alias = "Message")]
-    message: Option<String>,
-    #[serde(default, rename = "__type", alias = "errorType")]
-    error_type: Option<String>,
-}
-
-pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
-    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    // `x-amzn-ErrorType` may carry a suffix after `:` (`InvalidSignatureException:http://...`).
-    let header_type = headers
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.split(':').next().unwrap_or(s).trim().to_owned())
-        .filter(|s| !s.is_empty());
-    let error_type = header_type
-        .or(parsed.error_type.map(|t| t.rsplit('#').next().unwrap_or(&t).to_owned()))
-        .or_else(|| parsed.errors.iter().find_map(|e| e.error_type.clone()));
-    let message = parsed.message.or_else(|| parsed.errors.first().map(|e| e.message.clone()));
-    Error::http_status(status, error_type, message, parsed.errors).with_retry_after(retry_after(headers))
-}
-
-/// `Retry-After` as delta-seconds or an HTTP date.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
-}
-
 fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<Response<T>> {
     // The fast path tracks no JSON path; only a failure is decoded again, with path tracking,
     // for the error (and for the partial-data case below).
@@ -885,37 +563,6 @@ fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<Response<T>> {
                 return Ok(Response { data: None, errors: partial.errors, extensions: partial.extensions });
             }
             Err(error)
-        }
-    }
-}
-
-impl Auth {
-    /// After a rejection: forget the cached credentials or token, load again, and say whether
-    /// the new ones differ (only then is another try worth it).
-    pub(crate) async fn refresh_rejected(&self) -> bool {
-        use crate::credentials::ProvideCredentials as _;
-        match &self.mode {
-            Mode::ApiKey(_) => false,
-            Mode::Iam(provider) => {
-                let Ok(before) = provider.provide_credentials().await else { return false };
-                provider.invalidate();
-                match provider.provide_credentials().await {
-                    Ok(after) => {
-                        after.access_key_id() != before.access_key_id()
-                            || after.secret_access_key() != before.secret_access_key()
-                            || after.session_token() != before.session_token()
-                    }
-                    Err(_) => false,
-                }
-            }
-            Mode::Token { source, .. } => {
-                let Ok(before) = source.token().await else { return false };
-                source.invalidate();
-                match source.token().await {
-                    Ok(after) => after.as_str() != before.as_str(),
-                    Err(_) => false,
-                }
-            }
         }
     }
 }

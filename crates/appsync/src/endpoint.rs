@@ -46,6 +46,18 @@ impl Endpoint {
         Ok(Self { url, uri, region })
     }
 
+    /// The error for IAM auth on an endpoint whose region is unknown.
+    pub(crate) fn missing_region(&self) -> Error {
+        Error::config(
+            "region",
+            format!(
+                "is required for IAM auth: it cannot be parsed from `{}` (only from <id>.appsync-api.<region>.amazonaws.com); \
+                 call ClientBuilder::region on custom domains",
+                self.host()
+            ),
+        )
+    }
+
     pub(crate) fn host(&self) -> &str {
         self.url.host_str().unwrap_or_default()
     }

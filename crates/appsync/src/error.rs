@@ -2,8 +2,9 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::CredentialsError;
@@ -191,7 +192,7 @@ impl Error {
         if let WsError::Http(response) = &source {
             let status = response.status();
             let body = response.body().as_deref().unwrap_or_default();
-            return crate::client::status_error(status, response.headers(), body);
+            return Self::from_status_response(status, response.headers(), body);
         }
         Self::new(Kind::Transport).with_source(source)
     }
@@ -434,6 +435,63 @@ impl Error {
         let mut messages = self.inner.message.iter().chain(self.inner.graphql.iter().map(|g| &g.message));
         self.is_status() && (skew_type || messages.any(|m| skew_message(m)))
     }
+}
+
+/// What an error response's body may say: AppSync's `errors`, or an AWS front end's `message`
+/// and `__type` (or `errorType`).
+#[derive(serde::Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    errors: Vec<GraphQLError>,
+    #[serde(default, alias = "Message")]
+    message: Option<String>,
+    #[serde(default, rename = "__type", alias = "errorType")]
+    error_type: Option<String>,
+}
+
+impl Error {
+    /// The error of a response with a non-success `status`: its type from `x-amzn-ErrorType` or
+    /// the body, its message and GraphQL errors from the body, and `Retry-After`.
+    pub(crate) fn from_status_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        // A body that is not AppSync's JSON (a proxy's HTML page, an empty 502) still makes a
+        // status error, with the status and headers alone.
+        let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+        // `x-amzn-ErrorType` may carry a suffix after `:` (`InvalidSignatureException:http://...`).
+        let header_type = headers
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(':').next().unwrap_or(s).trim().to_owned())
+            .filter(|s| !s.is_empty());
+        let error_type = header_type
+            .or(parsed.error_type.map(|t| t.rsplit('#').next().unwrap_or(&t).to_owned()))
+            .or_else(|| parsed.errors.iter().find_map(|e| e.error_type.clone()));
+        let message = parsed.message.or_else(|| parsed.errors.first().map(|e| e.message.clone()));
+        Self::http_status(status, error_type, message, parsed.errors).with_retry_after(retry_after(headers))
+    }
+
+    /// A header given to a builder or request whose name or value is not valid.
+    pub(crate) fn invalid_header(name: &str) -> Self {
+        Self::config(
+            "header",
+            format!("`{name}` is not a valid header name, or its value is not a valid header value"),
+        )
+    }
+
+    /// Variables that failed to serialize when the [`Request`](crate::Request) was built.
+    pub(crate) fn encode_shared(e: std::sync::Arc<serde_json::Error>) -> Self {
+        Self::encode_boxed(Box::new(e))
+    }
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    // A date already past asks for no wait at all.
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
 }
 
 fn is_throttling_type(t: &str) -> bool {

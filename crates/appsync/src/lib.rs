@@ -33,6 +33,7 @@
 //!   `graphql_client`'s derive, and its `QueryBody` converts into a [`Request`].
 
 mod auth;
+mod builder;
 mod client;
 pub mod credentials;
 mod endpoint;
@@ -46,7 +47,8 @@ mod retry;
 mod typed;
 
 pub use auth::{Auth, ProvideToken, ProvideTokenFn, Token, provide_token_fn};
-pub use client::{Client, ClientBuilder};
+pub use builder::ClientBuilder;
+pub use client::Client;
 pub use error::{Error, GraphQLError, Location, PathSegment, Result};
 pub use operation::{Request, Response};
 pub use realtime::Subscription;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
@@ -368,6 +369,12 @@ impl<T> Response<T> {
 
 /// Appends a header to a list being built, or records the first invalid name (with its value
 /// left out: it may be a secret) for the builder to report later.
+/// `content-type` and `accept` for a GraphQL POST, replacing any the caller set.
+pub(crate) fn insert_json_headers(headers: &mut HeaderMap) {
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+}
+
 pub(crate) fn append_header(headers: &mut Result<HeaderMap, String>, name: &str, value: &str) {
     if let Ok(list) = headers {
         match (HeaderName::try_from(name), HeaderValue::try_from(value)) {

@@ -2,7 +2,7 @@
 //! own, because `tracing` caches per-callsite interest process-wide: a span first reached by
 //! another test's thread, with no subscriber, could stay disabled for this one.
 
-#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

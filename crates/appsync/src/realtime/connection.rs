@@ -581,13 +581,7 @@ impl Connection {
         for id in &ids {
             self.remove(id, Some(Error::closed("the connection ended")));
         }
-        {
-            let hub = self.s.hub.clone();
-            let mut state = hub.lock();
-            if let Some(list) = state.connections.get_mut(&self.s.key) {
-                list.retain(|(n, _)| *n != self.s.number);
-            }
-        }
+        self.s.hub.leave(&self.s.key, self.s.number);
         if let Some(mut socket) = socket {
             socket.close().await;
         }

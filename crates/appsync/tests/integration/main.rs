@@ -1,6 +1,6 @@
 //! Integration tests of the `appsync` client against a real HTTP server on 127.0.0.1.
 
-#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../support/mod.rs"]
 mod support;

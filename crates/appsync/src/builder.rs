@@ -1,0 +1,216 @@
+//! [`ClientBuilder`]: a client's configuration, checked by `build`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::time::Duration;
+
+use http::HeaderMap;
+
+use crate::auth::Auth;
+use crate::client::{Client, ClientRef};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::operation::insert_json_headers;
+use crate::retry::{RetryBudget, RetryPolicy};
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Configures a [`Client`]. Bad values are reported by [`build`](Self::build), naming the field.
+#[must_use]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    region: Option<String>,
+    auth: Option<Auth>,
+    headers: std::result::Result<HeaderMap, String>,
+    connect_timeout: Duration,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+    skew_correction: bool,
+    user_agent: Option<String>,
+    realtime: crate::realtime::RealtimeOptions,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            region: None,
+            auth: None,
+            headers: Ok(HeaderMap::new()),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: Some(DEFAULT_TIMEOUT),
+            retry: RetryPolicy::default(),
+            http: None,
+            skew_correction: true,
+            user_agent: None,
+            realtime: crate::realtime::RealtimeOptions::default(),
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("auth", &self.auth)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The GraphQL endpoint: `https://<id>.appsync-api.<region>.amazonaws.com/graphql` or a
+    /// custom domain (then also set [`region`](Self::region) for IAM).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The region requests are signed for. Parsed from AppSync's own host names; required for
+    /// IAM on custom domains and local endpoints.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The default auth mode (required).
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// A header sent with every request. Invalid names or values are reported by `build`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        crate::operation::append_header(&mut self.headers, name, value);
+        self
+    }
+
+    /// How long connecting may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long each attempt may take, from sending to the end of the body (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No per-attempt timeout.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// The retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether to correct the signing clock when AWS rejects a signature for time (default on).
+    pub fn clock_skew_correction(mut self, enabled: bool) -> Self {
+        self.skew_correction = enabled;
+        self
+    }
+
+    /// The `User-Agent` (default `appsync-rs/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Settings of subscriptions: the real-time URL, the auth form, timeouts, reconnect
+    /// backoff (default [`RealtimeOptions::default`](crate::realtime::RealtimeOptions)).
+    pub fn realtime(mut self, options: crate::realtime::RealtimeOptions) -> Self {
+        self.realtime = options;
+        self
+    }
+
+    /// Uses this reqwest client (its own timeouts, proxy, TLS settings) instead of building one;
+    /// `connect_timeout`, `timeout` and `user_agent` are then ignored.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// A configuration error naming the field: a missing or malformed `endpoint`, a missing
+    /// `auth`, a `region` that is needed (IAM on a custom domain) but absent or malformed,
+    /// an invalid `header`, a zero `timeout`, `retry.max_attempts` of 0.
+    pub fn build(self) -> Result<Client> {
+        let Some(raw_endpoint) = self.endpoint else {
+            return Err(Error::config(
+                "endpoint",
+                "is required: call ClientBuilder::endpoint with the GraphQL URL",
+            ));
+        };
+        let Some(auth) = self.auth else {
+            return Err(Error::config(
+                "auth",
+                "is required: Auth::iam, Auth::api_key, Auth::cognito, Auth::oidc or Auth::lambda",
+            ));
+        };
+        let endpoint = Endpoint::parse(&raw_endpoint, self.region.as_deref())?;
+        if auth.is_iam() && endpoint.region.is_none() {
+            return Err(endpoint.missing_region());
+        }
+        let mut headers = self.headers.map_err(|name| Error::invalid_header(&name))?;
+        insert_json_headers(&mut headers);
+        if self.connect_timeout.is_zero() {
+            return Err(Error::config("connect_timeout", "must be greater than zero"));
+        }
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::config("timeout", "must be greater than zero (or call no_timeout)"));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(Error::config("retry.max_attempts", "must be at least 1 (1 means no retries)"));
+        }
+        if self.retry.base.is_zero() || self.retry.max_backoff < self.retry.base {
+            return Err(Error::config(
+                "retry.max_backoff",
+                "must be at least the base backoff, which must not be zero",
+            ));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .gzip(true)
+                    .user_agent(
+                        self.user_agent
+                            .unwrap_or_else(|| concat!("appsync-rs/", env!("CARGO_PKG_VERSION")).into()),
+                    )
+                    .pool_idle_timeout(Duration::from_secs(60));
+                if let Some(t) = self.timeout {
+                    builder = builder.timeout(t);
+                }
+                builder.build().map_err(|e| {
+                    Error::config_with_source("http_client", "could not build the HTTP client", e)
+                })?
+            }
+        };
+        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint.url)?);
+        let budget = RetryBudget::new(self.retry.budget);
+        Ok(Client::from_parts(ClientRef {
+            http,
+            endpoint,
+            auth,
+            headers,
+            retry: self.retry,
+            budget,
+            skew_correction: self.skew_correction,
+            clock_offset_ms: AtomicI64::new(0),
+            realtime,
+        }))
+    }
+}
