@@ -1,6 +1,8 @@
 """What the interop scripts share: numbered checks and the closing "N passed, N failed" line."""
 
 import asyncio
+import os
+import ssl
 import sys
 
 results = []
@@ -9,6 +11,16 @@ results = []
 def check(name, ok, detail=""):
     results.append(ok)
     print(f"{'ok  ' if ok else 'FAIL'} {name}{': ' + detail if detail else ''}", flush=True)
+
+
+def tls(url):
+    """gql transport arguments for `url`: for an https:// emulator, an SSL context trusting its
+    certificate authority (the file in APPSYNC_CA_FILE, as `appsync local --tls` prints it), so
+    verification stays on as against AppSync; nothing for http://."""
+    if not url.startswith("https://"):
+        return {}
+    ca = os.environ.get("APPSYNC_CA_FILE")
+    return {"ssl": ssl.create_default_context(cafile=ca) if ca else True}
 
 
 def main(run, doc):

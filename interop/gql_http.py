@@ -11,7 +11,7 @@ Prints one line per check and "N passed, N failed" at the end; exits non-zero on
 
 from urllib.parse import urlparse
 
-from checks import check, main
+from checks import check, main, tls
 
 from botocore.credentials import Credentials
 from gql import Client, gql
@@ -35,7 +35,7 @@ async def run(url, akid, secret, api_key):
     host = urlparse(url).netloc
 
     iam = AppSyncIAMAuthentication(host=host, region_name="us-east-1", credentials=Credentials(akid, secret))
-    async with Client(transport=AIOHTTPTransport(url=url, auth=iam), fetch_schema_from_transport=True) as s:
+    async with Client(transport=AIOHTTPTransport(url=url, auth=iam, **tls(url)), fetch_schema_from_transport=True) as s:
         schema = s.client.schema
         check("IAM: schema fetched by introspection", schema is not None and schema.get_type("PostConnection") is not None)
         created = await s.execute(CREATE, variable_values={"input": {"title": "from gql", "author": "py-iam"}})
@@ -45,7 +45,7 @@ async def run(url, akid, secret, api_key):
         check("IAM: query getPost returns the created post", got["getPost"] == {"id": post["id"], "title": "from gql", "author": "py-iam"}, str(got))
 
     key = AppSyncApiKeyAuthentication(host=host, api_key=api_key)
-    async with Client(transport=AIOHTTPTransport(url=url, auth=key)) as s:
+    async with Client(transport=AIOHTTPTransport(url=url, auth=key, **tls(url))) as s:
         await s.execute(CREATE, variable_values={"input": {"title": "keyed", "author": "py-key"}})
         listed = await s.execute(LIST, variable_values={"author": "py-key"})
         items = listed["listPosts"]["items"]
@@ -58,7 +58,7 @@ async def run(url, akid, secret, api_key):
             check("API key: validation error in AppSync's words", "FieldUndefined" in err.get("message", "") and "errorType" not in err, str(err))
 
     bad_iam = AppSyncIAMAuthentication(host=host, region_name="us-east-1", credentials=Credentials(akid, secret + "x"))
-    async with Client(transport=AIOHTTPTransport(url=url, auth=bad_iam)) as s:
+    async with Client(transport=AIOHTTPTransport(url=url, auth=bad_iam, **tls(url))) as s:
         try:
             await s.execute(LIST)
             check("IAM wrong secret: rejected", False, "request succeeded")
@@ -66,7 +66,7 @@ async def run(url, akid, secret, api_key):
             check("IAM wrong secret: InvalidSignatureException", "InvalidSignatureException" in str(e), f"{type(e).__name__} {e}")
 
     bad_key = AppSyncApiKeyAuthentication(host=host, api_key=api_key + "x")
-    async with Client(transport=AIOHTTPTransport(url=url, auth=bad_key)) as s:
+    async with Client(transport=AIOHTTPTransport(url=url, auth=bad_key, **tls(url))) as s:
         try:
             await s.execute(LIST)
             check("API key wrong: rejected", False, "request succeeded")

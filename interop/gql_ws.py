@@ -12,7 +12,7 @@ Prints one line per check and "N passed, N failed" at the end; exits non-zero on
 import asyncio
 from urllib.parse import urlparse
 
-from checks import check, main
+from checks import check, main, tls
 
 from botocore.credentials import Credentials
 from gql import Client, gql
@@ -45,12 +45,12 @@ async def subscribe_and_mutate(label, url, ws_url, auth, author):
         async for result in session.subscribe(ON_CREATE, variable_values={"author": author}):
             await events.put(result)
 
-    transport = AppSyncWebsocketsTransport(url=ws_url, auth=auth)
+    transport = AppSyncWebsocketsTransport(url=ws_url, auth=auth, **tls(url))
     async with Client(transport=transport) as ws_session:
         task = asyncio.create_task(listen(ws_session))
         # gql gives no hook for start_ack; give the start time to be registered.
         await asyncio.sleep(1.0)
-        async with Client(transport=AIOHTTPTransport(url=url, auth=auth)) as http:
+        async with Client(transport=AIOHTTPTransport(url=url, auth=auth, **tls(url))) as http:
             await http.execute(CREATE, variable_values={"input": {"title": "filtered out", "author": author + "-other"}})
             created = await http.execute(CREATE, variable_values={"input": {"title": "delivered", "author": author}})
         try:
@@ -73,7 +73,8 @@ async def subscribe_and_mutate(label, url, ws_url, auth, author):
 
 async def run(url, akid, secret, api_key):
     host = urlparse(url).netloc
-    ws_url = f"ws://{host}/graphql/realtime"
+    scheme = "wss" if url.startswith("https://") else "ws"
+    ws_url = f"{scheme}://{host}/graphql/realtime"
 
     iam = AppSyncIAMAuthentication(host=host, region_name="us-east-1", credentials=Credentials(akid, secret))
     await subscribe_and_mutate("IAM", url, ws_url, iam, "py-ws-iam")
@@ -83,7 +84,7 @@ async def run(url, akid, secret, api_key):
 
     bad = AppSyncIAMAuthentication(host=host, region_name="us-east-1", credentials=Credentials(akid, secret + "x"))
     try:
-        async with Client(transport=AppSyncWebsocketsTransport(url=ws_url, auth=bad)) as s:
+        async with Client(transport=AppSyncWebsocketsTransport(url=ws_url, auth=bad, **tls(url))) as s:
             async for _ in s.subscribe(ON_CREATE):
                 break
         check("IAM wrong secret: refused", False, "connected")
