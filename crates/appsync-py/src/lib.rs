@@ -1,0 +1,21 @@
+//! The native half of the `appsync` Python package, imported as `appsync._appsync`.
+//!
+//! Only thin types live here: the work is done by the Rust crates (`appsync-sigv4` so far). The
+//! Python half (`python/appsync`) holds the exceptions, the credential sources a Python user hands
+//! over (botocore objects, callables) and the aiohttp/httpx adapters; `_appsync.pyi` is the
+//! hand-written stub of this module.
+
+mod credentials;
+mod errors;
+mod sigv4;
+
+use pyo3::prelude::*;
+
+/// The `appsync._appsync` extension module.
+#[pymodule]
+fn _appsync(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<credentials::Credentials>()?;
+    m.add_class::<sigv4::Signer>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
