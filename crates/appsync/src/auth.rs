@@ -179,8 +179,9 @@ impl Token {
         Self { value: value.into(), expiry }
     }
 
-    /// A token with an explicit expiry (or none).
-    pub fn with_expiry(value: impl Into<String>, expiry: Option<SystemTime>) -> Self {
+    /// A token with this expiry (or none), whatever the value says: for opaque tokens whose
+    /// lifetime the issuer tells apart, or a JWT whose `exp` should be ignored.
+    pub fn from_parts(value: impl Into<String>, expiry: Option<SystemTime>) -> Self {
         Self { value: value.into().into(), expiry }
     }
 
@@ -214,8 +215,26 @@ fn jwt_expiry(token: &str) -> Option<SystemTime> {
 }
 
 /// An async source of bearer tokens (a Cognito session, an OIDC client, a Lambda authorizer
-/// secret). Called when the cached token is missing, near expiry or was rejected.
-pub trait ProvideToken: Send + Sync {
+/// secret). Called when the cached token is missing, near expiry or was rejected; like
+/// [`ProvideCredentials`], implementations may do I/O and need not cache themselves.
+///
+/// `Debug` is required as of [`ProvideCredentials`]; this crate never formats a token provider
+/// (the `Debug` of [`Auth`] shows only the mode), so a `String` token is not printed.
+///
+/// ```
+/// use appsync::{ProvideFuture, ProvideToken, Token};
+///
+/// #[derive(Debug)]
+/// struct FromSession;
+///
+/// impl ProvideToken for FromSession {
+///     fn provide_token(&self) -> ProvideFuture<'_, Token> {
+///         Box::pin(async { Ok(Token::new("eyJraWQiOi...")) })
+///     }
+/// }
+/// let auth = appsync::Auth::cognito(FromSession);
+/// ```
+pub trait ProvideToken: fmt::Debug + Send + Sync {
     /// Loads a token.
     fn provide_token(&self) -> ProvideFuture<'_, Token>;
 }
@@ -241,6 +260,18 @@ impl ProvideToken for &'static str {
     }
 }
 
+impl<P: ProvideToken + ?Sized> ProvideToken for Arc<P> {
+    fn provide_token(&self) -> ProvideFuture<'_, Token> {
+        (**self).provide_token()
+    }
+}
+
+impl<P: ProvideToken + ?Sized> ProvideToken for Box<P> {
+    fn provide_token(&self) -> ProvideFuture<'_, Token> {
+        (**self).provide_token()
+    }
+}
+
 /// A token provider from an async closure.
 ///
 /// ```
@@ -260,6 +291,12 @@ where
 
 /// See [`provide_token_fn`].
 pub struct ProvideTokenFn<F>(F);
+
+impl<F> fmt::Debug for ProvideTokenFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProvideTokenFn")
+    }
+}
 
 impl<F, Fut> ProvideToken for ProvideTokenFn<F>
 where

@@ -187,7 +187,7 @@ impl Client {
     ///
     /// # Errors
     /// The subscription's own error (validation, unauthorized: [`Error::is_graphql`]), the
-    /// connection refused for good ([`Error::is_connection_error`], `is_unauthorized()`),
+    /// connection refused for good ([`Error::is_realtime_refused`], `is_unauthorized()`),
     /// timeouts, credentials or signing errors, or [`Error::is_closed`] after [`close`](Self::close).
     pub async fn subscribe<T: DeserializeOwned>(
         &self,

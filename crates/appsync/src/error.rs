@@ -70,7 +70,7 @@ pub(crate) enum Kind {
     /// Variables could not be serialized.
     Encode,
     /// The real-time endpoint refused or dropped the connection (`connection_error`).
-    Connection,
+    RealtimeRefused,
     /// The client (or the subscription's connection) was closed.
     Closed,
     /// A subscription's consumer fell behind and events were dropped; `lagged` counts them.
@@ -213,8 +213,8 @@ impl Error {
 
     /// A `connection_error` (or an `error` without an id): AppSync's `errorCode` becomes the
     /// status, so a 401 answers `is_unauthorized()`.
-    pub(crate) fn connection(errors: Vec<(Option<u16>, GraphQLError)>) -> Self {
-        let mut e = Self::new(Kind::Connection);
+    pub(crate) fn realtime_refused(errors: Vec<(Option<u16>, GraphQLError)>) -> Self {
+        let mut e = Self::new(Kind::RealtimeRefused);
         e.inner.status = errors.iter().find_map(|(code, _)| code.and_then(|c| StatusCode::from_u16(c).ok()));
         e.inner.error_type = errors.iter().find_map(|(_, g)| g.error_type.clone());
         e.inner.message = errors.iter().map(|(_, g)| g.message.clone()).find(|m| !m.is_empty());
@@ -276,7 +276,9 @@ impl Error {
         self.inner.kind == Kind::Timeout
     }
 
-    /// Whether connecting to the server failed (the request never left).
+    /// Whether connecting to the server failed (DNS, TCP, TLS: the request never left). A
+    /// real-time connection the server answered and then refused is
+    /// [`is_realtime_refused`](Self::is_realtime_refused) instead.
     pub fn is_connect(&self) -> bool {
         self.reqwest().is_some_and(reqwest::Error::is_connect)
     }
@@ -343,11 +345,12 @@ impl Error {
         self.inner.kind == Kind::Signing
     }
 
-    /// Whether the real-time endpoint refused or dropped the connection with a
+    /// Whether the real-time endpoint, once reached, refused or dropped the WebSocket with a
     /// `connection_error` (see [`status`](Self::status) for its `errorCode` and
-    /// [`error_type`](Self::error_type)).
-    pub fn is_connection_error(&self) -> bool {
-        self.inner.kind == Kind::Connection
+    /// [`error_type`](Self::error_type)). Failing to reach it at all is
+    /// [`is_connect`](Self::is_connect) or [`is_transport`](Self::is_transport).
+    pub fn is_realtime_refused(&self) -> bool {
+        self.inner.kind == Kind::RealtimeRefused
     }
 
     /// Whether the client was closed ([`Client::close`](crate::Client::close)) or the
@@ -592,7 +595,7 @@ impl fmt::Display for Error {
                 None => f.write_str("error decoding the response"),
             },
             Kind::Encode => f.write_str("error serializing the variables"),
-            Kind::Connection => {
+            Kind::RealtimeRefused => {
                 f.write_str("real-time connection error")?;
                 if let Some(t) = &self.inner.error_type {
                     write!(f, ": {t}")?;
@@ -784,12 +787,12 @@ mod tests {
             assert_eq!(e.message(), Some("lost"));
             assert_eq!(e.source().map(ToString::to_string).as_deref(), Some("connection reset"));
         }
-        let mut refused = Error::connection(vec![(
+        let mut refused = Error::realtime_refused(vec![(
             Some(401),
             GraphQLError { error_type: Some("UnauthorizedException".into()), ..gql("") },
         )]);
         let copy = refused.duplicate();
-        assert!(copy.is_connection_error() && copy.is_unauthorized());
+        assert!(copy.is_realtime_refused() && copy.is_unauthorized());
         assert_eq!(copy.to_string(), "real-time connection error: UnauthorizedException (401)");
     }
 

@@ -1,4 +1,4 @@
-//! Interop with `graphql_client`'s generated query types (feature `graphql_client`).
+//! Interop with `graphql_client`'s generated query types (feature `graphql-client`).
 
 use graphql_client::{GraphQLQuery, QueryBody};
 use serde::Serialize;

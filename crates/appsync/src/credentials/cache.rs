@@ -64,6 +64,7 @@ impl<T: Clone> ExpiringCache<T> {
     fn store(&self, value: T, expiry: Option<SystemTime>) {
         let now = SystemTime::now();
         let refresh_at = expiry.map(|x| {
+            // Already expired: zero remaining, due at once.
             let remaining = x.duration_since(now).unwrap_or_default();
             x - self.refresh_before.min(remaining / 2)
         });
@@ -145,14 +146,12 @@ impl CachedCredentials {
 
     /// Caches `provider` with the default refresh margin.
     pub fn new(provider: impl ProvideCredentials + 'static) -> Self {
-        Self::with_refresh_before(provider, DEFAULT_REFRESH_BEFORE)
+        Self::refreshing_before(provider, DEFAULT_REFRESH_BEFORE)
     }
 
-    /// Caches `provider`, refreshing `refresh_before` ahead of expiry.
-    pub fn with_refresh_before(
-        provider: impl ProvideCredentials + 'static,
-        refresh_before: Duration,
-    ) -> Self {
+    /// Caches `provider`, refreshing `refresh_before` ahead of expiry (or at half their
+    /// remaining life, if that is later, so short-lived credentials are not loaded per request).
+    pub fn refreshing_before(provider: impl ProvideCredentials + 'static, refresh_before: Duration) -> Self {
         Self {
             inner: Arc::new(CachedInner {
                 provider: Box::new(provider),

@@ -54,11 +54,12 @@ impl fmt::Debug for Env {
 /// # async fn run() -> Result<(), appsync::credentials::CredentialsError> {
 /// use appsync::credentials::{Env, EnvironmentCredentials, ProvideCredentials};
 /// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "SECRET")]);
-/// let creds = EnvironmentCredentials::with_env(env).provide_credentials().await?;
+/// let creds = EnvironmentCredentials::new().env(env).provide_credentials().await?;
 /// assert_eq!(creds.access_key_id(), "AKID");
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default)]
+#[must_use]
 pub struct EnvironmentCredentials {
     env: Env,
 }
@@ -69,9 +70,10 @@ impl EnvironmentCredentials {
         Self { env: Env::process() }
     }
 
-    /// Reads `env`.
-    pub fn with_env(env: Env) -> Self {
-        Self { env }
+    /// Reads the variables from `env` instead of the process environment.
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
     }
 
     pub(crate) fn load(&self) -> Result<Credentials, CredentialsError> {

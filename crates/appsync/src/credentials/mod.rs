@@ -26,6 +26,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use appsync_sigv4::Credentials;
+// Token providers are the other kind of source `Auth` takes; they are here too, beside
+// `ProvideFuture` and `CredentialsError`, which they share with credential providers.
+pub use crate::auth::{ProvideToken, ProvideTokenFn, Token, provide_token_fn};
 pub use cache::CachedCredentials;
 pub(crate) use cache::ExpiringCache;
 pub use environment::{Env, EnvironmentCredentials};

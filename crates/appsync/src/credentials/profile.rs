@@ -235,12 +235,11 @@ impl DefaultCredentialsChain {
         Self::default()
     }
 
-    /// The chain over `env`.
-    pub fn with_env(env: Env) -> Self {
-        Self {
-            environment: EnvironmentCredentials::with_env(env.clone()),
-            profile: ProfileCredentials::new().env(env),
-        }
+    /// Both steps read their variables from `env` instead of the process environment.
+    pub fn env(mut self, env: Env) -> Self {
+        self.environment = self.environment.env(env.clone());
+        self.profile = self.profile.env(env);
+        self
     }
 
     /// Uses this profile for the file step.

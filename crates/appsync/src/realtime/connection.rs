@@ -593,7 +593,7 @@ impl Connection {
 }
 
 fn connection_error(errors: Vec<WireError>) -> Error {
-    Error::connection(errors.into_iter().map(|e| (e.error_code, e.error)).collect())
+    Error::realtime_refused(errors.into_iter().map(|e| (e.error_code, e.error)).collect())
 }
 
 /// Takes the messages `socket` already has (up to [`BATCH`]) into `batch`; pending only when

@@ -110,10 +110,7 @@ async fn tokens_are_refreshed_before_they_expire() {
         let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
         async move {
             // Short-lived: refreshed at half its remaining life, well before it expires.
-            Ok(Token::with_expiry(
-                format!("token-{n}"),
-                Some(SystemTime::now() + Duration::from_millis(1200)),
-            ))
+            Ok(Token::from_parts(format!("token-{n}"), Some(SystemTime::now() + Duration::from_millis(1200))))
         }
     }));
     let client = client(&server, auth);

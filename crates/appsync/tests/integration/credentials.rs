@@ -64,7 +64,7 @@ async fn expiring_credentials_are_fetched_again_before_expiry() {
     });
     let client = client(
         &server,
-        Auth::iam_cached(CachedCredentials::with_refresh_before(provider, Duration::from_millis(500))),
+        Auth::iam_cached(CachedCredentials::refreshing_before(provider, Duration::from_millis(500))),
     );
     let first: Value = client.data("{ whoami { identity } }").await.unwrap();
     assert_eq!(first["whoami"]["identity"], "ASIAGEN1");
@@ -116,14 +116,14 @@ async fn environment_variables() {
         ("AWS_SECRET_ACCESS_KEY", "env-secret"),
         ("AWS_SESSION_TOKEN", "env-token"),
     ]);
-    let creds = EnvironmentCredentials::with_env(env).provide_credentials().await.unwrap();
+    let creds = EnvironmentCredentials::new().env(env).provide_credentials().await.unwrap();
     assert_eq!((creds.access_key_id(), creds.session_token()), ("AKIDENV", Some("env-token")));
 
-    let missing = EnvironmentCredentials::with_env(Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID")]));
+    let missing = EnvironmentCredentials::new().env(Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID")]));
     let err = missing.provide_credentials().await.unwrap_err();
     assert!(!err.is_not_loaded());
     assert!(err.to_string().contains("AWS_SECRET_ACCESS_KEY"));
-    let none = EnvironmentCredentials::with_env(Env::from_pairs::<&str, &str>([]));
+    let none = EnvironmentCredentials::new().env(Env::from_pairs::<&str, &str>([]));
     assert!(none.provide_credentials().await.unwrap_err().is_not_loaded());
 }
 
@@ -224,14 +224,12 @@ async fn the_default_chain_prefers_the_environment_then_profiles() {
         .iter()
         .cloned()
         .chain([("AWS_ACCESS_KEY_ID", "AKIDENV".to_owned()), ("AWS_SECRET_ACCESS_KEY", "e".to_owned())]);
-    let chain = DefaultCredentialsChain::with_env(Env::from_pairs(with_env));
+    let chain = DefaultCredentialsChain::new().env(Env::from_pairs(with_env));
     assert_eq!(chain.provide_credentials().await.unwrap().access_key_id(), "AKIDENV");
-    let chain = DefaultCredentialsChain::with_env(Env::from_pairs(files.iter().cloned()));
+    let chain = DefaultCredentialsChain::new().env(Env::from_pairs(files.iter().cloned()));
     assert_eq!(chain.provide_credentials().await.unwrap().access_key_id(), "AKIDFILE");
-    let empty = DefaultCredentialsChain::with_env(Env::from_pairs([(
-        "HOME",
-        dir.join("nowhere").to_str().unwrap().to_owned(),
-    )]));
+    let empty = DefaultCredentialsChain::new()
+        .env(Env::from_pairs([("HOME", dir.join("nowhere").to_str().unwrap().to_owned())]));
     let err = empty.provide_credentials().await.unwrap_err();
     assert!(err.is_not_loaded() && err.to_string().contains("no credentials found"), "{err}");
 }

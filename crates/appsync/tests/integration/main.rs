@@ -15,7 +15,7 @@ mod sdk_credentials;
 #[cfg(feature = "middleware")]
 mod signing_middleware;
 mod subscriptions;
-#[cfg(feature = "graphql_client")]
+#[cfg(feature = "graphql-client")]
 mod typed_queries;
 
 use std::time::Duration;

@@ -377,7 +377,7 @@ async fn unauthorized_connections_are_retried_with_fresh_credentials_then_report
         client_for(&format!("http://{addr}/graphql"), Auth::iam(provider), fast().max_auth_retries(2));
     let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
-    assert!(err.is_connection_error(), "the emulator answers connection_error: {err:?}");
+    assert!(err.is_realtime_refused(), "the emulator answers connection_error: {err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(err.error_type(), Some("UnauthorizedException"));
     let shown = format!("{err} {err:?}");
