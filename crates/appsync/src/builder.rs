@@ -199,7 +199,7 @@ impl ClientBuilder {
                 })?
             }
         };
-        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint.url)?);
+        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint)?);
         let budget = RetryBudget::new(self.retry.budget);
         Ok(Client::from_parts(ClientRef {
             http,

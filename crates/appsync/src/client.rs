@@ -383,6 +383,7 @@ impl Client {
                         return Err(error);
                     }
                     spent += cost;
+                    // A server's Retry-After lengthens the policy's wait, never shortens it.
                     let wait = inner.retry.backoff(attempt - 1).max(error.retry_after().unwrap_or_default());
                     tracing::debug!(error = %error, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;

@@ -5,6 +5,8 @@ use crate::error::Error;
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
     pub(crate) url: reqwest::Url,
+    /// The URL's host, never empty (a URL without one is refused).
+    host: String,
     /// The same URL as an `http::Uri`, parsed once: what requests are signed with.
     pub(crate) uri: http::Uri,
     /// The region for SigV4, when known.
@@ -18,9 +20,9 @@ impl Endpoint {
         if !matches!(url.scheme(), "https" | "http") {
             return Err(Error::config("endpoint", format!("`{raw}` must be an https:// (or http://) URL")));
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()).map(str::to_owned) else {
             return Err(Error::config("endpoint", format!("`{raw}` has no host")));
-        }
+        };
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::config("endpoint", "must not carry user:password@"));
         }
@@ -43,7 +45,7 @@ impl Endpoint {
         let uri = http::Uri::try_from(url.as_str()).map_err(|e| {
             Error::config_with_source("endpoint", format!("`{raw}` is not a valid HTTP URI"), e)
         })?;
-        Ok(Self { url, uri, region })
+        Ok(Self { url, host, uri, region })
     }
 
     /// The error for IAM auth on an endpoint whose region is unknown.
@@ -59,7 +61,7 @@ impl Endpoint {
     }
 
     pub(crate) fn host(&self) -> &str {
-        self.url.host_str().unwrap_or_default()
+        &self.host
     }
 }
 

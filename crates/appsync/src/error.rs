@@ -191,6 +191,7 @@ impl Error {
         use tokio_tungstenite::tungstenite::Error as WsError;
         if let WsError::Http(response) = &source {
             let status = response.status();
+            // A refusal without a body is judged by its status and headers alone.
             let body = response.body().as_deref().unwrap_or_default();
             return Self::from_status_response(status, response.headers(), body);
         }

@@ -9,6 +9,7 @@ use super::AuthForm;
 use super::transport::ConnectRequest;
 use crate::auth::Auth;
 use crate::client::Client;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 
 /// The subprotocol of AppSync's GraphQL real-time endpoint.
@@ -29,7 +30,7 @@ pub(crate) struct RealtimeEndpoint {
 
 impl RealtimeEndpoint {
     pub(crate) fn new(
-        endpoint: &reqwest::Url,
+        endpoint: &Endpoint,
         realtime_url: Option<&str>,
         signing_host: Option<&str>,
     ) -> Result<Self> {
@@ -53,11 +54,11 @@ impl RealtimeEndpoint {
             Some(_) => return Err(Error::config("realtime.signing_host", "must not be empty")),
             None => authority(endpoint),
         };
-        let mut connect_url = endpoint.clone();
+        let mut connect_url = endpoint.url.clone();
         connect_url.set_query(None);
-        let path = format!("{}/connect", endpoint.path().trim_end_matches('/'));
+        let path = format!("{}/connect", endpoint.url.path().trim_end_matches('/'));
         connect_url.set_path(&path);
-        let mut graphql_url = endpoint.clone();
+        let mut graphql_url = endpoint.url.clone();
         graphql_url.set_query(None);
         Ok(Self { url, host, connect_url, graphql_url })
     }
@@ -148,9 +149,9 @@ fn header_json(headers: &HeaderMap) -> serde_json::Map<String, serde_json::Value
 }
 
 /// `host[:port]`, the port only when not the scheme's default.
-fn authority(url: &reqwest::Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
+fn authority(endpoint: &Endpoint) -> String {
+    let host = endpoint.host();
+    match endpoint.url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
     }
@@ -159,11 +160,11 @@ fn authority(url: &reqwest::Url) -> String {
 /// AppSync's own hosts: `appsync-api` -> `appsync-realtime-api`, same path. Anything else (a
 /// custom domain, the local emulator): the endpoint's path plus `/realtime`. `https` -> `wss`,
 /// `http` -> `ws`.
-pub(crate) fn derive_url(endpoint: &reqwest::Url) -> Result<reqwest::Url> {
-    let scheme = if endpoint.scheme() == "http" { "ws" } else { "wss" };
-    let host = endpoint.host_str().unwrap_or_default();
-    let port = endpoint.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let path = endpoint.path().trim_end_matches('/');
+pub(crate) fn derive_url(endpoint: &Endpoint) -> Result<reqwest::Url> {
+    let scheme = if endpoint.url.scheme() == "http" { "ws" } else { "wss" };
+    let host = endpoint.host();
+    let port = endpoint.url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = endpoint.url.path().trim_end_matches('/');
     let raw = match host.split_once(".appsync-api.") {
         Some((id, rest)) => format!("{scheme}://{id}.appsync-realtime-api.{rest}{port}{path}"),
         None => format!("{scheme}://{host}{port}{path}/realtime"),
@@ -176,9 +177,8 @@ pub(crate) fn derive_url(endpoint: &reqwest::Url) -> Result<reqwest::Url> {
 mod tests {
     use super::*;
 
-    fn url(s: &str) -> reqwest::Url {
-        reqwest::Url::parse(s)
-            .unwrap_or_else(|_| reqwest::Url::parse("http://invalid/").unwrap_or_else(|_| unreachable!()))
+    fn url(s: &str) -> Endpoint {
+        Endpoint::parse(s, None).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

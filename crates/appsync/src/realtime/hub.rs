@@ -13,6 +13,7 @@ use super::handshake::RealtimeEndpoint;
 use super::{ConnectionEvent, RealtimeOptions, Subscription, connection, queue, transport};
 use crate::auth::Auth;
 use crate::client::Client;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 
 /// What a [`Subscription`] or the hub asks of a connection task.
@@ -63,7 +64,7 @@ pub(crate) struct Hub {
 }
 
 impl Hub {
-    pub(crate) fn new(options: RealtimeOptions, endpoint: &reqwest::Url) -> Result<Self> {
+    pub(crate) fn new(options: RealtimeOptions, endpoint: &Endpoint) -> Result<Self> {
         let endpoint =
             RealtimeEndpoint::new(endpoint, options.url.as_deref(), options.signing_host.as_deref())?;
         options.check()?;

@@ -108,9 +108,13 @@ pub(crate) struct WireError {
 }
 
 impl ClientMessage {
+    #[allow(
+        clippy::expect_used,
+        reason = "a tagged enum of strings, string-keyed maps and JSON values always serializes; \
+                  an empty message on the wire would be worse than the panic"
+    )]
     pub(crate) fn to_json(&self) -> String {
-        // A tagged enum of strings and maps always serializes.
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(self).expect("a client message serializes")
     }
 }
 
@@ -148,6 +152,11 @@ impl<'a> ServerMessage<'a> {
 }
 
 /// The `data` of a `start`: the GraphQL request as a JSON string.
+#[allow(
+    clippy::expect_used,
+    reason = "a string and a JSON value always serialize; an empty `data` would start a \
+              subscription to nothing"
+)]
 pub(crate) fn start_data(query: &str, variables: &serde_json::Value) -> String {
     #[derive(Serialize)]
     struct Data<'a> {
@@ -156,7 +165,7 @@ pub(crate) fn start_data(query: &str, variables: &serde_json::Value) -> String {
     }
     let variables =
         if variables.is_null() { &serde_json::Value::Object(Default::default()) } else { variables };
-    serde_json::to_string(&Data { query, variables }).unwrap_or_default()
+    serde_json::to_string(&Data { query, variables }).expect("a start's data serializes")
 }
 
 #[cfg(test)]
