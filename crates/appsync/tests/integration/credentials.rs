@@ -25,22 +25,39 @@ async fn one_provider_call_for_100_concurrent_requests() {
     server.allow_credentials(&creds);
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
+    // A slow source (STS, IMDS): the load finishes only when the test lets it, once every
+    // request is waiting for it.
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let opened = gate.clone();
     let provider = provide_credentials_fn(move || {
         counter.fetch_add(1, Ordering::SeqCst);
         let creds = creds.clone();
+        let opened = opened.clone();
         async move {
-            // A slow source (STS, IMDS): every request arrives while the first load is in flight.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            opened.notified().await;
             Ok(creds)
         }
     });
     let client = client(&server, Auth::iam(provider));
+    let waiting = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.data::<Value>("{ whoami { identity } }").await })
+            let waiting = waiting.clone();
+            tokio::spawn(async move {
+                // Counted in the same poll that takes the request to the credentials cache (nothing
+                // before it awaits), so 100 here means 100 requests waiting for the one load.
+                waiting.fetch_add(1, Ordering::SeqCst);
+                client.data::<Value>("{ whoami { identity } }").await
+            })
         })
         .collect();
+    crate::support::wait_until("every request waiting", Duration::from_secs(10), || {
+        waiting.load(Ordering::SeqCst) == 100
+    })
+    .await;
+    assert_eq!(server.hits(), 0, "no request is signed before the credentials are loaded");
+    gate.notify_one();
     for task in tasks {
         task.await.unwrap().unwrap();
     }
@@ -68,13 +85,22 @@ async fn expiring_credentials_are_fetched_again_before_expiry() {
     );
     let first: Value = client.data("{ whoami { identity } }").await.unwrap();
     assert_eq!(first["whoami"]["identity"], "ASIAGEN1");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let second: Value = client.data("{ whoami { identity } }").await.unwrap();
-    assert_eq!(second["whoami"]["identity"], "ASIAGEN2");
+    // Due 500 ms before expiry by the wall clock, and seen only on the next use: ask until the
+    // second credentials sign (the recorded times below show it was before the first expired).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let data: Value = client.data("{ whoami { identity } }").await.unwrap();
+        if data["whoami"]["identity"] == "ASIAGEN2" {
+            break;
+        }
+        assert_eq!(data["whoami"]["identity"], "ASIAGEN1");
+        assert!(tokio::time::Instant::now() < deadline, "never refreshed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let expiries = expiries.lock().unwrap();
     assert_eq!(expiries.len(), 2);
     assert!(expiries[1].0 < expiries[0].1, "the refresh happened before the first credentials expired");
-    assert_eq!(server.seen()[1].session_token.as_deref(), Some("token-2"));
+    assert_eq!(server.seen().last().and_then(|s| s.session_token.as_deref()), Some("token-2"));
 }
 
 #[tokio::test]

@@ -78,14 +78,33 @@ async fn mutations_are_retried_when_the_caller_opts_in() {
     assert_eq!(server.hits(), 4);
 }
 
+/// Resolves every name to one address and says each time it is asked: every new connection
+/// the client attempts starts with a lookup, so lookups count connection attempts.
+struct CountingResolver {
+    addr: std::net::SocketAddr,
+    lookups: tokio::sync::mpsc::UnboundedSender<()>,
+}
+
+impl reqwest::dns::Resolve for CountingResolver {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let _ = self.lookups.send(());
+        let addrs: reqwest::dns::Addrs = Box::new(std::iter::once(self.addr));
+        Box::pin(async move { Ok(addrs) })
+    }
+}
+
 #[tokio::test]
 async fn mutations_are_retried_when_the_connection_was_never_made() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound but not listening: connections to it are refused, and the port stays ours.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let (lookups, mut attempts) = tokio::sync::mpsc::unbounded_channel();
+    let http = reqwest::Client::builder().dns_resolver(CountingResolver { addr, lookups }).build().unwrap();
     let client = Client::builder()
-        .endpoint(format!("http://{addr}/graphql"))
+        .endpoint("http://appsync.test/graphql")
         .auth(Auth::api_key("k"))
+        .http_client(http)
         .retry(
             RetryPolicy::default()
                 .max_attempts(12)
@@ -94,17 +113,15 @@ async fn mutations_are_retried_when_the_connection_was_never_made() {
         )
         .build()
         .unwrap();
-    // The server comes up on that port a little later: the first attempts are refused.
-    let started = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        let server = TestServer::serve(listener);
-        server.allow_api_key("k");
-        server
-    });
-    let data: Value = client.data("mutation Add { addPost { id } }").await.unwrap();
+    let mutation = tokio::spawn(async move { client.data::<Value>("mutation Add { addPost { id } }").await });
+    // The server comes up once the first attempt has been refused: when the second one starts.
+    for _ in 0..2 {
+        tokio::time::timeout(Duration::from_secs(10), attempts.recv()).await.unwrap().unwrap();
+    }
+    let server = TestServer::serve(socket.listen(128).unwrap());
+    server.allow_api_key("k");
+    let data = mutation.await.unwrap().unwrap();
     assert_eq!(data["whoami"]["mode"], "api-key");
-    let server = started.await.unwrap();
     assert_eq!(server.hits(), 1, "the mutation reached the server exactly once");
 }
 

@@ -147,6 +147,24 @@ async fn wait_state(
 }
 
 /// Nothing more arrives within a short while.
+/// Reads `sub` until the event `last`: every event before it is one of the probes starting with
+/// `probes`, none twice.
+async fn read_up_to(
+    sub: &mut (impl Stream<Item = appsync::Result<OnCreate>> + Unpin),
+    probes: &str,
+    last: &str,
+) {
+    let mut earlier = HashSet::new();
+    loop {
+        let id = next(sub).await.unwrap().post.id;
+        if id == last {
+            return;
+        }
+        assert!(id.starts_with(probes), "{id} is not a probe {probes}*");
+        assert!(earlier.insert(id.clone()), "{id} delivered twice");
+    }
+}
+
 async fn assert_quiet<T: std::fmt::Debug>(stream: &mut (impl Stream<Item = T> + Unpin)) {
     if let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), stream.next()).await {
         panic!("unexpected item: {item:?}");
@@ -284,12 +302,11 @@ async fn a_cut_connection_reconnects_resubscribes_and_duplicates_nothing() {
             }
         }
         assert!(delivered, "round {round}: no event after the reconnect");
-        // Drain b up to the probe a got, then both are quiet: nothing duplicated.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), b.next()).await {}
+        // a's next event is the final one; b may still hold probes from before `first`: each
+        // of them once, then the final one. Nothing duplicated.
         create(&client, &format!("{id}-final"), "a").await;
         assert_eq!(next(&mut a).await.unwrap().post.id, format!("{id}-final"));
-        assert_eq!(next(&mut b).await.unwrap().post.id, format!("{id}-final"));
+        read_up_to(&mut b, &id, &format!("{id}-final")).await;
         assert_quiet(&mut a).await;
         assert_quiet(&mut b).await;
     }
@@ -324,13 +341,13 @@ async fn a_restarted_server_gets_every_subscription_back() {
         }
     }
     assert!(got, "no event from the restarted server");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    for sub in &mut subs[1..] {
-        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {}
-    }
+    // The others may still hold earlier probes: each once, then the last event.
     create(&client, "last", "x").await;
+    assert_eq!(next(&mut subs[0]).await.unwrap().post.id, "last");
+    for sub in &mut subs[1..] {
+        read_up_to(sub, "r-", "last").await;
+    }
     for sub in &mut subs {
-        assert_eq!(next(sub).await.unwrap().post.id, "last");
         assert_quiet(sub).await;
     }
 }
@@ -394,9 +411,14 @@ async fn rotated_credentials_are_used_after_an_outage() {
     // Credentials a second from expiry: the cache loads them again after half a second.
     let current = Arc::new(Mutex::new(("AKIDEMU", "emu-secret")));
     let cur = current.clone();
+    // When the credentials handed out last fall due for a refresh (half their life).
+    let due = Arc::new(Mutex::new(SystemTime::now()));
+    let next_due = due.clone();
     let provider = provide_credentials_fn(move || {
         let (key, secret) = *cur.lock().unwrap();
-        let expiry = SystemTime::now() + Duration::from_secs(1);
+        let now = SystemTime::now();
+        let expiry = now + Duration::from_secs(1);
+        *next_due.lock().unwrap() = now + Duration::from_millis(500);
         async move { Ok(Credentials::new(key, secret, None, Some(expiry))) }
     });
     let client = client_for(&proxy.url(), Auth::iam(provider), fast().max_auth_retries(10));
@@ -406,8 +428,12 @@ async fn rotated_credentials_are_used_after_an_outage() {
 
     // During the outage the keys are rotated to ones the server refuses, then to good ones.
     *current.lock().unwrap() = ("AKIDUNKNOWN", "nope");
-    // Past half the cached credentials' life: the next use loads them again.
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Past half the cached credentials' life (a wall-clock deadline: the cache's own), the next
+    // use loads them again.
+    crate::support::wait_until("the cached credentials due", Duration::from_secs(5), || {
+        SystemTime::now() > *due.lock().unwrap() + Duration::from_millis(50)
+    })
+    .await;
     proxy.cut();
     let refused = |s: &ConnectionState| match s {
         ConnectionState::Disrupted { reason } => {
@@ -550,7 +576,7 @@ async fn a_withheld_start_ack_ends_that_subscription_with_a_timeout() {
     let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(err.to_string().contains("start_ack"), "{err}");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    crate::support::wait_until("a stop", Duration::from_secs(5), || !stub.seen().stops.is_empty()).await;
     let seen = stub.seen();
     assert_eq!(seen.stops.len(), 1, "the late subscription is stopped: {seen:?}");
     assert_eq!(seen.stops[0], seen.starts[0]["id"].as_str().unwrap());

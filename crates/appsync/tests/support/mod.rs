@@ -19,6 +19,16 @@ use serde_json::{Value, json};
 
 pub const REGION: &str = "us-east-1";
 
+/// Waits until `condition` holds, looking every 10 ms; panics naming `what` if it does not
+/// within `limit`. For events a test can only observe as state (a request the server saw).
+pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// What the next request gets instead of a normal answer.
 #[derive(Debug, Clone)]
 pub enum Fault {
@@ -206,6 +216,7 @@ async fn handle(State(state): State<Arc<ServerState>>, request: HttpRequest<Body
         Some(Fault::BadGateway) => {
             return Response::builder().status(502).body(Body::from("<html>bad gateway</html>")).unwrap();
         }
+        // The delay is the fault: a server slower than the client's timeout.
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::Status(code, body)) => return json_response(code, body, &state),
         None => {}
