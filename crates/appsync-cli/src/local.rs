@@ -148,11 +148,14 @@ fn parse_iam(spec: &str) -> anyhow::Result<IamCredentials> {
     })
 }
 
-/// Unix seconds, or an RFC 3339 time such as `YYYY-MM-DDTHH:MM:SSZ`.
+/// Unix seconds, or an RFC 3339 time such as `YYYY-MM-DDTHH:MM:SSZ` (not before 1970).
 fn parse_time(s: &str) -> Option<SystemTime> {
     match s.parse::<u64>() {
         Ok(secs) => Some(UNIX_EPOCH + Duration::from_secs(secs)),
-        Err(_) => appsync_sigv4::parse_rfc3339(s),
+        Err(_) => {
+            let time = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339);
+            time.ok().map(SystemTime::from).filter(|t| *t >= UNIX_EPOCH)
+        }
     }
 }
 
@@ -245,6 +248,8 @@ mod tests {
         assert_eq!(parse_time("2000-03-01T00:00:00Z"), Some(UNIX_EPOCH + Duration::from_secs(951_868_800)));
         assert_eq!(parse_time("2000-13-01T00:00:00Z"), None);
         assert_eq!(parse_time("tomorrow"), None);
+        assert_eq!(parse_time("1970-01-01T02:00:01+02:00"), Some(UNIX_EPOCH + Duration::from_secs(1)));
+        assert_eq!(parse_time("1969-12-31T23:59:59Z"), None);
         assert!(parse_api_key("da2-k:2027-01-01T00:00:00Z").is_ok());
         assert!(parse_api_key("da2-k:soon").is_err());
         assert!(parse_iam("AKID:SECRET:TOKEN").is_ok());

@@ -98,7 +98,7 @@ pub(crate) fn run(args: SignArgs) -> anyhow::Result<ExitCode> {
         SignableBody::Bytes(&body),
     )
     .map_err(|e| usage(e.to_string()))?;
-    let params = SigningParams::new(&creds, &args.region, &args.service, time).with_settings(settings);
+    let params = SigningParams::new(&creds, &args.region, &args.service, time).settings(settings);
     let out = appsync_sigv4::sign(&request, &params).map_err(|e| usage(e.to_string()))?;
 
     if args.verbose {

@@ -535,12 +535,12 @@ impl Authenticator {
         );
         match verifier.verify(&signable, now) {
             Ok(verified) => Ok(Identity::new(AuthMode::Iam, verified.access_key_id())),
-            Err(e) => Err(sigv4_failure(&e, now, verifier.skew())),
+            Err(e) => Err(sigv4_failure(&e, now)),
         }
     }
 }
 
-fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime, skew: std::time::Duration) -> AuthFailure {
+fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure {
     use appsync_sigv4::VerifyErrorKind as K;
     match e.kind() {
         K::SignatureMismatch => {
@@ -563,6 +563,7 @@ fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime, skew: std::tim
         K::ClockSkew | K::Expired => {
             // AWS's wording, which SDKs parse to correct their clocks.
             let signed_at = e.signed_at().unwrap_or(now);
+            let skew = e.max_clock_skew().unwrap_or_default();
             let minutes = skew.as_secs() / 60;
             let message = if signed_at > now {
                 format!(

@@ -419,7 +419,7 @@ impl EmulatorBuilder {
                     )
                 })
                 .collect();
-            appsync_sigv4::Verifier::new(store, self.region.clone(), "appsync").max_skew(self.max_skew)
+            appsync_sigv4::Verifier::new(store, self.region.clone(), "appsync").max_clock_skew(self.max_skew)
         });
         let store = match &self.data_file {
             Some(path) => MemoryStore::open(path).map_err(|e| {

@@ -123,7 +123,7 @@ impl Signer {
         let request = SignableRequest::new(&method, &url, [], SignableBody::Bytes(b""))
             .map_err(|e| signing_error(&e))?;
         let params = SigningParams::new(&credentials, &self.region, &self.service, SystemTime::now())
-            .with_settings(SigningSettings::presigned(expires_in));
+            .settings(SigningSettings::presigned(expires_in));
         let output = appsync_sigv4::sign(&request, &params).map_err(|e| signing_error(&e))?;
         Ok(output.presigned_uri(&url))
     }

@@ -116,69 +116,6 @@ impl fmt::Debug for AmzDate {
     }
 }
 
-/// Parses an RFC 3339 timestamp, the form credential sources give expiry times in
-/// (`credential_process`, STS, IMDS, ECS): `2026-11-25T18:00:00Z`, with optional fractional
-/// seconds and a `±hh:mm` offset instead of `Z`. Returns `None` for anything else, impossible
-/// dates included, and for instants before 1970.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// let t = appsync_sigv4::parse_rfc3339("2015-08-30T14:36:00.5+02:00");
-/// assert_eq!(t, Some(UNIX_EPOCH + Duration::from_millis(1_440_938_160_500)));
-/// assert_eq!(appsync_sigv4::parse_rfc3339("2015-02-30T00:00:00Z"), None);
-/// ```
-#[must_use]
-pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    let b = text.trim().as_bytes();
-    let num = |range: std::ops::Range<usize>| -> Option<u32> {
-        let digits = b.get(range)?;
-        digits.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
-    };
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let date_ok = (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
-    if !date_ok || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: u32 = 0;
-    if b.get(i) == Some(&b'.') {
-        let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if digits == 0 {
-            return None;
-        }
-        // Nanosecond precision; further digits are read past but do not count.
-        for (k, &c) in b[i + 1..i + 1 + digits].iter().take(9).enumerate() {
-            nanos += u32::from(c - b'0') * 10u32.pow(8 - k as u32);
-        }
-        i += 1 + digits;
-    }
-    let offset_secs: i64 = match b.get(i)? {
-        b'Z' | b'z' if i + 1 == b.len() => 0,
-        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
-            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            let secs = i64::from(h * 3600 + m * 60);
-            if *sign == b'+' { secs } else { -secs }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(i64::from(year), month, day);
-    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_secs;
-    Some(UNIX_EPOCH + Duration::new(u64::try_from(secs).ok()?, nanos))
-}
-
 fn put_digits(out: &mut [u8], mut value: u64) {
     for slot in out.iter_mut().rev() {
         *slot = b'0' + (value % 10) as u8;
@@ -226,36 +163,6 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_forms() {
-        let t = |s| parse_rfc3339(s).and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs());
-        assert_eq!(t("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(t("2015-08-30T12:36:00Z"), Some(1_440_938_160));
-        assert_eq!(t("2015-08-30t12:36:00z"), Some(1_440_938_160));
-        assert_eq!(t("2015-08-30T14:36:00.123+02:00"), Some(1_440_938_160));
-        assert_eq!(t("2015-08-30T10:06:00-02:30"), Some(1_440_938_160));
-        assert_eq!(t("2000-03-01T00:00:00Z"), Some(951_868_800));
-        assert_eq!(t("2000-02-29T00:00:00Z"), Some(951_782_400));
-        let nanos = parse_rfc3339("1970-01-01T00:00:01.123456789123Z")
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
-        assert_eq!(nanos, Some(Duration::new(1, 123_456_789)));
-        for bad in [
-            "2015-08-30T12:36:00",
-            "2015-08-30T12:36:00.Z",
-            "2015-02-30T00:00:00Z",
-            "1900-02-29T00:00:00Z",
-            "2015-13-01T00:00:00Z",
-            "2015-08-30T24:00:00Z",
-            "2015-08-30T12:36:00+24:00",
-            "1969-12-31T23:59:59Z",
-            "2015-08-30T12:36:00Zjunk",
-            "yesterday",
-            "",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn formats_known_instants() {

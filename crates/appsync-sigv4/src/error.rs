@@ -1,7 +1,7 @@
 //! Errors of signing and of verification.
 
 use std::fmt;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Why a request could not be signed.
 #[derive(Debug)]
@@ -19,6 +19,8 @@ pub enum SigningErrorKind {
         /// What was expected of it.
         reason: &'static str,
     },
+    /// The method is empty or not an HTTP token (such as `POST`).
+    InvalidMethod,
     /// The request has no `host` header and its URI has no authority to take it from.
     MissingHost,
     /// A header name is not a valid HTTP token, or a value contains CR, LF or NUL.
@@ -60,6 +62,9 @@ impl fmt::Display for SigningError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             SigningErrorKind::InvalidUri { reason } => write!(f, "invalid request URI: {reason}"),
+            SigningErrorKind::InvalidMethod => {
+                f.write_str("invalid HTTP method: expected a token such as GET or POST")
+            }
             SigningErrorKind::MissingHost => {
                 f.write_str("cannot sign: no `host` header and the URI has no authority")
             }
@@ -194,17 +199,19 @@ pub enum VerifyErrorKind {
 pub struct VerifyError {
     kind: VerifyErrorKind,
     expected: Option<Box<(String, String)>>,
-    signed_at: Option<SystemTime>,
+    /// For a time failure: the time the request claimed and the clock skew the verifier allowed.
+    time: Option<(SystemTime, Duration)>,
 }
 
 impl VerifyError {
     pub(crate) fn new(kind: VerifyErrorKind) -> Self {
-        Self { kind, expected: None, signed_at: None }
+        Self { kind, expected: None, time: None }
     }
 
-    /// A time failure (skew or expiry), remembering the time the request claimed.
-    pub(crate) fn time(kind: VerifyErrorKind, signed_at: SystemTime) -> Self {
-        Self { kind, expected: None, signed_at: Some(signed_at) }
+    /// A time failure (skew or expiry), remembering the time the request claimed and the skew
+    /// that was allowed.
+    pub(crate) fn time(kind: VerifyErrorKind, signed_at: SystemTime, max_clock_skew: Duration) -> Self {
+        Self { kind, expected: None, time: Some((signed_at, max_clock_skew)) }
     }
 
     pub(crate) fn malformed(part: MalformedPart, detail: &'static str) -> Self {
@@ -215,7 +222,7 @@ impl VerifyError {
         Self {
             kind: VerifyErrorKind::SignatureMismatch,
             expected: Some(Box::new((canonical_request, string_to_sign))),
-            signed_at: None,
+            time: None,
         }
     }
 
@@ -239,7 +246,13 @@ impl VerifyError {
     /// servers quote it in their answer, as AWS does (`Signature expired: <time> is now earlier
     /// than ...`).
     pub fn signed_at(&self) -> Option<SystemTime> {
-        self.signed_at
+        self.time.map(|(signed_at, _)| signed_at)
+    }
+
+    /// The clock skew the verifier allowed, when the request's time was the problem (skew or
+    /// expiry): AWS quotes it too (`... (<now> + 15 min.)`).
+    pub fn max_clock_skew(&self) -> Option<Duration> {
+        self.time.map(|(_, skew)| skew)
     }
 
     /// Whether the request's time was the problem (skew or expiry), which a client can fix by

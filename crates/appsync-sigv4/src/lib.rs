@@ -46,7 +46,7 @@ mod verify;
 
 pub use canonical::{ALGORITHM, CanonicalRequest, StringToSign};
 pub use credentials::{Credentials, derive_signing_key};
-pub use date::{AmzDate, parse_rfc3339};
+pub use date::AmzDate;
 pub use error::{MalformedPart, ScopeField, SigningError, SigningErrorKind, VerifyError, VerifyErrorKind};
 pub use request::{SignableBody, SignableRequest};
 pub use sign::{

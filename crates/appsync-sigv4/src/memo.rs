@@ -301,7 +301,7 @@ mod tests {
         .expect("valid request");
         let time = UNIX_EPOCH + Duration::from_secs(secs);
         let settings = &spec.settings;
-        let params = SigningParams::new(creds, "us-east-1", "appsync", time).with_settings(settings.clone());
+        let params = SigningParams::new(creds, "us-east-1", "appsync", time).settings(settings.clone());
         let memo = sign(&request, &params).expect("signs");
         // On a thread of its own, so that this thread's memo stays that of `creds`.
         let scratch = std::thread::scope(|scope| {
@@ -309,8 +309,8 @@ mod tests {
                 .spawn(|| {
                     let fresh =
                         Credentials::new(creds.access_key_id(), "secret", token.map(str::to_owned), None);
-                    let params = SigningParams::new(&fresh, "us-east-1", "appsync", time)
-                        .with_settings(settings.clone());
+                    let params =
+                        SigningParams::new(&fresh, "us-east-1", "appsync", time).settings(settings.clone());
                     sign(&request, &params).expect("signs")
                 })
                 .join()

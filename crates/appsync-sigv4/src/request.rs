@@ -56,8 +56,9 @@ impl<'a> SignableRequest<'a> {
     /// Request parts from plain values.
     ///
     /// # Errors
-    /// An empty or non-token method, a URI that is neither absolute nor origin-form, a header name
-    /// that is not an HTTP token, or a header value with CR, LF or NUL.
+    /// An empty or non-token method ([`SigningErrorKind::InvalidMethod`]), a URI that is neither
+    /// absolute nor origin-form, a header name that is not an HTTP token, or a header value with
+    /// CR, LF or NUL.
     pub fn new<H>(
         method: &'a str,
         uri: &'a str,
@@ -76,10 +77,8 @@ impl<'a> SignableRequest<'a> {
             }
             names_lowercase &= !name.bytes().any(|b| b.is_ascii_uppercase());
         }
-        if method.is_empty() || !is_token(method) {
-            return Err(SigningError::new(SigningErrorKind::InvalidUri {
-                reason: "method must be an HTTP token such as POST",
-            }));
+        if !is_token(method) {
+            return Err(SigningError::new(SigningErrorKind::InvalidMethod));
         }
         Ok(Self { method, scheme, authority, path, query, headers, names_lowercase, body })
     }
@@ -273,6 +272,16 @@ mod tests {
         );
         let bad = SignableRequest::new("GET", "/", [("x", &b"a\r\nb"[..])], SignableBody::Bytes(b""));
         assert!(bad.is_err());
-        assert!(SignableRequest::new("", "/", [], SignableBody::Bytes(b"")).is_err());
+    }
+
+    #[test]
+    fn a_bad_method_is_reported_as_such() {
+        for method in ["", "GET /", "PO\rST", "G(ET"] {
+            let err = SignableRequest::new(method, "https://example.com/", [], SignableBody::Bytes(b""))
+                .map(|_| ())
+                .map_err(|e| e.kind().clone());
+            assert_eq!(err, Err(SigningErrorKind::InvalidMethod), "{method:?}");
+        }
+        assert!(SignableRequest::new("M-SEARCH", "/", [], SignableBody::Bytes(b"")).is_ok());
     }
 }

@@ -128,9 +128,9 @@ impl<'a> SigningParams<'a> {
         Self { credentials, region, service, time, settings: SigningSettings::default() }
     }
 
-    /// Replaces the settings.
+    /// Replaces the settings (the defaults suit every service but S3).
     #[must_use]
-    pub fn with_settings(mut self, settings: SigningSettings) -> Self {
+    pub fn settings(mut self, settings: SigningSettings) -> Self {
         self.settings = settings;
         self
     }
@@ -148,11 +148,6 @@ impl<'a> SigningParams<'a> {
     /// The signing time.
     pub fn time(&self) -> SystemTime {
         self.time
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &SigningSettings {
-        &self.settings
     }
 }
 

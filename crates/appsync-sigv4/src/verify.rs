@@ -100,7 +100,7 @@ pub struct Verifier<S> {
     store: S,
     region: String,
     service: String,
-    max_skew: Duration,
+    max_clock_skew: Duration,
     rules: PathRules,
     allow_unsigned_payload: bool,
 }
@@ -123,16 +123,17 @@ impl<S: CredentialStore> Verifier<S> {
             store,
             region: region.into(),
             service: service.into(),
-            max_skew: Duration::from_secs(15 * 60),
+            max_clock_skew: Duration::from_secs(15 * 60),
             rules: PathRules { normalize: true, double_encode: true },
             allow_unsigned_payload: false,
         }
     }
 
-    /// How far a request's `X-Amz-Date` may be from the verifier's clock.
+    /// How far a request's `X-Amz-Date` may be from the verifier's clock (default 15 minutes).
+    /// A time failure reports it back: [`VerifyError::max_clock_skew`].
     #[must_use]
-    pub fn max_skew(mut self, skew: Duration) -> Self {
-        self.max_skew = skew;
+    pub fn max_clock_skew(mut self, skew: Duration) -> Self {
+        self.max_clock_skew = skew;
         self
     }
 
@@ -156,11 +157,6 @@ impl<S: CredentialStore> Verifier<S> {
     pub fn allow_unsigned_payload(mut self, allow: bool) -> Self {
         self.allow_unsigned_payload = allow;
         self
-    }
-
-    /// The allowed clock skew.
-    pub fn skew(&self) -> Duration {
-        self.max_skew
     }
 
     /// The credential store.
@@ -227,8 +223,9 @@ impl<S: CredentialStore> Verifier<S> {
 
         let signed_at = claimed.date.secs();
         let now_secs = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let skew = self.max_skew.as_secs();
-        let time_error = |kind| Err(VerifyError::time(kind, claimed.date.to_system_time()));
+        let skew = self.max_clock_skew.as_secs();
+        let time_error =
+            |kind| Err(VerifyError::time(kind, claimed.date.to_system_time(), self.max_clock_skew));
         if signed_at > now_secs.saturating_add(skew) {
             return time_error(VerifyErrorKind::ClockSkew);
         }
@@ -645,17 +642,21 @@ mod tests {
             SignableBody::Bytes(b""),
         )
         .expect("request");
-        let verifier = Verifier::new(HashMap::from([("AKID".to_owned(), creds)]), "us-east-1", "svc");
+        let verifier = Verifier::new(HashMap::from([("AKID".to_owned(), creds)]), "us-east-1", "svc")
+            .max_clock_skew(Duration::from_secs(600));
         for now in [signed_at + Duration::from_secs(3600), signed_at - Duration::from_secs(3600)] {
             let err = verifier.verify(&received, now).expect_err("outside the skew");
             assert_eq!(err.kind(), &VerifyErrorKind::ClockSkew);
             assert_eq!(err.signed_at(), Some(signed_at));
+            assert_eq!(err.max_clock_skew(), Some(Duration::from_secs(600)));
             assert!(err.is_time_related());
         }
+        assert!(verifier.verify(&received, signed_at + Duration::from_secs(599)).is_ok(), "within the skew");
         let other = Verifier::new(HashMap::<String, Credentials>::new(), "us-east-1", "svc")
             .verify(&received, signed_at)
             .expect_err("unknown key");
         assert_eq!(other.signed_at(), None);
+        assert_eq!(other.max_clock_skew(), None);
     }
 
     #[test]

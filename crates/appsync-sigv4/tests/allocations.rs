@@ -1,6 +1,7 @@
 //! How many heap allocations signing an AppSync request costs, counted by a global allocator
 //! wrapper. Signing is on every request's path; this keeps the count from creeping up.
 
+#![allow(clippy::expect_used, reason = "a failed expect is the test failing, with its message")]
 // A global allocator can only be written with `unsafe`; this test binary is the one place in the
 // workspace that needs it, and it only forwards to the system allocator.
 #![allow(unsafe_code)]

@@ -33,6 +33,8 @@
 //!   mode are generated in the form the AWS SDKs produce (unreserved characters and upper-case
 //!   `%XX` escapes only); we also upper-case lower-case escapes and encode sub-delimiters there.
 
+#![allow(clippy::expect_used, reason = "a failed expect is the test failing, with its message")]
+
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -428,7 +430,7 @@ fn ours(case: &Case, body: &[u8], creds: &Credentials) -> Result<Vec<(String, St
     }
     let params =
         SigningParams::new(creds, &case.region, &case.service, UNIX_EPOCH + Duration::from_secs(case.time))
-            .with_settings(settings);
+            .settings(settings);
     let signable_body = match &case.body {
         Body::Bytes { .. } => SignableBody::Bytes(body),
         Body::Unsigned => SignableBody::UnsignedPayload,

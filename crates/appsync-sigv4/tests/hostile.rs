@@ -12,6 +12,8 @@
 //! [`SignableRequest::new`] with arbitrary strings never panics, and neither do signing and
 //! verifying whatever it accepts.
 
+#![allow(clippy::expect_used, reason = "a failed expect is the test failing, with its message")]
+
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -200,7 +202,7 @@ fn signed(presigned: bool, token: bool) -> Wire {
     let creds = credentials(token);
     let params =
         SigningParams::new(&creds, "us-east-1", "appsync", UNIX_EPOCH + Duration::from_secs(SIGNED_AT))
-            .with_settings(settings);
+            .settings(settings);
     let output = sign(&request, &params).expect("signs");
     let mut headers: Vec<(String, String)> =
         headers.iter().map(|(n, v)| ((*n).to_owned(), String::from_utf8_lossy(v).into_owned())).collect();
@@ -694,7 +696,7 @@ proptest! {
             settings.location = SignatureLocation::QueryParams { expires_in: Duration::from_secs(secs) };
         }
         let time = UNIX_EPOCH.checked_add(Duration::from_secs(time)).unwrap_or(UNIX_EPOCH);
-        let params = SigningParams::new(&creds, "us-east-1", "appsync", time).with_settings(settings);
+        let params = SigningParams::new(&creds, "us-east-1", "appsync", time).settings(settings);
         if let Ok(output) = sign(&request, &params) {
             let uri = output.presigned_uri(&uri);
             let mut headers = Vec::new();

@@ -9,6 +9,8 @@
 //! `Display`/`Debug` of every `VerifyError` produced here, never contain the secret key or the
 //! session token.
 
+#![allow(clippy::expect_used, reason = "a failed expect is the test failing, with its message")]
+
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -177,7 +179,7 @@ fn sign_as(input: &Input, creds: &Credentials, region: &str, service: &str) -> (
     if let Some(secs) = input.presign {
         settings.location = SignatureLocation::QueryParams { expires_in: Duration::from_secs(secs) };
     }
-    let params = SigningParams::new(creds, region, service, at(input.time)).with_settings(settings);
+    let params = SigningParams::new(creds, region, service, at(input.time)).settings(settings);
     let output = sign(&request, &params).expect("signs");
     let mut headers = input.headers.clone();
     headers.push(("Host".to_owned(), HOST.to_owned()));

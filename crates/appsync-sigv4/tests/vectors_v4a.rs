@@ -8,6 +8,8 @@
 //! signatures verify with that key over the suite's strings to sign (and a changed string does
 //! not), and that ours verify too; the signed requests are compared with the signature left out.
 //! The cases read as in `vectors.rs` (the same three are single-encoded).
+
+#![allow(clippy::expect_used, reason = "a failed expect is the test failing, with its message")]
 #![cfg(feature = "sigv4a")]
 
 use std::fs;
@@ -88,7 +90,7 @@ fn run(case: Case) {
 
     // Header form.
     let params = SigningParams::new(&case.creds, &case.region, &case.service, case.time)
-        .with_settings(case.settings.clone());
+        .settings(case.settings.clone());
     let out = sign_v4a(&request, &params).expect("signs");
     assert_eq!(
         out.canonical_request().to_string(),
@@ -122,8 +124,7 @@ fn run(case: Case) {
     let mut settings = case.settings.clone();
     settings.location = SignatureLocation::QueryParams { expires_in: Duration::from_secs(case.expires) };
     settings.content_sha256_header = false;
-    let params =
-        SigningParams::new(&case.creds, &case.region, &case.service, case.time).with_settings(settings);
+    let params = SigningParams::new(&case.creds, &case.region, &case.service, case.time).settings(settings);
     let out = sign_v4a(&request, &params).expect("presigns");
     assert_eq!(
         out.canonical_request().to_string(),

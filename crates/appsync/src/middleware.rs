@@ -89,8 +89,8 @@ impl SigV4Middleware {
                 body,
             )
             .map_err(Error::signing)?;
-            let params = SigningParams::new(&creds, &self.region, &self.service, SystemTime::now())
-                .with_settings(settings);
+            let params =
+                SigningParams::new(&creds, &self.region, &self.service, SystemTime::now()).settings(settings);
             appsync_sigv4::sign(&signable, &params).map_err(Error::signing)?
         };
         output.apply_to_header_map(request.headers_mut()).map_err(Error::signing)
