@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 measure=${MEASURE:-5}
 # The machine's state, before and after: on a shared host, integer code (the signer's work outside
 # SHA-256) can run much slower for seconds at a time while SHA-NI (the floor) does not.
-cargo build --release --locked --quiet -p appsync-sigv4 --example sign_loop
-target/release/examples/sign_loop --probe | sed 's/^/before: /'
+probe() { cargo bench --locked --quiet -p appsync-sigv4 --bench sign_loop -- --probe; }
+probe | sed 's/^/before: /'
 cargo bench --locked -p appsync-sigv4 --bench sign -- --warm-up-time 2 --measurement-time "$measure" >&2
-target/release/examples/sign_loop --probe | sed 's/^/after:  /'
+probe | sed 's/^/after:  /'
 echo
 python3 - <<'PY'
 import json, os

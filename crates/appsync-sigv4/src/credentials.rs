@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::date::AmzDate;
 use crate::sha::HmacKey;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -40,15 +41,7 @@ pub struct Credentials {
 struct Inner {
     access_key_id: String,
     secret_access_key: Zeroizing<String>,
-    session_token: Option<Zeroizing<String>>,
-    /// The token has no space, so it goes into a canonical request as it is (checked once here
-    /// rather than on every signature).
-    token_is_canonical: bool,
-    /// The token as an `http` header value, validated once (`None` without a token or when it is
-    /// not a valid header value): applying a signature to an `http::Request` then shares it
-    /// instead of validating and copying the token per request. Its bytes are wiped when the
-    /// last request holding it is dropped.
-    token_header: Option<http::HeaderValue>,
+    session_token: Option<SessionToken>,
     expiry: Option<SystemTime>,
     /// Unique per `Credentials::new` (clones share it), never reused: it stands for these
     /// credentials, token included, in the canonical-request memo.
@@ -59,7 +52,50 @@ struct Inner {
     v4a_key: std::sync::OnceLock<crate::v4a::SigV4aKey>,
 }
 
+/// The session token of temporary credentials, with what signing needs to know about it worked
+/// out once. Shared by the credentials and every signature that carries it.
+#[derive(Clone)]
+pub(crate) struct SessionToken(Arc<TokenInner>);
+
+struct TokenInner {
+    text: Zeroizing<String>,
+    /// The token has no space, so it goes into a canonical request as it is (checked once here
+    /// rather than on every signature).
+    canonical: bool,
+    /// The token as an `http` header value, validated once (`None` when it is not a valid header
+    /// value): applying a signature to an `http::Request` then shares it instead of validating
+    /// and copying the token per request. Its bytes are wiped when the last request holding it
+    /// is dropped.
+    header: Option<http::HeaderValue>,
+}
+
+impl SessionToken {
+    fn new(text: String) -> Self {
+        Self(Arc::new(TokenInner {
+            canonical: !text.contains(' '),
+            header: token_header(&text),
+            text: Zeroizing::new(text),
+        }))
+    }
+
+    /// The token.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0.text
+    }
+
+    /// Whether the token needs no trimming or collapsing of spaces to be signed.
+    pub(crate) fn is_canonical(&self) -> bool {
+        self.0.canonical
+    }
+
+    /// The token as a sensitive header value, if it is one.
+    pub(crate) fn header(&self) -> Option<&http::HeaderValue> {
+        self.0.header.as_ref()
+    }
+}
+
 struct CachedKey {
+    /// `YYYYMMDD`.
     date: [u8; 8],
     region: Box<str>,
     service: Box<str>,
@@ -81,9 +117,7 @@ impl Credentials {
             inner: Arc::new(Inner {
                 access_key_id: access_key_id.into(),
                 secret_access_key: Zeroizing::new(secret_access_key.into()),
-                token_is_canonical: !session_token.as_deref().unwrap_or_default().contains(' '),
-                token_header: session_token.as_deref().and_then(token_header),
-                session_token: session_token.map(Zeroizing::new),
+                session_token: session_token.map(SessionToken::new),
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 expiry,
                 keys: RwLock::new(Vec::with_capacity(KEY_CACHE_SLOTS)),
@@ -111,17 +145,12 @@ impl Credentials {
 
     /// The session token of temporary credentials.
     pub fn session_token(&self) -> Option<&str> {
-        self.inner.session_token.as_deref().map(String::as_str)
+        self.inner.session_token.as_ref().map(SessionToken::as_str)
     }
 
-    /// The session token as a sensitive header value, if it is one.
-    pub(crate) fn session_token_header(&self) -> Option<&http::HeaderValue> {
-        self.inner.token_header.as_ref()
-    }
-
-    /// Whether the session token needs no trimming or collapsing of spaces to be signed.
-    pub(crate) fn session_token_is_canonical(&self) -> bool {
-        self.inner.token_is_canonical
+    /// The session token with what signing knows about it.
+    pub(crate) fn token(&self) -> Option<&SessionToken> {
+        self.inner.session_token.as_ref()
     }
 
     /// When the credentials stop being valid, if they expire.
@@ -139,24 +168,22 @@ impl Credentials {
         self.inner.id
     }
 
-    /// The keyed HMAC for (date, region, service) if it is in the cache.
-    pub(crate) fn cached_mac(&self, date: &[u8], region: &str, service: &str) -> Option<HmacKey> {
-        let date_bytes: [u8; 8] = date.try_into().unwrap_or([0; 8]);
+    /// The keyed HMAC for (the day of `time`, region, service) if it is in the cache.
+    pub(crate) fn cached_mac(&self, time: &AmzDate, region: &str, service: &str) -> Option<HmacKey> {
         // A poisoned lock only means another thread panicked mid-insert; the cache is still a
         // valid Vec, so keep using it.
-        find_key(&self.inner.keys.read().unwrap_or_else(|e| e.into_inner()), date_bytes, region, service)
+        find_key(&self.inner.keys.read().unwrap_or_else(|e| e.into_inner()), time.day(), region, service)
     }
 
-    /// A keyed HMAC for (date, region, service), derived once and then served from the cache.
-    pub(crate) fn signing_mac(&self, date: &[u8], region: &str, service: &str) -> HmacKey {
-        if let Some(mac) = self.cached_mac(date, region, service) {
+    /// A keyed HMAC for (the day of `time`, region, service), derived once and then served from
+    /// the cache.
+    pub(crate) fn signing_mac(&self, time: &AmzDate, region: &str, service: &str) -> HmacKey {
+        if let Some(mac) = self.cached_mac(time, region, service) {
             return mac;
         }
-        let date_bytes: [u8; 8] = date.try_into().unwrap_or([0; 8]);
+        let date_bytes = time.day();
         let find = |slots: &[CachedKey]| find_key(slots, date_bytes, region, service);
-        // Callers pass the ASCII date of an `AmzDate`.
-        let date = std::str::from_utf8(date).unwrap_or_default();
-        let key = derive_signing_key(&self.inner.secret_access_key, date, region, service);
+        let key = derive_signing_key(&self.inner.secret_access_key, time.date(), region, service);
         let mac = HmacKey::new(&key);
         let mut slots = self.inner.keys.write().unwrap_or_else(|e| e.into_inner());
         if let Some(mac) = find(&slots) {
@@ -260,15 +287,20 @@ mod tests {
     #[test]
     fn cache_serves_same_key_and_evicts_oldest() {
         let c = Credentials::new("AK", "secret", None, None);
-        let a = c.signing_mac(b"20260101", "us-east-1", "appsync").sign(b"message");
-        let b = c.signing_mac(b"20260101", "us-east-1", "appsync").sign(b"message");
+        let day = |d: u32| AmzDate::parse(&format!("202601{d:02}T120000Z")).expect("a valid date");
+        let a = c.signing_mac(&day(1), "us-east-1", "appsync").sign(b"message");
+        let b = c.signing_mac(&day(1), "us-east-1", "appsync").sign(b"message");
         assert_eq!(a, b);
-        for day in 2..=6 {
-            c.signing_mac(format!("202601{day:02}").as_bytes(), "us-east-1", "appsync");
+        let expected = HmacKey::new(&derive_signing_key("secret", "20260101", "us-east-1", "appsync"));
+        assert_eq!(a, expected.sign(b"message"), "the key of the day, region and service");
+        for d in 2..=6 {
+            c.signing_mac(&day(d), "us-east-1", "appsync");
         }
         assert_eq!(c.inner.keys.read().map(|s| s.len()).unwrap_or(0), KEY_CACHE_SLOTS);
-        let again = c.signing_mac(b"20260101", "us-east-1", "appsync").sign(b"message");
+        let again = c.signing_mac(&day(1), "us-east-1", "appsync").sign(b"message");
         assert_eq!(a, again, "re-derived key after eviction must be identical");
+        assert!(c.cached_mac(&day(6), "us-east-1", "appsync").is_some());
+        assert!(c.cached_mac(&day(6), "us-west-2", "appsync").is_none(), "keyed by region too");
     }
 
     #[test]

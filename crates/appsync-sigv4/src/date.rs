@@ -1,15 +1,11 @@
 //! The `YYYYMMDDTHHMMSSZ` timestamps SigV4 uses, converted from and to [`SystemTime`] without a
 //! date library (the crate takes the time as an argument and never reads a clock).
 
-use std::cell::Cell;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{SigningError, SigningErrorKind};
-
-thread_local! {
-    static LAST_FORMATTED: Cell<Option<AmzDate>> = const { Cell::new(None) };
-}
+use crate::per_thread;
 
 /// A SigV4 timestamp, `20150830T123600Z`, stored inline (no allocation).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,9 +29,7 @@ impl AmzDate {
             return Err(SigningError::new(SigningErrorKind::TimeOutOfRange));
         }
         // A busy client signs many requests within the same second: reuse the last formatting.
-        if let Some(last) = LAST_FORMATTED.with(Cell::get)
-            && last.secs == secs
-        {
+        if let Some(last) = per_thread::formatted(secs) {
             return Ok(last);
         }
         let days = secs / 86_400;
@@ -50,7 +44,7 @@ impl AmzDate {
         put_digits(&mut text[11..13], mm);
         put_digits(&mut text[13..15], ss);
         let formatted = Self { text, secs };
-        LAST_FORMATTED.with(|c| c.set(Some(formatted)));
+        per_thread::remember_formatted(formatted);
         Ok(formatted)
     }
 
@@ -84,14 +78,20 @@ impl AmzDate {
     }
 
     /// The full timestamp, `20150830T123600Z`.
+    #[allow(clippy::expect_used, reason = "only ASCII digits, 'T' and 'Z' are ever written into `text`")]
     pub fn as_str(&self) -> &str {
-        // Only ASCII digits, 'T' and 'Z' are ever written into `text`.
-        std::str::from_utf8(&self.text).unwrap_or_default()
+        std::str::from_utf8(&self.text).expect("an AmzDate is ASCII")
     }
 
     /// The date part used in the credential scope, `20150830`.
     pub fn date(&self) -> &str {
         &self.as_str()[..8]
+    }
+
+    /// The date part as bytes: the day a signing key is derived for.
+    pub(crate) fn day(&self) -> [u8; 8] {
+        let [y0, y1, y2, y3, m0, m1, d0, d1, ..] = self.text;
+        [y0, y1, y2, y3, m0, m1, d0, d1]
     }
 
     /// The instant this timestamp names.

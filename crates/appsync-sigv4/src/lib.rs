@@ -27,32 +27,48 @@
 //! collapsed, repeated headers joined with commas; `host` from the URI when there is no header,
 //! without the scheme's default port; [`DEFAULT_EXCLUDED_HEADERS`] never signed.
 //!
-//! With the `sigv4a` feature, `sign_v4a` makes SigV4a signatures (`AWS4-ECDSA-P256-SHA256`, for
-//! multi-region endpoints) with the same canonicalisation, and `SigV4aKey` / `verify_v4a` derive
-//! the ECDSA key and check a signature. AWS's v4a suite runs against both forms.
+//! Verification is [`Verifier`]: it recomputes a request's signature from a [`CredentialStore`]
+//! and checks the scope, the signed headers, the session token, the payload hash and the time.
+//!
+//! # Features
+//!
+//! - `sigv4a` (off by default): `sign_v4a` makes SigV4a signatures (`AWS4-ECDSA-P256-SHA256`,
+//!   for multi-region endpoints) with the same canonicalisation, and `SigV4aKey` / `verify_v4a`
+//!   derive the ECDSA key and check a signature. AWS's v4a suite runs against both forms. It
+//!   adds the `p256` dependency.
+//!
+//! Nothing else is optional: the crate always depends on `http` (its requests can be signed and
+//! applied to directly) and on RustCrypto's `sha2`, `hmac`, `subtle` and `zeroize`.
 
 mod canonical;
 mod credentials;
 mod date;
 mod encoding;
 mod error;
+mod header_list;
 mod memo;
+mod output;
+mod per_thread;
 mod request;
+mod settings;
 mod sha;
 mod sign;
+mod string_to_sign;
 #[cfg(feature = "sigv4a")]
 mod v4a;
 mod verify;
 
-pub use canonical::{ALGORITHM, CanonicalRequest, StringToSign};
+pub use canonical::CanonicalRequest;
 pub use credentials::{Credentials, derive_signing_key};
 pub use date::AmzDate;
 pub use error::{MalformedPart, ScopeField, SigningError, SigningErrorKind, VerifyError, VerifyErrorKind};
+pub use output::{SigningOutput, SigningPart};
 pub use request::{SignableBody, SignableRequest};
-pub use sign::{
-    DEFAULT_EXCLUDED_HEADERS, SessionTokenMode, SignatureLocation, SigningOutput, SigningParams, SigningPart,
-    SigningSettings, UNSIGNED_PAYLOAD, sign,
+pub use settings::{
+    DEFAULT_EXCLUDED_HEADERS, SessionTokenMode, SignatureLocation, SigningParams, SigningSettings,
 };
+pub use sign::{UNSIGNED_PAYLOAD, sign};
+pub use string_to_sign::{ALGORITHM, StringToSign};
 #[cfg(feature = "sigv4a")]
 pub use v4a::{ALGORITHM_V4A, SigV4aKey, sign_v4a, verify_v4a};
 pub use verify::{CredentialStore, VerifiedRequest, Verifier};

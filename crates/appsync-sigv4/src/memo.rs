@@ -15,23 +15,17 @@
 //! address could be, once the credentials are dropped).
 
 use std::borrow::Cow;
-use std::cell::Cell;
 
 use zeroize::Zeroize;
 
 use crate::canonical::Layout;
+use crate::per_thread;
 use crate::request::SignableRequest;
-use crate::sign::{DEFAULT_EXCLUDED_HEADERS, SessionTokenMode, SigningSettings};
+use crate::settings::{DEFAULT_EXCLUDED_HEADERS, SessionTokenMode, SigningSettings};
 
 /// Keys or canonical requests longer than this are not kept (a request with huge headers is not
 /// worth holding on to per thread).
 const KEEP_LIMIT: usize = 16 * 1024;
-
-thread_local! {
-    static MEMO: Cell<Option<Box<Memo>>> = const { Cell::new(None) };
-    /// Lookups that missed since the last hit.
-    static MISSES: Cell<u32> = const { Cell::new(0) };
-}
 
 /// Whether a miss, the `misses`-th in a row, replaces the memo. A client that switches to
 /// another request gets it remembered at once (the first two misses in a row always are, which
@@ -74,7 +68,7 @@ impl Drop for Memo {
 /// Takes this thread's memo if it was made for exactly these inputs (`None` otherwise, or when
 /// another signature on this thread is using it).
 pub(crate) fn take_matching(request: &SignableRequest<'_>, parts: &KeyParts<'_>) -> Option<Box<Memo>> {
-    let found = MEMO.try_with(Cell::take).ok().flatten().and_then(|memo| {
+    let found = per_thread::take_memo().and_then(|memo| {
         let mut check = Check { rest: &memo.key };
         if feed_key(&mut check, request, parts) && check.rest.is_empty() {
             Some(memo)
@@ -83,8 +77,8 @@ pub(crate) fn take_matching(request: &SignableRequest<'_>, parts: &KeyParts<'_>)
             None
         }
     });
-    let misses = if found.is_some() { 0 } else { MISSES.try_with(Cell::get).unwrap_or(0).saturating_add(1) };
-    let _ = MISSES.try_with(|m| m.set(misses));
+    let misses = if found.is_some() { 0 } else { per_thread::memo_misses().saturating_add(1) };
+    per_thread::set_memo_misses(misses);
     #[cfg(test)]
     if found.is_some() {
         tests::HITS.with(|h| h.set(h.get() + 1));
@@ -94,7 +88,7 @@ pub(crate) fn take_matching(request: &SignableRequest<'_>, parts: &KeyParts<'_>)
 
 /// Gives a memo back after use.
 pub(crate) fn put_back(memo: Box<Memo>) {
-    let _ = MEMO.try_with(|cell| cell.set(Some(memo)));
+    per_thread::put_memo(memo);
 }
 
 impl Memo {
@@ -120,7 +114,7 @@ impl Memo {
 /// Remembers the canonical request just written to `buf[layout.all()]` for `request`, replacing
 /// what this thread remembered before (its buffers are reused).
 pub(crate) fn remember(request: &SignableRequest<'_>, parts: &KeyParts<'_>, buf: &[u8], layout: &Layout) {
-    if !worth_remembering(MISSES.try_with(Cell::get).unwrap_or(0)) {
+    if !worth_remembering(per_thread::memo_misses()) {
         return;
     }
     let all = layout.all();
@@ -131,7 +125,7 @@ pub(crate) fn remember(request: &SignableRequest<'_>, parts: &KeyParts<'_>, buf:
         return;
     }
     // The memo being replaced is reused, buffers and all.
-    let mut memo = MEMO.try_with(Cell::take).ok().flatten().unwrap_or_default();
+    let mut memo = per_thread::take_memo().unwrap_or_default();
     memo.key.clear();
     feed_key(&mut Write(&mut memo.key), request, parts);
     if memo.key.len() > KEEP_LIMIT || creq.len() > KEEP_LIMIT {
@@ -444,7 +438,8 @@ mod tests {
         // After a hit, the first miss is remembered again.
         assert!(!sign_again(uris[9]));
         assert!(sign_again(uris[9]));
-        // Two requests in turn: every other signature of them comes from the memo.
+        // Two requests in turn: one signature of them in four comes from the memo (see
+        // `worth_remembering`).
         let before = hits();
         for _ in 0..4 {
             for uri in &uris[..2] {

@@ -1,8 +1,8 @@
 //! The request to sign or verify, borrowed from whatever HTTP representation the caller has.
 
-use crate::canonical::HeaderList;
 use crate::encoding::contains_byte;
 use crate::error::{SigningError, SigningErrorKind};
+use crate::header_list::HeaderList;
 
 /// What the payload hash of a request is made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,501 +1,33 @@
-//! Signing: from a request, credentials, scope and time to the headers or query parameters to add.
+//! Signing itself: from a request, credentials, scope and time to the headers or query
+//! parameters to add.
+//!
+//! In three steps: a [`Plan`] checks the parameters and works out everything the signature
+//! depends on; [`write_and_hash`] writes the canonical request, the string to sign and (header
+//! signing) the `Authorization` value one after the other into one buffer, hashing and signing
+//! them where they lie; [`output`] makes the parts to add from where they were written.
 
-use std::borrow::Cow;
-use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
-use crate::canonical::{
-    ALGORITHM, CanonicalParts, CanonicalRequest, HeaderList, PathRules, SignedHeader, StringToSign,
-    return_scratch, sort_headers, take_scratch, write_canonical, write_signed_headers, write_string_to_sign,
+use crate::canonical::{CanonicalParts, CanonicalRequest, Layout, PathRules, write_canonical};
+use crate::credentials::{Credentials, SessionToken};
+use crate::date::AmzDate;
+use crate::encoding::hex32;
+use crate::error::{SigningError, SigningErrorKind};
+use crate::header_list::{HeaderList, SignedHeader, sort_headers, write_signed_headers};
+use crate::memo;
+use crate::output::{OutSignature, PartName, SigningOutput, SigningPart};
+use crate::per_thread;
+use crate::request::{SignableBody, SignableRequest};
+use crate::settings::{SessionTokenMode, SignatureLocation, SigningParams, SigningSettings};
+use crate::sha::{HmacKey, sha256, sha256_tail};
+use crate::string_to_sign::{
+    ALGORITHM, ALGORITHM_V4A, StringToSign, StringToSignLayout, write_string_to_sign,
     write_string_to_sign_v4a,
 };
-use crate::credentials::Credentials;
-use crate::date::AmzDate;
-use crate::encoding::{encode_strict, hex32};
-use crate::error::{SigningError, SigningErrorKind};
-use crate::memo;
-use crate::request::{SignableBody, SignableRequest};
-use crate::sha::{sha256, sha256_tail};
 
 /// Payload hash sentinel for a body that is not signed.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
-
-/// Headers never signed by default: they are changed by proxies and HTTP stacks on the way
-/// (`user-agent`, `x-amzn-trace-id`, `expect`, `transfer-encoding`) or are the signature itself
-/// (`authorization`).
-pub const DEFAULT_EXCLUDED_HEADERS: &[Cow<'static, str>] = &[
-    Cow::Borrowed("authorization"),
-    Cow::Borrowed("user-agent"),
-    Cow::Borrowed("x-amzn-trace-id"),
-    Cow::Borrowed("expect"),
-    Cow::Borrowed("transfer-encoding"),
-];
-
-/// Where the signature goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureLocation {
-    /// `Authorization` and `X-Amz-Date` headers.
-    Headers,
-    /// A presigned URL: `X-Amz-*` query parameters, valid for `expires_in` (1 second to 7 days).
-    QueryParams {
-        /// How long the URL stays valid.
-        expires_in: Duration,
-    },
-}
-
-/// How the session token of temporary credentials is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionTokenMode {
-    /// Signed along with the request (the default, and what AppSync expects).
-    Include,
-    /// Added after signing, outside the signature (a few services, such as IoT presigned URLs,
-    /// want this).
-    Exclude,
-}
-
-/// Knobs of the SigV4 algorithm. The defaults are right for every AWS service except S3 (which
-/// wants `normalize_path: false, double_encode_path: false`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SigningSettings {
-    /// Remove `.`/`..` segments and repeated slashes from the path before signing.
-    pub normalize_path: bool,
-    /// Encode the (already URL-encoded) path once more.
-    pub double_encode_path: bool,
-    /// Add and sign `x-amz-content-sha256` (header signing only).
-    pub content_sha256_header: bool,
-    /// Whether the session token is part of the signature.
-    pub session_token_mode: SessionTokenMode,
-    /// Headers or presigned query.
-    pub location: SignatureLocation,
-    /// Lower-case names of headers left out of the signature.
-    pub excluded_headers: Cow<'static, [Cow<'static, str>]>,
-}
-
-impl Default for SigningSettings {
-    fn default() -> Self {
-        Self {
-            normalize_path: true,
-            double_encode_path: true,
-            content_sha256_header: false,
-            session_token_mode: SessionTokenMode::Include,
-            location: SignatureLocation::Headers,
-            excluded_headers: Cow::Borrowed(DEFAULT_EXCLUDED_HEADERS),
-        }
-    }
-}
-
-impl SigningSettings {
-    /// The settings S3 needs: no path normalisation, single encoding, `x-amz-content-sha256`.
-    pub fn s3() -> Self {
-        Self {
-            normalize_path: false,
-            double_encode_path: false,
-            content_sha256_header: true,
-            ..Self::default()
-        }
-    }
-
-    /// Presign for `expires_in` instead of signing headers.
-    pub fn presigned(expires_in: Duration) -> Self {
-        Self { location: SignatureLocation::QueryParams { expires_in }, ..Self::default() }
-    }
-}
-
-/// Everything a signature depends on besides the request.
-///
-/// ```
-/// use std::time::SystemTime;
-/// use appsync_sigv4::{Credentials, SigningParams};
-/// let creds = Credentials::new("AKID", "SECRET", None, None);
-/// let params = SigningParams::new(&creds, "us-east-1", "appsync", SystemTime::now());
-/// assert_eq!(params.service(), "appsync");
-/// ```
-#[derive(Debug, Clone)]
-pub struct SigningParams<'a> {
-    pub(crate) credentials: &'a Credentials,
-    region: &'a str,
-    service: &'a str,
-    time: SystemTime,
-    settings: SigningSettings,
-}
-
-impl<'a> SigningParams<'a> {
-    /// Parameters with default settings.
-    pub fn new(credentials: &'a Credentials, region: &'a str, service: &'a str, time: SystemTime) -> Self {
-        Self { credentials, region, service, time, settings: SigningSettings::default() }
-    }
-
-    /// Replaces the settings (the defaults suit every service but S3).
-    #[must_use]
-    pub fn settings(mut self, settings: SigningSettings) -> Self {
-        self.settings = settings;
-        self
-    }
-
-    /// The region.
-    pub fn region(&self) -> &str {
-        self.region
-    }
-
-    /// The service signing name (`appsync`, `execute-api`, `s3`...).
-    pub fn service(&self) -> &str {
-        self.service
-    }
-
-    /// The signing time.
-    pub fn time(&self) -> SystemTime {
-        self.time
-    }
-}
-
-/// A header or query parameter to add to the request.
-#[derive(Clone)]
-pub struct SigningPart {
-    name: PartName,
-    value: PartValue,
-}
-
-/// The name of a part: the headers a signature adds, told apart without comparing strings when
-/// they are applied, or a presigning parameter.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum PartName {
-    Date,
-    RegionSet,
-    SecurityToken,
-    ContentSha256,
-    Authorization,
-    Param(&'static str),
-}
-
-impl PartName {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Date => "X-Amz-Date",
-            Self::RegionSet => "X-Amz-Region-Set",
-            Self::SecurityToken => "X-Amz-Security-Token",
-            Self::ContentSha256 => "x-amz-content-sha256",
-            Self::Authorization => "Authorization",
-            Self::Param(name) => name,
-        }
-    }
-
-    /// The `http` header name, for the parts that are headers.
-    fn header(self) -> Option<http::HeaderName> {
-        const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
-        const X_AMZ_REGION_SET: http::HeaderName = http::HeaderName::from_static("x-amz-region-set");
-        const X_AMZ_SECURITY_TOKEN: http::HeaderName = http::HeaderName::from_static("x-amz-security-token");
-        const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
-        match self {
-            Self::Date => Some(X_AMZ_DATE),
-            Self::RegionSet => Some(X_AMZ_REGION_SET),
-            Self::SecurityToken => Some(X_AMZ_SECURITY_TOKEN),
-            Self::ContentSha256 => Some(X_AMZ_CONTENT_SHA256),
-            Self::Authorization => Some(http::header::AUTHORIZATION),
-            Self::Param(_) => None,
-        }
-    }
-}
-
-/// The value of a part, borrowed where it already exists so that signing copies neither the
-/// timestamp nor the (long) session token, and shares one buffer for the rest.
-#[derive(Clone)]
-enum PartValue {
-    Owned(String),
-    Static(&'static str),
-    Date(AmzDate),
-    /// The session token of these credentials (a shared handle, not a copy).
-    Token(Credentials),
-    /// ASCII text inside the buffer shared with the canonical request and string to sign
-    /// (start and end offsets: `u32` keeps the part small, and buffers that size do not occur).
-    Shared(Arc<[u8]>, u32, u32),
-}
-
-impl PartValue {
-    fn as_str(&self) -> &str {
-        match self {
-            PartValue::Owned(s) => s,
-            PartValue::Static(s) => s,
-            PartValue::Date(d) => d.as_str(),
-            PartValue::Shared(buf, start, end) => buf
-                .get(*start as usize..*end as usize)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-            PartValue::Token(c) => c.session_token().unwrap_or_default(),
-        }
-    }
-
-    fn shared(buf: &Arc<[u8]>, range: Range<usize>) -> Self {
-        let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-        Self::Shared(Arc::clone(buf), offset(range.start), offset(range.end))
-    }
-}
-
-impl PartialEq for SigningPart {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.value() == other.value()
-    }
-}
-
-impl Eq for SigningPart {}
-
-impl SigningPart {
-    /// The header or parameter name, in the case AWS documents (`X-Amz-Date`, `Authorization`).
-    pub fn name(&self) -> &'static str {
-        self.name.as_str()
-    }
-
-    /// The value, unencoded.
-    pub fn value(&self) -> &str {
-        self.value.as_str()
-    }
-
-    /// Whether the value is a secret (the session token) that must be kept out of logs.
-    pub fn is_sensitive(&self) -> bool {
-        matches!(self.value, PartValue::Token(_))
-    }
-}
-
-impl std::fmt::Debug for SigningPart {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let value = if self.is_sensitive() { "** redacted **" } else { self.value() };
-        write!(f, "{}: {}", self.name(), value)
-    }
-}
-
-/// The most headers a signature adds: `X-Amz-Date`, `X-Amz-Region-Set` (SigV4a),
-/// `X-Amz-Security-Token`, `x-amz-content-sha256` and `Authorization`.
-const MAX_HEADERS: usize = 5;
-
-/// The signature as the output keeps it.
-#[derive(Clone)]
-enum OutSignature {
-    /// SigV4's: 64 hex digits.
-    Hex([u8; 64]),
-    /// SigV4a's, in the shared buffer.
-    Shared(PartValue),
-}
-
-impl OutSignature {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Hex(hex) => std::str::from_utf8(hex).unwrap_or_default(),
-            Self::Shared(value) => value.as_str(),
-        }
-    }
-}
-
-/// The result of signing: what to add to the request, plus the intermediate stages for
-/// debugging (`appsync sign --verbose` prints them).
-#[derive(Clone)]
-pub struct SigningOutput {
-    /// Inline: the headers to add are at most [`MAX_HEADERS`], so they need no list of their own.
-    headers: [SigningPart; MAX_HEADERS],
-    header_count: usize,
-    params: Vec<SigningPart>,
-    signature: OutSignature,
-    canonical_request: CanonicalRequest,
-    string_to_sign: StringToSign,
-}
-
-impl std::fmt::Debug for SigningOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningOutput")
-            .field("headers", &self.headers())
-            .field("params", &self.params)
-            .field("signature", &self.signature())
-            .field("canonical_request", &self.canonical_request)
-            .field("string_to_sign", &self.string_to_sign)
-            .finish()
-    }
-}
-
-impl SigningOutput {
-    /// Headers to add (header signing), in the order AWS's examples show them.
-    pub fn headers(&self) -> &[SigningPart] {
-        &self.headers[..self.header_count]
-    }
-
-    /// Query parameters to append (presigning), in the order AWS's examples show them.
-    pub fn params(&self) -> &[SigningPart] {
-        &self.params
-    }
-
-    /// The hex signature.
-    pub fn signature(&self) -> &str {
-        self.signature.as_str()
-    }
-
-    /// Stage 1: the canonical request that was signed.
-    pub fn canonical_request(&self) -> &CanonicalRequest {
-        &self.canonical_request
-    }
-
-    /// Stage 2: the string that was signed.
-    pub fn string_to_sign(&self) -> &StringToSign {
-        &self.string_to_sign
-    }
-
-    /// Adds the headers (replacing any of the same name) and query parameters to an
-    /// [`http::Request`].
-    ///
-    /// # Errors
-    /// A value that is not a valid header value (only possible for a session token with control
-    /// characters), or a URI that no longer parses with the parameters appended.
-    pub fn apply_to_request<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
-        self.apply_to_header_map(req.headers_mut())?;
-        if !self.params.is_empty() {
-            let uri = self.presigned_uri(&req.uri().to_string());
-            *req.uri_mut() = uri.parse().map_err(|_| {
-                SigningError::new(SigningErrorKind::InvalidUri { reason: "the presigned URI does not parse" })
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Adds the headers to an [`http::HeaderMap`], replacing any of the same name (the query
-    /// parameters of a presigned URL are not headers: see [`Self::presigned_uri`]).
-    ///
-    /// The `Authorization` value is copied once and marked sensitive, as is the session token,
-    /// which is the credentials' own value (validated once, shared by every request).
-    ///
-    /// # Errors
-    /// A session token that is not a valid header value (it has control characters).
-    pub fn apply_to_header_map(&self, headers: &mut http::HeaderMap) -> Result<(), SigningError> {
-        headers.reserve(self.header_count);
-        // The session token is the credentials' own header value and the timestamp is shared by
-        // every request signed in the same second; only the `Authorization` value is copied, into
-        // a buffer of its own (sharing the output's whole buffer instead would keep all of it
-        // alive as long as the request).
-        for part in self.headers() {
-            let invalid =
-                || SigningError::new(SigningErrorKind::InvalidHeader { name: part.name().to_owned() });
-            let value = match &part.value {
-                PartValue::Date(time) => date_value(time).ok_or_else(invalid)?,
-                PartValue::Token(creds) => creds.session_token_header().cloned().ok_or_else(invalid)?,
-                _ => {
-                    let mut value =
-                        http::HeaderValue::from_bytes(part.value().as_bytes()).map_err(|_| invalid())?;
-                    // The `Authorization` value is a credential for the next few minutes.
-                    value.set_sensitive(part.name == PartName::Authorization);
-                    value
-                }
-            };
-            headers.insert(part.name.header().ok_or_else(invalid)?, value);
-        }
-        Ok(())
-    }
-
-    /// Adds the headers to a list of plain `(name, value)` pairs, replacing any of the same name
-    /// (case-insensitively).
-    pub fn apply_to_headers(&self, headers: &mut Vec<(String, String)>) {
-        for part in self.headers() {
-            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(part.name()));
-            headers.push((part.name().to_owned(), part.value().to_owned()));
-        }
-    }
-
-    /// `uri` with the presigning parameters appended (unchanged when signing headers).
-    pub fn presigned_uri(&self, uri: &str) -> String {
-        if self.params.is_empty() {
-            return uri.to_owned();
-        }
-        let (base, fragment) = match uri.split_once('#') {
-            Some((b, f)) => (b, Some(f)),
-            None => (uri, None),
-        };
-        let mut out = Vec::with_capacity(base.len() + 512);
-        out.extend_from_slice(base.as_bytes());
-        let mut sep = if base.contains('?') {
-            if base.ends_with(['?', '&']) { None } else { Some(b'&') }
-        } else {
-            Some(b'?')
-        };
-        for part in &self.params {
-            if let Some(s) = sep {
-                out.push(s);
-            }
-            sep = Some(b'&');
-            out.extend_from_slice(part.name().as_bytes());
-            out.push(b'=');
-            encode_strict(&mut out, part.value().as_bytes());
-        }
-        if let Some(f) = fragment {
-            out.push(b'#');
-            out.extend_from_slice(f.as_bytes());
-        }
-        String::from_utf8(out).unwrap_or_default()
-    }
-}
-
-thread_local! {
-    /// The last `X-Amz-Date` header value made on this thread, for its timestamp.
-    static LAST_DATE: Cell<Option<(AmzDate, http::HeaderValue)>> = const { Cell::new(None) };
-}
-
-/// `time` as a header value, shared (not copied again) with the requests signed in the same
-/// second on this thread; `None` cannot happen for an `AmzDate`, whose text is ASCII.
-fn date_value(time: &AmzDate) -> Option<http::HeaderValue> {
-    let cached = LAST_DATE.try_with(Cell::take).ok().flatten();
-    if let Some((last, value)) = &cached
-        && last.as_bytes() == time.as_bytes()
-    {
-        let out = value.clone();
-        let _ = LAST_DATE.try_with(|c| c.set(cached));
-        return Some(out);
-    }
-    let value = http::HeaderValue::from_bytes(time.as_bytes()).ok()?;
-    let _ = LAST_DATE.try_with(|c| c.set(Some((*time, value.clone()))));
-    Some(value)
-}
-
-/// Validates a region or service name: it becomes part of the scope, which is `/`-separated.
-/// A SigV4a region set: regions (or `*` patterns) separated by commas, such as `us-east-1`,
-/// `us-east-1,us-west-2` or `*`.
-fn check_region_set(value: &str) -> Result<(), SigningError> {
-    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'*' | b',');
-    if value.is_empty() || !value.bytes().all(allowed) || value.split(',').any(str::is_empty) {
-        return Err(SigningError::new(SigningErrorKind::InvalidScope { field: "region set" }));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_scope_field(value: &str, field: &'static str) -> Result<(), SigningError> {
-    if value.is_empty() || value.bytes().any(|b| b == b'/' || b.is_ascii_whitespace() || b.is_ascii_control())
-    {
-        return Err(SigningError::new(SigningErrorKind::InvalidScope { field }));
-    }
-    Ok(())
-}
-
-/// The payload hash for `body`: hex SHA-256 of the bytes, or the given sentinel/precomputed hash.
-/// ASCII bytes either way; kept as bytes since it is only ever copied into a buffer.
-pub(crate) fn payload_hash<'b>(
-    body: SignableBody<'b>,
-    storage: &'b mut [u8; 64],
-) -> Result<&'b [u8], SigningError> {
-    match body {
-        SignableBody::Bytes(bytes) => {
-            *storage = hex32(&sha256(bytes));
-            Ok(&storage[..])
-        }
-        SignableBody::UnsignedPayload => Ok(UNSIGNED_PAYLOAD.as_bytes()),
-        SignableBody::Precomputed(h) => {
-            let is_hash =
-                h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            let is_sentinel = !h.is_empty()
-                && h.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b.is_ascii_digit())
-                && h.contains('-');
-            if is_hash || is_sentinel {
-                Ok(h.as_bytes())
-            } else {
-                Err(SigningError::new(SigningErrorKind::InvalidPayloadHash))
-            }
-        }
-    }
-}
 
 /// Signs `request`: returns the headers (or query parameters) to add.
 ///
@@ -543,35 +75,368 @@ pub(crate) enum Scheme<'k> {
 
 /// How the string to sign is signed.
 enum Signer<'k> {
-    Hmac(crate::sha::HmacKey),
+    Hmac(HmacKey),
     Ecdsa(&'k dyn Fn(&[u8]) -> String),
 }
 
-/// The signature: SigV4's fixed-length hex, or SigV4a's (variable-length, DER) in the shared
-/// buffer.
-#[derive(Clone)]
+/// [`sign`] for either scheme; inlined so that SigV4's path carries no trace of SigV4a's.
+#[inline(always)]
+pub(crate) fn sign_with(
+    request: &SignableRequest<'_>,
+    params: &SigningParams<'_>,
+    scheme: Scheme<'_>,
+) -> Result<SigningOutput, SigningError> {
+    let mut hash_storage = [0u8; 64];
+    let plan = Plan::new(request, params, scheme, &mut hash_storage)?;
+    // Which request headers are signed, plus the ones this signature adds; none to choose when
+    // the canonical request comes from the memo.
+    let mut headers: HeaderList<SignedHeader<'_>> = HeaderList::new();
+    let memo = plan.memo_key.as_ref().and_then(|key| memo::take_matching(request, key));
+    if memo.is_none() {
+        select_headers(&mut headers, request, &plan)?;
+    }
+    let stages = write_and_hash(request, &plan, memo, headers.as_mut_slice());
+    Ok(output(&plan, stages))
+}
+
+/// Everything a signature depends on besides the request, checked and worked out once before
+/// anything is written.
+struct Plan<'a> {
+    credentials: &'a Credentials,
+    region: &'a str,
+    service: &'a str,
+    settings: &'a SigningSettings,
+    time: AmzDate,
+    algorithm: &'static str,
+    /// SigV4a's region set, signed as `x-amz-region-set` (or `X-Amz-Region-Set`) instead of
+    /// being part of the scope.
+    region_set: Option<&'a str>,
+    signer: Signer<'a>,
+    /// Hex SHA-256 of the body or a sentinel: ASCII, kept as bytes since it is only copied.
+    payload_hash: &'a [u8],
+    /// The session token, sent whenever the credentials have one.
+    token: Option<&'a SessionToken>,
+    /// Whether the token is also signed.
+    sign_token: bool,
+    /// A presigned URL's lifetime in seconds; `None` when signing headers.
+    presign_expiry: Option<u64>,
+    /// What the memo of the last canonical request is keyed on besides the request, for header
+    /// signing with SigV4 (the memo's case: a client signing for one endpoint again and again).
+    memo_key: Option<memo::KeyParts<'a>>,
+}
+
+impl<'a> Plan<'a> {
+    /// Checks, in this order: the credentials' expiry, the time, the scope (region or region set,
+    /// and service; a SigV4 key already in the cache was made for a valid scope), the payload
+    /// hash and a presigned URL's lifetime.
+    #[inline(always)]
+    fn new(
+        request: &SignableRequest<'a>,
+        params: &'a SigningParams<'_>,
+        scheme: Scheme<'a>,
+        hash_storage: &'a mut [u8; 64],
+    ) -> Result<Self, SigningError> {
+        let credentials = params.credentials;
+        let (region, service, settings) = (params.region, params.service, &params.settings);
+        if credentials.is_expired_at(params.time) {
+            return Err(SigningError::new(SigningErrorKind::CredentialsExpired));
+        }
+        let time = AmzDate::from_system_time(params.time)?;
+        let (algorithm, region_set, signer) = match scheme {
+            Scheme::V4 => {
+                let mac = match credentials.cached_mac(&time, region, service) {
+                    // Only valid regions and services ever make it into the cache.
+                    Some(mac) => mac,
+                    None => {
+                        check_scope_field(region, "region")?;
+                        check_scope_field(service, "service")?;
+                        credentials.signing_mac(&time, region, service)
+                    }
+                };
+                (ALGORITHM, None, Signer::Hmac(mac))
+            }
+            Scheme::V4a { sign } => {
+                check_region_set(region)?;
+                check_scope_field(service, "service")?;
+                (ALGORITHM_V4A, Some(region), Signer::Ecdsa(sign))
+            }
+        };
+        let payload_hash = payload_hash(request.body, hash_storage)?;
+        let presign_expiry = match settings.location {
+            SignatureLocation::Headers => None,
+            SignatureLocation::QueryParams { expires_in } => {
+                let secs = expires_in.as_secs();
+                if !(1..=604_800).contains(&secs) {
+                    return Err(SigningError::new(SigningErrorKind::InvalidExpiry { seconds: secs }));
+                }
+                Some(secs)
+            }
+        };
+        let memo_key = (presign_expiry.is_none() && region_set.is_none()).then(|| memo::KeyParts {
+            credentials_id: credentials.id(),
+            settings,
+            has_token: credentials.token().is_some(),
+            payload_hash_len: payload_hash.len(),
+        });
+        Ok(Self {
+            credentials,
+            region,
+            service,
+            settings,
+            time,
+            algorithm,
+            region_set,
+            signer,
+            payload_hash,
+            token: credentials.token(),
+            sign_token: settings.session_token_mode == SessionTokenMode::Include,
+            presign_expiry,
+            memo_key,
+        })
+    }
+
+    fn presigning(&self) -> bool {
+        self.presign_expiry.is_some()
+    }
+}
+
+/// The two stages and the signature, written one after the other into the buffer the output
+/// shares, and where each is in it.
+struct Stages {
+    shared: Arc<[u8]>,
+    canonical_request: Layout,
+    string_to_sign: StringToSignLayout,
+    signature: Signature,
+    placement: Placement,
+}
+
+/// The signature: SigV4's fixed-length hex, or SigV4a's (variable-length, DER) in the buffer.
 enum Signature {
     Hex([u8; 64]),
-    Shared(Range<usize>),
+    InBuffer(Range<usize>),
+}
+
+/// What goes on the request besides what the plan holds already.
+enum Placement {
+    /// Header signing: where the `Authorization` value is in the buffer.
+    Headers { authorization: Range<usize> },
+    /// Presigning: the `X-Amz-Credential` and `X-Amz-Expires` values (`X-Amz-SignedHeaders` is
+    /// the canonical request's list).
+    Query { credential: String, expires: String },
+}
+
+/// The presigning parameters that are signed in the canonical query.
+struct PresignValues {
+    credential: String,
+    expires: String,
+    signed_headers: Vec<u8>,
+}
+
+impl PresignValues {
+    /// The values for a URL valid `secs` seconds whose signed headers are `headers`.
+    fn new(plan: &Plan<'_>, secs: u64, headers: &mut [SignedHeader<'_>]) -> Self {
+        let mut signed_headers = Vec::new();
+        sort_headers(headers);
+        write_signed_headers(&mut signed_headers, headers);
+        let key = plan.credentials.access_key_id();
+        let credential = match plan.region_set {
+            None => format!("{key}/{}/{}/{}/aws4_request", plan.time.date(), plan.region, plan.service),
+            Some(_) => format!("{key}/{}/{}/aws4_request", plan.time.date(), plan.service),
+        };
+        Self { credential, expires: secs.to_string(), signed_headers }
+    }
+
+    /// The parameters as the canonical query takes them, unencoded.
+    fn params<'v>(&'v self, plan: &'v Plan<'_>) -> Vec<(&'v str, &'v [u8])> {
+        let mut params = Vec::new();
+        if let Some(region_set) = plan.region_set {
+            params.push(("X-Amz-Region-Set", region_set.as_bytes()));
+        }
+        params.extend_from_slice(&[
+            ("X-Amz-Algorithm", plan.algorithm.as_bytes()),
+            ("X-Amz-Credential", self.credential.as_bytes()),
+            ("X-Amz-Date", &plan.time.as_bytes()[..]),
+            ("X-Amz-Expires", self.expires.as_bytes()),
+            ("X-Amz-SignedHeaders", &self.signed_headers),
+        ]);
+        if let (Some(token), true) = (plan.token, plan.sign_token) {
+            params.push(("X-Amz-Security-Token", token.as_str().as_bytes()));
+        }
+        params
+    }
+}
+
+/// Writes the canonical request (from the memo, or from the request and `headers`), the string
+/// to sign and the `Authorization` value (header signing) one after the other into this thread's
+/// scratch buffer, hashes and signs each where it was written, and copies the lot out once into
+/// the buffer the output shares.
+#[inline(always)]
+fn write_and_hash(
+    request: &SignableRequest<'_>,
+    plan: &Plan<'_>,
+    memo: Option<Box<memo::Memo>>,
+    headers: &mut [SignedHeader<'_>],
+) -> Stages {
+    let presign = plan.presign_expiry.map(|secs| PresignValues::new(plan, secs, headers));
+    let presign_params = presign.as_ref().map(|values| values.params(plan)).unwrap_or_default();
+
+    let mut buf = per_thread::take_scratch();
+    let canonical_request = match &memo {
+        Some(memo) => memo.write(&mut buf, plan.time.as_bytes(), plan.payload_hash),
+        None => write_canonical(
+            &mut buf,
+            CanonicalParts {
+                method: request.method,
+                path: request.path,
+                query: request.query,
+                extra_params: &presign_params,
+                skip_param: None,
+                headers,
+                // The names `select_headers` adds are lower-case.
+                names_lowercase: request.names_lowercase,
+                payload_hash: plan.payload_hash,
+                rules: PathRules {
+                    normalize: plan.settings.normalize_path,
+                    double_encode: plan.settings.double_encode_path,
+                },
+            },
+        ),
+    };
+    match (memo, &plan.memo_key) {
+        (Some(memo), _) => memo::put_back(memo),
+        (None, Some(key)) => memo::remember(request, key, &buf, &canonical_request),
+        (None, None) => {}
+    }
+    // Both hashed where they were written, padded in place (the canonical request is all of `buf`
+    // so far).
+    let creq_hash = hex32(&sha256_tail(&mut buf, canonical_request.all().start));
+    let (string_to_sign, signature) = match &plan.signer {
+        Signer::Hmac(mac) => {
+            let sts = write_string_to_sign(&mut buf, &plan.time, plan.region, plan.service, &creq_hash);
+            let signature = hex32(&mac.sign_tail(&mut buf, sts.text.start));
+            (sts, Signature::Hex(signature))
+        }
+        Signer::Ecdsa(sign) => {
+            let sts = write_string_to_sign_v4a(&mut buf, &plan.time, plan.service, &creq_hash);
+            let hex = sign(&buf[sts.text.clone()]);
+            let start = buf.len();
+            buf.extend_from_slice(hex.as_bytes());
+            (sts, Signature::InBuffer(start..buf.len()))
+        }
+    };
+    let placement = match presign {
+        None => Placement::Headers {
+            authorization: write_authorization(
+                &mut buf,
+                plan,
+                &canonical_request,
+                &string_to_sign,
+                &signature,
+            ),
+        },
+        Some(PresignValues { credential, expires, .. }) => Placement::Query { credential, expires },
+    };
+    let shared: Arc<[u8]> = Arc::from(&buf[..]);
+    per_thread::return_scratch(buf);
+    Stages { shared, canonical_request, string_to_sign, signature, placement }
+}
+
+/// Appends the `Authorization` value to `buf`, copying the scope and the signed headers from
+/// where they were written, and says where it is.
+fn write_authorization(
+    buf: &mut Vec<u8>,
+    plan: &Plan<'_>,
+    canonical_request: &Layout,
+    string_to_sign: &StringToSignLayout,
+    signature: &Signature,
+) -> Range<usize> {
+    let start = buf.len();
+    buf.extend_from_slice(plan.algorithm.as_bytes());
+    buf.extend_from_slice(b" Credential=");
+    buf.extend_from_slice(plan.credentials.access_key_id().as_bytes());
+    buf.push(b'/');
+    buf.extend_from_within(string_to_sign.scope.clone());
+    buf.extend_from_slice(b", SignedHeaders=");
+    buf.extend_from_within(canonical_request.signed_headers.clone());
+    buf.extend_from_slice(b", Signature=");
+    match signature {
+        Signature::Hex(hex) => buf.extend_from_slice(hex),
+        Signature::InBuffer(range) => buf.extend_from_within(range.clone()),
+    }
+    start..buf.len()
+}
+
+/// The parts to add, in the order AWS's examples show them, and the stages, all sharing the
+/// buffer they were written in.
+#[inline(always)]
+fn output(plan: &Plan<'_>, stages: Stages) -> SigningOutput {
+    let Stages { shared, canonical_request, string_to_sign, signature, placement } = stages;
+    let signature = match signature {
+        Signature::Hex(hex) => OutSignature::Hex(hex),
+        Signature::InBuffer(range) => OutSignature::Shared(Arc::clone(&shared), range),
+    };
+    let date = SigningPart::date(plan.time);
+    match placement {
+        Placement::Headers { authorization } => {
+            let hash = plan.settings.content_sha256_header.then(|| {
+                SigningPart::shared(PartName::ContentSha256, &shared, canonical_request.payload_hash.clone())
+            });
+            let authorization = SigningPart::shared(PartName::Authorization, &shared, authorization);
+            let mut out = SigningOutput::from_headers(
+                signature,
+                CanonicalRequest::from_shared(Arc::clone(&shared), canonical_request),
+                StringToSign::from_shared(shared, string_to_sign),
+            );
+            out.add_header(date);
+            if let Some(region_set) = plan.region_set {
+                out.add_header(SigningPart::owned(PartName::RegionSet, region_set.to_owned()));
+            }
+            if let Some(token) = plan.token {
+                out.add_header(SigningPart::token(token));
+            }
+            if let Some(hash) = hash {
+                out.add_header(hash);
+            }
+            out.add_header(authorization);
+            out
+        }
+        Placement::Query { credential, expires } => {
+            let param = PartName::Param;
+            let signed_headers = canonical_request.signed_headers.clone();
+            let mut params = vec![
+                SigningPart::fixed(param("X-Amz-Algorithm"), plan.algorithm),
+                SigningPart::owned(param("X-Amz-Credential"), credential),
+                date,
+                SigningPart::shared(param("X-Amz-SignedHeaders"), &shared, signed_headers),
+                SigningPart::owned(param("X-Amz-Expires"), expires),
+            ];
+            if let Some(region_set) = plan.region_set {
+                params.push(SigningPart::owned(param("X-Amz-Region-Set"), region_set.to_owned()));
+            }
+            if let Some(token) = plan.token {
+                params.push(SigningPart::token(token));
+            }
+            params.push(SigningPart::owned(param("X-Amz-Signature"), signature.as_str().to_owned()));
+            SigningOutput::from_params(
+                params,
+                signature,
+                CanonicalRequest::from_shared(Arc::clone(&shared), canonical_request),
+                StringToSign::from_shared(shared, string_to_sign),
+            )
+        }
+    }
 }
 
 /// Fills `headers` with the request headers that are signed, plus the ones this signature adds
 /// (a signature of a request just signed the same way skips this: see `memo`).
-#[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn select_headers<'h>(
     headers: &mut HeaderList<SignedHeader<'h>>,
     request: &SignableRequest<'h>,
-    settings: &SigningSettings,
-    presigning: bool,
-    region_set: Option<&'h str>,
-    payload_hash: &'h [u8],
-    time: &'h AmzDate,
-    creds: &'h Credentials,
-    sign_token: bool,
+    plan: &'h Plan<'_>,
 ) -> Result<(), SigningError> {
     let host = request.host().ok_or_else(|| SigningError::new(SigningErrorKind::MissingHost))?;
-    let token = creds.session_token();
+    let (settings, presigning, region_set) = (plan.settings, plan.presigning(), plan.region_set);
     let mut has_host = false;
     for &(name, value) in request.headers() {
         let lower_is = |s: &str| name.eq_ignore_ascii_case(s);
@@ -605,257 +470,73 @@ fn select_headers<'h>(
         headers.push(("host", host, true));
     }
     if !presigning {
-        headers.push(("x-amz-date", time.as_bytes(), true));
+        headers.push(("x-amz-date", &plan.time.as_bytes()[..], true));
         if let Some(region_set) = region_set {
-            // The caller checked it holds no spaces.
+            // `check_region_set` allowed no spaces in it.
             headers.push(("x-amz-region-set", region_set.as_bytes(), true));
         }
         if settings.content_sha256_header {
-            headers.push(("x-amz-content-sha256", payload_hash, true));
+            headers.push(("x-amz-content-sha256", plan.payload_hash, true));
         }
-        if let (Some(token), true) = (token, sign_token) {
-            headers.push(("x-amz-security-token", token.as_bytes(), creds.session_token_is_canonical()));
+        if let (Some(token), true) = (plan.token, plan.sign_token) {
+            headers.push(("x-amz-security-token", token.as_str().as_bytes(), token.is_canonical()));
         }
     }
-
     Ok(())
 }
 
-/// The algorithm name of SigV4a.
-#[cfg_attr(not(feature = "sigv4a"), allow(dead_code))]
-pub(crate) const ALGORITHM_V4A: &str = "AWS4-ECDSA-P256-SHA256";
-
-/// [`sign`] for either scheme; inlined so that SigV4's path carries no trace of SigV4a's.
-#[inline(always)]
-pub(crate) fn sign_with(
-    request: &SignableRequest<'_>,
-    params: &SigningParams<'_>,
-    scheme: Scheme<'_>,
-) -> Result<SigningOutput, SigningError> {
-    let creds = params.credentials;
-    let settings = &params.settings;
-    if creds.is_expired_at(params.time) {
-        return Err(SigningError::new(SigningErrorKind::CredentialsExpired));
+/// Checks a SigV4a region set: regions (or `*` patterns) separated by commas, such as
+/// `us-east-1`, `us-east-1,us-west-2` or `*`.
+fn check_region_set(value: &str) -> Result<(), SigningError> {
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'*' | b',');
+    if value.is_empty() || !value.bytes().all(allowed) || value.split(',').any(str::is_empty) {
+        return Err(SigningError::new(SigningErrorKind::InvalidScope { field: "region set" }));
     }
-    let time = AmzDate::from_system_time(params.time)?;
-    let date = &time.as_bytes()[..8];
-    let (algorithm, region_set, signer) = match scheme {
-        Scheme::V4 => {
-            let mac = match creds.cached_mac(date, params.region, params.service) {
-                // Only valid regions and services ever make it into the cache.
-                Some(mac) => mac,
-                None => {
-                    check_scope_field(params.region, "region")?;
-                    check_scope_field(params.service, "service")?;
-                    creds.signing_mac(date, params.region, params.service)
-                }
-            };
-            (ALGORITHM, None, Signer::Hmac(mac))
+    Ok(())
+}
+
+/// Checks a region or service name: it becomes part of the `/`-separated scope, so it must be
+/// non-empty, without `/`, whitespace or control characters.
+fn check_scope_field(value: &str, field: &'static str) -> Result<(), SigningError> {
+    if value.is_empty() || value.bytes().any(|b| b == b'/' || b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return Err(SigningError::new(SigningErrorKind::InvalidScope { field }));
+    }
+    Ok(())
+}
+
+/// The payload hash for `body`: hex SHA-256 of the bytes, or the given sentinel/precomputed hash.
+/// ASCII bytes either way; kept as bytes since it is only ever copied into a buffer.
+pub(crate) fn payload_hash<'b>(
+    body: SignableBody<'b>,
+    storage: &'b mut [u8; 64],
+) -> Result<&'b [u8], SigningError> {
+    match body {
+        SignableBody::Bytes(bytes) => {
+            *storage = hex32(&sha256(bytes));
+            Ok(&storage[..])
         }
-        Scheme::V4a { sign } => {
-            check_region_set(params.region)?;
-            check_scope_field(params.service, "service")?;
-            (ALGORITHM_V4A, Some(params.region), Signer::Ecdsa(sign))
-        }
-    };
-    let mut hash_storage = [0u8; 64];
-    let payload_hash = payload_hash(request.body, &mut hash_storage)?;
-    let token = creds.session_token();
-    let presign_expiry = match settings.location {
-        SignatureLocation::Headers => None,
-        SignatureLocation::QueryParams { expires_in } => {
-            let secs = expires_in.as_secs();
-            if !(1..=604_800).contains(&secs) {
-                return Err(SigningError::new(SigningErrorKind::InvalidExpiry { seconds: secs }));
+        SignableBody::UnsignedPayload => Ok(UNSIGNED_PAYLOAD.as_bytes()),
+        SignableBody::Precomputed(h) => {
+            let is_hash =
+                h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let is_sentinel = !h.is_empty()
+                && h.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b.is_ascii_digit())
+                && h.contains('-');
+            if is_hash || is_sentinel {
+                Ok(h.as_bytes())
+            } else {
+                Err(SigningError::new(SigningErrorKind::InvalidPayloadHash))
             }
-            Some(secs)
-        }
-    };
-    let presigning = presign_expiry.is_some();
-    let sign_token = settings.session_token_mode == SessionTokenMode::Include;
-
-    // Header signing of a request this thread has just signed the same way: the canonical
-    // request is the remembered one with the new timestamp and payload hash (see `memo`).
-    let memo_key = (!presigning && region_set.is_none()).then(|| memo::KeyParts {
-        credentials_id: creds.id(),
-        settings,
-        has_token: token.is_some(),
-        payload_hash_len: payload_hash.len(),
-    });
-    let memo = memo_key.as_ref().and_then(|key| memo::take_matching(request, key));
-
-    // Which request headers are signed, plus the ones this signature adds.
-    let mut headers: HeaderList<SignedHeader<'_>> = HeaderList::new();
-    if memo.is_none() {
-        select_headers(
-            &mut headers,
-            request,
-            settings,
-            presigning,
-            region_set,
-            payload_hash,
-            &time,
-            creds,
-            sign_token,
-        )?;
-    }
-    let rules = PathRules { normalize: settings.normalize_path, double_encode: settings.double_encode_path };
-    let mut credential = String::new();
-    let mut expires = String::new();
-    let mut signed_headers_param = Vec::new();
-    let mut extra: Vec<(&str, &[u8])> = Vec::new();
-    if let Some(secs) = presign_expiry {
-        sort_headers(headers.as_mut_slice());
-        write_signed_headers(&mut signed_headers_param, headers.as_mut_slice());
-        credential = match region_set {
-            None => format!(
-                "{}/{}/{}/{}/aws4_request",
-                creds.access_key_id(),
-                time.date(),
-                params.region,
-                params.service
-            ),
-            Some(_) => format!("{}/{}/{}/aws4_request", creds.access_key_id(), time.date(), params.service),
-        };
-        expires = secs.to_string();
-        if let Some(region_set) = region_set {
-            extra.push(("X-Amz-Region-Set", region_set.as_bytes()));
-        }
-        extra.extend_from_slice(&[
-            ("X-Amz-Algorithm", algorithm.as_bytes()),
-            ("X-Amz-Credential", credential.as_bytes()),
-            ("X-Amz-Date", time.as_bytes()),
-            ("X-Amz-Expires", expires.as_bytes()),
-            ("X-Amz-SignedHeaders", &signed_headers_param),
-        ]);
-        if let (Some(token), true) = (token, sign_token) {
-            extra.push(("X-Amz-Security-Token", token.as_bytes()));
         }
     }
-
-    // The canonical request, the string to sign and the `Authorization` value are written one
-    // after the other into a reused buffer, hashed and signed there, and copied out once into
-    // the buffer the output shares.
-    let mut buf = take_scratch();
-    let layout = match &memo {
-        Some(memo) => memo.write(&mut buf, time.as_bytes(), payload_hash),
-        None => write_canonical(
-            &mut buf,
-            CanonicalParts {
-                method: request.method,
-                path: request.path,
-                query: request.query,
-                extra_params: &extra,
-                skip_param: None,
-                headers: headers.as_mut_slice(),
-                // The names this function adds are lower-case.
-                names_lowercase: request.names_lowercase,
-                payload_hash,
-                rules,
-            },
-        ),
-    };
-    match (memo, &memo_key) {
-        (Some(memo), _) => memo::put_back(memo),
-        (None, Some(key)) => memo::remember(request, key, &buf, &layout),
-        (None, None) => {}
-    }
-    // Both hashed where they were written, padded in place (the canonical request is all of `buf`
-    // so far).
-    let creq_hash = hex32(&sha256_tail(&mut buf, layout.all().start));
-    let (sts, signature) = match signer {
-        Signer::Hmac(mac) => {
-            let sts = write_string_to_sign(&mut buf, &time, params.region, params.service, &creq_hash);
-            let signature = hex32(&mac.sign_tail(&mut buf, sts.text.start));
-            (sts, Signature::Hex(signature))
-        }
-        Signer::Ecdsa(sign) => {
-            let sts = write_string_to_sign_v4a(&mut buf, &time, params.service, &creq_hash);
-            let hex = sign(&buf[sts.text.clone()]);
-            let start = buf.len();
-            buf.extend_from_slice(hex.as_bytes());
-            (sts, Signature::Shared(start..buf.len()))
-        }
-    };
-
-    let authorization = (!presigning).then(|| {
-        let start = buf.len();
-        buf.extend_from_slice(algorithm.as_bytes());
-        buf.extend_from_slice(b" Credential=");
-        buf.extend_from_slice(creds.access_key_id().as_bytes());
-        buf.push(b'/');
-        buf.extend_from_within(sts.scope.clone());
-        buf.extend_from_slice(b", SignedHeaders=");
-        buf.extend_from_within(layout.signed_headers.clone());
-        buf.extend_from_slice(b", Signature=");
-        match &signature {
-            Signature::Hex(hex) => buf.extend_from_slice(hex),
-            Signature::Shared(range) => buf.extend_from_within(range.clone()),
-        }
-        start..buf.len()
-    });
-    let shared: Arc<[u8]> = Arc::from(&buf[..]);
-    return_scratch(buf);
-
-    let date_part = SigningPart { name: PartName::Date, value: PartValue::Date(time) };
-    let token_part = || SigningPart { name: PartName::SecurityToken, value: PartValue::Token(creds.clone()) };
-    let unused = || SigningPart { name: PartName::Param(""), value: PartValue::Static("") };
-    let signature = match signature {
-        Signature::Hex(hex) => OutSignature::Hex(hex),
-        Signature::Shared(range) => OutSignature::Shared(PartValue::shared(&shared, range)),
-    };
-    let region_set_part =
-        |name| region_set.map(|r| SigningPart { name, value: PartValue::Owned(r.to_owned()) });
-    let mut out_params = Vec::new();
-    let (out_headers, header_count) = if let Some(authorization) = authorization {
-        let authorization =
-            SigningPart { name: PartName::Authorization, value: PartValue::shared(&shared, authorization) };
-        let hash = || SigningPart {
-            name: PartName::ContentSha256,
-            value: PartValue::shared(&shared, layout.payload_hash.clone()),
-        };
-        // Built in place, in the order AWS's examples show.
-        match (region_set_part(PartName::RegionSet), token.is_some(), settings.content_sha256_header) {
-            (None, true, false) => ([date_part, token_part(), authorization, unused(), unused()], 3),
-            (None, false, false) => ([date_part, authorization, unused(), unused(), unused()], 2),
-            (None, true, true) => ([date_part, token_part(), hash(), authorization, unused()], 4),
-            (None, false, true) => ([date_part, hash(), authorization, unused(), unused()], 3),
-            (Some(set), true, false) => ([date_part, set, token_part(), authorization, unused()], 4),
-            (Some(set), false, false) => ([date_part, set, authorization, unused(), unused()], 3),
-            (Some(set), true, true) => ([date_part, set, token_part(), hash(), authorization], 5),
-            (Some(set), false, true) => ([date_part, set, hash(), authorization, unused()], 4),
-        }
-    } else {
-        let part =
-            |name, value: String| SigningPart { name: PartName::Param(name), value: PartValue::Owned(value) };
-        out_params = vec![
-            SigningPart { name: PartName::Param("X-Amz-Algorithm"), value: PartValue::Static(algorithm) },
-            part("X-Amz-Credential", credential),
-            date_part,
-            part("X-Amz-SignedHeaders", String::from_utf8(signed_headers_param).unwrap_or_default()),
-            part("X-Amz-Expires", expires),
-        ];
-        out_params.extend(region_set_part(PartName::Param("X-Amz-Region-Set")));
-        if token.is_some() {
-            out_params.push(token_part());
-        }
-        out_params.push(part("X-Amz-Signature", signature.as_str().to_owned()));
-        ([unused(), unused(), unused(), unused(), unused()], 0)
-    };
-    Ok(SigningOutput {
-        headers: out_headers,
-        header_count,
-        params: out_params,
-        signature,
-        canonical_request: CanonicalRequest::from_shared(Arc::clone(&shared), layout),
-        string_to_sign: StringToSign::from_shared(shared, sts),
-    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
     use super::*;
-    use std::time::UNIX_EPOCH;
 
     fn sign_with_token(token: &str) -> SigningOutput {
         let creds = Credentials::new("AKID", "secret", Some(token.to_owned()), None);

@@ -18,11 +18,13 @@ use zeroize::Zeroizing;
 
 use crate::credentials::{Credentials, HmacSha256};
 use crate::error::SigningError;
+use crate::output::SigningOutput;
 use crate::request::SignableRequest;
-use crate::sign::{Scheme, SigningOutput, SigningParams, sign_with};
+use crate::settings::SigningParams;
+use crate::sign::{Scheme, sign_with};
 
 /// The algorithm name of SigV4a, in `Authorization` and `X-Amz-Algorithm`.
-pub const ALGORITHM_V4A: &str = crate::sign::ALGORITHM_V4A;
+pub const ALGORITHM_V4A: &str = crate::string_to_sign::ALGORITHM_V4A;
 
 /// Signs `request` with SigV4a: like [`sign`](crate::sign), with `params.region()` read as the
 /// region set the signature is good for (`us-east-1`, `us-east-1,us-west-2`, `*`), which is

@@ -7,17 +7,17 @@ use std::time::{Duration, SystemTime};
 
 use subtle::ConstantTimeEq;
 
-use crate::canonical::{
-    ALGORITHM, CanonicalParts, PathRules, SignedHeader, redacted, return_scratch, sort_headers, take_scratch,
-    write_canonical, write_string_to_sign,
-};
+use crate::canonical::{CanonicalParts, PathRules, redacted, write_canonical};
 use crate::credentials::Credentials;
 use crate::date::AmzDate;
 use crate::encoding::{decode_query_component, hex32};
 use crate::error::{MalformedPart, ScopeField, VerifyError, VerifyErrorKind};
+use crate::header_list::{SignedHeader, sort_headers};
+use crate::per_thread::{return_scratch, take_scratch};
 use crate::request::{SignableBody, SignableRequest, is_token};
 use crate::sha::sha256;
 use crate::sign::{UNSIGNED_PAYLOAD, payload_hash};
+use crate::string_to_sign::{ALGORITHM, write_string_to_sign};
 
 /// Where the verifier finds the secret for an access key id.
 ///
@@ -320,7 +320,7 @@ impl<S: CredentialStore> Verifier<S> {
         );
         let creq_hash = hex32(&sha256(&buf[layout.all()]));
         let sts = write_string_to_sign(&mut buf, &claimed.date, region, service, &creq_hash);
-        let mac = creds.signing_mac(&claimed.date.as_bytes()[..8], region, service);
+        let mac = creds.signing_mac(&claimed.date, region, service);
         let expected = hex32(&mac.sign(&buf[sts.text.clone()]));
         let given = claimed.signature.as_bytes().to_ascii_lowercase();
         let matches = constant_time_eq(&expected, &given);
@@ -537,12 +537,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     let mut diff = 0u64;
-    let (a_words, a_rest) = a.split_at(a.len() - a.len() % 8);
-    let (b_words, b_rest) = b.split_at(b.len() - b.len() % 8);
-    for (x, y) in a_words.chunks_exact(8).zip(b_words.chunks_exact(8)) {
-        let x = u64::from_ne_bytes(x.try_into().unwrap_or([0; 8]));
-        let y = u64::from_ne_bytes(y.try_into().unwrap_or([0; 8]));
-        diff |= x ^ y;
+    let (a_words, a_rest) = a.as_chunks::<8>();
+    let (b_words, b_rest) = b.as_chunks::<8>();
+    for (x, y) in a_words.iter().zip(b_words) {
+        diff |= u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y);
     }
     for (x, y) in a_rest.iter().zip(b_rest) {
         diff |= u64::from(x ^ y);
@@ -574,7 +572,8 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
-    use crate::sign::{SigningParams, sign};
+    use crate::settings::SigningParams;
+    use crate::sign::sign;
 
     /// Signs a GET with `headers` (plus `host`), lets `tamper` change the headers as received,
     /// and verifies.

@@ -26,10 +26,14 @@
 //!   integer work alone often runs 1.5x slower for seconds at a time while SHA-NI does not move,
 //!   which is what makes the signer's ratio to the (all SHA-256) floor swing.
 //!
+//! A `harness = false` bench target: `cargo bench` builds it with the bench profile (optimised,
+//! with line tables) and passes the arguments after `--` (and a `--bench` of its own, ignored).
+//!
 //! ```sh
-//! cargo build --release -p appsync-sigv4 --example sign_loop
-//! valgrind --tool=callgrind target/release/examples/sign_loop 10001
-//! target/release/examples/sign_loop --ratio
+//! cargo bench -p appsync-sigv4 --bench sign_loop -- --ratio
+//! # under valgrind: build it, then run the executable cargo names
+//! bin=$(cargo bench -p appsync-sigv4 --bench sign_loop --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))/\1/p')
+//! valgrind --tool=callgrind "$bin" 10001
 //! ```
 
 use std::hint::black_box;
@@ -37,15 +41,20 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use appsync_sigv4::{Credentials, SignableBody, SignableRequest, SigningParams, sign};
 
-#[path = "../benches/support/floor.rs"]
+#[path = "support/floor.rs"]
 mod support_floor;
 use support_floor::floor;
 
 const TOKEN: &str = "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
+/// The arguments after the program name, without the `--bench` that `cargo bench` adds.
+fn args() -> impl Iterator<Item = String> {
+    std::env::args().skip(1).filter(|a| a != "--bench")
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let arg = std::env::args().nth(1);
+    let arg = args().next();
     let mut body =
         br#"{"query":"query ListPosts { listPosts { items { id title author } } }","variables":{}}"#.to_vec();
     // 188 bytes like the benchmark's body (SHA-256 costs the same whatever the bytes are).
@@ -143,7 +152,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(arg) => arg.parse().map_err(|_| format!("expected a count or --ratio, got {arg:?}"))?,
         None => 10_000,
     };
-    if std::env::args().nth(2).as_deref() == Some("alternate") {
+    if args().nth(1).as_deref() == Some("alternate") {
         // Two credentials in turn: the memo's bad case (most signatures canonicalise, compare
         // and sometimes remember).
         let other = Credentials::new("ASIAEXAMPLEEXAMPLE13", SECRET, Some(TOKEN.into()), None);
@@ -154,7 +163,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
-    if std::env::args().nth(2).as_deref() == Some("apply") {
+    if args().nth(1).as_deref() == Some("apply") {
         // Sign and apply to a copy of the request, as a client does per request (the copy and its
         // drop are counted too: compare runs of this mode with each other, not with signing).
         for _ in 0..n {
