@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use appsync::credentials::Credentials;
 use appsync::{Auth, Client, Request};
-use appsync_local::{ApiKey, AuthMode, Emulator, IamCredentials};
+use appsync_local::{ApiKey, AuthMode, Emulator};
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
@@ -119,7 +119,7 @@ pub(crate) fn run(_args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 async fn demo() -> anyhow::Result<ExitCode> {
     let emulator = Emulator::builder()
-        .iam_credentials(IamCredentials::new(DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY))
+        .iam_credentials(Credentials::new(DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY, None, None))
         .api_key(ApiKey::new(DEMO_API_KEY))
         .region(REGION)
         .default_auth(AuthMode::Iam)

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, IamCredentials, JwtConfig};
+use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, JwtConfig};
 
 use crate::usage;
 
@@ -92,7 +92,12 @@ pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Cred
         && args.jwks.is_none();
     if demo {
         b = b
-            .iam_credentials(IamCredentials::new(DEMO_ACCESS_KEY_ID, DEMO_SECRET_ACCESS_KEY))
+            .iam_credentials(appsync_local::Credentials::new(
+                DEMO_ACCESS_KEY_ID,
+                DEMO_SECRET_ACCESS_KEY,
+                None,
+                None,
+            ))
             .api_key(ApiKey::new(DEMO_API_KEY))
             .cognito_user_pools(JwtConfig::demo());
     }
@@ -133,7 +138,7 @@ fn parse_api_key(spec: &str) -> anyhow::Result<ApiKey> {
     Ok(ApiKey::expiring(key, at))
 }
 
-fn parse_iam(spec: &str) -> anyhow::Result<IamCredentials> {
+fn parse_iam(spec: &str) -> anyhow::Result<appsync_local::Credentials> {
     let mut parts = spec.splitn(3, ':');
     let (Some(akid), Some(secret)) = (parts.next(), parts.next()) else {
         return Err(usage("--iam wants ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]"));
@@ -141,11 +146,8 @@ fn parse_iam(spec: &str) -> anyhow::Result<IamCredentials> {
     if akid.is_empty() || secret.is_empty() {
         return Err(usage("--iam wants ACCESS_KEY_ID:SECRET[:SESSION_TOKEN]"));
     }
-    let creds = IamCredentials::new(akid, secret);
-    Ok(match parts.next() {
-        Some(token) if !token.is_empty() => creds.with_session_token(token),
-        _ => creds,
-    })
+    let token = parts.next().filter(|t| !t.is_empty()).map(str::to_owned);
+    Ok(appsync_local::Credentials::new(akid, secret, token, None))
 }
 
 /// Unix seconds, or an RFC 3339 time such as `YYYY-MM-DDTHH:MM:SSZ` (not before 1970).

@@ -1,5 +1,7 @@
 //! `appsync local` and `appsync demo` as a user runs them: real processes, real sockets.
 #![allow(missing_docs)]
+// Test helpers: a failed expect is the test failing, with its message.
+#![allow(clippy::expect_used)]
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};

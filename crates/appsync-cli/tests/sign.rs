@@ -1,6 +1,9 @@
 //! `appsync sign` run as a user would: the real binary, checked against AWS's published vectors
 //! and for its answers to bad input.
 
+// Test helpers: a failed expect is the test failing, with its message.
+#![allow(clippy::expect_used)]
+
 use std::process::{Command, Output};
 
 const AKID: &str = "AKIDEXAMPLE";

@@ -10,7 +10,7 @@ use apollo_compiler::executable::OperationType;
 use apollo_compiler::schema::{ExtendedType, FieldDefinition, ObjectType};
 use serde_json::{Map, Value};
 
-use crate::execute::Engine;
+use crate::engine::Engine;
 use crate::resolver::ResolverError;
 use crate::store::StoreError;
 

@@ -9,6 +9,8 @@ use std::fmt;
 pub struct Error {
     kind: Kind,
     message: String,
+    /// The builder setting a configuration error is about.
+    field: Option<&'static str>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -24,7 +26,12 @@ pub(crate) enum Kind {
 
 impl Error {
     pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), source: None }
+        Self { kind, message: message.into(), field: None, source: None }
+    }
+
+    /// A configuration error about the builder setting `field`.
+    pub(crate) fn config(field: &'static str, message: impl Into<String>) -> Self {
+        Self { kind: Kind::Config, message: message.into(), field: Some(field), source: None }
     }
 
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -44,6 +51,13 @@ impl Error {
         self.kind == Kind::Config
     }
 
+    /// The builder setting a configuration error is about (`"body_limit"`,
+    /// `"realtime.max_message_bytes"`...), when it is about one.
+    #[must_use]
+    pub fn field(&self) -> Option<&str> {
+        self.field
+    }
+
     /// True when binding or serving the listening socket failed.
     #[must_use]
     pub fn is_io(&self) -> bool {
@@ -56,6 +70,7 @@ impl fmt::Debug for Error {
         f.debug_struct("appsync_local::Error")
             .field("kind", &self.kind)
             .field("message", &self.message)
+            .field("field", &self.field)
             .field("source", &self.source)
             .finish()
     }

@@ -7,10 +7,10 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), appsync_local::Error> {
-//! use appsync_local::{ApiKey, AuthMode, Emulator, IamCredentials};
+//! use appsync_local::{ApiKey, AuthMode, Credentials, Emulator};
 //!
 //! let emulator = Emulator::builder()
-//!     .iam_credentials(IamCredentials::new("AKIDLOCAL", "local-secret"))
+//!     .iam_credentials(Credentials::new("AKIDLOCAL", "local-secret", None, None))
 //!     .api_key(ApiKey::new("da2-local"))
 //!     .default_auth(AuthMode::Iam)
 //!     .build()?;
@@ -34,30 +34,37 @@
 //!   `null`.
 
 mod auth;
+mod builder;
 mod defaults;
 mod emulator;
+mod engine;
 mod error;
 mod events;
-mod execute;
-mod executor;
+mod http;
+mod json;
 mod jwt;
 pub mod realtime;
 mod resolver;
+mod response;
 mod scalars;
 mod schema;
 mod server;
 mod store;
+mod thread_pool;
 mod time;
 mod validation;
 
+/// The credentials type the emulator verifies SigV4 signatures against (from `appsync-sigv4`).
+pub use appsync_sigv4::Credentials;
 pub use auth::{ApiKey, AuthMode, Identity, LambdaAuthorization, LambdaFuture, LambdaRequest};
-pub use emulator::{
-    DEFAULT_BODY_LIMIT, DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, Emulator, EmulatorBuilder, IamCredentials,
-    bind,
+pub use builder::{
+    DEFAULT_BODY_LIMIT, DEFAULT_EVENT_CAPACITY, DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, EmulatorBuilder,
 };
+pub use emulator::Emulator;
 pub use error::Error;
 pub use events::MutationEvent;
+pub use http::app;
 pub use jwt::{DEMO_JWT_ISSUER, DemoToken, JwtConfig, demo_jwks_json};
 pub use resolver::{ResolverContext, ResolverError, ResolverFuture};
 pub use schema::DEMO_SCHEMA;
-pub use server::{ServerHandle, app};
+pub use server::{ServerHandle, bind};

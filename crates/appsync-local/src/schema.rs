@@ -1,13 +1,13 @@
-//! Loading AppSync-style SDL and reading AppSync's directives out of it.
+//! Loading AppSync-style SDL: AppSync's implied scalars and directives, and the mutations each
+//! subscription listens to. The auth directives are read by [`FieldRules`].
 
 use std::collections::{HashMap, HashSet};
 
 use apollo_compiler::Schema;
 use apollo_compiler::ast;
-use apollo_compiler::schema::ExtendedType;
 use apollo_compiler::validation::Valid;
 
-use crate::auth::AuthMode;
+use crate::auth::FieldRules;
 use crate::error::{Error, Kind};
 
 /// The scalars AppSync provides without the user declaring them.
@@ -48,20 +48,12 @@ const APPSYNC_DIRECTIVES: [(&str, &str); 8] = [
     ("aws_publish", "directive @aws_publish(subscriptions: [String]) on FIELD_DEFINITION"),
 ];
 
-/// One auth directive found on a type or field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct AuthRule {
-    pub(crate) mode: AuthMode,
-    /// `cognito_groups` of `@aws_cognito_user_pools`/`@aws_auth`; `None` means any group.
-    pub(crate) groups: Option<Vec<String>>,
-}
-
 /// A validated schema plus what the emulator needs to know about AppSync directives.
 #[derive(Debug)]
 pub(crate) struct LoadedSchema {
     pub(crate) schema: Valid<Schema>,
-    /// `(type, field)` -> the rules that apply; absent means "default mode only".
-    auth: HashMap<String, HashMap<String, Vec<AuthRule>>>,
+    /// Who may read which field, from the auth directives.
+    pub(crate) auth: FieldRules,
     /// Mutation field name -> subscription fields listening to it.
     pub(crate) subscribers: HashMap<String, Vec<String>>,
 }
@@ -97,15 +89,9 @@ impl LoadedSchema {
                 "the schema has no query type (define `type Query` or a `schema { query: ... }` block)",
             ));
         }
-        let auth = collect_auth_rules(&schema);
+        let auth = FieldRules::from_schema(&schema);
         let subscribers = collect_subscribers(&schema)?;
         Ok(Self { schema, auth, subscribers })
-    }
-
-    /// The auth rules for a field: the field's own directives, else its type's, else none.
-    pub(crate) fn field_rules(&self, type_name: &str, field_name: &str) -> Option<&[AuthRule]> {
-        // Nested maps so that the per-field lookup on the hot path allocates nothing.
-        self.auth.get(type_name)?.get(field_name).map(Vec::as_slice)
     }
 }
 
@@ -128,49 +114,6 @@ fn declared_names(sdl: &str, path: &str) -> Result<HashSet<String>, Error> {
         }
     }
     Ok(names)
-}
-
-fn rules_from(directives: &ast::DirectiveList) -> Vec<AuthRule> {
-    let mut rules = Vec::new();
-    for directive in directives {
-        let mode = match directive.name.as_str() {
-            "aws_api_key" => AuthMode::ApiKey,
-            "aws_iam" => AuthMode::Iam,
-            "aws_cognito_user_pools" | "aws_auth" => AuthMode::CognitoUserPools,
-            "aws_oidc" => AuthMode::Oidc,
-            "aws_lambda" => AuthMode::Lambda,
-            _ => continue,
-        };
-        let groups = directive.specified_argument_by_name("cognito_groups").and_then(|v| match v.as_ref() {
-            ast::Value::List(items) => {
-                Some(items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect())
-            }
-            _ => None,
-        });
-        rules.push(AuthRule { mode, groups });
-    }
-    rules
-}
-
-fn collect_auth_rules(schema: &Schema) -> HashMap<String, HashMap<String, Vec<AuthRule>>> {
-    let mut out: HashMap<String, HashMap<String, Vec<AuthRule>>> = HashMap::new();
-    for (type_name, ty) in &schema.types {
-        let (type_directives, fields) = match ty {
-            ExtendedType::Object(o) => (&o.directives, &o.fields),
-            ExtendedType::Interface(i) => (&i.directives, &i.fields),
-            _ => continue,
-        };
-        let type_directives: ast::DirectiveList = type_directives.iter().map(|d| d.node.clone()).collect();
-        let type_rules = rules_from(&type_directives);
-        for (field_name, field) in fields {
-            let field_rules = rules_from(&field.directives);
-            let rules = if field_rules.is_empty() { type_rules.clone() } else { field_rules };
-            if !rules.is_empty() {
-                out.entry(type_name.to_string()).or_default().insert(field_name.to_string(), rules);
-            }
-        }
-    }
-    out
 }
 
 /// Mutation -> subscription fields, from `@aws_subscribe(mutations: [...])`. As AppSync does at

@@ -1,24 +1,20 @@
-//! Request errors in AppSync's words: AppSync validates with graphql-java, so its messages read
-//! `Validation error of type FieldUndefined: Field 'x' in type 'Query' is undefined @ 'x'`,
-//! with `path: null` and no `errorType`.
+//! Validating a request as AppSync does: apollo-compiler's diagnostics in graphql-java's words
+//! (AppSync validates with graphql-java, so its messages read `Validation error of type
+//! FieldUndefined: Field 'x' in type 'Query' is undefined @ 'x'`), and AppSync's own checks of
+//! variables and literals. The response bodies themselves are built by [`crate::response`].
 
 use apollo_compiler::ast;
 use apollo_compiler::diagnostic::ToCliReport;
 use apollo_compiler::executable::{self, Selection};
 use apollo_compiler::parser::LineColumn;
-use apollo_compiler::response::{JsonMap as BMap, JsonValue as BValue};
+use apollo_compiler::response::JsonValue as BValue;
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::{DiagnosticList, Valid};
 use apollo_compiler::{ExecutableDocument, Schema};
 use serde_json::{Map, Value};
 
-use crate::execute::location;
+use crate::response::{error_json, errors_response, plain_error};
 use crate::scalars;
-
-/// `{"data":null,"errors":[{"path":null,"locations":[...],"message":...}]}`.
-pub(crate) fn plain_error(message: &str, locations: Vec<LineColumn>) -> BValue {
-    errors_response(vec![error_json(message, &locations)])
-}
 
 /// The operation a request names (or the only one), else the response AppSync gives when there
 /// is none to run. Shared by HTTP execution and real-time `start`.
@@ -33,25 +29,6 @@ pub(crate) fn select_operation<'d>(
         };
         plain_error(&message, Vec::new())
     })
-}
-
-fn errors_response(errors: Vec<BValue>) -> BValue {
-    let mut body = BMap::new();
-    body.insert("data", BValue::Null);
-    body.insert("errors", BValue::Array(errors));
-    BValue::Object(body)
-}
-
-fn error_json(message: &str, locations: &[LineColumn]) -> BValue {
-    let mut m = BMap::new();
-    m.insert("path", BValue::Null);
-    m.insert("locations", locations_json(locations));
-    m.insert("message", BValue::from(message));
-    BValue::Object(m)
-}
-
-pub(crate) fn locations_json(locations: &[LineColumn]) -> BValue {
-    BValue::Array(locations.iter().map(location).collect())
 }
 
 /// A field as written in the query, for naming paths and parent types in messages.

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use appsync_local::{ApiKey, AuthMode, Emulator, IamCredentials};
+use appsync_local::{ApiKey, AuthMode, Credentials, Emulator};
 use common::*;
 use serde_json::{Value, json};
 
@@ -46,7 +46,7 @@ async fn wrong_and_expired_api_keys_are_401() {
 
 #[tokio::test]
 async fn api_key_is_refused_when_no_key_is_configured() {
-    let s = start(Emulator::builder().iam_credentials(IamCredentials::new(AKID, SECRET))).await;
+    let s = start(Emulator::builder().iam_credentials(Credentials::new(AKID, SECRET, None, None))).await;
     let r = s.api_key(LIST, json!({})).await;
     assert_eq!((r.status, r.text.as_str()), (401, UNAUTHORIZED));
 }
@@ -148,10 +148,12 @@ async fn unknown_key_wrong_region_and_stale_time_are_403() {
 
 #[tokio::test]
 async fn temporary_credentials_need_their_session_token() {
-    let s = start(
-        Emulator::builder()
-            .iam_credentials(IamCredentials::new("ASIATEMP", "temp-secret").with_session_token("tok-1")),
-    )
+    let s = start(Emulator::builder().iam_credentials(Credentials::new(
+        "ASIATEMP",
+        "temp-secret",
+        Some("tok-1".to_owned()),
+        None,
+    )))
     .await;
     let b = body(LIST, json!({}));
     let good = sign_aws(&s.host, &b, "ASIATEMP", "temp-secret", Some("tok-1"), REGION, SystemTime::now());

@@ -2,6 +2,8 @@
 //! appsync-sigv4 and API keys, forged signatures at connect and at start, HTTP mutations
 //! fanned out to matching subscriptions only.
 #![allow(missing_docs)]
+// Test helpers: a failed expect is the test failing, with its message.
+#![allow(clippy::expect_used)]
 
 mod common;
 
@@ -314,10 +316,10 @@ async fn enhanced_filter_from_a_subscription_resolver_over_a_real_socket() {
 async fn huge_frames_close_only_that_connection_and_config_applies_through_router_with() {
     let emulator = demo_builder().build().expect("emulator");
     let config =
-        appsync_local::realtime::RealtimeConfig::default().connection_timeout_ms(42).max_message_bytes(1024);
+        appsync_local::realtime::RealtimeOptions::default().connection_timeout_ms(42).max_message_bytes(1024);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = appsync_local::realtime::router_with(&emulator, config);
+    let router = appsync_local::realtime::router_with(&emulator, config).unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
     let s = Server {
         url: format!("http://{addr}/graphql"),
@@ -452,7 +454,7 @@ async fn a_start_flood_and_hundreds_of_idle_connections_leave_others_served() {
 
 #[tokio::test]
 async fn builder_realtime_config_reaches_the_spawned_server() {
-    let config = appsync_local::realtime::RealtimeConfig::default()
+    let config = appsync_local::realtime::RealtimeOptions::default()
         .connection_timeout_ms(777)
         .keep_alive_interval(Duration::from_millis(50));
     let s = start(demo_builder().realtime(config).event_capacity(64)).await;

@@ -3,12 +3,14 @@
 //! without a close frame) and thousands of idle subscribed connections. The server lets each
 //! misbehaving client go and keeps delivering to a well-behaved one.
 #![allow(missing_docs)]
+// Test helpers: a failed expect is the test failing, with its message.
+#![allow(clippy::expect_used)]
 
 mod common;
 
 use std::time::Duration;
 
-use appsync_local::realtime::RealtimeConfig;
+use appsync_local::realtime::RealtimeOptions;
 use base64::Engine as _;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
@@ -136,7 +138,7 @@ async fn well_behaved_round_trip(s: &Server, title: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_connections_are_let_go_and_others_stay_served() {
-    let realtime = RealtimeConfig::default()
+    let realtime = RealtimeOptions::default()
         .init_timeout(Duration::from_millis(300))
         .write_timeout(Duration::from_millis(200));
     let emulator = demo_builder()

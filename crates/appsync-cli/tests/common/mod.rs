@@ -39,7 +39,7 @@ pub(crate) fn appsync_command(subcommand: &str) -> Command {
 pub(crate) async fn emulator(api_key: &str, akid: &str, secret: &str) -> appsync_local::ServerHandle {
     appsync_local::Emulator::builder()
         .api_key(appsync_local::ApiKey::new(api_key))
-        .iam_credentials(appsync_local::IamCredentials::new(akid, secret))
+        .iam_credentials(appsync_local::Credentials::new(akid, secret, None, None))
         .build()
         .unwrap()
         .spawn("127.0.0.1:0")

@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::filter::{FilterGroup, arguments_match};
 use super::protocol::{AckPayload, ClientMessage, ErrorEntry, ErrorsPayload, ServerMessage, TypedError};
 use super::subscription::Prepared;
-use super::{RealtimeConfig, authorization_parts};
+use super::{RealtimeOptions, authorization_parts};
 use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::events::MutationEvent;
@@ -54,7 +54,7 @@ struct Registered {
 
 struct Connection<'a, Si> {
     emulator: &'a Emulator,
-    config: &'a RealtimeConfig,
+    options: &'a RealtimeOptions,
     sink: Si,
     subscriptions: HashMap<String, Registered>,
     /// Inbound messages counted in the current one-second window, for the rate limit.
@@ -68,7 +68,7 @@ struct Connection<'a, Si> {
 /// connect-time authorization; a failure is reported with `connection_error` and a close.
 pub(crate) async fn run<Si, St>(
     emulator: Emulator,
-    config: Arc<RealtimeConfig>,
+    options: Arc<RealtimeOptions>,
     connect: Result<Identity, AuthFailure>,
     sink: Si,
     mut stream: St,
@@ -78,7 +78,7 @@ pub(crate) async fn run<Si, St>(
 {
     let mut conn = Connection {
         emulator: &emulator,
-        config: &config,
+        options: &options,
         sink,
         subscriptions: HashMap::new(),
         window_start: tokio::time::Instant::now(),
@@ -90,17 +90,17 @@ pub(crate) async fn run<Si, St>(
         // AppSync answers the client's first message (normally `connection_init`) with the
         // error: a client that writes before it reads (gql, Amplify) would otherwise find the
         // socket closed under its `connection_init` and never see why.
-        let _ = tokio::time::timeout(config.init_timeout, stream.next()).await;
+        let _ = tokio::time::timeout(options.init_timeout, stream.next()).await;
         let _ = conn.send(&ServerMessage::unauthorized_connection()).await;
         let _ = conn.close(CLOSE_POLICY, "unauthorized").await;
         return;
     }
     // Subscribed before any `start` so that no event published after a `start_ack` is missed.
     let mut events = emulator.subscribe_mutations();
-    let init_deadline = tokio::time::sleep(config.init_timeout);
+    let init_deadline = tokio::time::sleep(options.init_timeout);
     tokio::pin!(init_deadline);
     let mut initialized = false;
-    let mut keep_alive = tokio::time::interval(config.keep_alive_interval);
+    let mut keep_alive = tokio::time::interval(options.keep_alive_interval);
     keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -158,14 +158,14 @@ where
 
     async fn send_text(&mut self, text: String) -> bool {
         matches!(
-            tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Text(text))).await,
+            tokio::time::timeout(self.options.write_timeout, self.sink.send(Outbound::Text(text))).await,
             Ok(Ok(()))
         )
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) -> bool {
         matches!(
-            tokio::time::timeout(self.config.write_timeout, self.sink.send(Outbound::Close(code, reason)))
+            tokio::time::timeout(self.options.write_timeout, self.sink.send(Outbound::Close(code, reason)))
                 .await,
             Ok(Ok(()))
         )
@@ -181,9 +181,9 @@ where
         if !self.within_rate() {
             return self.send(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")).await;
         }
-        if text.len() > self.config.max_message_bytes {
+        if text.len() > self.options.max_message_bytes {
             let message =
-                format!("Message size exceeds the limit of {} bytes", self.config.max_message_bytes);
+                format!("Message size exceeds the limit of {} bytes", self.options.max_message_bytes);
             return self.send(&ServerMessage::error(None, "LimitExceededError", &message)).await;
         }
         let message = match serde_json::from_str::<ClientMessage>(text) {
@@ -194,7 +194,7 @@ where
             ClientMessage::ConnectionInit { .. } => {
                 *initialized = true;
                 let ack = ServerMessage::ConnectionAck {
-                    payload: AckPayload { connection_timeout_ms: self.config.connection_timeout_ms },
+                    payload: AckPayload { connection_timeout_ms: self.options.connection_timeout_ms },
                 };
                 // AppSync follows the ack with a first `ka` at once, then one per interval.
                 keep_alive.reset();
@@ -224,7 +224,7 @@ where
             self.window_count = 0;
         }
         self.window_count = self.window_count.saturating_add(1);
-        self.window_count <= self.config.max_inbound_per_second
+        self.window_count <= self.options.max_inbound_per_second
     }
 
     /// `start_ack`, or the `error` explaining why not.
@@ -249,11 +249,11 @@ where
                 &format!("Duplicated operation with id {id}"),
             );
         }
-        if self.subscriptions.len() >= self.config.max_subscriptions {
+        if self.subscriptions.len() >= self.options.max_subscriptions {
             return ServerMessage::error(
                 Some(id),
                 "MaxSubscriptionsReachedError",
-                &format!("Max number of {} subscriptions reached", self.config.max_subscriptions),
+                &format!("Max number of {} subscriptions reached", self.options.max_subscriptions),
             );
         }
         let inner = &self.emulator.inner;
@@ -283,7 +283,7 @@ where
                 );
             }
         };
-        let Some(request) = crate::server::parse_request(data.as_bytes()) else {
+        let Some(request) = crate::http::parse_request(data.as_bytes()) else {
             return ServerMessage::error(
                 Some(id),
                 "MalformedHttpRequestException",
@@ -373,7 +373,7 @@ where
             });
             let Some(data) = &shaped[index].1 else { continue };
             let text = data_message(id, data);
-            if text.len() > self.config.max_message_bytes {
+            if text.len() > self.options.max_message_bytes {
                 tracing::warn!(subscription = %p.field, bytes = text.len(), "event exceeds the message size limit; not delivered");
                 continue;
             }
@@ -395,7 +395,7 @@ where
             }
             sink.flush().await
         };
-        matches!(tokio::time::timeout(self.config.write_timeout, write).await, Ok(Ok(())))
+        matches!(tokio::time::timeout(self.options.write_timeout, write).await, Ok(Ok(())))
     }
 }
 

@@ -10,11 +10,12 @@
 
 mod connection;
 mod filter;
+mod options;
 pub mod protocol;
 mod subscription;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::Extension;
 use axum::body::Body;
@@ -28,8 +29,10 @@ use serde_json::{Map, Value};
 
 use crate::Emulator;
 use crate::auth::{AuthFailure, RequestParts};
+use crate::error::Error;
 
 pub(crate) use connection::{Inbound, Outbound, run};
+pub use options::RealtimeOptions;
 
 /// The subprotocol AppSync requires.
 pub const SUBPROTOCOL: &str = "graphql-ws";
@@ -37,112 +40,19 @@ pub const SUBPROTOCOL: &str = "graphql-ws";
 /// Bytes read from a client socket at a time.
 const READ_BUFFER_BYTES: usize = 4096;
 
-/// Tunables of the real-time endpoint; the defaults are AppSync's.
-///
-/// Set for an emulator with [`EmulatorBuilder::realtime`](crate::EmulatorBuilder::realtime), or
-/// per router with [`router_with`] (an `axum::Extension<Arc<RealtimeConfig>>` layer).
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RealtimeConfig {
-    /// `connectionTimeoutMs` sent in `connection_ack` (default 300000).
-    pub connection_timeout_ms: u64,
-    /// Time between `ka` messages (default 60 s).
-    pub keep_alive_interval: Duration,
-    /// A connection that sends no `connection_init` (nor a successful `start`) within this is
-    /// closed (default 30 s).
-    pub init_timeout: Duration,
-    /// Subscriptions per connection (default 100); beyond: `MaxSubscriptionsReachedError`.
-    pub max_subscriptions: usize,
-    /// Largest message in either direction (default 240 KiB).
-    pub max_message_bytes: usize,
-    /// Inbound messages per second per connection (default 100); beyond: `LimitExceededError`.
-    pub max_inbound_per_second: u32,
-    /// A client that takes longer than this to accept one reply, or one event's messages (written
-    /// together), is disconnected (default 10 s).
-    pub write_timeout: Duration,
+/// The emulator's routes (HTTP and real-time) with `options` for the real-time endpoint instead
+/// of the emulator's own, for serving with `axum::serve` or embedding in another router.
+/// Options out of range are refused as [`EmulatorBuilder::build`](crate::EmulatorBuilder::build)
+/// refuses them, naming the field.
+pub fn router_with(emulator: &Emulator, options: RealtimeOptions) -> Result<axum::Router, Error> {
+    options.check()?;
+    Ok(emulator.router().layer(Extension(CheckedOptions(Arc::new(options)))))
 }
 
-impl Default for RealtimeConfig {
-    fn default() -> Self {
-        Self {
-            connection_timeout_ms: 300_000,
-            keep_alive_interval: Duration::from_secs(60),
-            init_timeout: Duration::from_secs(30),
-            max_subscriptions: 100,
-            max_message_bytes: 240 * 1024,
-            max_inbound_per_second: 100,
-            write_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl RealtimeConfig {
-    /// Sets `connectionTimeoutMs`.
-    #[must_use]
-    pub fn connection_timeout_ms(mut self, ms: u64) -> Self {
-        self.connection_timeout_ms = ms;
-        self
-    }
-
-    /// Sets the keep-alive interval.
-    #[must_use]
-    pub fn keep_alive_interval(mut self, interval: Duration) -> Self {
-        self.keep_alive_interval = interval.max(Duration::from_millis(1));
-        self
-    }
-
-    /// Sets how long a connection may wait before `connection_init`.
-    #[must_use]
-    pub fn init_timeout(mut self, timeout: Duration) -> Self {
-        self.init_timeout = timeout;
-        self
-    }
-
-    /// Sets the subscriptions-per-connection limit.
-    #[must_use]
-    pub fn max_subscriptions(mut self, n: usize) -> Self {
-        self.max_subscriptions = n;
-        self
-    }
-
-    /// Sets the message size limit in bytes.
-    #[must_use]
-    pub fn max_message_bytes(mut self, bytes: usize) -> Self {
-        self.max_message_bytes = bytes;
-        self
-    }
-
-    /// Sets how long one message may take to reach a client before it is disconnected.
-    #[must_use]
-    pub fn write_timeout(mut self, timeout: Duration) -> Self {
-        self.write_timeout = timeout;
-        self
-    }
-
-    /// Sets the inbound message rate limit.
-    #[must_use]
-    pub fn max_inbound_per_second(mut self, n: u32) -> Self {
-        self.max_inbound_per_second = n;
-        self
-    }
-}
-
-impl Emulator {
-    /// How many receivers the mutation event bus has now: one per open, authorized real-time
-    /// connection, plus those taken with [`Emulator::subscribe_mutations`]. A connection's
-    /// receiver is released the moment the server frees the connection, so this shows whether
-    /// dead or misbehaving clients were let go.
-    #[must_use]
-    pub fn event_receivers(&self) -> usize {
-        self.inner.engine.events.receiver_count()
-    }
-}
-
-/// The emulator's routes (HTTP and real-time) with `config` for the real-time endpoint, for
-/// serving with `axum::serve` or embedding in another router.
-pub fn router_with(emulator: &Emulator, config: RealtimeConfig) -> axum::Router {
-    emulator.router().layer(Extension(Arc::new(config)))
-}
+/// Real-time options that passed [`RealtimeOptions::check`], as a router carries them: a type of
+/// its own, so that only checked options reach a connection.
+#[derive(Clone)]
+pub(crate) struct CheckedOptions(Arc<RealtimeOptions>);
 
 /// Synthetic request parts for authorizing a real-time handshake or `start` with the HTTP
 /// authenticator: POST `path` carrying the given headers (`host` among them).
@@ -219,7 +129,7 @@ fn bad_request(message: &str) -> Response {
 /// `GET /graphql` and `GET /graphql/realtime`: the WebSocket upgrade.
 pub(crate) async fn upgrade(
     State(emulator): State<Emulator>,
-    config: Option<Extension<Arc<RealtimeConfig>>>,
+    options: Option<Extension<CheckedOptions>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     request: Request,
 ) -> Response {
@@ -230,7 +140,7 @@ pub(crate) async fn upgrade(
             return bad_request("This endpoint accepts WebSocket upgrades with the graphql-ws subprotocol.");
         }
     };
-    let config = config.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c);
+    let options = options.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c.0);
     let protocols = requested_protocols(request.headers());
     if !protocols.iter().any(|p| p == SUBPROTOCOL) {
         return bad_request("The graphql-ws subprotocol is required.");
@@ -249,7 +159,7 @@ pub(crate) async fn upgrade(
     };
     // Frames a little over the limit are still read, so that they get an answer in AppSync's
     // words rather than a bare close; far larger ones are cut off by the WebSocket layer.
-    let frame_cap = config.max_message_bytes.saturating_mul(4).max(64 * 1024);
+    let frame_cap = options.max_message_bytes.saturating_mul(4).max(64 * 1024);
     ws.protocols([SUBPROTOCOL])
         // tungstenite zero-fills its whole read buffer (128 KiB by default) on the first read,
         // which made every idle connection cost that much resident memory; clients send small
@@ -278,7 +188,7 @@ pub(crate) async fn upgrade(
                     })
                 })
                 .boxed();
-            run(emulator, config, connect, Box::pin(sink), stream).await;
+            run(emulator, options, connect, Box::pin(sink), stream).await;
         })
         .into_response()
 }

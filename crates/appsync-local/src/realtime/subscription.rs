@@ -8,8 +8,9 @@ use apollo_compiler::response::JsonMap as BMap;
 use serde_json::{Map, Value};
 
 use super::filter::Plan;
-use crate::auth::{Identity, field_allowed};
-use crate::execute::{Engine, GraphQLRequest, from_bytes, to_bytes};
+use crate::auth::Identity;
+use crate::engine::{Engine, GraphQLRequest};
+use crate::json::{from_apollo, to_apollo};
 use crate::validation;
 
 /// A validated subscription, ready for fan-out.
@@ -38,7 +39,7 @@ fn single(error_type: &str, message: &str) -> Refusal {
 
 /// The `errors` of an engine error response (`{"data":null,"errors":[...]}`).
 fn errors_of(body: &apollo_compiler::response::JsonValue) -> Refusal {
-    match from_bytes(body) {
+    match from_apollo(body) {
         Value::Object(mut m) => match m.remove("errors") {
             Some(Value::Array(errors)) => errors,
             _ => single("InternalFailure", "An internal failure occurred."),
@@ -74,17 +75,17 @@ impl Engine {
         if let Some(body) = validation::check_literals(schema, &document, operation) {
             return Err(errors_of(&body));
         }
-        let raw: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect();
+        let raw: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_apollo(v))).collect();
         let coerced =
             apollo_compiler::request::coerce_variable_values(schema, operation, &raw).map_err(|e| {
                 let err = e.to_graphql_error(&document.sources);
-                errors_of(&validation::plain_error(
+                errors_of(&crate::response::plain_error(
                     &format!("Variables are invalid: {}", err.message),
                     err.locations,
                 ))
             })?;
         let variables: Map<String, Value> =
-            coerced.iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect();
+            coerced.iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect();
         let Some(root) = first_field(&document, &operation.selection_set, 0) else {
             return Err(single("UnsupportedOperation", "unknown not supported through the realtime channel"));
         };
@@ -136,13 +137,7 @@ impl Engine {
             Selection::Field(f) if f.name.as_str().starts_with("__") => None,
             Selection::Field(f) => {
                 let name = f.name.as_str();
-                if !field_allowed(
-                    parent,
-                    name,
-                    self.schema.field_rules(parent, name),
-                    identity,
-                    self.default_mode,
-                ) {
+                if !self.schema.auth.allows(parent, name, identity, self.default_mode) {
                     return Some((parent.to_owned(), name.to_owned()));
                 }
                 self.first_denied(doc, &f.selection_set, identity, depth + 1)

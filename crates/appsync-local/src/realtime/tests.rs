@@ -7,7 +7,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::{Inbound, Outbound, RealtimeConfig, connect_headers, run};
+use super::{Inbound, Outbound, RealtimeOptions, connect_headers, run};
 use crate::auth::AuthFailure;
 use crate::{ApiKey, AuthMode, Emulator, Identity};
 
@@ -81,7 +81,7 @@ impl Client {
     }
 }
 
-fn connect(config: RealtimeConfig, auth: Result<Identity, AuthFailure>) -> Client {
+fn connect(config: RealtimeOptions, auth: Result<Identity, AuthFailure>) -> Client {
     let emulator = Emulator::builder()
         .api_key(ApiKey::new(KEY))
         .default_auth(AuthMode::ApiKey)
@@ -90,7 +90,7 @@ fn connect(config: RealtimeConfig, auth: Result<Identity, AuthFailure>) -> Clien
     connect_to(emulator, config, auth)
 }
 
-fn connect_to(emulator: Emulator, config: RealtimeConfig, auth: Result<Identity, AuthFailure>) -> Client {
+fn connect_to(emulator: Emulator, config: RealtimeOptions, auth: Result<Identity, AuthFailure>) -> Client {
     let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
     let (server_tx, from_server) = mpsc::unbounded_channel::<Outbound>();
     let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
@@ -110,7 +110,7 @@ fn ok() -> Result<Identity, AuthFailure> {
 
 #[tokio::test]
 async fn refused_connection_gets_connection_error_then_close() {
-    let mut c = connect(RealtimeConfig::default(), Err(AuthFailure::unauthorized()));
+    let mut c = connect(RealtimeOptions::default(), Err(AuthFailure::unauthorized()));
     c.send(json!({"type": "connection_init"}));
     assert_eq!(
         c.json().await,
@@ -122,7 +122,7 @@ async fn refused_connection_gets_connection_error_then_close() {
 #[tokio::test]
 async fn init_is_acked_with_the_configured_timeout_and_keep_alives_follow() {
     let cfg =
-        RealtimeConfig::default().connection_timeout_ms(1234).keep_alive_interval(Duration::from_millis(40));
+        RealtimeOptions::default().connection_timeout_ms(1234).keep_alive_interval(Duration::from_millis(40));
     let mut c = connect(cfg, ok());
     c.send(json!({"type": "connection_init", "payload": {}}));
     assert_eq!(c.json().await, json!({"type":"connection_ack","payload":{"connectionTimeoutMs":1234}}));
@@ -133,13 +133,13 @@ async fn init_is_acked_with_the_configured_timeout_and_keep_alives_follow() {
 
 #[tokio::test]
 async fn silence_before_init_closes_the_connection() {
-    let mut c = connect(RealtimeConfig::default().init_timeout(Duration::from_millis(50)), ok());
+    let mut c = connect(RealtimeOptions::default().init_timeout(Duration::from_millis(50)), ok());
     assert!(matches!(c.next().await, Outbound::Close(1008, _)));
 }
 
 #[tokio::test]
 async fn start_delivers_matching_events_only_and_stop_completes() {
-    let mut c = connect(RealtimeConfig::default(), ok());
+    let mut c = connect(RealtimeOptions::default(), ok());
     c.send(json!({"type": "connection_init"}));
     assert_eq!(c.message().await["type"], "connection_ack");
     c.start(
@@ -165,7 +165,7 @@ async fn start_delivers_matching_events_only_and_stop_completes() {
 
 #[tokio::test]
 async fn start_errors_in_appsyncs_words() {
-    let mut c = connect(RealtimeConfig::default().max_subscriptions(1), ok());
+    let mut c = connect(RealtimeOptions::default().max_subscriptions(1), ok());
     c.send(json!({"type": "connection_init"}));
     assert_eq!(c.message().await["type"], "connection_ack");
     c.start("q", "{ listPosts { items { id } } }", json!({}));
@@ -200,7 +200,7 @@ async fn start_errors_in_appsyncs_words() {
 
 #[tokio::test]
 async fn hostile_frames_get_clean_errors() {
-    let mut c = connect(RealtimeConfig::default().max_message_bytes(1000).max_inbound_per_second(5), ok());
+    let mut c = connect(RealtimeOptions::default().max_message_bytes(1000).max_inbound_per_second(5), ok());
     let _ = c.to_server.send(Inbound::Text("not json".into()));
     assert_eq!(c.message().await["payload"]["errors"][0]["errorType"], "BadRequestException");
     c.send(json!({"type": "subscribe", "id": "x"}));
@@ -253,7 +253,7 @@ async fn sink_errors_end_the_connection_quietly() {
         .default_auth(AuthMode::ApiKey)
         .build()
         .expect("emulator");
-    let task = tokio::spawn(run(emulator, Arc::new(RealtimeConfig::default()), ok(), sink, stream.boxed()));
+    let task = tokio::spawn(run(emulator, Arc::new(RealtimeOptions::default()), ok(), sink, stream.boxed()));
     let _ = to_server.send(Inbound::Close);
     tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
 }
@@ -272,7 +272,7 @@ async fn a_subscription_resolver_sets_an_enhanced_filter_or_refuses() {
         })
         .build()
         .expect("emulator");
-    let mut c = connect_to(emulator, RealtimeConfig::default(), ok());
+    let mut c = connect_to(emulator, RealtimeOptions::default(), ok());
     c.send(json!({"type": "connection_init"}));
     assert_eq!(c.message().await["type"], "connection_ack");
     let q = "subscription($a: String) { onCreatePost(author: $a) { id title } }";
@@ -301,7 +301,7 @@ async fn a_stalled_consumer_is_cut_off_and_does_not_slow_the_others() {
         .default_auth(AuthMode::ApiKey)
         .build()
         .expect("emulator");
-    let mut fast = connect_to(emulator.clone(), RealtimeConfig::default(), ok());
+    let mut fast = connect_to(emulator.clone(), RealtimeOptions::default(), ok());
     // The stalled client: a one-frame buffer nobody reads after the handshake.
     let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
     let (server_tx, mut from_server) = mpsc::channel::<Outbound>(1);
@@ -311,7 +311,7 @@ async fn a_stalled_consumer_is_cut_off_and_does_not_slow_the_others() {
     });
     let stream =
         futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
-    let config = RealtimeConfig::default().write_timeout(Duration::from_millis(200));
+    let config = RealtimeOptions::default().write_timeout(Duration::from_millis(200));
     let slow = tokio::spawn(run(emulator, Arc::new(config), ok(), Box::pin(sink), Box::pin(stream)));
     let start = |c: &mpsc::UnboundedSender<Inbound>| {
         let data = json!({"query": "subscription { onCreatePost { id title } }"}).to_string();
@@ -359,7 +359,7 @@ async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
         futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
     let task = tokio::spawn(run(
         emulator.clone(),
-        Arc::new(RealtimeConfig::default()),
+        Arc::new(RealtimeOptions::default()),
         ok(),
         Box::pin(sink),
         Box::pin(stream),
@@ -405,7 +405,7 @@ async fn a_subscription_selecting_a_field_the_caller_may_not_read_is_refused_at_
         .default_auth(AuthMode::ApiKey)
         .build()
         .expect("emulator");
-    let mut c = connect_to(emulator, RealtimeConfig::default(), ok());
+    let mut c = connect_to(emulator, RealtimeOptions::default(), ok());
     c.send(json!({"type": "connection_init"}));
     assert_eq!(c.message().await["type"], "connection_ack");
     let refused = json!({"type": "error", "id": "nested", "payload": {"errors": [

@@ -1,9 +1,11 @@
 //! Shared helpers: start the emulator on 127.0.0.1:0 and talk HTTP to it.
 #![allow(dead_code, unreachable_pub, missing_docs)]
+// Helpers of the tests: a failed expect is the test failing, with its message.
+#![allow(clippy::expect_used)]
 
 use std::time::SystemTime;
 
-use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, IamCredentials, ServerHandle};
+use appsync_local::{ApiKey, AuthMode, Credentials, Emulator, EmulatorBuilder, ServerHandle};
 use serde_json::{Value, json};
 
 pub const AKID: &str = "AKIDLOCALTEST";
@@ -13,7 +15,7 @@ pub const REGION: &str = "us-east-1";
 
 pub fn demo_builder() -> EmulatorBuilder {
     Emulator::builder()
-        .iam_credentials(IamCredentials::new(AKID, SECRET))
+        .iam_credentials(Credentials::new(AKID, SECRET, None, None))
         .api_key(ApiKey::new(API_KEY))
         .region(REGION)
         .default_auth(AuthMode::Iam)

@@ -3,7 +3,7 @@
 
 use appsync::credentials::Credentials;
 use appsync::{Auth, Client, Request};
-use appsync_local::{ApiKey, Emulator, IamCredentials, ServerHandle};
+use appsync_local::{ApiKey, Emulator, ServerHandle};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -14,8 +14,8 @@ const REGION: &str = "us-east-1";
 async fn emulator() -> ServerHandle {
     Emulator::builder()
         .api_key(ApiKey::new("da2-emulator"))
-        .iam_credentials(IamCredentials::new("AKIDEMU", "emu-secret"))
-        .iam_credentials(IamCredentials::new("ASIAEMU", "emu-temp-secret").with_session_token("emu-session"))
+        .iam_credentials(Credentials::new("AKIDEMU", "emu-secret", None, None))
+        .iam_credentials(Credentials::new("ASIAEMU", "emu-temp-secret", Some("emu-session".to_owned()), None))
         .build()
         .unwrap()
         .spawn("127.0.0.1:0")

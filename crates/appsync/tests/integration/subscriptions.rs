@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 use appsync::credentials::{Credentials, provide_credentials_fn};
 use appsync::realtime::{AuthForm, ConnectionEvent, ConnectionState, RealtimeOptions};
 use appsync::{Auth, Client, Request};
-use appsync_local::realtime::RealtimeConfig;
-use appsync_local::{ApiKey, Emulator, IamCredentials};
+use appsync_local::realtime::RealtimeOptions as ServerOptions;
+use appsync_local::{ApiKey, Emulator};
 use futures_util::{Stream, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -28,18 +28,18 @@ const WAIT: Duration = Duration::from_secs(10);
 fn emulator() -> Emulator {
     Emulator::builder()
         .api_key(ApiKey::new("da2-emulator"))
-        .iam_credentials(IamCredentials::new("AKIDEMU", "emu-secret"))
-        .iam_credentials(IamCredentials::new("AKIDROTATED", "rotated-secret"))
-        .iam_credentials(IamCredentials::new("ASIAEMU", "emu-temp-secret").with_session_token("emu-session"))
+        .iam_credentials(Credentials::new("AKIDEMU", "emu-secret", None, None))
+        .iam_credentials(Credentials::new("AKIDROTATED", "rotated-secret", None, None))
+        .iam_credentials(Credentials::new("ASIAEMU", "emu-temp-secret", Some("emu-session".to_owned()), None))
         .build()
         .unwrap()
 }
 
-/// Serves `emulator` on 127.0.0.1:0 with real-time settings `config`; the task is the server.
-async fn serve(emulator: &Emulator, config: RealtimeConfig) -> (SocketAddr, JoinHandle<()>) {
+/// Serves `emulator` on 127.0.0.1:0 with real-time settings `options`; the task is the server.
+async fn serve(emulator: &Emulator, options: ServerOptions) -> (SocketAddr, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = emulator.router().layer(axum::Extension(Arc::new(config)));
+    let app = appsync_local::realtime::router_with(emulator, options).unwrap();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -174,7 +174,7 @@ async fn assert_quiet<T: std::fmt::Debug>(stream: &mut (impl Stream<Item = T> + 
 #[tokio::test]
 async fn iam_subscription_receives_a_mutation_in_both_auth_forms() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let url = format!("http://{addr}/graphql");
     for form in [AuthForm::Subprotocol, AuthForm::QueryString] {
         let client = client_for(&url, iam(), fast().auth_form(form));
@@ -195,7 +195,7 @@ async fn iam_subscription_receives_a_mutation_in_both_auth_forms() {
 #[tokio::test]
 async fn session_tokens_and_api_keys_authorize_subscriptions() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let url = format!("http://{addr}/graphql");
     let temp = Auth::iam(Credentials::new("ASIAEMU", "emu-temp-secret", Some("emu-session".into()), None));
     for (auth, form) in [
@@ -217,7 +217,7 @@ async fn session_tokens_and_api_keys_authorize_subscriptions() {
 #[tokio::test]
 async fn many_subscriptions_share_a_connection_and_another_opens_past_the_limit() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let proxy = Proxy::start(addr).await;
     let client = client_for(&proxy.url(), iam(), fast().max_subscriptions_per_connection(3));
     let mut states = Box::pin(client.connection_states());
@@ -256,7 +256,7 @@ async fn many_subscriptions_share_a_connection_and_another_opens_past_the_limit(
 #[tokio::test]
 async fn a_failing_subscription_ends_alone() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
     let mut good = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
     let err = client.subscribe::<Value>("subscription { onCreatePost { id nope } }", ()).await.unwrap_err();
@@ -271,7 +271,7 @@ async fn a_failing_subscription_ends_alone() {
 #[tokio::test]
 async fn a_cut_connection_reconnects_resubscribes_and_duplicates_nothing() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let proxy = Proxy::start(addr).await;
     let client = client_for(&proxy.url(), iam(), fast());
     let mut states = Box::pin(client.connection_states());
@@ -315,7 +315,7 @@ async fn a_cut_connection_reconnects_resubscribes_and_duplicates_nothing() {
 #[tokio::test]
 async fn a_restarted_server_gets_every_subscription_back() {
     let first = emulator();
-    let (addr, server) = serve(&first, RealtimeConfig::default()).await;
+    let (addr, server) = serve(&first, ServerOptions::default()).await;
     let proxy = Proxy::start(addr).await;
     let client = client_for(&proxy.url(), iam(), fast());
     let mut states = Box::pin(client.connection_states());
@@ -327,7 +327,7 @@ async fn a_restarted_server_gets_every_subscription_back() {
 
     server.abort();
     let second = emulator();
-    let (addr2, _server2) = serve(&second, RealtimeConfig::default()).await;
+    let (addr2, _server2) = serve(&second, ServerOptions::default()).await;
     proxy.retarget(addr2);
     proxy.cut();
     wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
@@ -356,7 +356,7 @@ async fn a_restarted_server_gets_every_subscription_back() {
 async fn withheld_keep_alives_are_noticed_and_the_connection_replaced() {
     let emu = emulator();
     let config =
-        RealtimeConfig::default().connection_timeout_ms(400).keep_alive_interval(Duration::from_secs(60));
+        ServerOptions::default().connection_timeout_ms(400).keep_alive_interval(Duration::from_secs(60));
     let (addr, _server) = serve(&emu, config).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
     let mut states = Box::pin(client.connection_states());
@@ -383,7 +383,7 @@ async fn withheld_keep_alives_are_noticed_and_the_connection_replaced() {
 #[tokio::test]
 async fn unauthorized_connections_are_retried_with_fresh_credentials_then_reported() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
     let provider = provide_credentials_fn(move || {
@@ -406,7 +406,7 @@ async fn unauthorized_connections_are_retried_with_fresh_credentials_then_report
 #[tokio::test]
 async fn rotated_credentials_are_used_after_an_outage() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let proxy = Proxy::start(addr).await;
     // Credentials a second from expiry: the cache loads them again after half a second.
     let current = Arc::new(Mutex::new(("AKIDEMU", "emu-secret")));
@@ -461,7 +461,7 @@ async fn rotated_credentials_are_used_after_an_outage() {
 #[tokio::test]
 async fn close_ends_every_subscription_and_later_subscribes_fail() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
     let mut states = Box::pin(client.connection_states());
     let mut a = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
@@ -593,12 +593,12 @@ async fn lambda_tokens_subscribe_and_a_field_the_mode_may_not_use_is_refused_alo
         }";
     let emu = Emulator::builder()
         .schema_sdl(sdl)
-        .iam_credentials(IamCredentials::new("AKIDEMU", "emu-secret"))
+        .iam_credentials(Credentials::new("AKIDEMU", "emu-secret", None, None))
         .api_key(ApiKey::new("da2-emulator"))
         .lambda_token("let-me-in")
         .build()
         .unwrap();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), Auth::lambda("let-me-in"), fast());
     let err = client.subscribe::<Value>("subscription { onNoteKeyed { id } }", ()).await.unwrap_err();
     assert!(err.is_graphql() && err.is_unauthorized(), "{err:?}");
@@ -610,7 +610,7 @@ async fn lambda_tokens_subscribe_and_a_field_the_mode_may_not_use_is_refused_alo
 #[tokio::test]
 async fn a_slow_consumer_is_told_how_many_events_it_lost_and_holds_up_no_one() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast().event_queue_capacity(4));
     let mut states = Box::pin(client.connection_states());
     // Both on one connection: `slow` is never read while `fast` takes every event.
@@ -651,7 +651,7 @@ async fn a_slow_consumer_is_told_how_many_events_it_lost_and_holds_up_no_one() {
 async fn a_subscription_past_the_servers_limit_moves_to_another_connection() {
     let emu = emulator();
     // The server takes 2 per connection; the client would put 100 on one.
-    let (addr, _server) = serve(&emu, RealtimeConfig::default().max_subscriptions(2)).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default().max_subscriptions(2)).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
     let mut states = Box::pin(client.connection_states());
     let mut subs = Vec::new();
@@ -685,7 +685,7 @@ async fn a_subscription_past_the_servers_limit_moves_to_another_connection() {
 #[tokio::test]
 async fn a_server_that_takes_no_subscription_refuses_it_instead_of_moving_it_forever() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default().max_subscriptions(0)).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default().max_subscriptions(0)).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
     let err = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap_err();
     assert!(err.is_graphql(), "{err:?}");
@@ -695,7 +695,7 @@ async fn a_server_that_takes_no_subscription_refuses_it_instead_of_moving_it_for
 #[tokio::test]
 async fn state_changes_reach_the_callback() {
     let emu = emulator();
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let proxy = Proxy::start(addr).await;
     let seen: Arc<Mutex<Vec<ConnectionEvent>>> = Arc::default();
     let s = seen.clone();
@@ -726,7 +726,7 @@ async fn a_hundred_subscribes_at_once_stay_under_the_servers_message_rate() {
     let emu = emulator();
     // The emulator refuses a connection's 101st message within a second (`LimitExceededError`,
     // no id): `connection_init` plus 100 `start`s sent at once would lose the last one.
-    let (addr, _server) = serve(&emu, RealtimeConfig::default()).await;
+    let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), Auth::api_key("da2-emulator"), fast());
     let mut states = Box::pin(client.connection_states());
     let subscribes = (0..100).map(|_| client.subscribe::<OnCreate>(ON_CREATE, ()));

@@ -1,4 +1,4 @@
-//! Threads that run GraphQL execution.
+//! The threads GraphQL execution runs on.
 //!
 //! apollo-compiler's `execute_async` future is not `Send` (it holds `&dyn AsyncObjectValue`
 //! across awaits), so it cannot run on axum's work-stealing tasks. Each executor thread runs a
@@ -13,22 +13,22 @@ use futures_util::future::LocalBoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::Identity;
-use crate::execute::{Engine, GraphQLRequest};
+use crate::engine::{Engine, GraphQLRequest};
 
 type Job = Box<dyn FnOnce() -> LocalBoxFuture<'static, ()> + Send>;
 
-pub(crate) struct ExecutorPool {
+pub(crate) struct ThreadPool {
     senders: Vec<mpsc::UnboundedSender<Job>>,
     next: AtomicUsize,
 }
 
-impl std::fmt::Debug for ExecutorPool {
+impl std::fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExecutorPool").field("threads", &self.senders.len()).finish()
+        f.debug_struct("ThreadPool").field("threads", &self.senders.len()).finish()
     }
 }
 
-impl ExecutorPool {
+impl ThreadPool {
     /// Starts `threads` executor threads; they end when the pool is dropped.
     pub(crate) fn new(threads: usize) -> std::io::Result<Self> {
         let mut senders = Vec::with_capacity(threads);
@@ -74,5 +74,5 @@ impl ExecutorPool {
 
 /// A resolver panicked or the executor stopped: AppSync's generic failure.
 fn internal_error() -> BValue {
-    crate::validation::plain_error("An internal failure occurred while executing the request.", Vec::new())
+    crate::response::plain_error("An internal failure occurred while executing the request.", Vec::new())
 }

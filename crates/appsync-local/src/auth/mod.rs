@@ -1,4 +1,9 @@
-//! Who is calling: reading the request's credentials and checking them for real.
+//! Who is calling: reading the request's credentials and checking them for real; and, in
+//! [`rules`], what each caller may read.
+
+mod rules;
+
+pub(crate) use rules::FieldRules;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -10,7 +15,6 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Kind};
 use crate::jwt::JwtConfig;
-use crate::schema::AuthRule;
 
 /// An AppSync authorization mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -168,7 +172,7 @@ impl Identity {
 
     /// An identity for executing operations from Rust as a JWT caller in `groups`.
     #[must_use]
-    pub fn trusted_with_groups(mode: AuthMode, groups: impl IntoIterator<Item = impl Into<String>>) -> Self {
+    pub fn trusted_in_groups(mode: AuthMode, groups: impl IntoIterator<Item = impl Into<String>>) -> Self {
         let mut identity = Self::new(mode, "local");
         identity.groups = groups.into_iter().map(Into::into).collect();
         identity
@@ -593,35 +597,5 @@ fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure
                 format!("The request signature is incomplete or malformed: {other:?}"),
             )
         }
-    }
-}
-
-/// AppSync's directive rule: a field with rules admits exactly those modes (and Cognito groups);
-/// a field without admits only the default mode.
-pub(crate) fn field_allowed(
-    type_name: &str,
-    field_name: &str,
-    rules: Option<&[AuthRule]>,
-    identity: &Identity,
-    default_mode: AuthMode,
-) -> bool {
-    let denied = identity
-        .denied_fields
-        .iter()
-        .any(|d| d.split_once('.').is_some_and(|(t, f)| t == type_name && f == field_name));
-    if denied {
-        return false;
-    }
-    match rules {
-        None => identity.mode == default_mode,
-        Some(rules) => rules.iter().any(|rule| {
-            rule.mode == identity.mode
-                && match (&rule.groups, rule.mode) {
-                    (Some(groups), AuthMode::CognitoUserPools) => {
-                        groups.iter().any(|g| identity.groups.contains(g))
-                    }
-                    _ => true,
-                }
-        }),
     }
 }

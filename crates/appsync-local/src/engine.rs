@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use apollo_compiler::ExecutableDocument;
 use apollo_compiler::executable::{self, OperationType, Selection};
-use apollo_compiler::parser::{LineColumn, Parser};
+use apollo_compiler::parser::Parser;
 use apollo_compiler::resolvers::{AsyncObjectValue, AsyncResolvedValue, Execution, FieldError, ResolveInfo};
 use apollo_compiler::response::{
     GraphQLError, JsonMap as BMap, JsonValue as BValue, ResponseDataPathSegment,
@@ -17,10 +17,12 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
-use crate::auth::{AuthMode, Identity, field_allowed};
+use crate::auth::{AuthMode, Identity};
 use crate::defaults;
 use crate::events::MutationEvent;
+use crate::json::{from_apollo, to_apollo};
 use crate::resolver::{ResolverContext, ResolverError, ResolverFn};
+use crate::response;
 use crate::schema::LoadedSchema;
 use crate::store::MemoryStore;
 use crate::validation;
@@ -111,12 +113,12 @@ impl Engine {
         if let Some(resp) = validation::check_literals(schema, document, operation) {
             return resp;
         }
-        let raw_vars: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect();
+        let raw_vars: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_apollo(v))).collect();
         let coerced = match apollo_compiler::request::coerce_variable_values(schema, operation, &raw_vars) {
             Ok(v) => v,
             Err(e) => {
                 let err = e.to_graphql_error(&document.sources);
-                return validation::plain_error(
+                return response::plain_error(
                     &format!("Variables are invalid: {}", err.message),
                     err.locations,
                 );
@@ -188,7 +190,7 @@ impl Engine {
             Ok(r) => r,
             Err(e) => {
                 let err = e.to_graphql_error(&document.sources);
-                return validation::plain_error(&err.message, err.locations);
+                return response::plain_error(&err.message, err.locations);
             }
         };
         let side_errors =
@@ -223,7 +225,7 @@ impl Engine {
                 subscriptions: self.schema.subscribers.get(&field).cloned().unwrap_or_default(),
                 field,
                 arguments,
-                data: from_bytes(value),
+                data: from_apollo(value),
                 auth_mode: ctx.identity.mode(),
             };
             // No receivers is the normal case when nobody subscribes.
@@ -239,7 +241,7 @@ impl Engine {
             walk(document, &operation.selection_set, 1, &mut aliases, &mut max_depth, &mut stack);
         }
         if max_depth > self.limits.max_depth {
-            return Some(validation::plain_error(
+            return Some(response::plain_error(
                 &format!(
                     "Query depth limit of {} exceeded: the query is {max_depth} levels deep.",
                     self.limits.max_depth
@@ -248,7 +250,7 @@ impl Engine {
             ));
         }
         if aliases > self.limits.max_aliases {
-            return Some(validation::plain_error(
+            return Some(response::plain_error(
                 &format!(
                     "Query alias limit of {} exceeded: the query has {aliases} aliases.",
                     self.limits.max_aliases
@@ -327,8 +329,8 @@ fn execution_error(
         Some(r) => (
             r.message.clone(),
             r.error_type.clone().map_or(BValue::Null, BValue::from),
-            r.error_info.as_ref().map_or(BValue::Null, to_bytes),
-            r.data.as_ref().map_or(BValue::Null, to_bytes),
+            r.error_info.as_ref().map_or(BValue::Null, to_apollo),
+            r.data.as_ref().map_or(BValue::Null, to_apollo),
         ),
         None => (
             appsync_wording(&e.message, &e.path, schema, root_type),
@@ -342,7 +344,7 @@ fn execution_error(
     m.insert("data", data);
     m.insert("errorType", error_type);
     m.insert("errorInfo", error_info);
-    m.insert("locations", validation::locations_json(&e.locations));
+    m.insert("locations", response::locations_json(&e.locations));
     m.insert("message", BValue::from(message));
     BValue::Object(m)
 }
@@ -417,12 +419,16 @@ impl AsyncObjectValue for ObjectValue {
         Box::pin(async move {
             let engine = &self.ctx.engine;
             let field_name = info.field_name();
-            let rules = engine.schema.field_rules(&self.type_name, field_name);
-            if !field_allowed(&self.type_name, field_name, rules, &self.ctx.identity, engine.default_mode) {
+            if !engine.schema.auth.allows(
+                &self.type_name,
+                field_name,
+                &self.ctx.identity,
+                engine.default_mode,
+            ) {
                 return Err(self.ctx.field_error(ResolverError::unauthorized(&self.type_name, field_name)));
             }
             let arguments: Map<String, Value> =
-                info.arguments().iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect();
+                info.arguments().iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect();
             let field_def = info.field_definition();
             let value = if let Some(resolver) =
                 engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name))
@@ -448,7 +454,7 @@ impl AsyncObjectValue for ObjectValue {
                     )
                 {
                     return Ok(
-                        found.map_or(AsyncResolvedValue::null(), |v| AsyncResolvedValue::leaf(to_bytes(v)))
+                        found.map_or(AsyncResolvedValue::null(), |v| AsyncResolvedValue::leaf(to_apollo(v)))
                     );
                 }
                 found.cloned().unwrap_or(Value::Null)
@@ -476,7 +482,7 @@ fn resolved<'a>(ctx: &Arc<RequestCtx>, value: Value, ty: &Type) -> AsyncResolved
     if ty.is_list() {
         let Value::Array(items) = value else {
             // Let execution report the mismatch in its own words.
-            return AsyncResolvedValue::leaf(to_bytes(&value));
+            return AsyncResolvedValue::leaf(to_apollo(&value));
         };
         let item_ty = ty.item_type().clone();
         let ctx = Arc::clone(ctx);
@@ -489,7 +495,7 @@ fn resolved<'a>(ctx: &Arc<RequestCtx>, value: Value, ty: &Type) -> AsyncResolved
     match schema.types.get(named) {
         Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
             let Value::Object(record) = value else {
-                return AsyncResolvedValue::leaf(to_bytes(&value));
+                return AsyncResolvedValue::leaf(to_apollo(&value));
             };
             let type_name = concrete_type(schema, named.as_str(), &record);
             AsyncResolvedValue::object(ObjectValue {
@@ -499,7 +505,7 @@ fn resolved<'a>(ctx: &Arc<RequestCtx>, value: Value, ty: &Type) -> AsyncResolved
                 operation_type: None,
             })
         }
-        _ => AsyncResolvedValue::leaf(to_bytes(&value)),
+        _ => AsyncResolvedValue::leaf(to_apollo(&value)),
     }
 }
 
@@ -527,53 +533,4 @@ fn concrete_type(schema: &apollo_compiler::Schema, named: &str, record: &Map<Str
             })
             .unwrap_or_else(|| named.to_owned()),
     }
-}
-
-pub(crate) fn to_bytes(v: &Value) -> BValue {
-    match v {
-        Value::Null => BValue::Null,
-        Value::Bool(b) => BValue::Bool(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                BValue::from(i)
-            } else if let Some(u) = n.as_u64() {
-                BValue::from(u)
-            } else {
-                BValue::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        Value::String(s) => BValue::from(s.as_str()),
-        Value::Array(a) => BValue::Array(a.iter().map(to_bytes).collect()),
-        Value::Object(o) => BValue::Object(o.iter().map(|(k, v)| (k.as_str().into(), to_bytes(v))).collect()),
-    }
-}
-
-pub(crate) fn from_bytes(v: &BValue) -> Value {
-    match v {
-        BValue::Null => Value::Null,
-        BValue::Bool(b) => Value::Bool(*b),
-        BValue::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                serde_json::Number::from_f64(n.as_f64().unwrap_or(0.0)).map_or(Value::Null, Value::Number)
-            }
-        }
-        BValue::String(s) => Value::String(s.as_str().to_owned()),
-        BValue::Array(a) => Value::Array(a.iter().map(from_bytes).collect()),
-        BValue::Object(o) => {
-            Value::Object(o.iter().map(|(k, v)| (k.as_str().to_owned(), from_bytes(v))).collect())
-        }
-    }
-}
-
-/// Locations as AppSync writes them.
-pub(crate) fn location(lc: &LineColumn) -> BValue {
-    let mut m = BMap::new();
-    m.insert("line", BValue::from(lc.line as u64));
-    m.insert("column", BValue::from(lc.column as u64));
-    m.insert("sourceName", BValue::Null);
-    BValue::Object(m)
 }
