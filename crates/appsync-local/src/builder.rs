@@ -363,7 +363,8 @@ impl EmulatorBuilder {
         let iam = (!self.iam.is_empty()).then(|| {
             let store: HashMap<String, Credentials> =
                 self.iam.iter().map(|c| (c.access_key_id().to_owned(), c.clone())).collect();
-            appsync_sigv4::Verifier::new(store, self.region.clone(), "appsync").max_clock_skew(self.max_clock_skew)
+            appsync_sigv4::Verifier::new(store, self.region.clone(), "appsync")
+                .max_clock_skew(self.max_clock_skew)
         });
         let store = match &self.data_file {
             Some(path) => MemoryStore::open(path).map_err(|e| {
