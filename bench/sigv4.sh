@@ -14,7 +14,7 @@ probe | sed 's/^/after:  /'
 echo
 python3 - <<'PY'
 import json, os
-root = "target/criterion"
+root = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
 def median(group, name):
     with open(os.path.join(root, group, name, "new", "estimates.json")) as f:
         return json.load(f)["median"]["point_estimate"]

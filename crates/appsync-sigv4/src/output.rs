@@ -382,3 +382,111 @@ impl SigningOutput {
         String::from_utf8(out).expect("a presigned URI is text")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::{Credentials, SignableBody, SignableRequest, SigningParams, sign};
+
+    fn sign_with_token(token: &str) -> SigningOutput {
+        let creds = Credentials::new("AKID", "secret", Some(token.to_owned()), None);
+        let req = SignableRequest::new("GET", "https://example.com/", [], SignableBody::Bytes(b""))
+            .expect("valid request");
+        let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        sign(&req, &SigningParams::new(&creds, "us-east-1", "service", time)).expect("signs")
+    }
+
+    #[test]
+    fn applying_sets_the_exact_values_and_marks_credentials_sensitive() {
+        let out = sign_with_token("token");
+        let mut req = http::Request::get("https://example.com/")
+            .header("authorization", "stale")
+            .header("x-amz-date", "stale")
+            .body(())
+            .expect("valid request");
+        out.apply_to_request(&mut req).expect("applies");
+        for part in out.headers() {
+            let values: Vec<_> = req.headers().get_all(part.name()).iter().collect();
+            assert_eq!(values.len(), 1, "{} replaced, not added", part.name());
+            assert_eq!(values[0].as_bytes(), part.value().as_bytes(), "{}", part.name());
+        }
+        let headers = req.headers();
+        assert!(headers["x-amz-security-token"].is_sensitive());
+        assert!(headers["authorization"].is_sensitive());
+        assert!(!headers["x-amz-date"].is_sensitive());
+        let mut map = http::HeaderMap::new();
+        map.insert("x-amz-date", http::HeaderValue::from_static("stale"));
+        out.apply_to_header_map(&mut map).expect("applies");
+        assert_eq!(&map, req.headers(), "the same headers as on the request");
+    }
+
+    #[test]
+    fn applying_a_token_that_is_no_header_value_is_an_error() {
+        let out = sign_with_token("tok\u{7f}en");
+        let mut req = http::Request::get("https://example.com/").body(()).expect("valid request");
+        let err = out.apply_to_request(&mut req).expect_err("DEL is not allowed in a header value");
+        assert!(
+            matches!(err.kind(), SigningErrorKind::InvalidHeader { name } if name == "X-Amz-Security-Token"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn parts_share_the_output_buffer_and_report_exact_values() {
+        let out = sign_with_token("token");
+        let names: Vec<&str> = out.headers().iter().map(SigningPart::name).collect();
+        assert_eq!(names, ["X-Amz-Date", "X-Amz-Security-Token", "Authorization"]);
+        let authz = out.headers()[2].value().to_owned();
+        assert!(
+            authz.starts_with("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/aws4_request, ")
+        );
+        assert!(authz.ends_with(&format!(
+            "SignedHeaders=host;x-amz-date;x-amz-security-token, Signature={}",
+            out.signature()
+        )));
+        // A part outlives the output it came from: it shares the buffer, not borrows it.
+        let cloned = out.headers()[2].clone();
+        drop(out);
+        assert_eq!(cloned.value(), authz);
+    }
+
+    #[test]
+    fn presigned_parameters_name_the_canonical_requests_signed_headers() {
+        let creds = Credentials::new("AKID", "secret", Some("tok".to_owned()), None);
+        let uri = "https://example.com/a?x=1#frag";
+        let req = SignableRequest::new("GET", uri, [("X-Foo", &b"bar"[..])], SignableBody::UnsignedPayload)
+            .expect("valid request");
+        let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        let params = SigningParams::new(&creds, "us-east-1", "service", time)
+            .settings(crate::SigningSettings::presigned(Duration::from_secs(60)));
+        let out = sign(&req, &params).expect("signs");
+        assert!(out.headers().is_empty());
+        let names: Vec<&str> = out.params().iter().map(SigningPart::name).collect();
+        assert_eq!(
+            names,
+            [
+                "X-Amz-Algorithm",
+                "X-Amz-Credential",
+                "X-Amz-Date",
+                "X-Amz-SignedHeaders",
+                "X-Amz-Expires",
+                "X-Amz-Security-Token",
+                "X-Amz-Signature"
+            ]
+        );
+        assert_eq!(out.params()[3].value(), "host;x-foo");
+        assert_eq!(out.params()[3].value(), out.canonical_request().signed_headers());
+        assert!(out.params()[5].is_sensitive());
+        let presigned = out.presigned_uri(uri);
+        assert!(
+            presigned.starts_with("https://example.com/a?x=1&X-Amz-Algorithm=AWS4-HMAC-SHA256&"),
+            "{presigned}"
+        );
+        assert!(
+            presigned
+                .ends_with(&format!("&X-Amz-Security-Token=tok&X-Amz-Signature={}#frag", out.signature()))
+        );
+    }
+}
