@@ -175,7 +175,8 @@ impl AddedHeaders {
     fn push(&mut self, part: SigningPart) {
         // A signature adds each kind of header at most once, so there is always room.
         if let Some(slot) = self.parts.get_mut(self.len) {
-            *slot = part;
+            // The slot is vacant: what it held owns nothing, so there is nothing to drop.
+            std::mem::forget(std::mem::replace(slot, part));
             self.len += 1;
         }
     }
