@@ -393,6 +393,7 @@ impl EmulatorBuilder {
             enabled,
             api_keys: self.api_keys,
             iam,
+            max_clock_skew: self.max_clock_skew,
             lambda_tokens: self.lambda_tokens,
             cognito: self.cognito,
             oidc: self.oidc,

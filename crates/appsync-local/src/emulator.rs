@@ -111,6 +111,7 @@ impl Emulator {
     ) -> Value {
         let req = GraphQLRequest {
             query: query.to_owned(),
+            // No variables given is an empty set of them.
             variables: variables.unwrap_or_default(),
             operation_name: operation_name.map(str::to_owned),
         };

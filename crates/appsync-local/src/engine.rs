@@ -29,7 +29,17 @@ use crate::validation;
 
 /// Marks a resolver error message so it can be found again after execution; the suffix
 /// indexes the request's side table of full AppSync-style errors.
+///
+/// The errors cannot travel typed: apollo-compiler's `FieldError` holds only a message, which
+/// execution turns into a `GraphQLError` worded `resolver error: {message}` (no extensions). So
+/// the marker is recovered by stripping that wording ([`APOLLO_RESOLVER_ERROR_PREFIX`]), which is
+/// why apollo-compiler is pinned exactly in the workspace's Cargo.toml; the test
+/// `tests::apollo_words_resolver_errors_as_the_marker_recovery_expects` fails if the wording moves.
 const MARKER: &str = "\u{1}appsync-local-error:";
+
+/// How apollo-compiler 1.33.0 words a `FieldError` in the response (`resolvers/execution.rs`
+/// and `result_coercion.rs`: `format!("resolver error: {message}")`).
+const APOLLO_RESOLVER_ERROR_PREFIX: &str = "resolver error: ";
 
 /// Documents kept parsed and validated, and the longest query text worth keeping.
 const MAX_CACHED_DOCUMENTS: usize = 1024;
@@ -222,6 +232,7 @@ impl Engine {
                 continue;
             }
             let event = MutationEvent {
+                // A mutation no subscription listens to has none.
                 subscriptions: self.schema.subscribers.get(&field).cloned().unwrap_or_default(),
                 field,
                 arguments,
@@ -319,12 +330,7 @@ fn execution_error(
             })
             .collect(),
     );
-    let marked = e
-        .message
-        .strip_prefix("resolver error: ")
-        .and_then(|m| m.strip_prefix(MARKER))
-        .and_then(|i| i.parse::<usize>().ok())
-        .and_then(|i| side.get(i));
+    let marked = side_index(&e.message).and_then(|i| side.get(i));
     let (message, error_type, error_info, data) = match marked {
         Some(r) => (
             r.message.clone(),
@@ -347,6 +353,12 @@ fn execution_error(
     m.insert("locations", response::locations_json(&e.locations));
     m.insert("message", BValue::from(message));
     BValue::Object(m)
+}
+
+/// The side-table index of a resolver error, recovered from apollo-compiler's wording of the
+/// marked message (see [`MARKER`]); `None` for errors execution raised itself.
+fn side_index(message: &str) -> Option<usize> {
+    message.strip_prefix(APOLLO_RESOLVER_ERROR_PREFIX)?.strip_prefix(MARKER)?.parse().ok()
 }
 
 /// graphql-java's wording for the execution errors a client can trigger.
@@ -532,5 +544,41 @@ fn concrete_type(schema: &apollo_compiler::Schema, named: &str, record: &Map<Str
                     .map(|(n, _)| n.to_string())
             })
             .unwrap_or_else(|| named.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use apollo_compiler::resolvers::{ObjectValue, ResolvedValue};
+    use apollo_compiler::{ExecutableDocument, Schema};
+
+    use super::*;
+
+    /// A root whose every field fails with a marked message, as `RequestCtx::field_error` marks it.
+    struct Failing;
+
+    impl ObjectValue for Failing {
+        fn type_name(&self) -> &str {
+            "Query"
+        }
+
+        fn resolve_field<'a>(&'a self, _info: &'a ResolveInfo<'a>) -> Result<ResolvedValue<'a>, FieldError> {
+            Err(FieldError { message: format!("{MARKER}7") })
+        }
+    }
+
+    #[test]
+    fn apollo_words_resolver_errors_as_the_marker_recovery_expects() {
+        let schema = Schema::parse_and_validate("type Query { a: String }", "s.graphql").unwrap();
+        let document = ExecutableDocument::parse_and_validate(&schema, "{ a }", "q.graphql").unwrap();
+        let response = Execution::new(&schema, &document).execute_sync(&Failing).unwrap();
+        let [error] = response.errors.as_slice() else {
+            panic!("one error expected: {:?}", response.errors);
+        };
+        // If this fails, apollo-compiler changed how it words a FieldError: resolver errors would
+        // reach clients as the raw marker. Adjust APOLLO_RESOLVER_ERROR_PREFIX to the new wording.
+        assert_eq!(error.message, format!("{APOLLO_RESOLVER_ERROR_PREFIX}{MARKER}7"));
+        assert_eq!(side_index(&error.message), Some(7));
+        assert_eq!(side_index("non-null type String! resolved to null"), None);
     }
 }

@@ -83,7 +83,14 @@ impl DemoToken {
 
     /// Signs the token (ES256) with the demo key.
     pub fn sign(&self) -> Result<String, Error> {
-        let iat = self.issued_at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        // A JWT's times are seconds since 1970: an earlier issue time has no encoding.
+        let iat = self
+            .issued_at
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| {
+                Error::config("issued_at", "a demo token cannot be issued before 1970").with_source(e)
+            })?
+            .as_secs();
         let exp = iat.saturating_add(self.expires_in.as_secs());
         let mut claims = Map::new();
         claims.insert("sub".into(), Value::from(self.sub.clone()));
@@ -224,5 +231,12 @@ mod tests {
         assert!(JwtConfig::demo().audience("client-1").verify(&token).is_err());
         let with_aud = DemoToken::new("c").audience("client-1").sign().expect("sign");
         assert!(JwtConfig::demo().audience("client-1").verify(&with_aud).is_ok());
+    }
+
+    #[test]
+    fn a_token_issued_before_1970_is_an_error_not_a_token_issued_in_1970() {
+        let err = DemoToken::new("a").issued_at(UNIX_EPOCH - Duration::from_secs(1)).sign().unwrap_err();
+        assert!(err.is_config(), "{err:?}");
+        assert_eq!(err.field(), Some("issued_at"));
     }
 }

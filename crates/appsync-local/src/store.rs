@@ -98,14 +98,25 @@ impl MemoryStore {
         let Some(db) = &self.db else {
             return Ok(());
         };
+        // Serialized before the transaction: an empty row written in its place would lose the
+        // record at the next start without a word.
+        let row = match row {
+            Some((id, record)) => {
+                let bytes =
+                    serde_json::to_vec(&serde_json::json!({ "id": id, "record": record })).map_err(|e| {
+                        tracing::error!(error = %e, "could not serialize a record for the data file");
+                        StoreError::Io
+                    })?;
+                Some(bytes)
+            }
+            None => None,
+        };
         let result = (|| -> Result<(), redb::Error> {
             let txn = db.begin_write()?;
             {
                 let mut records = txn.open_table(RECORDS)?;
                 match row {
-                    Some((id, record)) => {
-                        let bytes = serde_json::to_vec(&serde_json::json!({ "id": id, "record": record }))
-                            .unwrap_or_default();
+                    Some(bytes) => {
                         records.insert((table, seq), bytes.as_slice())?;
                     }
                     None => {

@@ -48,9 +48,9 @@ fn collect_sites(schema: &Schema, query: &str) -> Vec<FieldSite> {
     for def in &doc.definitions {
         match def {
             ast::Definition::OperationDefinition(op) => {
-                let root =
-                    schema.root_operation(op.operation_type).map(|n| n.to_string()).unwrap_or_default();
-                walk_ast(schema, &op.selection_set, &root, "", &mut sites);
+                // An operation on a root type the schema lacks has no fields to name.
+                let Some(root) = schema.root_operation(op.operation_type) else { continue };
+                walk_ast(schema, &op.selection_set, root.as_str(), "", &mut sites);
             }
             ast::Definition::FragmentDefinition(f) => {
                 walk_ast(schema, &f.selection_set, f.type_condition.as_str(), "", &mut sites);
@@ -127,6 +127,7 @@ pub(crate) fn response_for(schema: &Schema, diagnostics: &DiagnosticList, query:
                     let at = locations
                         .first()
                         .map(|l| format!(" at line {} column {}", l.line, l.column))
+                        // Without a location the message just has no position.
                         .unwrap_or_default();
                     format!("Invalid Syntax : {display}{at}")
                 }

@@ -159,6 +159,7 @@ impl Identity {
             .get("cognito:groups")
             .and_then(|v| v.as_array())
             .map(|a| a.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect())
+            // A token without `cognito:groups` is in no group.
             .unwrap_or_default();
         Self {
             mode,
@@ -346,6 +347,8 @@ pub(crate) struct Authenticator {
     pub(crate) enabled: Vec<AuthMode>,
     pub(crate) api_keys: Vec<ApiKey>,
     pub(crate) iam: Option<appsync_sigv4::Verifier<HashMap<String, appsync_sigv4::Credentials>>>,
+    /// The clock skew `iam` allows, quoted in AWS's wording of a time failure.
+    pub(crate) max_clock_skew: Duration,
     pub(crate) lambda_tokens: Vec<String>,
     pub(crate) cognito: Option<JwtConfig>,
     pub(crate) oidc: Option<JwtConfig>,
@@ -420,6 +423,8 @@ impl Authenticator {
         if let Some(answer) = self.lambda_cache.get(token, now) {
             return Self::lambda_identity(answer);
         }
+        // The authorizer runs before the body is checked: one that is not JSON gives it no query,
+        // operation name or variables (`Null` has none), as AppSync passes what it could read.
         let body: serde_json::Value = serde_json::from_slice(req.body).unwrap_or_default();
         let request = LambdaRequest {
             authorization_token: token.to_owned(),
@@ -539,12 +544,13 @@ impl Authenticator {
         );
         match verifier.verify(&signable, now) {
             Ok(verified) => Ok(Identity::new(AuthMode::Iam, verified.access_key_id())),
-            Err(e) => Err(sigv4_failure(&e, now)),
+            Err(e) => Err(sigv4_failure(&e, now, self.max_clock_skew)),
         }
     }
 }
 
-fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure {
+/// `max_clock_skew` is the skew the verifier was built with, which AWS's message quotes.
+fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime, max_clock_skew: Duration) -> AuthFailure {
     use appsync_sigv4::VerifyErrorKind as K;
     match e.kind() {
         K::SignatureMismatch => {
@@ -567,7 +573,7 @@ fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime) -> AuthFailure
         K::ClockSkew | K::Expired => {
             // AWS's wording, which SDKs parse to correct their clocks.
             let signed_at = e.signed_at().unwrap_or(now);
-            let skew = e.max_clock_skew().unwrap_or_default();
+            let skew = max_clock_skew;
             let minutes = skew.as_secs() / 60;
             let message = if signed_at > now {
                 format!(

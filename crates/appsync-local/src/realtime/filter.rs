@@ -244,6 +244,7 @@ impl Condition {
         let Some(field) = v.get("fieldName").and_then(Value::as_str).filter(|f| !f.is_empty()) else {
             return Err("each filter needs a fieldName".to_owned());
         };
+        // A missing operator is reported as the unsupported operator "".
         let operator = v.get("operator").and_then(Value::as_str).unwrap_or_default();
         let op = match operator {
             "eq" => Op::Eq,
