@@ -94,13 +94,21 @@ fn sigterm(child: &Child) {
 }
 
 fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    for _ in 0..100 {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
+    // Waits for the exit itself; a watchdog kills the process if it has not stopped in 5 s, so
+    // the test fails instead of hanging.
+    let pid = child.id().to_string();
+    let (exited, watch) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let timed_out = watch.recv_timeout(Duration::from_secs(5)).is_err();
+        if timed_out {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("appsync local did not stop within 5 s");
+        timed_out
+    });
+    let status = child.wait().expect("wait");
+    let _ = exited.send(());
+    assert!(!watchdog.join().expect("watchdog"), "appsync local did not stop within 5 s");
+    status
 }
 
 #[test]

@@ -67,7 +67,9 @@ impl Running {
     async fn wait_for_stderr(&mut self, needle: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
-            match self.stderr_lines.try_recv() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            // Blocks this worker on the next line itself (the runtime has others for the rest).
+            match tokio::task::block_in_place(|| self.stderr_lines.recv_timeout(left)) {
                 Ok(line) => {
                     let found = line.contains(needle);
                     self.stderr_seen.push(line);
@@ -75,11 +77,8 @@ impl Running {
                         return;
                     }
                 }
-                Err(mpsc::TryRecvError::Empty) => {
-                    assert!(std::time::Instant::now() < deadline, "no {needle:?} in {:?}", self.stderr_seen);
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                Err(mpsc::TryRecvError::Disconnected) => {
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("no {needle:?} in {:?}", self.stderr_seen),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
                     panic!("exited before {needle:?}: {:?}", self.stderr_seen)
                 }
             }
@@ -94,17 +93,20 @@ impl Running {
             stdout.read_to_string(&mut text).unwrap();
             text
         });
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
+        // Waits for the exit itself; a watchdog kills the process after 20 s so that the test
+        // fails instead of hanging.
+        let pid = self.child.id().to_string();
+        let (exited, watch) = mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            let timed_out = watch.recv_timeout(Duration::from_secs(20)).is_err();
+            if timed_out {
+                let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
             }
-            if std::time::Instant::now() > deadline {
-                self.child.kill().unwrap();
-                panic!("did not exit: {:?}", self.stderr_seen);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+            timed_out
+        });
+        let status = tokio::task::block_in_place(|| self.child.wait()).unwrap();
+        let _ = exited.send(());
+        assert!(!watchdog.join().unwrap(), "did not exit: {:?}", self.stderr_seen);
         let stdout = out.await.unwrap();
         // The reader thread ends with the pipe.
         while let Ok(line) = self.stderr_lines.recv_timeout(Duration::from_secs(5)) {

@@ -358,6 +358,7 @@ async fn lambda_answers_are_cached_per_token_for_the_ttl_and_ttl_override() {
     // ttlOverride one second: cached, then asked again once it has run out.
     assert_eq!(lambda_n(&s, "allow-short").await, (200, json!(6)));
     assert_eq!(lambda_n(&s, "allow-short").await, (200, json!(6)));
+    // This sleep is the behaviour under test: the cached answer runs out by the wall clock.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(lambda_n(&s, "allow-short").await, (200, json!(7)));
 }

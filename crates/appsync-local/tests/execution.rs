@@ -349,8 +349,8 @@ async fn data_file_records_survive_a_new_emulator() {
         let r = s.api_key(CREATE, json!({"input": {"id": "kept", "title": "persisted"}})).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
-    // The first emulator (and its file handle) is gone once its executor threads stop; retry
-    // briefly rather than race them.
+    // The first emulator (and its file handle) is gone once its executor threads stop, which
+    // nothing announces but the file opening again: poll for that (every 20 ms, at most 1 s).
     let mut reopened = None;
     for _ in 0..50 {
         match demo_builder().data_file(&path).build() {

@@ -181,6 +181,7 @@ async fn a_client_that_trickles_its_headers_is_cut_off() {
                     let n = n.unwrap_or(0);
                     return String::from_utf8_lossy(&buf[..n]).into_owned();
                 }
+                // This sleep is the behaviour under test: a header line every 100 ms (slow loris).
                 () = tokio::time::sleep(Duration::from_millis(100)) => {
                     if tcp.write_all(b"x-slow: 1\r\n").await.is_err() {
                         return String::new();
@@ -230,6 +231,8 @@ async fn dropping_the_handle_stops_the_server() {
     still_serves(&s).await;
     let addr = s.handle.local_addr();
     drop(s);
+    // Nothing announces that the listener is closed but the refusal itself: poll for it (every
+    // 20 ms, for at most a second).
     let mut refused = false;
     for _ in 0..50 {
         if tokio::net::TcpStream::connect(addr).await.is_err() {

@@ -111,7 +111,8 @@ async fn tcp_closed_by_server(tcp: &mut TcpStream) {
     .expect("the server closes the TCP connection");
 }
 
-/// Waits until the server holds exactly `n` real-time connections.
+/// Waits until the server holds exactly `n` real-time connections. Nothing announces a released
+/// connection but the receiver count itself, so this polls it (every 5 ms, bounded by `STEP`).
 async fn receivers_drop_to(emulator: &appsync_local::Emulator, n: usize) {
     tokio::time::timeout(STEP, async {
         while emulator.event_receivers() != n {
@@ -213,6 +214,7 @@ async fn half_open_connections_are_let_go_and_others_stay_served() {
         while emulator.event_receivers() > base {
             let r = s.api_key(update, json!({"input": {"id": "flood", "content": content}})).await;
             assert_eq!(r.status, 200, "{}", r.text);
+            // Not a wait: a short gap between floods, re-checking the receiver count each time.
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })

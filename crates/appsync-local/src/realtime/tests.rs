@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -242,10 +242,47 @@ fn connect_headers_from_query_or_subprotocol() {
     assert_eq!(connect_headers(None, &["graphql-ws".to_owned()]), None);
 }
 
+/// A sink whose every send fails, as a socket does once the peer has reset it; counts the
+/// frames it was asked to take.
+struct BrokenSink {
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl futures_util::Sink<Outbound> for BrokenSink {
+    type Error = std::io::Error;
+
+    fn poll_ready(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn start_send(self: std::pin::Pin<&mut Self>, _frame: Outbound) -> Result<(), Self::Error> {
+        self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset)))
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Err(std::io::Error::from(std::io::ErrorKind::ConnectionReset)))
+    }
+}
+
 #[tokio::test]
 async fn sink_errors_end_the_connection_quietly() {
     let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
-    let sink = futures_util::sink::drain().sink_map_err(|_: std::convert::Infallible| ());
+    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sink = BrokenSink { attempts: Arc::clone(&attempts) };
     let stream =
         futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
     let emulator = Emulator::builder()
@@ -253,9 +290,19 @@ async fn sink_errors_end_the_connection_quietly() {
         .default_auth(AuthMode::ApiKey)
         .build()
         .expect("emulator");
-    let task = tokio::spawn(run(emulator, Arc::new(RealtimeOptions::default()), ok(), sink, stream.boxed()));
-    let _ = to_server.send(Inbound::Close);
-    tokio::time::timeout(Duration::from_secs(5), task).await.expect("ends").expect("no panic");
+    let task =
+        tokio::spawn(run(emulator.clone(), Arc::new(RealtimeOptions::default()), ok(), sink, stream.boxed()));
+    // The client stays connected (its side never closes): only the failed write can end it.
+    let _ = to_server.send(Inbound::Text(json!({"type": "connection_init"}).to_string()));
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the connection ends on the sink error")
+        .expect("without a panic");
+    // It tried to answer connection_init, saw the error and gave up: no retries, no close frame
+    // pushed into the broken sink, and its place on the event bus is released.
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(emulator.event_receivers(), 0);
+    drop(to_server);
 }
 
 #[tokio::test]
@@ -349,7 +396,8 @@ async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
     let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
     let (server_tx, mut from_server) = mpsc::unbounded_channel::<Outbound>();
     // Slow but never stuck: each frame takes 20 ms to "write", so the write timeout never fires
-    // and only the bounded queue can notice.
+    // and only the bounded queue can notice. This sleep is the behaviour under test (a slow
+    // consumer), not a wait for an event.
     let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
         tokio::time::sleep(Duration::from_millis(20)).await;
         tx.send(frame).map_err(|_| ())?;
