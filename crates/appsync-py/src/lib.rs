@@ -1,10 +1,13 @@
 //! The native half of the `appsync` Python package, imported as `appsync._appsync`.
 //!
-//! Only thin types live here: the work is done by the Rust crates (`appsync-sigv4` so far). The
+//! Only thin types live here: the work is done by the Rust crates (`appsync-sigv4`, `appsync`). The
 //! Python half (`python/appsync`) holds the exceptions, the credential sources a Python user hands
 //! over (botocore objects, callables) and the aiohttp/httpx adapters; `_appsync.pyi` is the
 //! hand-written stub of this module.
 
+mod auth;
+mod bridge;
+mod client;
 mod credentials;
 mod errors;
 mod sigv4;
@@ -16,6 +19,12 @@ use pyo3::prelude::*;
 fn _appsync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::Credentials>()?;
     m.add_class::<sigv4::Signer>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<auth::Iam>()?;
+    m.add_class::<auth::ApiKey>()?;
+    m.add_class::<auth::Cognito>()?;
+    m.add_class::<auth::Oidc>()?;
+    m.add_class::<auth::Lambda>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

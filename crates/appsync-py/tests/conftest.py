@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -22,24 +23,36 @@ class Emulator:
     credentials: appsync.Credentials
     temporary: appsync.Credentials  # with a session token the emulator checks
     api_key: str
+    jwt: str  # accepted as a Cognito user pools (or, with default_auth="oidc", OIDC) token
+    lambda_token: str
     region: str = "us-east-1"
 
 
-@pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
+def _binary() -> str:
     binary = os.environ.get("APPSYNC_BIN")
     if not binary:
         pytest.skip("APPSYNC_BIN (the `appsync` binary) is not set; run-tests.sh sets it")
+    return binary
+
+
+@contextmanager
+def running_emulator(*extra: str) -> Iterator[Emulator]:
+    """`appsync local` on a free loopback port, until the block ends."""
+    binary = _binary()
     credentials = appsync.Credentials("AKIDPYTEST", "py-test-secret")
     temporary = appsync.Credentials("ASIAPYTEST", "py-temp-secret", "py-session-token")
-    api_key = "da2-pytestkey"
-    with tempfile.TemporaryFile("w+") as log:
+    api_key, lambda_token = "da2-pytestkey", "py-lambda-token"
+    with tempfile.TemporaryDirectory() as tmp, open(os.path.join(tmp, "log"), "w+") as log:
+        jwks = os.path.join(tmp, "jwks.json")
+        jwt = subprocess.run(
+            [binary, "token", "--jwks-out", jwks], capture_output=True, text=True, check=True
+        ).stdout.strip()
         process = subprocess.Popen(
             [
                 binary, "local", "--listen", "127.0.0.1:0",
                 "--iam", f"{credentials.access_key_id}:{credentials.secret_access_key}",
                 "--iam", f"{temporary.access_key_id}:{temporary.secret_access_key}:{temporary.session_token}",
-                "--api-key", api_key,
+                "--api-key", api_key, "--lambda-token", lambda_token, "--jwks", jwks, *extra,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -59,7 +72,31 @@ def emulator() -> Iterator[Emulator]:
             if url is None:
                 log.seek(0)
                 pytest.fail(f"the emulator did not start:\n{log.read()}")
-            yield Emulator(url, credentials, temporary, api_key)
+            yield Emulator(url, credentials, temporary, api_key, jwt, lambda_token)
         finally:
             process.terminate()
             process.wait(10)
+
+
+SCHEMA = os.path.join(os.path.dirname(__file__), "schema.graphql")
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """The built-in Posts schema (IAM and API key)."""
+    with running_emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def all_modes() -> Iterator[Emulator]:
+    """tests/schema.graphql: IAM by default, API key, Cognito and Lambda too."""
+    with running_emulator("--schema", SCHEMA) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def oidc() -> Iterator[Emulator]:
+    """tests/schema.graphql with OIDC as the JWT mode."""
+    with running_emulator("--schema", SCHEMA, "--default-auth", "oidc") as running:
+        yield running

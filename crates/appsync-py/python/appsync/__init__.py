@@ -1,11 +1,15 @@
 """AWS AppSync for asyncio, and SigV4 signing of any AWS request, from the appsync-rs Rust crates.
 
+`appsync.Client(url, auth=...)` runs queries and mutations (`await client.execute(...)`) with
+`appsync.IAM`, `ApiKey`, `Cognito`, `OIDC` or `Lambda` auth.
+
 `appsync.sigv4.Signer` signs requests; `appsync.aiohttp.SigV4Middleware` and
 `appsync.httpx.SigV4Auth` sign what aiohttp and httpx send (both optional: importing `appsync`
 imports neither).
 """
 
-from appsync._appsync import Credentials, __version__
+from appsync._appsync import OIDC, IAM, ApiKey, Cognito, Credentials, Lambda, __version__
+from appsync._client import Client, Response
 from appsync._errors import (
     AppSyncError,
     ConfigError,
@@ -20,12 +24,19 @@ from appsync._errors import (
 )
 
 __all__ = [
+    "IAM",
+    "OIDC",
+    "ApiKey",
     "AppSyncError",
+    "Client",
+    "Cognito",
     "ConfigError",
     "Credentials",
     "CredentialsError",
     "GraphQLError",
     "HTTPStatusError",
+    "Lambda",
+    "Response",
     "SubscriptionError",
     "ThrottledError",
     "TimeoutError",

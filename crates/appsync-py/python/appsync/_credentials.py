@@ -305,3 +305,43 @@ async def _await(value: Awaitable[Any]) -> Any:
 #: Request headers as `sign` takes them: a mapping (a dict, aiohttp's multidict: its `items()`) or
 #: `(name, value)` pairs (httpx's `Headers.multi_items()`); repeated names are signed as repeated.
 Headers = Union[Mapping[str, Union[str, bytes]], Iterable[tuple[str, Union[str, bytes]]]]
+
+
+class _TokenCallable(Provider):
+    """A sync or async callable returning a token (`str`) for `Cognito`, `OIDC` or `Lambda`. The
+    Rust client caches the token (until near its JWT `exp`) and asks again after a rejection."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn = fn
+
+    def get(self) -> Any:
+        value = _call(self._fn)
+        if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()
+            raise CredentialsError("the token callable is async: it can only be called from async code")
+        return _token(value)
+
+    async def get_async(self) -> Any:
+        fn = self._fn
+        if inspect.iscoroutinefunction(fn):
+            value = await _call_async(fn)
+        else:
+            value = await asyncio.to_thread(_call, fn)
+            if inspect.isawaitable(value):
+                value = await _await(value)
+        return _token(value)
+
+    def __repr__(self) -> str:
+        return f"<callable {getattr(self._fn, '__qualname__', type(self._fn).__qualname__)}>"
+
+
+def _token(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise CredentialsError(f"the token callable returned {type(value).__name__}, not a token")
+    return value
+
+
+def token_provider(fn: Callable[[], Any]) -> Provider:
+    """The provider of a token auth over `fn`."""
+    return _TokenCallable(fn)

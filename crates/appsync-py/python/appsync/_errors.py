@@ -86,3 +86,9 @@ class SubscriptionError(AppSyncError):
     def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors if errors is not None else []
+
+
+# Shown (and pickled) under the name callers import them by.
+for _name in __all__:
+    globals()[_name].__module__ = "appsync"
+del _name

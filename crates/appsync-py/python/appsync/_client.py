@@ -1,0 +1,101 @@
+"""`appsync.Client`: GraphQL over AppSync by the Rust `appsync` client; this half only turns JSON
+text into Python values and GraphQL errors into `GraphQLError`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from appsync._appsync import Client as _NativeClient
+from appsync._errors import GraphQLError
+
+__all__ = ["Client", "Response"]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_loads = json.loads
+
+
+@dataclass(frozen=True)
+class Response:
+    """A GraphQL response: `data` (partial or `None` when there were errors) and `errors` (AppSync's
+    error objects: `message`, `errorType`, `errorInfo`, `path`, `locations`)."""
+
+    data: Any
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _graphql_error(errors: list[dict[str, Any]], data: Any) -> GraphQLError:
+    first = errors[0] if errors else {}
+    message = str(first.get("message", "GraphQL error"))
+    if first.get("errorType"):
+        message = f"{first['errorType']}: {message}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return GraphQLError(message, errors, data)
+
+
+class Client(_NativeClient):
+    """An AppSync GraphQL API at `url`, with `auth` (`appsync.IAM`, `ApiKey`, `Cognito`, `OIDC`
+    or `Lambda`). `region` is needed for IAM on a custom domain; `timeout` is per request in
+    seconds (`None`: none); `retry` the attempts per request (default 3, 1 for none); `headers`
+    are sent with every request.
+
+    ```python
+    async with appsync.Client(url, auth=appsync.IAM(boto3.Session())) as client:
+        data = await client.execute("query { listPosts { items { id } } }")
+    ```
+    """
+
+    __slots__ = ()
+
+    async def execute(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        auth: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Runs a query or mutation and returns its `data`; GraphQL errors raise `GraphQLError`
+        (with the partial data). Transport, HTTP and auth failures raise their `AppSyncError`s."""
+        response = await self.execute_response(
+            query, variables, operation_name, auth=auth, headers=headers, timeout=timeout
+        )
+        if response.errors:
+            raise _graphql_error(response.errors, response.data)
+        return response.data
+
+    async def execute_response(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        auth: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """`execute`, returning data and GraphQL errors together instead of raising for the
+        errors (for callers who want partial results)."""
+        encoded = None if variables is None else _dumps(variables)
+        data, errors = await self._execute(query, encoded, operation_name, auth, headers, timeout)
+        return Response(
+            None if data is None else _loads(data),
+            [] if errors is None else _loads(errors),
+        )
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,161 @@
+//! `appsync.Client`: the Rust `appsync::Client` driven from asyncio through
+//! pyo3-async-runtimes (the request runs on its tokio runtime; cancelling the awaiting task drops
+//! the request). Variables and data cross as JSON text: Python's `json` encodes and decodes them,
+//! the Rust client never builds a tree of them.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use serde_json::value::RawValue;
+
+use crate::auth::extract_auth;
+use crate::errors::{ConfigError, client_error};
+
+/// An AppSync GraphQL API.
+#[pyclass(frozen, subclass, module = "appsync", name = "Client")]
+pub(crate) struct Client {
+    inner: appsync::Client,
+    auth: String,
+}
+
+/// A duration in seconds from Python (`None` when absent).
+fn seconds(value: Option<f64>, field: &str) -> PyResult<Option<Duration>> {
+    value
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| ConfigError::new_err(format!("{field} must be a positive number of seconds")))
+        })
+        .transpose()
+}
+
+/// `(name, value)` pairs of `str` from a mapping or an iterable of pairs.
+fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
+    let Some(headers) = headers.filter(|h| !h.is_none()) else { return Ok(Vec::new()) };
+    let pairs = match headers.getattr(pyo3::intern!(headers.py(), "items")) {
+        Ok(items) => items.call0()?,
+        Err(_) => headers.clone(),
+    };
+    pairs.try_iter()?.map(|pair| pair?.extract()).collect()
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(
+        signature = (url, *, auth, region=None, realtime_url=None, timeout=Some(30.0), retry=None, headers=None),
+        text_signature = "(url, *, auth, region=None, realtime_url=None, timeout=30.0, retry=None, headers=None)"
+    )]
+    #[allow(clippy::too_many_arguments, reason = "the Python constructor's keyword arguments")]
+    fn new(
+        url: String,
+        auth: &Bound<'_, PyAny>,
+        region: Option<String>,
+        realtime_url: Option<String>,
+        timeout: Option<f64>,
+        retry: Option<u32>,
+        headers: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let (rust_auth, auth_region) = extract_auth(auth)?;
+        let mut builder = appsync::Client::builder().endpoint(url).auth(rust_auth);
+        if let Some(region) = region.or(auth_region) {
+            builder = builder.region(region);
+        }
+        builder = match seconds(timeout, "timeout")? {
+            Some(t) => builder.timeout(t),
+            None => builder.no_timeout(),
+        };
+        if let Some(attempts) = retry {
+            builder = builder.retry(appsync::RetryPolicy::default().max_attempts(attempts));
+        }
+        if let Some(url) = realtime_url {
+            builder = builder.realtime(appsync::realtime::RealtimeOptions::default().url(url));
+        }
+        for (name, value) in str_pairs(headers)? {
+            builder = builder.header(&name, &value);
+        }
+        // Building may start tokio machinery: inside the runtime the requests will run on.
+        let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
+        let inner = builder.build().map_err(client_error)?;
+        Ok(Self { inner, auth: auth.repr()?.to_string() })
+    }
+
+    /// Runs an operation; resolves to `(data, errors)` as JSON text (each `None` when absent).
+    #[pyo3(signature = (query, variables=None, operation_name=None, auth=None, headers=None, timeout=None))]
+    #[allow(clippy::too_many_arguments, reason = "the Python method's keyword arguments")]
+    fn _execute<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        variables: Option<String>,
+        operation_name: Option<String>,
+        auth: Option<&Bound<'py, PyAny>>,
+        headers: Option<&Bound<'py, PyAny>>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut request = appsync::Request::new(query);
+        if let Some(variables) = variables {
+            let raw = RawValue::from_string(variables)
+                .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
+            request = request.variables(raw);
+        }
+        if let Some(name) = operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(auth) = auth.filter(|a| !a.is_none()) {
+            request = request.auth(extract_auth(auth)?.0);
+        }
+        for (name, value) in str_pairs(headers)? {
+            request = request.header(&name, &value);
+        }
+        if let Some(timeout) = seconds(timeout, "timeout")? {
+            request = request.timeout(timeout);
+        }
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let response = client.execute::<Box<RawValue>>(request).await.map_err(client_error)?;
+            let data = response.data.map(|d| String::from(Box::<str>::from(d)));
+            let errors = if response.errors.is_empty() {
+                None
+            } else {
+                Some(
+                    serde_json::to_string(&response.errors)
+                        .map_err(|e| ConfigError::new_err(e.to_string()))?,
+                )
+            };
+            Ok((data, errors))
+        })
+    }
+
+    /// Closes the real-time connection, if one is open. Requests in flight finish.
+    fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            client.close().await;
+            Ok(())
+        })
+    }
+
+    /// The GraphQL endpoint.
+    #[getter]
+    fn url(&self) -> String {
+        self.inner.endpoint().to_string()
+    }
+
+    /// The real-time (WebSocket) endpoint.
+    #[getter]
+    fn realtime_url(&self) -> String {
+        self.inner.realtime_url().to_string()
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let this = slf.get();
+        Ok(format!(
+            "{}({:?}, auth={})",
+            slf.get_type().qualname()?,
+            this.inner.endpoint().as_str(),
+            this.auth
+        ))
+    }
+}
