@@ -87,6 +87,7 @@ impl ProvideCredentials for PySource {
 }
 
 /// A token source (`appsync.Cognito(callable)`...): its provider returns the token as `str`.
+#[derive(Debug)]
 pub(crate) struct PyToken(pub(crate) PySource);
 
 impl ProvideToken for PyToken {

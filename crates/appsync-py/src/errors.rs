@@ -22,6 +22,7 @@ pyo3::import_exception!(appsync._errors, TimeoutError);
 pyo3::import_exception!(appsync._errors, HTTPStatusError);
 pyo3::import_exception!(appsync._errors, UnauthorizedError);
 pyo3::import_exception!(appsync._errors, ThrottledError);
+pyo3::import_exception!(appsync._errors, SubscriptionError);
 
 /// A Rust client error as the Python exception for what a caller does about it. The message is
 /// the error's `Display` (which never shows a secret); a Python exception raised by a credentials
@@ -43,7 +44,9 @@ pub(crate) fn client_error(err: appsync::Error) -> PyErr {
         UnauthorizedError::new_err((message, status.unwrap_or(401), error_type))
     } else if let Some(status) = status {
         HTTPStatusError::new_err((message, status, error_type))
-    } else if err.is_transport() || err.is_connect() || err.is_connection_error() || err.is_closed() {
+    } else if err.is_realtime_refused() {
+        SubscriptionError::new_err(message)
+    } else if err.is_transport() || err.is_connect() || err.is_closed() {
         TransportError::new_err(message)
     } else {
         AppSyncError::new_err(message)
