@@ -33,6 +33,41 @@ pub const DEFAULT_EVENT_CAPACITY: usize = 1024;
 const MAX_EVENT_CAPACITY: usize = usize::MAX >> 1;
 
 /// Builds an [`Emulator`]; every value is checked by [`build`](Self::build).
+///
+/// Setters keep what they are given; `build` refuses a value out of range with a configuration
+/// error naming the setting ([`Error::field`]).
+///
+/// ```
+/// use appsync_local::{ApiKey, AuthMode, Credentials, Emulator, Identity};
+/// use serde_json::json;
+///
+/// let emulator = Emulator::builder()
+///     .schema_sdl("type Query { hello(name: String): String @aws_api_key @aws_iam }")
+///     .api_key(ApiKey::new("da2-local"))
+///     .iam_credentials(Credentials::new("AKIDLOCAL", "local-secret", None, None))
+///     .default_auth(AuthMode::ApiKey)
+///     .resolver("Query.hello", |ctx| async move {
+///         let name = ctx.argument("name").and_then(|v| v.as_str()).unwrap_or("world").to_owned();
+///         Ok(json!(format!("hello {name}")))
+///     })
+///     .build()?;
+/// assert_eq!(emulator.auth_modes(), [AuthMode::ApiKey, AuthMode::Iam]);
+///
+/// // In process, without a socket: the body AppSync would send.
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let body = runtime.block_on(emulator.execute(
+///     r#"{ hello(name: "ann") }"#,
+///     None,
+///     None,
+///     &Identity::trusted(AuthMode::Iam),
+/// ));
+/// assert_eq!(body, json!({"data": {"hello": "hello ann"}}));
+///
+/// // A value out of range is refused by `build`, which names it.
+/// let err = Emulator::builder().api_key(ApiKey::new("k")).default_auth(AuthMode::ApiKey).body_limit(0).build();
+/// assert_eq!(err.unwrap_err().field(), Some("body_limit"));
+/// # Ok::<(), appsync_local::Error>(())
+/// ```
 #[must_use]
 pub struct EmulatorBuilder {
     schema: Option<(String, String)>,

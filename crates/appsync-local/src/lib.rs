@@ -32,6 +32,18 @@
 //!   (default 100) and an opaque `nextToken`.
 //! - Nested fields read the parent record's property of the same name; other root fields are
 //!   `null`.
+//!
+//! What else is in the crate:
+//! - [`EmulatorBuilder`]: every setting, checked by `build` (an out-of-range value is a
+//!   configuration error naming it, [`Error::field`]); custom resolvers ([`ResolverContext`],
+//!   [`ResolverError`]); a Lambda authorizer callback ([`LambdaAuthorization`]); Cognito/OIDC
+//!   verification ([`JwtConfig`]) and demo tokens ([`DemoToken`]); a durable data file.
+//! - [`Emulator`]: `spawn` (background server), `serve` (your listener), `router` (axum routes
+//!   to embed), `execute` (in process), `subscribe_mutations` (every successful mutation).
+//! - [`realtime`]: AppSync's real-time WebSocket protocol on the same port, its options
+//!   ([`realtime::RealtimeOptions`]) and its message types ([`realtime::protocol`]).
+//!
+//! Cargo features: none; everything above is always built.
 
 mod auth;
 mod builder;

@@ -9,6 +9,38 @@ use serde_json::{Map, Value};
 use crate::auth::Identity;
 
 /// What a resolver gets: its field's arguments, the parent record, and the caller.
+///
+/// ```
+/// use appsync_local::{ApiKey, AuthMode, Emulator, Identity};
+/// use serde_json::json;
+///
+/// let sdl = "type Author { name: String posts: Int } type Query { author: Author }";
+/// let emulator = Emulator::builder()
+///     .schema_sdl(sdl)
+///     .api_key(ApiKey::new("da2-local"))
+///     .default_auth(AuthMode::ApiKey)
+///     .resolver("Query.author", |ctx| async move {
+///         // A root field: no parent record; the caller is who the request proved to be.
+///         assert!(ctx.source().is_none());
+///         Ok(json!({"name": ctx.identity().mode().as_appsync_str()}))
+///     })
+///     .resolver("Author.posts", |ctx| async move {
+///         // A nested field reads its parent, as `$ctx.source` in AppSync.
+///         assert_eq!((ctx.type_name(), ctx.field_name()), ("Author", "posts"));
+///         let name = ctx.source().and_then(|s| s.get("name")).and_then(|n| n.as_str()).unwrap_or("");
+///         Ok(json!(name.len()))
+///     })
+///     .build()?;
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let body = runtime.block_on(emulator.execute(
+///     "{ author { name posts } }",
+///     None,
+///     None,
+///     &Identity::trusted(AuthMode::ApiKey),
+/// ));
+/// assert_eq!(body, json!({"data": {"author": {"name": "API_KEY", "posts": 7}}}));
+/// # Ok::<(), appsync_local::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ResolverContext {
     pub(crate) type_name: String,
@@ -58,6 +90,36 @@ impl ResolverContext {
 
 /// An error a resolver returns, shown to the client the way AppSync shows `$util.error`:
 /// `message`, `errorType`, `errorInfo`, with the field's `path` and `locations`.
+///
+/// ```
+/// use appsync_local::{ApiKey, AuthMode, Emulator, Identity, ResolverError};
+/// use serde_json::json;
+///
+/// let emulator = Emulator::builder()
+///     .schema_sdl("type Query { ok: String } type Mutation { pay: String }")
+///     .api_key(ApiKey::new("da2-local"))
+///     .default_auth(AuthMode::ApiKey)
+///     .resolver("Mutation.pay", |_ctx| async move {
+///         Err(ResolverError::new("card declined")
+///             .error_type("Payments:Declined")
+///             .error_info(json!({"retryable": false})))
+///     })
+///     .build()?;
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// let body = runtime.block_on(emulator.execute(
+///     "mutation { pay }",
+///     None,
+///     None,
+///     &Identity::trusted(AuthMode::ApiKey),
+/// ));
+/// assert_eq!(body["data"], json!({"pay": null}));
+/// let error = &body["errors"][0];
+/// assert_eq!(error["message"], "card declined");
+/// assert_eq!(error["errorType"], "Payments:Declined");
+/// assert_eq!(error["errorInfo"], json!({"retryable": false}));
+/// assert_eq!(error["path"], json!(["pay"]));
+/// # Ok::<(), appsync_local::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResolverError {
     pub(crate) message: String,
