@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import socket
 
 import pytest
@@ -49,6 +50,30 @@ async def test_oidc_and_async_token_callable(oidc: Emulator) -> None:
             assert (await client.execute(LIST))["listPosts"] is not None
             await client.execute(LIST)
     assert calls == 1  # cached by the Rust client until near the JWT's exp
+
+
+async def test_botocore_refreshable_credentials_are_asked_again_before_expiry(all_modes: Emulator) -> None:
+    from botocore.credentials import RefreshableCredentials
+
+    refreshes = 0
+
+    def refresh() -> dict[str, str]:
+        nonlocal refreshes
+        refreshes += 1
+        # Three seconds to live: the Rust client asks again after half of that, and botocore,
+        # asked, refreshes (it is inside its own 15-minute margin).
+        expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
+        return {"access_key": all_modes.temporary.access_key_id, "secret_key": all_modes.temporary.secret_access_key,
+                "token": all_modes.temporary.session_token or "", "expiry_time": expiry.isoformat()}
+
+    credentials = RefreshableCredentials.create_from_metadata(refresh(), refresh, "test")
+    async with appsync.Client(all_modes.url, auth=appsync.IAM(credentials), region=all_modes.region) as client:
+        assert "listPosts" in await client.execute(LIST)
+        await asyncio.sleep(2)
+        assert "listPosts" in await client.execute(LIST)
+    # Created, loaded for the first request, asked again for the second: without the expiry the
+    # Rust cache would have kept the first credentials for good.
+    assert refreshes == 3
 
 
 async def test_per_request_auth(all_modes: Emulator) -> None:

@@ -160,6 +160,13 @@ class _Botocore(Provider):
         if last is not None and last[0] == frozen:
             return last[1]
         credentials = to_credentials(frozen)
+        # The expiry of refreshable credentials goes with them: the Rust client caches what a
+        # provider returns until near its expiration, and must ask botocore again by then.
+        expiry = getattr(self._source, "_expiry_time", None)
+        if isinstance(expiry, datetime) and expiry.tzinfo is not None:
+            credentials = Credentials(
+                credentials.access_key_id, credentials.secret_access_key, credentials.session_token, expiry
+            )
         self._last = (frozen, credentials)
         return credentials
 
