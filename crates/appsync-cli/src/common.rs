@@ -44,6 +44,10 @@ pub(crate) struct ConnectArgs {
     /// The AWS profile for IAM credentials (default: the usual environment/profile chain).
     #[arg(long)]
     pub(crate) profile: Option<String>,
+    /// Also trust the certificate authority in this PEM file (for example the one
+    /// `appsync local --tls` prints), beside the system's. Verification stays on.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_cert: Option<std::path::PathBuf>,
 }
 
 /// `value` itself, or the contents of the file after `@` (`@-`: standard input). A file that
@@ -133,6 +137,11 @@ impl ConnectArgs {
             region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).ok();
         }
         let mut builder = Client::builder().endpoint(&self.url).auth(auth);
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path)
+                .map_err(|e| usage(format!("--ca-cert {}: could not read it: {e}", path.display())))?;
+            builder = builder.ca_certificate_pem(pem);
+        }
         // An AppSync host name carries its region; only custom domains take one from elsewhere.
         if let Some(region) = region.filter(|_| self.region.is_some() || !host_has_region) {
             builder = builder.region(region);
@@ -142,6 +151,10 @@ impl ConnectArgs {
                 "--region is required: IAM signs for a region, and it cannot be read from {} \
                  (only from <id>.appsync-api.<region>.amazonaws.com), the profile or $AWS_REGION",
                 self.url
+            )),
+            Some("ca_certificate_pem") => usage(format!(
+                "--ca-cert {}: {e}",
+                self.ca_cert.as_deref().unwrap_or(std::path::Path::new("")).display()
             )),
             _ => usage(format!("{e}")),
         })

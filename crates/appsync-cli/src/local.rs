@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, JwtConfig};
+use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, JwtConfig, TlsOptions};
 
 use crate::usage;
 
@@ -63,6 +63,20 @@ pub(crate) struct LocalArgs {
     /// Deepest selection nesting accepted.
     #[arg(long, value_name = "N", default_value_t = appsync_local::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
+    /// Serve HTTPS and WSS with a certificate for localhost, 127.0.0.1 and ::1, issued at each
+    /// start by a local certificate authority kept in --tls-dir: trust its ca.pem once.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    tls: bool,
+    /// Where --tls keeps its certificate authority (default: $XDG_DATA_HOME/appsync-local/tls,
+    /// else ~/.local/share/appsync-local/tls).
+    #[arg(long, value_name = "DIR", requires = "tls")]
+    tls_dir: Option<PathBuf>,
+    /// Serve HTTPS and WSS with this PEM certificate chain (leaf first) instead; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// Credentials given on the command line, or the demo ones.
@@ -80,6 +94,16 @@ pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Cred
         .max_depth(args.max_depth);
     if let Some(path) = &args.data {
         b = b.data_file(path);
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        b = b.tls(TlsOptions::pem_files(cert, key));
+    } else if args.tls {
+        let dir = match &args.tls_dir {
+            Some(dir) => dir.clone(),
+            None => TlsOptions::default_dir()
+                .ok_or_else(|| usage("--tls needs --tls-dir: neither $XDG_DATA_HOME nor $HOME is set"))?,
+        };
+        b = b.tls(TlsOptions::local_ca(dir));
     }
     if let Some(path) = &args.schema {
         let sdl = std::fs::read_to_string(path)
@@ -206,8 +230,12 @@ async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyho
         writeln!(out, "  API key:               {DEMO_API_KEY}")?;
         writeln!(out, "  Cognito JWTs:          signed by the demo key (mint one with `appsync token`)")?;
     }
+    if let Some(ca) = emulator.tls_ca_file() {
+        writeln!(out, "TLS certificate authority (trust it once): {}", ca.display())?;
+    }
     // The socket is bound and listening: connections queue from here on.
-    writeln!(out, "listening on http://{addr}/graphql")?;
+    let scheme = if emulator.is_tls() { "https" } else { "http" };
+    writeln!(out, "listening on {scheme}://{addr}/graphql")?;
     out.flush()?;
     drop(out);
     emulator.serve(listener, shutdown_signal()).await;

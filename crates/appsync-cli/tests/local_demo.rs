@@ -71,7 +71,7 @@ fn start_local(args: &[&str]) -> Local {
     };
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in reader.lines() {});
-    let host = url.trim_start_matches("http://").trim_end_matches("/graphql").to_owned();
+    let host = url.split("://").nth(1).unwrap_or(&url).trim_end_matches("/graphql").to_owned();
     Local { child, url, host, banner }
 }
 
@@ -324,4 +324,103 @@ fn signed_headers(
         h.push((part.name(), part.value().to_owned()));
     }
     h
+}
+
+/// `appsync query` against `local`, trusting (or not) the authority in `ca`.
+fn query_with_ca(url: &str, ca: Option<&std::path::Path>) -> std::process::Output {
+    let mut cmd = appsync();
+    cmd.args([
+        "query",
+        "--url",
+        url,
+        "--api-key",
+        "da2-appsynclocaldemokey0000",
+        "{ listPosts { items { id } } }",
+    ]);
+    if let Some(ca) = ca {
+        cmd.arg("--ca-cert").arg(ca);
+    }
+    cmd.env("HOME", std::env::temp_dir()).output().expect("run appsync query")
+}
+
+#[test]
+fn tls_serves_https_with_an_authority_kept_across_restarts() {
+    let dir = std::env::temp_dir().join(format!(
+        "appsync-cli-tls-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_arg = dir.to_str().expect("utf-8 temp dir");
+    let ca = dir.join("ca.pem");
+    let first = start_local(&["--tls", "--tls-dir", dir_arg]);
+    assert!(first.url.starts_with("https://127.0.0.1:"), "{}", first.url);
+    let banner = first.banner.join("\n");
+    assert!(
+        banner.contains(&format!("TLS certificate authority (trust it once): {}", ca.display())),
+        "{banner}"
+    );
+
+    let trusted = query_with_ca(&first.url, Some(&ca));
+    assert!(trusted.status.success(), "{}", String::from_utf8_lossy(&trusted.stderr));
+    let data: Value = serde_json::from_slice(&trusted.stdout).expect("json on stdout");
+    assert!(data["data"]["listPosts"]["items"].is_array(), "{data}");
+
+    // Verification stays on: the system's roots alone do not know the emulator's authority.
+    let untrusted = query_with_ca(&first.url, None);
+    assert_eq!(untrusted.status.code(), Some(1), "{}", String::from_utf8_lossy(&untrusted.stderr));
+    assert!(
+        String::from_utf8_lossy(&untrusted.stderr).contains("certificate"),
+        "{}",
+        String::from_utf8_lossy(&untrusted.stderr)
+    );
+
+    // A restart issues a new leaf from the same authority: trusted once, trusted again.
+    let pem_before = std::fs::read(&ca).expect("ca.pem");
+    drop(first);
+    let second = start_local(&["--tls", "--tls-dir", dir_arg]);
+    assert_eq!(std::fs::read(&ca).expect("ca.pem"), pem_before);
+    let again = query_with_ca(&second.url, Some(&ca));
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+
+    // A file that is not a certificate is a usage error naming the flag.
+    let bogus = dir.join("bogus.pem");
+    std::fs::write(&bogus, "nope").expect("write");
+    let bad = query_with_ca(&second.url, Some(&bogus));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--ca-cert"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    drop(second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tls_with_own_pem_files_and_flag_rules() {
+    let dir = std::env::temp_dir().join(format!("appsync-cli-tls-own-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cert = dir.join("cert.pem");
+    std::fs::write(&cert, "not pem").expect("write");
+    let out = appsync()
+        .args(["local", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&cert)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tls_cert"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // --tls-cert without --tls-key, and --tls with --tls-cert, are refused by the parser.
+    for args in [vec!["--tls-cert", "x.pem"], vec!["--tls", "--tls-cert", "x.pem", "--tls-key", "y.pem"]] {
+        let out = appsync().arg("local").args(&args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -88,6 +88,7 @@ pub struct EmulatorBuilder {
     max_clock_skew: Duration,
     body_timeout: Duration,
     header_timeout: Duration,
+    tls: Option<crate::tls::TlsOptions>,
     event_capacity: usize,
     data_file: Option<std::path::PathBuf>,
     realtime: RealtimeOptions,
@@ -132,6 +133,7 @@ impl Default for EmulatorBuilder {
             max_clock_skew: Duration::from_secs(5 * 60),
             body_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(10),
+            tls: None,
             event_capacity: DEFAULT_EVENT_CAPACITY,
             data_file: None,
             realtime: RealtimeOptions::default(),
@@ -279,8 +281,17 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves HTTPS and WSS instead of plain HTTP, with the certificate `options` give: one
+    /// the emulator issues for `localhost`, `127.0.0.1` and `::1` from a local authority, or
+    /// your own PEM files. Clients that only speak `wss://` (Amplify JS, browsers on HTTPS
+    /// pages) need it. The certificate is loaded, or issued, by [`build`](Self::build).
+    pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
+        self.tls = Some(options);
+        self
+    }
+
     /// How long a client may take to send its request headers (default 10 s, more than zero);
-    /// slower connections are closed.
+    /// slower connections are closed. With TLS, the handshake has this long too.
     pub fn header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
         self
@@ -437,6 +448,7 @@ impl EmulatorBuilder {
             lambda_cache: crate::auth::LambdaCache::default(),
             lambda_identity_validation,
         };
+        let tls = self.tls.as_ref().map(crate::tls::TlsOptions::load).transpose()?;
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         let threads = ThreadPool::new(threads)
             .map_err(|e| Error::new(Kind::Io, "could not start executor threads").with_source(e))?;
@@ -450,6 +462,7 @@ impl EmulatorBuilder {
                 body_timeout: self.body_timeout,
                 header_timeout: self.header_timeout,
                 realtime: Arc::new(self.realtime),
+                tls,
             }),
         })
     }

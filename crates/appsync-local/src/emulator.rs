@@ -26,6 +26,7 @@ pub(crate) struct Inner {
     pub(crate) body_timeout: Duration,
     pub(crate) header_timeout: Duration,
     pub(crate) realtime: Arc<RealtimeOptions>,
+    pub(crate) tls: Option<crate::tls::Tls>,
 }
 
 /// A configured AppSync emulator. Cheap to clone; clones share the same data.
@@ -68,6 +69,26 @@ impl Emulator {
         &self.inner.auth.enabled
     }
 
+    /// Whether [`serve`](Self::serve) and [`spawn`](Self::spawn) speak TLS (HTTPS and WSS).
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.inner.tls.is_some()
+    }
+
+    /// The PEM certificate of the authority that issued the emulator's TLS certificate, when
+    /// the emulator issued it ([`crate::TlsOptions::local_ca`], [`crate::TlsOptions::ephemeral`]):
+    /// what a client must trust.
+    #[must_use]
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.inner.tls.as_ref().and_then(|t| t.ca_pem.as_deref())
+    }
+
+    /// The file holding that authority's certificate ([`crate::TlsOptions::local_ca`] only).
+    #[must_use]
+    pub fn tls_ca_file(&self) -> Option<&std::path::Path> {
+        self.inner.tls.as_ref().and_then(|t| t.ca_file.as_deref())
+    }
+
     /// The HTTP routes, for embedding in another axum server or driving with `tower`.
     pub fn router(&self) -> axum::Router {
         crate::http::app(self.clone())
@@ -86,6 +107,7 @@ impl Emulator {
         crate::server::serve_connections(
             self.router(),
             listener,
+            self.inner.tls.as_ref().map(|t| t.acceptor.clone()),
             shutdown,
             self.inner.header_timeout,
             Duration::from_secs(10),

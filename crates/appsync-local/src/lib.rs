@@ -64,6 +64,7 @@ mod server;
 mod store;
 mod thread_pool;
 mod time;
+mod tls;
 mod validation;
 
 /// The credentials type the emulator verifies SigV4 signatures against (from `appsync-sigv4`).
@@ -80,3 +81,4 @@ pub use jwt::{DEMO_JWT_ISSUER, DemoToken, JwtConfig, demo_jwks_json};
 pub use resolver::{ResolverContext, ResolverError, ResolverFuture};
 pub use schema::DEMO_SCHEMA;
 pub use server::{ServerHandle, bind};
+pub use tls::TlsOptions;

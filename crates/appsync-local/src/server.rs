@@ -11,6 +11,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use crate::Emulator;
 use crate::error::{Error, Kind};
@@ -21,6 +22,7 @@ use crate::error::{Error, Kind};
 pub(crate) async fn serve_connections(
     router: Router,
     listener: tokio::net::TcpListener,
+    tls: Option<TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()>,
     header_timeout: Duration,
     drain: Duration,
@@ -42,17 +44,45 @@ pub(crate) async fn serve_connections(
                 let _ = stream.set_nodelay(true);
                 let watcher = graceful.watcher();
                 let router = router.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    if !version_readable(&stream, header_timeout).await {
-                        tracing::debug!("connection sent no request in time; closing");
-                        return;
-                    }
                     let mut builder = AutoBuilder::new(TokioExecutor::new());
                     builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
                     builder.http2().timer(TokioTimer::new());
                     let service = TowerToHyperService::new(router);
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-                    if let Err(e) = watcher.watch(conn).await {
+                    let Some(acceptor) = tls else {
+                        if !version_readable(&stream, header_timeout).await {
+                            tracing::debug!("connection sent no request in time; closing");
+                            return;
+                        }
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        if let Err(e) = watcher.watch(conn.into_owned()).await {
+                            tracing::debug!(error = %e, "connection closed with an error");
+                        }
+                        return;
+                    };
+                    // The handshake gets the header timeout too: a client that opens a socket and
+                    // never says hello would otherwise hold it forever.
+                    let stream = match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake not finished in time; closing");
+                            return;
+                        }
+                    };
+                    // ALPN says which HTTP the client speaks, so hyper need not sniff for the
+                    // HTTP/2 preface (which it reads with no timeout of its own).
+                    builder = if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        builder.http2_only()
+                    } else {
+                        builder.http1_only()
+                    };
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    if let Err(e) = watcher.watch(conn.into_owned()).await {
                         tracing::debug!(error = %e, "connection closed with an error");
                     }
                 });
@@ -91,6 +121,7 @@ async fn version_readable(stream: &tokio::net::TcpStream, timeout: Duration) -> 
 #[derive(Debug)]
 pub struct ServerHandle {
     addr: SocketAddr,
+    tls: bool,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), Error>>>,
 }
@@ -100,6 +131,7 @@ impl ServerHandle {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::new(Kind::Io, "could not read the bound address").with_source(e))?;
+        let tls = emulator.inner.tls.is_some();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             emulator
@@ -110,7 +142,7 @@ impl ServerHandle {
                 .await;
             Ok(())
         });
-        Ok(Self { addr, shutdown: Some(tx), task: Some(task) })
+        Ok(Self { addr, tls, shutdown: Some(tx), task: Some(task) })
     }
 
     /// The bound address.
@@ -119,10 +151,16 @@ impl ServerHandle {
         self.addr
     }
 
-    /// `http://HOST:PORT/graphql`.
+    /// `http://HOST:PORT/graphql`, or `https://` when the emulator serves TLS.
     #[must_use]
     pub fn graphql_url(&self) -> String {
-        graphql_url(self.addr)
+        format!("{}://{}/graphql", if self.tls { "https" } else { "http" }, self.addr)
+    }
+
+    /// The real-time endpoint: `ws://HOST:PORT/graphql/realtime`, or `wss://` with TLS.
+    #[must_use]
+    pub fn realtime_url(&self) -> String {
+        format!("{}://{}/graphql/realtime", if self.tls { "wss" } else { "ws" }, self.addr)
     }
 
     /// Stops accepting, finishes in-flight requests, and waits for the server to end.
@@ -179,9 +217,4 @@ pub async fn bind(addr: impl tokio::net::ToSocketAddrs) -> Result<tokio::net::Tc
         Some(source) => e.with_source(source),
         None => e,
     })
-}
-
-/// Where a spawned server listens.
-pub(crate) fn graphql_url(addr: SocketAddr) -> String {
-    format!("http://{addr}/graphql")
 }

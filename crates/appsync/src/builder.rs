@@ -30,6 +30,7 @@ pub struct ClientBuilder {
     skew_correction: bool,
     user_agent: Option<String>,
     realtime: crate::realtime::RealtimeOptions,
+    ca_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for ClientBuilder {
@@ -46,6 +47,7 @@ impl Default for ClientBuilder {
             skew_correction: true,
             user_agent: None,
             realtime: crate::realtime::RealtimeOptions::default(),
+            ca_certificates: Vec::new(),
         }
     }
 }
@@ -140,12 +142,34 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the certificate authority (or authorities) in `pem` beside the platform's roots,
+    /// for queries over HTTPS and subscriptions over WSS: the emulator's own authority
+    /// (`appsync local --tls` prints its file) or a company's. Verification stays on.
+    /// Repeatable. With [`http_client`](Self::http_client) it applies to the real-time socket
+    /// only: the given client keeps its own TLS settings.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = appsync::Client::builder()
+    ///     .endpoint("https://127.0.0.1:4000/graphql")
+    ///     .region("us-east-1")
+    ///     .auth(appsync::Auth::api_key("da2-appsynclocaldemokey0000"))
+    ///     .ca_certificate_pem(std::fs::read("/home/me/.local/share/appsync-local/tls/ca.pem")?)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ca_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certificates.push(pem.into());
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
     /// A configuration error naming the field: a missing or malformed `endpoint`, a missing
     /// `auth`, a `region` that is needed (IAM on a custom domain) but absent or malformed,
-    /// an invalid `header`, a zero `timeout`, `retry.max_attempts` of 0.
+    /// an invalid `header`, a zero `timeout`, `retry.max_attempts` of 0, a
+    /// `ca_certificate_pem` that holds no PEM certificate.
     pub fn build(self) -> Result<Client> {
         let Some(raw_endpoint) = self.endpoint else {
             return Err(Error::config(
@@ -180,6 +204,8 @@ impl ClientBuilder {
                 "must be at least the base backoff, which must not be zero",
             ));
         }
+        let extra_roots =
+            self.ca_certificates.iter().map(|pem| parse_ca_pem(pem)).collect::<Result<Vec<_>>>()?.concat();
         let http = match self.http {
             Some(http) => http,
             None => {
@@ -194,12 +220,19 @@ impl ClientBuilder {
                 if let Some(t) = self.timeout {
                     builder = builder.timeout(t);
                 }
+                for der in &extra_roots {
+                    let cert = reqwest::Certificate::from_der(der).map_err(|e| {
+                        Error::config_with_source("ca_certificate_pem", "is not a usable certificate", e)
+                    })?;
+                    builder = builder.tls_certs_merge([cert]);
+                }
                 builder.build().map_err(|e| {
                     Error::config_with_source("http_client", "could not build the HTTP client", e)
                 })?
             }
         };
-        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint)?);
+        let ws_tls = if extra_roots.is_empty() { None } else { Some(Arc::new(tls_with_roots(extra_roots)?)) };
+        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint, ws_tls)?);
         let budget = RetryBudget::new(self.retry.budget);
         Ok(Client::from_parts(ClientRef {
             http,
@@ -213,4 +246,42 @@ impl ClientBuilder {
             realtime,
         }))
     }
+}
+
+/// The DER certificates in one `ca_certificate_pem` value: at least one, none malformed.
+fn parse_ca_pem(pem: &[u8]) -> Result<Vec<Vec<u8>>> {
+    use tokio_rustls::rustls::pki_types::CertificateDer;
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::config_with_source("ca_certificate_pem", "is not PEM", e))?;
+    if certs.is_empty() {
+        return Err(Error::config(
+            "ca_certificate_pem",
+            "holds no certificate (expected -----BEGIN CERTIFICATE-----)",
+        ));
+    }
+    Ok(certs)
+}
+
+/// rustls settings for the real-time socket: the platform's roots plus `extra` (DER).
+fn tls_with_roots(extra: Vec<Vec<u8>>) -> Result<tokio_rustls::rustls::ClientConfig> {
+    use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+    let mut roots = RootCertStore::empty();
+    // A platform store that is missing or partly unreadable still leaves the added authorities.
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    for der in extra {
+        roots.add(der.into()).map_err(|e| {
+            Error::config_with_source("ca_certificate_pem", "is not a usable certificate authority", e)
+        })?;
+    }
+    // Explicit provider: the build links more than one, and then rustls has no default.
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::config_with_source("ca_certificate_pem", "no TLS version available", e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }

@@ -64,7 +64,12 @@ pub(crate) struct Hub {
 }
 
 impl Hub {
-    pub(crate) fn new(options: RealtimeOptions, endpoint: &Endpoint) -> Result<Self> {
+    /// `tls`: the socket's TLS settings when they differ from the platform's defaults.
+    pub(crate) fn new(
+        options: RealtimeOptions,
+        endpoint: &Endpoint,
+        tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    ) -> Result<Self> {
         let endpoint =
             RealtimeEndpoint::new(endpoint, options.url.as_deref(), options.signing_host.as_deref())?;
         options.check()?;
@@ -72,7 +77,7 @@ impl Hub {
         Ok(Self {
             options,
             endpoint,
-            connector: Arc::new(transport::Tungstenite),
+            connector: Arc::new(transport::Tungstenite { tls }),
             state: Mutex::new(HubState::default()),
             events: Mutex::new(Some(events)),
             next_connection: AtomicU64::new(1),

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -40,9 +41,12 @@ pub(crate) trait Socket: Send {
     fn close(&mut self) -> BoxFuture<'_, ()>;
 }
 
-/// tokio-tungstenite (rustls with the platform's roots for `wss://`).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Tungstenite;
+/// tokio-tungstenite: rustls with the platform's roots for `wss://`, or with the TLS settings
+/// given (the platform's roots and the authorities the caller added).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Tungstenite {
+    pub(crate) tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+}
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -56,8 +60,11 @@ impl Connector for Tungstenite {
                 })?;
                 http_request.headers_mut().insert(http::header::SEC_WEBSOCKET_PROTOCOL, value);
             }
+            let connector = self.tls.clone().map(tokio_tungstenite::Connector::Rustls);
             let (stream, _response) =
-                tokio_tungstenite::connect_async(http_request).await.map_err(Error::websocket)?;
+                tokio_tungstenite::connect_async_tls_with_config(http_request, None, false, connector)
+                    .await
+                    .map_err(Error::websocket)?;
             Ok(Box::new(TungsteniteSocket { stream }) as Box<dyn Socket>)
         })
     }

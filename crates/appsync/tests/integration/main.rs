@@ -15,6 +15,7 @@ mod sdk_credentials;
 #[cfg(feature = "middleware")]
 mod signing_middleware;
 mod subscriptions;
+mod tls;
 #[cfg(feature = "graphql-client")]
 mod typed_queries;
 
