@@ -50,8 +50,9 @@ echo "== gql over the real-time WebSocket against ${url%/graphql}/graphql/realti
 "$venv/bin/python" interop/gql_ws.py "$url" "$akid" "$secret" "$key"
 
 # TLS, with the demo schema also open to Cognito user pools tokens minted by `appsync token`.
+sed 's/@aws_iam @aws_api_key/& @aws_cognito_user_pools/' crates/appsync-local/src/demo_schema.graphql >"$work/schema.graphql"
 jwt=$("$bin" token --jwks-out "$work/jwks.json" 2>/dev/null)
-start_emulator "$work/tls.log" --tls --tls-dir "$work/tls" --schema interop/schema.graphql --jwks "$work/jwks.json"
+start_emulator "$work/tls.log" --tls --tls-dir "$work/tls" --schema "$work/schema.graphql" --jwks "$work/jwks.json"
 export APPSYNC_CA_FILE="$work/tls/ca.pem"
 echo "== gql over HTTPS and WSS against $url"
 "$venv/bin/python" interop/gql_http.py "$url" "$akid" "$secret" "$key"

@@ -389,15 +389,8 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
+    use crate::sign::tests::sign_with_token;
     use crate::{Credentials, SignableBody, SignableRequest, SigningParams, sign};
-
-    fn sign_with_token(token: &str) -> SigningOutput {
-        let creds = Credentials::new("AKID", "secret", Some(token.to_owned()), None);
-        let req = SignableRequest::new("GET", "https://example.com/", [], SignableBody::Bytes(b""))
-            .expect("valid request");
-        let time = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
-        sign(&req, &SigningParams::new(&creds, "us-east-1", "service", time)).expect("signs")
-    }
 
     #[test]
     fn applying_sets_the_exact_values_and_marks_credentials_sensitive() {

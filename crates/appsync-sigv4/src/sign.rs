@@ -533,12 +533,13 @@ pub(crate) fn payload_hash<'b>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
 
-    fn sign_with_token(token: &str) -> SigningOutput {
+    /// A GET signed with a session token: what the signing and output tests both start from.
+    pub(crate) fn sign_with_token(token: &str) -> SigningOutput {
         let creds = Credentials::new("AKID", "secret", Some(token.to_owned()), None);
         let req = SignableRequest::new("GET", "https://example.com/", [], SignableBody::Bytes(b""))
             .expect("valid request");
