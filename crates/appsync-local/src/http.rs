@@ -27,6 +27,15 @@ pub fn app(emulator: Emulator) -> Router {
 
 const JSON: &str = "application/json;charset=UTF-8";
 
+/// AppSync's `access-control-expose-headers`, as captured in amplify-js #5579.
+const EXPOSE_HEADERS: &str =
+    "x-amzn-RequestId,x-amzn-ErrorType,x-amz-user-agent,x-amzn-ErrorMessage,Date,x-amz-schema-version";
+
+/// `x-amzn-appsync-TokensConsumed`: AppSync allocates tokens by the resources (processing time
+/// and memory) a request uses, usually one per request (AppSync monitoring docs, `TokensConsumed`).
+/// The emulator reports that usual one for every request that reached execution.
+const TOKENS_CONSUMED: &str = "x-amzn-appsync-TokensConsumed";
+
 /// CORS preflight: browsers on a local dev server (another origin) may call the emulator,
 /// as they may call AppSync.
 async fn preflight() -> Response {
@@ -51,7 +60,9 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     resp.headers_mut().insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("x-amzn-RequestId, x-amzn-ErrorType"),
+        // AppSync's six, byte for byte (amplify-js #5579): browsers may then read `Date` to
+        // correct their clock skew.
+        HeaderValue::from_static(EXPOSE_HEADERS),
     );
     if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
         resp.headers_mut().insert("x-amzn-RequestId", id);
@@ -59,10 +70,12 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     resp
 }
 
-/// `{"errors":[{"errorType":...,"message":...}]}`, AppSync's shape for request-level errors.
+/// `{"errors":[{"errorType":...,"message":...}]}`, AppSync's shape for request-level errors,
+/// laid out by Jackson's default pretty printer as AppSync lays it out (captures in
+/// awslabs/aws-mobile-appsync-sdk-js #702, aws-amplify/amplify-js #7906 and #4373).
 fn request_error(status: StatusCode, error_type: &str, message: &str) -> Response {
     let body = format!(
-        "{{\"errors\":[{{\"errorType\":{},\"message\":{}}}]}}",
+        "{{\n  \"errors\" : [ {{\n    \"errorType\" : {},\n    \"message\" : {}\n  }} ]\n}}",
         Value::from(error_type),
         Value::from(message)
     );
@@ -72,11 +85,9 @@ fn request_error(status: StatusCode, error_type: &str, message: &str) -> Respons
 fn auth_failure(f: &AuthFailure) -> Response {
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::UNAUTHORIZED);
     let mut resp = request_error(status, f.error_type, &f.message);
-    if f.amzn_error_type
-        && let Ok(v) = HeaderValue::from_str(f.error_type)
-    {
-        resp.headers_mut().insert("x-amzn-ErrorType", v);
-    }
+    // On every auth failure, 401s included (real headers captured in amplify-js #5579):
+    // Amplify reads the error's name from this header.
+    resp.headers_mut().insert("x-amzn-ErrorType", HeaderValue::from_static(f.error_type));
     resp
 }
 
@@ -151,7 +162,11 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
         "executed"
     );
     match serde_json::to_vec(&response) {
-        Ok(body) => json_response(StatusCode::OK, body),
+        Ok(body) => {
+            let mut resp = json_response(StatusCode::OK, body);
+            resp.headers_mut().insert(TOKENS_CONSUMED, HeaderValue::from_static("1"));
+            resp
+        }
         Err(_) => request_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",

@@ -117,8 +117,13 @@ fn graphql_java(kind: &str, description: &str, path: Option<&str>) -> String {
 pub(crate) fn response_for(schema: &Schema, diagnostics: &DiagnosticList, query: &str) -> BValue {
     // Re-parsing as a plain AST is cheap and happens only on this error path.
     let sites = collect_sites(schema, query);
+    // AppSync's parser stops at the first syntax error and reports it once; apollo's recovers
+    // and may report the same error at several places (an unclosed selection set at EOF).
+    let has_syntax_error = diagnostics.iter().any(|d| d.error.unstable_error_name().is_none());
     let errors = diagnostics
         .iter()
+        .filter(|d| !has_syntax_error || d.error.unstable_error_name().is_none())
+        .take(if has_syntax_error { 1 } else { usize::MAX })
         .map(|d| {
             let display = d.error.to_string();
             let locations: Vec<LineColumn> = d.line_column_range().map(|r| r.start).into_iter().collect();

@@ -72,14 +72,14 @@ async fn malformed_bodies_get_appsyncs_400s() {
         assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(bad));
         assert_eq!(
             r.text,
-            r#"{"errors":[{"errorType":"MalformedHttpRequestException","message":"Unable to parse GraphQL query."}]}"#
+            "{\n  \"errors\" : [ {\n    \"errorType\" : \"MalformedHttpRequestException\",\n    \"message\" : \"Unable to parse GraphQL query.\"\n  } ]\n}"
         );
     }
     let empty = s.raw(&key, Vec::new()).await;
     assert_eq!(empty.status, 400);
     assert_eq!(
         empty.text,
-        r#"{"errors":[{"errorType":"MalformedHttpRequestException","message":"Request body is empty."}]}"#
+        "{\n  \"errors\" : [ {\n    \"errorType\" : \"MalformedHttpRequestException\",\n    \"message\" : \"Request body is empty.\"\n  } ]\n}"
     );
     still_serves(&s).await;
 }

@@ -10,7 +10,7 @@ use appsync_local::{AuthMode, DemoToken, Emulator, JwtConfig};
 use common::*;
 use serde_json::{Value, json};
 
-const UNAUTHORIZED: &str = r#"{"errors":[{"errorType":"UnauthorizedException","message":"Valid authorization header not provided."}]}"#;
+const UNAUTHORIZED: &str = "{\n  \"errors\" : [ {\n    \"errorType\" : \"UnauthorizedException\",\n    \"message\" : \"Valid authorization header not provided.\"\n  } ]\n}";
 
 /// Not the demo key: tokens it signs must be refused even when they claim the demo kid.
 const FOREIGN_KEY: &str = "-----BEGIN PRIVATE KEY-----

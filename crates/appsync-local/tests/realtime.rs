@@ -270,7 +270,8 @@ async fn hundred_and_first_subscription_is_refused() {
         }
         assert_eq!(
             m,
-            json!({"type":"error","id":"s100","payload":{"errors":[{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 100 subscriptions reached"}]}})
+            // One object, not a list (RealtimeConnectionProviderResponse.swift, amplify-js #8370).
+            json!({"type":"error","id":"s100","payload":{"errors":{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 100 subscriptions reached"}}})
         );
         break;
     }
@@ -280,8 +281,18 @@ async fn hundred_and_first_subscription_is_refused() {
 #[tokio::test]
 async fn upgrade_needs_the_graphql_ws_subprotocol_and_plain_get_is_400() {
     let s = start(demo_builder()).await;
+    // Without the subprotocol: upgraded, then refused with a `connection_error` and closed
+    // (capture in graphql-dotnet/graphql-client #591).
     let req = format!("ws://{}/graphql/realtime", s.host).into_client_request().expect("request");
-    assert!(tokio_tungstenite::connect_async(req).await.is_err());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgraded");
+    send(&mut ws, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(
+            json!({"payload":{"errors":[{"message":"SubProtocolNotSupportedError","errorCode":400}]},"type":"connection_error"})
+        )
+    );
+    assert_eq!(recv(&mut ws).await, None);
     let r = s.client.get(&s.url).send().await.expect("get");
     assert_eq!(r.status().as_u16(), 400);
 }
@@ -334,10 +345,7 @@ async fn huge_frames_close_only_that_connection_and_config_applies_through_route
     );
     // Over the limit but readable: an error in AppSync's words.
     send(&mut ws, json!({"type": "stop", "id": "x".repeat(2000)})).await;
-    assert_eq!(
-        recv(&mut ws).await.expect("error")["payload"]["errors"][0]["errorType"],
-        "LimitExceededError"
-    );
+    assert_eq!(recv(&mut ws).await.expect("error")["payload"]["errors"]["errorType"], "LimitExceededError");
     // Far over: the WebSocket layer cuts the connection.
     let _ = ws.send(Message::Text("y".repeat(4 * 1024 * 1024).into())).await;
     assert_eq!(recv(&mut ws).await, None);
@@ -437,7 +445,7 @@ async fn a_start_flood_and_hundreds_of_idle_connections_leave_others_served() {
             acks += 1;
             continue;
         }
-        let kind = m["payload"]["errors"][0]["errorType"].as_str().unwrap_or_default().to_owned();
+        let kind = m["payload"]["errors"]["errorType"].as_str().unwrap_or_default().to_owned();
         assert!(kind == "LimitExceededError" || kind == "MaxSubscriptionsReachedError", "{m}");
     }
     assert!(acks <= 100, "{acks} subscriptions on one connection");
@@ -472,4 +480,44 @@ async fn builder_realtime_config_reaches_the_spawned_server() {
         }
     }
     assert!(kas >= 3, "{kas} keep-alives");
+}
+
+// Evidence: captures in enisdenjo/graphql-ws #602 (a `subscribe` answered with "unknown not
+// supported through the realtime channel" and no `id`, which crashed that client) and
+// artilleryio/artillery #1567; FIDELITY.md 3 for a `start` whose auth sits at
+// `payload.authorization` instead of `payload.extensions.authorization`.
+#[tokio::test]
+async fn unknown_types_and_misplaced_start_auth_are_not_supported_without_id() {
+    let s = start(demo_builder()).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    let not_supported = json!({"type":"error","payload":{"errors":[{"errorType":"UnsupportedOperation","message":"unknown not supported through the realtime channel"}]}});
+    send(&mut ws, json!({"id": "g1", "type": "subscribe", "payload": {"query": "subscription { onCreatePost { id } }"}}))
+        .await;
+    assert_eq!(recv(&mut ws).await, Some(not_supported.clone()));
+    let data = json!({"query": "subscription { onCreatePost { id } }"}).to_string();
+    let auth = api_key_headers(&s.host, API_KEY);
+    send(&mut ws, json!({"id": "s1", "type": "start", "payload": {"data": data, "authorization": auth}}))
+        .await;
+    assert_eq!(recv(&mut ws).await, Some(not_supported));
+    // The connection is still served.
+    send(&mut ws, start_msg("s2", &data, api_key_headers(&s.host, API_KEY))).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"s2"})));
+}
+
+// Evidence: captures in aws-amplify/amplify-swift #1589 and aws-amplify/amplify-cli #7427: a
+// `start` that fails validation is answered with errors carrying only `message`.
+#[tokio::test]
+async fn validation_errors_on_the_socket_carry_only_their_message() {
+    let s = start(demo_builder()).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    let data = json!({"query": "subscription { onCreatePost { nope } }"}).to_string();
+    send(&mut ws, start_msg("v", &data, api_key_headers(&s.host, API_KEY))).await;
+    let answer = recv(&mut ws).await.expect("error");
+    assert_eq!(answer["id"], "v");
+    let error = answer["payload"]["errors"][0].as_object().cloned().unwrap_or_default();
+    assert_eq!(error.keys().collect::<Vec<_>>(), ["message"], "{answer}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("Validation error of type FieldUndefined"), "{message}");
 }

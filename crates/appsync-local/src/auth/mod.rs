@@ -322,22 +322,31 @@ pub(crate) struct AuthFailure {
     pub(crate) status: u16,
     pub(crate) error_type: &'static str,
     pub(crate) message: String,
-    /// AppSync sets `x-amzn-ErrorType` on SigV4 failures.
-    pub(crate) amzn_error_type: bool,
 }
 
 impl AuthFailure {
+    /// No usable credentials: no auth header at all, or one no configured mode can verify.
     pub(crate) fn unauthorized() -> Self {
         Self {
             status: 401,
             error_type: "UnauthorizedException",
             message: "Valid authorization header not provided.".to_owned(),
-            amzn_error_type: false,
+        }
+    }
+
+    /// Credentials of a usable kind that are wrong: an unknown or expired API key. AppSync
+    /// keeps "Valid authorization header not provided." for requests without usable auth
+    /// (AWS Knowledge Center, "troubleshoot Unauthorized errors" in AppSync; FIDELITY.md 5).
+    pub(crate) fn not_authorized() -> Self {
+        Self {
+            status: 401,
+            error_type: "UnauthorizedException",
+            message: "You are not authorized to make this call.".to_owned(),
         }
     }
 
     fn sigv4(error_type: &'static str, message: impl Into<String>) -> Self {
-        Self { status: 403, error_type, message: message.into(), amzn_error_type: true }
+        Self { status: 403, error_type, message: message.into() }
     }
 }
 
@@ -476,6 +485,21 @@ impl Authenticator {
             if token_modes {
                 return self.check_token(value);
             }
+            // With IAM the only way in for an `Authorization` header, AppSync reads any value
+            // there as a malformed SigV4 header (amplify-js #2035 and #7906: a JWT or `Bearer`
+            // token sent to an IAM API gets IncompleteSignatureException).
+            let iam_reads_authorization = self.iam.is_some()
+                && self.enabled.contains(&AuthMode::Iam)
+                && (self.default_mode == AuthMode::Iam || self.enabled == [AuthMode::Iam])
+                && self.lambda_authorizer.is_none();
+            if iam_reads_authorization && req.headers().get("x-api-key").is_none() {
+                return Err(AuthFailure::sigv4(
+                    "IncompleteSignatureException",
+                    missing_signature_parts(value, req.headers()).unwrap_or_else(|| {
+                        format!("Authorization header requires 'Credential' parameter. Authorization={value}")
+                    }),
+                ));
+            }
             // A token no configured mode can verify is no proof.
             if req.headers().get("x-api-key").is_none() {
                 return Err(AuthFailure::unauthorized());
@@ -504,9 +528,9 @@ impl Authenticator {
             }
             Some(key) => {
                 tracing::debug!(key = %key.redacted(), "API key expired");
-                Err(AuthFailure::unauthorized())
+                Err(AuthFailure::not_authorized())
             }
-            None => Err(AuthFailure::unauthorized()),
+            None => Err(AuthFailure::not_authorized()),
         }
     }
 
@@ -544,13 +568,18 @@ impl Authenticator {
         );
         match verifier.verify(&signable, now) {
             Ok(verified) => Ok(Identity::new(AuthMode::Iam, verified.access_key_id())),
-            Err(e) => Err(sigv4_failure(&e, now, self.max_clock_skew)),
+            Err(e) => Err(sigv4_failure(&e, req.headers(), now, self.max_clock_skew)),
         }
     }
 }
 
 /// `max_clock_skew` is the skew the verifier was built with, which AWS's message quotes.
-fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime, max_clock_skew: Duration) -> AuthFailure {
+fn sigv4_failure(
+    e: &appsync_sigv4::VerifyError,
+    headers: &HeaderMap,
+    now: SystemTime,
+    max_clock_skew: Duration,
+) -> AuthFailure {
     use appsync_sigv4::VerifyErrorKind as K;
     match e.kind() {
         K::SignatureMismatch => {
@@ -598,10 +627,78 @@ fn sigv4_failure(e: &appsync_sigv4::VerifyError, now: SystemTime, max_clock_skew
         ),
         other => {
             tracing::debug!(reason = ?other, "SigV4 request rejected");
-            AuthFailure::sigv4(
-                "IncompleteSignatureException",
-                format!("The request signature is incomplete or malformed: {other:?}"),
-            )
+            AuthFailure::sigv4("IncompleteSignatureException", incomplete_signature_message(other, headers))
         }
     }
+}
+
+/// AWS's words for a signature that cannot be checked (captures in
+/// awslabs/aws-mobile-appsync-sdk-js #702, aws-amplify/amplify-js #7906, sony/appsync-client-go #28).
+fn incomplete_signature_message(kind: &appsync_sigv4::VerifyErrorKind, headers: &HeaderMap) -> String {
+    use appsync_sigv4::{MalformedPart as P, VerifyErrorKind as K};
+    let authorization = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if let Some(message) = authorization.and_then(|value| missing_signature_parts(value, headers)) {
+        return message;
+    }
+    match kind {
+        K::SignedHeaderMissing { name } => {
+            format!("'{name}' is named as a SignedHeader, but it does not exist in the HTTP request.")
+        }
+        // AWS's words for `host`; for the other headers that must be signed no capture exists,
+        // so the same sentence names them.
+        K::HeaderNotSigned { name } if name.eq_ignore_ascii_case("host") => {
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned()
+        }
+        K::HeaderNotSigned { name } => format!("'{name}' must be a 'SignedHeader' in the AWS Authorization."),
+        // No capture of AWS's wording for a part present but malformed: say which part, in words.
+        K::Malformed { part, detail } => {
+            let what = match part {
+                P::Algorithm => "The Authorization header's algorithm",
+                P::Credential => "The 'Credential' parameter",
+                P::SignedHeaders => "The 'SignedHeaders' parameter",
+                P::Signature => "The 'Signature' parameter",
+                P::Date => "The 'X-Amz-Date' value",
+                P::Expires => "The 'X-Amz-Expires' parameter",
+                P::ContentSha256 => "The 'x-amz-content-sha256' header",
+                P::Duplicate => "A signing header or parameter",
+                P::Request => "The HTTP request",
+                _ => "The request signature",
+            };
+            format!("{what} is malformed: {detail}.")
+        }
+        K::Ambiguous => {
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."
+                .to_owned()
+        }
+        _ => "The request signature is incomplete or malformed.".to_owned(),
+    }
+}
+
+/// For an `Authorization` header lacking some of `Credential=`, `Signature=`, `SignedHeaders=`
+/// or a date header, AWS's message listing each missing part and echoing the header
+/// (amplify-js #7906), or `None` when nothing is missing.
+fn missing_signature_parts(value: &str, headers: &HeaderMap) -> Option<String> {
+    let params = value.strip_prefix("AWS4-HMAC-SHA256").unwrap_or(value);
+    let has = |name: &str| {
+        params
+            .split([',', ' '])
+            .any(|field| field.trim().split_once('=').is_some_and(|(key, _)| key.trim() == name))
+    };
+    let mut message = String::new();
+    for name in ["Credential", "Signature", "SignedHeaders"] {
+        if !has(name) {
+            message.push_str(&format!("Authorization header requires '{name}' parameter. "));
+        }
+    }
+    if !headers.contains_key("x-amz-date") && !headers.contains_key(http::header::DATE) {
+        message.push_str(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
+        );
+    }
+    if message.is_empty() {
+        return None;
+    }
+    message.push_str("Authorization=");
+    message.push_str(value);
+    Some(message)
 }

@@ -64,6 +64,30 @@ struct Connection<'a, Si> {
     shapes: u32,
 }
 
+/// Answers a connection that cannot be served with `message` (a `connection_error`) and closes it.
+pub(crate) async fn refuse<Si, St>(
+    emulator: Emulator,
+    options: Arc<RealtimeOptions>,
+    message: ServerMessage,
+    reason: &'static str,
+    sink: Si,
+    mut stream: St,
+) where
+    Si: Sink<Outbound> + Unpin,
+    St: Stream<Item = Inbound> + Unpin,
+{
+    let mut conn = Connection {
+        emulator: &emulator,
+        options: &options,
+        sink,
+        subscriptions: HashMap::new(),
+        window_start: tokio::time::Instant::now(),
+        window_count: 0,
+        shapes: 0,
+    };
+    conn.refuse(&mut stream, &message, reason).await;
+}
+
 /// Serves one connection until either side closes. `connect` is the outcome of the
 /// connect-time authorization; a failure is reported with `connection_error` and a close.
 pub(crate) async fn run<Si, St>(
@@ -87,12 +111,7 @@ pub(crate) async fn run<Si, St>(
     };
     if let Err(failure) = connect {
         tracing::debug!(error_type = failure.error_type, "realtime connection refused");
-        // AppSync answers the client's first message (normally `connection_init`) with the
-        // error: a client that writes before it reads (gql, Amplify) would otherwise find the
-        // socket closed under its `connection_init` and never see why.
-        let _ = tokio::time::timeout(options.init_timeout, stream.next()).await;
-        let _ = conn.send(&ServerMessage::unauthorized_connection()).await;
-        let _ = conn.close(CLOSE_POLICY, "unauthorized").await;
+        conn.refuse(&mut stream, &ServerMessage::unauthorized_connection(), "unauthorized").await;
         return;
     }
     // Subscribed before any `start` so that no event published after a `start_ack` is missed.
@@ -151,6 +170,19 @@ impl<Si> Connection<'_, Si>
 where
     Si: Sink<Outbound> + Unpin,
 {
+    /// Sends `message`, a `connection_error`, then closes.
+    async fn refuse<St>(&mut self, stream: &mut St, message: &ServerMessage, reason: &'static str)
+    where
+        St: Stream<Item = Inbound> + Unpin,
+    {
+        // AppSync answers the client's first message (normally `connection_init`) with the
+        // error: a client that writes before it reads (gql, Amplify) would otherwise find the
+        // socket closed under its `connection_init` and never see why.
+        let _ = tokio::time::timeout(self.options.init_timeout, stream.next()).await;
+        let _ = self.send(message).await;
+        let _ = self.close(CLOSE_POLICY, reason).await;
+    }
+
     /// Sends one message; false when the client is gone or too slow to take it.
     async fn send(&mut self, message: &ServerMessage) -> bool {
         self.send_text(message.to_json()).await
@@ -179,12 +211,14 @@ where
         keep_alive: &mut tokio::time::Interval,
     ) -> bool {
         if !self.within_rate() {
-            return self.send(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")).await;
+            return self
+                .send(&ServerMessage::limit_error(None, "LimitExceededError", "Rate limit exceeded"))
+                .await;
         }
         if text.len() > self.options.max_message_bytes {
             let message =
                 format!("Message size exceeds the limit of {} bytes", self.options.max_message_bytes);
-            return self.send(&ServerMessage::error(None, "LimitExceededError", &message)).await;
+            return self.send(&ServerMessage::limit_error(None, "LimitExceededError", &message)).await;
         }
         let message = match serde_json::from_str::<ClientMessage>(text) {
             Ok(m) => m,
@@ -201,6 +235,12 @@ where
                 self.send(&ack).await && self.send(&ServerMessage::Ka).await
             }
             ClientMessage::Start { id, payload } => {
+                if payload.extensions.authorization.is_none()
+                    && serde_json::from_str::<Value>(text)
+                        .is_ok_and(|v| start_with_misplaced_authorization(&v))
+                {
+                    return self.send(&not_supported()).await;
+                }
                 let answer = self.start(&id, &payload.data, payload.extensions.authorization.as_ref()).await;
                 if matches!(answer, ServerMessage::StartAck { .. }) {
                     // A client that subscribes without `connection_init` is using the
@@ -236,7 +276,7 @@ where
     ) -> ServerMessage {
         let refuse = |errors: Vec<ErrorEntry>| ServerMessage::Error {
             id: Some(id.to_owned()),
-            payload: ErrorsPayload { errors },
+            payload: ErrorsPayload::list(errors),
         };
         if id.is_empty() {
             return ServerMessage::error(None, "BadRequestException", "A start message needs an id.");
@@ -250,7 +290,7 @@ where
             );
         }
         if self.subscriptions.len() >= self.options.max_subscriptions {
-            return ServerMessage::error(
+            return ServerMessage::limit_error(
                 Some(id),
                 "MaxSubscriptionsReachedError",
                 &format!("Max number of {} subscriptions reached", self.options.max_subscriptions),
@@ -273,14 +313,11 @@ where
             Ok(identity) => identity,
             Err(failure) => {
                 tracing::debug!(error_type = failure.error_type, "realtime start refused");
-                return refuse(
-                    ErrorsPayload::single(
-                        "UnauthorizedException",
-                        "You are not authorized to make this call.",
-                        Some(401),
-                    )
-                    .errors,
-                );
+                return refuse(vec![ErrorEntry::Typed(TypedError {
+                    error_type: "UnauthorizedException".to_owned(),
+                    message: "You are not authorized to make this call.".to_owned(),
+                    error_code: Some(401),
+                })]);
             }
         };
         let Some(request) = crate::http::parse_request(data.as_bytes()) else {
@@ -308,7 +345,9 @@ where
                 }
                 Err(entry) => refuse(vec![entry]),
             },
-            Err(errors) => refuse(errors.into_iter().map(ErrorEntry::Json).collect()),
+            // On the socket AppSync's validation errors carry their message only, no
+            // `locations` or `path` (captures in amplify-swift #1589, amplify-cli #7427).
+            Err(errors) => refuse(errors.into_iter().map(message_only).collect()),
         }
     }
 
@@ -430,21 +469,46 @@ fn data_message(id: &str, data: &str) -> String {
     text
 }
 
+/// A validation error as the socket words it: `{"message": ...}` (typed protocol errors such
+/// as `UnsupportedOperation` keep their `errorType`).
+fn message_only(error: Value) -> ErrorEntry {
+    match error {
+        Value::Object(mut m) if m.get("errorType").is_none_or(Value::is_null) => {
+            let mut only = Map::new();
+            only.insert("message".to_owned(), m.remove("message").unwrap_or(Value::Null));
+            ErrorEntry::Json(Value::Object(only))
+        }
+        other => ErrorEntry::Json(other),
+    }
+}
+
+/// AppSync's answer to a message it cannot place: no `id`, and "unknown" whatever the type
+/// was (captures in enisdenjo/graphql-ws #602, for a `subscribe`, and artilleryio/artillery
+/// #1567).
+fn not_supported() -> ServerMessage {
+    ServerMessage::error(None, "UnsupportedOperation", "unknown not supported through the realtime channel")
+}
+
 /// The answer to a frame that is not a message this endpoint understands.
 fn unparseable(text: &str) -> ServerMessage {
     let parsed: Option<Value> = serde_json::from_str(text).ok();
     let id = parsed.as_ref().and_then(|v| v.get("id")).and_then(Value::as_str);
     match parsed.as_ref().and_then(|v| v.get("type")).and_then(Value::as_str) {
         None => ServerMessage::error(id, "BadRequestException", "Unable to parse the message."),
+        // Auth at `payload.authorization` rather than `payload.extensions.authorization` is
+        // not a `start` AppSync recognizes either (FIDELITY.md 3).
+        Some("start") if parsed.as_ref().is_some_and(start_with_misplaced_authorization) => not_supported(),
         Some(kind @ ("connection_init" | "start" | "stop")) => {
             ServerMessage::error(id, "BadRequestException", &format!("Malformed {kind} message."))
         }
-        Some(_) => ServerMessage::error(
-            id,
-            "UnsupportedOperation",
-            "Operation not supported through the realtime channel",
-        ),
+        Some(_) => not_supported(),
     }
+}
+
+/// A `start` carrying `payload.authorization` and no `payload.extensions.authorization`.
+fn start_with_misplaced_authorization(message: &Value) -> bool {
+    let payload = &message["payload"];
+    payload.get("authorization").is_some() && payload["extensions"].get("authorization").is_none()
 }
 
 #[cfg(test)]

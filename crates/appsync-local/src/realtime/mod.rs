@@ -31,8 +31,9 @@ use crate::Emulator;
 use crate::auth::{AuthFailure, RequestParts};
 use crate::error::Error;
 
-pub(crate) use connection::{Inbound, Outbound, run};
+pub(crate) use connection::{Inbound, Outbound, refuse, run};
 pub use options::RealtimeOptions;
+use protocol::ServerMessage;
 
 /// The subprotocol AppSync requires.
 pub const SUBPROTOCOL: &str = "graphql-ws";
@@ -142,9 +143,9 @@ pub(crate) async fn upgrade(
     };
     let options = options.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c.0);
     let protocols = requested_protocols(request.headers());
-    if !protocols.iter().any(|p| p == SUBPROTOCOL) {
-        return bad_request("The graphql-ws subprotocol is required.");
-    }
+    // Without the subprotocol AppSync still upgrades, then refuses with a `connection_error`
+    // (capture in graphql-dotnet/graphql-client #591).
+    let subprotocol = protocols.iter().any(|p| p == SUBPROTOCOL);
     let connect = match connect_headers(request.uri().query(), &protocols)
         .and_then(|h| authorization_parts("/graphql/connect", &h))
     {
@@ -188,7 +189,12 @@ pub(crate) async fn upgrade(
                     })
                 })
                 .boxed();
-            run(emulator, options, connect, Box::pin(sink), stream).await;
+            if subprotocol {
+                run(emulator, options, connect, Box::pin(sink), stream).await;
+            } else {
+                let message = ServerMessage::subprotocol_not_supported();
+                refuse(emulator, options, message, "subprotocol not supported", Box::pin(sink), stream).await;
+            }
         })
         .into_response()
 }

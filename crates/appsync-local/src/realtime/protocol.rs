@@ -111,8 +111,20 @@ pub struct DataPayload {
 /// The payload of `error` and `connection_error`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorsPayload {
-    /// The errors.
-    pub errors: Vec<ErrorEntry>,
+    /// The errors: a list, except for AppSync's limit errors.
+    pub errors: Errors,
+}
+
+/// `payload.errors`: AppSync sends a list, but a single object for its limit errors
+/// (`MaxSubscriptionsReachedError`, `LimitExceededError`), the form AWS's own iOS client
+/// matches (aws-amplify/aws-appsync-realtime-client-ios, `RealtimeConnectionProviderResponse.swift`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Errors {
+    /// `[{...}, ...]`.
+    List(Vec<ErrorEntry>),
+    /// `{"errorType": ..., "message": ...}`, for limit errors.
+    One(TypedError),
 }
 
 /// One error: AppSync's protocol errors have a fixed key order (`errorType`, `message`,
@@ -145,12 +157,18 @@ impl ErrorsPayload {
     #[must_use]
     pub fn single(error_type: &str, message: &str, error_code: Option<u16>) -> Self {
         Self {
-            errors: vec![ErrorEntry::Typed(TypedError {
+            errors: Errors::List(vec![ErrorEntry::Typed(TypedError {
                 error_type: error_type.to_owned(),
                 message: message.to_owned(),
                 error_code,
-            })],
+            })]),
         }
+    }
+
+    /// `{"errors": [...]}` with the given entries.
+    #[must_use]
+    pub fn list(errors: Vec<ErrorEntry>) -> Self {
+        Self { errors: Errors::List(errors) }
     }
 }
 
@@ -171,6 +189,33 @@ impl ServerMessage {
     #[must_use]
     pub fn error(id: Option<&str>, error_type: &str, message: &str) -> Self {
         Self::Error { id: id.map(str::to_owned), payload: ErrorsPayload::single(error_type, message, None) }
+    }
+
+    /// `error` for a limit, in AppSync's own shape: `payload.errors` is one object, not a list
+    /// (iOS real-time client `RealtimeConnectionProviderResponse.swift`; captures in
+    /// amplify-js #8370 and amplify-cli #3547).
+    #[must_use]
+    pub fn limit_error(id: Option<&str>, error_type: &str, message: &str) -> Self {
+        Self::Error {
+            id: id.map(str::to_owned),
+            payload: ErrorsPayload {
+                errors: Errors::One(TypedError {
+                    error_type: error_type.to_owned(),
+                    message: message.to_owned(),
+                    error_code: None,
+                }),
+            },
+        }
+    }
+
+    /// `connection_error` for a WebSocket opened without the `graphql-ws` subprotocol, as
+    /// captured in graphql-dotnet/graphql-client #591: no `errorType`, the name in `message`.
+    #[must_use]
+    pub fn subprotocol_not_supported() -> Self {
+        let mut error = Map::new();
+        error.insert("message".to_owned(), Value::from("SubProtocolNotSupportedError"));
+        error.insert("errorCode".to_owned(), Value::from(400));
+        Self::ConnectionError { payload: ErrorsPayload::list(vec![ErrorEntry::Json(Value::Object(error))]) }
     }
 
     /// The message as the JSON text sent on the socket.
@@ -246,18 +291,35 @@ mod tests {
             ServerMessage::unauthorized_connection().to_json(),
             r#"{"type":"connection_error","payload":{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call.","errorCode":401}]}}"#
         );
+        // Limit errors: one object (RealtimeConnectionProviderResponse.swift, amplify-js #8370).
         assert_eq!(
-            ServerMessage::error(
+            ServerMessage::limit_error(
                 Some("7"),
                 "MaxSubscriptionsReachedError",
                 "Max number of 100 subscriptions reached"
             )
             .to_json(),
-            r#"{"type":"error","id":"7","payload":{"errors":[{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 100 subscriptions reached"}]}}"#
+            r#"{"type":"error","id":"7","payload":{"errors":{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 100 subscriptions reached"}}}"#
         );
         assert_eq!(
-            shape(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")),
-            json!({"type":"error","payload":{"errors":[{"errorType":"LimitExceededError","message":"Rate limit exceeded"}]}})
+            shape(&ServerMessage::limit_error(None, "LimitExceededError", "Rate limit exceeded")),
+            json!({"type":"error","payload":{"errors":{"errorType":"LimitExceededError","message":"Rate limit exceeded"}}})
         );
+        // Other errors stay lists.
+        assert_eq!(
+            shape(&ServerMessage::error(
+                Some("1"),
+                "DuplicatedOperationError",
+                "Duplicated operation with id 1"
+            )),
+            json!({"type":"error","id":"1","payload":{"errors":[{"errorType":"DuplicatedOperationError","message":"Duplicated operation with id 1"}]}})
+        );
+        // Both forms read back.
+        for m in [
+            ServerMessage::limit_error(None, "LimitExceededError", "Rate limit exceeded"),
+            ServerMessage::error(None, "BadRequestException", "x"),
+        ] {
+            assert_eq!(serde_json::from_str::<ServerMessage>(&m.to_json()).expect("parse"), m);
+        }
     }
 }

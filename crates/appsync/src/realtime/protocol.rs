@@ -93,8 +93,24 @@ pub(crate) struct AckPayload {
 /// The `payload` of `error` and `connection_error`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub(crate) struct ErrorPayload {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub(crate) errors: Vec<WireError>,
+}
+
+/// `errors` as a list, or as the single object AppSync sends for its limit errors
+/// (`MaxSubscriptionsReachedError`, `LimitExceededError`; AWS's iOS real-time client,
+/// `RealtimeConnectionProviderResponse.swift`, matches only that form).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<WireError>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<WireError>),
+        One(WireError),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::Many(errors) => errors,
+        OneOrMany::One(error) => vec![error],
+    })
 }
 
 /// One error of an `error` or `connection_error`: GraphQL's fields plus AppSync's `errorCode`.
@@ -245,6 +261,24 @@ mod tests {
         };
         assert_eq!(id.as_deref(), Some("s1"));
         assert_eq!(payload.errors[0].error.error_type.as_deref(), Some("UnsupportedOperation"));
+
+        // Limit errors carry one object rather than a list (RealtimeConnectionProviderResponse.swift).
+        let ServerMessage::Error { id, payload } = parse(
+            r#"{"type":"error","id":"s2","payload":{"errors":{"errorType":"MaxSubscriptionsReachedError","message":"Max number of 100 subscriptions reached"}}}"#,
+        ) else {
+            panic!("not an error")
+        };
+        assert_eq!(id.as_deref(), Some("s2"));
+        assert_eq!(payload.errors.len(), 1);
+        assert_eq!(payload.errors[0].error.error_type.as_deref(), Some("MaxSubscriptionsReachedError"));
+        assert_eq!(payload.errors[0].error.message, "Max number of 100 subscriptions reached");
+        let ServerMessage::Error { id, payload } = parse(
+            r#"{"type":"error","payload":{"errors":{"errorType":"LimitExceededError","message":"Rate limit exceeded"}}}"#,
+        ) else {
+            panic!("not an error")
+        };
+        assert_eq!(id, None);
+        assert_eq!(payload.errors[0].error.error_type.as_deref(), Some("LimitExceededError"));
 
         let ServerMessage::ConnectionError { payload } = parse(
             r#"{"type":"connection_error","payload":{"errors":[{"errorType":"UnauthorizedException","errorCode":401}]}}"#,
