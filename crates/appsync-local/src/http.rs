@@ -145,12 +145,76 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
         );
     }
     let Some(req) = parse_request(&bytes) else {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            "MalformedHttpRequestException",
-            "Unable to parse GraphQL query.",
-        );
+        return unparseable_query();
     };
+    execute(&emulator, req, identity).await
+}
+
+fn unparseable_query() -> Response {
+    request_error(StatusCode::BAD_REQUEST, "MalformedHttpRequestException", "Unable to parse GraphQL query.")
+}
+
+/// `GET /graphql?query=...&variables=<json>&operationName=...`, which AppSync serves as it
+/// serves a POST, for queries and mutations alike (the AppSync team's description of its HTTP
+/// contract, graphql/graphql-over-http #81; localstack/localstack #10182). Auth is in the
+/// headers; an IAM signature covers the query string and an empty body.
+pub(crate) async fn graphql_get(emulator: Emulator, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    let identity = match emulator
+        .inner
+        .auth
+        .authenticate_request(&RequestParts { parts: &parts, body: b"" }, SystemTime::now())
+        .await
+    {
+        Ok(identity) => identity,
+        Err(failure) => {
+            tracing::debug!(status = failure.status, error_type = failure.error_type, "request rejected");
+            return auth_failure(&failure);
+        }
+    };
+    let Some(req) = parts.uri.query().and_then(request_from_query) else {
+        return unparseable_query();
+    };
+    execute(&emulator, req, identity).await
+}
+
+/// The request a GET carries in its query string, read as a POST body would be.
+fn request_from_query(query: &str) -> Option<GraphQLRequest> {
+    let mut body = Map::new();
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = form_decode(key)?;
+        if matches!(key.as_str(), "query" | "variables" | "operationName") {
+            body.insert(key, Value::from(form_decode(value)?));
+        }
+    }
+    parse_request(&serde_json::to_vec(&Value::Object(body)).ok()?)
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte; the result
+/// must be UTF-8.
+fn form_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok())?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Runs an authorized request and answers with its response body.
+async fn execute(emulator: &Emulator, req: GraphQLRequest, identity: crate::Identity) -> Response {
+    let inner = &emulator.inner;
     let started = std::time::Instant::now();
     let mode = identity.mode();
     let operation = req.operation_name.clone();

@@ -198,3 +198,70 @@ async fn error_bodies_are_pretty_printed_as_appsync_prints_them() {
     );
     assert!(r.text.ends_with("\"\n  } ]\n}"), "{}", r.text);
 }
+
+// Evidence: the AppSync team's description of its HTTP contract (graphql/graphql-over-http #81:
+// "AppSync supports HTTP POST and GET for queries and mutations", variables "as query parameters
+// in HTTP GET") and localstack/localstack #10182. Mutations are served over GET too, as AppSync
+// serves them.
+#[tokio::test]
+async fn get_serves_queries_and_mutations_from_the_query_string() {
+    let s = start(demo_builder()).await;
+    let get = |params: Vec<(&'static str, String)>, auth: Vec<(&'static str, String)>| {
+        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
+        let mut req = s.client.get(format!("{}?{}", s.url, query.join("&")));
+        for (k, v) in auth {
+            req = req.header(k, v);
+        }
+        async move {
+            let resp = req.send().await.expect("send");
+            let status = resp.status().as_u16();
+            (status, resp.text().await.expect("body"))
+        }
+    };
+    let key = vec![("x-api-key", API_KEY.to_owned())];
+    let created = get(
+        vec![
+            ("query", "mutation M($t: String!) { createPost(input: {title: $t}) { id title } }".to_owned()),
+            ("variables", json!({"t": "over get"}).to_string()),
+            ("operationName", "M".to_owned()),
+        ],
+        key.clone(),
+    )
+    .await;
+    assert_eq!(created.0, 200, "{}", created.1);
+    let created: Value = serde_json::from_str(&created.1).expect("json");
+    assert_eq!(created["data"]["createPost"]["title"], "over get");
+    let id = created["data"]["createPost"]["id"].as_str().unwrap_or_default().to_owned();
+
+    let read = get(
+        vec![
+            ("query", "query Q($id: ID!) { getPost(id: $id) { title } }".to_owned()),
+            ("variables", json!({"id": id}).to_string()),
+        ],
+        key.clone(),
+    )
+    .await;
+    assert_eq!(read.0, 200, "{}", read.1);
+    assert_eq!(
+        serde_json::from_str::<Value>(&read.1).expect("json"),
+        json!({"data": {"getPost": {"title": "over get"}}})
+    );
+
+    // Auth as for POST: none is 401.
+    let refused = get(vec![("query", LIST.to_owned())], vec![]).await;
+    assert_eq!(refused.0, 401, "{}", refused.1);
+    // No query: unparseable, as an empty POST object is.
+    let empty = get(vec![], key).await;
+    assert_eq!(empty.0, 400, "{}", empty.1);
+}
+
+/// Form encoding: unreserved bytes as they are, a space as `+`, anything else `%XX`.
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -293,7 +293,11 @@ async fn upgrade_needs_the_graphql_ws_subprotocol_and_plain_get_is_400() {
         )
     );
     assert_eq!(recv(&mut ws).await, None);
-    let r = s.client.get(&s.url).send().await.expect("get");
+    // A plain GET of /graphql is a GraphQL request without a query (tests/fidelity.rs).
+    let r = s.client.get(&s.url).header("x-api-key", API_KEY).send().await.expect("get");
+    assert_eq!(r.status().as_u16(), 400);
+    let realtime = format!("http://{}/graphql/realtime", s.host);
+    let r = s.client.get(&realtime).header("x-api-key", API_KEY).send().await.expect("get");
     assert_eq!(r.status().as_u16(), 400);
 }
 

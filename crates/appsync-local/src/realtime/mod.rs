@@ -136,6 +136,9 @@ pub(crate) async fn upgrade(
 ) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
+        Err(_) if request.uri().path() == "/graphql" => {
+            return crate::http::graphql_get(emulator, request).await;
+        }
         Err(rejection) => {
             tracing::debug!(%rejection, "GET without a WebSocket upgrade");
             return bad_request("This endpoint accepts WebSocket upgrades with the graphql-ws subprotocol.");
