@@ -246,7 +246,7 @@ async fn appsync_scalars_need_no_declaration_and_are_validated() {
     assert_eq!(bad_var["data"], Value::Null);
     assert_eq!(
         bad_var["errors"][0]["message"],
-        "Variable 'i' has an invalid value: Unable to parse \"2026-11-25 10:00\" as valid AWSDateTime."
+        "Variable 'i' has an invalid value. Unable to parse `2026-11-25 10:00` as a valid date time."
     );
     let bad_literal = s.api_key("{ things(email: \"not-an-email\") { id } }", json!({})).await.json();
     assert_eq!(

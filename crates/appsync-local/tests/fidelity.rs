@@ -265,3 +265,19 @@ fn form_encode(s: &str) -> String {
         })
         .collect()
 }
+
+// Evidence: aws-amplify/amplify-flutter #822: ``Variable 'phone' has an invalid value. Unable to
+// parse `1110004444` as a valid phone number.`` (other scalars keep the pattern: no capture).
+#[tokio::test]
+async fn aws_scalar_variable_errors_in_aws_words() {
+    let sdl = "type Contact { id: ID! phone: AWSPhone }\n\
+               type Query { contact(phone: AWSPhone): Contact }";
+    let s = start(demo_builder().schema_sdl(sdl).default_auth(appsync_local::AuthMode::ApiKey)).await;
+    let r = s
+        .api_key("query($phone: AWSPhone) { contact(phone: $phone) { id } }", json!({"phone": "1110004444"}))
+        .await;
+    assert_eq!(
+        r.json()["errors"][0]["message"],
+        "Variable 'phone' has an invalid value. Unable to parse `1110004444` as a valid phone number."
+    );
+}
