@@ -64,6 +64,21 @@ struct Connection<'a, Si> {
     shapes: u32,
 }
 
+impl<'a, Si> Connection<'a, Si> {
+    /// A connection with no subscription yet and a fresh rate-limit window.
+    fn new(emulator: &'a Emulator, options: &'a RealtimeOptions, sink: Si) -> Self {
+        Self {
+            emulator,
+            options,
+            sink,
+            subscriptions: HashMap::new(),
+            window_start: tokio::time::Instant::now(),
+            window_count: 0,
+            shapes: 0,
+        }
+    }
+}
+
 /// Answers a connection that cannot be served with `message` (a `connection_error`) and closes it.
 pub(crate) async fn refuse<Si, St>(
     emulator: Emulator,
@@ -76,15 +91,7 @@ pub(crate) async fn refuse<Si, St>(
     Si: Sink<Outbound> + Unpin,
     St: Stream<Item = Inbound> + Unpin,
 {
-    let mut conn = Connection {
-        emulator: &emulator,
-        options: &options,
-        sink,
-        subscriptions: HashMap::new(),
-        window_start: tokio::time::Instant::now(),
-        window_count: 0,
-        shapes: 0,
-    };
+    let mut conn = Connection::new(&emulator, &options, sink);
     conn.refuse(&mut stream, &message, reason).await;
 }
 
@@ -100,15 +107,7 @@ pub(crate) async fn run<Si, St>(
     Si: Sink<Outbound> + Unpin,
     St: Stream<Item = Inbound> + Unpin,
 {
-    let mut conn = Connection {
-        emulator: &emulator,
-        options: &options,
-        sink,
-        subscriptions: HashMap::new(),
-        window_start: tokio::time::Instant::now(),
-        window_count: 0,
-        shapes: 0,
-    };
+    let mut conn = Connection::new(&emulator, &options, sink);
     if let Err(failure) = connect {
         tracing::debug!(error_type = failure.error_type, "realtime connection refused");
         conn.refuse(&mut stream, &ServerMessage::unauthorized_connection(), "unauthorized").await;
