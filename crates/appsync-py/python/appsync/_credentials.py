@@ -273,15 +273,7 @@ class _Callable(Provider):
         return await asyncio.shield(loading)
 
     async def _load(self) -> Credentials:
-        fn = self._fn
-        if inspect.iscoroutinefunction(fn):
-            value = await _call_async(fn)
-        else:
-            # A sync callable may do blocking I/O: off the event loop.
-            value = await asyncio.to_thread(_call, fn)
-            if inspect.isawaitable(value):
-                value = await _await(value)
-        return self._store(value)
+        return self._store(await _call_off_loop(self._fn))
 
     def __repr__(self) -> str:
         return f"<callable {getattr(self._fn, '__qualname__', type(self._fn).__qualname__)}>"
@@ -294,6 +286,17 @@ def _call(fn: Callable[[], Any]) -> Any:
         raise
     except Exception as e:
         raise CredentialsError(f"the credentials callable raised {type(e).__name__}") from e
+
+
+async def _call_off_loop(fn: Callable[[], Any]) -> Any:
+    """What a credentials or token callable gives: an async one is awaited; a sync one may do
+    blocking I/O, so it runs off the event loop (and an awaitable it returns is awaited)."""
+    if inspect.iscoroutinefunction(fn):
+        return await _call_async(fn)
+    value = await asyncio.to_thread(_call, fn)
+    if inspect.isawaitable(value):
+        value = await _await(value)
+    return value
 
 
 async def _call_async(fn: Callable[[], Awaitable[Any]]) -> Any:
@@ -330,14 +333,7 @@ class _TokenCallable(Provider):
         return _token(value)
 
     async def get_async(self) -> Any:
-        fn = self._fn
-        if inspect.iscoroutinefunction(fn):
-            value = await _call_async(fn)
-        else:
-            value = await asyncio.to_thread(_call, fn)
-            if inspect.isawaitable(value):
-                value = await _await(value)
-        return _token(value)
+        return _token(await _call_off_loop(self._fn))
 
     def __repr__(self) -> str:
         return f"<callable {getattr(self._fn, '__qualname__', type(self._fn).__qualname__)}>"
