@@ -12,7 +12,7 @@ use crate::auth::{AuthMode, Authenticator, Identity};
 use crate::builder::EmulatorBuilder;
 use crate::engine::{Engine, GraphQLRequest};
 use crate::error::Error;
-use crate::events::MutationEvent;
+use crate::mutation_bus::MutationEvent;
 use crate::realtime::RealtimeOptions;
 use crate::server::ServerHandle;
 use crate::thread_pool::ThreadPool;

@@ -19,7 +19,7 @@ use tokio::sync::broadcast;
 
 use crate::auth::{AuthMode, Identity};
 use crate::defaults;
-use crate::events::MutationEvent;
+use crate::mutation_bus::MutationEvent;
 use crate::json::{from_apollo, to_apollo};
 use crate::resolver::{ResolverContext, ResolverError, ResolverFn};
 use crate::response;

@@ -51,7 +51,7 @@ mod defaults;
 mod emulator;
 mod engine;
 mod error;
-mod events;
+mod mutation_bus;
 mod http;
 mod json;
 mod jwt;
@@ -75,7 +75,7 @@ pub use builder::{
 };
 pub use emulator::Emulator;
 pub use error::Error;
-pub use events::MutationEvent;
+pub use mutation_bus::MutationEvent;
 pub use http::app;
 pub use jwt::{DEMO_JWT_ISSUER, DemoToken, JwtConfig, demo_jwks_json};
 pub use resolver::{ResolverContext, ResolverError, ResolverFuture};

@@ -15,7 +15,7 @@ use super::subscription::Prepared;
 use super::{RealtimeOptions, authorization_parts};
 use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
-use crate::events::MutationEvent;
+use crate::mutation_bus::MutationEvent;
 use crate::resolver::ResolverContext;
 
 /// A frame from the client, as far as the protocol cares.
