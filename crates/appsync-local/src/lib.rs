@@ -66,6 +66,7 @@ mod thread_pool;
 mod time;
 mod tls;
 mod validation;
+mod websocket;
 
 /// The credentials type the emulator verifies SigV4 signatures against (from `appsync-sigv4`).
 pub use appsync_sigv4::Credentials;

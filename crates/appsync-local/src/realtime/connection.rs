@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use futures_util::{Sink, Stream, StreamExt};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -17,31 +17,7 @@ use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::mutation_bus::MutationEvent;
 use crate::resolver::ResolverContext;
-
-/// A frame from the client, as far as the protocol cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Inbound {
-    /// A text frame.
-    Text(String),
-    /// A binary frame (AppSync speaks text only).
-    Binary,
-    /// The client closed, or the transport failed.
-    Close,
-}
-
-/// A frame to the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outbound {
-    /// A text frame holding one protocol message.
-    Text(String),
-    /// A close frame with code and reason.
-    Close(u16, &'static str),
-}
-
-/// Close codes: normal, policy violation (auth, limits, silence), too slow to keep up.
-const CLOSE_NORMAL: u16 = 1000;
-const CLOSE_POLICY: u16 = 1008;
-const CLOSE_OVERLOADED: u16 = 1013;
+use crate::websocket::{CLOSE_NORMAL, CLOSE_OVERLOADED, CLOSE_POLICY, Inbound, Outbound, RateWindow, Writer};
 
 struct Registered {
     prepared: Prepared,
@@ -55,11 +31,9 @@ struct Registered {
 struct Connection<'a, Si> {
     emulator: &'a Emulator,
     options: &'a RealtimeOptions,
-    sink: Si,
+    writer: Writer<Si>,
     subscriptions: HashMap<String, Registered>,
-    /// Inbound messages counted in the current one-second window, for the rate limit.
-    window_start: tokio::time::Instant,
-    window_count: u32,
+    rate: RateWindow,
     /// The last shape number given out.
     shapes: u32,
 }
@@ -70,10 +44,9 @@ impl<'a, Si> Connection<'a, Si> {
         Self {
             emulator,
             options,
-            sink,
+            writer: Writer::new(sink, options.write_timeout),
             subscriptions: HashMap::new(),
-            window_start: tokio::time::Instant::now(),
-            window_count: 0,
+            rate: RateWindow::new(options.max_inbound_per_second),
             shapes: 0,
         }
     }
@@ -184,22 +157,11 @@ where
 
     /// Sends one message; false when the client is gone or too slow to take it.
     async fn send(&mut self, message: &ServerMessage) -> bool {
-        self.send_text(message.to_json()).await
-    }
-
-    async fn send_text(&mut self, text: String) -> bool {
-        matches!(
-            tokio::time::timeout(self.options.write_timeout, self.sink.send(Outbound::Text(text))).await,
-            Ok(Ok(()))
-        )
+        self.writer.send_text(message.to_json()).await
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) -> bool {
-        matches!(
-            tokio::time::timeout(self.options.write_timeout, self.sink.send(Outbound::Close(code, reason)))
-                .await,
-            Ok(Ok(()))
-        )
+        self.writer.close(code, reason).await
     }
 
     /// Handles one text frame; false ends the connection.
@@ -209,7 +171,7 @@ where
         initialized: &mut bool,
         keep_alive: &mut tokio::time::Interval,
     ) -> bool {
-        if !self.within_rate() {
+        if !self.rate.admit() {
             return self
                 .send(&ServerMessage::limit_error(None, "LimitExceededError", "Rate limit exceeded"))
                 .await;
@@ -254,16 +216,6 @@ where
                 self.send(&ServerMessage::Complete { id }).await
             }
         }
-    }
-
-    fn within_rate(&mut self) -> bool {
-        let now = tokio::time::Instant::now();
-        if now.duration_since(self.window_start) >= std::time::Duration::from_secs(1) {
-            self.window_start = now;
-            self.window_count = 0;
-        }
-        self.window_count = self.window_count.saturating_add(1);
-        self.window_count <= self.options.max_inbound_per_second
     }
 
     /// `start_ack`, or the `error` explaining why not.
@@ -417,23 +369,7 @@ where
             }
             outgoing.push(text);
         }
-        self.send_all(outgoing).await
-    }
-
-    /// Sends `texts` in order and flushes once: one write for all of an event's messages
-    /// rather than one per subscription.
-    async fn send_all(&mut self, texts: Vec<String>) -> bool {
-        if texts.is_empty() {
-            return true;
-        }
-        let sink = &mut self.sink;
-        let write = async move {
-            for text in texts {
-                sink.feed(Outbound::Text(text)).await?;
-            }
-            sink.flush().await
-        };
-        matches!(tokio::time::timeout(self.options.write_timeout, write).await, Ok(Ok(())))
+        self.writer.send_all(outgoing).await
     }
 }
 

@@ -1,0 +1,239 @@
+//! WebSocket plumbing shared by the GraphQL real-time endpoint ([`crate::realtime`]) and AppSync
+//! Events ([`crate::events`]): frames as the protocols see them, the axum socket turned into a
+//! `Sink`/`Stream` pair, auth headers from a `header-` subprotocol or `?header=`, a writer that
+//! gives up on clients too slow to read, and the per-connection inbound rate window.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use futures_util::stream::BoxStream;
+use futures_util::{Sink, SinkExt, StreamExt, future};
+use serde_json::{Map, Value};
+
+/// A frame from the client, as far as the protocols care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Inbound {
+    /// A text frame.
+    Text(String),
+    /// A binary frame (AppSync speaks text only).
+    Binary,
+    /// The client closed, or the transport failed.
+    Close,
+}
+
+/// A frame to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outbound {
+    /// A text frame holding one protocol message.
+    Text(String),
+    /// A close frame with code and reason.
+    Close(u16, &'static str),
+}
+
+/// Close codes: normal, policy violation (auth, limits, silence), too slow to keep up.
+pub(crate) const CLOSE_NORMAL: u16 = 1000;
+pub(crate) const CLOSE_POLICY: u16 = 1008;
+pub(crate) const CLOSE_OVERLOADED: u16 = 1013;
+
+/// Bytes read from a client socket at a time.
+const READ_BUFFER_BYTES: usize = 4096;
+
+/// The server side of an upgraded socket, as the connection loops take it.
+pub(crate) type FrameSink = Pin<Box<dyn Sink<Outbound, Error = axum::Error> + Send + Sync>>;
+/// The client side of an upgraded socket, as the connection loops take it.
+pub(crate) type FrameStream = BoxStream<'static, Inbound>;
+
+/// The upgrade answered with `protocol` and frames capped at `frame_cap` bytes.
+pub(crate) fn configure(ws: WebSocketUpgrade, protocol: &'static str, frame_cap: usize) -> WebSocketUpgrade {
+    ws.protocols([protocol])
+        // tungstenite zero-fills its whole read buffer (128 KiB by default) on the first read,
+        // which made every idle connection cost that much resident memory; clients send small
+        // messages, and a larger one is simply read in more steps.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .max_message_size(frame_cap)
+        .max_frame_size(frame_cap)
+}
+
+/// The socket as protocol frames: pings are answered by the WebSocket layer and never seen.
+pub(crate) fn split(socket: WebSocket) -> (FrameSink, FrameStream) {
+    let (sink, stream) = socket.split();
+    let sink = sink.with(|out: Outbound| {
+        future::ready(Ok::<Message, axum::Error>(match out {
+            Outbound::Text(t) => Message::Text(t.into()),
+            Outbound::Close(code, reason) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
+        }))
+    });
+    let stream = stream
+        .filter_map(|frame| {
+            future::ready(match frame {
+                Ok(Message::Text(t)) => Some(Inbound::Text(t.as_str().to_owned())),
+                Ok(Message::Binary(_)) => Some(Inbound::Binary),
+                Ok(Message::Ping(_) | Message::Pong(_)) => None,
+                Ok(Message::Close(_)) | Err(_) => Some(Inbound::Close),
+            })
+        })
+        .boxed();
+    (Box::pin(sink), stream)
+}
+
+/// The subprotocols a client asked for, in order.
+pub(crate) fn requested_protocols(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The connect-time auth headers: from `?header=` or from a `header-` subprotocol.
+pub(crate) fn connect_headers(query: Option<&str>, protocols: &[String]) -> Option<Map<String, Value>> {
+    let from_query = query.and_then(|q| {
+        q.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == "header").then(|| percent_decode(v))
+        })
+    });
+    let encoded =
+        from_query.or_else(|| protocols.iter().find_map(|p| p.strip_prefix("header-").map(str::to_owned)))?;
+    match serde_json::from_slice::<Value>(&decode_base64(&encoded)?).ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// Synthetic request parts for authorizing a handshake or a message with the HTTP
+/// authenticator: POST `path` carrying the given headers (`host` among them). Values that are not
+/// strings are skipped; a name or value HTTP cannot carry makes the whole set unusable.
+pub(crate) fn authorization_parts(path: &str, headers: &Map<String, Value>) -> Option<http::request::Parts> {
+    let mut builder = http::Request::builder().method("POST").uri(path);
+    for (name, value) in headers {
+        let Value::String(value) = value else { continue };
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+        else {
+            return None;
+        };
+        builder = builder.header(name, value);
+    }
+    builder.body(()).ok().map(|r| r.into_parts().0)
+}
+
+/// Base64 as clients write it: standard or URL-safe alphabet, padded or not.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    let cfg = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let standard = GeneralPurpose::new(&base64::alphabet::STANDARD, cfg);
+    let url = GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg);
+    let s = s.trim();
+    standard.decode(s).or_else(|_| url.decode(s)).ok()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `400 BadRequestException` with `message`: the answer to a GET that is not an upgrade.
+pub(crate) fn bad_request(message: &str) -> Response {
+    let body =
+        serde_json::json!({"errors": [{"errorType": "BadRequestException", "message": message}]}).to_string();
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::BAD_REQUEST;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    resp
+}
+
+/// The server's end of a socket: every write is bounded by `timeout`, so a client that stops
+/// reading is let go instead of holding the connection (and its queue) forever.
+pub(crate) struct Writer<Si> {
+    sink: Si,
+    timeout: Duration,
+}
+
+impl<Si> Writer<Si> {
+    pub(crate) fn new(sink: Si, timeout: Duration) -> Self {
+        Self { sink, timeout }
+    }
+}
+
+impl<Si> Writer<Si>
+where
+    Si: Sink<Outbound> + Unpin,
+{
+    /// Sends one text frame; false when the client is gone or too slow to take it.
+    pub(crate) async fn send_text(&mut self, text: String) -> bool {
+        matches!(tokio::time::timeout(self.timeout, self.sink.send(Outbound::Text(text))).await, Ok(Ok(())))
+    }
+
+    /// Sends `texts` in order and flushes once: one write for all of an event's messages
+    /// rather than one per subscription.
+    pub(crate) async fn send_all(&mut self, texts: Vec<String>) -> bool {
+        if texts.is_empty() {
+            return true;
+        }
+        let sink = &mut self.sink;
+        let write = async move {
+            for text in texts {
+                sink.feed(Outbound::Text(text)).await?;
+            }
+            sink.flush().await
+        };
+        matches!(tokio::time::timeout(self.timeout, write).await, Ok(Ok(())))
+    }
+
+    /// Sends a close frame.
+    pub(crate) async fn close(&mut self, code: u16, reason: &'static str) -> bool {
+        matches!(
+            tokio::time::timeout(self.timeout, self.sink.send(Outbound::Close(code, reason))).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+/// Inbound messages counted per one-second window, for a connection's rate limit.
+pub(crate) struct RateWindow {
+    start: tokio::time::Instant,
+    count: u32,
+    limit: u32,
+}
+
+impl RateWindow {
+    pub(crate) fn new(limit: u32) -> Self {
+        Self { start: tokio::time::Instant::now(), count: 0, limit }
+    }
+
+    /// Counts one message; false when it is over the limit of its window.
+    pub(crate) fn admit(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if now.duration_since(self.start) >= Duration::from_secs(1) {
+            self.start = now;
+            self.count = 0;
+        }
+        self.count = self.count.saturating_add(1);
+        self.count <= self.limit
+    }
+}
