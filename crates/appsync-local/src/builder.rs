@@ -14,6 +14,7 @@ use crate::auth::{ApiKey, AuthMode, Authenticator, LambdaAuthorization, LambdaAu
 use crate::emulator::{Emulator, Inner};
 use crate::engine::{Engine, Limits};
 use crate::error::{Error, Kind};
+use crate::events::{ChannelNamespace, EventsApi, EventsOptions, Hub, Namespaces};
 use crate::jwt::JwtConfig;
 use crate::realtime::RealtimeOptions;
 use crate::resolver::{self, ResolverContext, ResolverError, ResolverFn};
@@ -92,6 +93,8 @@ pub struct EmulatorBuilder {
     event_capacity: usize,
     data_file: Option<std::path::PathBuf>,
     realtime: RealtimeOptions,
+    channel_namespaces: Vec<ChannelNamespace>,
+    events: EventsOptions,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -137,6 +140,8 @@ impl Default for EmulatorBuilder {
             event_capacity: DEFAULT_EVENT_CAPACITY,
             data_file: None,
             realtime: RealtimeOptions::default(),
+            channel_namespaces: Vec::new(),
+            events: EventsOptions::default(),
         }
     }
 }
@@ -304,8 +309,25 @@ impl EmulatorBuilder {
         self
     }
 
-    /// How many mutation events may wait for a real-time connection (default 1024, at least 1);
-    /// one that falls further behind is disconnected.
+    /// An AppSync Events channel namespace (repeatable); without any, the emulator has one,
+    /// `default`, open to every auth mode the API has. Publishing or subscribing outside the
+    /// configured namespaces fails as on AppSync. Checked by [`build`](Self::build): a valid
+    /// name, configured once, with auth modes the API has.
+    pub fn channel_namespace(mut self, namespace: ChannelNamespace) -> Self {
+        self.channel_namespaces.push(namespace);
+        self
+    }
+
+    /// Limits of the AppSync Events endpoints (defaults are AppSync's); checked by
+    /// [`build`](Self::build).
+    pub fn events(mut self, options: EventsOptions) -> Self {
+        self.events = options;
+        self
+    }
+
+    /// How many mutation events may wait for a real-time connection, and AppSync Events
+    /// publishes for an Events connection (default 1024, at least 1); one that falls further
+    /// behind is disconnected.
     pub fn event_capacity(mut self, events: usize) -> Self {
         self.event_capacity = events;
         self
@@ -448,6 +470,12 @@ impl EmulatorBuilder {
             lambda_cache: crate::auth::LambdaCache::default(),
             lambda_identity_validation,
         };
+        let events = EventsApi {
+            namespaces: Namespaces::resolve(self.channel_namespaces, &auth.enabled)?,
+            options: self.events,
+            hub: Hub::new(self.event_capacity),
+            default_mode: self.default_auth,
+        };
         let tls = self.tls.as_ref().map(crate::tls::TlsOptions::load).transpose()?;
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
         let threads = ThreadPool::new(threads)
@@ -463,6 +491,7 @@ impl EmulatorBuilder {
                 header_timeout: self.header_timeout,
                 realtime: Arc::new(self.realtime),
                 tls,
+                events,
             }),
         })
     }
@@ -488,7 +517,8 @@ impl EmulatorBuilder {
                 format!("lambda_authorizer_ttl is {:?}; AppSync allows 0 to 3600 seconds", self.lambda_ttl),
             ));
         }
-        self.realtime.check()
+        self.realtime.check()?;
+        self.events.check()
     }
 }
 

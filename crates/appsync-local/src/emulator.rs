@@ -11,7 +11,9 @@ use tokio::sync::broadcast;
 use crate::auth::{AuthMode, Authenticator, Identity};
 use crate::builder::EmulatorBuilder;
 use crate::engine::{Engine, GraphQLRequest};
-use crate::error::Error;
+use crate::error::{Error, Kind};
+use crate::events::protocol::PublishResponse;
+use crate::events::{Channel, PublishedEvents, Publisher, Refusal};
 use crate::mutation_bus::MutationEvent;
 use crate::realtime::RealtimeOptions;
 use crate::server::ServerHandle;
@@ -27,6 +29,7 @@ pub(crate) struct Inner {
     pub(crate) header_timeout: Duration,
     pub(crate) realtime: Arc<RealtimeOptions>,
     pub(crate) tls: Option<crate::tls::Tls>,
+    pub(crate) events: crate::events::EventsApi,
 }
 
 /// A configured AppSync emulator. Cheap to clone; clones share the same data.
@@ -67,6 +70,13 @@ impl Emulator {
     #[must_use]
     pub fn auth_modes(&self) -> &[AuthMode] {
         &self.inner.auth.enabled
+    }
+
+    /// The AppSync Events channel namespaces, in configuration order (`default` when none was
+    /// configured).
+    #[must_use]
+    pub fn channel_namespaces(&self) -> Vec<&str> {
+        self.inner.events.namespaces.names().collect()
     }
 
     /// Whether [`serve`](Self::serve) and [`spawn`](Self::spawn) speak TLS (HTTPS and WSS).
@@ -148,5 +158,69 @@ impl Emulator {
     #[must_use]
     pub fn event_receivers(&self) -> usize {
         self.inner.engine.events.receiver_count()
+    }
+
+    /// Publishes `events` to `channel` as AppSync Events would publish them, from Rust: the
+    /// channel's namespace must be configured and its handler runs, but no auth applies. Each
+    /// event is serialized to the JSON string subscribers receive. At most five events, as on
+    /// AppSync; the outcome lists each event's fate.
+    ///
+    /// ```no_run
+    /// # async fn demo(emulator: appsync_local::Emulator) -> Result<(), appsync_local::Error> {
+    /// use serde_json::json;
+    ///
+    /// let mut published = emulator.subscribe_events();
+    /// let outcome = emulator.publish_events("/default/chat", [json!({"text": "hi"})]).await?;
+    /// assert!(outcome.failed.is_empty());
+    /// let event = published.recv().await.expect("published");
+    /// assert_eq!(event.channel(), "/default/chat");
+    /// assert_eq!(event.events()[0].json(), json!({"text": "hi"}));
+    /// # Ok(()) }
+    /// ```
+    pub async fn publish_events(
+        &self,
+        channel: &str,
+        events: impl IntoIterator<Item = Value>,
+    ) -> Result<PublishResponse, Error> {
+        let channel = Channel::publish(channel)
+            .map_err(|why| Error::new(Kind::Input, format!("invalid channel: {why}")))?;
+        let events: Vec<Value> = events.into_iter().map(|e| Value::String(e.to_string())).collect();
+        let publisher = Publisher { identity: None, headers: Map::new() };
+        crate::events::publish(&self.inner.events, &channel, &events, publisher).await.map_err(|refusal| {
+            let message = match refusal {
+                Refusal::NoNamespace => {
+                    format!("no channel namespace {:?} is configured", channel.namespace())
+                }
+                Refusal::TooManyEvents => format!(
+                    "{} events given; at most {} may be published at once",
+                    events.len(),
+                    crate::events::MAX_EVENTS_PER_PUBLISH
+                ),
+                Refusal::NoEvents => "no events given".to_owned(),
+                Refusal::Handler(e) => {
+                    return Error::new(Kind::Input, "the namespace handler refused the publish")
+                        .with_source(e);
+                }
+                // Events from Rust are strings and no identity is checked.
+                Refusal::ModeNotAllowed | Refusal::NotAString(_) => "the publish was refused".to_owned(),
+            };
+            Error::new(Kind::Input, message)
+        })
+    }
+
+    /// Every AppSync Events publish accepted from now on (HTTP, WebSocket or
+    /// [`publish_events`](Self::publish_events)), with the events that were broadcast. A
+    /// receiver that lags more than the [event capacity](crate::EmulatorBuilder::event_capacity)
+    /// misses publishes (and is told so).
+    #[must_use]
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<PublishedEvents>> {
+        self.inner.events.hub.subscribe()
+    }
+
+    /// How many receivers the Events hub has now: one per open, authorized Events WebSocket,
+    /// plus those taken with [`subscribe_events`](Self::subscribe_events).
+    #[must_use]
+    pub fn events_receivers(&self) -> usize {
+        self.inner.events.hub.receiver_count()
     }
 }

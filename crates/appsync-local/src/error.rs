@@ -22,6 +22,8 @@ pub(crate) enum Kind {
     Config,
     /// Binding or serving the socket failed.
     Io,
+    /// A value given to an emulator method was refused.
+    Input,
 }
 
 impl Error {
@@ -56,6 +58,14 @@ impl Error {
     #[must_use]
     pub fn field(&self) -> Option<&str> {
         self.field
+    }
+
+    /// True when a value given to an emulator method was refused: an invalid channel, a
+    /// channel outside every namespace, a publish over AppSync's limits or refused by a
+    /// namespace handler ([`Emulator::publish_events`](crate::Emulator::publish_events)).
+    #[must_use]
+    pub fn is_input(&self) -> bool {
+        self.kind == Kind::Input
     }
 
     /// True when binding or serving the listening socket failed.

@@ -22,6 +22,8 @@ pub fn app(emulator: Emulator) -> Router {
     Router::new()
         .route("/graphql", post(graphql).options(preflight).get(crate::realtime::upgrade))
         .route("/graphql/realtime", get(crate::realtime::upgrade))
+        .route("/event", post(crate::events::http::publish).options(preflight))
+        .route("/event/realtime", get(crate::events::upgrade))
         .with_state(emulator)
 }
 
@@ -38,7 +40,7 @@ const TOKENS_CONSUMED: &str = "x-amzn-appsync-TokensConsumed";
 
 /// CORS preflight: browsers on a local dev server (another origin) may call the emulator,
 /// as they may call AppSync.
-async fn preflight() -> Response {
+pub(crate) async fn preflight() -> Response {
     let mut resp = Response::new(Body::empty());
     let h = resp.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -53,7 +55,7 @@ async fn preflight() -> Response {
     resp
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
@@ -73,16 +75,21 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
 /// `{"errors":[{"errorType":...,"message":...}]}`, AppSync's shape for request-level errors,
 /// laid out by Jackson's default pretty printer as AppSync lays it out (captures in
 /// awslabs/aws-mobile-appsync-sdk-js #702, aws-amplify/amplify-js #7906 and #4373).
-fn request_error(status: StatusCode, error_type: &str, message: &str) -> Response {
+pub(crate) fn request_error(status: StatusCode, error_type: &str, message: &str) -> Response {
+    request_error_entry(status, error_type, Some(message))
+}
+
+/// [`request_error`] whose error may have no `message`, as some of AppSync Events' have.
+pub(crate) fn request_error_entry(status: StatusCode, error_type: &str, message: Option<&str>) -> Response {
+    let message = message.map(|m| format!(",\n    \"message\" : {}", Value::from(m))).unwrap_or_default();
     let body = format!(
-        "{{\n  \"errors\" : [ {{\n    \"errorType\" : {},\n    \"message\" : {}\n  }} ]\n}}",
+        "{{\n  \"errors\" : [ {{\n    \"errorType\" : {}{message}\n  }} ]\n}}",
         Value::from(error_type),
-        Value::from(message)
     );
     json_response(status, body.into_bytes())
 }
 
-fn auth_failure(f: &AuthFailure) -> Response {
+pub(crate) fn auth_failure(f: &AuthFailure) -> Response {
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::UNAUTHORIZED);
     let mut resp = request_error(status, f.error_type, &f.message);
     // On every auth failure, 401s included (real headers captured in amplify-js #5579):
@@ -94,37 +101,9 @@ fn auth_failure(f: &AuthFailure) -> Response {
 async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response {
     let inner = &emulator.inner;
     let (parts, body) = request.into_parts();
-    let limit = inner.body_limit;
-    let declared_too_big = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > limit as u64);
-    if declared_too_big {
-        return too_large(limit);
-    }
-    let bytes = match tokio::time::timeout(inner.body_timeout, axum::body::to_bytes(body, limit)).await {
-        Err(_) => {
-            return request_error(
-                StatusCode::REQUEST_TIMEOUT,
-                "RequestTimeoutException",
-                "The request body was not received in time.",
-            );
-        }
-        Ok(Err(e)) => {
-            // `to_bytes` reports its limit only through the error's text
-            // ("length limit exceeded"); any other failure is a broken body.
-            if error_chain_mentions(&e, "length limit") {
-                return too_large(limit);
-            }
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                "MalformedHttpRequestException",
-                "The request body could not be read.",
-            );
-        }
-        Ok(Ok(b)) => b,
+    let bytes = match read_body(&emulator, &parts, body, inner.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
     };
     let identity = match inner
         .auth
@@ -148,6 +127,41 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
         return unparseable_query();
     };
     execute(&emulator, req, identity).await
+}
+
+/// The request body, at most `limit` bytes and within the body timeout, or AppSync's answer
+/// (413, 408, 400) when it cannot be had.
+pub(crate) async fn read_body(
+    emulator: &Emulator,
+    parts: &http::request::Parts,
+    body: Body,
+    limit: usize,
+) -> Result<bytes::Bytes, Response> {
+    let declared_too_big = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64);
+    if declared_too_big {
+        return Err(too_large(limit));
+    }
+    match tokio::time::timeout(emulator.inner.body_timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(request_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeoutException",
+            "The request body was not received in time.",
+        )),
+        // `to_bytes` reports its limit only through the error's text ("length limit
+        // exceeded"); any other failure is a broken body.
+        Ok(Err(e)) if error_chain_mentions(&e, "length limit") => Err(too_large(limit)),
+        Ok(Err(_)) => Err(request_error(
+            StatusCode::BAD_REQUEST,
+            "MalformedHttpRequestException",
+            "The request body could not be read.",
+        )),
+        Ok(Ok(b)) => Ok(b),
+    }
 }
 
 fn unparseable_query() -> Response {

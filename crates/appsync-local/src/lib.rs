@@ -39,9 +39,15 @@
 //!   [`ResolverError`]); a Lambda authorizer callback ([`LambdaAuthorization`]); Cognito/OIDC
 //!   verification ([`JwtConfig`]) and demo tokens ([`DemoToken`]); a durable data file.
 //! - [`Emulator`]: `spawn` (background server), `serve` (your listener), `router` (axum routes
-//!   to embed), `execute` (in process), `subscribe_mutations` (every successful mutation).
+//!   to embed), `execute` (in process), `subscribe_mutations` (every successful mutation),
+//!   `publish_events` and `subscribe_events` (AppSync Events).
 //! - [`realtime`]: AppSync's real-time WebSocket protocol on the same port, its options
 //!   ([`realtime::RealtimeOptions`]) and its message types ([`realtime::protocol`]).
+//! - [`events`]: AppSync Events on the same port (`POST /event`, the WebSocket at
+//!   `/event/realtime`): channel namespaces ([`events::ChannelNamespace`]), limits
+//!   ([`events::EventsOptions`]), the `onPublish`/`onSubscribe` hook
+//!   ([`events::NamespaceHandler`]) and the message types ([`events::protocol`]);
+//!   `publish_events` and `subscribe_events` on [`Emulator`].
 //!
 //! Cargo features: none; everything above is always built.
 
@@ -51,10 +57,11 @@ mod defaults;
 mod emulator;
 mod engine;
 mod error;
-mod mutation_bus;
+pub mod events;
 mod http;
 mod json;
 mod jwt;
+mod mutation_bus;
 pub mod realtime;
 mod resolver;
 mod response;
@@ -76,9 +83,9 @@ pub use builder::{
 };
 pub use emulator::Emulator;
 pub use error::Error;
-pub use mutation_bus::MutationEvent;
 pub use http::app;
 pub use jwt::{DEMO_JWT_ISSUER, DemoToken, JwtConfig, demo_jwks_json};
+pub use mutation_bus::MutationEvent;
 pub use resolver::{ResolverContext, ResolverError, ResolverFuture};
 pub use schema::DEMO_SCHEMA;
 pub use server::{ServerHandle, bind};

@@ -163,6 +163,18 @@ impl ServerHandle {
         format!("{}://{}/graphql/realtime", if self.tls { "wss" } else { "ws" }, self.addr)
     }
 
+    /// The AppSync Events HTTP endpoint: `http://HOST:PORT/event`, or `https://` with TLS.
+    #[must_use]
+    pub fn event_url(&self) -> String {
+        format!("{}://{}/event", if self.tls { "https" } else { "http" }, self.addr)
+    }
+
+    /// The AppSync Events WebSocket: `ws://HOST:PORT/event/realtime`, or `wss://` with TLS.
+    #[must_use]
+    pub fn event_realtime_url(&self) -> String {
+        format!("{}://{}/event/realtime", if self.tls { "wss" } else { "ws" }, self.addr)
+    }
+
     /// Stops accepting, finishes in-flight requests, and waits for the server to end.
     pub async fn shutdown(mut self) -> Result<(), Error> {
         if let Some(tx) = self.shutdown.take() {

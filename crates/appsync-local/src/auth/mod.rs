@@ -234,6 +234,23 @@ pub struct LambdaRequest {
     pub operation_name: Option<String>,
     /// The variables, if any.
     pub variables: serde_json::Map<String, serde_json::Value>,
+    /// AppSync Events only (`requestContext.operation`): `EVENT_CONNECT`, `EVENT_PUBLISH` or
+    /// `EVENT_SUBSCRIBE`; `None` for GraphQL requests.
+    pub operation: Option<String>,
+    /// AppSync Events only (`requestContext.channelNamespaceName`): the channel's namespace;
+    /// `None` on connect.
+    pub channel_namespace_name: Option<String>,
+    /// AppSync Events only (`requestContext.channel`): the channel path; `None` on connect.
+    pub channel: Option<String>,
+}
+
+/// What an AppSync Events authorization is for, as a Lambda authorizer is told.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventsScope<'a> {
+    /// `EVENT_CONNECT`, `EVENT_PUBLISH` or `EVENT_SUBSCRIBE`.
+    pub(crate) operation: &'static str,
+    /// The namespace and the channel path, except on connect.
+    pub(crate) channel: Option<(&'a str, &'a str)>,
 }
 
 /// A Lambda authorizer's answer, as AppSync's `{isAuthorized, resolverContext, deniedFields}`.
@@ -410,6 +427,17 @@ impl Authenticator {
         req: &RequestParts<'_>,
         now: SystemTime,
     ) -> Result<Identity, AuthFailure> {
+        self.authenticate_scoped(req, now, None).await
+    }
+
+    /// [`authenticate_request`](Self::authenticate_request) for an AppSync Events operation,
+    /// which a Lambda authorizer is told about.
+    pub(crate) async fn authenticate_scoped(
+        &self,
+        req: &RequestParts<'_>,
+        now: SystemTime,
+        events: Option<EventsScope<'_>>,
+    ) -> Result<Identity, AuthFailure> {
         let first = self.authenticate(req, now);
         let Some(authorizer) = &self.lambda_authorizer else {
             return first;
@@ -440,6 +468,9 @@ impl Authenticator {
             query_string: body.get("query").and_then(|q| q.as_str()).map(str::to_owned),
             operation_name: body.get("operationName").and_then(|q| q.as_str()).map(str::to_owned),
             variables: body.get("variables").and_then(|v| v.as_object()).cloned().unwrap_or_default(),
+            operation: events.map(|e| e.operation.to_owned()),
+            channel_namespace_name: events.and_then(|e| e.channel).map(|(ns, _)| ns.to_owned()),
+            channel: events.and_then(|e| e.channel).map(|(_, path)| path.to_owned()),
         };
         let answer = authorizer(request).await;
         // AppSync refuses an answer whose ttlOverride is out of range; a longer one is a

@@ -1,0 +1,107 @@
+//! `GET /event/realtime`: the WebSocket upgrade, subprotocol `aws-appsync-event-ws`, with the
+//! connection's auth in a `header-<base64url JSON>` subprotocol (Amplify JS), in `?header=`, or
+//! in the upgrade request's own headers (amplify-android, the Swift client). IAM signs POST
+//! `/event` over `{}`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Extension;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+
+use super::SUBPROTOCOL;
+use super::authorize::{EVENT_PATH, Operation, scope};
+use super::connection::run;
+use super::protocol::{ErrorEntry, ServerMessage};
+use crate::Emulator;
+use crate::auth::{AuthFailure, RequestParts};
+use crate::realtime::CheckedOptions;
+use crate::realtime::RealtimeOptions;
+use crate::websocket::{
+    self, Writer, authorization_parts, bad_request, connect_headers, requested_protocols,
+};
+
+/// `GET /event/realtime`.
+pub(crate) async fn upgrade(
+    State(emulator): State<Emulator>,
+    options: Option<Extension<CheckedOptions>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    request: Request,
+) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            tracing::debug!(%rejection, "GET /event/realtime without a WebSocket upgrade");
+            return bad_request(
+                "This endpoint accepts WebSocket upgrades with the aws-appsync-event-ws subprotocol.",
+            );
+        }
+    };
+    let options = options.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c.0);
+    let protocols = requested_protocols(request.headers());
+    let subprotocol = protocols.iter().any(|p| p == SUBPROTOCOL);
+    let parts = match connect_headers(request.uri().query(), &protocols) {
+        Some(headers) => authorization_parts(EVENT_PATH, &headers),
+        None => upgrade_header_parts(request.headers()),
+    };
+    let connect = match parts {
+        None => Err(AuthFailure::unauthorized()),
+        Some(parts) => {
+            emulator
+                .inner
+                .auth
+                .authenticate_scoped(
+                    &RequestParts { parts: &parts, body: b"{}" },
+                    SystemTime::now(),
+                    Some(scope(Operation::Connect, None)),
+                )
+                .await
+        }
+    };
+    let frame_cap = emulator.inner.events.options.frame_cap();
+    websocket::configure(ws, SUBPROTOCOL, frame_cap)
+        .on_upgrade(move |socket| async move {
+            let (sink, stream) = websocket::split(socket);
+            if subprotocol {
+                run(emulator, options, connect, sink, stream).await;
+            } else {
+                refuse_subprotocol(&options, sink, stream).await;
+            }
+        })
+        .into_response()
+}
+
+/// The upgrade request's own headers as the connect authorization, when they carry some.
+fn upgrade_header_parts(headers: &HeaderMap) -> Option<http::request::Parts> {
+    let carries_auth = headers.contains_key(http::header::AUTHORIZATION) || headers.contains_key("x-api-key");
+    if !carries_auth {
+        return None;
+    }
+    let mut builder = http::Request::builder().method("POST").uri(EVENT_PATH);
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    builder.body(()).ok().map(|r| r.into_parts().0)
+}
+
+/// A socket opened without `aws-appsync-event-ws`: a `connection_error` and a close. The
+/// wording is ours (no capture of AppSync's answer to this on the Events endpoint).
+async fn refuse_subprotocol(
+    options: &RealtimeOptions,
+    sink: websocket::FrameSink,
+    mut stream: websocket::FrameStream,
+) {
+    let mut writer = Writer::new(sink, options.write_timeout);
+    let message = ServerMessage::connection_error(ErrorEntry::new(
+        "UnsupportedOperation",
+        "The aws-appsync-event-ws subprotocol is required.",
+    ));
+    if writer.send_text(message.to_json()).await {
+        let _ = tokio::time::timeout(options.init_timeout, stream.next()).await;
+    }
+    let _ = writer.close(websocket::CLOSE_POLICY, "subprotocol not supported").await;
+}
