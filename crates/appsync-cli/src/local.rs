@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
+use appsync_local::events::ChannelNamespace;
 use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, JwtConfig, TlsOptions};
 
 use crate::usage;
@@ -77,6 +78,10 @@ pub(crate) struct LocalArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// An AppSync Events channel namespace, open to every accepted auth mode (repeatable);
+    /// default: one namespace, `default`.
+    #[arg(long = "channel-namespace", value_name = "NAME")]
+    channel_namespaces: Vec<String>,
 }
 
 /// Credentials given on the command line, or the demo ones.
@@ -148,6 +153,9 @@ pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Cred
     }
     for token in &args.lambda_tokens {
         b = b.lambda_token(token);
+    }
+    for name in &args.channel_namespaces {
+        b = b.channel_namespace(ChannelNamespace::new(name));
     }
     Ok((b, Credentials { demo }))
 }
@@ -234,7 +242,12 @@ async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyho
         writeln!(out, "TLS certificate authority (trust it once): {}", ca.display())?;
     }
     // The socket is bound and listening: connections queue from here on.
-    let scheme = if emulator.is_tls() { "https" } else { "http" };
+    let (scheme, ws) = if emulator.is_tls() { ("https", "wss") } else { ("http", "ws") };
+    writeln!(
+        out,
+        "AppSync Events: {scheme}://{addr}/event and {ws}://{addr}/event/realtime, channel namespaces: {}",
+        emulator.channel_namespaces().join(", ")
+    )?;
     writeln!(out, "listening on {scheme}://{addr}/graphql")?;
     out.flush()?;
     drop(out);

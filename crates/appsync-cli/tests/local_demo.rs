@@ -424,3 +424,19 @@ fn tls_with_own_pem_files_and_flag_rules() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn local_serves_events_in_the_channel_namespaces_given() {
+    let local = start_local(&["--channel-namespace", "chat", "--channel-namespace", "alerts"]);
+    let banner = local.banner.join("\n");
+    let events_url = format!("http://{}/event", local.host);
+    assert!(banner.contains(&format!("AppSync Events: {events_url}")), "{banner}");
+    assert!(banner.contains("channel namespaces: chat, alerts"), "{banner}");
+    let key = [("x-api-key", "da2-appsynclocaldemokey0000".to_owned())];
+    let (status, body) = post(&events_url, &key, &json!({"channel": "/chat/room", "events": ["1"]}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["successful"][0]["index"], 0);
+    // `default` exists only when no namespace is given.
+    let (status, body) = post(&events_url, &key, &json!({"channel": "/default/room", "events": ["1"]}));
+    assert_eq!((status, body), (401, json!({"errors": [{"errorType": "UnauthorizedException"}]})));
+}
