@@ -26,6 +26,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const NOT_AUTHORIZED: &str = "You are not authorized to make this call.";
+const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. \
+                        Check your AWS Secret Access Key and signing method. Consult the service \
+                        documentation for details.";
 
 /// The headers every Events client signs besides `host` (amplify-js `AWS_APPSYNC_REALTIME_HEADERS`).
 const SIGNED_HEADERS: [(&str, &str); 3] = [
@@ -274,7 +277,8 @@ async fn forged_iam_signatures_are_refused_and_nothing_is_delivered() {
         init(&mut ws).await;
         subscribed(&mut ws, "s", "/default/*", iam(&s.host, br#"{"channel":"/default/*"}"#, SECRET)).await;
 
-        // Signed with the wrong secret.
+        // Signed with the wrong secret: AWS's SigV4 sentence as a BadRequestException
+        // (aws-appsync-community #400).
         let events = ["1"];
         let body = serde_json::to_vec(&json!({"channel": "/default/a", "events": events})).expect("json");
         send(&mut ws, publish_msg("forged", "/default/a", &events, iam(&s.host, &body, "not-the-secret")))
@@ -282,7 +286,7 @@ async fn forged_iam_signatures_are_refused_and_nothing_is_delivered() {
         assert_eq!(
             recv(&mut ws).await,
             Some(
-                json!({"type": "publish_error", "id": "forged", "errors": [{"errorType": "UnauthorizedException", "message": NOT_AUTHORIZED}]})
+                json!({"type": "publish_error", "id": "forged", "errors": [{"errorType": "BadRequestException", "message": MISMATCH}]})
             )
         );
         // Signed right, then the events changed: the rebuilt body no longer matches.
@@ -305,6 +309,21 @@ async fn forged_iam_signatures_are_refused_and_nothing_is_delivered() {
     let p = post_iam(&s, "/default/a", &["1"], "not-the-secret").await;
     assert_eq!(p.status, 403, "{}", p.text);
     assert_eq!(p.body["errors"][0]["errorType"], "InvalidSignatureException");
+}
+
+#[tokio::test]
+async fn a_forged_connect_signature_gets_connection_error_in_awss_words() {
+    // amplify-js #14001: a BadRequestException with the SigV4 mismatch sentence.
+    let s = start(demo_builder()).await;
+    let mut ws = connect(&s, &iam(&s.host, b"{}", "not-the-secret")).await;
+    send(&mut ws, json!({"type": "connection_init"})).await;
+    assert_eq!(
+        recv(&mut ws).await,
+        Some(
+            json!({"type": "connection_error", "errors": [{"errorType": "BadRequestException", "message": MISMATCH}]})
+        )
+    );
+    assert_eq!(recv(&mut ws).await, None, "closed after the error");
 }
 
 #[tokio::test]

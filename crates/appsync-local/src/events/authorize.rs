@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::channel::Channel;
 use super::namespace::Namespace;
+use super::protocol::ErrorEntry;
 use crate::Emulator;
 use crate::auth::{AuthFailure, EventsScope, Identity, RequestParts};
 use crate::websocket::authorization_parts;
@@ -76,6 +77,23 @@ pub(crate) async fn authenticate(
         .auth
         .authenticate_scoped(&RequestParts { parts: &parts, body }, SystemTime::now(), Some(scope))
         .await
+}
+
+/// How the socket words a message's failed authorization. A signature that does not verify is a
+/// `BadRequestException` carrying AWS's SigV4 message, at connect (amplify-js #14001) as on a
+/// publish (aws-appsync-community #400); any other failure is `UnauthorizedException`, bare at
+/// connect (amplify-android's live test of a wrong API key reads no message) and with AppSync's
+/// sentence on a message (the same tests' wrong key on a publish).
+pub(crate) fn failure_entry(failure: &AuthFailure, operation: Operation) -> ErrorEntry {
+    if failure.status == 403 {
+        return ErrorEntry::new("BadRequestException", &failure.message);
+    }
+    match operation {
+        Operation::Connect => ErrorEntry::bare("UnauthorizedException"),
+        Operation::Publish | Operation::Subscribe => {
+            ErrorEntry::new("UnauthorizedException", "You are not authorized to make this call.")
+        }
+    }
 }
 
 /// Whether `identity`'s auth mode may do `operation` in `namespace`.

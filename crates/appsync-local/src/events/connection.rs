@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::EventsApi;
-use super::authorize::{self, Operation, permitted, scope, signed_body};
+use super::authorize::{self, Operation, failure_entry, permitted, scope, signed_body};
 use super::channel::Channel;
 use super::handler::SubscribeContext;
 use super::hub::PublishedEvents;
@@ -60,9 +60,7 @@ pub(crate) async fn run<Si, St>(
     };
     if let Err(failure) = connect {
         tracing::debug!(error_type = failure.error_type, "events connection refused");
-        // A bare `UnauthorizedException`: amplify-android's live test of a wrong API key reads
-        // no message from it.
-        let refusal = ServerMessage::connection_error(ErrorEntry::bare("UnauthorizedException"));
+        let refusal = ServerMessage::connection_error(failure_entry(&failure, Operation::Connect));
         conn.refuse(&mut stream, &refusal, "unauthorized").await;
         return;
     }
@@ -265,7 +263,7 @@ where
             Ok(identity) => identity,
             Err(failure) => {
                 tracing::debug!(error_type = failure.error_type, "events publish refused");
-                return error(id, ErrorEntry::new("UnauthorizedException", NOT_AUTHORIZED));
+                return error(id, failure_entry(&failure, Operation::Publish));
             }
         };
         let publisher = Publisher { identity: Some(identity), headers: authorization.unwrap_or_default() };
