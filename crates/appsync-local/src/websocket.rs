@@ -14,6 +14,7 @@ use base64::Engine as _;
 use futures_util::stream::BoxStream;
 use futures_util::{Sink, SinkExt, StreamExt, future};
 use serde_json::{Map, Value};
+use tokio::sync::broadcast::error::RecvError;
 
 /// A frame from the client, as far as the protocols care.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +204,29 @@ where
             sink.flush().await
         };
         matches!(tokio::time::timeout(self.timeout, write).await, Ok(Ok(())))
+    }
+
+    /// What a connection makes of the next item of its broadcast queue: the item, or `None` when
+    /// the connection must end. A consumer the queue left behind reads too slowly: it is closed
+    /// with 1013 so that delivery to everyone else stays on time. A closed queue means the
+    /// server is stopping.
+    pub(crate) async fn next_item<T>(
+        &mut self,
+        received: Result<T, RecvError>,
+        endpoint: &'static str,
+    ) -> Option<T> {
+        match received {
+            Ok(item) => Some(item),
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, endpoint, "consumer fell too far behind; disconnecting it");
+                let _ = self.close(CLOSE_OVERLOADED, "too far behind").await;
+                None
+            }
+            Err(RecvError::Closed) => {
+                let _ = self.close(CLOSE_NORMAL, "server shutting down").await;
+                None
+            }
+        }
     }
 
     /// Sends a close frame.

@@ -9,7 +9,6 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
 
 use appsync_local::events::{
     ChannelNamespace, EventsOptions, HandlerError, HandlerFuture, NamespaceHandler, OutgoingEvent,
@@ -18,46 +17,19 @@ use appsync_local::events::{
 use appsync_local::{AuthMode, DemoToken, EmulatorBuilder, JwtConfig, LambdaAuthorization, LambdaRequest};
 use base64::Engine as _;
 use common::*;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const NOT_AUTHORIZED: &str = "You are not authorized to make this call.";
 const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. \
                         Check your AWS Secret Access Key and signing method. Consult the service \
                         documentation for details.";
 
-/// The headers every Events client signs besides `host` (amplify-js `AWS_APPSYNC_REALTIME_HEADERS`).
-const SIGNED_HEADERS: [(&str, &str); 3] = [
-    ("accept", "application/json, text/javascript"),
-    ("content-encoding", "amz-1.0"),
-    ("content-type", "application/json; charset=UTF-8"),
-];
-
-/// The authorization object for POST `/event` over `body`, signed by appsync-sigv4.
+/// The authorization object for POST `/event` over `body`.
 fn iam(host: &str, body: &[u8], secret: &str) -> Map<String, Value> {
-    let creds = appsync_sigv4::Credentials::new(AKID, secret, None, None);
-    let mut base: Vec<(&str, &[u8])> = vec![("host", host.as_bytes())];
-    for (k, v) in SIGNED_HEADERS {
-        base.push((k, v.as_bytes()));
-    }
-    let req =
-        appsync_sigv4::SignableRequest::new("POST", "/event", base, appsync_sigv4::SignableBody::Bytes(body))
-            .expect("signable");
-    let params = appsync_sigv4::SigningParams::new(&creds, REGION, "appsync", SystemTime::now());
-    let out = appsync_sigv4::sign(&req, &params).expect("sign");
-    let mut m = Map::new();
-    m.insert("host".into(), host.into());
-    for (k, v) in SIGNED_HEADERS {
-        m.insert(k.into(), v.into());
-    }
-    for part in out.headers() {
-        m.insert(part.name().into(), part.value().into());
-    }
-    m
+    iam_headers(host, "/event", body, secret)
 }
 
 fn api_key(host: &str, key: &str) -> Map<String, Value> {
@@ -88,27 +60,6 @@ async fn connect(s: &Server, headers: &Map<String, Value>) -> Ws {
         Some("aws-appsync-event-ws")
     );
     ws
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.expect("send");
-}
-
-/// The next protocol message other than `ka`; `None` once the server closed.
-async fn recv(ws: &mut Ws) -> Option<Value> {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame in time");
-        match frame {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(t.as_str()).expect("json");
-                if v["type"] != "ka" {
-                    return Some(v);
-                }
-            }
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-            Some(Ok(_)) => {}
-        }
-    }
 }
 
 async fn init(ws: &mut Ws) {

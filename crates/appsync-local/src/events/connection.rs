@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use futures_util::{Sink, Stream, StreamExt};
 use serde_json::{Map, Value};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::EventsApi;
 use super::authorize::{self, Operation, failure_entry, permitted, scope, signed_body};
@@ -23,7 +22,7 @@ use super::publish::{Publisher, Refusal, channel_info, publish};
 use crate::Emulator;
 use crate::auth::{AuthFailure, Identity};
 use crate::realtime::RealtimeOptions;
-use crate::websocket::{CLOSE_NORMAL, CLOSE_OVERLOADED, CLOSE_POLICY, Inbound, Outbound, RateWindow, Writer};
+use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Writer};
 
 const NOT_AUTHORIZED: &str = "You are not authorized to make this call.";
 
@@ -93,24 +92,12 @@ pub(crate) async fn run<Si, St>(
                     break;
                 }
             }
-            event = published.recv() => match event {
-                Ok(event) => {
-                    if !conn.deliver(&event).await {
-                        break;
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    // The bounded queue overflowed: this consumer reads too slowly. Cutting it
-                    // off keeps delivery to everyone else on time.
-                    tracing::warn!(missed, "events consumer fell too far behind; disconnecting it");
-                    let _ = conn.writer.close(CLOSE_OVERLOADED, "too far behind").await;
+            received = published.recv() => {
+                let Some(event) = conn.writer.next_item(received, "events").await else { break };
+                if !conn.deliver(&event).await {
                     break;
                 }
-                Err(RecvError::Closed) => {
-                    let _ = conn.writer.close(CLOSE_NORMAL, "server shutting down").await;
-                    break;
-                }
-            },
+            }
         }
     }
 }

@@ -3,7 +3,6 @@
 //! in the upgrade request's own headers (amplify-android, the Swift client). IAM signs POST
 //! `/event` over `{}`.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Extension;
@@ -41,7 +40,7 @@ pub(crate) async fn upgrade(
             );
         }
     };
-    let options = options.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c.0);
+    let options = CheckedOptions::resolve(options, &emulator);
     let protocols = requested_protocols(request.headers());
     let subprotocol = protocols.iter().any(|p| p == SUBPROTOCOL);
     let parts = match connect_headers(request.uri().query(), &protocols) {

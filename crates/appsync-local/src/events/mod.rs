@@ -21,6 +21,8 @@ mod namespace;
 mod options;
 pub mod protocol;
 mod publish;
+#[cfg(test)]
+mod tests;
 
 pub use handler::{
     ChannelInfo, HandlerError, HandlerFuture, NamespaceHandler, OutgoingEvent, PublishContext,

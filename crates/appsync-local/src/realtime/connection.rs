@@ -7,7 +7,6 @@ use std::time::SystemTime;
 
 use futures_util::{Sink, Stream, StreamExt};
 use serde_json::{Map, Value};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::filter::{FilterGroup, arguments_match};
 use super::protocol::{AckPayload, ClientMessage, ErrorEntry, ErrorsPayload, ServerMessage, TypedError};
@@ -17,7 +16,7 @@ use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::mutation_bus::MutationEvent;
 use crate::resolver::ResolverContext;
-use crate::websocket::{CLOSE_NORMAL, CLOSE_OVERLOADED, CLOSE_POLICY, Inbound, Outbound, RateWindow, Writer};
+use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Writer};
 
 struct Registered {
     prepared: Prepared,
@@ -115,24 +114,12 @@ pub(crate) async fn run<Si, St>(
                     break;
                 }
             }
-            event = events.recv() => match event {
-                Ok(event) => {
-                    if !conn.deliver(&event).await {
-                        break;
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    // The bounded queue overflowed: this consumer reads too slowly. Cutting it
-                    // off keeps delivery to everyone else on time.
-                    tracing::warn!(missed, "realtime consumer fell too far behind; disconnecting it");
-                    let _ = conn.close(CLOSE_OVERLOADED, "too far behind").await;
+            received = events.recv() => {
+                let Some(event) = conn.writer.next_item(received, "graphql realtime").await else { break };
+                if !conn.deliver(&event).await {
                     break;
                 }
-                Err(RecvError::Closed) => {
-                    let _ = conn.close(CLOSE_NORMAL, "server shutting down").await;
-                    break;
-                }
-            },
+            }
         }
     }
     // Dropping `conn` drops every subscription of this connection at once.

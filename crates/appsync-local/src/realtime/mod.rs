@@ -48,7 +48,14 @@ pub fn router_with(emulator: &Emulator, options: RealtimeOptions) -> Result<axum
 /// Real-time options that passed [`RealtimeOptions::check`], as a router carries them: a type of
 /// its own, so that only checked options reach a connection.
 #[derive(Clone)]
-pub(crate) struct CheckedOptions(pub(crate) Arc<RealtimeOptions>);
+pub(crate) struct CheckedOptions(Arc<RealtimeOptions>);
+
+impl CheckedOptions {
+    /// The options a router was given with [`router_with`], else the emulator's own.
+    pub(crate) fn resolve(options: Option<Extension<Self>>, emulator: &Emulator) -> Arc<RealtimeOptions> {
+        options.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c.0)
+    }
+}
 
 /// `GET /graphql` and `GET /graphql/realtime`: the WebSocket upgrade.
 pub(crate) async fn upgrade(
@@ -67,7 +74,7 @@ pub(crate) async fn upgrade(
             return bad_request("This endpoint accepts WebSocket upgrades with the graphql-ws subprotocol.");
         }
     };
-    let options = options.map_or_else(|| Arc::clone(&emulator.inner.realtime), |Extension(c)| c.0);
+    let options = CheckedOptions::resolve(options, &emulator);
     let protocols = requested_protocols(request.headers());
     // Without the subprotocol AppSync still upgrades, then refuses with a `connection_error`
     // (capture in graphql-dotnet/graphql-client #591).
