@@ -261,3 +261,33 @@ impl RateWindow {
         self.count <= self.limit
     }
 }
+
+/// A connection's frames over channels, to drive a connection loop without a socket: the client
+/// sends on `to_server` and reads what the server wrote from `from_server`.
+#[cfg(test)]
+pub(crate) struct ChannelFrames {
+    pub(crate) sink: Pin<Box<dyn Sink<Outbound, Error = ()> + Send + Sync>>,
+    pub(crate) stream: FrameStream,
+    pub(crate) to_server: tokio::sync::mpsc::UnboundedSender<Inbound>,
+    pub(crate) from_server: tokio::sync::mpsc::UnboundedReceiver<Outbound>,
+}
+
+#[cfg(test)]
+impl ChannelFrames {
+    /// Frames whose every write takes `delay`, to play a slow consumer.
+    pub(crate) fn new(delay: Duration) -> Self {
+        let (to_server, server_rx) = tokio::sync::mpsc::unbounded_channel::<Inbound>();
+        let (server_tx, from_server) = tokio::sync::mpsc::unbounded_channel::<Outbound>();
+        let sink = futures_util::sink::unfold(server_tx, move |tx, frame: Outbound| async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            tx.send(frame).map_err(|_| ())?;
+            Ok::<_, ()>(tx)
+        });
+        let stream =
+            futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) })
+                .boxed();
+        Self { sink: Box::pin(sink), stream, to_server, from_server }
+    }
+}

@@ -5,11 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::connection::run;
 use crate::realtime::RealtimeOptions;
-use crate::websocket::{Inbound, Outbound};
+use crate::websocket::{ChannelFrames, Inbound, Outbound};
 use crate::{ApiKey, AuthMode, Emulator, Identity};
 
 const KEY: &str = "da2-events-unit";
@@ -22,26 +21,13 @@ async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
         .event_capacity(4)
         .build()
         .expect("emulator");
-    let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
-    let (server_tx, mut from_server) = mpsc::unbounded_channel::<Outbound>();
     // Slow but never stuck: each frame takes 20 ms to "write", so the write timeout never fires
-    // and only the bounded queue can notice. This sleep is the behaviour under test (a slow
-    // consumer), not a wait for an event.
-    let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        tx.send(frame).map_err(|_| ())?;
-        Ok::<_, ()>(tx)
-    });
-    let stream =
-        futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    // and only the bounded queue can notice.
+    let ChannelFrames { sink, stream, to_server, mut from_server } =
+        ChannelFrames::new(Duration::from_millis(20));
     let connect = Ok(Identity::trusted(AuthMode::ApiKey));
-    let task = tokio::spawn(run(
-        emulator.clone(),
-        Arc::new(RealtimeOptions::default()),
-        connect,
-        Box::pin(sink),
-        Box::pin(stream),
-    ));
+    let task =
+        tokio::spawn(run(emulator.clone(), Arc::new(RealtimeOptions::default()), connect, sink, stream));
     let subscribe =
         json!({"type": "subscribe", "id": "s", "channel": "/default/*", "authorization": {"x-api-key": KEY}});
     let _ = to_server.send(Inbound::Text(subscribe.to_string()));

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{Inbound, Outbound, RealtimeOptions, connect_headers, run};
 use crate::auth::AuthFailure;
+use crate::websocket::ChannelFrames;
 use crate::{ApiKey, AuthMode, Emulator, Identity};
 
 const KEY: &str = "da2-unit";
@@ -91,16 +92,9 @@ fn connect(config: RealtimeOptions, auth: Result<Identity, AuthFailure>) -> Clie
 }
 
 fn connect_to(emulator: Emulator, config: RealtimeOptions, auth: Result<Identity, AuthFailure>) -> Client {
-    let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
-    let (server_tx, from_server) = mpsc::unbounded_channel::<Outbound>();
-    let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
-        tx.send(frame).map_err(|_| ())?;
-        Ok::<_, ()>(tx)
-    });
-    let stream =
-        futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    let ChannelFrames { sink, stream, to_server, from_server } = ChannelFrames::new(Duration::ZERO);
     let e = emulator.clone();
-    tokio::spawn(async move { run(e, Arc::new(config), auth, Box::pin(sink), Box::pin(stream)).await });
+    tokio::spawn(async move { run(e, Arc::new(config), auth, sink, stream).await });
     Client { to_server, from_server, emulator }
 }
 
@@ -393,25 +387,11 @@ async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
         .default_auth(AuthMode::ApiKey)
         .build()
         .expect("emulator");
-    let (to_server, server_rx) = mpsc::unbounded_channel::<Inbound>();
-    let (server_tx, mut from_server) = mpsc::unbounded_channel::<Outbound>();
     // Slow but never stuck: each frame takes 20 ms to "write", so the write timeout never fires
-    // and only the bounded queue can notice. This sleep is the behaviour under test (a slow
-    // consumer), not a wait for an event.
-    let sink = futures_util::sink::unfold(server_tx, |tx, frame: Outbound| async move {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        tx.send(frame).map_err(|_| ())?;
-        Ok::<_, ()>(tx)
-    });
-    let stream =
-        futures_util::stream::unfold(server_rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
-    let task = tokio::spawn(run(
-        emulator.clone(),
-        Arc::new(RealtimeOptions::default()),
-        ok(),
-        Box::pin(sink),
-        Box::pin(stream),
-    ));
+    // and only the bounded queue can notice.
+    let ChannelFrames { sink, stream, to_server, mut from_server } =
+        ChannelFrames::new(Duration::from_millis(20));
+    let task = tokio::spawn(run(emulator.clone(), Arc::new(RealtimeOptions::default()), ok(), sink, stream));
     let data = json!({"query": "subscription { onCreatePost { id } }"}).to_string();
     let start = json!({"id": "s", "type": "start", "payload": {"data": data, "extensions": {"authorization": {"host": "h", "x-api-key": KEY}}}});
     let _ = to_server.send(Inbound::Text(start.to_string()));
