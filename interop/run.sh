@@ -2,7 +2,8 @@
 # Interoperability checks against `appsync local`, with real peer clients:
 # - Python gql 4.x (botocore's SigV4) over HTTP and the real-time WebSocket, plain and over TLS;
 # - Amplify JS v6 (`aws-amplify`, pinned in interop/amplify/package.json) over HTTPS and WSS,
-#   with API key, IAM and Cognito user pools (Amplify only speaks wss:// for subscriptions).
+#   with API key, IAM and Cognito user pools (Amplify only speaks wss:// for subscriptions), and
+#   its `events` client against AppSync Events (`/event`, `/event/realtime`) with API key and IAM.
 # Creates a virtualenv under target/ and node_modules under interop/amplify (each reused when
 # present), starts the emulator on a free loopback port for each group, stops it afterwards.
 set -euo pipefail
@@ -59,3 +60,5 @@ echo "== gql over HTTPS and WSS against $url"
 "$venv/bin/python" interop/gql_ws.py "$url" "$akid" "$secret" "$key"
 echo "== Amplify JS $(node -p 'require("./interop/amplify/node_modules/aws-amplify/package.json").version') over HTTPS and WSS against $url"
 NODE_EXTRA_CA_CERTS="$APPSYNC_CA_FILE" node interop/amplify/checks.mjs "$url" "$akid" "$secret" "$key" "$jwt"
+echo "== Amplify JS events (AppSync Events) over HTTPS and WSS against ${url%/graphql}/event"
+NODE_EXTRA_CA_CERTS="$APPSYNC_CA_FILE" node interop/amplify/events.mjs "${url%/graphql}/event" "$akid" "$secret" "$key"
