@@ -206,35 +206,110 @@ where
         matches!(tokio::time::timeout(self.timeout, write).await, Ok(Ok(())))
     }
 
-    /// What a connection makes of the next item of its broadcast queue: the item, or `None` when
-    /// the connection must end. A consumer the queue left behind reads too slowly: it is closed
-    /// with 1013 so that delivery to everyone else stays on time. A closed queue means the
-    /// server is stopping.
-    pub(crate) async fn next_item<T>(
-        &mut self,
-        received: Result<T, RecvError>,
-        endpoint: &'static str,
-    ) -> Option<T> {
-        match received {
-            Ok(item) => Some(item),
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, endpoint, "consumer fell too far behind; disconnecting it");
-                let _ = self.close(CLOSE_OVERLOADED, "too far behind").await;
-                None
-            }
-            Err(RecvError::Closed) => {
-                let _ = self.close(CLOSE_NORMAL, "server shutting down").await;
-                None
-            }
-        }
-    }
-
     /// Sends a close frame.
     pub(crate) async fn close(&mut self, code: u16, reason: &'static str) -> bool {
         matches!(
             tokio::time::timeout(self.timeout, self.sink.send(Outbound::Close(code, reason))).await,
             Ok(Ok(()))
         )
+    }
+}
+
+/// A protocol's side of one connection; [`serve`] runs the loop both endpoints share.
+pub(crate) trait Session {
+    /// What the connection's broadcast queue carries.
+    type Item;
+
+    /// Handles a text frame; false ends the connection. A session that acknowledges the client
+    /// restarts `keep_alive`.
+    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool;
+
+    /// Answers a binary frame (AppSync speaks text only); false ends the connection.
+    async fn on_binary(&mut self) -> bool;
+
+    /// Whether the client has started using the connection: keep-alives flow from then on,
+    /// and the init deadline no longer applies.
+    fn started(&self) -> bool;
+
+    /// Sends a keep-alive; false when the client is gone.
+    async fn keep_alive(&mut self) -> bool;
+
+    /// Delivers one item of the queue to the connection's matching subscriptions; false when the
+    /// client is gone or too slow.
+    async fn deliver(&mut self, item: &Self::Item) -> bool;
+
+    /// Sends a close frame.
+    async fn close(&mut self, code: u16, reason: &'static str) -> bool;
+}
+
+/// The timings [`serve`] keeps.
+pub(crate) struct Timings {
+    /// Time between keep-alives.
+    pub(crate) keep_alive: Duration,
+    /// A connection not [`started`](Session::started) within this is closed; `None`: never.
+    pub(crate) init_timeout: Option<Duration>,
+}
+
+/// Serves one connection until either side closes: frames from the client, keep-alives, the
+/// init deadline, and the broadcast queue. A consumer the queue left behind reads too slowly: it
+/// is closed with 1013 so that delivery to everyone else stays on time. A closed queue means
+/// the server is stopping.
+pub(crate) async fn serve<S, St, T>(
+    session: &mut S,
+    stream: &mut St,
+    queue: &mut tokio::sync::broadcast::Receiver<T>,
+    timings: &Timings,
+    endpoint: &'static str,
+) where
+    S: Session<Item = T>,
+    St: futures_util::Stream<Item = Inbound> + Unpin,
+    T: Clone,
+{
+    let deadline = timings.init_timeout;
+    // Without a deadline the sleep never ends (tokio clamps it to the far future).
+    let init_deadline = tokio::time::sleep(deadline.unwrap_or(Duration::MAX));
+    tokio::pin!(init_deadline);
+    let mut keep_alive = tokio::time::interval(timings.keep_alive);
+    keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let keep_going = match frame {
+                    None | Some(Inbound::Close) => false,
+                    Some(Inbound::Binary) => session.on_binary().await,
+                    Some(Inbound::Text(text)) => session.on_text(&text, &mut keep_alive).await,
+                };
+                if !keep_going {
+                    break;
+                }
+            }
+            () = &mut init_deadline, if deadline.is_some() && !session.started() => {
+                tracing::debug!(endpoint, "connection sent no connection_init in time; closing");
+                let _ = session.close(CLOSE_POLICY, "connection_init not received in time").await;
+                break;
+            }
+            _ = keep_alive.tick(), if session.started() => {
+                if !session.keep_alive().await {
+                    break;
+                }
+            }
+            received = queue.recv() => match received {
+                Ok(item) => {
+                    if !session.deliver(&item).await {
+                        break;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, endpoint, "consumer fell too far behind; disconnecting it");
+                    let _ = session.close(CLOSE_OVERLOADED, "too far behind").await;
+                    break;
+                }
+                Err(RecvError::Closed) => {
+                    let _ = session.close(CLOSE_NORMAL, "server shutting down").await;
+                    break;
+                }
+            },
+        }
     }
 }
 

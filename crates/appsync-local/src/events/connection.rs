@@ -22,7 +22,7 @@ use super::publish::{Publisher, Refusal, channel_info, publish};
 use crate::Emulator;
 use crate::auth::{AuthFailure, Identity};
 use crate::realtime::RealtimeOptions;
-use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Writer};
+use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Session, Timings, Writer, serve};
 
 const NOT_AUTHORIZED: &str = "You are not authorized to make this call.";
 
@@ -34,6 +34,8 @@ struct Connection<'a, Si> {
     /// Subscription id -> channel or pattern.
     subscriptions: HashMap<String, Channel>,
     rate: RateWindow,
+    /// Whether the client has sent anything yet.
+    active: bool,
 }
 
 /// Serves one connection until either side closes. `connect` is the outcome of the
@@ -56,6 +58,7 @@ pub(crate) async fn run<Si, St>(
         writer: Writer::new(sink, options.write_timeout),
         subscriptions: HashMap::new(),
         rate: RateWindow::new(options.max_inbound_per_second),
+        active: false,
     };
     if let Err(failure) = connect {
         tracing::debug!(error_type = failure.error_type, "events connection refused");
@@ -65,41 +68,10 @@ pub(crate) async fn run<Si, St>(
     }
     // Subscribed before any `subscribe_success` so that no event published after one is missed.
     let mut published = api.hub.subscribe();
-    // `connection_init` is optional: keep-alives start with it or with the first message.
-    let mut active = false;
-    let mut keep_alive = tokio::time::interval(options.keep_alive_interval);
-    keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            frame = stream.next() => {
-                let keep_going = match frame {
-                    None | Some(Inbound::Close) => false,
-                    Some(Inbound::Binary) => conn.send(&ServerMessage::error(None, "UnsupportedOperation", "Binary messages are not supported")).await,
-                    Some(Inbound::Text(text)) => {
-                        if !active {
-                            active = true;
-                            keep_alive.reset();
-                        }
-                        conn.on_text(&text, &mut keep_alive).await
-                    }
-                };
-                if !keep_going {
-                    break;
-                }
-            }
-            _ = keep_alive.tick(), if active => {
-                if !conn.send(&ServerMessage::Ka).await {
-                    break;
-                }
-            }
-            received = published.recv() => {
-                let Some(event) = conn.writer.next_item(received, "events").await else { break };
-                if !conn.deliver(&event).await {
-                    break;
-                }
-            }
-        }
-    }
+    // `connection_init` is optional: no deadline for it, and keep-alives start with it or with
+    // the first message.
+    let timings = Timings { keep_alive: options.keep_alive_interval, init_timeout: None };
+    serve(&mut conn, &mut stream, &mut published, &timings, "events").await;
 }
 
 impl<Si> Connection<'_, Si>
@@ -123,7 +95,11 @@ where
     }
 
     /// Handles one text frame; false ends the connection.
-    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
+    async fn text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
+        if !self.active {
+            self.active = true;
+            keep_alive.reset();
+        }
         if !self.rate.admit() {
             return self.send(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")).await;
         }
@@ -263,7 +239,7 @@ where
     }
 
     /// Sends each event of `published` to every matching subscription, as one write.
-    async fn deliver(&mut self, published: &PublishedEvents) -> bool {
+    async fn deliver_published(&mut self, published: &PublishedEvents) -> bool {
         if self.subscriptions.is_empty() {
             return true;
         }
@@ -276,6 +252,38 @@ where
             }
         }
         self.writer.send_all(outgoing).await
+    }
+}
+
+impl<Si> Session for Connection<'_, Si>
+where
+    Si: Sink<Outbound> + Unpin,
+{
+    type Item = Arc<PublishedEvents>;
+
+    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
+        self.text(text, keep_alive).await
+    }
+
+    async fn on_binary(&mut self) -> bool {
+        self.send(&ServerMessage::error(None, "UnsupportedOperation", "Binary messages are not supported"))
+            .await
+    }
+
+    fn started(&self) -> bool {
+        self.active
+    }
+
+    async fn keep_alive(&mut self) -> bool {
+        self.send(&ServerMessage::Ka).await
+    }
+
+    async fn deliver(&mut self, published: &Arc<PublishedEvents>) -> bool {
+        self.deliver_published(published).await
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) -> bool {
+        self.writer.close(code, reason).await
     }
 }
 

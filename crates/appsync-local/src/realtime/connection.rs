@@ -16,7 +16,7 @@ use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::mutation_bus::MutationEvent;
 use crate::resolver::ResolverContext;
-use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Writer};
+use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Session, Timings, Writer, serve};
 
 struct Registered {
     prepared: Prepared,
@@ -35,6 +35,8 @@ struct Connection<'a, Si> {
     rate: RateWindow,
     /// The last shape number given out.
     shapes: u32,
+    /// Whether the client sent `connection_init` (or had a `start` acknowledged).
+    initialized: bool,
 }
 
 impl<'a, Si> Connection<'a, Si> {
@@ -47,6 +49,7 @@ impl<'a, Si> Connection<'a, Si> {
             subscriptions: HashMap::new(),
             rate: RateWindow::new(options.max_inbound_per_second),
             shapes: 0,
+            initialized: false,
         }
     }
 }
@@ -87,41 +90,9 @@ pub(crate) async fn run<Si, St>(
     }
     // Subscribed before any `start` so that no event published after a `start_ack` is missed.
     let mut events = emulator.subscribe_mutations();
-    let init_deadline = tokio::time::sleep(options.init_timeout);
-    tokio::pin!(init_deadline);
-    let mut initialized = false;
-    let mut keep_alive = tokio::time::interval(options.keep_alive_interval);
-    keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            frame = stream.next() => {
-                let keep_going = match frame {
-                    None | Some(Inbound::Close) => false,
-                    Some(Inbound::Binary) => conn.send(&ServerMessage::error(None, "UnsupportedOperation", "Binary messages are not supported through the realtime channel")).await,
-                    Some(Inbound::Text(text)) => conn.on_text(&text, &mut initialized, &mut keep_alive).await,
-                };
-                if !keep_going {
-                    break;
-                }
-            }
-            () = &mut init_deadline, if !initialized => {
-                tracing::debug!("realtime connection sent no connection_init in time; closing");
-                let _ = conn.close(CLOSE_POLICY, "connection_init not received in time").await;
-                break;
-            }
-            _ = keep_alive.tick(), if initialized => {
-                if !conn.send(&ServerMessage::Ka).await {
-                    break;
-                }
-            }
-            received = events.recv() => {
-                let Some(event) = conn.writer.next_item(received, "graphql realtime").await else { break };
-                if !conn.deliver(&event).await {
-                    break;
-                }
-            }
-        }
-    }
+    let timings =
+        Timings { keep_alive: options.keep_alive_interval, init_timeout: Some(options.init_timeout) };
+    serve(&mut conn, &mut stream, &mut events, &timings, "graphql realtime").await;
     // Dropping `conn` drops every subscription of this connection at once.
 }
 
@@ -147,17 +118,8 @@ where
         self.writer.send_text(message.to_json()).await
     }
 
-    async fn close(&mut self, code: u16, reason: &'static str) -> bool {
-        self.writer.close(code, reason).await
-    }
-
     /// Handles one text frame; false ends the connection.
-    async fn on_text(
-        &mut self,
-        text: &str,
-        initialized: &mut bool,
-        keep_alive: &mut tokio::time::Interval,
-    ) -> bool {
+    async fn text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
         if !self.rate.admit() {
             return self
                 .send(&ServerMessage::limit_error(None, "LimitExceededError", "Rate limit exceeded"))
@@ -174,7 +136,7 @@ where
         };
         match message {
             ClientMessage::ConnectionInit { .. } => {
-                *initialized = true;
+                self.initialized = true;
                 let ack = ServerMessage::ConnectionAck {
                     payload: AckPayload { connection_timeout_ms: self.options.connection_timeout_ms },
                 };
@@ -193,7 +155,7 @@ where
                 if matches!(answer, ServerMessage::StartAck { .. }) {
                     // A client that subscribes without `connection_init` is using the
                     // connection; the init deadline no longer applies.
-                    *initialized = true;
+                    self.initialized = true;
                 }
                 self.send(&answer).await
             }
@@ -328,7 +290,7 @@ where
     }
 
     /// Sends `event` to every subscription of this connection that it matches, as one write.
-    async fn deliver(&mut self, event: &MutationEvent) -> bool {
+    async fn deliver_event(&mut self, event: &MutationEvent) -> bool {
         if self.subscriptions.is_empty() {
             return true;
         }
@@ -357,6 +319,38 @@ where
             outgoing.push(text);
         }
         self.writer.send_all(outgoing).await
+    }
+}
+
+impl<Si> Session for Connection<'_, Si>
+where
+    Si: Sink<Outbound> + Unpin,
+{
+    type Item = Arc<MutationEvent>;
+
+    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
+        self.text(text, keep_alive).await
+    }
+
+    async fn on_binary(&mut self) -> bool {
+        let message = "Binary messages are not supported through the realtime channel";
+        self.send(&ServerMessage::error(None, "UnsupportedOperation", message)).await
+    }
+
+    fn started(&self) -> bool {
+        self.initialized
+    }
+
+    async fn keep_alive(&mut self) -> bool {
+        self.send(&ServerMessage::Ka).await
+    }
+
+    async fn deliver(&mut self, event: &Arc<MutationEvent>) -> bool {
+        self.deliver_event(event).await
+    }
+
+    async fn close(&mut self, code: u16, reason: &'static str) -> bool {
+        self.writer.close(code, reason).await
     }
 }
 
