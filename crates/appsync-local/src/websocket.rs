@@ -219,6 +219,11 @@ where
 pub(crate) trait Session {
     /// What the connection's broadcast queue carries.
     type Item;
+    /// The connection's frames out.
+    type Sink: Sink<Outbound> + Unpin;
+
+    /// The connection's writer.
+    fn writer(&mut self) -> &mut Writer<Self::Sink>;
 
     /// Handles a text frame; false ends the connection. A session that acknowledges the client
     /// restarts `keep_alive`.
@@ -231,16 +236,13 @@ pub(crate) trait Session {
     /// and the init deadline no longer applies.
     fn started(&self) -> bool;
 
-    /// Sends a keep-alive; false when the client is gone.
-    async fn keep_alive(&mut self) -> bool;
-
     /// Delivers one item of the queue to the connection's matching subscriptions; false when the
     /// client is gone or too slow.
     async fn deliver(&mut self, item: &Self::Item) -> bool;
-
-    /// Sends a close frame.
-    async fn close(&mut self, code: u16, reason: &'static str) -> bool;
 }
+
+/// The keep-alive, the same in both protocols.
+const KA: &str = r#"{"type":"ka"}"#;
 
 /// The timings [`serve`] keeps.
 pub(crate) struct Timings {
@@ -285,11 +287,11 @@ pub(crate) async fn serve<S, St, T>(
             }
             () = &mut init_deadline, if deadline.is_some() && !session.started() => {
                 tracing::debug!(endpoint, "connection sent no connection_init in time; closing");
-                let _ = session.close(CLOSE_POLICY, "connection_init not received in time").await;
+                let _ = session.writer().close(CLOSE_POLICY, "connection_init not received in time").await;
                 break;
             }
             _ = keep_alive.tick(), if session.started() => {
-                if !session.keep_alive().await {
+                if !session.writer().send_text(KA.to_owned()).await {
                     break;
                 }
             }
@@ -301,11 +303,11 @@ pub(crate) async fn serve<S, St, T>(
                 }
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, endpoint, "consumer fell too far behind; disconnecting it");
-                    let _ = session.close(CLOSE_OVERLOADED, "too far behind").await;
+                    let _ = session.writer().close(CLOSE_OVERLOADED, "too far behind").await;
                     break;
                 }
                 Err(RecvError::Closed) => {
-                    let _ = session.close(CLOSE_NORMAL, "server shutting down").await;
+                    let _ = session.writer().close(CLOSE_NORMAL, "server shutting down").await;
                     break;
                 }
             },

@@ -94,53 +94,6 @@ where
         self.writer.send_text(message.to_json()).await
     }
 
-    /// Handles one text frame; false ends the connection.
-    async fn text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
-        if !self.active {
-            self.active = true;
-            keep_alive.reset();
-        }
-        if !self.rate.admit() {
-            return self.send(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")).await;
-        }
-        let message = match serde_json::from_str::<ClientMessage>(text) {
-            Ok(m) => m,
-            Err(_) => return self.send(&unparseable(text)).await,
-        };
-        let answer = match message {
-            ClientMessage::ConnectionInit { .. } => {
-                let ack = ServerMessage::ConnectionAck {
-                    connection_timeout_ms: self.options.connection_timeout_ms,
-                };
-                // As on the GraphQL endpoint: the ack, a first `ka` at once, then one per interval.
-                keep_alive.reset();
-                return self.send(&ack).await && self.send(&ServerMessage::Ka).await;
-            }
-            ClientMessage::Subscribe { id, channel, authorization } => {
-                match self.subscribe(&id, &channel, authorization.as_ref()).await {
-                    Ok(()) => ServerMessage::SubscribeSuccess { id },
-                    Err(errors) => ServerMessage::SubscribeError { id, errors },
-                }
-            }
-            ClientMessage::Unsubscribe { id } => {
-                if self.subscriptions.remove(&id).is_some() {
-                    ServerMessage::UnsubscribeSuccess { id }
-                } else {
-                    // The Swift client's tests' words.
-                    let message = format!("Unknown operation id {id}");
-                    ServerMessage::UnsubscribeError {
-                        id,
-                        errors: vec![ErrorEntry::new("UnknownOperationError", &message)],
-                    }
-                }
-            }
-            ClientMessage::Publish { id, channel, events, authorization } => {
-                self.publish(id, &channel, &events, authorization).await
-            }
-        };
-        self.send(&answer).await
-    }
-
     /// Registers subscription `id`, or says why not.
     async fn subscribe(
         &mut self,
@@ -237,9 +190,73 @@ where
             Err(refusal) => error(id, refusal_entry(&refusal)),
         }
     }
+}
+
+impl<Si> Session for Connection<'_, Si>
+where
+    Si: Sink<Outbound> + Unpin,
+{
+    type Item = Arc<PublishedEvents>;
+    type Sink = Si;
+
+    /// Handles one text frame; false ends the connection.
+    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
+        if !self.active {
+            self.active = true;
+            keep_alive.reset();
+        }
+        if !self.rate.admit() {
+            return self.send(&ServerMessage::error(None, "LimitExceededError", "Rate limit exceeded")).await;
+        }
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(m) => m,
+            Err(_) => return self.send(&unparseable(text)).await,
+        };
+        let answer = match message {
+            ClientMessage::ConnectionInit { .. } => {
+                let ack = ServerMessage::ConnectionAck {
+                    connection_timeout_ms: self.options.connection_timeout_ms,
+                };
+                // As on the GraphQL endpoint: the ack, a first `ka` at once, then one per interval.
+                keep_alive.reset();
+                return self.send(&ack).await && self.send(&ServerMessage::Ka).await;
+            }
+            ClientMessage::Subscribe { id, channel, authorization } => {
+                match self.subscribe(&id, &channel, authorization.as_ref()).await {
+                    Ok(()) => ServerMessage::SubscribeSuccess { id },
+                    Err(errors) => ServerMessage::SubscribeError { id, errors },
+                }
+            }
+            ClientMessage::Unsubscribe { id } => {
+                if self.subscriptions.remove(&id).is_some() {
+                    ServerMessage::UnsubscribeSuccess { id }
+                } else {
+                    // The Swift client's tests' words.
+                    let message = format!("Unknown operation id {id}");
+                    ServerMessage::UnsubscribeError {
+                        id,
+                        errors: vec![ErrorEntry::new("UnknownOperationError", &message)],
+                    }
+                }
+            }
+            ClientMessage::Publish { id, channel, events, authorization } => {
+                self.publish(id, &channel, &events, authorization).await
+            }
+        };
+        self.send(&answer).await
+    }
+
+    async fn on_binary(&mut self) -> bool {
+        self.send(&ServerMessage::error(None, "UnsupportedOperation", "Binary messages are not supported"))
+            .await
+    }
+
+    fn started(&self) -> bool {
+        self.active
+    }
 
     /// Sends each event of `published` to every matching subscription, as one write.
-    async fn deliver_published(&mut self, published: &PublishedEvents) -> bool {
+    async fn deliver(&mut self, published: &Arc<PublishedEvents>) -> bool {
         if self.subscriptions.is_empty() {
             return true;
         }
@@ -253,37 +270,9 @@ where
         }
         self.writer.send_all(outgoing).await
     }
-}
 
-impl<Si> Session for Connection<'_, Si>
-where
-    Si: Sink<Outbound> + Unpin,
-{
-    type Item = Arc<PublishedEvents>;
-
-    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
-        self.text(text, keep_alive).await
-    }
-
-    async fn on_binary(&mut self) -> bool {
-        self.send(&ServerMessage::error(None, "UnsupportedOperation", "Binary messages are not supported"))
-            .await
-    }
-
-    fn started(&self) -> bool {
-        self.active
-    }
-
-    async fn keep_alive(&mut self) -> bool {
-        self.send(&ServerMessage::Ka).await
-    }
-
-    async fn deliver(&mut self, published: &Arc<PublishedEvents>) -> bool {
-        self.deliver_published(published).await
-    }
-
-    async fn close(&mut self, code: u16, reason: &'static str) -> bool {
-        self.writer.close(code, reason).await
+    fn writer(&mut self) -> &mut Writer<Si> {
+        &mut self.writer
     }
 }
 

@@ -110,61 +110,12 @@ where
         // socket closed under its `connection_init` and never see why.
         let _ = tokio::time::timeout(self.options.init_timeout, stream.next()).await;
         let _ = self.send(message).await;
-        let _ = self.close(CLOSE_POLICY, reason).await;
+        let _ = self.writer.close(CLOSE_POLICY, reason).await;
     }
 
     /// Sends one message; false when the client is gone or too slow to take it.
     async fn send(&mut self, message: &ServerMessage) -> bool {
         self.writer.send_text(message.to_json()).await
-    }
-
-    /// Handles one text frame; false ends the connection.
-    async fn text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
-        if !self.rate.admit() {
-            return self
-                .send(&ServerMessage::limit_error(None, "LimitExceededError", "Rate limit exceeded"))
-                .await;
-        }
-        if text.len() > self.options.max_message_bytes {
-            let message =
-                format!("Message size exceeds the limit of {} bytes", self.options.max_message_bytes);
-            return self.send(&ServerMessage::limit_error(None, "LimitExceededError", &message)).await;
-        }
-        let message = match serde_json::from_str::<ClientMessage>(text) {
-            Ok(m) => m,
-            Err(_) => return self.send(&unparseable(text)).await,
-        };
-        match message {
-            ClientMessage::ConnectionInit { .. } => {
-                self.initialized = true;
-                let ack = ServerMessage::ConnectionAck {
-                    payload: AckPayload { connection_timeout_ms: self.options.connection_timeout_ms },
-                };
-                // AppSync follows the ack with a first `ka` at once, then one per interval.
-                keep_alive.reset();
-                self.send(&ack).await && self.send(&ServerMessage::Ka).await
-            }
-            ClientMessage::Start { id, payload } => {
-                if payload.extensions.authorization.is_none()
-                    && serde_json::from_str::<Value>(text)
-                        .is_ok_and(|v| start_with_misplaced_authorization(&v))
-                {
-                    return self.send(&not_supported()).await;
-                }
-                let answer = self.start(&id, &payload.data, payload.extensions.authorization.as_ref()).await;
-                if matches!(answer, ServerMessage::StartAck { .. }) {
-                    // A client that subscribes without `connection_init` is using the
-                    // connection; the init deadline no longer applies.
-                    self.initialized = true;
-                }
-                self.send(&answer).await
-            }
-            ClientMessage::Stop { id } => {
-                // `complete` either way: the client's view (not subscribed) is right.
-                self.subscriptions.remove(&id);
-                self.send(&ServerMessage::Complete { id }).await
-            }
-        }
     }
 
     /// `start_ack`, or the `error` explaining why not.
@@ -288,9 +239,75 @@ where
             }
         }
     }
+}
+
+impl<Si> Session for Connection<'_, Si>
+where
+    Si: Sink<Outbound> + Unpin,
+{
+    type Item = Arc<MutationEvent>;
+    type Sink = Si;
+
+    /// Handles one text frame; false ends the connection.
+    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
+        if !self.rate.admit() {
+            return self
+                .send(&ServerMessage::limit_error(None, "LimitExceededError", "Rate limit exceeded"))
+                .await;
+        }
+        if text.len() > self.options.max_message_bytes {
+            let message =
+                format!("Message size exceeds the limit of {} bytes", self.options.max_message_bytes);
+            return self.send(&ServerMessage::limit_error(None, "LimitExceededError", &message)).await;
+        }
+        let message = match serde_json::from_str::<ClientMessage>(text) {
+            Ok(m) => m,
+            Err(_) => return self.send(&unparseable(text)).await,
+        };
+        match message {
+            ClientMessage::ConnectionInit { .. } => {
+                self.initialized = true;
+                let ack = ServerMessage::ConnectionAck {
+                    payload: AckPayload { connection_timeout_ms: self.options.connection_timeout_ms },
+                };
+                // AppSync follows the ack with a first `ka` at once, then one per interval.
+                keep_alive.reset();
+                self.send(&ack).await && self.send(&ServerMessage::Ka).await
+            }
+            ClientMessage::Start { id, payload } => {
+                if payload.extensions.authorization.is_none()
+                    && serde_json::from_str::<Value>(text)
+                        .is_ok_and(|v| start_with_misplaced_authorization(&v))
+                {
+                    return self.send(&not_supported()).await;
+                }
+                let answer = self.start(&id, &payload.data, payload.extensions.authorization.as_ref()).await;
+                if matches!(answer, ServerMessage::StartAck { .. }) {
+                    // A client that subscribes without `connection_init` is using the
+                    // connection; the init deadline no longer applies.
+                    self.initialized = true;
+                }
+                self.send(&answer).await
+            }
+            ClientMessage::Stop { id } => {
+                // `complete` either way: the client's view (not subscribed) is right.
+                self.subscriptions.remove(&id);
+                self.send(&ServerMessage::Complete { id }).await
+            }
+        }
+    }
+
+    async fn on_binary(&mut self) -> bool {
+        let message = "Binary messages are not supported through the realtime channel";
+        self.send(&ServerMessage::error(None, "UnsupportedOperation", message)).await
+    }
+
+    fn started(&self) -> bool {
+        self.initialized
+    }
 
     /// Sends `event` to every subscription of this connection that it matches, as one write.
-    async fn deliver_event(&mut self, event: &MutationEvent) -> bool {
+    async fn deliver(&mut self, event: &Arc<MutationEvent>) -> bool {
         if self.subscriptions.is_empty() {
             return true;
         }
@@ -320,37 +337,9 @@ where
         }
         self.writer.send_all(outgoing).await
     }
-}
 
-impl<Si> Session for Connection<'_, Si>
-where
-    Si: Sink<Outbound> + Unpin,
-{
-    type Item = Arc<MutationEvent>;
-
-    async fn on_text(&mut self, text: &str, keep_alive: &mut tokio::time::Interval) -> bool {
-        self.text(text, keep_alive).await
-    }
-
-    async fn on_binary(&mut self) -> bool {
-        let message = "Binary messages are not supported through the realtime channel";
-        self.send(&ServerMessage::error(None, "UnsupportedOperation", message)).await
-    }
-
-    fn started(&self) -> bool {
-        self.initialized
-    }
-
-    async fn keep_alive(&mut self) -> bool {
-        self.send(&ServerMessage::Ka).await
-    }
-
-    async fn deliver(&mut self, event: &Arc<MutationEvent>) -> bool {
-        self.deliver_event(event).await
-    }
-
-    async fn close(&mut self, code: u16, reason: &'static str) -> bool {
-        self.writer.close(code, reason).await
+    fn writer(&mut self) -> &mut Writer<Si> {
+        &mut self.writer
     }
 }
 
