@@ -359,6 +359,24 @@ async fn a_wrong_key_at_connect_gets_connection_error() {
 }
 
 #[tokio::test]
+async fn the_subprotocol_is_required_and_a_plain_get_is_400() {
+    let s = start(demo_builder()).await;
+    let mut req = format!("ws://{}/event/realtime", s.host).into_client_request().expect("request");
+    req.headers_mut().insert("x-api-key", API_KEY.parse().expect("header"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+    // The error comes at once, before the client says anything; the close after its first message.
+    let m = recv(&mut ws).await.expect("connection_error");
+    assert_eq!(
+        (m["type"].as_str(), m["errors"][0]["errorType"].as_str()),
+        (Some("connection_error"), Some("UnsupportedOperation"))
+    );
+    send(&mut ws, json!({"type": "connection_init"})).await;
+    assert_eq!(recv(&mut ws).await, None, "closed after the error");
+    let resp = s.client.get(format!("http://{}/event/realtime", s.host)).send().await.expect("send");
+    assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
 async fn invalid_channels_are_refused_with_the_reason() {
     let s = start(demo_builder()).await;
     for bad in ["/default/a_b", "/default//a", "/a/b/c/d/e/f", "/default/-a", "/default/*", ""] {

@@ -20,7 +20,7 @@ use super::options::MAX_EVENTS_PER_PUBLISH;
 use super::protocol::{ClientMessage, ErrorEntry, ServerMessage, data_message};
 use super::publish::{Publisher, Refusal, channel_info, publish};
 use crate::Emulator;
-use crate::auth::{AuthFailure, Identity};
+use crate::auth::Identity;
 use crate::realtime::RealtimeOptions;
 use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Session, Timings, Writer, serve};
 
@@ -38,12 +38,12 @@ struct Connection<'a, Si> {
     active: bool,
 }
 
-/// Serves one connection until either side closes. `connect` is the outcome of the
-/// connect-time authorization; a failure is reported with `connection_error` and a close.
+/// Serves one connection until either side closes. `connect` is the outcome of the handshake:
+/// the caller, or the `connection_error` to send and the close reason.
 pub(crate) async fn run<Si, St>(
     emulator: Emulator,
     options: Arc<RealtimeOptions>,
-    connect: Result<Identity, AuthFailure>,
+    connect: Result<Identity, (ServerMessage, &'static str)>,
     sink: Si,
     mut stream: St,
 ) where
@@ -60,10 +60,9 @@ pub(crate) async fn run<Si, St>(
         rate: RateWindow::new(options.max_inbound_per_second),
         active: false,
     };
-    if let Err(failure) = connect {
-        tracing::debug!(error_type = failure.error_type, "events connection refused");
-        let refusal = ServerMessage::connection_error(failure_entry(&failure, Operation::Connect));
-        conn.refuse(&mut stream, &refusal, "unauthorized").await;
+    if let Err((refusal, reason)) = connect {
+        tracing::debug!(reason, "events connection refused");
+        conn.refuse(&mut stream, &refusal, reason).await;
         return;
     }
     // Subscribed before any `subscribe_success` so that no event published after one is missed.

@@ -10,19 +10,15 @@ use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 
 use super::SUBPROTOCOL;
-use super::authorize::{EVENT_PATH, Operation, scope};
+use super::authorize::{EVENT_PATH, Operation, failure_entry, scope};
 use super::connection::run;
 use super::protocol::{ErrorEntry, ServerMessage};
 use crate::Emulator;
 use crate::auth::{AuthFailure, RequestParts};
 use crate::realtime::CheckedOptions;
-use crate::realtime::RealtimeOptions;
-use crate::websocket::{
-    self, Writer, authorization_parts, bad_request, connect_headers, requested_protocols,
-};
+use crate::websocket::{self, authorization_parts, bad_request, connect_headers, requested_protocols};
 
 /// `GET /event/realtime`.
 pub(crate) async fn upgrade(
@@ -47,7 +43,7 @@ pub(crate) async fn upgrade(
         Some(headers) => authorization_parts(EVENT_PATH, &headers),
         None => upgrade_header_parts(request.headers()),
     };
-    let connect = match parts {
+    let authorized = match parts {
         None => Err(AuthFailure::unauthorized()),
         Some(parts) => {
             emulator
@@ -61,15 +57,21 @@ pub(crate) async fn upgrade(
                 .await
         }
     };
+    let connect = if subprotocol {
+        authorized.map_err(|failure| {
+            (ServerMessage::connection_error(failure_entry(&failure, Operation::Connect)), "unauthorized")
+        })
+    } else {
+        // Our wording: no capture of AppSync's answer to this on the Events endpoint.
+        let message =
+            ErrorEntry::new("UnsupportedOperation", "The aws-appsync-event-ws subprotocol is required.");
+        Err((ServerMessage::connection_error(message), "subprotocol not supported"))
+    };
     let frame_cap = emulator.inner.events.options.frame_cap();
     websocket::configure(ws, SUBPROTOCOL, frame_cap)
         .on_upgrade(move |socket| async move {
             let (sink, stream) = websocket::split(socket);
-            if subprotocol {
-                run(emulator, options, connect, sink, stream).await;
-            } else {
-                refuse_subprotocol(&options, sink, stream).await;
-            }
+            run(emulator, options, connect, sink, stream).await;
         })
         .into_response()
 }
@@ -85,22 +87,4 @@ fn upgrade_header_parts(headers: &HeaderMap) -> Option<http::request::Parts> {
         builder = builder.header(name, value);
     }
     builder.body(()).ok().map(|r| r.into_parts().0)
-}
-
-/// A socket opened without `aws-appsync-event-ws`: a `connection_error` and a close. The
-/// wording is ours (no capture of AppSync's answer to this on the Events endpoint).
-async fn refuse_subprotocol(
-    options: &RealtimeOptions,
-    sink: websocket::FrameSink,
-    mut stream: websocket::FrameStream,
-) {
-    let mut writer = Writer::new(sink, options.write_timeout);
-    let message = ServerMessage::connection_error(ErrorEntry::new(
-        "UnsupportedOperation",
-        "The aws-appsync-event-ws subprotocol is required.",
-    ));
-    if writer.send_text(message.to_json()).await {
-        let _ = tokio::time::timeout(options.init_timeout, stream.next()).await;
-    }
-    let _ = writer.close(websocket::CLOSE_POLICY, "subprotocol not supported").await;
 }
