@@ -16,7 +16,7 @@ use super::authorize::{EVENT_PATH, Operation, failure_entry, scope};
 use super::connection::run;
 use super::protocol::{ErrorEntry, ServerMessage};
 use crate::Emulator;
-use crate::auth::{AuthFailure, RequestParts};
+use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::realtime::CheckedOptions;
 use crate::websocket::{self, authorization_parts, bad_request, connect_headers, requested_protocols};
 
@@ -39,28 +39,12 @@ pub(crate) async fn upgrade(
     let options = CheckedOptions::resolve(options, &emulator);
     let protocols = requested_protocols(request.headers());
     let subprotocol = protocols.iter().any(|p| p == SUBPROTOCOL);
-    let parts = match connect_headers(request.uri().query(), &protocols) {
-        Some(headers) => authorization_parts(EVENT_PATH, &headers),
-        None => upgrade_header_parts(request.headers()),
-    };
-    let authorized = match parts {
-        None => Err(AuthFailure::unauthorized()),
-        Some(parts) => {
-            emulator
-                .inner
-                .auth
-                .authenticate_scoped(
-                    &RequestParts { parts: &parts, body: b"{}" },
-                    SystemTime::now(),
-                    Some(scope(Operation::Connect, None)),
-                )
-                .await
-        }
-    };
     let connect = if subprotocol {
-        authorized.map_err(|failure| {
-            (ServerMessage::connection_error(failure_entry(&failure, Operation::Connect)), "unauthorized")
-        })
+        authenticate(&emulator, request.uri().query(), request.headers(), &protocols).await.map_err(
+            |failure| {
+                (ServerMessage::connection_error(failure_entry(&failure, Operation::Connect)), "unauthorized")
+            },
+        )
     } else {
         // Our wording: no capture of AppSync's answer to this on the Events endpoint.
         let message =
@@ -74,6 +58,32 @@ pub(crate) async fn upgrade(
             run(emulator, options, connect, sink, stream).await;
         })
         .into_response()
+}
+
+/// The connect authorization: from a `header-` subprotocol or `?header=`, else from the upgrade
+/// request's own headers; IAM signs POST `/event` over `{}`.
+async fn authenticate(
+    emulator: &Emulator,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    protocols: &[String],
+) -> Result<Identity, AuthFailure> {
+    let parts = match connect_headers(query, protocols) {
+        Some(headers) => authorization_parts(EVENT_PATH, &headers),
+        None => upgrade_header_parts(headers),
+    };
+    let Some(parts) = parts else {
+        return Err(AuthFailure::unauthorized());
+    };
+    emulator
+        .inner
+        .auth
+        .authenticate_scoped(
+            &RequestParts { parts: &parts, body: b"{}" },
+            SystemTime::now(),
+            Some(scope(Operation::Connect, None)),
+        )
+        .await
 }
 
 /// The upgrade request's own headers as the connect authorization, when they carry some.
