@@ -44,6 +44,7 @@ impl fmt::Debug for Emulator {
             .field("region", &self.inner.region)
             .field("auth", &self.inner.auth)
             .field("engine", &self.inner.engine)
+            .field("channel_namespaces", &self.inner.events.namespaces)
             .finish()
     }
 }

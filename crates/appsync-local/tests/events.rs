@@ -278,7 +278,7 @@ async fn a_forged_connect_signature_gets_connection_error_in_awss_words() {
 }
 
 #[tokio::test]
-async fn cognito_jwts_in_upgrade_headers_and_per_message() {
+async fn cognito_jwts_in_upgrade_headers_and_lambda_tokens_per_message() {
     let s = start(all_modes()).await;
     let jwt = DemoToken::new("alice").sign().expect("sign");
     // amplify-android and Swift put the connect auth on the upgrade request itself.
@@ -292,6 +292,12 @@ async fn cognito_jwts_in_upgrade_headers_and_per_message() {
     let got = data_and_answer(&mut ws).await;
     assert_eq!(got[0]["event"], "true");
     assert_eq!(got[1]["type"], "publish_success", "{}", got[1]);
+    // A Lambda token the emulator accepts (`lambda_token`), per message on the same socket.
+    subscribed(&mut ws, "l", "/default/b", token(&s.host, "lambda-token-ok")).await;
+    assert_eq!(
+        subscribe(&mut ws, "l2", "/default/b", token(&s.host, "lambda-token-no")).await["type"],
+        "subscribe_error"
+    );
     // A token signed by someone else.
     let forged = format!("{}x", &jwt[..jwt.len() - 1]);
     assert_eq!(
