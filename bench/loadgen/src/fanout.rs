@@ -1,11 +1,12 @@
 //! `loadgen fanout`: AppSync real-time fan-out and idle-connection memory, against any server
 //! speaking AppSync's `graphql-ws` protocol with an API key (the emulator, the Amplify
-//! simulator).
+//! simulator), or AppSync Events' `aws-appsync-event-ws` (`--protocol events`).
 //!
-//! Fan-out: `--connections` WebSockets with `--subscriptions` each to `onCreatePost`, then
-//! `createPost` mutations one at a time over HTTP; for each, the time from its HTTP response to
-//! the last of its deliveries (and from its request to that last delivery). Memory (`--idle N`):
-//! the server's VmRSS before and after N more connections with one subscription each.
+//! Fan-out: `--connections` WebSockets with `--subscriptions` each to `onCreatePost` (Events: to
+//! the channel `/default/fanout`), then `createPost` mutations (Events: `POST /event` publishes
+//! of one event) one at a time over HTTP; for each, the time from its HTTP response to the last
+//! of its deliveries (and from its request to that last delivery). Memory (`--idle N`): the
+//! server's VmRSS before and after N more connections with one subscription each.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -28,13 +29,31 @@ const MUTATION: &str =
 const SUBSCRIPTION: &str = "subscription Fanout { onCreatePost { id title author content } }";
 /// Every mutation's title is this plus its index, which is how a delivery is matched to it.
 const TITLE_MARK: &str = "\"title\":\"fanout-";
+/// The same in an Events `data` message, where the event is a JSON string (its quotes escaped).
+const EVENT_TITLE_MARK: &str = "\\\"title\\\":\\\"fanout-";
+/// The channel Events subscriptions listen on and publishes go to.
+const EVENT_CHANNEL: &str = "/default/fanout";
+
+/// Which real-time protocol to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Protocol {
+    /// GraphQL subscriptions over `graphql-ws`, fed by `createPost` mutations.
+    Graphql,
+    /// AppSync Events over `aws-appsync-event-ws`, fed by `POST /event` publishes.
+    Events,
+}
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct FanoutArgs {
-    /// GraphQL HTTP URL for the mutations; must be a loopback address.
+    /// The protocol: GraphQL subscriptions or AppSync Events.
+    #[arg(long, value_enum, default_value = "graphql")]
+    protocol: Protocol,
+    /// HTTP URL for the mutations (GraphQL) or publishes (Events, `.../event`); must be a
+    /// loopback address.
     #[arg(long)]
     url: String,
-    /// Real-time URL (default: the HTTP URL's host with `ws://` and `/graphql/realtime`).
+    /// Real-time URL (default: the HTTP URL's host with `ws://` and `/graphql/realtime`, or
+    /// `/event/realtime` for Events).
     #[arg(long)]
     realtime_url: Option<String>,
     /// API key, for both the mutations and the subscriptions.
@@ -82,14 +101,37 @@ pub(crate) fn main(args: FanoutArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `ws://HOST/graphql/realtime?header=...&payload=e30=` for `url`'s host, or `--realtime-url`.
-fn realtime_url(args: &FanoutArgs) -> anyhow::Result<(String, String)> {
+/// How to reach the real-time endpoint: the URL, the host the auth headers name, and the
+/// subprotocols to offer.
+struct Endpoint {
+    url: String,
+    host: String,
+    protocols: String,
+}
+
+/// GraphQL: `ws://HOST/graphql/realtime?header=...&payload=e30=` for `url`'s host, or
+/// `--realtime-url`; Events: `ws://HOST/event/realtime` with the auth in a `header-` subprotocol.
+fn endpoint(args: &FanoutArgs) -> anyhow::Result<Endpoint> {
     let http = url_host(&args.url)?;
-    let ws = args.realtime_url.clone().unwrap_or_else(|| format!("ws://{http}/graphql/realtime"));
-    let ws_host = url_host(&ws)?;
     let header = json!({"host": http, "x-api-key": args.api_key}).to_string();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(header);
-    Ok((format!("{ws}?header={b64}&payload=e30="), ws_host))
+    match args.protocol {
+        Protocol::Graphql => {
+            let ws = args.realtime_url.clone().unwrap_or_else(|| format!("ws://{http}/graphql/realtime"));
+            let host = url_host(&ws)?;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(header);
+            Ok(Endpoint {
+                url: format!("{ws}?header={b64}&payload=e30="),
+                host,
+                protocols: "graphql-ws".into(),
+            })
+        }
+        Protocol::Events => {
+            let ws = args.realtime_url.clone().unwrap_or_else(|| format!("ws://{http}/event/realtime"));
+            url_host(&ws)?;
+            let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
+            Ok(Endpoint { url: ws, host: http, protocols: format!("aws-appsync-event-ws, header-{b64}") })
+        }
+    }
 }
 
 /// `host:port` of a loopback URL; anything else is refused.
@@ -139,9 +181,9 @@ async fn next_message(ws: &mut Ws) -> anyhow::Result<Value> {
 }
 
 /// A connection with `subscriptions` acknowledged subscriptions (ids `s0`, `s1`, ...).
-async fn open(url: &str, ws_host: &str, api_key: &str, subscriptions: usize) -> anyhow::Result<Ws> {
-    let mut req = url.into_client_request()?;
-    req.headers_mut().insert("sec-websocket-protocol", "graphql-ws".parse()?);
+async fn open(protocol: Protocol, to: &Endpoint, api_key: &str, subscriptions: usize) -> anyhow::Result<Ws> {
+    let mut req = to.url.as_str().into_client_request()?;
+    req.headers_mut().insert("sec-websocket-protocol", to.protocols.parse()?);
     // Small buffers: thousands of these share the machine with the server being measured.
     let config = WebSocketConfig::default().read_buffer_size(8192).write_buffer_size(0);
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), true)
@@ -152,17 +194,27 @@ async fn open(url: &str, ws_host: &str, api_key: &str, subscriptions: usize) -> 
     if ack["type"] != "connection_ack" {
         bail!("expected connection_ack, got {ack}");
     }
+    let authorization = json!({"host": to.host, "x-api-key": api_key});
     let data = json!({"query": SUBSCRIPTION, "variables": {}}).to_string();
     for i in 0..subscriptions {
-        let start = json!({"id": format!("s{i}"), "type": "start", "payload": {"data": data,
-            "extensions": {"authorization": {"host": ws_host, "x-api-key": api_key}}}});
-        ws.send(Message::Text(start.to_string().into())).await?;
+        let id = format!("s{i}");
+        let message = match protocol {
+            Protocol::Graphql => json!({"id": id, "type": "start", "payload": {"data": data,
+                "extensions": {"authorization": authorization}}}),
+            Protocol::Events => json!({"id": id, "type": "subscribe", "channel": EVENT_CHANNEL,
+                "authorization": authorization}),
+        };
+        ws.send(Message::Text(message.to_string().into())).await?;
     }
+    let ack = match protocol {
+        Protocol::Graphql => "start_ack",
+        Protocol::Events => "subscribe_success",
+    };
     let mut acked = 0;
     while acked < subscriptions {
         let m = next_message(&mut ws).await?;
-        if m["type"] != "start_ack" {
-            bail!("expected start_ack, got {m}");
+        if m["type"] != ack {
+            bail!("expected {ack}, got {m}");
         }
         acked += 1;
     }
@@ -176,7 +228,7 @@ async fn open_many(
     subscriptions: usize,
     parallel: usize,
 ) -> anyhow::Result<Vec<Ws>> {
-    let (url, ws_host) = realtime_url(args)?;
+    let to = Arc::new(endpoint(args)?);
     let mut out = Vec::with_capacity(n);
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {
@@ -185,8 +237,8 @@ async fn open_many(
         {
             out.push(done??);
         }
-        let (url, ws_host, key) = (url.clone(), ws_host.clone(), args.api_key.clone());
-        set.spawn(async move { open(&url, &ws_host, &key, subscriptions).await });
+        let (to, key, protocol) = (Arc::clone(&to), args.api_key.clone(), args.protocol);
+        set.spawn(async move { open(protocol, &to, &key, subscriptions).await });
     }
     while let Some(done) = set.join_next().await {
         out.push(done??);
@@ -196,6 +248,8 @@ async fn open_many(
 
 /// Deliveries per mutation and the arrival of the last one, shared with the readers.
 struct Tally {
+    /// What precedes a delivery's index in its message.
+    mark: &'static str,
     started: Instant,
     expected: u32,
     counts: Vec<AtomicU32>,
@@ -207,13 +261,13 @@ struct Tally {
 
 impl Tally {
     fn record(&self, text: &str) {
-        let Some(at) = text.find(TITLE_MARK) else {
+        let Some(at) = text.find(self.mark) else {
             if !text.contains("\"type\":\"ka\"") {
                 self.unexpected.fetch_add(1, Ordering::Relaxed);
             }
             return;
         };
-        let digits: String = text[at + TITLE_MARK.len()..].chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = text[at + self.mark.len()..].chars().take_while(char::is_ascii_digit).collect();
         let Some(i) = digits.parse::<usize>().ok().filter(|&i| i < self.counts.len()) else {
             self.unexpected.fetch_add(1, Ordering::Relaxed);
             return;
@@ -247,6 +301,10 @@ async fn fanout(args: &FanoutArgs) -> anyhow::Result<ExitCode> {
         args.label, args.connections, args.subscriptions, args.mutations, args.warmup
     );
     let tally = Arc::new(Tally {
+        mark: match args.protocol {
+            Protocol::Graphql => TITLE_MARK,
+            Protocol::Events => EVENT_TITLE_MARK,
+        },
         started: Instant::now(),
         expected,
         counts: (0..total).map(|_| AtomicU32::new(0)).collect(),
@@ -278,8 +336,12 @@ async fn fanout(args: &FanoutArgs) -> anyhow::Result<ExitCode> {
             cpu_start = args.server_pid.and_then(cpu_of);
             measure_start = Instant::now();
         }
-        let body = json!({"query": MUTATION, "variables": {"input": {
-            "title": format!("fanout-{i}"), "author": "loadgen", "content": "fan-out benchmark"}}});
+        let post =
+            json!({"title": format!("fanout-{i}"), "author": "loadgen", "content": "fan-out benchmark"});
+        let body = match args.protocol {
+            Protocol::Graphql => json!({"query": MUTATION, "variables": {"input": post}}),
+            Protocol::Events => json!({"channel": EVENT_CHANNEL, "events": [post.to_string()]}),
+        };
         let sent = tally.started.elapsed();
         let resp = client
             .post(&args.url)
@@ -292,7 +354,8 @@ async fn fanout(args: &FanoutArgs) -> anyhow::Result<ExitCode> {
         let status = resp.status();
         let text = resp.text().await?;
         let answered = tally.started.elapsed();
-        if !status.is_success() || text.contains("\"errors\"") {
+        let refused = text.contains("\"errors\"") || text.contains("\"failed\":[{");
+        if !status.is_success() || refused {
             bail!("mutation {i} failed: {status} {text}");
         }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(args.delivery_timeout_s);
@@ -330,6 +393,7 @@ async fn fanout(args: &FanoutArgs) -> anyhow::Result<ExitCode> {
     let out = json!({
         "label": args.label,
         "mode": "fanout",
+        "protocol": format!("{:?}", args.protocol).to_lowercase(),
         "connections": args.connections,
         "subscriptions_per_connection": args.subscriptions,
         "subscribers": expected,
@@ -371,6 +435,7 @@ async fn idle(args: &FanoutArgs, n: usize) -> anyhow::Result<ExitCode> {
     let out = json!({
         "label": args.label,
         "mode": "idle",
+        "protocol": format!("{:?}", args.protocol).to_lowercase(),
         "connections": n,
         "rss_before_kib": before,
         "rss_after_kib": after,
