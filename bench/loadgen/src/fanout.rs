@@ -297,8 +297,16 @@ async fn fanout(args: &FanoutArgs) -> anyhow::Result<ExitCode> {
     let total = args.warmup + args.mutations;
     let conns = open_many(args, args.connections, args.subscriptions, 20).await?;
     eprintln!(
-        "{}: {} connections x {} subscriptions open; {} mutations (+{} warm-up)",
-        args.label, args.connections, args.subscriptions, args.mutations, args.warmup
+        "{}: {} connections x {} subscriptions open; {} {} (+{} warm-up)",
+        args.label,
+        args.connections,
+        args.subscriptions,
+        args.mutations,
+        match args.protocol {
+            Protocol::Graphql => "mutations",
+            Protocol::Events => "publishes",
+        },
+        args.warmup
     );
     let tally = Arc::new(Tally {
         mark: match args.protocol {
