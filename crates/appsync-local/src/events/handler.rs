@@ -66,8 +66,9 @@ pub struct ChannelInfo {
     pub namespace: String,
 }
 
-/// What `onPublish` sees.
-#[derive(Debug, Clone)]
+/// What `onPublish` sees. Its `Debug` names the headers without their values (keys, tokens and
+/// signatures among them).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct PublishContext {
     /// The channel published to.
@@ -81,8 +82,8 @@ pub struct PublishContext {
     pub headers: Map<String, Value>,
 }
 
-/// What `onSubscribe` sees.
-#[derive(Debug, Clone)]
+/// What `onSubscribe` sees. Its `Debug` names the headers without their values.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct SubscribeContext {
     /// The channel or pattern subscribed to.
@@ -91,6 +92,27 @@ pub struct SubscribeContext {
     pub identity: Identity,
     /// `ctx.request.headers`: the authorization headers the subscribe carried.
     pub headers: Map<String, Value>,
+}
+
+impl fmt::Debug for PublishContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishContext")
+            .field("channel", &self.channel)
+            .field("events", &self.events)
+            .field("identity", &self.identity)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl fmt::Debug for SubscribeContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscribeContext")
+            .field("channel", &self.channel)
+            .field("identity", &self.identity)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// An event going through `onPublish`: `{id, payload}` in, `{id, payload, error?}` out.
@@ -105,7 +127,7 @@ pub struct OutgoingEvent {
 }
 
 /// Why a handler refused a publish or a subscription.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerError {
     error_type: String,
     message: String,
@@ -140,15 +162,6 @@ impl HandlerError {
     }
 }
 
-impl fmt::Debug for HandlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HandlerError")
-            .field("error_type", &self.error_type)
-            .field("message", &self.message)
-            .finish()
-    }
-}
-
 impl fmt::Display for HandlerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.error_type, self.message)
@@ -156,3 +169,30 @@ impl fmt::Display for HandlerError {
 }
 
 impl std::error::Error for HandlerError {}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{ChannelInfo, SubscribeContext};
+    use crate::{AuthMode, Identity};
+
+    #[test]
+    fn debug_names_the_headers_without_their_values() {
+        let ctx = SubscribeContext {
+            channel: ChannelInfo {
+                path: "/default/a".into(),
+                segments: vec!["default".into(), "a".into()],
+                namespace: "default".into(),
+            },
+            identity: Identity::trusted(AuthMode::ApiKey),
+            headers: json!({"x-api-key": "da2-secretvalue", "Authorization": "eyJsecret"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let debug = format!("{ctx:?}");
+        assert!(debug.contains("x-api-key") && debug.contains("Authorization"), "{debug}");
+        assert!(!debug.contains("da2-secretvalue") && !debug.contains("eyJsecret"), "{debug}");
+    }
+}
