@@ -78,9 +78,10 @@ pub(crate) struct LocalArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// An AppSync Events channel namespace, open to every accepted auth mode (repeatable);
-    /// default: one namespace, `default`.
-    #[arg(long = "channel-namespace", value_name = "NAME")]
+    /// An AppSync Events channel namespace (repeatable; default: one namespace, `default`),
+    /// open to every accepted auth mode unless `publish=` or `subscribe=` lists the modes
+    /// allowed, e.g. `chat:publish=iam:subscribe=api-key,cognito`.
+    #[arg(long = "channel-namespace", value_name = "NAME[:publish=MODES][:subscribe=MODES]")]
     channel_namespaces: Vec<String>,
 }
 
@@ -154,8 +155,8 @@ pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Cred
     for token in &args.lambda_tokens {
         b = b.lambda_token(token);
     }
-    for name in &args.channel_namespaces {
-        b = b.channel_namespace(ChannelNamespace::new(name));
+    for spec in &args.channel_namespaces {
+        b = b.channel_namespace(parse_channel_namespace(spec)?);
     }
     Ok((b, Credentials { demo }))
 }
@@ -168,6 +169,29 @@ fn parse_api_key(spec: &str) -> anyhow::Result<ApiKey> {
         usage(format!("--api-key {key}:{expires}: expiry must be Unix seconds or RFC 3339 UTC"))
     })?;
     Ok(ApiKey::expiring(key, at))
+}
+
+/// `NAME[:publish=MODES][:subscribe=MODES]`, MODES comma-separated auth modes.
+fn parse_channel_namespace(spec: &str) -> anyhow::Result<ChannelNamespace> {
+    let mut parts = spec.split(':');
+    let name = parts.next().unwrap_or_default();
+    let mut namespace = ChannelNamespace::new(name);
+    for part in parts {
+        let bad =
+            || usage(format!("--channel-namespace {spec}: expected NAME[:publish=MODES][:subscribe=MODES]"));
+        let (operation, modes) = part.split_once('=').ok_or_else(bad)?;
+        let modes = modes
+            .split(',')
+            .map(|m| m.parse::<AuthMode>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| usage(format!("--channel-namespace {spec}: {e}")))?;
+        namespace = match operation {
+            "publish" => namespace.publish_auth(modes),
+            "subscribe" => namespace.subscribe_auth(modes),
+            _ => return Err(bad()),
+        };
+    }
+    Ok(namespace)
 }
 
 fn parse_iam(spec: &str) -> anyhow::Result<appsync_local::Credentials> {
@@ -298,5 +322,13 @@ mod tests {
         assert!(parse_iam("AKID:SECRET:TOKEN").is_ok());
         assert!(parse_iam("AKID").is_err());
         assert!(parse_iam(":x").is_err());
+        assert_eq!(
+            parse_channel_namespace("chat").map(|n| n.name().to_owned()).ok().as_deref(),
+            Some("chat")
+        );
+        assert!(parse_channel_namespace("chat:publish=iam:subscribe=api-key,cognito").is_ok());
+        assert!(parse_channel_namespace("chat:publish=nope").is_err());
+        assert!(parse_channel_namespace("chat:listen=iam").is_err());
+        assert!(parse_channel_namespace("chat:iam").is_err());
     }
 }

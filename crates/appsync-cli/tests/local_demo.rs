@@ -427,7 +427,12 @@ fn tls_with_own_pem_files_and_flag_rules() {
 
 #[test]
 fn local_serves_events_in_the_channel_namespaces_given() {
-    let local = start_local(&["--channel-namespace", "chat", "--channel-namespace", "alerts"]);
+    let local = start_local(&[
+        "--channel-namespace",
+        "chat",
+        "--channel-namespace",
+        "alerts:publish=iam:subscribe=api-key",
+    ]);
     let banner = local.banner.join("\n");
     let events_url = format!("http://{}/event", local.host);
     assert!(banner.contains(&format!("AppSync Events: {events_url}")), "{banner}");
@@ -436,6 +441,9 @@ fn local_serves_events_in_the_channel_namespaces_given() {
     let (status, body) = post(&events_url, &key, &json!({"channel": "/chat/room", "events": ["1"]}));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["successful"][0]["index"], 0);
+    // `alerts` takes publishes from IAM only.
+    let (status, body) = post(&events_url, &key, &json!({"channel": "/alerts/a", "events": ["1"]}));
+    assert_eq!(status, 401, "{body}");
     // `default` exists only when no namespace is given.
     let (status, body) = post(&events_url, &key, &json!({"channel": "/default/room", "events": ["1"]}));
     assert_eq!((status, body), (401, json!({"errors": [{"errorType": "UnauthorizedException"}]})));
