@@ -86,7 +86,7 @@ pub(crate) async fn publish(
             None => accepted.push((index, identifier, text)),
         }
     }
-    let broadcast = match &namespace.handler {
+    let events: Vec<PublishedEvent> = match &namespace.handler {
         None => {
             for (index, identifier, _) in &accepted {
                 response.successful.push(SuccessfulEvent { identifier: identifier.clone(), index: *index });
@@ -107,6 +107,8 @@ pub(crate) async fn publish(
                 identity: publisher.identity.clone().unwrap_or_else(|| Identity::trusted(api.default_mode)),
                 headers: publisher.headers,
             };
+            // Events the handler returns under ids it was not given are ignored: it may only
+            // pass on, change or fail the events published.
             let returned = handler.on_publish(ctx).await.map_err(Refusal::Handler)?;
             let mut out = Vec::new();
             for (index, identifier, _) in &accepted {
@@ -133,7 +135,6 @@ pub(crate) async fn publish(
         }
     };
     response.failed.sort_by_key(|f| f.index);
-    let events: Vec<PublishedEvent> = broadcast;
     if !events.is_empty() {
         api.hub.send(PublishedEvents {
             channel: channel.clone(),
