@@ -38,10 +38,11 @@ pub type HandlerFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// }
 /// ```
 pub trait NamespaceHandler: Send + Sync + 'static {
-    /// `onPublish`: the events to broadcast (all of them by default; none for `[]`). An event
+    /// `onPublish`: the events to broadcast (all of them by default; none for `[]`), matched
+    /// to those given by [`id`](OutgoingEvent::id), with their payloads as returned. An event
     /// returned with an [`error`](OutgoingEvent::error) is reported as failed and not sent; an
-    /// event not returned is reported as successful and not sent. An `Err` refuses the whole
-    /// publish, as `util.error` does.
+    /// event not returned is reported as successful and not sent; an id it was not given is
+    /// ignored. An `Err` refuses the whole publish, as `util.error` does.
     fn on_publish(&self, ctx: PublishContext) -> HandlerFuture<Result<Vec<OutgoingEvent>, HandlerError>> {
         Box::pin(std::future::ready(Ok(ctx.events)))
     }
