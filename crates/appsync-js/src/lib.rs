@@ -4,3 +4,39 @@
 //! exporting `request(ctx)` and `response(ctx)`, with `util`, `runtime` and `extensions` from
 //! `@aws-appsync/utils`). This crate evaluates that code in-process for the local emulator, and
 //! checks it against the restrictions AWS enforces when the code is deployed.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), appsync_js::Error> {
+//! use appsync_js::{Context, DataSources, Engine, Resolver};
+//!
+//! let engine = Engine::new()?;
+//! let resolver = Resolver::unit(
+//!     "export const request = (ctx) => ({ payload: { hello: ctx.args.name } });
+//!      export const response = (ctx) => ctx.result;",
+//!     "NONE",
+//! );
+//! let ctx = Context::new().arguments(serde_json::json!({ "name": "world" }).as_object().cloned().unwrap_or_default());
+//! let outcome = resolver.resolve(&engine, ctx, &DataSources::new()).await;
+//! assert_eq!(outcome.data, serde_json::json!({ "hello": "world" }));
+//! # Ok(()) }
+//! ```
+
+mod context;
+mod engine;
+mod error;
+mod evaluation;
+mod host;
+mod natives;
+mod resolver;
+mod sandbox;
+mod time_format;
+
+pub use context::{
+    CognitoIdentity, Context, ContextError, IamIdentity, Identity, Info, LambdaIdentity, OidcIdentity, Prev,
+    Request,
+};
+pub use engine::{Engine, EngineBuilder, EngineStats};
+pub use error::{Error, Location};
+pub use evaluation::{EarlyReturn, Evaluation, FieldError, Handler, SkipTo};
+pub use host::{FixedHost, Host, SystemHost};
+pub use resolver::{DataSource, DataSourceError, DataSources, Function, NoneDataSource, Outcome, Resolver};

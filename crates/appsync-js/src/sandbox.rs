@@ -1,0 +1,395 @@
+//! One worker's QuickJS runtime and how a handler is evaluated in it.
+//!
+//! Each evaluation gets a fresh context with only the ECMAScript built-ins AppSync offers (no
+//! `eval`, no host objects beyond `console` and the utilities), loads the utilities and the
+//! resolver's module from bytecode, calls the handler and reads back what it returned and what
+//! it recorded through `util`, `runtime` and `extensions`.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rquickjs::context::intrinsic;
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::module::{Declared, WriteOptions};
+use rquickjs::{Context as JsContext, Ctx, Function, Module, Object, Runtime, Value};
+use serde::Deserialize;
+use serde_json::Map;
+
+use crate::engine::Shared;
+use crate::error::{Error, Kind, Location};
+use crate::evaluation::{EarlyReturn, Evaluation, FieldError, Handler};
+use crate::natives;
+
+/// The name AppSync gives the resolver's module in messages (`code.js:3:7: TypeError: ...`).
+pub(crate) const CODE_MODULE: &str = "code.js";
+/// `import { util } from '@aws-appsync/utils'`.
+pub(crate) const UTILS_MODULE: &str = "@aws-appsync/utils";
+/// `import * as ddb from '@aws-appsync/utils/dynamodb'`.
+pub(crate) const DYNAMODB_MODULE: &str = "@aws-appsync/utils/dynamodb";
+/// Where the utilities find the natives and the evaluation's record (removed from the global
+/// object by the utilities as soon as they hold it).
+const HOST_GLOBAL: &str = "__appsync_host";
+
+const UTILS_SOURCE: &str = include_str!("../js/utils.js");
+const DYNAMODB_SOURCE: &str = include_str!("../js/dynamodb.js");
+
+/// The ECMAScript built-ins of an evaluation context: the base objects, `Date`, `RegExp`, `JSON`,
+/// `Map`/`Set`, typed arrays and promises (module evaluation needs them). Not `Eval`: AppSync
+/// refuses `eval` and `new Function`.
+type Intrinsics = (
+    intrinsic::Date,
+    intrinsic::RegExpCompiler,
+    intrinsic::RegExp,
+    intrinsic::Json,
+    intrinsic::MapSet,
+    intrinsic::TypedArrays,
+    intrinsic::Promise,
+);
+
+/// The bytecode of the modules every evaluation loads.
+pub(crate) struct Library {
+    utils: Arc<[u8]>,
+    dynamodb: Arc<[u8]>,
+}
+
+impl Library {
+    /// Compiles the embedded utilities (once per engine).
+    pub(crate) fn compile() -> Result<Self, Error> {
+        let runtime = Runtime::new().map_err(internal)?;
+        let context = JsContext::full(&runtime).map_err(internal)?;
+        context.with(|ctx| {
+            Ok(Self {
+                utils: compile(&ctx, UTILS_MODULE, UTILS_SOURCE)?,
+                dynamodb: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SOURCE)?,
+            })
+        })
+    }
+}
+
+fn compile(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<Arc<[u8]>, Error> {
+    let module = Module::declare(ctx.clone(), name, source).map_err(|e| js_error(ctx, e))?;
+    let bytecode = module.write(WriteOptions::default()).map_err(|e| js_error(ctx, e))?;
+    Ok(Arc::from(bytecode))
+}
+
+/// Loads bytecode this process compiled.
+#[allow(
+    unsafe_code,
+    reason = "QuickJS trusts bytecode; this only ever loads what `compile` wrote in this process"
+)]
+fn load<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Module<'js, Declared>> {
+    // SAFETY: `bytecode` comes from `compile` (the engine's cache or its library), written by
+    // `Module::write` of the same QuickJS build; it never comes from outside the process.
+    unsafe { Module::load(ctx.clone(), bytecode) }
+}
+
+/// Resolves the two module names AppSync provides; anything else is refused.
+struct AppSyncResolver;
+
+impl Resolver for AppSyncResolver {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        if name == UTILS_MODULE || name == DYNAMODB_MODULE {
+            Ok(name.to_owned())
+        } else {
+            Err(rquickjs::Exception::throw_reference(
+                ctx,
+                &format!(
+                    "could not resolve module '{name}' imported by {base}: APPSYNC_JS provides \
+                     '{UTILS_MODULE}' and '{DYNAMODB_MODULE}' only (bundle anything else into the code)"
+                ),
+            ))
+        }
+    }
+}
+
+/// Loads the provided modules from their bytecode when a context has not loaded them yet.
+struct AppSyncLoader {
+    utils: Arc<[u8]>,
+    dynamodb: Arc<[u8]>,
+}
+
+impl Loader for AppSyncLoader {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        match name {
+            UTILS_MODULE => load(ctx, &self.utils),
+            DYNAMODB_MODULE => load(ctx, &self.dynamodb),
+            _ => Err(rquickjs::Error::new_loading(name)),
+        }
+    }
+}
+
+/// One worker thread's runtime.
+pub(crate) struct Worker {
+    shared: Arc<Shared>,
+    runtime: Runtime,
+    deadline: Rc<Cell<Option<Instant>>>,
+    interrupted: Rc<Cell<bool>>,
+}
+
+impl Worker {
+    pub(crate) fn new(shared: Arc<Shared>) -> Result<Self, Error> {
+        let runtime = Runtime::new().map_err(internal)?;
+        runtime.set_memory_limit(shared.memory_limit);
+        runtime.set_max_stack_size(shared.max_stack_size);
+        runtime.set_loader(
+            AppSyncResolver,
+            AppSyncLoader {
+                utils: Arc::clone(&shared.library.utils),
+                dynamodb: Arc::clone(&shared.library.dynamodb),
+            },
+        );
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let interrupted = Rc::new(Cell::new(false));
+        {
+            let deadline = Rc::clone(&deadline);
+            let interrupted = Rc::clone(&interrupted);
+            runtime.set_interrupt_handler(Some(Box::new(move || {
+                let over = deadline.get().is_some_and(|at| Instant::now() >= at);
+                if over {
+                    interrupted.set(true);
+                }
+                over
+            })));
+        }
+        Ok(Self { shared, runtime, deadline, interrupted })
+    }
+
+    /// Evaluates `handler` of `code` with the JSON context `context`.
+    pub(crate) fn evaluate(
+        &mut self,
+        code: &Arc<str>,
+        handler: Handler,
+        context: &str,
+        auth_type: &str,
+    ) -> Result<Evaluation, Error> {
+        self.interrupted.set(false);
+        self.deadline.set(Some(Instant::now() + self.shared.timeout));
+        let outcome = self.evaluate_in_fresh_context(code, handler, context, auth_type);
+        self.deadline.set(None);
+        match outcome {
+            Ok(evaluation) => Ok(evaluation),
+            Err(error) => {
+                // Whatever a failed evaluation left (cycles, a half-built heap) goes now, so the
+                // next one starts with the whole memory limit.
+                self.runtime.run_gc();
+                if self.interrupted.get() { Err(Error::timeout(self.shared.timeout)) } else { Err(error) }
+            }
+        }
+    }
+
+    fn bytecode(&self, code: &Arc<str>) -> Result<Arc<[u8]>, Error> {
+        if let Some(bytecode) = self.shared.cached(code) {
+            return Ok(bytecode);
+        }
+        let compiler = JsContext::full(&self.runtime).map_err(internal)?;
+        let bytecode = compiler.with(|ctx| compile(&ctx, CODE_MODULE, code))?;
+        self.shared.store(Arc::clone(code), Arc::clone(&bytecode));
+        Ok(bytecode)
+    }
+
+    fn evaluate_in_fresh_context(
+        &self,
+        code: &Arc<str>,
+        handler: Handler,
+        context: &str,
+        auth_type: &str,
+    ) -> Result<Evaluation, Error> {
+        let bytecode = self.bytecode(code)?;
+        let js = JsContext::custom::<Intrinsics>(&self.runtime).map_err(internal)?;
+        js.with(|ctx| {
+            self.run(&ctx, &bytecode, handler, context, auth_type)
+                .map_err(|e| js_error(&ctx, e))
+                .and_then(|r| r)
+        })
+    }
+
+    /// The outer `Result` carries JavaScript failures (turned into [`Error`] by the caller with
+    /// the context at hand); the inner one the evaluation's own errors.
+    fn run<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        bytecode: &[u8],
+        handler: Handler,
+        context: &str,
+        auth_type: &str,
+    ) -> rquickjs::Result<Result<Evaluation, Error>> {
+        let host = natives::host_object(ctx, &self.shared.host)?;
+        host.set("authType", auth_type)?;
+        ctx.globals().set(HOST_GLOBAL, host.clone())?;
+        evaluate_module(load(ctx, &self.shared.library.utils)?)?;
+        evaluate_module(load(ctx, &self.shared.library.dynamodb)?)?;
+        let module = evaluate_module(load(ctx, bytecode)?)?;
+
+        let function: Value<'js> = module.get(handler.name())?;
+        let Some(function) = function.into_function() else {
+            return Ok(Err(Error::new(
+                Kind::Module,
+                format!("The code does not export a function named '{}'", handler.name()),
+            )));
+        };
+        let ctx_object: Object<'js> = match ctx.json_parse(context)?.into_object() {
+            Some(object) => object,
+            None => return Ok(Err(Error::new(Kind::Internal, "the context is not an object"))),
+        };
+        let arguments: Value<'js> = ctx_object.get("arguments")?;
+        ctx_object.set("args", arguments)?;
+
+        let returned = call(&function, &ctx_object);
+        let state: Value<'js> = host.get("state")?;
+        let state: State = match to_json(ctx, state)? {
+            Some(json) => match serde_json::from_value(json) {
+                Ok(state) => state,
+                Err(e) => {
+                    return Ok(Err(
+                        Error::new(Kind::Internal, "the utilities' record did not read back").with_source(e)
+                    ));
+                }
+            },
+            None => State::default(),
+        };
+        let stopped = state.error.is_some() || state.early_return.is_some();
+        let result = match returned {
+            Ok(value) => to_json(ctx, value)?.unwrap_or_default(),
+            // `util.error`, `util.unauthorized` and `runtime.earlyReturn` end the handler by
+            // throwing; what they recorded is the outcome.
+            Err(rquickjs::Error::Exception) if stopped => {
+                let _ = ctx.catch();
+                serde_json::Value::Null
+            }
+            Err(e) => return Err(e),
+        };
+        let stash = match to_json(ctx, ctx_object.get::<_, Value<'js>>("stash")?)? {
+            Some(serde_json::Value::Object(stash)) => stash,
+            _ => Map::new(),
+        };
+        let early_return = state.early_return;
+        Ok(Ok(Evaluation {
+            result: early_return.as_ref().map_or(result, |early| early.value.clone()),
+            stash,
+            error: state.error,
+            unauthorized: state.unauthorized,
+            errors: state.errors,
+            early_return,
+            subscription_filter: state.subscription_filter,
+            subscription_invalidation_filter: state.subscription_invalidation_filter,
+            invalidations: state.invalidations,
+            cache_evictions: state.cache_evictions,
+            response_headers: state.response_headers,
+        }))
+    }
+}
+
+fn call<'js>(function: &Function<'js>, ctx_object: &Object<'js>) -> rquickjs::Result<Value<'js>> {
+    function.call((ctx_object.clone(),))
+}
+
+fn evaluate_module(
+    module: Module<'_, Declared>,
+) -> rquickjs::Result<Module<'_, rquickjs::module::Evaluated>> {
+    let (module, promise) = module.eval()?;
+    promise.finish::<()>()?;
+    Ok(module)
+}
+
+/// A value as JSON (`None` for `undefined` and functions, as `JSON.stringify` has it).
+fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Option<serde_json::Value>> {
+    let Some(text) = ctx.json_stringify(value)? else { return Ok(None) };
+    let text = text.to_string()?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| rquickjs::Exception::throw_internal(ctx, &e.to_string()))
+}
+
+/// What the utilities recorded during the evaluation (see `js/utils.js`, `record`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct State {
+    error: Option<FieldError>,
+    unauthorized: bool,
+    errors: Vec<FieldError>,
+    early_return: Option<EarlyReturn>,
+    subscription_filter: Option<serde_json::Value>,
+    subscription_invalidation_filter: Option<serde_json::Value>,
+    invalidations: Vec<serde_json::Value>,
+    cache_evictions: Vec<serde_json::Value>,
+    response_headers: Map<String, serde_json::Value>,
+}
+
+fn internal(e: rquickjs::Error) -> Error {
+    Error::new(Kind::Internal, "the JavaScript runtime failed").with_source(e)
+}
+
+/// Turns a QuickJS failure into the crate's error, reading the pending exception.
+fn js_error(ctx: &Ctx<'_>, error: rquickjs::Error) -> Error {
+    match error {
+        rquickjs::Error::Exception => {
+            let thrown = ctx.catch();
+            describe_exception(ctx, &thrown)
+        }
+        rquickjs::Error::Allocation => Error::new(Kind::OutOfMemory, "InternalError: out of memory"),
+        rquickjs::Error::Resolving { .. } | rquickjs::Error::Loading { .. } => {
+            Error::new(Kind::Module, error.to_string())
+        }
+        other => internal(other),
+    }
+}
+
+fn describe_exception<'js>(ctx: &Ctx<'js>, thrown: &Value<'js>) -> Error {
+    let Some(object) = thrown.as_object() else {
+        if thrown.is_null() {
+            // QuickJS throws `null` when it cannot even allocate the error object.
+            return Error::new(Kind::OutOfMemory, "InternalError: out of memory");
+        }
+        let text = to_json(ctx, thrown.clone())
+            .ok()
+            .flatten()
+            .map_or_else(|| "undefined".to_owned(), |v| v.to_string());
+        return Error::new(Kind::Exception, format!("Uncaught {text}"));
+    };
+    let name: String = object.get("name").unwrap_or_else(|_| "Error".to_owned());
+    let message: String = object.get("message").unwrap_or_default();
+    let stack: String = object.get("stack").unwrap_or_default();
+    let location = locate(&stack).or_else(|| locate(&message));
+    let kind = match name.as_str() {
+        "SyntaxError" => Kind::Syntax,
+        "InternalError" if message.contains("out of memory") => Kind::OutOfMemory,
+        "ReferenceError" if message.starts_with("could not resolve module") => Kind::Module,
+        _ => Kind::Exception,
+    };
+    Error::new(kind, format!("{name}: {message}")).at(location)
+}
+
+/// The first `code.js:LINE:COL` in a stack trace.
+fn locate(stack: &str) -> Option<Location> {
+    let start = stack.find(CODE_MODULE)? + CODE_MODULE.len();
+    let rest = stack[start..].strip_prefix(':')?;
+    let mut parts = rest.splitn(3, |c: char| !c.is_ascii_digit());
+    let line = parts.next()?.parse().ok()?;
+    let column = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1);
+    Some(Location { line, column })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_read_from_stack_traces() {
+        assert_eq!(locate("    at request (code.js:3:11)\n"), Some(Location { line: 3, column: 11 }));
+        assert_eq!(locate("    at code.js:7\n"), Some(Location { line: 7, column: 1 }));
+        assert_eq!(locate("    at <anonymous>\n"), None);
+    }
+}
