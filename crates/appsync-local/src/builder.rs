@@ -82,6 +82,9 @@ pub struct EmulatorBuilder {
     lambda_ttl: Duration,
     lambda_identity_validation: Option<String>,
     resolvers: Vec<(String, ResolverFn)>,
+    js_resolvers: Vec<(String, appsync_js::Resolver)>,
+    data_sources: appsync_js::DataSources,
+    js_engine: Option<appsync_js::Engine>,
     body_limit: usize,
     max_depth: usize,
     max_aliases: usize,
@@ -105,6 +108,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("lambda_tokens", &self.lambda_tokens.len())
             .field("lambda_authorizer", &self.lambda_authorizer.is_some())
             .field("resolvers", &self.resolvers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("js_resolvers", &self.js_resolvers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("data_sources", &self.data_sources)
             .field("body_limit", &self.body_limit)
             .field("max_depth", &self.max_depth)
             .field("max_aliases", &self.max_aliases)
@@ -127,6 +132,9 @@ impl Default for EmulatorBuilder {
             lambda_ttl: Duration::ZERO,
             lambda_identity_validation: None,
             resolvers: Vec::new(),
+            js_resolvers: Vec::new(),
+            data_sources: appsync_js::DataSources::new().source("NONE", appsync_js::NoneDataSource),
+            js_engine: None,
             body_limit: DEFAULT_BODY_LIMIT,
             max_depth: DEFAULT_MAX_DEPTH,
             max_aliases: DEFAULT_MAX_ALIASES,
@@ -241,6 +249,27 @@ impl EmulatorBuilder {
         Fut: Future<Output = Result<Value, ResolverError>> + Send + 'static,
     {
         self.resolvers.push((field.into(), resolver::boxed(f)));
+        self
+    }
+
+    /// Resolves `Type.field` with an APPSYNC_JS resolver (unit or pipeline, see `appsync_js`),
+    /// run on the emulator's JavaScript engine against its data sources.
+    pub fn js_resolver(mut self, field: impl Into<String>, resolver: appsync_js::Resolver) -> Self {
+        self.js_resolvers.push((field.into(), resolver));
+        self
+    }
+
+    /// Adds the data source `name` for JS resolvers (a `NONE` data source called `"NONE"` is
+    /// there from the start; this replaces it when given that name).
+    pub fn data_source(mut self, name: impl Into<String>, source: impl appsync_js::DataSource) -> Self {
+        self.data_sources = self.data_sources.source(name, source);
+        self
+    }
+
+    /// The engine JS resolvers run on (default: one started by [`build`](Self::build) when a
+    /// JS resolver is configured, with `appsync_js`'s default limits).
+    pub fn js_engine(mut self, engine: appsync_js::Engine) -> Self {
+        self.js_engine = Some(engine);
         self
     }
 
@@ -391,7 +420,23 @@ impl EmulatorBuilder {
             self.schema.unwrap_or_else(|| (DEMO_SCHEMA.to_owned(), "demo-schema.graphql".to_owned()));
         let schema = LoadedSchema::parse(&sdl, &path)?;
         let mut resolvers: HashMap<String, HashMap<String, ResolverFn>> = HashMap::new();
-        for (key, f) in self.resolvers {
+        let mut resolver_fns = self.resolvers;
+        if !self.js_resolvers.is_empty() {
+            let engine = match self.js_engine {
+                Some(engine) => engine,
+                None => appsync_js::Engine::new().map_err(|e| {
+                    Error::config("js_engine", "the JavaScript engine could not start").with_source(e)
+                })?,
+            };
+            let sources = std::sync::Arc::new(self.data_sources);
+            for (key, resolver) in self.js_resolvers {
+                resolver_fns.push((
+                    key,
+                    crate::js::resolver_fn(engine.clone(), std::sync::Arc::clone(&sources), resolver),
+                ));
+            }
+        }
+        for (key, f) in resolver_fns {
             let Some((type_name, field_name)) = key.split_once('.') else {
                 return Err(Error::config(
                     "resolver",
