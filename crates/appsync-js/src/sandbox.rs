@@ -229,8 +229,9 @@ impl Worker {
         let host = natives::host_object(ctx, &self.shared.host)?;
         host.set("authType", auth_type)?;
         ctx.globals().set(HOST_GLOBAL, host.clone())?;
+        // The utilities first: they take the natives and set the globals before any resolver code
+        // runs. The dynamodb module is loaded only by the code that imports it.
         evaluate_module(load(ctx, &self.shared.library.utils)?)?;
-        evaluate_module(load(ctx, &self.shared.library.dynamodb)?)?;
         let module = evaluate_module(load(ctx, bytecode)?)?;
 
         let function: Value<'js> = module.get(handler.name())?;
