@@ -1,5 +1,7 @@
 //! Unit and pipeline resolvers in AppSync's order of evaluation, against data sources.
 #![allow(missing_docs)]
+// Test helpers: a failed expect is the test failing, with its message.
+#![allow(clippy::expect_used)]
 
 mod support;
 
@@ -276,4 +278,30 @@ async fn a_missing_data_source_reaches_ctx_error() {
     );
     let outcome = resolver.resolve(&engine, ctx(), &none()).await;
     assert_eq!(outcome.data["type"], "DataSourceNotFound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_resolutions_keep_to_their_own_context() {
+    let engine = support::engine();
+    let sources = Arc::new(none());
+    let resolver = Arc::new(Resolver::unit(
+        "export function request(ctx) { ctx.stash.mine = ctx.args.n; return { payload: ctx.args.n * 2 }; }\n\
+         export function response(ctx) { return { n: ctx.args.n, doubled: ctx.result, stash: ctx.stash.mine }; }",
+        "NONE",
+    ));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..64 {
+        let (engine, sources, resolver) = (engine.clone(), Arc::clone(&sources), Arc::clone(&resolver));
+        tasks.spawn(async move {
+            let ctx = Context::new().arguments(json!({ "n": n }).as_object().cloned().unwrap_or_default());
+            (n, resolver.resolve(&engine, ctx, &sources).await)
+        });
+    }
+    let mut seen = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let (n, outcome) = joined.expect("the task ran");
+        assert_eq!(outcome.data, json!({ "n": n, "doubled": n * 2, "stash": n }));
+        seen += 1;
+    }
+    assert_eq!(seen, 64);
 }

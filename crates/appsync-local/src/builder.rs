@@ -429,11 +429,18 @@ impl EmulatorBuilder {
                 })?,
             };
             let sources = std::sync::Arc::new(self.data_sources);
+            let subscription_root =
+                schema.schema.schema_definition.subscription.as_ref().map(|name| format!("{}.", name.name));
             for (key, resolver) in self.js_resolvers {
-                resolver_fns.push((
-                    key,
-                    crate::js::resolver_fn(engine.clone(), std::sync::Arc::clone(&sources), resolver),
-                ));
+                let on_subscription =
+                    subscription_root.as_ref().is_some_and(|root| key.starts_with(root.as_str()));
+                let f = crate::js::resolver_fn(
+                    engine.clone(),
+                    std::sync::Arc::clone(&sources),
+                    resolver,
+                    on_subscription,
+                );
+                resolver_fns.push((key, f));
             }
         }
         for (key, f) in resolver_fns {

@@ -24,6 +24,7 @@ use crate::mutation_bus::MutationEvent;
 use crate::resolver::{ResolverContext, ResolverError, ResolverFn};
 use crate::response;
 use crate::schema::LoadedSchema;
+use crate::selection;
 use crate::store::MemoryStore;
 use crate::validation;
 
@@ -92,6 +93,8 @@ type SeenMutation = (String, String, Map<String, Value>);
 struct RequestCtx {
     engine: Arc<Engine>,
     identity: Identity,
+    /// The request's variables, for resolvers' `info.variables`.
+    variables: Map<String, Value>,
     errors: Mutex<Vec<ResolverError>>,
     mutations: Mutex<Vec<SeenMutation>>,
 }
@@ -180,6 +183,7 @@ impl Engine {
         let ctx = Arc::new(RequestCtx {
             engine: Arc::clone(self),
             identity: identity.clone(),
+            variables: variables.iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect(),
             errors: Mutex::new(Vec::new()),
             mutations: Mutex::new(Vec::new()),
         });
@@ -445,12 +449,17 @@ impl AsyncObjectValue for ObjectValue {
             let value = if let Some(resolver) =
                 engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name))
             {
+                let (selection_set_list, selection_set_graphql) =
+                    selection::selection_set(info.document(), info.field_selections());
                 let rctx = ResolverContext {
                     type_name: self.type_name.clone(),
                     field_name: field_name.to_owned(),
                     arguments: arguments.clone(),
                     source: self.record.clone(),
                     identity: self.ctx.identity.clone(),
+                    variables: self.ctx.variables.clone(),
+                    selection_set_list,
+                    selection_set_graphql,
                 };
                 resolver(rctx).await.map_err(|e| self.ctx.field_error(e))?
             } else if let Some(op) = self.operation_type {

@@ -12,15 +12,28 @@ use serde_json::Value;
 use crate::auth::{AuthMode, Identity};
 use crate::resolver::{self, ResolverContext, ResolverError, ResolverFn};
 
-/// A field resolver that runs `resolver` on `engine` against `sources`.
-pub(crate) fn resolver_fn(engine: Engine, sources: Arc<DataSources>, resolver: Resolver) -> ResolverFn {
+/// A field resolver that runs `resolver` on `engine` against `sources`. On a subscription field
+/// the filter set with `extensions.setSubscriptionFilter` is what it returns: the real-time
+/// endpoint applies a returned `{filterGroup}` to the subscription.
+pub(crate) fn resolver_fn(
+    engine: Engine,
+    sources: Arc<DataSources>,
+    resolver: Resolver,
+    on_subscription: bool,
+) -> ResolverFn {
     let resolver = Arc::new(resolver);
     resolver::boxed(move |ctx: ResolverContext| {
         let engine = engine.clone();
         let sources = Arc::clone(&sources);
         let resolver = Arc::clone(&resolver);
         async move {
-            let outcome = resolver.resolve(&engine, context_of(&ctx), &sources).await;
+            let mut outcome = resolver.resolve(&engine, context_of(&ctx), &sources).await;
+            if on_subscription
+                && outcome.errors.is_empty()
+                && let Some(filter) = outcome.subscription_filter.take()
+            {
+                return Ok(filter);
+            }
             into_result(outcome)
         }
     })
@@ -31,7 +44,11 @@ fn context_of(ctx: &ResolverContext) -> JsContext {
         .arguments(ctx.arguments().clone())
         .source(ctx.source().map_or(Value::Null, |s| Value::Object(s.clone())))
         .identity(identity_of(ctx.identity()))
-        .info(Info::new(ctx.type_name(), ctx.field_name()))
+        .info(
+            Info::new(ctx.type_name(), ctx.field_name())
+                .variables(ctx.variables().clone())
+                .selection_set(ctx.selection_set_list().to_vec(), ctx.selection_set_graphql()),
+        )
 }
 
 /// `ctx.identity` from what the emulator verified: the IAM access key id as the user name, the

@@ -61,6 +61,7 @@ mod resolver;
 mod response;
 mod scalars;
 mod schema;
+mod selection;
 mod server;
 mod store;
 mod thread_pool;

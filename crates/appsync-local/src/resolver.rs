@@ -48,6 +48,9 @@ pub struct ResolverContext {
     pub(crate) arguments: Map<String, Value>,
     pub(crate) source: Option<Map<String, Value>>,
     pub(crate) identity: Identity,
+    pub(crate) variables: Map<String, Value>,
+    pub(crate) selection_set_list: Vec<String>,
+    pub(crate) selection_set_graphql: String,
 }
 
 impl ResolverContext {
@@ -85,6 +88,26 @@ impl ResolverContext {
     #[must_use]
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// The operation's variables, as sent (`ctx.info.variables`).
+    #[must_use]
+    pub fn variables(&self) -> &Map<String, Value> {
+        &self.variables
+    }
+
+    /// The paths selected under the field, by response key (`ctx.info.selectionSetList`:
+    /// `["id", "author", "author/name"]`).
+    #[must_use]
+    pub fn selection_set_list(&self) -> &[String] {
+        &self.selection_set_list
+    }
+
+    /// The selection under the field as GraphQL text (`ctx.info.selectionSetGraphQL`; empty for
+    /// a leaf).
+    #[must_use]
+    pub fn selection_set_graphql(&self) -> &str {
+        &self.selection_set_graphql
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::json;
 
 const SDL: &str = "
 type Post @aws_api_key @aws_iam { id: ID! title: String author: String }
-type Query @aws_api_key @aws_iam { whoami: String hang: String broken: String refused: String }
+type Query @aws_api_key @aws_iam { whoami: String hang: String broken: String refused: String post(x: String): Post }
 type Mutation @aws_api_key @aws_iam { createPost(title: String!): Post }
 schema { query: Query mutation: Mutation }
 ";
@@ -49,6 +49,15 @@ fn builder() -> appsync_local::EmulatorBuilder {
             "Query.whoami",
             Resolver::unit(
                 "export function request(ctx) { return { payload: ctx.info.parentTypeName + '.' + ctx.info.fieldName + ' by ' + util.authType() }; }\n\
+                 export function response(ctx) { return ctx.result; }",
+                "NONE",
+            ),
+        )
+        .js_resolver(
+            "Query.post",
+            Resolver::unit(
+                "export function request(ctx) { return { payload: { id: JSON.stringify(ctx.info.selectionSetList), \
+                 title: JSON.stringify(ctx.info.variables), author: ctx.info.selectionSetGraphQL } }; }\n\
                  export function response(ctx) { return ctx.result; }",
                 "NONE",
             ),
@@ -110,6 +119,26 @@ async fn errors_reach_the_response_in_appsyncs_shape_and_the_server_goes_on() {
     // Still serving.
     let body = server.api_key("{ whoami }", json!({})).await.json();
     assert_eq!(body, json!({ "data": { "whoami": "Query.whoami by API Key Authorization" } }));
+}
+
+#[tokio::test]
+async fn info_carries_the_variables_and_the_selection_set() {
+    let server = common::start(builder()).await;
+    let body = server
+        .api_key(
+            "query Q($x: String) { post(x: $x) { id title writer: author ... on Post { id } } }",
+            json!({ "x": "1" }),
+        )
+        .await
+        .json();
+    let post = &body["data"]["post"];
+    assert_eq!(post["id"], r#"["id","title","writer"]"#, "{body}");
+    assert_eq!(post["title"], r#"{"x":"1"}"#);
+    let graphql = post["writer"].as_str().unwrap_or_default();
+    assert!(
+        graphql.starts_with('{') && graphql.contains("writer: author") && graphql.contains("... on Post"),
+        "{graphql}"
+    );
 }
 
 #[test]

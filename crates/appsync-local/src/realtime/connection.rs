@@ -368,6 +368,9 @@ where
             arguments: p.arguments.clone(),
             source: None,
             identity: identity.clone(),
+            variables: Map::new(),
+            selection_set_list: Vec::new(),
+            selection_set_graphql: String::new(),
         };
         match resolver(ctx).await {
             Ok(v) if v.get("filterGroup").is_some() => FilterGroup::parse(&v).map(Some).map_err(|why| {
