@@ -1,4 +1,6 @@
-// The `@aws-appsync/utils/dynamodb` module: builders of DynamoDB data source requests.
+// The `@aws-appsync/utils/dynamodb` module: builders of DynamoDB data source requests. Loaded
+// once per worker in the library realm (see utils.js); evaluations see it through
+// `dynamodb_shim.js`.
 // Written for appsync-rs from AWS's guide ("DynamoDB built-in module") and the types of the npm
 // package @aws-appsync/utils; the request shapes below that AWS's EvaluateCode recorded are
 // cited where they are built (localstack/appsync-utils, __tests__/__snapshots__/index.test.js.snap).
@@ -7,10 +9,15 @@ import { util } from '@aws-appsync/utils';
 
 const { toMapValues, toDynamoDB } = util.dynamodb;
 
+// Sets a property whatever its name (this realm's `Object.prototype` is frozen, see utils.js).
+function setProperty(object, key, value) {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 function defined(object) {
   const out = {};
   for (const [key, value] of Object.entries(object)) {
-    if (value !== undefined && value !== null) out[key] = value;
+    if (value !== undefined && value !== null) setProperty(out, key, value);
   }
   return out;
 }
@@ -195,11 +202,11 @@ export function update(payload) {
 export function batchGet(payload) {
   const tables = {};
   for (const [table, spec] of Object.entries(required(payload, 'tables', 'batchGet'))) {
-    tables[table] = defined({
+    setProperty(tables, table, defined({
       keys: (spec.keys ?? []).map(toMapValues),
       consistentRead: spec.consistentRead,
       projection: projection(spec.projection),
-    });
+    }));
   }
   return { operation: 'BatchGetItem', tables };
 }
@@ -207,7 +214,7 @@ export function batchGet(payload) {
 export function batchPut(payload) {
   const tables = {};
   for (const [table, items] of Object.entries(required(payload, 'tables', 'batchPut'))) {
-    tables[table] = items.map(toMapValues);
+    setProperty(tables, table, items.map(toMapValues));
   }
   return { operation: 'BatchPutItem', tables };
 }
@@ -215,7 +222,7 @@ export function batchPut(payload) {
 export function batchDelete(payload) {
   const tables = {};
   for (const [table, keys] of Object.entries(required(payload, 'tables', 'batchDelete'))) {
-    tables[table] = keys.map(toMapValues);
+    setProperty(tables, table, keys.map(toMapValues));
   }
   return { operation: 'BatchDeleteItem', tables };
 }

@@ -1,38 +1,33 @@
-// The `@aws-appsync/utils` module of the APPSYNC_JS runtime: `util`, `runtime`, `extensions`.
+// The utilities of the APPSYNC_JS runtime: `util`, `runtime`, `extensions` and `console`.
 // Written for appsync-rs from AWS's guide ("Built-in utilities", "Time helpers in util.time",
 // "DynamoDB helpers in util.dynamodb", "Transformation helpers in util.transform", "Runtime
 // utilities", "Extensions") and the types of the npm package @aws-appsync/utils.
 //
-// Everything that reaches outside (the clock, randomness, ids, encodings, Java patterns and
-// formats, logs) goes through `host`, which Rust puts on the global object for this module
-// alone; what the handler asks of AppSync (errors, early return, filters, headers) is recorded
-// in `host.state` and read back by Rust after the handler returns.
+// This module runs once per worker, in a context of its own (the library realm); `lockdown`
+// then freezes everything reachable in that realm, and each evaluation's fresh context gets
+// these frozen objects through `realm.js` and `dynamodb_shim.js`. Everything that reaches outside
+// (the clock, randomness, ids, encodings, Java patterns and formats, logs) goes through `host`,
+// which Rust put on the global object for this module alone; what a handler asks of AppSync
+// (errors, early return, filters, headers) is recorded in `host.state`, which Rust replaces
+// before each evaluation and reads after it.
 
 const host = globalThis.__appsync_host;
 delete globalThis.__appsync_host;
-const state = host.state;
 
 // Ends the handler: `util.error`, `util.unauthorized` and `runtime.earlyReturn` throw this after
 // recording what they mean, and Rust reads the record, not the exception.
 class AppSyncStop extends Error {}
 
-// ---- the built-ins' clock and randomness come from the host too ----
-const NativeDate = Date;
-function HostDate(...args) {
-  if (!new.target) {
-    return new NativeDate(host.now()).toString();
-  }
-  return args.length === 0 ? Reflect.construct(NativeDate, [host.now()], new.target)
-    : Reflect.construct(NativeDate, args, new.target);
+// Sets a property whatever its name: with this realm's `Object.prototype` frozen, plain
+// assignment of a key such as `constructor` or `toString` would throw.
+function setProperty(object, key, value) {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
 }
-HostDate.prototype = NativeDate.prototype;
-HostDate.now = () => host.now();
-HostDate.parse = NativeDate.parse;
-HostDate.UTC = NativeDate.UTC;
-globalThis.Date = HostDate;
-Math.random = () => host.random();
 
-// ---- console: to the emulator's logs, as AppSync sends it to CloudWatch ----
+// ---- what each evaluation's realm takes from this one ----
+export const now = () => host.now();
+export const random = () => host.random();
+
 function show(value) {
   if (typeof value === 'string') return value;
   if (value === undefined) return 'undefined';
@@ -43,7 +38,8 @@ function show(value) {
 function logger(level) {
   return (...values) => host.log(level, values.map(show).join(' '));
 }
-globalThis.console = Object.freeze({
+// To the emulator's logs, as AppSync sends `console` output to CloudWatch.
+export const console = Object.freeze({
   log: logger('info'), info: logger('info'), warn: logger('warn'), error: logger('error'), debug: logger('debug'),
 });
 
@@ -57,17 +53,18 @@ function fieldError(message, errorType, data, errorInfo) {
 }
 
 function raise(message, errorType, data, errorInfo) {
-  state.error = fieldError(message, errorType, data, errorInfo);
-  throw new AppSyncStop(state.error.message);
+  host.state.error = fieldError(message, errorType, data, errorInfo);
+  throw new AppSyncStop(host.state.error.message);
 }
 
 function appendError(message, errorType, data, errorInfo) {
+  const state = host.state;
   if (!state.errors) state.errors = [];
   state.errors.push(fieldError(message, errorType, data, errorInfo));
 }
 
 function unauthorized() {
-  state.unauthorized = true;
+  host.state.unauthorized = true;
   // What EvaluateCode reports (localstack/appsync-utils, __tests__/__snapshots__/resolvers.test.js.snap,
   // "error handling unauthorized"); the resolver words the GraphQL error AppSync's way.
   raise('Unauthorized', 'Unauthorized');
@@ -123,7 +120,7 @@ function toMapValues(object) {
   if (object === null || object === undefined) return null;
   const out = {};
   for (const [key, value] of Object.entries(object)) {
-    if (value !== undefined) out[key] = toDynamoDB(value);
+    if (value !== undefined) setProperty(out, key, toDynamoDB(value));
   }
   return out;
 }
@@ -372,14 +369,15 @@ const http = Object.freeze({
     for (const [name, value] of Object.entries(headers ?? {})) {
       const lower = name.toLowerCase();
       if (!RESTRICTED_HEADERS.includes(lower) && !lower.startsWith('x-amz-') && !lower.startsWith('x-amzn-')) {
-        out[name] = value;
+        setProperty(out, name, value);
       }
     }
     return out;
   },
   addResponseHeader(name, value) {
+    const state = host.state;
     if (!state.responseHeaders) state.responseHeaders = {};
-    state.responseHeaders[String(name)] = value;
+    setProperty(state.responseHeaders, String(name), value);
   },
   addResponseHeaders(headers) {
     for (const [name, value] of Object.entries(headers ?? {})) http.addResponseHeader(name, value);
@@ -419,7 +417,7 @@ function xmlToMap(xml) {
     const name = open[1];
     const node = {};
     for (const attr of open[2].matchAll(/([^\s=]+)\s*=\s*("([^"]*)"|'([^']*)')/g)) {
-      node[attr[1]] = scalar(attr[3] ?? attr[4]);
+      setProperty(node, attr[1], scalar(attr[3] ?? attr[4]));
     }
     if (open[3] === '/') return [name, Object.keys(node).length ? node : null];
     let content = '';
@@ -437,14 +435,14 @@ function xmlToMap(xml) {
       hasChildren = true;
       const [childName, childValue] = element();
       if (childName in node) {
-        if (!Array.isArray(node[childName])) node[childName] = [node[childName]];
+        if (!Array.isArray(node[childName])) setProperty(node, childName, [node[childName]]);
         node[childName].push(childValue);
       } else {
-        node[childName] = childValue;
+        setProperty(node, childName, childValue);
       }
     }
     if (!hasChildren && Object.keys(node).length === 0) return [name, scalar(content)];
-    if (!hasChildren && content.trim()) node.content = scalar(content);
+    if (!hasChildren && content.trim()) setProperty(node, 'content', scalar(content));
     return [name, node];
   }
   skipMisc();
@@ -489,29 +487,55 @@ export const runtime = Object.freeze({
   earlyReturn(value, options) {
     const skipTo = options?.skipTo ?? 'NEXT';
     if (skipTo !== 'NEXT' && skipTo !== 'END') raise(`earlyReturn: skipTo must be 'END' or 'NEXT', not '${skipTo}'`, 'Code');
-    state.earlyReturn = { value: value === undefined ? null : value, skipTo };
+    host.state.earlyReturn = { value: value === undefined ? null : value, skipTo };
     throw new AppSyncStop('earlyReturn');
   },
 });
 
 export const extensions = Object.freeze({
   setSubscriptionFilter(filter) {
-    state.subscriptionFilter = filter;
+    host.state.subscriptionFilter = filter;
   },
   setSubscriptionInvalidationFilter(filter) {
-    state.subscriptionInvalidationFilter = filter;
+    host.state.subscriptionInvalidationFilter = filter;
   },
   invalidateSubscriptions(invalidation) {
+    const state = host.state;
     if (!state.invalidations) state.invalidations = [];
     state.invalidations.push(invalidation);
   },
   evictFromApiCache(typeName, fieldName, keys) {
+    const state = host.state;
     if (!state.cacheEvictions) state.cacheEvictions = [];
     state.cacheEvictions.push({ typeName, fieldName, keys });
   },
 });
 
-// AppSync also declares the three as globals (`declare global` in @aws-appsync/utils).
-globalThis.util = util;
-globalThis.runtime = runtime;
-globalThis.extensions = extensions;
+// Freezes everything reachable from this realm's globals, its intrinsics that no global names
+// (the iterator prototypes) and `roots`: the frozen objects each evaluation shares can then carry
+// nothing from one evaluation to the next. Module namespaces are walked, not frozen (they cannot
+// be). Run once, after the modules of this realm are loaded.
+export function lockdown(...roots) {
+  const iteratorPrototypes = [
+    Object.getPrototypeOf([][Symbol.iterator]()),
+    Object.getPrototypeOf(new Map().entries()),
+    Object.getPrototypeOf(new Set().values()),
+    Object.getPrototypeOf(''[Symbol.iterator]()),
+    Object.getPrototypeOf(/x/[Symbol.matchAll]('')),
+  ];
+  const seen = new Set();
+  const pending = [globalThis, ...iteratorPrototypes, util, runtime, extensions, console, AppSyncStop, ...roots];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) continue;
+    seen.add(value);
+    if (value[Symbol.toStringTag] !== 'Module') Object.freeze(value);
+    pending.push(Object.getPrototypeOf(value));
+    for (const key of Reflect.ownKeys(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key);
+      if (descriptor === undefined) continue;
+      if ('value' in descriptor) pending.push(descriptor.value);
+      else pending.push(descriptor.get, descriptor.set);
+    }
+  }
+}

@@ -1,9 +1,12 @@
 //! One worker's QuickJS runtime and how a handler is evaluated in it.
 //!
-//! Each evaluation gets a fresh context with only the ECMAScript built-ins AppSync offers (no
-//! `eval`, no host objects beyond `console` and the utilities), loads the utilities and the
-//! resolver's module from bytecode, calls the handler and reads back what it returned and what
-//! it recorded through `util`, `runtime` and `extensions`.
+//! The utilities are loaded once per worker into a context of their own (the library realm),
+//! which is then frozen whole (`lockdown` in `js/utils.js`). Each evaluation gets a fresh context
+//! with only the ECMAScript built-ins AppSync offers (no `eval`, no host objects beyond `console`
+//! and the utilities), receives the frozen utilities through two small modules, loads the
+//! resolver's module from bytecode, calls the handler and reads back what it returned and what it
+//! recorded through `util`, `runtime` and `extensions`. Loading the utilities afresh each time
+//! would cost more than the rest of an evaluation (QuickJS reads every function's bytecode).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -13,7 +16,7 @@ use std::time::Instant;
 use rquickjs::context::intrinsic;
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::{Declared, WriteOptions};
-use rquickjs::{Context as JsContext, Ctx, Function, Module, Object, Runtime, Value};
+use rquickjs::{Context as JsContext, Ctx, Function, Module, Object, Persistent, Runtime, Value};
 use serde::Deserialize;
 use serde_json::Map;
 
@@ -31,46 +34,58 @@ pub(crate) const DYNAMODB_MODULE: &str = "@aws-appsync/utils/dynamodb";
 /// Where the utilities find the natives and the evaluation's record (removed from the global
 /// object by the utilities as soon as they hold it).
 const HOST_GLOBAL: &str = "__appsync_host";
+/// Where `realm.js` and `dynamodb_shim.js` find the library realm's objects (removed as read).
+const REALM_GLOBAL: &str = "__appsync_realm";
+const DYNAMODB_GLOBAL: &str = "__appsync_dynamodb";
 
 const UTILS_SOURCE: &str = include_str!("../js/utils.js");
 const DYNAMODB_SOURCE: &str = include_str!("../js/dynamodb.js");
+const REALM_SOURCE: &str = include_str!("../js/realm.js");
+const DYNAMODB_SHIM_SOURCE: &str = include_str!("../js/dynamodb_shim.js");
 
 /// The ECMAScript built-ins of an evaluation context: the base objects, `Date`, `RegExp`, `JSON`,
-/// `Map`/`Set`, typed arrays and promises (module evaluation needs them). Not `Eval`: AppSync
-/// refuses `eval` and `new Function`.
+/// `Map`/`Set` and promises (module evaluation needs them). Not `Eval` (AppSync refuses `eval`
+/// and `new Function`) nor typed arrays (not among AppSync's supported features), each of which
+/// would also add to the cost of every fresh context.
 type Intrinsics = (
     intrinsic::Date,
     intrinsic::RegExpCompiler,
     intrinsic::RegExp,
     intrinsic::Json,
     intrinsic::MapSet,
-    intrinsic::TypedArrays,
     intrinsic::Promise,
 );
 
-/// The bytecode of the modules every evaluation loads.
+/// The bytecode of the utilities (for the library realm) and of the modules through which each
+/// evaluation's context reaches them.
 pub(crate) struct Library {
     utils: Arc<[u8]>,
     dynamodb: Arc<[u8]>,
+    realm: Arc<[u8]>,
+    dynamodb_shim: Arc<[u8]>,
 }
 
 impl Library {
-    /// Compiles the embedded utilities (once per engine).
+    /// Compiles the embedded modules (once per engine).
     pub(crate) fn compile() -> Result<Self, Error> {
         let runtime = Runtime::new().map_err(internal)?;
         let context = JsContext::full(&runtime).map_err(internal)?;
+        // No line numbers needed inside the library: errors are reported at the resolver's line.
+        let stripped = || WriteOptions { strip_debug: true, strip_source: true, ..WriteOptions::default() };
         context.with(|ctx| {
             Ok(Self {
-                utils: compile(&ctx, UTILS_MODULE, UTILS_SOURCE)?,
-                dynamodb: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SOURCE)?,
+                utils: compile(&ctx, UTILS_MODULE, UTILS_SOURCE, stripped())?,
+                dynamodb: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SOURCE, stripped())?,
+                realm: compile(&ctx, UTILS_MODULE, REALM_SOURCE, stripped())?,
+                dynamodb_shim: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SHIM_SOURCE, stripped())?,
             })
         })
     }
 }
 
-fn compile(ctx: &Ctx<'_>, name: &str, source: &str) -> Result<Arc<[u8]>, Error> {
+fn compile(ctx: &Ctx<'_>, name: &str, source: &str, options: WriteOptions) -> Result<Arc<[u8]>, Error> {
     let module = Module::declare(ctx.clone(), name, source).map_err(|e| js_error(ctx, e))?;
-    let bytecode = module.write(WriteOptions::default()).map_err(|e| js_error(ctx, e))?;
+    let bytecode = module.write(options).map_err(|e| js_error(ctx, e))?;
     Ok(Arc::from(bytecode))
 }
 
@@ -110,13 +125,15 @@ impl Resolver for AppSyncResolver {
     }
 }
 
-/// Loads the provided modules from their bytecode when a context has not loaded them yet.
-struct AppSyncLoader {
-    utils: Arc<[u8]>,
-    dynamodb: Arc<[u8]>,
+/// Gives QuickJS the declarations of AppSync's modules when it resolves a resolver's imports at
+/// compile time; evaluation contexts have them loaded before the resolver's code, so this is
+/// not asked there.
+struct ShimLoader {
+    realm: Arc<[u8]>,
+    dynamodb_shim: Arc<[u8]>,
 }
 
-impl Loader for AppSyncLoader {
+impl Loader for ShimLoader {
     fn load<'js>(
         &mut self,
         ctx: &Ctx<'js>,
@@ -124,15 +141,29 @@ impl Loader for AppSyncLoader {
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
         match name {
-            UTILS_MODULE => load(ctx, &self.utils),
-            DYNAMODB_MODULE => load(ctx, &self.dynamodb),
+            UTILS_MODULE => load(ctx, &self.realm),
+            DYNAMODB_MODULE => load(ctx, &self.dynamodb_shim),
             _ => Err(rquickjs::Error::new_loading(name)),
         }
     }
 }
 
+/// The library realm's objects every evaluation is given.
+struct Realm {
+    /// The natives and the per-evaluation record (`state`).
+    host: Persistent<Object<'static>>,
+    /// The utilities module's namespace: `util`, `runtime`, `extensions`, `console`, `now`,
+    /// `random`.
+    utils: Persistent<Object<'static>>,
+    /// The dynamodb module's namespace.
+    dynamodb: Persistent<Object<'static>>,
+}
+
 /// One worker thread's runtime.
 pub(crate) struct Worker {
+    // Declared (so dropped) first: persistent values must go before their context and runtime.
+    realm: Realm,
+    _library: JsContext,
     shared: Arc<Shared>,
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
@@ -146,9 +177,9 @@ impl Worker {
         runtime.set_max_stack_size(shared.max_stack_size);
         runtime.set_loader(
             AppSyncResolver,
-            AppSyncLoader {
-                utils: Arc::clone(&shared.library.utils),
-                dynamodb: Arc::clone(&shared.library.dynamodb),
+            ShimLoader {
+                realm: Arc::clone(&shared.library.realm),
+                dynamodb_shim: Arc::clone(&shared.library.dynamodb_shim),
             },
         );
         let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
@@ -164,7 +195,24 @@ impl Worker {
                 over
             })));
         }
-        Ok(Self { shared, runtime, deadline, interrupted })
+        let library = JsContext::custom::<Intrinsics>(&runtime).map_err(internal)?;
+        let realm = library.with(|ctx| {
+            let setup = || -> rquickjs::Result<Realm> {
+                let host = natives::host_object(&ctx, &shared.host)?;
+                ctx.globals().set(HOST_GLOBAL, host.clone())?;
+                let utils = evaluate_module(load(&ctx, &shared.library.utils)?)?.namespace()?;
+                let dynamodb = evaluate_module(load(&ctx, &shared.library.dynamodb)?)?.namespace()?;
+                let lockdown: Function<'_> = utils.get("lockdown")?;
+                lockdown.call::<_, ()>((dynamodb.clone(),))?;
+                Ok(Realm {
+                    host: Persistent::save(&ctx, host),
+                    utils: Persistent::save(&ctx, utils),
+                    dynamodb: Persistent::save(&ctx, dynamodb),
+                })
+            };
+            setup().map_err(|e| js_error(&ctx, e))
+        })?;
+        Ok(Self { realm, _library: library, shared, runtime, deadline, interrupted })
     }
 
     /// Evaluates `handler` of `code` with the JSON context `context`.
@@ -195,7 +243,7 @@ impl Worker {
             return Ok(bytecode);
         }
         let compiler = JsContext::full(&self.runtime).map_err(internal)?;
-        let bytecode = compiler.with(|ctx| compile(&ctx, CODE_MODULE, code))?;
+        let bytecode = compiler.with(|ctx| compile(&ctx, CODE_MODULE, code, WriteOptions::default()))?;
         self.shared.store(Arc::clone(code), Arc::clone(&bytecode));
         Ok(bytecode)
     }
@@ -226,12 +274,13 @@ impl Worker {
         context: &str,
         auth_type: &str,
     ) -> rquickjs::Result<Result<Evaluation, Error>> {
-        let host = natives::host_object(ctx, &self.shared.host)?;
+        let host = self.realm.host.clone().restore(ctx)?;
+        host.set("state", Object::new(ctx.clone())?)?;
         host.set("authType", auth_type)?;
-        ctx.globals().set(HOST_GLOBAL, host.clone())?;
-        // The utilities first: they take the natives and set the globals before any resolver code
-        // runs. The dynamodb module is loaded only by the code that imports it.
-        evaluate_module(load(ctx, &self.shared.library.utils)?)?;
+        ctx.globals().set(REALM_GLOBAL, self.realm.utils.clone().restore(ctx)?)?;
+        ctx.globals().set(DYNAMODB_GLOBAL, self.realm.dynamodb.clone().restore(ctx)?)?;
+        evaluate_module(load(ctx, &self.shared.library.realm)?)?;
+        evaluate_module(load(ctx, &self.shared.library.dynamodb_shim)?)?;
         let module = evaluate_module(load(ctx, bytecode)?)?;
 
         let function: Value<'js> = module.get(handler.name())?;

@@ -186,3 +186,37 @@ fn bad_settings_name_their_field() {
     let error = Engine::builder().memory_limit(10).build().expect_err("a tiny memory limit is refused");
     assert_eq!(error.field(), Some("memory_limit"));
 }
+
+#[test]
+fn the_shared_utilities_cannot_be_tampered_with() {
+    let engine = engine();
+    let ctx = Context::new();
+    // Each attempt throws (strict mode, frozen objects) and leaves nothing for the next one.
+    for attack in [
+        "util.error.extra = 1",
+        "util.dynamodb.toDynamoDB = () => 'mine'",
+        "Object.getPrototypeOf(util.dynamodb.toDynamoDB('x')).polluted = 1",
+        "Object.getPrototypeOf(util.transform.toSubscriptionFilter({ a: { eq: 1 } }).filterGroup).polluted = 1",
+        "Object.getPrototypeOf(util.autoId).polluted = 1",
+        "console.log = () => 1",
+    ] {
+        let code = format!("export function request(ctx) {{ {attack}; return 'changed'; }}");
+        let error = engine.evaluate_blocking(&code, Handler::Request, &ctx).expect_err(attack);
+        assert!(error.message().starts_with("TypeError"), "{attack}: {error}");
+    }
+    let probe = "export function request(ctx) { const o = util.dynamodb.toDynamoDB('x'); \
+                 return [o.polluted, util.error.extra, util.dynamodb.toDynamoDB(1), typeof console.log]; }";
+    let evaluation = engine.evaluate_blocking(probe, Handler::Request, &ctx).expect("the probe runs");
+    assert_eq!(evaluation.result, json!([null, null, { "N": 1 }, "function"]));
+}
+
+#[test]
+fn keys_named_like_object_methods_are_plain_keys() {
+    let engine = engine();
+    let code = "export function request(ctx) { return util.dynamodb.toMapValues({ constructor: 1, toString: 'a', valueOf: true }); }";
+    let evaluation = engine.evaluate_blocking(code, Handler::Request, &Context::new()).expect("runs");
+    assert_eq!(
+        evaluation.result,
+        json!({ "constructor": { "N": 1 }, "toString": { "S": "a" }, "valueOf": { "BOOL": true } })
+    );
+}
