@@ -294,6 +294,7 @@ fn run_worker(shared: &Arc<Shared>, receiver: &Mutex<mpsc::Receiver<Job>>) {
         }
     };
     loop {
+        worker.prepare_spare();
         let job = {
             let Ok(receiver) = receiver.lock() else { return };
             match receiver.recv() {

@@ -163,6 +163,8 @@ struct Realm {
 pub(crate) struct Worker {
     // Declared (so dropped) first: persistent values must go before their context and runtime.
     realm: Realm,
+    /// The next evaluation's context, prepared while the worker waits for it.
+    spare: Option<JsContext>,
     _library: JsContext,
     shared: Arc<Shared>,
     runtime: Runtime,
@@ -212,7 +214,31 @@ impl Worker {
             };
             setup().map_err(|e| js_error(&ctx, e))
         })?;
-        Ok(Self { realm, _library: library, shared, runtime, deadline, interrupted })
+        Ok(Self { realm, spare: None, _library: library, shared, runtime, deadline, interrupted })
+    }
+
+    /// Prepares the next evaluation's context now, while there is nothing to evaluate: creating
+    /// one is a good part of an evaluation's cost.
+    pub(crate) fn prepare_spare(&mut self) {
+        if self.spare.is_none() {
+            self.spare = self.fresh_context().ok();
+        }
+    }
+
+    /// A new context holding AppSync's modules, ready for a resolver's.
+    fn fresh_context(&self) -> Result<JsContext, Error> {
+        let js = JsContext::custom::<Intrinsics>(&self.runtime).map_err(internal)?;
+        js.with(|ctx| {
+            let setup = || -> rquickjs::Result<()> {
+                ctx.globals().set(REALM_GLOBAL, self.realm.utils.clone().restore(&ctx)?)?;
+                ctx.globals().set(DYNAMODB_GLOBAL, self.realm.dynamodb.clone().restore(&ctx)?)?;
+                evaluate_module(load(&ctx, &self.shared.library.realm)?)?;
+                evaluate_module(load(&ctx, &self.shared.library.dynamodb_shim)?)?;
+                Ok(())
+            };
+            setup().map_err(|e| js_error(&ctx, e))
+        })?;
+        Ok(js)
     }
 
     /// Evaluates `handler` of `code` with the JSON context `context`.
@@ -249,14 +275,17 @@ impl Worker {
     }
 
     fn evaluate_in_fresh_context(
-        &self,
+        &mut self,
         code: &Arc<str>,
         handler: Handler,
         context: &str,
         auth_type: &str,
     ) -> Result<Evaluation, Error> {
         let bytecode = self.bytecode(code)?;
-        let js = JsContext::custom::<Intrinsics>(&self.runtime).map_err(internal)?;
+        let js = match self.spare.take() {
+            Some(js) => js,
+            None => self.fresh_context()?,
+        };
         js.with(|ctx| {
             self.run(&ctx, &bytecode, handler, context, auth_type)
                 .map_err(|e| js_error(&ctx, e))
@@ -277,10 +306,6 @@ impl Worker {
         let host = self.realm.host.clone().restore(ctx)?;
         host.set("state", Object::new(ctx.clone())?)?;
         host.set("authType", auth_type)?;
-        ctx.globals().set(REALM_GLOBAL, self.realm.utils.clone().restore(ctx)?)?;
-        ctx.globals().set(DYNAMODB_GLOBAL, self.realm.dynamodb.clone().restore(ctx)?)?;
-        evaluate_module(load(ctx, &self.shared.library.realm)?)?;
-        evaluate_module(load(ctx, &self.shared.library.dynamodb_shim)?)?;
         let module = evaluate_module(load(ctx, bytecode)?)?;
 
         let function: Value<'js> = module.get(handler.name())?;
