@@ -28,7 +28,7 @@ impl Handler {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
-pub struct FieldError {
+pub struct ResolverError {
     /// The message.
     pub message: String,
     /// The error's type (`util.error`'s second argument, `"Unauthorized"`, `"Code"`...).
@@ -42,7 +42,7 @@ pub struct FieldError {
     pub error_info: Option<Value>,
 }
 
-impl FieldError {
+impl ResolverError {
     /// An error with a message and a type.
     #[must_use]
     pub fn new(message: impl Into<String>, error_type: Option<String>) -> Self {
@@ -81,11 +81,11 @@ pub struct Evaluation {
     /// `ctx.stash` after the handler ran.
     pub stash: Map<String, Value>,
     /// The `util.error` or `util.unauthorized` that stopped the handler.
-    pub error: Option<FieldError>,
+    pub error: Option<ResolverError>,
     /// True when [`Evaluation::error`] came from `util.unauthorized()`.
     pub unauthorized: bool,
     /// The `util.appendError` calls, in order.
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ResolverError>,
     /// The `runtime.earlyReturn` call that ended the handler.
     pub early_return: Option<EarlyReturn>,
     /// `extensions.setSubscriptionFilter`'s argument (the last call wins).

@@ -37,6 +37,6 @@ pub use context::{
 };
 pub use engine::{Engine, EngineBuilder, EngineStats};
 pub use error::{Error, Location};
-pub use evaluation::{EarlyReturn, Evaluation, FieldError, Handler, SkipTo};
+pub use evaluation::{EarlyReturn, Evaluation, Handler, ResolverError, SkipTo};
 pub use host::{FixedHost, Host, SystemHost};
 pub use resolver::{DataSource, DataSourceError, DataSources, Function, NoneDataSource, Outcome, Resolver};

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::context::{Context, ContextError, Prev};
 use crate::engine::Engine;
-use crate::evaluation::{Evaluation, FieldError, Handler, SkipTo};
+use crate::evaluation::{Evaluation, Handler, ResolverError, SkipTo};
 
 /// A data source failure, handed to the response handler as `ctx.error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,7 +163,7 @@ pub struct Outcome {
     /// The field's value (`null` when an error ended the run).
     pub data: Value,
     /// The errors for the response's `errors` (appended ones, then the one that ended the run).
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<ResolverError>,
     /// The stash at the end of the run.
     pub stash: Map<String, Value>,
     /// True when `util.unauthorized()` ended the run.
@@ -194,7 +194,7 @@ impl Outcome {
         }
     }
 
-    fn fail(mut self, error: FieldError) -> Self {
+    fn fail(mut self, error: ResolverError) -> Self {
         self.data = Value::Null;
         self.errors.push(error);
         self
@@ -332,7 +332,8 @@ async fn step(
     let evaluation = match engine.evaluate(code, handler, ctx).await {
         Ok(evaluation) => evaluation,
         Err(error) => {
-            let field_error = FieldError::new(error.graphql_message(), error.error_type().map(str::to_owned));
+            let field_error =
+                ResolverError::new(error.graphql_message(), error.error_type().map(str::to_owned));
             tracing::debug!(target: "appsync_js", %error, handler = handler.name(), "resolver code failed");
             let failed = outcome.clone().fail(field_error);
             return (Step::Stop(Box::new(failed)), outcome);

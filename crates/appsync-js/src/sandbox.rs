@@ -22,7 +22,7 @@ use serde_json::Map;
 
 use crate::engine::Shared;
 use crate::error::{Error, Kind, Location};
-use crate::evaluation::{EarlyReturn, Evaluation, FieldError, Handler};
+use crate::evaluation::{EarlyReturn, Evaluation, Handler, ResolverError};
 use crate::natives;
 
 /// The name AppSync gives the resolver's module in messages (`code.js:3:7: TypeError: ...`).
@@ -392,9 +392,9 @@ fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Option<se
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct State {
-    error: Option<FieldError>,
+    error: Option<ResolverError>,
     unauthorized: bool,
-    errors: Vec<FieldError>,
+    errors: Vec<ResolverError>,
     early_return: Option<EarlyReturn>,
     subscription_filter: Option<serde_json::Value>,
     subscription_invalidation_filter: Option<serde_json::Value>,
