@@ -132,8 +132,8 @@ impl ContextError {
     }
 }
 
-/// `ctx.request`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `ctx.request`. `Debug` shows the header names only: their values carry credentials.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 #[non_exhaustive]
 pub struct Request {
@@ -141,6 +141,15 @@ pub struct Request {
     pub headers: BTreeMap<String, String>,
     /// The custom domain name the request came through, if any.
     pub domain_name: Option<String>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("domain_name", &self.domain_name)
+            .finish()
+    }
 }
 
 impl Request {

@@ -56,6 +56,13 @@ fn arguments_args_source_info_request_env() {
 }
 
 #[test]
+fn header_values_stay_out_of_debug() {
+    let request = Request::new(BTreeMap::from([("authorization".to_owned(), "secret-token".to_owned())]));
+    let shown = format!("{:?}", Context::new().request(request));
+    assert!(shown.contains("authorization") && !shown.contains("secret-token"), "{shown}");
+}
+
+#[test]
 fn identities_by_auth_mode() {
     let engine = engine();
     let expression = "{ identity: ctx.identity, authType: util.authType() }";

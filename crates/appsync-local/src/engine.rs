@@ -1,7 +1,7 @@
 //! Running one GraphQL request: parse, validate in AppSync's words, execute with the
 //! default and registered resolvers, and shape the response as AppSync does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use apollo_compiler::ExecutableDocument;
@@ -85,6 +85,8 @@ pub(crate) struct GraphQLRequest {
     pub(crate) query: String,
     pub(crate) variables: Map<String, Value>,
     pub(crate) operation_name: Option<String>,
+    /// The HTTP request's headers, names in lower case (resolvers' `ctx.request.headers`).
+    pub(crate) headers: BTreeMap<String, String>,
 }
 
 /// A root mutation field as executed: (response key, field name, arguments).
@@ -95,6 +97,8 @@ struct RequestCtx {
     identity: Identity,
     /// The request's variables, for resolvers' `info.variables`.
     variables: Map<String, Value>,
+    /// The request's headers, for resolvers' `ctx.request.headers`.
+    headers: BTreeMap<String, String>,
     errors: Mutex<Vec<ResolverError>>,
     mutations: Mutex<Vec<SeenMutation>>,
 }
@@ -137,7 +141,7 @@ impl Engine {
                 );
             }
         };
-        self.run(document, operation, &coerced, identity).await
+        self.run(document, operation, &coerced, identity, &req.headers).await
     }
 
     /// The parsed, validated and limit-checked document for `query`, from the cache when the
@@ -178,12 +182,14 @@ impl Engine {
         operation: &executable::Operation,
         variables: &Valid<BMap>,
         identity: &Identity,
+        headers: &BTreeMap<String, String>,
     ) -> BValue {
         let schema = &self.schema.schema;
         let ctx = Arc::new(RequestCtx {
             engine: Arc::clone(self),
             identity: identity.clone(),
             variables: variables.iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect(),
+            headers: headers.clone(),
             errors: Mutex::new(Vec::new()),
             mutations: Mutex::new(Vec::new()),
         });
@@ -458,6 +464,7 @@ impl AsyncObjectValue for ObjectValue {
                     source: self.record.clone(),
                     identity: self.ctx.identity.clone(),
                     variables: self.ctx.variables.clone(),
+                    headers: self.ctx.headers.clone(),
                     selection_set_list,
                     selection_set_graphql,
                 };

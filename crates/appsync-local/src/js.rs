@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use appsync_js::{
     CognitoIdentity, Context as JsContext, DataSources, Engine, IamIdentity, Identity as JsIdentity, Info,
-    LambdaIdentity, OidcIdentity, Outcome, Resolver,
+    LambdaIdentity, OidcIdentity, Outcome, Request as JsRequest, Resolver,
 };
 use serde_json::Value;
 
@@ -44,6 +44,7 @@ fn context_of(ctx: &ResolverContext) -> JsContext {
         .arguments(ctx.arguments().clone())
         .source(ctx.source().map_or(Value::Null, |s| Value::Object(s.clone())))
         .identity(identity_of(ctx.identity()))
+        .request(JsRequest::new(ctx.headers().clone()))
         .info(
             Info::new(ctx.type_name(), ctx.field_name())
                 .variables(ctx.variables().clone())

@@ -1,5 +1,6 @@
 //! The public API for custom resolvers and the errors they return.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ use crate::auth::Identity;
 /// assert_eq!(body, json!({"data": {"author": {"name": "API_KEY", "posts": 7}}}));
 /// # Ok::<(), appsync_local::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ResolverContext {
     pub(crate) type_name: String,
     pub(crate) field_name: String,
@@ -49,8 +50,25 @@ pub struct ResolverContext {
     pub(crate) source: Option<Map<String, Value>>,
     pub(crate) identity: Identity,
     pub(crate) variables: Map<String, Value>,
+    pub(crate) headers: BTreeMap<String, String>,
     pub(crate) selection_set_list: Vec<String>,
     pub(crate) selection_set_graphql: String,
+}
+
+/// Header values stay out of `Debug`: they hold the caller's credentials.
+impl std::fmt::Debug for ResolverContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolverContext")
+            .field("type_name", &self.type_name)
+            .field("field_name", &self.field_name)
+            .field("arguments", &self.arguments)
+            .field("source", &self.source)
+            .field("identity", &self.identity)
+            .field("variables", &self.variables)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("selection_set_list", &self.selection_set_list)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ResolverContext {
@@ -88,6 +106,14 @@ impl ResolverContext {
     #[must_use]
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// The HTTP request's headers, names in lower case (`ctx.request.headers`; empty for
+    /// operations run with [`Emulator::execute`](crate::Emulator::execute) and for
+    /// subscriptions).
+    #[must_use]
+    pub fn headers(&self) -> &BTreeMap<String, String> {
+        &self.headers
     }
 
     /// The operation's variables, as sent (`ctx.info.variables`).

@@ -12,7 +12,7 @@ use serde_json::json;
 
 const SDL: &str = "
 type Post @aws_api_key @aws_iam { id: ID! title: String author: String }
-type Query @aws_api_key @aws_iam { whoami: String hang: String broken: String refused: String post(x: String): Post }
+type Query @aws_api_key @aws_iam { whoami: String hang: String broken: String refused: String post(x: String): Post header: String }
 type Mutation @aws_api_key @aws_iam { createPost(title: String!): Post }
 schema { query: Query mutation: Mutation }
 ";
@@ -58,6 +58,14 @@ fn builder() -> appsync_local::EmulatorBuilder {
             Resolver::unit(
                 "export function request(ctx) { return { payload: { id: JSON.stringify(ctx.info.selectionSetList), \
                  title: JSON.stringify(ctx.info.variables), author: ctx.info.selectionSetGraphQL } }; }\n\
+                 export function response(ctx) { return ctx.result; }",
+                "NONE",
+            ),
+        )
+        .js_resolver(
+            "Query.header",
+            Resolver::unit(
+                "export function request(ctx) { return { payload: ctx.request.headers['x-custom'] + ' ' + typeof ctx.request.headers['x-api-key'] }; }\n\
                  export function response(ctx) { return ctx.result; }",
                 "NONE",
             ),
@@ -139,6 +147,22 @@ async fn info_carries_the_variables_and_the_selection_set() {
         graphql.starts_with('{') && graphql.contains("writer: author") && graphql.contains("... on Post"),
         "{graphql}"
     );
+}
+
+#[tokio::test]
+async fn ctx_request_has_the_http_headers() {
+    let server = common::start(builder()).await;
+    let reply = server
+        .raw(
+            &[
+                ("x-api-key", common::API_KEY.to_owned()),
+                ("content-type", "application/json".to_owned()),
+                ("X-Custom", "hello".to_owned()),
+            ],
+            common::body("{ header }", json!({})),
+        )
+        .await;
+    assert_eq!(reply.json(), json!({ "data": { "header": "hello string" } }));
 }
 
 #[test]

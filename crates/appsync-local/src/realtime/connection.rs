@@ -369,6 +369,7 @@ where
             source: None,
             identity: identity.clone(),
             variables: Map::new(),
+            headers: std::collections::BTreeMap::new(),
             selection_set_list: Vec::new(),
             selection_set_graphql: String::new(),
         };
