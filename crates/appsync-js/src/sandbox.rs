@@ -324,6 +324,8 @@ impl Worker {
 
         let returned = call(&function, &ctx_object);
         let state: Value<'js> = host.get("state")?;
+        // The record belongs to this context; the shared host must not keep it alive.
+        host.set("state", Value::new_undefined(ctx.clone()))?;
         let state: State = match to_json(ctx, state)? {
             Some(json) => match serde_json::from_value(json) {
                 Ok(state) => state,
