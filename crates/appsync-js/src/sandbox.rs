@@ -250,7 +250,6 @@ impl Worker {
         auth_type: &str,
     ) -> Result<Evaluation, Error> {
         self.interrupted.set(false);
-        self.deadline.set(Some(Instant::now() + self.shared.timeout));
         let outcome = self.evaluate_in_fresh_context(code, handler, context, auth_type);
         self.deadline.set(None);
         match outcome {
@@ -286,6 +285,9 @@ impl Worker {
             Some(js) => js,
             None => self.fresh_context()?,
         };
+        // The limit is the handler's: compiling (once per source) and preparing the context are
+        // the engine's work.
+        self.deadline.set(Some(Instant::now() + self.shared.timeout));
         js.with(|ctx| {
             self.run(&ctx, &bytecode, handler, context, auth_type)
                 .map_err(|e| js_error(&ctx, e))
