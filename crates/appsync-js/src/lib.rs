@@ -5,20 +5,22 @@
 //! `@aws-appsync/utils`). This crate evaluates that code in-process for the local emulator, and
 //! checks it against the restrictions AWS enforces when the code is deployed.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), appsync_js::Error> {
-//! use appsync_js::{Context, DataSources, Engine, Resolver};
+//! ```
+//! use appsync_js::{Context, DataSources, Engine, NoneDataSource, Resolver};
+//! use serde_json::json;
 //!
-//! let engine = Engine::new()?;
+//! let engine = Engine::builder().workers(1).build()?;
+//! let sources = DataSources::new().source("NONE", NoneDataSource);
 //! let resolver = Resolver::unit(
 //!     "export const request = (ctx) => ({ payload: { hello: ctx.args.name } });
 //!      export const response = (ctx) => ctx.result;",
 //!     "NONE",
 //! );
-//! let ctx = Context::new().arguments(serde_json::json!({ "name": "world" }).as_object().cloned().unwrap_or_default());
-//! let outcome = resolver.resolve(&engine, ctx, &DataSources::new()).await;
-//! assert_eq!(outcome.data, serde_json::json!({ "hello": "world" }));
-//! # Ok(()) }
+//! let ctx = Context::new().arguments(json!({ "name": "world" }).as_object().cloned().unwrap_or_default());
+//! let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+//! let outcome = runtime.block_on(resolver.resolve(&engine, ctx, &sources));
+//! assert_eq!(outcome.data, json!({ "hello": "world" }));
+//! # Ok::<(), appsync_js::Error>(())
 //! ```
 
 mod context;
