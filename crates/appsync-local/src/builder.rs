@@ -420,7 +420,9 @@ impl EmulatorBuilder {
             self.schema.unwrap_or_else(|| (DEMO_SCHEMA.to_owned(), "demo-schema.graphql".to_owned()));
         let schema = LoadedSchema::parse(&sdl, &path)?;
         let mut resolvers: HashMap<String, HashMap<String, ResolverFn>> = HashMap::new();
-        let mut resolver_fns = self.resolvers;
+        // Each with the builder setting it came from, for the error naming it.
+        let mut resolver_fns: Vec<(String, ResolverFn, &'static str)> =
+            self.resolvers.into_iter().map(|(key, f)| (key, f, "resolver")).collect();
         if !self.js_resolvers.is_empty() {
             let engine = match self.js_engine {
                 Some(engine) => engine,
@@ -440,19 +442,19 @@ impl EmulatorBuilder {
                     resolver,
                     on_subscription,
                 );
-                resolver_fns.push((key, f));
+                resolver_fns.push((key, f, "js_resolver"));
             }
         }
-        for (key, f) in resolver_fns {
+        for (key, f, setting) in resolver_fns {
             let Some((type_name, field_name)) = key.split_once('.') else {
                 return Err(Error::config(
-                    "resolver",
+                    setting,
                     format!("resolver key {key:?} must look like Type.field"),
                 ));
             };
             if schema.schema.type_field(type_name, field_name).is_err() {
                 return Err(Error::config(
-                    "resolver",
+                    setting,
                     format!("resolver for {key}: the schema has no such field"),
                 ));
             }

@@ -172,5 +172,5 @@ fn a_js_resolver_for_a_missing_field_is_refused() {
         .js_resolver("Query.nope", Resolver::unit("export function request(ctx) {}", "NONE"))
         .build()
         .expect_err("no such field");
-    assert_eq!(error.field(), Some("resolver"));
+    assert_eq!(error.field(), Some("js_resolver"));
 }
