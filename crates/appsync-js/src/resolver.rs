@@ -179,8 +179,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn absorb(&mut self, evaluation: &Evaluation) {
-        self.errors.extend(evaluation.errors.iter().cloned());
+    fn absorb(&mut self, evaluation: &Evaluation, selection: &[String]) {
+        self.errors.extend(evaluation.errors.iter().cloned().map(|error| filtered(error, selection)));
         self.stash.clone_from(&evaluation.stash);
         if evaluation.subscription_filter.is_some() {
             self.subscription_filter.clone_from(&evaluation.subscription_filter);
@@ -339,8 +339,9 @@ async fn step(
             return (Step::Stop(Box::new(failed)), outcome);
         }
     };
-    outcome.absorb(&evaluation);
-    if let Some(mut error) = evaluation.error {
+    outcome.absorb(&evaluation, &ctx.info.selection_set_list);
+    if let Some(error) = evaluation.error {
+        let mut error = filtered(error, &ctx.info.selection_set_list);
         if evaluation.unauthorized {
             outcome.unauthorized = true;
             error.message = format!(
@@ -354,6 +355,40 @@ async fn step(
     match evaluation.early_return {
         Some(early) => (Step::EarlyReturn(early.value, early.skip_to), outcome),
         None => (Step::Value(evaluation.result), outcome),
+    }
+}
+
+/// An error's `data` as AppSync returns it: filtered by the field's selection set (guide,
+/// "Built-in utilities", `util.error`), when there is one; `errorInfo` is not filtered.
+fn filtered(mut error: ResolverError, selection: &[String]) -> ResolverError {
+    if !selection.is_empty()
+        && let Some(data) = error.data.take()
+    {
+        error.data = Some(select(data, "", selection));
+    }
+    error
+}
+
+/// Keeps the members of `value` whose paths (`a`, `a/b`) are selected; lists are filtered item by
+/// item.
+fn select(value: Value, prefix: &str, selection: &[String]) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .filter_map(|(key, member)| {
+                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}/{key}") };
+                    selection.contains(&path).then(|| {
+                        let member = select(member, &path, selection);
+                        (key, member)
+                    })
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|item| select(item, prefix, selection)).collect())
+        }
+        other => other,
     }
 }
 

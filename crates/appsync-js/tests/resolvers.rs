@@ -305,3 +305,22 @@ async fn concurrent_resolutions_keep_to_their_own_context() {
     }
     assert_eq!(seen, 64);
 }
+
+#[tokio::test]
+async fn error_data_is_filtered_by_the_selection_set() {
+    let engine = support::engine();
+    let resolver = Resolver::unit(
+        "export function request(ctx) { util.error('gone', 'NotFound', \
+           { id: 1, title: 't', secret: 's', author: { name: 'ann', email: 'e' } }, { secret: 'kept' }); }\n\
+         export function response(ctx) {}",
+        "NONE",
+    );
+    let ctx =
+        ctx().info(Info::new("Query", "getPost").selection_set(
+            vec!["id".into(), "author".into(), "author/name".into()],
+            "{ id author { name } }",
+        ));
+    let outcome = resolver.resolve(&engine, ctx, &none()).await;
+    assert_eq!(outcome.errors[0].data, Some(json!({ "id": 1, "author": { "name": "ann" } })));
+    assert_eq!(outcome.errors[0].error_info, Some(json!({ "secret": "kept" })));
+}
