@@ -36,7 +36,16 @@ function show(value) {
   return json === undefined ? String(value) : json;
 }
 function logger(level) {
-  return (...values) => host.log(level, values.map(show).join(' '));
+  return (...values) => {
+    const line = values.map(show).join(' ');
+    host.log(level, line);
+    // Also in the evaluation's record, as EvaluateCode returns `logs`.
+    const state = host.state;
+    if (state) {
+      if (!state.logs) state.logs = [];
+      state.logs.push(line);
+    }
+  };
 }
 // To the emulator's logs, as AppSync sends `console` output to CloudWatch.
 export const console = Object.freeze({

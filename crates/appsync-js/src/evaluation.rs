@@ -98,4 +98,6 @@ pub struct Evaluation {
     pub cache_evictions: Vec<Value>,
     /// `util.http.addResponseHeader(s)` (the last value of a name wins).
     pub response_headers: Map<String, Value>,
+    /// What the handler wrote with `console.*`, in order (also sent to `tracing`).
+    pub logs: Vec<String>,
 }

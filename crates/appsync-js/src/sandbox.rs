@@ -367,6 +367,7 @@ impl Worker {
             invalidations: state.invalidations,
             cache_evictions: state.cache_evictions,
             response_headers: state.response_headers,
+            logs: state.logs,
         }))
     }
 }
@@ -405,6 +406,7 @@ struct State {
     invalidations: Vec<serde_json::Value>,
     cache_evictions: Vec<serde_json::Value>,
     response_headers: Map<String, serde_json::Value>,
+    logs: Vec<String>,
 }
 
 fn internal(e: rquickjs::Error) -> Error {

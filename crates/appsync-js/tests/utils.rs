@@ -181,3 +181,13 @@ fn transform_grammar_beyond_the_snapshots() {
         ] })
     );
 }
+
+#[test]
+fn console_output_is_in_the_evaluation() {
+    let engine = engine();
+    let code = "export function request(ctx) { console.log('got', { id: 1 }); console.error('bad', 2); return null; }";
+    let evaluation = engine
+        .evaluate_blocking(code, appsync_js::Handler::Request, &appsync_js::Context::new())
+        .expect("runs");
+    assert_eq!(evaluation.logs, vec![r#"got {"id":1}"#.to_owned(), "bad 2".to_owned()]);
+}
