@@ -166,6 +166,9 @@ pub struct Outcome {
     pub errors: Vec<ResolverError>,
     /// The stash at the end of the run.
     pub stash: Map<String, Value>,
+    /// True when an error ended the run (`util.error`, `util.unauthorized`, a failure of the
+    /// code): it is the last of `errors`, the others were appended.
+    pub failed: bool,
     /// True when `util.unauthorized()` ended the run.
     pub unauthorized: bool,
     /// The last `extensions.setSubscriptionFilter` (subscription resolvers).
@@ -196,6 +199,7 @@ impl Outcome {
 
     fn fail(mut self, error: ResolverError) -> Self {
         self.data = Value::Null;
+        self.failed = true;
         self.errors.push(error);
         self
     }

@@ -34,7 +34,7 @@ pub(crate) fn resolver_fn(
             {
                 return Ok(filter);
             }
-            into_result(outcome)
+            into_result(&ctx, outcome)
         }
     })
 }
@@ -92,21 +92,29 @@ fn identity_of(identity: &Identity) -> JsIdentity {
     }
 }
 
-/// The field's value, or the error that ended the run (the last of the outcome's errors).
-fn into_result(outcome: Outcome) -> Result<Value, ResolverError> {
-    if !outcome.data.is_null() {
-        return Ok(outcome.data);
+/// The field's value, or the error that ended the run; `util.appendError`s go beside it.
+fn into_result(ctx: &ResolverContext, outcome: Outcome) -> Result<Value, ResolverError> {
+    let mut errors = outcome.errors;
+    let ended_by = if outcome.failed { errors.pop() } else { None };
+    for appended in errors {
+        ctx.append_error(converted(appended));
     }
-    let Some(last) = outcome.errors.last() else { return Ok(Value::Null) };
-    let mut error = ResolverError::new(last.message.clone());
-    if let Some(error_type) = &last.error_type {
-        error = error.error_type(error_type.clone());
+    match ended_by {
+        Some(error) => Err(converted(error)),
+        None => Ok(outcome.data),
     }
-    if let Some(info) = &last.error_info {
-        error = error.error_info(info.clone());
+}
+
+fn converted(from: appsync_js::ResolverError) -> ResolverError {
+    let mut error = ResolverError::new(from.message);
+    if let Some(error_type) = from.error_type {
+        error = error.error_type(error_type);
     }
-    if let Some(data) = &last.data {
-        error = error.data(data.clone());
+    if let Some(info) = from.error_info {
+        error = error.error_info(info);
     }
-    Err(error)
+    if let Some(data) = from.data {
+        error = error.data(data);
+    }
+    error
 }

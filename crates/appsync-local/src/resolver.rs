@@ -53,6 +53,8 @@ pub struct ResolverContext {
     pub(crate) headers: BTreeMap<String, String>,
     pub(crate) selection_set_list: Vec<String>,
     pub(crate) selection_set_graphql: String,
+    /// Errors for the response beside the field's value ([`ResolverContext::append_error`]).
+    pub(crate) appended: Arc<std::sync::Mutex<Vec<ResolverError>>>,
 }
 
 /// Header values stay out of `Debug`: they hold the caller's credentials.
@@ -114,6 +116,12 @@ impl ResolverContext {
     #[must_use]
     pub fn headers(&self) -> &BTreeMap<String, String> {
         &self.headers
+    }
+
+    /// Adds an error to the response beside the field's value, with the field's `path` and
+    /// `locations` (AppSync's `util.appendError`: the field keeps what the resolver returns).
+    pub fn append_error(&self, error: ResolverError) {
+        self.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(error);
     }
 
     /// The operation's variables, as sent (`ctx.info.variables`).

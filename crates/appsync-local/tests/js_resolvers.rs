@@ -12,7 +12,8 @@ use serde_json::json;
 
 const SDL: &str = "
 type Post @aws_api_key @aws_iam { id: ID! title: String author: String }
-type Query @aws_api_key @aws_iam { whoami: String hang: String broken: String refused: String post(x: String): Post header: String }
+type Item @aws_api_key @aws_iam { name: String note: String }
+type Query @aws_api_key @aws_iam { whoami: String hang: String broken: String refused: String post(x: String): Post header: String items: [Item] }
 type Mutation @aws_api_key @aws_iam { createPost(title: String!): Post }
 schema { query: Query mutation: Mutation }
 ";
@@ -66,6 +67,23 @@ fn builder() -> appsync_local::EmulatorBuilder {
             "Query.header",
             Resolver::unit(
                 "export function request(ctx) { return { payload: ctx.request.headers['x-custom'] + ' ' + typeof ctx.request.headers['x-api-key'] }; }\n\
+                 export function response(ctx) { return ctx.result; }",
+                "NONE",
+            ),
+        )
+        .js_resolver(
+            "Query.items",
+            Resolver::unit(
+                "export function request(ctx) { return { payload: [{ name: 'a' }, { name: 'b' }] }; }\n\
+                 export function response(ctx) { return ctx.result; }",
+                "NONE",
+            ),
+        )
+        .js_resolver(
+            "Item.note",
+            Resolver::unit(
+                "export function request(ctx) { util.appendError('no note for ' + ctx.source.name, 'Partial', null, { name: ctx.source.name }); \
+                 return { payload: 'note ' + ctx.source.name }; }\n\
                  export function response(ctx) { return ctx.result; }",
                 "NONE",
             ),
@@ -163,6 +181,25 @@ async fn ctx_request_has_the_http_headers() {
         )
         .await;
     assert_eq!(reply.json(), json!({ "data": { "header": "hello string" } }));
+}
+
+#[tokio::test]
+async fn appended_errors_go_beside_the_data_with_their_paths() {
+    let server = common::start(builder()).await;
+    let body = server.api_key("{ items { name n: note } }", json!({})).await.json();
+    assert_eq!(
+        body["data"],
+        json!({ "items": [{ "name": "a", "n": "note a" }, { "name": "b", "n": "note b" }] })
+    );
+    let mut errors = body["errors"].as_array().cloned().unwrap_or_default();
+    errors.sort_by_key(|e| e["message"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(errors.len(), 2, "{body}");
+    assert_eq!(errors[0]["message"], "no note for a");
+    assert_eq!(errors[0]["errorType"], "Partial");
+    assert_eq!(errors[0]["errorInfo"], json!({ "name": "a" }));
+    assert_eq!(errors[0]["path"], json!(["items", 0, "n"]));
+    assert_eq!(errors[0]["locations"], json!([{ "line": 1, "column": 16, "sourceName": null }]));
+    assert_eq!(errors[1]["path"], json!(["items", 1, "n"]));
 }
 
 #[test]

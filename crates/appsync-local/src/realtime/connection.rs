@@ -372,6 +372,7 @@ where
             headers: std::collections::BTreeMap::new(),
             selection_set_list: Vec::new(),
             selection_set_graphql: String::new(),
+            appended: std::sync::Arc::default(),
         };
         match resolver(ctx).await {
             Ok(v) if v.get("filterGroup").is_some() => FilterGroup::parse(&v).map(Some).map_err(|why| {
