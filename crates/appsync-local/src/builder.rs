@@ -83,6 +83,9 @@ pub struct EmulatorBuilder {
     lambda_ttl: Duration,
     lambda_identity_validation: Option<String>,
     resolvers: Vec<(String, ResolverFn)>,
+    js_resolvers: Vec<(String, appsync_js::Resolver)>,
+    data_sources: appsync_js::DataSources,
+    js_engine: Option<appsync_js::Engine>,
     body_limit: usize,
     max_depth: usize,
     max_aliases: usize,
@@ -108,6 +111,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("lambda_tokens", &self.lambda_tokens.len())
             .field("lambda_authorizer", &self.lambda_authorizer.is_some())
             .field("resolvers", &self.resolvers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("js_resolvers", &self.js_resolvers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("data_sources", &self.data_sources)
             .field("body_limit", &self.body_limit)
             .field("max_depth", &self.max_depth)
             .field("max_aliases", &self.max_aliases)
@@ -130,6 +135,9 @@ impl Default for EmulatorBuilder {
             lambda_ttl: Duration::ZERO,
             lambda_identity_validation: None,
             resolvers: Vec::new(),
+            js_resolvers: Vec::new(),
+            data_sources: appsync_js::DataSources::new().source("NONE", appsync_js::NoneDataSource),
+            js_engine: None,
             body_limit: DEFAULT_BODY_LIMIT,
             max_depth: DEFAULT_MAX_DEPTH,
             max_aliases: DEFAULT_MAX_ALIASES,
@@ -246,6 +254,27 @@ impl EmulatorBuilder {
         Fut: Future<Output = Result<Value, ResolverError>> + Send + 'static,
     {
         self.resolvers.push((field.into(), resolver::boxed(f)));
+        self
+    }
+
+    /// Resolves `Type.field` with an APPSYNC_JS resolver (unit or pipeline, see `appsync_js`),
+    /// run on the emulator's JavaScript engine against its data sources.
+    pub fn js_resolver(mut self, field: impl Into<String>, resolver: appsync_js::Resolver) -> Self {
+        self.js_resolvers.push((field.into(), resolver));
+        self
+    }
+
+    /// Adds the data source `name` for JS resolvers (a `NONE` data source called `"NONE"` is
+    /// there from the start; this replaces it when given that name).
+    pub fn data_source(mut self, name: impl Into<String>, source: impl appsync_js::DataSource) -> Self {
+        self.data_sources = self.data_sources.source(name, source);
+        self
+    }
+
+    /// The engine JS resolvers run on (default: one started by [`build`](Self::build) when a
+    /// JS resolver is configured, with `appsync_js`'s default limits).
+    pub fn js_engine(mut self, engine: appsync_js::Engine) -> Self {
+        self.js_engine = Some(engine);
         self
     }
 
@@ -413,16 +442,41 @@ impl EmulatorBuilder {
             self.schema.unwrap_or_else(|| (DEMO_SCHEMA.to_owned(), "demo-schema.graphql".to_owned()));
         let schema = LoadedSchema::parse(&sdl, &path)?;
         let mut resolvers: HashMap<String, HashMap<String, ResolverFn>> = HashMap::new();
-        for (key, f) in self.resolvers {
+        // Each with the builder setting it came from, for the error naming it.
+        let mut resolver_fns: Vec<(String, ResolverFn, &'static str)> =
+            self.resolvers.into_iter().map(|(key, f)| (key, f, "resolver")).collect();
+        if !self.js_resolvers.is_empty() {
+            let engine = match self.js_engine {
+                Some(engine) => engine,
+                None => appsync_js::Engine::new().map_err(|e| {
+                    Error::config("js_engine", "the JavaScript engine could not start").with_source(e)
+                })?,
+            };
+            let sources = std::sync::Arc::new(self.data_sources);
+            let subscription_root =
+                schema.schema.schema_definition.subscription.as_ref().map(|name| format!("{}.", name.name));
+            for (key, resolver) in self.js_resolvers {
+                let on_subscription =
+                    subscription_root.as_ref().is_some_and(|root| key.starts_with(root.as_str()));
+                let f = crate::js::resolver_fn(
+                    engine.clone(),
+                    std::sync::Arc::clone(&sources),
+                    resolver,
+                    on_subscription,
+                );
+                resolver_fns.push((key, f, "js_resolver"));
+            }
+        }
+        for (key, f, setting) in resolver_fns {
             let Some((type_name, field_name)) = key.split_once('.') else {
                 return Err(Error::config(
-                    "resolver",
+                    setting,
                     format!("resolver key {key:?} must look like Type.field"),
                 ));
             };
             if schema.schema.type_field(type_name, field_name).is_err() {
                 return Err(Error::config(
-                    "resolver",
+                    setting,
                     format!("resolver for {key}: the schema has no such field"),
                 ));
             }

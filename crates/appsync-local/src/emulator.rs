@@ -147,6 +147,7 @@ impl Emulator {
             // No variables given is an empty set of them.
             variables: variables.unwrap_or_default(),
             operation_name: operation_name.map(str::to_owned),
+            headers: std::collections::BTreeMap::new(),
         };
         let body = self.inner.threads.execute(&self.inner.engine, req, identity.clone()).await;
         crate::json::from_apollo(&body)

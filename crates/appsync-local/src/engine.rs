@@ -1,11 +1,11 @@
 //! Running one GraphQL request: parse, validate in AppSync's words, execute with the
 //! default and registered resolvers, and shape the response as AppSync does.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use apollo_compiler::ExecutableDocument;
 use apollo_compiler::executable::{self, OperationType, Selection};
+use apollo_compiler::parser::LineColumn;
 use apollo_compiler::parser::Parser;
 use apollo_compiler::resolvers::{AsyncObjectValue, AsyncResolvedValue, Execution, FieldError, ResolveInfo};
 use apollo_compiler::response::{
@@ -13,6 +13,7 @@ use apollo_compiler::response::{
 };
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Name};
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 use tokio::sync::broadcast;
@@ -24,6 +25,7 @@ use crate::mutation_bus::MutationEvent;
 use crate::resolver::{ResolverContext, ResolverError, ResolverFn};
 use crate::response;
 use crate::schema::LoadedSchema;
+use crate::selection;
 use crate::store::MemoryStore;
 use crate::validation;
 
@@ -84,7 +86,12 @@ pub(crate) struct GraphQLRequest {
     pub(crate) query: String,
     pub(crate) variables: Map<String, Value>,
     pub(crate) operation_name: Option<String>,
+    /// The HTTP request's headers, names in lower case (resolvers' `ctx.request.headers`).
+    pub(crate) headers: BTreeMap<String, String>,
 }
+
+/// An error a resolver added beside its field's value: (path, locations, error).
+type AppendedError = (Vec<ResponseDataPathSegment>, Vec<LineColumn>, ResolverError);
 
 /// A root mutation field as executed: (response key, field name, arguments).
 type SeenMutation = (String, String, Map<String, Value>);
@@ -92,7 +99,13 @@ type SeenMutation = (String, String, Map<String, Value>);
 struct RequestCtx {
     engine: Arc<Engine>,
     identity: Identity,
+    /// The request's variables, for resolvers' `info.variables`.
+    variables: Map<String, Value>,
+    /// The request's headers, for resolvers' `ctx.request.headers`.
+    headers: BTreeMap<String, String>,
     errors: Mutex<Vec<ResolverError>>,
+    /// Errors resolvers added beside their fields' values, with each field's path and location.
+    appended: Mutex<Vec<AppendedError>>,
     mutations: Mutex<Vec<SeenMutation>>,
 }
 
@@ -134,7 +147,7 @@ impl Engine {
                 );
             }
         };
-        self.run(document, operation, &coerced, identity).await
+        self.run(document, operation, &coerced, identity, &req.headers).await
     }
 
     /// The parsed, validated and limit-checked document for `query`, from the cache when the
@@ -175,12 +188,16 @@ impl Engine {
         operation: &executable::Operation,
         variables: &Valid<BMap>,
         identity: &Identity,
+        headers: &BTreeMap<String, String>,
     ) -> BValue {
         let schema = &self.schema.schema;
         let ctx = Arc::new(RequestCtx {
             engine: Arc::clone(self),
             identity: identity.clone(),
+            variables: variables.iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect(),
+            headers: headers.clone(),
             errors: Mutex::new(Vec::new()),
+            appended: Mutex::new(Vec::new()),
             mutations: Mutex::new(Vec::new()),
         });
         let root_type = operation.object_type().to_string();
@@ -189,6 +206,7 @@ impl Engine {
             type_name: root_type,
             record: None,
             operation_type: Some(operation.operation_type),
+            path: None,
         };
         let result = Execution::new(schema, document)
             .operation(operation)
@@ -206,8 +224,11 @@ impl Engine {
         let side_errors =
             std::mem::take(&mut *ctx.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         let root_type = operation.object_type().as_str();
-        let errors: Vec<BValue> =
+        let mut errors: Vec<BValue> =
             response.errors.iter().map(|e| execution_error(e, &side_errors, schema, root_type)).collect();
+        let appended =
+            std::mem::take(&mut *ctx.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        errors.extend(appended.iter().map(|(path, locations, e)| appended_error(path, locations, e)));
         if operation.operation_type == OperationType::Mutation
             && let Some(data) = &response.data
         {
@@ -417,6 +438,51 @@ struct ObjectValue {
     type_name: String,
     record: Option<Map<String, Value>>,
     operation_type: Option<OperationType>,
+    /// Where this object is in the response (`None` at the root).
+    path: Option<Arc<PathNode>>,
+}
+
+/// One step of a response path, linked to its parent: cheap to extend for every object, turned
+/// into a list only when an error needs it.
+struct PathNode {
+    parent: Option<Arc<PathNode>>,
+    segment: ResponseDataPathSegment,
+}
+
+fn extend(parent: Option<&Arc<PathNode>>, segment: ResponseDataPathSegment) -> Option<Arc<PathNode>> {
+    Some(Arc::new(PathNode { parent: parent.cloned(), segment }))
+}
+
+fn path_list(mut node: Option<&Arc<PathNode>>) -> Vec<ResponseDataPathSegment> {
+    let mut path = Vec::new();
+    while let Some(n) = node {
+        path.push(n.segment.clone());
+        node = n.parent.as_ref();
+    }
+    path.reverse();
+    path
+}
+
+/// An appended error in AppSync's field-error shape.
+fn appended_error(path: &[ResponseDataPathSegment], locations: &[LineColumn], e: &ResolverError) -> BValue {
+    let mut m = BMap::new();
+    m.insert(
+        "path",
+        BValue::Array(
+            path.iter()
+                .map(|s| match s {
+                    ResponseDataPathSegment::Field(name) => BValue::from(name.as_str()),
+                    ResponseDataPathSegment::ListIndex(i) => BValue::from(*i as u64),
+                })
+                .collect(),
+        ),
+    );
+    m.insert("data", e.data.as_ref().map_or(BValue::Null, to_apollo));
+    m.insert("errorType", e.error_type.clone().map_or(BValue::Null, BValue::from));
+    m.insert("errorInfo", e.error_info.as_ref().map_or(BValue::Null, to_apollo));
+    m.insert("locations", response::locations_json(locations));
+    m.insert("message", BValue::from(e.message.clone()));
+    BValue::Object(m)
 }
 
 impl AsyncObjectValue for ObjectValue {
@@ -441,18 +507,50 @@ impl AsyncObjectValue for ObjectValue {
             }
             let arguments: Map<String, Value> =
                 info.arguments().iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect();
+            // Built when needed (not for the leaves the default resolver reads): one allocation.
+            let field_path = || {
+                let key = info
+                    .field_selections()
+                    .first()
+                    .map_or_else(|| Name::new_unchecked(field_name), |f| f.response_key().clone());
+                extend(self.path.as_ref(), ResponseDataPathSegment::Field(key))
+            };
             let field_def = info.field_definition();
             let value = if let Some(resolver) =
                 engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name))
             {
+                let (selection_set_list, selection_set_graphql) =
+                    selection::selection_set(info.document(), info.field_selections());
                 let rctx = ResolverContext {
                     type_name: self.type_name.clone(),
                     field_name: field_name.to_owned(),
                     arguments: arguments.clone(),
                     source: self.record.clone(),
                     identity: self.ctx.identity.clone(),
+                    variables: self.ctx.variables.clone(),
+                    headers: self.ctx.headers.clone(),
+                    selection_set_list,
+                    selection_set_graphql,
+                    appended: Arc::default(),
                 };
-                resolver(rctx).await.map_err(|e| self.ctx.field_error(e))?
+                let appended = Arc::clone(&rctx.appended);
+                let outcome = resolver(rctx).await;
+                let appended =
+                    std::mem::take(&mut *appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+                if !appended.is_empty() {
+                    let path = path_list(field_path().as_ref());
+                    let locations: Vec<LineColumn> = info
+                        .field_selections()
+                        .first()
+                        .and_then(|f| f.alias.as_ref().unwrap_or(&f.name).location())
+                        .and_then(|span| span.line_column(&info.document().sources))
+                        .into_iter()
+                        .collect();
+                    let mut side =
+                        self.ctx.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    side.extend(appended.into_iter().map(|e| (path.clone(), locations.clone(), e)));
+                }
+                outcome.map_err(|e| self.ctx.field_error(e))?
             } else if let Some(op) = self.operation_type {
                 defaults::resolve_root(engine, op, field_def, &arguments)
                     .map_err(|e| self.ctx.field_error(e))?
@@ -482,12 +580,17 @@ impl AsyncObjectValue for ObjectValue {
                     arguments,
                 ));
             }
-            Ok(resolved(&self.ctx, value, &field_def.ty))
+            Ok(resolved(&self.ctx, value, &field_def.ty, field_path()))
         })
     }
 }
 
-fn resolved<'a>(ctx: &Arc<RequestCtx>, value: Value, ty: &Type) -> AsyncResolvedValue<'a> {
+fn resolved<'a>(
+    ctx: &Arc<RequestCtx>,
+    value: Value,
+    ty: &Type,
+    path: Option<Arc<PathNode>>,
+) -> AsyncResolvedValue<'a> {
     if value.is_null() {
         return AsyncResolvedValue::null();
     }
@@ -498,8 +601,13 @@ fn resolved<'a>(ctx: &Arc<RequestCtx>, value: Value, ty: &Type) -> AsyncResolved
         };
         let item_ty = ty.item_type().clone();
         let ctx = Arc::clone(ctx);
-        let items: Vec<AsyncResolvedValue<'a>> =
-            items.into_iter().map(|item| resolved(&ctx, item, &item_ty)).collect();
+        let items: Vec<AsyncResolvedValue<'a>> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                resolved(&ctx, item, &item_ty, extend(path.as_ref(), ResponseDataPathSegment::ListIndex(i)))
+            })
+            .collect();
         return AsyncResolvedValue::list(items);
     }
     let schema = &ctx.engine.schema.schema;
@@ -515,6 +623,7 @@ fn resolved<'a>(ctx: &Arc<RequestCtx>, value: Value, ty: &Type) -> AsyncResolved
                 type_name,
                 record: Some(record),
                 operation_type: None,
+                path,
             })
         }
         _ => AsyncResolvedValue::leaf(to_apollo(&value)),

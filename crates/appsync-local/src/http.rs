@@ -123,9 +123,10 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
             "Request body is empty.",
         );
     }
-    let Some(req) = parse_request(&bytes) else {
+    let Some(mut req) = parse_request(&bytes) else {
         return unparseable_query();
     };
+    req.headers = headers_of(&parts.headers);
     execute(&emulator, req, identity).await
 }
 
@@ -186,10 +187,26 @@ pub(crate) async fn graphql_get(emulator: Emulator, request: Request) -> Respons
             return auth_failure(&failure);
         }
     };
-    let Some(req) = parts.uri.query().and_then(request_from_query) else {
+    let Some(mut req) = parts.uri.query().and_then(request_from_query) else {
         return unparseable_query();
     };
+    req.headers = headers_of(&parts.headers);
     execute(&emulator, req, identity).await
+}
+
+/// The headers as resolvers see them: names in lower case, repeated headers joined with commas.
+fn headers_of(headers: &axum::http::HeaderMap) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::<String, String>::new();
+    for (name, value) in headers {
+        let Ok(value) = value.to_str() else { continue };
+        out.entry(name.as_str().to_owned())
+            .and_modify(|joined| {
+                joined.push(',');
+                joined.push_str(value);
+            })
+            .or_insert_with(|| value.to_owned());
+    }
+    out
 }
 
 /// The request a GET carries in its query string, read as a POST body would be.
@@ -296,5 +313,5 @@ pub(crate) fn parse_request(bytes: &[u8]) -> Option<GraphQLRequest> {
         Some(Value::String(s)) => Some(s),
         Some(_) => return None,
     };
-    Some(GraphQLRequest { query, variables, operation_name })
+    Some(GraphQLRequest { query, variables, operation_name, headers: std::collections::BTreeMap::new() })
 }

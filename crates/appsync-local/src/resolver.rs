@@ -1,5 +1,6 @@
 //! The public API for custom resolvers and the errors they return.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -41,13 +42,35 @@ use crate::auth::Identity;
 /// assert_eq!(body, json!({"data": {"author": {"name": "API_KEY", "posts": 7}}}));
 /// # Ok::<(), appsync_local::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ResolverContext {
     pub(crate) type_name: String,
     pub(crate) field_name: String,
     pub(crate) arguments: Map<String, Value>,
     pub(crate) source: Option<Map<String, Value>>,
     pub(crate) identity: Identity,
+    pub(crate) variables: Map<String, Value>,
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) selection_set_list: Vec<String>,
+    pub(crate) selection_set_graphql: String,
+    /// Errors for the response beside the field's value ([`ResolverContext::append_error`]).
+    pub(crate) appended: Arc<std::sync::Mutex<Vec<ResolverError>>>,
+}
+
+/// Header values stay out of `Debug`: they hold the caller's credentials.
+impl std::fmt::Debug for ResolverContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolverContext")
+            .field("type_name", &self.type_name)
+            .field("field_name", &self.field_name)
+            .field("arguments", &self.arguments)
+            .field("source", &self.source)
+            .field("identity", &self.identity)
+            .field("variables", &self.variables)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("selection_set_list", &self.selection_set_list)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ResolverContext {
@@ -85,6 +108,40 @@ impl ResolverContext {
     #[must_use]
     pub fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    /// The HTTP request's headers, names in lower case (`ctx.request.headers`; empty for
+    /// operations run with [`Emulator::execute`](crate::Emulator::execute) and for
+    /// subscriptions).
+    #[must_use]
+    pub fn headers(&self) -> &BTreeMap<String, String> {
+        &self.headers
+    }
+
+    /// Adds an error to the response beside the field's value, with the field's `path` and
+    /// `locations` (AppSync's `util.appendError`: the field keeps what the resolver returns).
+    pub fn append_error(&self, error: ResolverError) {
+        self.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(error);
+    }
+
+    /// The operation's variables, as sent (`ctx.info.variables`).
+    #[must_use]
+    pub fn variables(&self) -> &Map<String, Value> {
+        &self.variables
+    }
+
+    /// The paths selected under the field, by response key (`ctx.info.selectionSetList`:
+    /// `["id", "author", "author/name"]`).
+    #[must_use]
+    pub fn selection_set_list(&self) -> &[String] {
+        &self.selection_set_list
+    }
+
+    /// The selection under the field as GraphQL text (`ctx.info.selectionSetGraphQL`; empty for
+    /// a leaf).
+    #[must_use]
+    pub fn selection_set_graphql(&self) -> &str {
+        &self.selection_set_graphql
     }
 }
 

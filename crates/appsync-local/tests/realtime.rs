@@ -275,6 +275,35 @@ async fn enhanced_filter_from_a_subscription_resolver_over_a_real_socket() {
 }
 
 #[tokio::test]
+async fn enhanced_filter_from_a_js_subscription_resolver() {
+    // The APPSYNC_JS way: `extensions.setSubscriptionFilter` in the subscription's response.
+    let code = "import { util, extensions } from '@aws-appsync/utils';\n\
+                export function request(ctx) { return { payload: null }; }\n\
+                export function response(ctx) {\n\
+                  extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter(\n\
+                    { or: [{ title: { beginsWith: 'hot' } }, { author: { in: ['vip', 'boss'] } }] }));\n\
+                  return null;\n\
+                }";
+    let builder =
+        demo_builder().js_resolver("Subscription.onCreatePost", appsync_js::Resolver::unit(code, "NONE"));
+    let s = start(builder).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    let data = json!({"query": "subscription { onCreatePost { title author } }"}).to_string();
+    send(&mut ws, start_msg("js", &data, api_key_headers(&s.host, API_KEY))).await;
+    assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"js"})));
+    for (title, author) in [("cold", "ann"), ("hot news", "ann"), ("cold", "boss")] {
+        let r = s.api_key(CREATE, json!({"input": {"title": title, "author": author}})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let first = recv(&mut ws).await.expect("event");
+    assert_eq!(first["payload"]["data"]["onCreatePost"], json!({"title": "hot news", "author": "ann"}));
+    let second = recv(&mut ws).await.expect("event");
+    assert_eq!(second["payload"]["data"]["onCreatePost"], json!({"title": "cold", "author": "boss"}));
+    quiet_for(&mut ws, Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
 async fn huge_frames_close_only_that_connection_and_config_applies_through_router_with() {
     let emulator = demo_builder().build().expect("emulator");
     let config =

@@ -220,6 +220,11 @@ where
             arguments: p.arguments.clone(),
             source: None,
             identity: identity.clone(),
+            variables: Map::new(),
+            headers: std::collections::BTreeMap::new(),
+            selection_set_list: Vec::new(),
+            selection_set_graphql: String::new(),
+            appended: std::sync::Arc::default(),
         };
         match resolver(ctx).await {
             Ok(v) if v.get("filterGroup").is_some() => FilterGroup::parse(&v).map(Some).map_err(|why| {

@@ -1,0 +1,418 @@
+//! Unit and pipeline resolvers, evaluated in AppSync's order against data sources.
+//!
+//! Unit: `request` -> data source -> `response`. Pipeline: the resolver's `request`, then per
+//! function `request` -> data source -> `response`, then the resolver's `response` reading
+//! `ctx.prev.result` (guide: "Pipeline resolvers", "Runtime utilities" for `earlyReturn`). A data
+//! source's failure reaches the response handler as `ctx.error`; `util.error` (or a failure of
+//! the code) ends the run with the field `null` and the error in `errors`; `util.appendError`s
+//! are kept either way.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::context::{Context, ContextError, Prev};
+use crate::engine::Engine;
+use crate::evaluation::{Evaluation, Handler, ResolverError, SkipTo};
+
+/// A data source failure, handed to the response handler as `ctx.error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSourceError {
+    message: String,
+    error_type: String,
+}
+
+impl DataSourceError {
+    /// A failure with AppSync's message and type (`"Lambda:Unhandled"`,
+    /// `"DynamoDB:ConditionalCheckFailedException"`...).
+    #[must_use]
+    pub fn new(message: impl Into<String>, error_type: impl Into<String>) -> Self {
+        Self { message: message.into(), error_type: error_type.into() }
+    }
+
+    /// The message.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The type.
+    #[must_use]
+    pub fn error_type(&self) -> &str {
+        &self.error_type
+    }
+}
+
+impl fmt::Display for DataSourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error_type, self.message)
+    }
+}
+
+impl std::error::Error for DataSourceError {}
+
+/// A data source: what a request handler's result is sent to.
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    /// Runs `request` (what the request handler returned) and returns what the response handler
+    /// sees as `ctx.result`.
+    ///
+    /// # Errors
+    /// A failure, which the response handler sees as `ctx.error`.
+    async fn invoke(&self, request: Value, ctx: &Context) -> Result<Value, DataSourceError>;
+}
+
+/// AppSync's `NONE` data source: the request's `payload` becomes the result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoneDataSource;
+
+#[async_trait]
+impl DataSource for NoneDataSource {
+    async fn invoke(&self, request: Value, _ctx: &Context) -> Result<Value, DataSourceError> {
+        Ok(match request {
+            Value::Object(mut request) => request.remove("payload").unwrap_or(Value::Null),
+            _ => Value::Null,
+        })
+    }
+}
+
+/// The data sources resolvers refer to by name.
+#[derive(Clone, Default)]
+pub struct DataSources {
+    sources: HashMap<String, Arc<dyn DataSource>>,
+}
+
+impl fmt::Debug for DataSources {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&String> = self.sources.keys().collect();
+        names.sort();
+        f.debug_struct("DataSources").field("names", &names).finish()
+    }
+}
+
+impl DataSources {
+    /// No data sources.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the data source called `name`.
+    #[must_use]
+    pub fn source(mut self, name: impl Into<String>, source: impl DataSource) -> Self {
+        self.sources.insert(name.into(), Arc::new(source));
+        self
+    }
+
+    /// Adds (or replaces) a shared data source called `name`.
+    #[must_use]
+    pub fn shared_source(mut self, name: impl Into<String>, source: Arc<dyn DataSource>) -> Self {
+        self.sources.insert(name.into(), source);
+        self
+    }
+
+    /// The data source called `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn DataSource>> {
+        self.sources.get(name)
+    }
+}
+
+/// An AppSync function: one step of a pipeline.
+#[derive(Debug, Clone)]
+pub struct Function {
+    name: String,
+    code: Arc<str>,
+    data_source: String,
+}
+
+impl Function {
+    /// A function named `name` running `code` against the data source `data_source`.
+    #[must_use]
+    pub fn new(name: impl Into<String>, code: impl Into<Arc<str>>, data_source: impl Into<String>) -> Self {
+        Self { name: name.into(), code: code.into(), data_source: data_source.into() }
+    }
+
+    /// The function's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Unit { data_source: String },
+    Pipeline { functions: Vec<Function> },
+}
+
+/// An APPSYNC_JS resolver.
+#[derive(Debug, Clone)]
+pub struct Resolver {
+    code: Arc<str>,
+    kind: Kind,
+}
+
+/// What resolving a field produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// The field's value (`null` when an error ended the run).
+    pub data: Value,
+    /// The errors for the response's `errors` (appended ones, then the one that ended the run).
+    pub errors: Vec<ResolverError>,
+    /// The stash at the end of the run.
+    pub stash: Map<String, Value>,
+    /// True when an error ended the run (`util.error`, `util.unauthorized`, a failure of the
+    /// code): it is the last of `errors`, the others were appended.
+    pub failed: bool,
+    /// True when `util.unauthorized()` ended the run.
+    pub unauthorized: bool,
+    /// The last `extensions.setSubscriptionFilter` (subscription resolvers).
+    pub subscription_filter: Option<Value>,
+    /// The last `extensions.setSubscriptionInvalidationFilter`.
+    pub subscription_invalidation_filter: Option<Value>,
+    /// `extensions.invalidateSubscriptions` calls, in order.
+    pub invalidations: Vec<Value>,
+    /// `util.http.addResponseHeader(s)`.
+    pub response_headers: Map<String, Value>,
+}
+
+impl Outcome {
+    fn absorb(&mut self, evaluation: &Evaluation, selection: &[String]) {
+        self.errors.extend(evaluation.errors.iter().cloned().map(|error| filtered(error, selection)));
+        self.stash.clone_from(&evaluation.stash);
+        if evaluation.subscription_filter.is_some() {
+            self.subscription_filter.clone_from(&evaluation.subscription_filter);
+        }
+        if evaluation.subscription_invalidation_filter.is_some() {
+            self.subscription_invalidation_filter.clone_from(&evaluation.subscription_invalidation_filter);
+        }
+        self.invalidations.extend(evaluation.invalidations.iter().cloned());
+        for (name, value) in &evaluation.response_headers {
+            self.response_headers.insert(name.clone(), value.clone());
+        }
+    }
+
+    fn fail(mut self, error: ResolverError) -> Self {
+        self.data = Value::Null;
+        self.failed = true;
+        self.errors.push(error);
+        self
+    }
+}
+
+/// How a step ended: with a value to go on with, or with the run over.
+enum Step {
+    Value(Value),
+    EarlyReturn(Value, SkipTo),
+    Stop(Box<Outcome>),
+}
+
+impl Resolver {
+    /// A unit resolver: `code`'s handlers around one call of `data_source`.
+    #[must_use]
+    pub fn unit(code: impl Into<Arc<str>>, data_source: impl Into<String>) -> Self {
+        Self { code: code.into(), kind: Kind::Unit { data_source: data_source.into() } }
+    }
+
+    /// A pipeline resolver: `code`'s handlers around `functions`, in order.
+    #[must_use]
+    pub fn pipeline(code: impl Into<Arc<str>>, functions: Vec<Function>) -> Self {
+        Self { code: code.into(), kind: Kind::Pipeline { functions } }
+    }
+
+    /// Resolves one field: runs the handlers and data sources in AppSync's order.
+    ///
+    /// Never fails as a Rust call: every failure (of the code, a data source, a missing data
+    /// source) is in the outcome's `errors`, as AppSync reports it in the response.
+    pub async fn resolve(&self, engine: &Engine, ctx: Context, sources: &DataSources) -> Outcome {
+        let mut ctx = ctx;
+        let mut outcome = Outcome { stash: ctx.stash.clone(), ..Outcome::default() };
+        match &self.kind {
+            Kind::Unit { data_source } => {
+                let request = match step(engine, &self.code, Handler::Request, &ctx, outcome).await {
+                    (Step::Value(value), o) => {
+                        outcome = o;
+                        value
+                    }
+                    (Step::EarlyReturn(value, _), mut o) => {
+                        o.data = value;
+                        return o;
+                    }
+                    (Step::Stop(o), _) => return *o,
+                };
+                ctx.stash.clone_from(&outcome.stash);
+                call(sources, data_source, request, &mut ctx).await;
+                match step(engine, &self.code, Handler::Response, &ctx, outcome).await {
+                    (Step::Value(value) | Step::EarlyReturn(value, _), mut o) => {
+                        o.data = value;
+                        o
+                    }
+                    (Step::Stop(o), _) => *o,
+                }
+            }
+            Kind::Pipeline { functions } => {
+                let mut prev = match step(engine, &self.code, Handler::Request, &ctx, outcome).await {
+                    (Step::Value(value), o) => {
+                        outcome = o;
+                        Some(value)
+                    }
+                    (Step::EarlyReturn(value, _), o) => {
+                        outcome = o;
+                        ctx.prev = Some(Prev::new(value));
+                        None
+                    }
+                    (Step::Stop(o), _) => return *o,
+                };
+                if let Some(first) = prev.take() {
+                    let mut current = first;
+                    for function in functions {
+                        ctx.stash.clone_from(&outcome.stash);
+                        ctx.prev = Some(Prev::new(current.clone()));
+                        ctx.result = None;
+                        ctx.error = None;
+                        let request =
+                            match step(engine, &function.code, Handler::Request, &ctx, outcome).await {
+                                (Step::Value(value), o) => {
+                                    outcome = o;
+                                    value
+                                }
+                                (Step::EarlyReturn(value, skip_to), o) => {
+                                    outcome = o;
+                                    current = value;
+                                    if skip_to == SkipTo::End {
+                                        break;
+                                    }
+                                    continue;
+                                }
+                                (Step::Stop(o), _) => return *o,
+                            };
+                        ctx.stash.clone_from(&outcome.stash);
+                        call(sources, &function.data_source, request, &mut ctx).await;
+                        match step(engine, &function.code, Handler::Response, &ctx, outcome).await {
+                            (Step::Value(value), o) => {
+                                outcome = o;
+                                current = value;
+                            }
+                            (Step::EarlyReturn(value, skip_to), o) => {
+                                outcome = o;
+                                current = value;
+                                if skip_to == SkipTo::End {
+                                    break;
+                                }
+                            }
+                            (Step::Stop(o), _) => return *o,
+                        }
+                    }
+                    ctx.prev = Some(Prev::new(current));
+                }
+                ctx.stash.clone_from(&outcome.stash);
+                ctx.result = None;
+                ctx.error = None;
+                match step(engine, &self.code, Handler::Response, &ctx, outcome).await {
+                    (Step::Value(value) | Step::EarlyReturn(value, _), mut o) => {
+                        o.data = value;
+                        o
+                    }
+                    (Step::Stop(o), _) => *o,
+                }
+            }
+        }
+    }
+}
+
+/// Runs one handler and folds what it recorded into the outcome.
+async fn step(
+    engine: &Engine,
+    code: &str,
+    handler: Handler,
+    ctx: &Context,
+    mut outcome: Outcome,
+) -> (Step, Outcome) {
+    let evaluation = match engine.evaluate(code, handler, ctx).await {
+        Ok(evaluation) => evaluation,
+        Err(error) => {
+            let field_error =
+                ResolverError::new(error.graphql_message(), error.error_type().map(str::to_owned));
+            tracing::debug!(target: "appsync_js", %error, handler = handler.name(), "resolver code failed");
+            let failed = outcome.clone().fail(field_error);
+            return (Step::Stop(Box::new(failed)), outcome);
+        }
+    };
+    outcome.absorb(&evaluation, &ctx.info.selection_set_list);
+    if let Some(error) = evaluation.error {
+        let mut error = filtered(error, &ctx.info.selection_set_list);
+        if evaluation.unauthorized {
+            outcome.unauthorized = true;
+            error.message = format!(
+                "Not Authorized to access {} on type {}",
+                ctx.info.field_name, ctx.info.parent_type_name
+            );
+        }
+        let failed = outcome.clone().fail(error);
+        return (Step::Stop(Box::new(failed)), outcome);
+    }
+    match evaluation.early_return {
+        Some(early) => (Step::EarlyReturn(early.value, early.skip_to), outcome),
+        None => (Step::Value(evaluation.result), outcome),
+    }
+}
+
+/// An error's `data` as AppSync returns it: filtered by the field's selection set (guide,
+/// "Built-in utilities", `util.error`), when there is one; `errorInfo` is not filtered.
+fn filtered(mut error: ResolverError, selection: &[String]) -> ResolverError {
+    if !selection.is_empty()
+        && let Some(data) = error.data.take()
+    {
+        error.data = Some(select(data, "", selection));
+    }
+    error
+}
+
+/// Keeps the members of `value` whose paths (`a`, `a/b`) are selected; lists are filtered item by
+/// item.
+fn select(value: Value, prefix: &str, selection: &[String]) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .into_iter()
+                .filter_map(|(key, member)| {
+                    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}/{key}") };
+                    selection.contains(&path).then(|| {
+                        let member = select(member, &path, selection);
+                        (key, member)
+                    })
+                })
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|item| select(item, prefix, selection)).collect())
+        }
+        other => other,
+    }
+}
+
+/// Calls the data source and puts its answer in `ctx.result` or `ctx.error`.
+async fn call(sources: &DataSources, name: &str, request: Value, ctx: &mut Context) {
+    ctx.result = None;
+    ctx.error = None;
+    let Some(source) = sources.get(name) else {
+        ctx.error = Some(ContextError::new(
+            format!("No data source named '{name}' is configured"),
+            "DataSourceNotFound",
+        ));
+        ctx.result = Some(Value::Null);
+        return;
+    };
+    match source.invoke(request, ctx).await {
+        Ok(result) => ctx.result = Some(result),
+        Err(error) => {
+            ctx.result = Some(Value::Null);
+            ctx.error = Some(ContextError::new(error.message, error.error_type));
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! One worker's QuickJS runtime and how a handler is evaluated in it.
+//!
+//! The utilities are loaded once per worker into a context of their own (the library realm),
+//! which is then frozen whole (`lockdown` in `js/utils.js`). Each evaluation gets a fresh context
+//! with only the ECMAScript built-ins AppSync offers (no `eval`, no host objects beyond `console`
+//! and the utilities), receives the frozen utilities through two small modules, loads the
+//! resolver's module from bytecode, calls the handler and reads back what it returned and what it
+//! recorded through `util`, `runtime` and `extensions`. Loading the utilities afresh each time
+//! would cost more than the rest of an evaluation (QuickJS reads every function's bytecode).
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rquickjs::context::intrinsic;
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::module::{Declared, WriteOptions};
+use rquickjs::{Context as JsContext, Ctx, Function, Module, Object, Persistent, Runtime, Value};
+use serde::Deserialize;
+use serde_json::Map;
+
+use crate::engine::Shared;
+use crate::error::{Error, Kind, Location};
+use crate::evaluation::{EarlyReturn, Evaluation, Handler, ResolverError};
+use crate::natives;
+
+/// The name AppSync gives the resolver's module in messages (`code.js:3:7: TypeError: ...`).
+pub(crate) const CODE_MODULE: &str = "code.js";
+/// `import { util } from '@aws-appsync/utils'`.
+pub(crate) const UTILS_MODULE: &str = "@aws-appsync/utils";
+/// `import * as ddb from '@aws-appsync/utils/dynamodb'`.
+pub(crate) const DYNAMODB_MODULE: &str = "@aws-appsync/utils/dynamodb";
+/// Where the utilities find the natives and the evaluation's record (removed from the global
+/// object by the utilities as soon as they hold it).
+const HOST_GLOBAL: &str = "__appsync_host";
+/// Where `realm.js` and `dynamodb_shim.js` find the library realm's objects (removed as read).
+const REALM_GLOBAL: &str = "__appsync_realm";
+const DYNAMODB_GLOBAL: &str = "__appsync_dynamodb";
+
+const UTILS_SOURCE: &str = include_str!("../js/utils.js");
+const DYNAMODB_SOURCE: &str = include_str!("../js/dynamodb.js");
+const REALM_SOURCE: &str = include_str!("../js/realm.js");
+const DYNAMODB_SHIM_SOURCE: &str = include_str!("../js/dynamodb_shim.js");
+
+/// The ECMAScript built-ins of an evaluation context: the base objects, `Date`, `RegExp`, `JSON`,
+/// `Map`/`Set` and promises (module evaluation needs them). Not `Eval` (AppSync refuses `eval`
+/// and `new Function`) nor typed arrays (not among AppSync's supported features), each of which
+/// would also add to the cost of every fresh context.
+type Intrinsics = (
+    intrinsic::Date,
+    intrinsic::RegExpCompiler,
+    intrinsic::RegExp,
+    intrinsic::Json,
+    intrinsic::MapSet,
+    intrinsic::Promise,
+);
+
+/// The bytecode of the utilities (for the library realm) and of the modules through which each
+/// evaluation's context reaches them.
+pub(crate) struct Library {
+    utils: Arc<[u8]>,
+    dynamodb: Arc<[u8]>,
+    realm: Arc<[u8]>,
+    dynamodb_shim: Arc<[u8]>,
+}
+
+impl Library {
+    /// Compiles the embedded modules (once per engine).
+    pub(crate) fn compile() -> Result<Self, Error> {
+        let runtime = Runtime::new().map_err(internal)?;
+        let context = JsContext::full(&runtime).map_err(internal)?;
+        // No line numbers needed inside the library: errors are reported at the resolver's line.
+        let stripped = || WriteOptions { strip_debug: true, strip_source: true, ..WriteOptions::default() };
+        context.with(|ctx| {
+            Ok(Self {
+                utils: compile(&ctx, UTILS_MODULE, UTILS_SOURCE, stripped())?,
+                dynamodb: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SOURCE, stripped())?,
+                realm: compile(&ctx, UTILS_MODULE, REALM_SOURCE, stripped())?,
+                dynamodb_shim: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SHIM_SOURCE, stripped())?,
+            })
+        })
+    }
+}
+
+fn compile(ctx: &Ctx<'_>, name: &str, source: &str, options: WriteOptions) -> Result<Arc<[u8]>, Error> {
+    let module = Module::declare(ctx.clone(), name, source).map_err(|e| js_error(ctx, e))?;
+    let bytecode = module.write(options).map_err(|e| js_error(ctx, e))?;
+    Ok(Arc::from(bytecode))
+}
+
+/// Loads bytecode this process compiled.
+#[allow(
+    unsafe_code,
+    reason = "QuickJS trusts bytecode; this only ever loads what `compile` wrote in this process"
+)]
+fn load<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Module<'js, Declared>> {
+    // SAFETY: `bytecode` comes from `compile` (the engine's cache or its library), written by
+    // `Module::write` of the same QuickJS build; it never comes from outside the process.
+    unsafe { Module::load(ctx.clone(), bytecode) }
+}
+
+/// Resolves the two module names AppSync provides; anything else is refused.
+struct AppSyncResolver;
+
+impl Resolver for AppSyncResolver {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        if name == UTILS_MODULE || name == DYNAMODB_MODULE {
+            Ok(name.to_owned())
+        } else {
+            Err(rquickjs::Exception::throw_reference(
+                ctx,
+                &format!(
+                    "could not resolve module '{name}' imported by {base}: APPSYNC_JS provides \
+                     '{UTILS_MODULE}' and '{DYNAMODB_MODULE}' only (bundle anything else into the code)"
+                ),
+            ))
+        }
+    }
+}
+
+/// Gives QuickJS the declarations of AppSync's modules when it resolves a resolver's imports at
+/// compile time; evaluation contexts have them loaded before the resolver's code, so this is
+/// not asked there.
+struct ShimLoader {
+    realm: Arc<[u8]>,
+    dynamodb_shim: Arc<[u8]>,
+}
+
+impl Loader for ShimLoader {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        match name {
+            UTILS_MODULE => load(ctx, &self.realm),
+            DYNAMODB_MODULE => load(ctx, &self.dynamodb_shim),
+            _ => Err(rquickjs::Error::new_loading(name)),
+        }
+    }
+}
+
+/// The library realm's objects every evaluation is given.
+struct Realm {
+    /// The natives and the per-evaluation record (`state`).
+    host: Persistent<Object<'static>>,
+    /// The utilities module's namespace: `util`, `runtime`, `extensions`, `console`, `now`,
+    /// `random`.
+    utils: Persistent<Object<'static>>,
+    /// The dynamodb module's namespace.
+    dynamodb: Persistent<Object<'static>>,
+}
+
+/// One worker thread's runtime.
+pub(crate) struct Worker {
+    // Declared (so dropped) first: persistent values must go before their context and runtime.
+    realm: Realm,
+    /// The next evaluation's context, prepared while the worker waits for it.
+    spare: Option<JsContext>,
+    _library: JsContext,
+    shared: Arc<Shared>,
+    runtime: Runtime,
+    deadline: Rc<Cell<Option<Instant>>>,
+    interrupted: Rc<Cell<bool>>,
+}
+
+impl Worker {
+    pub(crate) fn new(shared: Arc<Shared>) -> Result<Self, Error> {
+        let runtime = Runtime::new().map_err(internal)?;
+        runtime.set_memory_limit(shared.memory_limit);
+        runtime.set_max_stack_size(shared.max_stack_size);
+        runtime.set_loader(
+            AppSyncResolver,
+            ShimLoader {
+                realm: Arc::clone(&shared.library.realm),
+                dynamodb_shim: Arc::clone(&shared.library.dynamodb_shim),
+            },
+        );
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let interrupted = Rc::new(Cell::new(false));
+        {
+            let deadline = Rc::clone(&deadline);
+            let interrupted = Rc::clone(&interrupted);
+            runtime.set_interrupt_handler(Some(Box::new(move || {
+                let over = deadline.get().is_some_and(|at| Instant::now() >= at);
+                if over {
+                    interrupted.set(true);
+                }
+                over
+            })));
+        }
+        let library = JsContext::custom::<Intrinsics>(&runtime).map_err(internal)?;
+        let realm = library.with(|ctx| {
+            let setup = || -> rquickjs::Result<Realm> {
+                let host = natives::host_object(&ctx, &shared.host)?;
+                ctx.globals().set(HOST_GLOBAL, host.clone())?;
+                let utils = evaluate_module(load(&ctx, &shared.library.utils)?)?.namespace()?;
+                let dynamodb = evaluate_module(load(&ctx, &shared.library.dynamodb)?)?.namespace()?;
+                let lockdown: Function<'_> = utils.get("lockdown")?;
+                lockdown.call::<_, ()>((dynamodb.clone(),))?;
+                Ok(Realm {
+                    host: Persistent::save(&ctx, host),
+                    utils: Persistent::save(&ctx, utils),
+                    dynamodb: Persistent::save(&ctx, dynamodb),
+                })
+            };
+            setup().map_err(|e| js_error(&ctx, e))
+        })?;
+        Ok(Self { realm, spare: None, _library: library, shared, runtime, deadline, interrupted })
+    }
+
+    /// Prepares the next evaluation's context now, while there is nothing to evaluate: creating
+    /// one is a good part of an evaluation's cost.
+    pub(crate) fn prepare_spare(&mut self) {
+        if self.spare.is_none() {
+            self.spare = self.fresh_context().ok();
+        }
+    }
+
+    /// A new context holding AppSync's modules, ready for a resolver's.
+    fn fresh_context(&self) -> Result<JsContext, Error> {
+        let js = JsContext::custom::<Intrinsics>(&self.runtime).map_err(internal)?;
+        js.with(|ctx| {
+            let setup = || -> rquickjs::Result<()> {
+                ctx.globals().set(REALM_GLOBAL, self.realm.utils.clone().restore(&ctx)?)?;
+                ctx.globals().set(DYNAMODB_GLOBAL, self.realm.dynamodb.clone().restore(&ctx)?)?;
+                evaluate_module(load(&ctx, &self.shared.library.realm)?)?;
+                evaluate_module(load(&ctx, &self.shared.library.dynamodb_shim)?)?;
+                Ok(())
+            };
+            setup().map_err(|e| js_error(&ctx, e))
+        })?;
+        Ok(js)
+    }
+
+    /// Evaluates `handler` of `code` with the JSON context `context`.
+    pub(crate) fn evaluate(
+        &mut self,
+        code: &Arc<str>,
+        handler: Handler,
+        context: &str,
+        auth_type: &str,
+    ) -> Result<Evaluation, Error> {
+        self.interrupted.set(false);
+        let outcome = self.evaluate_in_fresh_context(code, handler, context, auth_type);
+        self.deadline.set(None);
+        match outcome {
+            Ok(evaluation) => Ok(evaluation),
+            Err(error) => {
+                // Whatever a failed evaluation left (cycles, a half-built heap) goes now, so the
+                // next one starts with the whole memory limit.
+                self.runtime.run_gc();
+                if self.interrupted.get() { Err(Error::timeout(self.shared.timeout)) } else { Err(error) }
+            }
+        }
+    }
+
+    fn bytecode(&self, code: &Arc<str>) -> Result<Arc<[u8]>, Error> {
+        if let Some(bytecode) = self.shared.cached(code) {
+            return Ok(bytecode);
+        }
+        let compiler = JsContext::full(&self.runtime).map_err(internal)?;
+        let bytecode = compiler.with(|ctx| compile(&ctx, CODE_MODULE, code, WriteOptions::default()))?;
+        self.shared.store(Arc::clone(code), Arc::clone(&bytecode));
+        Ok(bytecode)
+    }
+
+    fn evaluate_in_fresh_context(
+        &mut self,
+        code: &Arc<str>,
+        handler: Handler,
+        context: &str,
+        auth_type: &str,
+    ) -> Result<Evaluation, Error> {
+        let bytecode = self.bytecode(code)?;
+        let js = match self.spare.take() {
+            Some(js) => js,
+            None => self.fresh_context()?,
+        };
+        // The limit is the handler's: compiling (once per source) and preparing the context are
+        // the engine's work.
+        self.deadline.set(Some(Instant::now() + self.shared.timeout));
+        js.with(|ctx| {
+            self.run(&ctx, &bytecode, handler, context, auth_type)
+                .map_err(|e| js_error(&ctx, e))
+                .and_then(|r| r)
+        })
+    }
+
+    /// The outer `Result` carries JavaScript failures (turned into [`Error`] by the caller with
+    /// the context at hand); the inner one the evaluation's own errors.
+    fn run<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        bytecode: &[u8],
+        handler: Handler,
+        context: &str,
+        auth_type: &str,
+    ) -> rquickjs::Result<Result<Evaluation, Error>> {
+        let host = self.realm.host.clone().restore(ctx)?;
+        host.set("state", Object::new(ctx.clone())?)?;
+        host.set("authType", auth_type)?;
+        let module = evaluate_module(load(ctx, bytecode)?)?;
+
+        let function: Value<'js> = module.get(handler.name())?;
+        let Some(function) = function.into_function() else {
+            return Ok(Err(Error::new(
+                Kind::Module,
+                format!("The code does not export a function named '{}'", handler.name()),
+            )));
+        };
+        let ctx_object: Object<'js> = match ctx.json_parse(context)?.into_object() {
+            Some(object) => object,
+            None => return Ok(Err(Error::new(Kind::Internal, "the context is not an object"))),
+        };
+        let arguments: Value<'js> = ctx_object.get("arguments")?;
+        ctx_object.set("args", arguments)?;
+
+        let returned = call(&function, &ctx_object);
+        let state: Value<'js> = host.get("state")?;
+        // The record belongs to this context; the shared host must not keep it alive.
+        host.set("state", Value::new_undefined(ctx.clone()))?;
+        let state: State = match to_json(ctx, state)? {
+            Some(json) => match serde_json::from_value(json) {
+                Ok(state) => state,
+                Err(e) => {
+                    return Ok(Err(
+                        Error::new(Kind::Internal, "the utilities' record did not read back").with_source(e)
+                    ));
+                }
+            },
+            None => State::default(),
+        };
+        let stopped = state.error.is_some() || state.early_return.is_some();
+        let result = match returned {
+            Ok(value) => to_json(ctx, value)?.unwrap_or_default(),
+            // `util.error`, `util.unauthorized` and `runtime.earlyReturn` end the handler by
+            // throwing; what they recorded is the outcome.
+            Err(rquickjs::Error::Exception) if stopped => {
+                let _ = ctx.catch();
+                serde_json::Value::Null
+            }
+            Err(e) => return Err(e),
+        };
+        let stash = match to_json(ctx, ctx_object.get::<_, Value<'js>>("stash")?)? {
+            Some(serde_json::Value::Object(stash)) => stash,
+            _ => Map::new(),
+        };
+        let early_return = state.early_return;
+        Ok(Ok(Evaluation {
+            result: early_return.as_ref().map_or(result, |early| early.value.clone()),
+            stash,
+            error: state.error,
+            unauthorized: state.unauthorized,
+            errors: state.errors,
+            early_return,
+            subscription_filter: state.subscription_filter,
+            subscription_invalidation_filter: state.subscription_invalidation_filter,
+            invalidations: state.invalidations,
+            cache_evictions: state.cache_evictions,
+            response_headers: state.response_headers,
+            logs: state.logs,
+        }))
+    }
+}
+
+fn call<'js>(function: &Function<'js>, ctx_object: &Object<'js>) -> rquickjs::Result<Value<'js>> {
+    function.call((ctx_object.clone(),))
+}
+
+fn evaluate_module(
+    module: Module<'_, Declared>,
+) -> rquickjs::Result<Module<'_, rquickjs::module::Evaluated>> {
+    let (module, promise) = module.eval()?;
+    promise.finish::<()>()?;
+    Ok(module)
+}
+
+/// A value as JSON (`None` for `undefined` and functions, as `JSON.stringify` has it).
+fn to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Option<serde_json::Value>> {
+    let Some(text) = ctx.json_stringify(value)? else { return Ok(None) };
+    let text = text.to_string()?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| rquickjs::Exception::throw_internal(ctx, &e.to_string()))
+}
+
+/// What the utilities recorded during the evaluation (see `js/utils.js`, `record`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct State {
+    error: Option<ResolverError>,
+    unauthorized: bool,
+    errors: Vec<ResolverError>,
+    early_return: Option<EarlyReturn>,
+    subscription_filter: Option<serde_json::Value>,
+    subscription_invalidation_filter: Option<serde_json::Value>,
+    invalidations: Vec<serde_json::Value>,
+    cache_evictions: Vec<serde_json::Value>,
+    response_headers: Map<String, serde_json::Value>,
+    logs: Vec<String>,
+}
+
+fn internal(e: rquickjs::Error) -> Error {
+    Error::new(Kind::Internal, "the JavaScript runtime failed").with_source(e)
+}
+
+/// Turns a QuickJS failure into the crate's error, reading the pending exception.
+fn js_error(ctx: &Ctx<'_>, error: rquickjs::Error) -> Error {
+    match error {
+        rquickjs::Error::Exception => {
+            let thrown = ctx.catch();
+            describe_exception(ctx, &thrown)
+        }
+        rquickjs::Error::Allocation => Error::new(Kind::OutOfMemory, "InternalError: out of memory"),
+        rquickjs::Error::Resolving { .. } | rquickjs::Error::Loading { .. } => {
+            Error::new(Kind::Module, error.to_string())
+        }
+        other => internal(other),
+    }
+}
+
+fn describe_exception<'js>(ctx: &Ctx<'js>, thrown: &Value<'js>) -> Error {
+    let Some(object) = thrown.as_object() else {
+        if thrown.is_null() {
+            // QuickJS throws `null` when it cannot even allocate the error object.
+            return Error::new(Kind::OutOfMemory, "InternalError: out of memory");
+        }
+        let text = to_json(ctx, thrown.clone())
+            .ok()
+            .flatten()
+            .map_or_else(|| "undefined".to_owned(), |v| v.to_string());
+        return Error::new(Kind::Exception, format!("Uncaught {text}"));
+    };
+    let name: String = object.get("name").unwrap_or_else(|_| "Error".to_owned());
+    let message: String = object.get("message").unwrap_or_default();
+    let stack: String = object.get("stack").unwrap_or_default();
+    let location = locate(&stack).or_else(|| locate(&message));
+    let kind = match name.as_str() {
+        "SyntaxError" => Kind::Syntax,
+        "InternalError" if message.contains("out of memory") => Kind::OutOfMemory,
+        "ReferenceError" if message.starts_with("could not resolve module") => Kind::Module,
+        _ => Kind::Exception,
+    };
+    Error::new(kind, format!("{name}: {message}")).at(location)
+}
+
+/// The first `code.js:LINE:COL` in a stack trace.
+fn locate(stack: &str) -> Option<Location> {
+    let start = stack.find(CODE_MODULE)? + CODE_MODULE.len();
+    let rest = stack[start..].strip_prefix(':')?;
+    let mut parts = rest.splitn(3, |c: char| !c.is_ascii_digit());
+    let line = parts.next()?.parse().ok()?;
+    let column = parts.next().and_then(|c| c.parse().ok()).unwrap_or(1);
+    Some(Location { line, column })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_read_from_stack_traces() {
+        assert_eq!(locate("    at request (code.js:3:11)\n"), Some(Location { line: 3, column: 11 }));
+        assert_eq!(locate("    at code.js:7\n"), Some(Location { line: 7, column: 1 }));
+        assert_eq!(locate("    at <anonymous>\n"), None);
+    }
+}

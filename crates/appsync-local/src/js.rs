@@ -1,0 +1,120 @@
+//! Fields served by APPSYNC_JS resolvers (the `appsync-js` runtime): the field's context in
+//! AppSync's `ctx` shape, the resolver's outcome back as the field's value or error.
+
+use std::sync::Arc;
+
+use appsync_js::{
+    CognitoIdentity, Context as JsContext, DataSources, Engine, IamIdentity, Identity as JsIdentity, Info,
+    LambdaIdentity, OidcIdentity, Outcome, Request as JsRequest, Resolver,
+};
+use serde_json::Value;
+
+use crate::auth::{AuthMode, Identity};
+use crate::resolver::{self, ResolverContext, ResolverError, ResolverFn};
+
+/// A field resolver that runs `resolver` on `engine` against `sources`. On a subscription field
+/// the filter set with `extensions.setSubscriptionFilter` is what it returns: the real-time
+/// endpoint applies a returned `{filterGroup}` to the subscription.
+pub(crate) fn resolver_fn(
+    engine: Engine,
+    sources: Arc<DataSources>,
+    resolver: Resolver,
+    on_subscription: bool,
+) -> ResolverFn {
+    let resolver = Arc::new(resolver);
+    resolver::boxed(move |ctx: ResolverContext| {
+        let engine = engine.clone();
+        let sources = Arc::clone(&sources);
+        let resolver = Arc::clone(&resolver);
+        async move {
+            let mut outcome = resolver.resolve(&engine, context_of(&ctx), &sources).await;
+            if on_subscription
+                && outcome.errors.is_empty()
+                && let Some(filter) = outcome.subscription_filter.take()
+            {
+                return Ok(filter);
+            }
+            into_result(&ctx, outcome)
+        }
+    })
+}
+
+fn context_of(ctx: &ResolverContext) -> JsContext {
+    JsContext::new()
+        .arguments(ctx.arguments().clone())
+        .source(ctx.source().map_or(Value::Null, |s| Value::Object(s.clone())))
+        .identity(identity_of(ctx.identity()))
+        .request(JsRequest::new(ctx.headers().clone()))
+        .info(
+            Info::new(ctx.type_name(), ctx.field_name())
+                .variables(ctx.variables().clone())
+                .selection_set(ctx.selection_set_list().to_vec(), ctx.selection_set_graphql()),
+        )
+}
+
+/// `ctx.identity` from what the emulator verified: the IAM access key id as the user name, the
+/// JWT's claims, the Lambda authorizer's `resolverContext`.
+fn identity_of(identity: &Identity) -> JsIdentity {
+    let claim =
+        |name: &str| identity.claims().get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    match identity.mode() {
+        AuthMode::ApiKey => JsIdentity::ApiKey,
+        AuthMode::Iam => {
+            let mut iam = IamIdentity::default();
+            iam.username = identity.principal().to_owned();
+            JsIdentity::Iam(iam)
+        }
+        AuthMode::CognitoUserPools => {
+            let mut cognito = CognitoIdentity::default();
+            cognito.sub = claim("sub");
+            cognito.issuer = claim("iss");
+            cognito.username = match claim("cognito:username") {
+                name if name.is_empty() => identity.principal().to_owned(),
+                name => name,
+            };
+            cognito.claims = identity.claims().clone();
+            cognito.groups = (!identity.groups().is_empty()).then(|| identity.groups().to_vec());
+            cognito.default_auth_strategy = "ALLOW".to_owned();
+            JsIdentity::Cognito(cognito)
+        }
+        AuthMode::Oidc => {
+            let mut oidc = OidcIdentity::default();
+            oidc.sub = claim("sub");
+            oidc.issuer = claim("iss");
+            oidc.claims = identity.claims().clone();
+            JsIdentity::Oidc(oidc)
+        }
+        AuthMode::Lambda => {
+            let mut lambda = LambdaIdentity::default();
+            lambda.resolver_context = identity.resolver_context().clone();
+            JsIdentity::Lambda(lambda)
+        }
+    }
+}
+
+/// The field's value, or the error that ended the run; `util.appendError`s go beside it.
+fn into_result(ctx: &ResolverContext, outcome: Outcome) -> Result<Value, ResolverError> {
+    let mut errors = outcome.errors;
+    let ended_by = if outcome.failed { errors.pop() } else { None };
+    for appended in errors {
+        ctx.append_error(converted(appended));
+    }
+    match ended_by {
+        Some(error) => Err(converted(error)),
+        None => Ok(outcome.data),
+    }
+}
+
+fn converted(from: appsync_js::ResolverError) -> ResolverError {
+    let mut error = ResolverError::new(from.message);
+    if let Some(error_type) = from.error_type {
+        error = error.error_type(error_type);
+    }
+    if let Some(info) = from.error_info {
+        error = error.error_info(info);
+    }
+    if let Some(data) = from.data {
+        error = error.data(data);
+    }
+    error
+}
