@@ -4,3 +4,5 @@
 //! exporting `request(ctx)` and `response(ctx)`, with `util`, `runtime` and `extensions` from
 //! `@aws-appsync/utils`). This crate evaluates that code in-process for the local emulator, and
 //! checks it against the restrictions AWS enforces when the code is deployed.
+
+pub mod check;
