@@ -22,6 +22,8 @@ pub(crate) enum Kind {
     Config,
     /// Binding or serving the socket failed.
     Io,
+    /// A project (CloudFormation template or cdk.out) could not be read.
+    Project,
 }
 
 impl Error {
@@ -56,6 +58,14 @@ impl Error {
     #[must_use]
     pub fn field(&self) -> Option<&str> {
         self.field
+    }
+
+    /// True when a project (a CloudFormation template or a `cdk.out` directory) could not be
+    /// read: a missing file, a malformed template, or a resource property that is not what
+    /// AppSync expects (the message names the resource, the property and what was expected).
+    #[must_use]
+    pub fn is_project(&self) -> bool {
+        self.kind == Kind::Project
     }
 
     /// True when binding or serving the listening socket failed.
