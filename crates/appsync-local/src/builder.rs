@@ -92,6 +92,7 @@ pub struct EmulatorBuilder {
     event_capacity: usize,
     data_file: Option<std::path::PathBuf>,
     realtime: RealtimeOptions,
+    project: Option<crate::project::ApiDefinition>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -137,6 +138,7 @@ impl Default for EmulatorBuilder {
             event_capacity: DEFAULT_EVENT_CAPACITY,
             data_file: None,
             realtime: RealtimeOptions::default(),
+            project: None,
         }
     }
 }
@@ -151,6 +153,21 @@ impl EmulatorBuilder {
     /// The schema as SDL with the file name to use in error messages.
     pub fn schema_file_contents(mut self, sdl: impl Into<String>, path: impl Into<String>) -> Self {
         self.schema = Some((sdl.into(), path.into()));
+        self
+    }
+
+    /// Serves the API a project defines ([`crate::project::ProjectReader`]): its schema and its
+    /// default auth mode (setters called later override either). Its resolvers cannot run yet:
+    /// each of their fields answers an error that says why (`errorType`
+    /// [`NOT_IMPLEMENTED_ERROR_TYPE`](crate::project::NOT_IMPLEMENTED_ERROR_TYPE), or
+    /// [`UNSUPPORTED_ERROR_TYPE`](crate::project::UNSUPPORTED_ERROR_TYPE) for what the emulator
+    /// will not run), and root fields without a resolver answer `null`, as in AppSync; no field
+    /// is given to the default resolvers. A [`resolver`](Self::resolver) registered for a field
+    /// replaces its stand-in. The credentials of its auth modes still come from the builder.
+    pub fn project(mut self, api: crate::project::ApiDefinition) -> Self {
+        self.schema = Some((api.schema.clone(), api.template.clone()));
+        self.default_auth = api.default_auth;
+        self.project = Some(api);
         self
     }
 
@@ -391,7 +408,23 @@ impl EmulatorBuilder {
             self.schema.unwrap_or_else(|| (DEMO_SCHEMA.to_owned(), "demo-schema.graphql".to_owned()));
         let schema = LoadedSchema::parse(&sdl, &path)?;
         let mut resolvers: HashMap<String, HashMap<String, ResolverFn>> = HashMap::new();
-        for (key, f) in self.resolvers {
+        let mut registered = self.resolvers;
+        if let Some(api) = &self.project {
+            let mut root_fields = Vec::new();
+            for root in [&schema.schema.schema_definition.query, &schema.schema.schema_definition.mutation]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(object) = schema.schema.get_object(root.as_str()) {
+                    root_fields.extend(object.fields.keys().map(|f| (root.to_string(), f.to_string())));
+                }
+            }
+            let own: std::collections::HashSet<String> = registered.iter().map(|(k, _)| k.clone()).collect();
+            registered.extend(
+                crate::project::stand_ins(api, &root_fields).into_iter().filter(|(k, _)| !own.contains(k)),
+            );
+        }
+        for (key, f) in registered {
             let Some((type_name, field_name)) = key.split_once('.') else {
                 return Err(Error::config(
                     "resolver",

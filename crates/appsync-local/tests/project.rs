@@ -4,12 +4,15 @@
 // Helpers outside `#[test]` functions: a failed unwrap is the test failing.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use appsync_local::AuthMode;
 use appsync_local::project::{
     ApiDefinition, DataSourceKind, IamSigning, KeyType, ProjectReader, ResolverKind,
 };
+use appsync_local::{ApiKey, AuthMode, Credentials, Emulator};
+use serde_json::json;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -283,4 +286,83 @@ fn reading_errors_name_the_resource_and_property() {
     assert!(err.to_string().contains("has no stack Other"), "{err}");
     let err = ProjectReader::template(fixture("cdk-app/template.yaml")).stack("x").read().unwrap_err();
     assert_eq!(err.field(), Some("stack"));
+}
+
+#[tokio::test]
+async fn the_emulator_serves_a_project_and_says_what_it_cannot_run() {
+    let api = ProjectReader::cdk_out(fixture("cdk-app/cdk.out")).read().unwrap();
+    let emulator = Emulator::builder()
+        .project(api)
+        .api_key(ApiKey::new(common::API_KEY))
+        .iam_credentials(Credentials::new(common::AKID, common::SECRET, None, None))
+        .resolver("Query.echo", |ctx| async move { Ok(ctx.argument("message").cloned().unwrap_or_default()) })
+        .build()
+        .unwrap();
+    assert_eq!(emulator.default_auth(), AuthMode::ApiKey, "the project's default auth mode");
+    let server = common::start_emulator(&emulator).await;
+
+    // A JS resolver: a clear error at the field, not default-resolved data.
+    let body = server.api_key("{ hello(name: \"ann\") }", json!({})).await.json();
+    assert_eq!(body["data"], json!({"hello": null}));
+    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_IMPLEMENTED_ERROR_TYPE);
+    assert_eq!(body["errors"][0]["path"], json!(["hello"]));
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Query.hello has an APPSYNC_JS resolver, which appsync local cannot run yet"),
+        "{message}"
+    );
+
+    // A direct Lambda resolver says so; a mutation is not stored by the default resolvers.
+    let body = server.api_key("{ direct(input: \"x\") }", json!({})).await.json();
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("a direct Lambda resolver (data source Echo)"),
+        "{body}"
+    );
+    let body =
+        server.api_key("mutation { createPost(author: \"a\", title: \"t\") { id } }", json!({})).await.json();
+    assert_eq!(body["data"], json!({"createPost": null}));
+    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_IMPLEMENTED_ERROR_TYPE);
+
+    // A resolver registered in Rust replaces the stand-in.
+    let body = server.api_key("{ echo(message: \"hi\") }", json!({})).await.json();
+    assert_eq!(body, json!({"data": {"echo": "hi"}}));
+    // IAM, the API's additional mode, reaches what the schema's directives open to it, only.
+    let body = server.iam("{ greeting(name: \"x\") }", json!({})).await.json();
+    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_IMPLEMENTED_ERROR_TYPE);
+    let body = server.iam("{ echo(message: \"hi\") }", json!({})).await.json();
+    assert_eq!(body["errors"][0]["errorType"], "Unauthorized");
+}
+
+#[tokio::test]
+async fn unsupported_fields_answer_why_and_fields_without_resolvers_answer_null() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/project-minimal.json");
+    let api = ProjectReader::template(&path).api("NotesApi").read().unwrap();
+    let emulator = Emulator::builder()
+        .project(api)
+        .api_key(ApiKey::new(common::API_KEY))
+        .iam_credentials(Credentials::new(common::AKID, common::SECRET, None, None))
+        .build()
+        .unwrap();
+    let server = common::start_emulator(&emulator).await;
+    let body = server.iam("{ search(q: \"x\") { id } legacy }", json!({})).await.json();
+    assert_eq!(body["data"], json!({"search": null, "legacy": null}));
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{body}");
+    for error in errors {
+        assert_eq!(error["errorType"], appsync_local::project::UNSUPPORTED_ERROR_TYPE);
+    }
+    let messages: Vec<&str> = errors.iter().map(|e| e["message"].as_str().unwrap()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Query.legacy cannot run in appsync local: VTL mapping templates")),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("AMAZON_OPENSEARCH_SERVICE")), "{messages:?}");
+    // `addNote` has no resolver: null, as AppSync answers, and nothing stored.
+    let body = server.iam("mutation { addNote(text: \"t\") { id } }", json!({})).await.json();
+    assert_eq!(body, json!({"data": {"addNote": null}}));
 }

@@ -18,6 +18,7 @@ mod cdk_out;
 mod intrinsics;
 mod model;
 mod read;
+mod stand_ins;
 mod template_file;
 
 pub use intrinsics::LOCAL_ACCOUNT_ID;
@@ -25,6 +26,8 @@ pub use model::{
     ApiDefinition, AttributeDefinition, Code, DataSource, DataSourceKind, Function, IamSigning, Index,
     KeyElement, KeyType, Resolver, ResolverKind, Runtime, Table, Unsupported,
 };
+pub(crate) use stand_ins::stand_ins;
+pub use stand_ins::{NOT_IMPLEMENTED_ERROR_TYPE, UNSUPPORTED_ERROR_TYPE};
 
 use std::path::PathBuf;
 
