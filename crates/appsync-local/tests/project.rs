@@ -366,3 +366,18 @@ async fn unsupported_fields_answer_why_and_fields_without_resolvers_answer_null(
     let body = server.iam("mutation { addNote(text: \"t\") { id } }", json!({})).await.json();
     assert_eq!(body, json!({"data": {"addNote": null}}));
 }
+
+#[test]
+fn cdk_out_with_the_api_in_a_nested_stack() {
+    let api = ProjectReader::cdk_out(fixture("cdk-app/cdk.out.nested")).read().unwrap();
+    assert_eq!((api.name.as_str(), api.logical_id.as_str()), ("nested-api", "NestedApiEBC016D7"));
+    assert!(api.template.ends_with(".nested.template.json"), "{}", api.template);
+    assert_eq!(
+        api.environment.get("GREETING").map(String::as_str),
+        Some("hello from the parent"),
+        "the nested stack's parameter, as the parent passes it"
+    );
+    let ping = api.resolver("Query", "ping").unwrap();
+    assert!(ping.code.as_ref().unwrap().inline);
+    assert_eq!(api.data_sources.len(), 1);
+}
