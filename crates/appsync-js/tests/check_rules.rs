@@ -250,3 +250,17 @@ fn syntax_errors() {
 fn columns_count_characters_not_bytes() {
     assert_eq!(located("  const s = 'héllo'; let n = 0; n++;"), [("no-disallowed-unary-operators", 3, 33)]);
 }
+
+#[test]
+fn code_size() {
+    let long = module(&format!("  const s = '{}';", "x".repeat(appsync_js::check::MAX_CODE_CHARS)));
+    let found = check(&long, "big.js");
+    assert_eq!(
+        found.iter().map(|f| (f.rule().id(), f.line(), f.column())).collect::<Vec<_>>(),
+        [("code-size", 1, 1)]
+    );
+    assert!(found[0].message().contains("--minify"), "{}", found[0]);
+    let rules: Vec<&str> = check("  \n", "empty.js").iter().map(|f| f.rule().id()).collect();
+    assert_eq!(rules, ["code-size", "missing-export", "missing-export"]);
+    assert!(check(&module(&format!("  const s = '{}';", "x".repeat(30_000))), "ok.js").is_empty());
+}

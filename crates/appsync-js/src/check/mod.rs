@@ -83,6 +83,8 @@ pub enum Rule {
     SyntaxError,
     /// `request` or `response` is not exported.
     MissingExport,
+    /// Empty code, or longer than the 32,768 characters AppSync accepts.
+    CodeSize,
     /// An import of a module other than `@aws-appsync/utils` and its submodules.
     UnsupportedImport,
     /// A member of `util`, `runtime` or `extensions` that the runtime does not have.
@@ -132,6 +134,7 @@ impl Rule {
         match self {
             Self::SyntaxError => "syntax-error",
             Self::MissingExport => "missing-export",
+            Self::CodeSize => "code-size",
             Self::UnsupportedImport => "unsupported-import",
             Self::UnknownUtilMember => "unknown-util-member",
             Self::NoTry => "no-try",
@@ -162,6 +165,9 @@ impl fmt::Display for Rule {
     }
 }
 
+/// The longest code AppSync accepts for a resolver or function, in characters.
+pub const MAX_CODE_CHARS: usize = 32_768;
+
 /// Checks one resolver's or function's code, as AppSync would when it is deployed.
 ///
 /// `name` is what findings are reported under (the file's path, or `Type.field` for code inlined
@@ -174,6 +180,23 @@ pub fn check(source: &str, name: &str) -> Vec<Finding> {
     let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
     let lines = LineIndex::new(source);
     let mut raw: Vec<(u32, Rule, String)> = Vec::new();
+    // AppSync's API reference: `code` is 1 to 32,768 characters long (Resolver, FunctionConfiguration).
+    let length = source.chars().count();
+    if length > MAX_CODE_CHARS {
+        raw.push((
+            0,
+            Rule::CodeSize,
+            format!(
+                "the code is {length} characters long; AppSync accepts at most {MAX_CODE_CHARS}: minify the bundle (esbuild `--minify`) or split the work into pipeline functions"
+            ),
+        ));
+    } else if source.trim().is_empty() {
+        raw.push((
+            0,
+            Rule::CodeSize,
+            "the code is empty; AppSync needs a module exporting `request` and `response`".to_owned(),
+        ));
+    }
     for diagnostic in parsed.diagnostics.errors() {
         let offset = diagnostic.labels.first().map_or(0, oxc_span::LabeledSpan::offset);
         let mut message = format!("the code does not parse: {}", diagnostic.message);
