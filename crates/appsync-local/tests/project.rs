@@ -175,6 +175,9 @@ fn json_template_with_several_apis_and_unsupported_parts() {
     assert_eq!(api.auth_modes(), [AuthMode::Iam, AuthMode::ApiKey, AuthMode::CognitoUserPools]);
     assert_eq!(api.environment.get("TABLE").map(String::as_str), Some("NotesTable"));
     assert_eq!(api.environment.get("STAGE").map(String::as_str), Some("test"));
+    assert_eq!(api.environment.get("MODE").map(String::as_str), Some("debug"), "Fn::If over Conditions");
+    assert_eq!(api.environment.get("PROD"), None, "Fn::If to AWS::NoValue drops the key");
+    assert_eq!(api.tables.len(), 1, "a resource whose Condition is false is not created");
     match &api.data_source("local").unwrap().kind {
         DataSourceKind::Http { endpoint, iam: None } => {
             assert_eq!(endpoint, "http://localhost:8080/${literal}")

@@ -1,6 +1,7 @@
 //! CloudFormation's intrinsic functions, evaluated as a local deployment would: `Ref`,
 //! `Fn::GetAtt`, `Fn::Sub` (both forms), `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::FindInMap`,
-//! `Fn::Base64`, `Fn::GetAZs`; parameters take their `Default`; pseudo parameters have fixed local
+//! `Fn::Base64`, `Fn::GetAZs`, `Fn::If` over the template's `Conditions` (`Fn::Equals`, `Fn::Not`,
+//! `Fn::And`, `Fn::Or`, `Condition`); parameters take their `Default`; pseudo parameters have fixed local
 //! values. What only a real deployment knows (generated names, ids) gets a stable local stand-in:
 //! a resource's logical id.
 
@@ -34,6 +35,7 @@ impl At<'_> {
 pub(crate) struct Intrinsics<'t> {
     resources: &'t Map<String, Value>,
     mappings: Option<&'t Map<String, Value>>,
+    conditions: Option<&'t Map<String, Value>>,
     parameters: HashMap<String, Value>,
     region: String,
     stack_name: String,
@@ -50,6 +52,7 @@ impl<'t> Intrinsics<'t> {
         let empty: &'static Map<String, Value> = empty_map();
         let resources = template.get("Resources").and_then(Value::as_object).unwrap_or(empty);
         let mappings = template.get("Mappings").and_then(Value::as_object);
+        let conditions = template.get("Conditions").and_then(Value::as_object);
         let mut parameters = HashMap::new();
         if let Some(declared) = template.get("Parameters").and_then(Value::as_object) {
             for (name, declaration) in declared {
@@ -70,6 +73,7 @@ impl<'t> Intrinsics<'t> {
         Ok(Self {
             resources,
             mappings,
+            conditions,
             parameters,
             region: region.to_owned(),
             stack_name: stack_name.to_owned(),
@@ -97,11 +101,12 @@ impl<'t> Intrinsics<'t> {
                         let text = self.string(argument, at)?;
                         Ok(Some(Value::String(base64::engine::general_purpose::STANDARD.encode(text))))
                     }
+                    "Fn::If" => self.if_(argument, at),
                     "Fn::GetAZs" => Ok(Some(Value::Array(
                         ["a", "b", "c"].iter().map(|z| Value::String(format!("{}{z}", self.region))).collect(),
                     ))),
                     key if key.starts_with("Fn::") || key == "Condition" => Err(at.error(format!(
-                        "{key} cannot be evaluated locally (the reader knows Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, Fn::FindInMap, Fn::Base64, Fn::GetAZs)"
+                        "{key} cannot be evaluated locally (the reader knows Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split, Fn::FindInMap, Fn::Base64, Fn::GetAZs, Fn::If)"
                     ))),
                     _ => self.object(map, at),
                 }
@@ -118,6 +123,69 @@ impl<'t> Intrinsics<'t> {
             }
             other => Ok(Some(other.clone())),
         }
+    }
+
+    /// Whether the resource `id` is created: it has no `Condition`, or its condition holds.
+    pub(crate) fn exists(&self, id: &str) -> Result<bool, Error> {
+        match self.resources.get(id).and_then(|r| r.get("Condition")) {
+            None => Ok(true),
+            Some(Value::String(name)) => self.condition(name, At { resource: id, property: "Condition" }, 0),
+            Some(other) => Err(At { resource: id, property: "Condition" }
+                .error(format!("expected a condition's name, found {other}"))),
+        }
+    }
+
+    fn condition(&self, name: &str, at: At<'_>, depth: usize) -> Result<bool, Error> {
+        let Some(expression) = self.conditions.and_then(|c| c.get(name)) else {
+            return Err(at.error(format!("the template's Conditions have no {name}")));
+        };
+        self.truth(expression, at, depth + 1)
+    }
+
+    /// A condition expression's value.
+    fn truth(&self, expression: &Value, at: At<'_>, depth: usize) -> Result<bool, Error> {
+        if depth > 32 {
+            return Err(at.error("the conditions refer to each other in a cycle"));
+        }
+        let Some((key, argument)) =
+            expression.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next())
+        else {
+            return match expression {
+                Value::Bool(b) => Ok(*b),
+                Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
+                other => Err(at.error(format!("expected a condition, found {other}"))),
+            };
+        };
+        let items = || argument.as_array().map(Vec::as_slice).unwrap_or_default();
+        match key.as_str() {
+            "Condition" => {
+                let name = argument.as_str().ok_or_else(|| at.error("Condition takes a name"))?;
+                self.condition(name, at, depth)
+            }
+            "Fn::Equals" => match items() {
+                [a, b] => Ok(self.resolve(a, at)? == self.resolve(b, at)?
+                    || self.string(a, at).ok().zip(self.string(b, at).ok()).is_some_and(|(a, b)| a == b)),
+                _ => Err(at.error("Fn::Equals takes [a, b]")),
+            },
+            "Fn::Not" => match items() {
+                [c] => Ok(!self.truth(c, at, depth + 1)?),
+                _ => Err(at.error("Fn::Not takes [condition]")),
+            },
+            "Fn::And" => items().iter().try_fold(true, |acc, c| Ok(acc && self.truth(c, at, depth + 1)?)),
+            "Fn::Or" => items().iter().try_fold(false, |acc, c| Ok(acc || self.truth(c, at, depth + 1)?)),
+            other => Err(at.error(format!(
+                "{other} is not a condition function (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition)"
+            ))),
+        }
+    }
+
+    fn if_(&self, argument: &Value, at: At<'_>) -> Result<Option<Value>, Error> {
+        let Some([name, then, otherwise]) = argument.as_array().map(Vec::as_slice) else {
+            return Err(at.error("Fn::If takes [condition, value if true, value if false]"));
+        };
+        let name = name.as_str().ok_or_else(|| at.error("Fn::If: the condition must be a name"))?;
+        let branch = if self.condition(name, at, 0)? { then } else { otherwise };
+        self.resolve(branch, at)
     }
 
     fn object(&self, map: &Map<String, Value>, at: At<'_>) -> Result<Option<Value>, Error> {

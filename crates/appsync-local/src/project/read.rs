@@ -237,6 +237,9 @@ pub(crate) fn from_template(
     let mut resolvers = Vec::new();
     let mut tables = Vec::new();
     for (id, resource) in resources {
+        if !intrinsics.exists(id)? {
+            continue;
+        }
         let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
         match kind {
             "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" => {
