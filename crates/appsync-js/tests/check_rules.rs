@@ -264,3 +264,12 @@ fn code_size() {
     assert_eq!(rules, ["code-size", "missing-export", "missing-export"]);
     assert!(check(&module(&format!("  const s = '{}';", "x".repeat(30_000))), "ok.js").is_empty());
 }
+
+#[test]
+fn a_global_the_module_binds_itself_is_not_checked() {
+    // `util` imported from '@aws-appsync/utils' is the runtime's; one declared here is not.
+    let own = "const util = { uuid: () => 'x' };\nexport function request(ctx) { return { payload: util.uuid() }; }\nexport function response(ctx) { return ctx.result; }";
+    assert!(check(own, "own.js").is_empty(), "{:?}", check(own, "own.js"));
+    let param = "function f(runtime) { return runtime.stop; }\nexport function request(ctx) { return { payload: f({}) }; }\nexport function response(ctx) { return ctx.result; }";
+    assert!(check(param, "param.js").is_empty());
+}

@@ -2,10 +2,10 @@
 
 use oxc_ast::ast::{
     ArrowFunctionExpression, AssignmentExpression, AssignmentTarget, AwaitExpression, BinaryExpression,
-    Class, ContinueStatement, DoWhileStatement, Expression, ForStatement, FormalParameters, Function,
-    ImportDeclaration, LabeledStatement, MemberExpression, NewExpression, PrivateInExpression, Program,
-    RegExpLiteral, ThisExpression, ThrowStatement, TryStatement, UnaryExpression, UpdateExpression,
-    VariableDeclarator, WhileStatement, YieldExpression,
+    BindingIdentifier, Class, ContinueStatement, DoWhileStatement, Expression, ForStatement,
+    FormalParameters, Function, ImportDeclaration, LabeledStatement, MemberExpression, NewExpression,
+    PrivateInExpression, Program, RegExpLiteral, ThisExpression, ThrowStatement, TryStatement,
+    UnaryExpression, UpdateExpression, VariableDeclarator, WhileStatement, YieldExpression,
 };
 use oxc_ast_visit::{Visit, walk};
 use oxc_syntax::operator::{BinaryOperator, UnaryOperator, UpdateOperator};
@@ -16,15 +16,39 @@ use super::members;
 
 /// Every finding in `program` as (byte offset, rule, explanation).
 pub(super) fn visit(program: &Program<'_>) -> Vec<(u32, Rule, String)> {
-    let mut rules = Rules { found: Vec::new(), ctx_names: Vec::new() };
+    let mut bindings = Bindings::default();
+    bindings.visit_program(program);
+    let mut rules = Rules { found: Vec::new(), ctx_names: Vec::new(), shadowed: bindings.names };
     rules.visit_program(program);
     rules.found
+}
+
+/// The globals' names (`util`, `runtime`, `extensions`) that the module binds itself, other than
+/// by importing them: their members are the module's business, not the runtime's.
+#[derive(Default)]
+struct Bindings {
+    names: Vec<String>,
+}
+
+impl<'a> Visit<'a> for Bindings {
+    fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
+        let name = it.name.as_str();
+        if members::members_of(name).is_some() && !self.names.iter().any(|n| n == name) {
+            self.names.push(name.to_owned());
+        }
+    }
+
+    fn visit_import_declaration(&mut self, _it: &ImportDeclaration<'a>) {
+        // `import { util } from '@aws-appsync/utils'` is the runtime's `util`.
+    }
 }
 
 struct Rules {
     found: Vec<(u32, Rule, String)>,
     /// The name of the context parameter of each enclosing `request`/`response` handler.
     ctx_names: Vec<String>,
+    /// Globals the module shadows with its own bindings.
+    shadowed: Vec<String>,
 }
 
 impl Rules {
@@ -47,6 +71,7 @@ impl Rules {
                 let object = object.name.as_str();
                 if let Some(known) = members::members_of(object)
                     && !known.contains(&property)
+                    && !self.shadowed.iter().any(|n| n == object)
                 {
                     self.report(
                         span.start,
@@ -68,6 +93,7 @@ impl Rules {
             Expression::StaticMemberExpression(inner) => {
                 if let Expression::Identifier(root) = &inner.object
                     && root.name.as_str() == "util"
+                    && !self.shadowed.iter().any(|n| n == "util")
                     && let Some(known) = members::util_namespace(inner.property.name.as_str())
                     && !known.contains(&property)
                 {
