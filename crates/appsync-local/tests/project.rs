@@ -382,5 +382,8 @@ fn cdk_out_with_the_api_in_a_nested_stack() {
     );
     let ping = api.resolver("Query", "ping").unwrap();
     assert!(ping.code.as_ref().unwrap().inline);
+    // The data source is in a nested stack of the API's stack, which gets the API's id as a parameter.
     assert_eq!(api.data_sources.len(), 1);
+    assert_eq!(api.data_sources[0].logical_id, "NoneF149F709");
+    assert_eq!(ping.data_source.as_deref(), Some("None"));
 }

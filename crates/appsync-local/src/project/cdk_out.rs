@@ -255,6 +255,16 @@ pub(crate) fn read(
         }
     };
     let chosen_api = read::choose_api(&target.apis, api, &target.shown)?;
-    let intrinsics = Intrinsics::new(&target.template, &target.stack_name, region, &target.parameters)?;
-    read::from_template(&intrinsics, &target.shown, &Assets::CdkOut { objects }, &chosen_api)
+    // The API's template, then its nested stacks' (their names extend its name).
+    let prefix = format!("{}/", target.stack_name);
+    let contexts = std::iter::once(target)
+        .chain(found.iter().filter(|f| f.stack_name.starts_with(&prefix)))
+        .map(|f| {
+            Ok(read::Context {
+                intrinsics: Intrinsics::new(&f.template, &f.stack_name, region, &f.parameters)?,
+                shown: f.shown.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    read::from_template(&contexts, &Assets::CdkOut { objects }, &chosen_api)
 }

@@ -60,10 +60,11 @@ pub(crate) fn template_file(file: &Path, api: Option<&str>, region: &str) -> Res
     let template = template_file::parse(&text, &shown)?;
     let stack_name = file.file_stem().and_then(|s| s.to_str()).unwrap_or("local");
     let base = file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let intrinsics = Intrinsics::new(&template, stack_name, region, &HashMap::new())?;
     let apis = api_ids(&template);
     let chosen = choose_api(&apis, api, &shown)?;
-    from_template(&intrinsics, &shown, &Assets::Local(base), &chosen)
+    let context =
+        Context { intrinsics: Intrinsics::new(&template, stack_name, region, &HashMap::new())?, shown };
+    from_template(&[context], &Assets::Local(base), &chosen)
 }
 
 /// The logical ids of the template's GraphQL APIs; a SAM API is refused with a reason.
@@ -175,13 +176,24 @@ fn auth_mode(name: &str, at: At<'_>) -> Result<AuthMode, Error> {
     })
 }
 
-/// Reads API `api` (a logical id) and everything attached to it.
+/// A template to read resources from: the evaluation context and its name for messages.
+pub(crate) struct Context<'t> {
+    pub(crate) intrinsics: Intrinsics<'t>,
+    pub(crate) shown: String,
+}
+
+/// Reads API `api` (a logical id of the first template) and everything attached to it in
+/// `templates`: the API's own, then its nested stacks' (Amplify keeps a model's resolvers in a
+/// nested stack that is given the API's id as a parameter).
 pub(crate) fn from_template(
-    intrinsics: &Intrinsics<'_>,
-    shown: &str,
+    templates: &[Context<'_>],
     assets: &Assets,
     api: &str,
 ) -> Result<ApiDefinition, Error> {
+    let Some(first) = templates.first() else {
+        return Err(Error::new(Kind::Project, "no template to read"));
+    };
+    let (intrinsics, shown) = (&first.intrinsics, first.shown.as_str());
     let resources = intrinsics.resources();
     let api_resource = resources
         .get(api)
@@ -225,7 +237,7 @@ pub(crate) fn from_template(
     // Which resources are this API's: their ApiId is its id (Fn::GetAtt ApiId) or its ARN (Ref).
     let api_arn =
         intrinsics.resolve(&serde_json::json!({"Ref": api}), At { resource: api, property: "Ref" })?;
-    let belongs = |id: &str, resource: &Value| -> Result<bool, Error> {
+    let belongs = |id: &str, resource: &Value, intrinsics: &Intrinsics<'_>| -> Result<bool, Error> {
         let r = res(id, resource, intrinsics);
         let value = r.required("ApiId", "the API's id (Fn::GetAtt Api.ApiId)")?;
         Ok(value == api || Some(&Value::String(value)) == api_arn.as_ref())
@@ -236,13 +248,17 @@ pub(crate) fn from_template(
     let mut functions = Vec::new();
     let mut resolvers = Vec::new();
     let mut tables = Vec::new();
-    for (id, resource) in resources {
+    let everywhere =
+        templates.iter().flat_map(|c| c.intrinsics.resources().iter().map(move |(id, r)| (c, id, r)));
+    for (context, id, resource) in everywhere {
+        let (intrinsics, shown) = (&context.intrinsics, context.shown.as_str());
         if !intrinsics.exists(id)? {
             continue;
         }
         let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
         match kind {
-            "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" => {
+            // Amplify Gen 2 creates its tables through a custom resource with the same properties.
+            "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" | "Custom::AmplifyDynamoDBTable" => {
                 tables.push(table(id, resource, intrinsics)?)
             }
             "AWS::Serverless::GraphQLApi" => {
@@ -253,7 +269,7 @@ pub(crate) fn from_template(
                     ),
                 ));
             }
-            "AWS::AppSync::GraphQLSchema" if belongs(id, resource)? => {
+            "AWS::AppSync::GraphQLSchema" if belongs(id, resource, intrinsics)? => {
                 if schema.is_some() {
                     return Err(Error::new(
                         Kind::Project,
@@ -272,16 +288,16 @@ pub(crate) fn from_template(
                 };
                 schema = Some(sdl);
             }
-            "AWS::AppSync::DataSource" if belongs(id, resource)? => {
+            "AWS::AppSync::DataSource" if belongs(id, resource, intrinsics)? => {
                 data_sources.push(data_source(id, resource, intrinsics, &mut unsupported)?);
             }
-            "AWS::AppSync::FunctionConfiguration" if belongs(id, resource)? => {
+            "AWS::AppSync::FunctionConfiguration" if belongs(id, resource, intrinsics)? => {
                 functions.push(function(id, resource, intrinsics, shown, assets, &mut unsupported)?);
             }
-            "AWS::AppSync::Resolver" if belongs(id, resource)? => {
+            "AWS::AppSync::Resolver" if belongs(id, resource, intrinsics)? => {
                 resolvers.push(resolver(id, resource, intrinsics, shown, assets, &mut unsupported)?);
             }
-            "AWS::AppSync::ApiCache" if belongs(id, resource)? => unsupported.push(Unsupported {
+            "AWS::AppSync::ApiCache" if belongs(id, resource, intrinsics)? => unsupported.push(Unsupported {
                 resource: id.clone(),
                 reason:
                     "the API cache (AWS::AppSync::ApiCache) is not emulated: every request runs its resolvers"
@@ -291,6 +307,7 @@ pub(crate) fn from_template(
             _ => {}
         }
     }
+    let shown = first.shown.as_str();
     let schema = schema.ok_or_else(|| {
         Error::new(Kind::Project, format!("{shown}: API {api} has no AWS::AppSync::GraphQLSchema"))
     })?;
