@@ -43,13 +43,12 @@ pub(crate) fn describe(api: &ApiDefinition) -> Vec<String> {
     let sources: Vec<String> =
         api.data_sources.iter().map(|d| format!("{} {}", d.kind.type_name(), d.name)).collect();
     lines.push(format!(
-        "  {} resolvers ({} pipeline), {} functions, {} data sources ({}), {} DynamoDB tables",
-        api.resolvers.len(),
-        pipelines,
-        api.functions.len(),
-        api.data_sources.len(),
+        "  {} ({pipelines} pipeline), {}, {} ({}), {}",
+        count(api.resolvers.len(), "resolver"),
+        count(api.functions.len(), "function"),
+        count(api.data_sources.len(), "data source"),
         sources.join(", "),
-        api.tables.len()
+        count(api.tables.len(), "DynamoDB table"),
     ));
     if !api.environment.is_empty() {
         let names: Vec<&str> = api.environment.keys().map(String::as_str).collect();
@@ -67,11 +66,17 @@ pub(crate) fn describe(api: &ApiDefinition) -> Vec<String> {
         .count();
     if runnable > 0 {
         lines.push(format!(
-            "  resolvers do not run yet: their {runnable} fields answer an AppSyncLocal:NotImplemented error (subscriptions still deliver their mutations' results, unfiltered)"
+            "  resolvers do not run yet: their {} answer an AppSyncLocal:NotImplemented error (subscriptions still deliver their mutations' results, unfiltered)",
+            count(runnable, "field")
         ));
     }
     for note in &api.unsupported {
         lines.push(format!("  not emulated: {note}"));
     }
     lines
+}
+
+/// `1 resolver`, `2 resolvers`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }

@@ -31,7 +31,8 @@ struct Cli {
 enum Command {
     /// Print the SigV4 headers (or presigned URL) for a request, like `curl --aws-sigv4` debugging.
     Sign(sign::SignArgs),
-    /// Run a local AppSync emulator (schema, default resolvers, real auth checks).
+    /// Run a local AppSync emulator: a schema with default resolvers, or your API from cdk.out or
+    /// a CloudFormation template; auth checked for real.
     Local(local::LocalArgs),
     /// Check resolver and function code against what AWS refuses at deploy time.
     Check(check::CheckArgs),

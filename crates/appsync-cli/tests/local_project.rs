@@ -72,7 +72,7 @@ fn serves_the_cdk_out_api_and_says_what_it_found() {
     let banner = local.banner.join("\n");
     for needle in [
         "API fixture-api (ApiF70053CD)",
-        "9 resolvers (1 pipeline), 2 functions, 4 data sources (AWS_LAMBDA Echo, NONE None, AMAZON_DYNAMODB PostsTable, HTTP Users), 1 DynamoDB tables",
+        "9 resolvers (1 pipeline), 2 functions, 4 data sources (AWS_LAMBDA Echo, NONE None, AMAZON_DYNAMODB PostsTable, HTTP Users), 1 DynamoDB table",
         "environment variables: GREETING",
         "AppSyncLocal:NotImplemented",
         "default auth api-key, accepted modes: api-key, iam",
