@@ -471,3 +471,80 @@ fn empty_map() -> &'static Map<String, Value> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     EMPTY.get_or_init(Map::new)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use serde_json::{Value, json};
+
+    use super::{At, Intrinsics};
+
+    const AT: At<'static> = At { resource: "R", property: "P" };
+
+    fn eval(template: &Value, value: Value) -> Result<Option<Value>, crate::Error> {
+        let given = HashMap::from([("Given".to_owned(), json!("from-parent"))]);
+        Intrinsics::new(template, "stack", "eu-west-1", &given).unwrap().resolve(&value, AT)
+    }
+
+    #[test]
+    fn every_function_the_reader_knows() {
+        let template = json!({
+            "Parameters": {
+                "Names": {"Type": "CommaDelimitedList", "Default": "a, b,c"},
+                "Given": {"Type": "String", "Default": "default"},
+                "Size": {"Type": "Number", "Default": 3}
+            },
+            "Resources": {
+                "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "echo"}},
+                "Api": {"Type": "AWS::AppSync::GraphQLApi", "Properties": {}},
+                "Thing": {"Type": "AWS::SQS::Queue"}
+            }
+        });
+        let cases = [
+            (json!({"Fn::Select": [1, {"Ref": "Names"}]}), json!("b")),
+            (json!({"Fn::Split": ["/", "x/y"]}), json!(["x", "y"])),
+            (json!({"Fn::Base64": "hi"}), json!("aGk=")),
+            (json!({"Fn::Select": ["0", {"Fn::GetAZs": ""}]}), json!("eu-west-1a")),
+            (json!({"Ref": "Given"}), json!("from-parent")),
+            (json!({"Ref": "Size"}), json!("3")),
+            (json!({"Ref": "AWS::StackName"}), json!("stack")),
+            (
+                json!({"Fn::GetAtt": ["Fn", "Arn"]}),
+                json!("arn:aws:lambda:eu-west-1:123456789012:function:echo"),
+            ),
+            (json!({"Fn::GetAtt": "Api.ApiId"}), json!("Api")),
+            (json!({"Ref": "Api"}), json!("arn:aws:appsync:eu-west-1:123456789012:apis/Api")),
+            (json!({"Fn::GetAtt": ["Thing", "QueueUrl"]}), json!("Thing.QueueUrl")),
+            (
+                json!({"Fn::Sub": "${Fn.Arn}|${AWS::Region}|${!Not}|${Given}"}),
+                json!("arn:aws:lambda:eu-west-1:123456789012:function:echo|eu-west-1|${Not}|from-parent"),
+            ),
+            (json!({"Fn::Join": [",", [{"Ref": "AWS::NoValue"}, "a", 1]]}), json!("a,1")),
+            (json!({"A": {"Ref": "AWS::NoValue"}, "B": [1, {"Ref": "AWS::NoValue"}]}), json!({"B": [1]})),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(eval(&template, input.clone()).unwrap(), Some(expected), "{input}");
+        }
+        assert_eq!(eval(&template, json!({"Ref": "AWS::NoValue"})).unwrap(), None);
+        for (input, message) in [
+            (json!({"Ref": "Missing"}), "resource R, property P: Ref Missing: no parameter or resource"),
+            (json!({"Fn::GetAtt": ["Missing", "Arn"]}), "the template has no resource Missing"),
+            (json!({"Fn::Sub": "${Open"}), "an unclosed ${"),
+            (json!({"Fn::Select": [5, ["a"]]}), "no item 5 in a list of 1"),
+            (json!({"Fn::If": ["Nope", 1, 2]}), "the template's Conditions have no Nope"),
+            (json!({"Fn::Cidr": ["10.0.0.0/16", 1, 8]}), "Fn::Cidr cannot be evaluated locally"),
+        ] {
+            let err = eval(&template, input.clone()).unwrap_err();
+            assert!(err.is_project() && err.to_string().contains(message), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn conditions_in_a_cycle_are_an_error_not_a_hang() {
+        let template =
+            json!({"Conditions": {"A": {"Condition": "B"}, "B": {"Fn::Not": [{"Condition": "A"}]}}});
+        let err = eval(&template, json!({"Fn::If": ["A", 1, 2]})).unwrap_err();
+        assert!(err.to_string().contains("cycle"), "{err}");
+    }
+}
