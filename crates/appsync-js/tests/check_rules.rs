@@ -260,6 +260,8 @@ fn code_size() {
         [("code-size", 1, 1)]
     );
     assert!(found[0].message().contains("--minify"), "{}", found[0]);
+    let mapped = format!("{long}//# sourceMappingURL=data:application/json;base64,e30=\n");
+    assert!(check(&mapped, "mapped.js")[0].message().contains("--sources-content=false"));
     let rules: Vec<&str> = check("  \n", "empty.js").iter().map(|f| f.rule().id()).collect();
     assert_eq!(rules, ["code-size", "missing-export", "missing-export"]);
     assert!(check(&module(&format!("  const s = '{}';", "x".repeat(30_000))), "ok.js").is_empty());

@@ -183,11 +183,17 @@ pub fn check(source: &str, name: &str) -> Vec<Finding> {
     // AppSync's API reference: `code` is 1 to 32,768 characters long (Resolver, FunctionConfiguration).
     let length = source.chars().count();
     if length > MAX_CODE_CHARS {
+        // AWS's bundling guide: a source map may be included, its sources' content not.
+        let map_hint = if source.contains("sourceMappingURL=data:") {
+            "; the inline source map counts too: leave the sources out of it (esbuild `--sources-content=false`)"
+        } else {
+            ""
+        };
         raw.push((
             0,
             Rule::CodeSize,
             format!(
-                "the code is {length} characters long; AppSync accepts at most {MAX_CODE_CHARS}: minify the bundle (esbuild `--minify`) or split the work into pipeline functions"
+                "the code is {length} characters long; AppSync accepts at most {MAX_CODE_CHARS}: minify the bundle (esbuild `--minify`) or split the work into pipeline functions{map_hint}"
             ),
         ));
     } else if source.trim().is_empty() {
