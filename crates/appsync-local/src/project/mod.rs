@@ -19,6 +19,7 @@ mod intrinsics;
 mod model;
 mod read;
 mod stand_ins;
+mod tables;
 mod template_file;
 
 pub use intrinsics::LOCAL_ACCOUNT_ID;

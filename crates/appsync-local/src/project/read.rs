@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use super::intrinsics::{At, Intrinsics};
 use super::model::{
-    ApiDefinition, AttributeDefinition, Code, DataSource, DataSourceKind, Function, IamSigning, Index,
-    KeyElement, KeyType, Resolver, ResolverKind, Runtime, Table, Unsupported,
+    ApiDefinition, Code, DataSource, DataSourceKind, Function, IamSigning, Resolver, ResolverKind, Runtime,
+    Unsupported,
 };
 use super::template_file;
 use crate::auth::AuthMode;
@@ -111,25 +111,25 @@ fn resources_of<'t>(
 
 /// One resource's properties, evaluated one at a time: a property the reader does not need is
 /// never evaluated, so an intrinsic it cannot evaluate there does no harm.
-struct Res<'a, 't> {
+pub(super) struct Res<'a, 't> {
     id: &'a str,
     properties: &'t Map<String, Value>,
     intrinsics: &'a Intrinsics<'t>,
 }
 
 impl<'t> Res<'_, 't> {
-    fn at<'p>(&'p self, property: &'p str) -> At<'p> {
+    pub(super) fn at<'p>(&'p self, property: &'p str) -> At<'p> {
         At { resource: self.id, property }
     }
 
-    fn get(&self, property: &str) -> Result<Option<Value>, Error> {
+    pub(super) fn get(&self, property: &str) -> Result<Option<Value>, Error> {
         match self.properties.get(property) {
             Some(v) => self.intrinsics.resolve(v, self.at(property)),
             None => Ok(None),
         }
     }
 
-    fn string(&self, property: &str) -> Result<Option<String>, Error> {
+    pub(super) fn string(&self, property: &str) -> Result<Option<String>, Error> {
         match self.properties.get(property) {
             Some(v) => self.intrinsics.string(v, self.at(property)).map(Some),
             None => Ok(None),
@@ -145,7 +145,7 @@ impl<'t> Res<'_, 't> {
     }
 }
 
-fn res<'a, 't>(id: &'a str, resource: &'t Value, intrinsics: &'a Intrinsics<'t>) -> Res<'a, 't> {
+pub(super) fn res<'a, 't>(id: &'a str, resource: &'t Value, intrinsics: &'a Intrinsics<'t>) -> Res<'a, 't> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     let properties =
         resource.get("Properties").and_then(Value::as_object).unwrap_or_else(|| EMPTY.get_or_init(Map::new));
@@ -153,7 +153,7 @@ fn res<'a, 't>(id: &'a str, resource: &'t Value, intrinsics: &'a Intrinsics<'t>)
 }
 
 /// A string inside an evaluated object property (`HttpConfig.Endpoint`).
-fn field<'v>(value: &'v Value, key: &str, at: At<'_>, expected: &str) -> Result<&'v str, Error> {
+pub(super) fn field<'v>(value: &'v Value, key: &str, at: At<'_>, expected: &str) -> Result<&'v str, Error> {
     value
         .get(key)
         .and_then(Value::as_str)
@@ -259,7 +259,7 @@ pub(crate) fn from_template(
         match kind {
             // Amplify Gen 2 creates its tables through a custom resource with the same properties.
             "AWS::DynamoDB::Table" | "AWS::DynamoDB::GlobalTable" | "Custom::AmplifyDynamoDBTable" => {
-                tables.push(table(id, resource, intrinsics)?)
+                tables.push(super::tables::table(id, resource, intrinsics)?)
             }
             "AWS::Serverless::GraphQLApi" => {
                 return Err(Error::new(
@@ -610,78 +610,5 @@ fn resolver(
         runtime,
         code,
         max_batch_size: max_batch_size(&r)?,
-    })
-}
-
-fn key_schema(value: Option<&Value>, at: At<'_>) -> Result<Vec<KeyElement>, Error> {
-    let Some(Value::Array(items)) = value else {
-        return Err(at.error("KeySchema is missing; expected [{AttributeName, KeyType: HASH|RANGE}]"));
-    };
-    items
-        .iter()
-        .map(|item| {
-            let attribute = field(item, "AttributeName", at, "the key attribute's name")?.to_owned();
-            let key_type = match field(item, "KeyType", at, "HASH or RANGE")? {
-                "HASH" => KeyType::Hash,
-                "RANGE" => KeyType::Range,
-                other => return Err(at.error(format!("KeyType {other:?}: expected HASH or RANGE"))),
-            };
-            Ok(KeyElement { attribute, key_type })
-        })
-        .collect()
-}
-
-fn indexes(value: Option<Value>, at: At<'_>) -> Result<Vec<Index>, Error> {
-    let Some(value) = value else { return Ok(Vec::new()) };
-    let Value::Array(items) = value else { return Err(at.error("expected a list of indexes")) };
-    items
-        .iter()
-        .map(|item| {
-            let projection = item.get("Projection");
-            Ok(Index {
-                name: field(item, "IndexName", at, "the index's name")?.to_owned(),
-                key_schema: key_schema(item.get("KeySchema"), at)?,
-                projection: projection
-                    .and_then(|p| p.get("ProjectionType"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("KEYS_ONLY")
-                    .to_owned(),
-                non_key_attributes: projection
-                    .and_then(|p| p.get("NonKeyAttributes"))
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                    .unwrap_or_default(),
-            })
-        })
-        .collect()
-}
-
-fn table(id: &str, resource: &Value, intrinsics: &Intrinsics<'_>) -> Result<Table, Error> {
-    let r = res(id, resource, intrinsics);
-    let name = r.string("TableName")?.unwrap_or_else(|| id.to_owned());
-    let key_schema = key_schema(r.get("KeySchema")?.as_ref(), r.at("KeySchema"))?;
-    let attributes = match r.get("AttributeDefinitions")? {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| {
-                let at = r.at("AttributeDefinitions");
-                Ok(AttributeDefinition {
-                    name: field(item, "AttributeName", at, "the attribute's name")?.to_owned(),
-                    attribute_type: field(item, "AttributeType", at, "S, N or B")?.to_owned(),
-                })
-            })
-            .collect::<Result<_, Error>>()?,
-        Some(_) => {
-            return Err(r.at("AttributeDefinitions").error("expected [{AttributeName, AttributeType}]"));
-        }
-        None => Vec::new(),
-    };
-    Ok(Table {
-        logical_id: id.to_owned(),
-        name,
-        key_schema,
-        attributes,
-        global_indexes: indexes(r.get("GlobalSecondaryIndexes")?, r.at("GlobalSecondaryIndexes"))?,
-        local_indexes: indexes(r.get("LocalSecondaryIndexes")?, r.at("LocalSecondaryIndexes"))?,
     })
 }
