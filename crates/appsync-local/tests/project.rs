@@ -270,6 +270,11 @@ fn reading_errors_name_the_resource_and_property() {
             "resource F, property CodeS3Location: s3://bucket/code.js is in S3",
         ),
         (
+            "no-such-field",
+            "  D:\n    Type: AWS::AppSync::DataSource\n    Properties:\n      ApiId: !GetAtt Api.ApiId\n      Name: d\n      Type: NONE\n  R:\n    Type: AWS::AppSync::Resolver\n    Properties:\n      ApiId: !GetAtt Api.ApiId\n      TypeName: Query\n      FieldName: b\n      DataSourceName: d\n",
+            "resource R, property FieldName: Query.b is not a field of the API's schema",
+        ),
+        (
             "unknown-intrinsic",
             "  D:\n    Type: AWS::AppSync::DataSource\n    Properties:\n      ApiId: !GetAtt Api.ApiId\n      Name: !ImportValue shared-name\n      Type: NONE\n",
             "resource D, property Name: Fn::ImportValue cannot be evaluated locally",
@@ -281,6 +286,9 @@ fn reading_errors_name_the_resource_and_property() {
         assert!(err.is_project(), "{name}: {err}");
         assert!(err.to_string().contains(expected), "{name}: {err}");
     }
+    let bad_schema = base.replace("type Query { a: String }", "type Query { a: Nope }");
+    let err = ProjectReader::template(temp_template("bad-schema", &bad_schema)).read().unwrap_err();
+    assert!(err.is_schema() && err.to_string().contains("Nope"), "{err}");
     let err = ProjectReader::template("/nonexistent/template.yaml").read().unwrap_err();
     assert!(err.is_project() && std::error::Error::source(&err).is_some(), "{err}");
     let err = ProjectReader::cdk_out("/nonexistent").read().unwrap_err();

@@ -356,6 +356,7 @@ pub(crate) fn from_template(
             });
         }
     }
+    check_fields(&schema, shown, &resolvers)?;
     data_sources.sort_by(|a, b| a.name.cmp(&b.name));
     functions.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     resolvers.sort_by(|a, b| (&a.type_name, &a.field_name).cmp(&(&b.type_name, &b.field_name)));
@@ -611,4 +612,19 @@ fn resolver(
         code,
         max_batch_size: max_batch_size(&r)?,
     })
+}
+
+/// The schema parses and validates as AppSync's would, and every resolver is on one of its
+/// fields: CloudFormation fails such a deployment.
+fn check_fields(sdl: &str, shown: &str, resolvers: &[Resolver]) -> Result<(), Error> {
+    let schema = crate::schema::LoadedSchema::parse(sdl, &format!("{shown} (schema)"))?;
+    for r in resolvers {
+        if schema.schema.type_field(&r.type_name, &r.field_name).is_err() {
+            return Err(At { resource: &r.logical_id, property: "FieldName" }.error(format!(
+                "{}.{} is not a field of the API's schema; a resolver attaches to an existing field",
+                r.type_name, r.field_name
+            )));
+        }
+    }
+    Ok(())
 }
