@@ -395,3 +395,29 @@ fn cdk_out_with_the_api_in_a_nested_stack() {
     assert_eq!(api.data_sources[0].logical_id, "NoneF149F709");
     assert_eq!(ping.data_source.as_deref(), Some("None"));
 }
+
+#[test]
+fn a_cdk_out_with_several_stacks_needs_one_named() {
+    // The fixture's assembly with a second stack beside it (the same template under another id).
+    let source = fixture("cdk-app/cdk.out");
+    let dir = std::env::temp_dir().join(format!("appsync-project-{}-two-stacks", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(source.join("manifest.json")).unwrap()).unwrap();
+    let stack = manifest["artifacts"]["FixtureStack"].clone();
+    manifest["artifacts"]["OtherStack"] = stack;
+    std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+
+    let err = ProjectReader::cdk_out(&dir).read().unwrap_err();
+    assert!(
+        err.to_string().contains("several stacks (FixtureStack, OtherStack): choose one with --stack"),
+        "{err}"
+    );
+    let api = ProjectReader::cdk_out(&dir).stack("OtherStack").read().unwrap();
+    assert_eq!(api.name, "fixture-api");
+    assert_eq!(api.resolvers.len(), 9);
+}
