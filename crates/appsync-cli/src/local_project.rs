@@ -66,8 +66,9 @@ pub(crate) fn describe(api: &ApiDefinition) -> Vec<String> {
         .count();
     if runnable > 0 {
         lines.push(format!(
-            "  resolvers do not run yet: their {} answer an AppSyncLocal:NotImplemented error (subscriptions still deliver their mutations' results, unfiltered)",
-            count(runnable, "field")
+            "  resolvers do not run yet: {} {} an AppSyncLocal:NotImplemented error (subscriptions still deliver their mutations' results, unfiltered)",
+            count(runnable, "field"),
+            if runnable == 1 { "answers" } else { "answer" }
         ));
     }
     for note in &api.unsupported {
