@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use appsync_local::events::ChannelNamespace;
+use appsync_local::project::ApiDefinition;
 use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, JwtConfig, TlsOptions};
 
 use crate::usage;
@@ -18,22 +19,38 @@ pub(crate) const DEMO_ACCESS_KEY_ID: &str = "AKIDAPPSYNCLOCALDEMO";
 pub(crate) const DEMO_SECRET_ACCESS_KEY: &str = "appsync-local-demo-secret";
 /// The demo API key.
 pub(crate) const DEMO_API_KEY: &str = "da2-appsynclocaldemokey0000";
+/// The demo Lambda authorizer token, for projects whose API has the Lambda auth mode.
+pub(crate) const DEMO_LAMBDA_TOKEN: &str = "appsync-local-demo-lambda-token";
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct LocalArgs {
     /// AppSync SDL schema file (the `schema {}` block is optional); default: the built-in
     /// Posts demo schema.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cdk_out", "template"])]
     schema: Option<PathBuf>,
+    /// Serve the AppSync API of a `cdk synth` output directory: its schema, auth modes and
+    /// resolvers, read from manifest.json, the stack's template and its assets.
+    #[arg(long, value_name = "DIR", conflicts_with = "template")]
+    pub(crate) cdk_out: Option<PathBuf>,
+    /// The stack of --cdk-out to serve, when it holds several.
+    #[arg(long, value_name = "NAME", requires = "cdk_out")]
+    pub(crate) stack: Option<String>,
+    /// The `AWS::AppSync::GraphQLApi` to serve (logical id), when the stack holds several.
+    #[arg(long, value_name = "LOGICAL_ID")]
+    pub(crate) api: Option<String>,
+    /// Serve the AppSync API of a CloudFormation template (JSON or YAML).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) template: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:4000")]
     listen: String,
     /// Region SigV4 signatures must be scoped to.
     #[arg(long, value_name = "REGION", default_value = "us-east-1")]
-    region: String,
-    /// Default auth mode: fields without auth directives are reachable only through it.
-    #[arg(long, value_name = "MODE", default_value = "iam")]
-    default_auth: String,
+    pub(crate) region: String,
+    /// Default auth mode: fields without auth directives are reachable only through it
+    /// (default: the project's, else iam).
+    #[arg(long, value_name = "MODE")]
+    default_auth: Option<String>,
     /// Accepted API key, optionally with an expiry as Unix seconds or RFC 3339 UTC
     /// (`KEY:2027-01-01T00:00:00Z`). Repeatable.
     #[arg(long = "api-key", value_name = "KEY[:EXPIRES]")]
@@ -90,10 +107,19 @@ pub(crate) struct Credentials {
     pub(crate) demo: bool,
 }
 
-pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Credentials)> {
-    let default_auth: AuthMode =
-        args.default_auth.parse().map_err(|e: appsync_local::Error| usage(e.to_string()))?;
-    let mut b = Emulator::builder()
+pub(crate) fn builder(
+    args: &LocalArgs,
+    project: Option<&ApiDefinition>,
+) -> anyhow::Result<(EmulatorBuilder, Credentials)> {
+    let default_auth: AuthMode = match &args.default_auth {
+        Some(mode) => mode.parse().map_err(|e: appsync_local::Error| usage(e.to_string()))?,
+        None => project.map_or(AuthMode::Iam, |api| api.default_auth),
+    };
+    let mut b = Emulator::builder();
+    if let Some(api) = project {
+        b = b.project(api.clone());
+    }
+    let mut b = b
         .region(&args.region)
         .default_auth(default_auth)
         .body_limit(args.body_limit)
@@ -121,15 +147,27 @@ pub(crate) fn builder(args: &LocalArgs) -> anyhow::Result<(EmulatorBuilder, Cred
         && args.lambda_tokens.is_empty()
         && args.jwks.is_none();
     if demo {
-        b = b
-            .iam_credentials(appsync_local::Credentials::new(
-                DEMO_ACCESS_KEY_ID,
-                DEMO_SECRET_ACCESS_KEY,
-                None,
-                None,
-            ))
-            .api_key(ApiKey::new(DEMO_API_KEY))
-            .cognito_user_pools(JwtConfig::demo());
+        // A project's API gets demo credentials for its own modes only; the demo schema for
+        // IAM, API key and Cognito.
+        let modes = project.map_or_else(
+            || vec![AuthMode::Iam, AuthMode::ApiKey, AuthMode::CognitoUserPools],
+            ApiDefinition::auth_modes,
+        );
+        for mode in modes {
+            b = match mode {
+                AuthMode::Iam => b.iam_credentials(appsync_local::Credentials::new(
+                    DEMO_ACCESS_KEY_ID,
+                    DEMO_SECRET_ACCESS_KEY,
+                    None,
+                    None,
+                )),
+                AuthMode::ApiKey => b.api_key(ApiKey::new(DEMO_API_KEY)),
+                AuthMode::CognitoUserPools => b.cognito_user_pools(JwtConfig::demo()),
+                AuthMode::Oidc => b.oidc(JwtConfig::demo()),
+                AuthMode::Lambda => b.lambda_token(DEMO_LAMBDA_TOKEN),
+                _ => b,
+            };
+        }
     }
     if let Some(path) = &args.jwks {
         let text = std::fs::read_to_string(path)
@@ -226,27 +264,46 @@ pub(crate) fn init_tracing() {
 
 pub(crate) fn run(args: LocalArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
-    let (builder, creds) = builder(&args)?;
+    let project = crate::local_project::load(&args)?;
+    let (builder, creds) = builder(&args, project.as_ref())?;
     let emulator = builder
         .build()
         .map_err(|e| if e.is_config() { usage(e.to_string()) } else { anyhow::Error::new(e) })?;
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-    runtime.block_on(serve(emulator, args, creds))
+    runtime.block_on(serve(emulator, args, creds, project))
 }
 
-async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyhow::Result<ExitCode> {
+async fn serve(
+    emulator: Emulator,
+    args: LocalArgs,
+    creds: Credentials,
+    project: Option<ApiDefinition>,
+) -> anyhow::Result<ExitCode> {
     let listener = appsync_local::bind(args.listen.as_str())
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let addr = listener.local_addr().context("could not read the bound address")?;
-    let schema =
-        args.schema.as_ref().map_or_else(|| "built-in demo (Posts)".to_owned(), |p| p.display().to_string());
     let modes: Vec<String> = emulator.auth_modes().iter().map(ToString::to_string).collect();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "appsync local: schema {schema}")?;
-    match &args.data {
-        Some(path) => writeln!(out, "records persisted in {}", path.display())?,
-        None => writeln!(out, "records kept in memory (use --data FILE to persist them)")?,
+    match &project {
+        Some(api) => {
+            for line in crate::local_project::describe(api) {
+                writeln!(out, "{line}")?;
+            }
+        }
+        None => {
+            let schema = args
+                .schema
+                .as_ref()
+                .map_or_else(|| "built-in demo (Posts)".to_owned(), |p| p.display().to_string());
+            writeln!(out, "appsync local: schema {schema}")?;
+        }
+    }
+    // A project's fields never reach the default resolvers, so their records are moot.
+    match (&args.data, &project) {
+        (_, Some(_)) => {}
+        (Some(path), None) => writeln!(out, "records persisted in {}", path.display())?,
+        (None, None) => writeln!(out, "records kept in memory (use --data FILE to persist them)")?,
     }
     writeln!(
         out,
@@ -257,10 +314,20 @@ async fn serve(emulator: Emulator, args: LocalArgs, creds: Credentials) -> anyho
     )?;
     if creds.demo {
         writeln!(out, "no credentials given; demo credentials (local use only):")?;
-        writeln!(out, "  IAM access key id:     {DEMO_ACCESS_KEY_ID}")?;
-        writeln!(out, "  IAM secret access key: {DEMO_SECRET_ACCESS_KEY}")?;
-        writeln!(out, "  API key:               {DEMO_API_KEY}")?;
-        writeln!(out, "  Cognito JWTs:          signed by the demo key (mint one with `appsync token`)")?;
+        let modes = emulator.auth_modes();
+        if modes.contains(&AuthMode::Iam) {
+            writeln!(out, "  IAM access key id:     {DEMO_ACCESS_KEY_ID}")?;
+            writeln!(out, "  IAM secret access key: {DEMO_SECRET_ACCESS_KEY}")?;
+        }
+        if modes.contains(&AuthMode::ApiKey) {
+            writeln!(out, "  API key:               {DEMO_API_KEY}")?;
+        }
+        if modes.contains(&AuthMode::CognitoUserPools) || modes.contains(&AuthMode::Oidc) {
+            writeln!(out, "  Cognito/OIDC JWTs:     signed by the demo key (mint one with `appsync token`)")?;
+        }
+        if modes.contains(&AuthMode::Lambda) {
+            writeln!(out, "  Lambda token:          {DEMO_LAMBDA_TOKEN}")?;
+        }
     }
     if let Some(ca) = emulator.tls_ca_file() {
         writeln!(out, "TLS certificate authority (trust it once): {}", ca.display())?;

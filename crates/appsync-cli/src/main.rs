@@ -2,9 +2,11 @@
 //! AppSync emulator. Each subcommand lives in its own module; this file only parses arguments and
 //! turns every error into one message and an exit code.
 
+mod check;
 mod common;
 mod demo;
 mod local;
+mod local_project;
 mod query;
 mod sign;
 mod subscribe;
@@ -29,8 +31,11 @@ struct Cli {
 enum Command {
     /// Print the SigV4 headers (or presigned URL) for a request, like `curl --aws-sigv4` debugging.
     Sign(sign::SignArgs),
-    /// Run a local AppSync emulator (schema, default resolvers, real auth checks).
+    /// Run a local AppSync emulator: a schema with default resolvers, or your API from cdk.out or
+    /// a CloudFormation template; auth checked for real.
     Local(local::LocalArgs),
+    /// Check resolver and function code against what AWS refuses at deploy time.
+    Check(check::CheckArgs),
     /// Start the emulator in-process and walk through IAM, API key and a rejected signature.
     Demo(demo::DemoArgs),
     /// Run a GraphQL query or mutation against AppSync (IAM, API key, JWT or Lambda auth).
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Local(args) => local::run(args),
+        Command::Check(args) => check::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Query(args) => query::run(args),
         Command::Subscribe(args) => subscribe::run(args),

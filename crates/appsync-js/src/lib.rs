@@ -23,6 +23,7 @@
 //! # Ok::<(), appsync_js::Error>(())
 //! ```
 
+pub mod check;
 mod context;
 mod engine;
 mod error;

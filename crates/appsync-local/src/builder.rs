@@ -98,6 +98,7 @@ pub struct EmulatorBuilder {
     realtime: RealtimeOptions,
     channel_namespaces: Vec<ChannelNamespace>,
     events: EventsOptions,
+    project: Option<crate::project::ApiDefinition>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -150,6 +151,7 @@ impl Default for EmulatorBuilder {
             realtime: RealtimeOptions::default(),
             channel_namespaces: Vec::new(),
             events: EventsOptions::default(),
+            project: None,
         }
     }
 }
@@ -164,6 +166,21 @@ impl EmulatorBuilder {
     /// The schema as SDL with the file name to use in error messages.
     pub fn schema_file_contents(mut self, sdl: impl Into<String>, path: impl Into<String>) -> Self {
         self.schema = Some((sdl.into(), path.into()));
+        self
+    }
+
+    /// Serves the API a project defines ([`crate::project::ProjectReader`]): its schema and its
+    /// default auth mode (setters called later override either). Its resolvers cannot run yet:
+    /// each of their fields answers an error that says why (`errorType`
+    /// [`NOT_IMPLEMENTED_ERROR_TYPE`](crate::project::NOT_IMPLEMENTED_ERROR_TYPE), or
+    /// [`UNSUPPORTED_ERROR_TYPE`](crate::project::UNSUPPORTED_ERROR_TYPE) for what the emulator
+    /// will not run), and root fields without a resolver answer `null`, as in AppSync; no field
+    /// is given to the default resolvers. A [`resolver`](Self::resolver) registered for a field
+    /// replaces its stand-in. The credentials of its auth modes still come from the builder.
+    pub fn project(mut self, api: crate::project::ApiDefinition) -> Self {
+        self.schema = Some((api.schema.clone(), api.template.clone()));
+        self.default_auth = api.default_auth;
+        self.project = Some(api);
         self
     }
 
@@ -466,6 +483,26 @@ impl EmulatorBuilder {
                 );
                 resolver_fns.push((key, f, "js_resolver"));
             }
+        }
+        if let Some(api) = &self.project {
+            // The project's resolvers that nothing here serves yet answer why, instead of
+            // falling back to the default resolvers.
+            let mut root_fields = Vec::new();
+            for root in [&schema.schema.schema_definition.query, &schema.schema.schema_definition.mutation]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(object) = schema.schema.get_object(root.as_str()) {
+                    root_fields.extend(object.fields.keys().map(|f| (root.to_string(), f.to_string())));
+                }
+            }
+            let own: std::collections::HashSet<String> = resolver_fns.iter().map(|(k, _, _)| k.clone()).collect();
+            resolver_fns.extend(
+                crate::project::stand_ins(api, &root_fields)
+                    .into_iter()
+                    .filter(|(k, _)| !own.contains(k))
+                    .map(|(k, f)| (k, f, "project")),
+            );
         }
         for (key, f, setting) in resolver_fns {
             let Some((type_name, field_name)) = key.split_once('.') else {

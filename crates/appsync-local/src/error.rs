@@ -24,6 +24,8 @@ pub(crate) enum Kind {
     Io,
     /// A value given to an emulator method was refused.
     Input,
+    /// A project (CloudFormation template or cdk.out) could not be read.
+    Project,
 }
 
 impl Error {
@@ -66,6 +68,14 @@ impl Error {
     #[must_use]
     pub fn is_input(&self) -> bool {
         self.kind == Kind::Input
+    }
+
+    /// True when a project (a CloudFormation template or a `cdk.out` directory) could not be
+    /// read: a missing file, a malformed template, or a resource property that is not what
+    /// AppSync expects (the message names the resource, the property and what was expected).
+    #[must_use]
+    pub fn is_project(&self) -> bool {
+        self.kind == Kind::Project
     }
 
     /// True when binding or serving the listening socket failed.

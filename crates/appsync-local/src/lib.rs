@@ -63,6 +63,7 @@ mod js;
 mod json;
 mod jwt;
 mod mutation_bus;
+pub mod project;
 pub mod realtime;
 mod resolver;
 mod response;

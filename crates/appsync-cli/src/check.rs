@@ -1,0 +1,164 @@
+//! `appsync check`: what AWS would refuse in a project's resolver and function code, found
+//! before deploying it (AWS only answers "The code contains one or more errors").
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use appsync_js::check::{Finding, check};
+use appsync_local::project::{ApiDefinition, ProjectReader};
+
+use crate::usage;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// A `cdk synth` output directory: every resolver and function of its AppSync API.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["template", "files"])]
+    cdk_out: Option<PathBuf>,
+    /// The stack to read when the cdk.out holds several.
+    #[arg(long, value_name = "NAME", requires = "cdk_out")]
+    stack: Option<String>,
+    /// The `AWS::AppSync::GraphQLApi` (logical id) when the stack holds several.
+    #[arg(long, value_name = "LOGICAL_ID")]
+    api: Option<String>,
+    /// A CloudFormation template (JSON or YAML): every resolver and function of its API.
+    #[arg(long, value_name = "FILE", conflicts_with = "files")]
+    template: Option<PathBuf>,
+    /// Resolver or function files (ES modules exporting `request` and `response`).
+    #[arg(value_name = "FILE.js")]
+    files: Vec<PathBuf>,
+}
+
+/// One piece of code to check: what it is (`Query.hello`, `function greetingUpper`), where it
+/// is, and its text.
+pub(crate) struct Unit {
+    pub(crate) label: Option<String>,
+    pub(crate) path: String,
+    pub(crate) text: String,
+}
+
+/// Every resolver's and function's code in the project.
+pub(crate) fn project_units(api: &ApiDefinition) -> Vec<Unit> {
+    let resolvers = api.resolvers.iter().filter_map(|r| {
+        r.code.as_ref().map(|c| Unit {
+            label: Some(format!("resolver {}.{}", r.type_name, r.field_name)),
+            path: c.path.clone(),
+            text: c.text.clone(),
+        })
+    });
+    let functions = api.functions.iter().filter_map(|f| {
+        f.code.as_ref().map(|c| Unit {
+            label: Some(format!("function {}", f.name)),
+            path: c.path.clone(),
+            text: c.text.clone(),
+        })
+    });
+    resolvers.chain(functions).collect()
+}
+
+/// Checks `units`; returns each unit's findings, for units that have any.
+pub(crate) fn check_units(units: &[Unit]) -> Vec<(&Unit, Vec<Finding>)> {
+    units.iter().map(|u| (u, check(&u.text, &u.path))).filter(|(_, findings)| !findings.is_empty()).collect()
+}
+
+/// Reads a project, as `--cdk-out` or `--template` name it; a reading error is a usage error.
+pub(crate) fn read_project(
+    cdk_out: Option<&PathBuf>,
+    template: Option<&PathBuf>,
+    stack: Option<&str>,
+    api: Option<&str>,
+    region: &str,
+) -> anyhow::Result<Option<ApiDefinition>> {
+    let reader = match (cdk_out, template) {
+        (Some(dir), None) => ProjectReader::cdk_out(dir),
+        (None, Some(file)) => ProjectReader::template(file),
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => return Err(usage("give --cdk-out or --template, not both")),
+    };
+    let reader = match stack {
+        Some(stack) => reader.stack(stack),
+        None => reader,
+    };
+    let reader = match api {
+        Some(api) => reader.api(api),
+        None => reader,
+    };
+    reader.region(region).read().map(Some).map_err(|e| {
+        // The whole chain in one line: a missing file says which and why.
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        usage(message)
+    })
+}
+
+/// Prints the findings to `out`, one `file:line:col: rule: explanation` per line; returns how many.
+pub(crate) fn print_findings(
+    out: &mut impl std::io::Write,
+    found: &[(&Unit, Vec<Finding>)],
+) -> std::io::Result<usize> {
+    let mut count = 0;
+    for (unit, findings) in found {
+        for finding in findings {
+            // An asset's file name says little: name the resolver or function it belongs to.
+            match &unit.label {
+                Some(label) => writeln!(out, "{finding} [{label}]")?,
+                None => writeln!(out, "{finding}")?,
+            }
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let project = read_project(
+        args.cdk_out.as_ref(),
+        args.template.as_ref(),
+        args.stack.as_deref(),
+        args.api.as_deref(),
+        "us-east-1",
+    )?;
+    let units = match project {
+        Some(api) => project_units(&api),
+        None if args.files.is_empty() => {
+            return Err(usage(
+                "nothing to check: give --cdk-out DIR, --template FILE or resolver files (FILE.js...)",
+            ));
+        }
+        None => {
+            if args.api.is_some() {
+                return Err(usage("--api needs --cdk-out or --template"));
+            }
+            let mut units = Vec::new();
+            for file in &args.files {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| usage(format!("could not read {}: {e}", file.display())))?;
+                units.push(Unit { label: None, path: file.display().to_string(), text });
+            }
+            units
+        }
+    };
+    let found = check_units(&units);
+    let mut out = std::io::stdout().lock();
+    let count = print_findings(&mut out, &found)?;
+    out.flush()?;
+    let what = match units.len() {
+        1 => "1 resolver or function".to_owned(),
+        n => format!("{n} resolvers and functions"),
+    };
+    if count == 0 {
+        eprintln!("appsync check: {what} checked, nothing AWS would refuse");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "appsync check: {count} finding(s) in {} of {what}; AWS would refuse this code at deploy time",
+            found.len()
+        );
+        Ok(ExitCode::from(1))
+    }
+}

@@ -1,0 +1,113 @@
+//! Reading the user's API as they deploy it: a CloudFormation template (JSON or YAML) or a
+//! `cdk synth` output directory, into an [`ApiDefinition`]: the schema, auth modes, data sources,
+//! resolvers and functions with their code, environment variables and DynamoDB tables, plus the
+//! list of what the emulator cannot honour ([`Unsupported`]).
+//!
+//! ```no_run
+//! use appsync_local::project::ProjectReader;
+//!
+//! let api = ProjectReader::cdk_out("cdk.out").stack("MyStack").read()?;
+//! println!("{} resolvers, {} data sources", api.resolvers.len(), api.data_sources.len());
+//! for note in &api.unsupported {
+//!     println!("not emulated: {note}");
+//! }
+//! # Ok::<(), appsync_local::Error>(())
+//! ```
+
+mod cdk_out;
+mod intrinsics;
+mod model;
+mod read;
+mod stand_ins;
+mod tables;
+mod template_file;
+
+pub use intrinsics::LOCAL_ACCOUNT_ID;
+pub use model::{
+    ApiDefinition, AttributeDefinition, Code, DataSource, DataSourceKind, Function, IamSigning, Index,
+    KeyElement, KeyType, Resolver, ResolverKind, Runtime, Table, Unsupported,
+};
+pub(crate) use stand_ins::stand_ins;
+pub use stand_ins::{NOT_IMPLEMENTED_ERROR_TYPE, UNSUPPORTED_ERROR_TYPE};
+
+use std::path::PathBuf;
+
+use crate::error::Error;
+
+/// Reads an [`ApiDefinition`] from a `cdk.out` directory or a CloudFormation template.
+///
+/// ```no_run
+/// use appsync_local::project::ProjectReader;
+///
+/// let api = ProjectReader::template("template.yaml").api("TodoAPI").region("eu-west-1").read()?;
+/// # Ok::<(), appsync_local::Error>(())
+/// ```
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct ProjectReader {
+    source: Source,
+    stack: Option<String>,
+    api: Option<String>,
+    region: String,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    CdkOut(PathBuf),
+    Template(PathBuf),
+}
+
+impl ProjectReader {
+    /// The output of `cdk synth`: `manifest.json` names the stacks, `<Stack>.assets.json` maps
+    /// the code's S3 locations to the asset files beside it.
+    pub fn cdk_out(dir: impl Into<PathBuf>) -> Self {
+        Self::new(Source::CdkOut(dir.into()))
+    }
+
+    /// A CloudFormation template, JSON or YAML (short-form tags included). Code given as
+    /// `CodeS3Location`/`DefinitionS3Location` with a local path (before `aws cloudformation
+    /// package`) is read relative to the template.
+    pub fn template(file: impl Into<PathBuf>) -> Self {
+        Self::new(Source::Template(file.into()))
+    }
+
+    fn new(source: Source) -> Self {
+        Self { source, stack: None, api: None, region: "us-east-1".to_owned() }
+    }
+
+    /// The stack to read (its name in `manifest.json`), when the `cdk.out` holds several.
+    pub fn stack(mut self, name: impl Into<String>) -> Self {
+        self.stack = Some(name.into());
+        self
+    }
+
+    /// The `AWS::AppSync::GraphQLApi` to read (its logical id), when the stack holds several.
+    pub fn api(mut self, logical_id: impl Into<String>) -> Self {
+        self.api = Some(logical_id.into());
+        self
+    }
+
+    /// The value of `AWS::Region` (default `us-east-1`).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Reads the project.
+    pub fn read(self) -> Result<ApiDefinition, Error> {
+        match &self.source {
+            Source::CdkOut(dir) => {
+                cdk_out::read(dir, self.stack.as_deref(), self.api.as_deref(), &self.region)
+            }
+            Source::Template(file) => {
+                if self.stack.is_some() {
+                    return Err(Error::config(
+                        "stack",
+                        "a stack is chosen only in a cdk.out directory, not in a template",
+                    ));
+                }
+                read::template_file(file, self.api.as_deref(), &self.region)
+            }
+        }
+    }
+}

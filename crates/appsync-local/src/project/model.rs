@@ -1,0 +1,286 @@
+//! The API as read from the project: plain data, no I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::auth::AuthMode;
+
+/// One AppSync GraphQL API as its template defines it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiDefinition {
+    /// The `AWS::AppSync::GraphQLApi`'s logical id.
+    pub logical_id: String,
+    /// Its `Name`.
+    pub name: String,
+    /// Where it was read from (the template file).
+    pub template: String,
+    /// The schema, as SDL.
+    pub schema: String,
+    /// `AuthenticationType`.
+    pub default_auth: AuthMode,
+    /// `AdditionalAuthenticationProviders`, in order.
+    pub additional_auth: Vec<AuthMode>,
+    /// `EnvironmentVariables` (`ctx.env`).
+    pub environment: BTreeMap<String, String>,
+    /// The API's data sources, by name.
+    pub data_sources: Vec<DataSource>,
+    /// Its resolvers, by type and field.
+    pub resolvers: Vec<Resolver>,
+    /// Its pipeline functions, by logical id.
+    pub functions: Vec<Function>,
+    /// Every `AWS::DynamoDB::Table` of the template.
+    pub tables: Vec<Table>,
+    /// What the emulator cannot honour, one note per resource and reason.
+    pub unsupported: Vec<Unsupported>,
+}
+
+impl ApiDefinition {
+    /// The data source named `name`.
+    #[must_use]
+    pub fn data_source(&self, name: &str) -> Option<&DataSource> {
+        self.data_sources.iter().find(|d| d.name == name)
+    }
+
+    /// The function whose id (logical id) is `id`.
+    #[must_use]
+    pub fn function(&self, id: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.logical_id == id)
+    }
+
+    /// The resolver of `type_name.field_name`.
+    #[must_use]
+    pub fn resolver(&self, type_name: &str, field_name: &str) -> Option<&Resolver> {
+        self.resolvers.iter().find(|r| r.type_name == type_name && r.field_name == field_name)
+    }
+
+    /// Every auth mode: the default first.
+    #[must_use]
+    pub fn auth_modes(&self) -> Vec<AuthMode> {
+        let mut modes = vec![self.default_auth];
+        modes.extend(self.additional_auth.iter().copied().filter(|m| *m != self.default_auth));
+        modes
+    }
+}
+
+/// An `AWS::AppSync::DataSource`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DataSource {
+    /// Its `Name` (what resolvers give as `DataSourceName`).
+    pub name: String,
+    /// Its logical id.
+    pub logical_id: String,
+    /// Its type and configuration.
+    pub kind: DataSourceKind,
+}
+
+/// A data source's `Type` and what the emulator needs of its configuration.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DataSourceKind {
+    /// `NONE`: the request's `payload` is the result.
+    None,
+    /// `AMAZON_DYNAMODB`.
+    DynamoDb {
+        /// `DynamoDBConfig.TableName`.
+        table_name: String,
+        /// `DynamoDBConfig.AwsRegion`.
+        region: Option<String>,
+    },
+    /// `AWS_LAMBDA`.
+    Lambda {
+        /// `LambdaConfig.LambdaFunctionArn`.
+        function_arn: String,
+    },
+    /// `HTTP`.
+    Http {
+        /// `HttpConfig.Endpoint`.
+        endpoint: String,
+        /// `HttpConfig.AuthorizationConfig` when it is `AWS_IAM`: requests are SigV4-signed.
+        iam: Option<IamSigning>,
+    },
+    /// Another type (`RELATIONAL_DATABASE`, `AMAZON_OPENSEARCH_SERVICE`, `AMAZON_EVENTBRIDGE`,
+    /// `AMAZON_BEDROCK_RUNTIME`...), which the emulator does not run.
+    Other {
+        /// The `Type` as written.
+        type_name: String,
+    },
+}
+
+impl DataSourceKind {
+    /// The `Type` as CloudFormation spells it.
+    #[must_use]
+    pub fn type_name(&self) -> &str {
+        match self {
+            Self::None => "NONE",
+            Self::DynamoDb { .. } => "AMAZON_DYNAMODB",
+            Self::Lambda { .. } => "AWS_LAMBDA",
+            Self::Http { .. } => "HTTP",
+            Self::Other { type_name } => type_name,
+        }
+    }
+}
+
+/// How an HTTP data source signs its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IamSigning {
+    /// `AwsIamConfig.SigningRegion`.
+    pub region: String,
+    /// `AwsIamConfig.SigningServiceName`.
+    pub service: String,
+}
+
+/// `UNIT` or `PIPELINE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolverKind {
+    /// One data source.
+    Unit,
+    /// A sequence of functions.
+    Pipeline,
+}
+
+/// A resolver's or function's `Runtime`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Runtime {
+    /// `Name` (`APPSYNC_JS`).
+    pub name: String,
+    /// `RuntimeVersion` (`1.0.0`).
+    pub version: String,
+}
+
+/// Code of a resolver or function, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Code {
+    /// The source text.
+    pub text: String,
+    /// The file it was read from (an asset, a file beside the template), or the template
+    /// for inline `Code`.
+    pub path: String,
+    /// True when the code was inline in the template (`Code`), false when read from a file.
+    pub inline: bool,
+}
+
+/// An `AWS::AppSync::Resolver`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Resolver {
+    /// Its logical id.
+    pub logical_id: String,
+    /// `TypeName`.
+    pub type_name: String,
+    /// `FieldName`.
+    pub field_name: String,
+    /// `Kind` (default `UNIT`).
+    pub kind: ResolverKind,
+    /// `DataSourceName` (unit resolvers).
+    pub data_source: Option<String>,
+    /// `PipelineConfig.Functions`: function ids (their logical ids), in order.
+    pub functions: Vec<String>,
+    /// `Runtime`; `None` for a direct Lambda resolver or a VTL one.
+    pub runtime: Option<Runtime>,
+    /// `Code` or the file `CodeS3Location` names; `None` without code.
+    pub code: Option<Code>,
+    /// `MaxBatchSize` (Lambda batching).
+    pub max_batch_size: Option<u32>,
+}
+
+/// An `AWS::AppSync::FunctionConfiguration` (a pipeline function).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Function {
+    /// Its logical id, which is also its id in pipelines.
+    pub logical_id: String,
+    /// `Name`.
+    pub name: String,
+    /// `DataSourceName`.
+    pub data_source: String,
+    /// `Runtime`.
+    pub runtime: Option<Runtime>,
+    /// `Code` or the file `CodeS3Location` names.
+    pub code: Option<Code>,
+    /// `MaxBatchSize`.
+    pub max_batch_size: Option<u32>,
+}
+
+/// An `AWS::DynamoDB::Table`, for the local table engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Table {
+    /// Its logical id.
+    pub logical_id: String,
+    /// `TableName`, or the logical id when CloudFormation would generate one.
+    pub name: String,
+    /// `KeySchema`.
+    pub key_schema: Vec<KeyElement>,
+    /// `AttributeDefinitions`.
+    pub attributes: Vec<AttributeDefinition>,
+    /// `GlobalSecondaryIndexes`.
+    pub global_indexes: Vec<Index>,
+    /// `LocalSecondaryIndexes`.
+    pub local_indexes: Vec<Index>,
+}
+
+/// One element of a key schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyElement {
+    /// `AttributeName`.
+    pub attribute: String,
+    /// `KeyType`.
+    pub key_type: KeyType,
+}
+
+/// `HASH` (partition key) or `RANGE` (sort key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// The partition key.
+    Hash,
+    /// The sort key.
+    Range,
+}
+
+/// One of `AttributeDefinitions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AttributeDefinition {
+    /// `AttributeName`.
+    pub name: String,
+    /// `AttributeType`: `S`, `N` or `B`.
+    pub attribute_type: String,
+}
+
+/// A global or local secondary index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Index {
+    /// `IndexName`.
+    pub name: String,
+    /// `KeySchema`.
+    pub key_schema: Vec<KeyElement>,
+    /// `Projection.ProjectionType` (`ALL`, `KEYS_ONLY`, `INCLUDE`).
+    pub projection: String,
+    /// `Projection.NonKeyAttributes`.
+    pub non_key_attributes: Vec<String>,
+}
+
+/// Something in the project the emulator does not honour, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Unsupported {
+    /// The resource (logical id, and `Type.field` for resolvers).
+    pub resource: String,
+    /// What is not honoured.
+    pub reason: String,
+    /// The resolver field (`Type.field`) it makes unusable, when it is about one.
+    pub field: Option<String>,
+}
+
+impl fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.resource, self.reason)
+    }
+}
