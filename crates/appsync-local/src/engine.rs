@@ -19,8 +19,8 @@ use tokio::sync::broadcast;
 
 use crate::auth::{AuthMode, Identity};
 use crate::defaults;
-use crate::mutation_bus::MutationEvent;
 use crate::json::{from_apollo, to_apollo};
+use crate::mutation_bus::MutationEvent;
 use crate::resolver::{ResolverContext, ResolverError, ResolverFn};
 use crate::response;
 use crate::schema::LoadedSchema;

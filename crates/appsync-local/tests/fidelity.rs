@@ -5,12 +5,10 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
 use appsync_local::ApiKey;
-use common::*;
+use appsync_testkit::*;
 use serde_json::{Value, json};
 
 const LIST: &str = "{ listPosts { items { id } } }";

@@ -1,11 +1,9 @@
 //! Hostile input: each gets a clear error and the server keeps answering good requests.
 #![allow(missing_docs)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use appsync_testkit::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -2,12 +2,10 @@
 //! `cognito:groups` rules.
 #![allow(missing_docs)]
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use appsync_local::{AuthMode, DemoToken, Emulator, JwtConfig};
-use common::*;
+use appsync_testkit::*;
 use serde_json::{Value, json};
 
 const UNAUTHORIZED: &str = "{\n  \"errors\" : [ {\n    \"errorType\" : \"UnauthorizedException\",\n    \"message\" : \"Valid authorization header not provided.\"\n  } ]\n}";
