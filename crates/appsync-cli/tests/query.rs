@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
-use common::scratch_dir;
+mod support;
+use appsync_testkit::scratch_dir;
 
 use std::process::Output;
 
@@ -15,13 +15,13 @@ const AKID: &str = "AKIDCLIQUERY";
 const SECRET: &str = "cli-query-secret";
 
 async fn emulator() -> ServerHandle {
-    common::emulator(KEY, AKID, SECRET).await
+    support::emulator(KEY, AKID, SECRET).await
 }
 
 /// Runs the binary with a clean AWS environment plus `env`.
 async fn appsync(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
     tokio::task::spawn_blocking(move || {
-        let mut cmd = common::appsync_command("query");
+        let mut cmd = support::appsync_command("query");
         cmd.args(args);
         cmd.envs(env);
         cmd.output().unwrap()

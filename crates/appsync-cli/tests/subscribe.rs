@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
-use common::scratch_dir;
+mod support;
+use appsync_testkit::scratch_dir;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ExitStatus, Stdio};
@@ -20,14 +20,10 @@ const KEY: &str = "da2-cli-subscribe-key";
 const AKID: &str = "AKIDCLISUBSCRIBE";
 const SECRET: &str = "cli-subscribe-secret";
 
-const ON_CREATE: &str = "subscription OnCreatePost($author: String) {
-  onCreatePost(author: $author) { id title author }
-}";
-const CREATE: &str =
-    "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title author } }";
+use appsync_testkit::{CREATE_POST_SHORT, ON_CREATE_POST};
 
 async fn emulator() -> ServerHandle {
-    common::emulator(KEY, AKID, SECRET).await
+    support::emulator(KEY, AKID, SECRET).await
 }
 
 fn args(list: &[&str]) -> Vec<String> {
@@ -44,7 +40,7 @@ struct Running {
 impl Running {
     /// Starts the binary with a clean AWS environment plus `env`.
     fn start(args: Vec<String>, env: Vec<(&'static str, String)>) -> Self {
-        let mut cmd = common::appsync_command("subscribe");
+        let mut cmd = support::appsync_command("subscribe");
         cmd.args(args);
         cmd.envs(env);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -123,7 +119,7 @@ async fn run_to_end(args: Vec<String>, env: Vec<(&'static str, String)>) -> (Exi
 
 async fn create(client: &Client, title: &str, author: &str) -> String {
     let data: Value = client
-        .query(CREATE, json!({ "input": { "title": title, "author": author } }))
+        .query(CREATE_POST_SHORT, json!({ "input": { "title": title, "author": author } }))
         .await
         .unwrap()
         .into_result()
@@ -145,7 +141,7 @@ async fn api_key_two_events_as_ndjson_and_the_filtered_out_one_is_not_printed() 
     let url = server.graphql_url();
     let dir = scratch_dir("subscription-file");
     let file = dir.join("on-create.graphql");
-    std::fs::write(&file, ON_CREATE).unwrap();
+    std::fs::write(&file, ON_CREATE_POST).unwrap();
     let mut running = Running::start(
         args(&[
             "--url",

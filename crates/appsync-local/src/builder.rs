@@ -496,7 +496,8 @@ impl EmulatorBuilder {
                     root_fields.extend(object.fields.keys().map(|f| (root.to_string(), f.to_string())));
                 }
             }
-            let own: std::collections::HashSet<String> = resolver_fns.iter().map(|(k, _, _)| k.clone()).collect();
+            let own: std::collections::HashSet<String> =
+                resolver_fns.iter().map(|(k, _, _)| k.clone()).collect();
             resolver_fns.extend(
                 crate::project::stand_ins(api, &root_fields)
                     .into_iter()

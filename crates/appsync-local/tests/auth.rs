@@ -2,13 +2,13 @@
 //! AppSync's directive rules.
 #![allow(missing_docs)]
 
-mod common;
+mod support;
 
 use std::time::{Duration, SystemTime};
 
 use appsync_local::{ApiKey, AuthMode, Credentials, Emulator};
-use common::*;
 use serde_json::{Value, json};
+use support::*;
 
 const UNAUTHORIZED: &str = "{\n  \"errors\" : [ {\n    \"errorType\" : \"UnauthorizedException\",\n    \"message\" : \"Valid authorization header not provided.\"\n  } ]\n}";
 
@@ -60,7 +60,7 @@ async fn api_key_is_refused_when_no_key_is_configured() {
 #[tokio::test]
 async fn iam_signed_by_appsync_sigv4_is_accepted() {
     let s = start(demo_builder()).await;
-    let r = s.iam(CREATE, json!({"input": {"title": "signed"}})).await;
+    let r = s.iam(CREATE_POST, json!({"input": {"title": "signed"}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["data"]["createPost"]["title"], "signed");
 }
@@ -68,7 +68,7 @@ async fn iam_signed_by_appsync_sigv4_is_accepted() {
 #[tokio::test]
 async fn iam_signed_by_aws_sigv4_crate_is_accepted() {
     let s = start(demo_builder()).await;
-    let r = s.iam_aws(CREATE, json!({"input": {"title": "aws-signed"}})).await;
+    let r = s.iam_aws(CREATE_POST, json!({"input": {"title": "aws-signed"}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["data"]["createPost"]["title"], "aws-signed");
 }

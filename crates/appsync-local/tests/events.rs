@@ -6,7 +6,7 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -16,9 +16,9 @@ use appsync_local::events::{
 };
 use appsync_local::{AuthMode, DemoToken, EmulatorBuilder, JwtConfig, LambdaAuthorization, LambdaRequest};
 use base64::Engine as _;
-use common::*;
 use futures_util::SinkExt;
 use serde_json::{Map, Value, json};
+use support::*;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 

@@ -1,16 +1,16 @@
 //! Schema loading, execution semantics and the default resolvers, over real HTTP.
 #![allow(missing_docs)]
 
-mod common;
+mod support;
 
 use appsync_local::{Emulator, ResolverError};
-use common::*;
 use serde_json::{Value, json};
+use support::*;
 
 #[tokio::test]
 async fn create_get_update_delete_roundtrip() {
     let s = start(demo_builder()).await;
-    let r = s.api_key(CREATE, json!({"input": {"title": "Hello", "author": "ann"}})).await;
+    let r = s.api_key(CREATE_POST, json!({"input": {"title": "Hello", "author": "ann"}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let post = r.json()["data"]["createPost"].clone();
     let id = post["id"].as_str().expect("generated id").to_owned();
@@ -59,9 +59,9 @@ async fn missing_record_on_update_is_an_error_with_error_type() {
     assert_eq!(e["locations"], json!([{"line": 1, "column": 12, "sourceName": null}]));
     assert_eq!(e["errorInfo"], Value::Null);
     // Creating an id that exists fails the same way.
-    let first = s.api_key(CREATE, json!({"input": {"id": "fixed", "title": "a"}})).await;
+    let first = s.api_key(CREATE_POST, json!({"input": {"id": "fixed", "title": "a"}})).await;
     assert_eq!(first.json()["data"]["createPost"]["id"], "fixed");
-    let again = s.api_key(CREATE, json!({"input": {"id": "fixed", "title": "b"}})).await;
+    let again = s.api_key(CREATE_POST, json!({"input": {"id": "fixed", "title": "b"}})).await;
     assert_eq!(again.json()["errors"][0]["errorType"], "DynamoDB:ConditionalCheckFailedException");
 }
 
@@ -70,7 +70,7 @@ async fn list_with_filter_limit_and_next_token() {
     let s = start(demo_builder()).await;
     for i in 0..7 {
         let author = if i % 2 == 0 { "even" } else { "odd" };
-        let r = s.api_key(CREATE, json!({"input": {"title": format!("t{i}"), "author": author}})).await;
+        let r = s.api_key(CREATE_POST, json!({"input": {"title": format!("t{i}"), "author": author}})).await;
         assert_eq!(r.status, 200);
     }
     let q = "query($a: String, $l: Int, $n: String) { listPosts(author: $a, limit: $l, nextToken: $n) { items { title } nextToken } }";
@@ -90,7 +90,7 @@ async fn list_with_filter_limit_and_next_token() {
 #[tokio::test]
 async fn fragments_aliases_directives_and_typename() {
     let s = start(demo_builder()).await;
-    let r = s.api_key(CREATE, json!({"input": {"id": "p1", "title": "T", "author": "A"}})).await;
+    let r = s.api_key(CREATE_POST, json!({"input": {"id": "p1", "title": "T", "author": "A"}})).await;
     assert_eq!(r.status, 200);
     let q = "query Q($withAuthor: Boolean!, $skipTitle: Boolean!) {
       first: getPost(id: \"p1\") { ...Bits }
@@ -346,7 +346,7 @@ async fn data_file_records_survive_a_new_emulator() {
     let _ = std::fs::remove_file(&path);
     {
         let s = start(demo_builder().data_file(&path)).await;
-        let r = s.api_key(CREATE, json!({"input": {"id": "kept", "title": "persisted"}})).await;
+        let r = s.api_key(CREATE_POST, json!({"input": {"id": "kept", "title": "persisted"}})).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     // The first emulator (and its file handle) is gone once its executor threads stop, which

@@ -5,13 +5,13 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::time::{Duration, SystemTime};
 
 use appsync_local::ApiKey;
-use common::*;
 use serde_json::{Value, json};
+use support::*;
 
 const LIST: &str = "{ listPosts { items { id } } }";
 

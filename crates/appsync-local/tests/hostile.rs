@@ -1,12 +1,12 @@
 //! Hostile input: each gets a clear error and the server keeps answering good requests.
 #![allow(missing_docs)]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
-use common::*;
 use serde_json::{Value, json};
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn still_serves(s: &Server) {

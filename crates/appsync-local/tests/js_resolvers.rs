@@ -3,7 +3,7 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ schema { query: Query mutation: Mutation }
 fn builder() -> appsync_local::EmulatorBuilder {
     let engine =
         Engine::builder().workers(2).timeout(Duration::from_millis(300)).build().expect("the engine starts");
-    common::demo_builder()
+    support::demo_builder()
         .schema_sdl(SDL)
         .js_engine(engine)
         .js_resolver(
@@ -110,7 +110,7 @@ fn builder() -> appsync_local::EmulatorBuilder {
 
 #[tokio::test]
 async fn a_pipeline_over_none_serves_a_mutation() {
-    let server = common::start(builder()).await;
+    let server = support::start(builder()).await;
     let reply =
         server.api_key("mutation { createPost(title: \"hello\") { id title author } }", json!({})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
@@ -124,7 +124,7 @@ async fn a_pipeline_over_none_serves_a_mutation() {
 
 #[tokio::test]
 async fn errors_reach_the_response_in_appsyncs_shape_and_the_server_goes_on() {
-    let server = common::start(builder()).await;
+    let server = support::start(builder()).await;
     let reply = server.api_key("{ refused }", json!({})).await;
     let body = reply.json();
     assert_eq!(body["data"], json!({ "refused": null }));
@@ -149,7 +149,7 @@ async fn errors_reach_the_response_in_appsyncs_shape_and_the_server_goes_on() {
 
 #[tokio::test]
 async fn info_carries_the_variables_and_the_selection_set() {
-    let server = common::start(builder()).await;
+    let server = support::start(builder()).await;
     let body = server
         .api_key(
             "query Q($x: String) { post(x: $x) { id title writer: author ... on Post { id } } }",
@@ -169,15 +169,15 @@ async fn info_carries_the_variables_and_the_selection_set() {
 
 #[tokio::test]
 async fn ctx_request_has_the_http_headers() {
-    let server = common::start(builder()).await;
+    let server = support::start(builder()).await;
     let reply = server
         .raw(
             &[
-                ("x-api-key", common::API_KEY.to_owned()),
+                ("x-api-key", support::API_KEY.to_owned()),
                 ("content-type", "application/json".to_owned()),
                 ("X-Custom", "hello".to_owned()),
             ],
-            common::body("{ header }", json!({})),
+            support::body("{ header }", json!({})),
         )
         .await;
     assert_eq!(reply.json(), json!({ "data": { "header": "hello string" } }));
@@ -185,7 +185,7 @@ async fn ctx_request_has_the_http_headers() {
 
 #[tokio::test]
 async fn appended_errors_go_beside_the_data_with_their_paths() {
-    let server = common::start(builder()).await;
+    let server = support::start(builder()).await;
     let body = server.api_key("{ items { name n: note } }", json!({})).await.json();
     assert_eq!(
         body["data"],
@@ -204,7 +204,7 @@ async fn appended_errors_go_beside_the_data_with_their_paths() {
 
 #[test]
 fn a_js_resolver_for_a_missing_field_is_refused() {
-    let error = common::demo_builder()
+    let error = support::demo_builder()
         .schema_sdl(SDL)
         .js_resolver("Query.nope", Resolver::unit("export function request(ctx) {}", "NONE"))
         .build()

@@ -2,13 +2,13 @@
 //! `cognito:groups` rules.
 #![allow(missing_docs)]
 
-mod common;
+mod support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use appsync_local::{AuthMode, DemoToken, Emulator, JwtConfig};
-use common::*;
 use serde_json::{Value, json};
+use support::*;
 
 const UNAUTHORIZED: &str = "{\n  \"errors\" : [ {\n    \"errorType\" : \"UnauthorizedException\",\n    \"message\" : \"Valid authorization header not provided.\"\n  } ]\n}";
 

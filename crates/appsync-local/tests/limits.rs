@@ -5,13 +5,11 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
 use appsync_local::EmulatorBuilder;
 use appsync_local::realtime::{RealtimeOptions, router_with};
-use common::demo_builder;
+use appsync_testkit::demo_builder;
 
 /// The field `build()` names when it refuses `builder`.
 fn refused_field(builder: EmulatorBuilder) -> String {

@@ -4,7 +4,7 @@
 // Helpers outside `#[test]` functions: a failed unwrap is the test failing.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -304,13 +304,13 @@ async fn the_emulator_serves_a_project_and_says_what_it_cannot_run() {
     let api = ProjectReader::cdk_out(fixture("cdk-app/cdk.out")).read().unwrap();
     let emulator = Emulator::builder()
         .project(api)
-        .api_key(ApiKey::new(common::API_KEY))
-        .iam_credentials(Credentials::new(common::AKID, common::SECRET, None, None))
+        .api_key(ApiKey::new(support::API_KEY))
+        .iam_credentials(Credentials::new(support::AKID, support::SECRET, None, None))
         .resolver("Query.echo", |ctx| async move { Ok(ctx.argument("message").cloned().unwrap_or_default()) })
         .build()
         .unwrap();
     assert_eq!(emulator.default_auth(), AuthMode::ApiKey, "the project's default auth mode");
-    let server = common::start_emulator(&emulator).await;
+    let server = support::start_emulator(&emulator).await;
 
     // A JS resolver: a clear error at the field, not default-resolved data.
     let body = server.api_key("{ hello(name: \"ann\") }", json!({})).await.json();
@@ -353,11 +353,11 @@ async fn unsupported_fields_answer_why_and_fields_without_resolvers_answer_null(
     let api = ProjectReader::template(&path).api("NotesApi").read().unwrap();
     let emulator = Emulator::builder()
         .project(api)
-        .api_key(ApiKey::new(common::API_KEY))
-        .iam_credentials(Credentials::new(common::AKID, common::SECRET, None, None))
+        .api_key(ApiKey::new(support::API_KEY))
+        .iam_credentials(Credentials::new(support::AKID, support::SECRET, None, None))
         .build()
         .unwrap();
-    let server = common::start_emulator(&emulator).await;
+    let server = support::start_emulator(&emulator).await;
     let body = server.iam("{ search(q: \"x\") { id } legacy }", json!({})).await.json();
     assert_eq!(body["data"], json!({"search": null, "legacy": null}));
     let errors = body["errors"].as_array().unwrap();

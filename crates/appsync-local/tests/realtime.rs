@@ -5,14 +5,14 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
+use support::*;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -78,9 +78,10 @@ async fn api_key_in_query_parameters_subscribe_mutate_over_http_stop() {
     send(&mut ws, start_msg("1", &data, api_key_headers(&s.host, API_KEY))).await;
     assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"1"})));
 
-    let other = s.api_key(CREATE, json!({"input": {"title": "by bob", "author": "bob"}})).await;
+    let other = s.api_key(CREATE_POST, json!({"input": {"title": "by bob", "author": "bob"}})).await;
     assert_eq!(other.status, 200, "{}", other.text);
-    let r = s.api_key(CREATE, json!({"input": {"title": "by ann", "author": "ann", "content": "c"}})).await;
+    let r =
+        s.api_key(CREATE_POST, json!({"input": {"title": "by ann", "author": "ann", "content": "c"}})).await;
     let created = r.json()["data"]["createPost"].clone();
     let event = recv(&mut ws).await.expect("event");
     assert_eq!(
@@ -91,7 +92,7 @@ async fn api_key_in_query_parameters_subscribe_mutate_over_http_stop() {
 
     send(&mut ws, json!({"type": "stop", "id": "1"})).await;
     assert_eq!(recv(&mut ws).await, Some(json!({"type":"complete","id":"1"})));
-    s.api_key(CREATE, json!({"input": {"title": "after stop", "author": "ann"}})).await;
+    s.api_key(CREATE_POST, json!({"input": {"title": "after stop", "author": "ann"}})).await;
     quiet_for(&mut ws, Duration::from_millis(200)).await;
 }
 
@@ -104,7 +105,7 @@ async fn iam_in_subprotocol_on_graphql_path_signed_connect_and_start() {
     let data = json!({"query": "subscription { onUpdatePost { id title } }", "variables": {}}).to_string();
     send(&mut ws, start_msg("u", &data, iam_headers(&s.host, "/graphql", data.as_bytes(), SECRET))).await;
     assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"u"})));
-    let r = s.iam(CREATE, json!({"input": {"title": "v1"}})).await;
+    let r = s.iam(CREATE_POST, json!({"input": {"title": "v1"}})).await;
     let id = r.json()["data"]["createPost"]["id"].as_str().expect("id").to_owned();
     // Selected by the mutation: id and title. Nothing for the create (not in @aws_subscribe).
     let update = "mutation U($input: UpdatePostInput!) { updatePost(input: $input) { id title } }";
@@ -264,7 +265,7 @@ async fn enhanced_filter_from_a_subscription_resolver_over_a_real_socket() {
     send(&mut ws, start_msg("f", &data, api_key_headers(&s.host, API_KEY))).await;
     assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"f"})));
     for (title, author) in [("cold", "ann"), ("hot news", "ann"), ("cold", "boss")] {
-        let r = s.api_key(CREATE, json!({"input": {"title": title, "author": author}})).await;
+        let r = s.api_key(CREATE_POST, json!({"input": {"title": title, "author": author}})).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     let first = recv(&mut ws).await.expect("event");
@@ -293,7 +294,7 @@ async fn enhanced_filter_from_a_js_subscription_resolver() {
     send(&mut ws, start_msg("js", &data, api_key_headers(&s.host, API_KEY))).await;
     assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"js"})));
     for (title, author) in [("cold", "ann"), ("hot news", "ann"), ("cold", "boss")] {
-        let r = s.api_key(CREATE, json!({"input": {"title": title, "author": author}})).await;
+        let r = s.api_key(CREATE_POST, json!({"input": {"title": title, "author": author}})).await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
     let first = recv(&mut ws).await.expect("event");
@@ -435,7 +436,7 @@ async fn a_start_flood_and_hundreds_of_idle_connections_leave_others_served() {
     init(&mut ws).await;
     send(&mut ws, start_msg("ok", &data, api_key_headers(&s.host, API_KEY))).await;
     assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id":"ok"})));
-    s.api_key(CREATE, json!({"input": {"title": "still served"}})).await;
+    s.api_key(CREATE_POST, json!({"input": {"title": "still served"}})).await;
     assert_eq!(recv(&mut ws).await.expect("event")["type"], "data");
     drop(idle);
 }

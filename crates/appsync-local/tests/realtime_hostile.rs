@@ -6,15 +6,15 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
 use appsync_local::realtime::RealtimeOptions;
 use base64::Engine as _;
-use common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
@@ -129,7 +129,7 @@ const PROBE_SUB: &str = "subscription { onCreatePost(author: \"probe\") { id tit
 async fn well_behaved_round_trip(s: &Server, title: &str) {
     let mut ws = upgrade(connect(s).await, &s.host).await;
     subscribed(&mut ws, "probe", PROBE_SUB).await;
-    let r = s.api_key(CREATE, json!({"input": {"title": title, "author": "probe"}})).await;
+    let r = s.api_key(CREATE_POST, json!({"input": {"title": title, "author": "probe"}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let event = recv(&mut ws).await.expect("event");
     assert_eq!(event["id"], "probe", "{event}");
@@ -206,7 +206,7 @@ async fn half_open_connections_are_let_go_and_others_stay_served() {
 
     // The stalled reader: events bigger than its buffers pile up until one write takes longer
     // than the write timeout, and the server lets it go.
-    let r = s.api_key(CREATE, json!({"input": {"id": "flood", "title": "flood"}})).await;
+    let r = s.api_key(CREATE_POST, json!({"input": {"id": "flood", "title": "flood"}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let update = "mutation U($input: UpdatePostInput!) { updatePost(input: $input) { id content } }";
     let content = "z".repeat(128 * 1024);
@@ -282,7 +282,7 @@ async fn five_thousand_idle_subscribed_connections_and_a_client_still_gets_its_e
 
     well_behaved_round_trip(&s, "among the idle").await;
     // One idle subscriber's event reaches it too, among all the others.
-    let r = s.api_key(CREATE, json!({"input": {"title": "for one", "author": "idle-4321"}})).await;
+    let r = s.api_key(CREATE_POST, json!({"input": {"title": "for one", "author": "idle-4321"}})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let event = recv(&mut idle[4321]).await.expect("event");
     assert_eq!(event["payload"]["data"]["onCreatePost"]["id"], r.json()["data"]["createPost"]["id"]);

@@ -78,7 +78,10 @@ def running_emulator(*extra: str) -> Iterator[Emulator]:
             process.wait(10)
 
 
-SCHEMA = os.path.join(os.path.dirname(__file__), "schema.graphql")
+# The workspace's shared test schema (crates/appsync-testkit/schemas): posts for every mode, one IAM-only field.
+SCHEMA = os.path.join(
+    os.path.dirname(__file__), "..", "..", "appsync-testkit", "schemas", "posts_all_modes.graphql"
+)
 
 
 @pytest.fixture(scope="session")
@@ -90,13 +93,13 @@ def emulator() -> Iterator[Emulator]:
 
 @pytest.fixture(scope="session")
 def all_modes() -> Iterator[Emulator]:
-    """tests/schema.graphql: IAM by default, API key, Cognito and Lambda too."""
+    """The shared posts_all_modes schema: IAM by default, API key, Cognito and Lambda too."""
     with running_emulator("--schema", SCHEMA) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def oidc() -> Iterator[Emulator]:
-    """tests/schema.graphql with OIDC as the JWT mode."""
+    """The shared posts_all_modes schema with OIDC as the JWT mode."""
     with running_emulator("--schema", SCHEMA, "--default-auth", "oidc") as running:
         yield running

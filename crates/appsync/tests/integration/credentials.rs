@@ -52,7 +52,7 @@ async fn one_provider_call_for_100_concurrent_requests() {
             })
         })
         .collect();
-    crate::support::wait_until("every request waiting", Duration::from_secs(10), || {
+    appsync_testkit::wait_until("every request waiting", Duration::from_secs(10), || {
         waiting.load(Ordering::SeqCst) == 100
     })
     .await;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Post;
+use appsync_testkit::CREATE_POST_SHORT;
 
 const REGION: &str = "us-east-1";
 
@@ -39,8 +40,6 @@ struct Fetched {
     post: Option<Post>,
 }
 
-const CREATE: &str =
-    "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title author } }";
 const GET: &str = "query Get($id: ID!) { getPost(id: $id) { id title author } }";
 
 #[tokio::test]
@@ -48,7 +47,9 @@ async fn iam_and_api_key_round_trip_through_the_emulator() {
     let server = emulator().await;
     let iam = client(&server, Auth::iam(Credentials::new("AKIDEMU", "emu-secret", None, None)));
     let created: Created = iam
-        .data(Request::new(CREATE).variables(json!({"input": {"title": "signed", "author": "iam"}})))
+        .data(
+            Request::new(CREATE_POST_SHORT).variables(json!({"input": {"title": "signed", "author": "iam"}})),
+        )
         .await
         .unwrap();
     assert_eq!(created.post.title, "signed");
@@ -97,8 +98,8 @@ async fn emulator_graphql_errors_are_typed() {
     assert!(response.errors[0].locations.is_some());
 
     let input = json!({"input": {"id": "fixed-id", "title": "first"}});
-    let _: Created = client.data(Request::new(CREATE).variables(&input)).await.unwrap();
-    let err = client.data::<Created>(Request::new(CREATE).variables(&input)).await.unwrap_err();
+    let _: Created = client.data(Request::new(CREATE_POST_SHORT).variables(&input)).await.unwrap();
+    let err = client.data::<Created>(Request::new(CREATE_POST_SHORT).variables(&input)).await.unwrap_err();
     assert!(err.is_graphql(), "{err:?}");
     assert_eq!(err.error_type(), Some("DynamoDB:ConditionalCheckFailedException"));
 }

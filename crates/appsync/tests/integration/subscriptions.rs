@@ -21,6 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::Post;
+use appsync_testkit::{CREATE_POST_SHORT, ON_CREATE_POST};
 
 const REGION: &str = "us-east-1";
 const WAIT: Duration = Duration::from_secs(10);
@@ -111,15 +112,10 @@ struct OnCreate {
     post: Post,
 }
 
-const ON_CREATE: &str =
-    "subscription On($author: String) { onCreatePost(author: $author) { id title author } }";
-const CREATE: &str =
-    "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title author } }";
-
 async fn create(client: &Client, id: &str, author: &str) {
     let _: Value = client
         .data(
-            Request::new(CREATE)
+            Request::new(CREATE_POST_SHORT)
                 .variables(json!({"input": {"id": id, "title": format!("t-{id}"), "author": author}})),
         )
         .await
@@ -179,7 +175,7 @@ async fn iam_subscription_receives_a_mutation_in_both_auth_forms() {
     for form in [AuthForm::Subprotocol, AuthForm::QueryString] {
         let client = client_for(&url, iam(), fast().auth_form(form));
         assert_eq!(client.realtime_url().as_str(), format!("ws://{addr}/graphql/realtime"));
-        let mut sub = client.subscribe::<OnCreate>(ON_CREATE, json!({"author": "ann"})).await.unwrap();
+        let mut sub = client.subscribe::<OnCreate>(ON_CREATE_POST, json!({"author": "ann"})).await.unwrap();
         create(&client, &format!("{form:?}-other"), "bob").await;
         create(&client, &format!("{form:?}-1"), "ann").await;
         let event = next(&mut sub).await.unwrap();
@@ -206,7 +202,7 @@ async fn session_tokens_and_api_keys_authorize_subscriptions() {
         let mode = auth.mode_name();
         let client = client_for(&url, auth, fast().auth_form(form));
         let mut sub =
-            client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_or_else(|e| panic!("{mode}: {e}"));
+            client.subscribe::<Value>(ON_CREATE_POST, ()).await.unwrap_or_else(|e| panic!("{mode}: {e}"));
         create(&client, &format!("{mode}-{form:?}"), "x").await;
         let event = next(&mut sub).await.unwrap();
         assert_eq!(event["onCreatePost"]["id"], format!("{mode}-{form:?}"));
@@ -223,7 +219,7 @@ async fn many_subscriptions_share_a_connection_and_another_opens_past_the_limit(
     let mut states = Box::pin(client.connection_states());
     let mut subs = Vec::new();
     for _ in 0..5 {
-        subs.push(client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap());
+        subs.push(client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap());
     }
     // HTTP mutations go through the proxy too; count WebSockets by Connected events.
     let mut connected = HashSet::new();
@@ -258,7 +254,7 @@ async fn a_failing_subscription_ends_alone() {
     let emu = emulator();
     let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
-    let mut good = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let mut good = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap();
     let err = client.subscribe::<Value>("subscription { onCreatePost { id nope } }", ()).await.unwrap_err();
     assert!(err.is_graphql(), "{err:?}");
     assert!(err.to_string().contains("nope"), "{err}");
@@ -275,8 +271,8 @@ async fn a_cut_connection_reconnects_resubscribes_and_duplicates_nothing() {
     let proxy = Proxy::start(addr).await;
     let client = client_for(&proxy.url(), iam(), fast());
     let mut states = Box::pin(client.connection_states());
-    let mut a = client.subscribe::<OnCreate>(ON_CREATE, json!({"author": "a"})).await.unwrap();
-    let mut b = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let mut a = client.subscribe::<OnCreate>(ON_CREATE_POST, json!({"author": "a"})).await.unwrap();
+    let mut b = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap();
     wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
     create(&client, "before", "a").await;
     assert_eq!(next(&mut a).await.unwrap().post.id, "before");
@@ -321,7 +317,7 @@ async fn a_restarted_server_gets_every_subscription_back() {
     let mut states = Box::pin(client.connection_states());
     let mut subs = Vec::new();
     for _ in 0..3 {
-        subs.push(client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap());
+        subs.push(client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap());
     }
     wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
 
@@ -360,7 +356,7 @@ async fn withheld_keep_alives_are_noticed_and_the_connection_replaced() {
     let (addr, _server) = serve(&emu, config).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
     let mut states = Box::pin(client.connection_states());
-    let mut sub = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let mut sub = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap();
     let seen = wait_state(&mut states, |s| *s == ConnectionState::KeepAliveLate).await;
     assert!(
         seen.iter().any(|e| e.state == ConnectionState::Connected { keep_alive: Duration::from_millis(400) }),
@@ -392,7 +388,7 @@ async fn unauthorized_connections_are_retried_with_fresh_credentials_then_report
     });
     let client =
         client_for(&format!("http://{addr}/graphql"), Auth::iam(provider), fast().max_auth_retries(2));
-    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    let err = client.subscribe::<Value>(ON_CREATE_POST, ()).await.unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
     assert!(err.is_realtime_refused(), "the emulator answers connection_error: {err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
@@ -423,14 +419,14 @@ async fn rotated_credentials_are_used_after_an_outage() {
     });
     let client = client_for(&proxy.url(), Auth::iam(provider), fast().max_auth_retries(10));
     let mut states = Box::pin(client.connection_states());
-    let mut sub = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let mut sub = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap();
     wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
 
     // During the outage the keys are rotated to ones the server refuses, then to good ones.
     *current.lock().unwrap() = ("AKIDUNKNOWN", "nope");
     // Past half the cached credentials' life (a wall-clock deadline: the cache's own), the next
     // use loads them again.
-    crate::support::wait_until("the cached credentials due", Duration::from_secs(5), || {
+    appsync_testkit::wait_until("the cached credentials due", Duration::from_secs(5), || {
         SystemTime::now() > *due.lock().unwrap() + Duration::from_millis(50)
     })
     .await;
@@ -464,13 +460,13 @@ async fn close_ends_every_subscription_and_later_subscribes_fail() {
     let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
     let mut states = Box::pin(client.connection_states());
-    let mut a = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
-    let mut b = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap();
+    let mut a = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap();
+    let mut b = client.subscribe::<Value>(ON_CREATE_POST, ()).await.unwrap();
     client.close().await;
     assert!(tokio::time::timeout(WAIT, a.next()).await.unwrap().is_none());
     assert!(tokio::time::timeout(WAIT, b.next()).await.unwrap().is_none());
     wait_state(&mut states, |s| *s == ConnectionState::Closed).await;
-    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    let err = client.subscribe::<Value>(ON_CREATE_POST, ()).await.unwrap_err();
     assert!(err.is_closed(), "{err:?}");
     // Queries and mutations still work.
     create(&client, "after-close", "x").await;
@@ -489,7 +485,7 @@ async fn tokens_authorize_the_connection_and_every_start_in_both_forms() {
     for (auth, token) in modes {
         for form in [AuthForm::Subprotocol, AuthForm::QueryString] {
             let client = client_for(&stub.url, auth.clone(), fast().auth_form(form));
-            let _sub = client.subscribe::<Value>(ON_CREATE, json!({"author": "a"})).await.unwrap();
+            let _sub = client.subscribe::<Value>(ON_CREATE_POST, json!({"author": "a"})).await.unwrap();
             expected.push(json!({"host": host, "Authorization": token}));
             client.close().await;
         }
@@ -501,7 +497,9 @@ async fn tokens_authorize_the_connection_and_every_start_in_both_forms() {
     assert_eq!(starts, expected, "each start carries its own authorization");
     assert_eq!(
         seen.starts[0]["payload"]["data"],
-        json!(serde_json::to_string(&json!({"query": ON_CREATE, "variables": {"author": "a"}})).unwrap())
+        json!(
+            serde_json::to_string(&json!({"query": ON_CREATE_POST, "variables": {"author": "a"}})).unwrap()
+        )
     );
     // close() stopped each subscription politely.
     assert_eq!(seen.stops.len(), 6);
@@ -512,7 +510,7 @@ async fn iam_connect_and_start_headers_are_signed_for_their_own_requests() {
     let stub = crate::support::realtime::RealtimeStub::start(true, true).await;
     let creds = Credentials::new("ASIAEMU", "emu-temp-secret", Some("emu-session".into()), None);
     let client = client_for(&stub.url, Auth::iam(creds.clone()), fast());
-    let _sub = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap();
+    let _sub = client.subscribe::<Value>(ON_CREATE_POST, ()).await.unwrap();
     let seen = stub.seen();
     let host = stub.url.trim_start_matches("http://").trim_end_matches("/graphql").to_owned();
     let verify = |header: &Value, path: &str, body: &[u8]| {
@@ -562,7 +560,7 @@ async fn a_withheld_connection_ack_times_out() {
     let options = fast().ack_timeout(Duration::from_millis(150)).initial_connect_attempts(2);
     let client = client_for(&stub.url, iam(), options);
     let started = std::time::Instant::now();
-    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    let err = client.subscribe::<Value>(ON_CREATE_POST, ()).await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(err.to_string().contains("connection_ack"), "{err}");
     assert_eq!(stub.seen().connect_headers.len(), 2, "two tries, then the error");
@@ -573,10 +571,10 @@ async fn a_withheld_connection_ack_times_out() {
 async fn a_withheld_start_ack_ends_that_subscription_with_a_timeout() {
     let stub = crate::support::realtime::RealtimeStub::start(true, false).await;
     let client = client_for(&stub.url, iam(), fast().start_ack_timeout(Duration::from_millis(150)));
-    let err = client.subscribe::<Value>(ON_CREATE, ()).await.unwrap_err();
+    let err = client.subscribe::<Value>(ON_CREATE_POST, ()).await.unwrap_err();
     assert!(err.is_timeout(), "{err:?}");
     assert!(err.to_string().contains("start_ack"), "{err}");
-    crate::support::wait_until("a stop", Duration::from_secs(5), || !stub.seen().stops.is_empty()).await;
+    appsync_testkit::wait_until("a stop", Duration::from_secs(5), || !stub.seen().stops.is_empty()).await;
     let seen = stub.seen();
     assert_eq!(seen.stops.len(), 1, "the late subscription is stopped: {seen:?}");
     assert_eq!(seen.stops[0], seen.starts[0]["id"].as_str().unwrap());
@@ -614,8 +612,8 @@ async fn a_slow_consumer_is_told_how_many_events_it_lost_and_holds_up_no_one() {
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast().event_queue_capacity(4));
     let mut states = Box::pin(client.connection_states());
     // Both on one connection: `slow` is never read while `fast` takes every event.
-    let mut slow = client.subscribe::<OnCreate>(ON_CREATE, json!({"author": "slow"})).await.unwrap();
-    let mut fast = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let mut slow = client.subscribe::<OnCreate>(ON_CREATE_POST, json!({"author": "slow"})).await.unwrap();
+    let mut fast = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap();
     // `fast` gets every event while `slow`'s queue is full.
     for i in 0..10 {
         create(&client, &format!("slow-{i}"), "slow").await;
@@ -656,7 +654,7 @@ async fn a_subscription_past_the_servers_limit_moves_to_another_connection() {
     let mut states = Box::pin(client.connection_states());
     let mut subs = Vec::new();
     for _ in 0..5 {
-        subs.push(client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap());
+        subs.push(client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap());
     }
     let mut connected = HashSet::new();
     while connected.len() < 3 {
@@ -687,7 +685,7 @@ async fn a_server_that_takes_no_subscription_refuses_it_instead_of_moving_it_for
     let emu = emulator();
     let (addr, _server) = serve(&emu, ServerOptions::default().max_subscriptions(0)).await;
     let client = client_for(&format!("http://{addr}/graphql"), iam(), fast());
-    let err = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap_err();
+    let err = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap_err();
     assert!(err.is_graphql(), "{err:?}");
     assert_eq!(err.error_type(), Some("MaxSubscriptionsReachedError"));
 }
@@ -702,7 +700,7 @@ async fn state_changes_reach_the_callback() {
     let options = fast().on_state(move |event| s.lock().unwrap().push(event.clone()));
     let client = client_for(&proxy.url(), iam(), options);
     let mut states = Box::pin(client.connection_states());
-    let _sub = client.subscribe::<OnCreate>(ON_CREATE, ()).await.unwrap();
+    let _sub = client.subscribe::<OnCreate>(ON_CREATE_POST, ()).await.unwrap();
     wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
     proxy.cut();
     wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
@@ -729,7 +727,7 @@ async fn a_hundred_subscribes_at_once_stay_under_the_servers_message_rate() {
     let (addr, _server) = serve(&emu, ServerOptions::default()).await;
     let client = client_for(&format!("http://{addr}/graphql"), Auth::api_key("da2-emulator"), fast());
     let mut states = Box::pin(client.connection_states());
-    let subscribes = (0..100).map(|_| client.subscribe::<OnCreate>(ON_CREATE, ()));
+    let subscribes = (0..100).map(|_| client.subscribe::<OnCreate>(ON_CREATE_POST, ()));
     let results = futures_util::future::join_all(subscribes).await;
     let mut subs: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
     create(&client, "paced", "x").await;

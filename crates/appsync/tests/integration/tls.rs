@@ -12,9 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Post;
-
-const CREATE: &str =
-    "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title author } }";
+use appsync_testkit::CREATE_POST_SHORT;
 
 #[derive(Debug, Deserialize)]
 struct Created {
@@ -60,7 +58,10 @@ async fn queries_and_subscriptions_over_tls_with_the_emulators_authority() {
         .await
         .unwrap();
     let created: Created = client
-        .data(Request::new(CREATE).variables(json!({"input": {"title": "over tls", "author": "tls"}})))
+        .data(
+            Request::new(CREATE_POST_SHORT)
+                .variables(json!({"input": {"title": "over tls", "author": "tls"}})),
+        )
         .await
         .unwrap();
     assert_eq!(created.post.title, "over tls");

@@ -19,16 +19,6 @@ use serde_json::{Value, json};
 
 pub const REGION: &str = "us-east-1";
 
-/// Waits until `condition` holds, looking every 10 ms; panics naming `what` if it does not
-/// within `limit`. For events a test can only observe as state (a request the server saw).
-pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !condition() {
-        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// What the next request gets instead of a normal answer.
 #[derive(Debug, Clone)]
 pub enum Fault {

@@ -1,16 +1,7 @@
 //! What the CLI's integration tests share: the real binary, run with none of the caller's AWS or
 //! appsync settings, so a developer's own credentials never leak into (or change) a test.
 
-use std::path::PathBuf;
 use std::process::Command;
-
-/// A fresh directory under the system temp dir.
-pub(crate) fn scratch_dir(name: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dir = std::env::temp_dir().join(format!("appsync-cli-{name}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// `appsync <subcommand>` with every AWS and appsync variable removed and `HOME` pointing at an
 /// empty directory (no `~/.aws` files).
@@ -31,7 +22,7 @@ pub(crate) fn appsync_command(subcommand: &str) -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env("HOME", scratch_dir("home"));
+    cmd.env("HOME", appsync_testkit::scratch_dir("home"));
     cmd
 }
 
