@@ -33,7 +33,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Run a local AppSync emulator: a schema with default resolvers, or your API from cdk.out or
     /// a CloudFormation template; auth checked for real.
-    Local(local::LocalArgs),
+    // Boxed: the local flags outweigh every other subcommand's.
+    Local(Box<local::LocalArgs>),
     /// Check resolver and function code against what AWS refuses at deploy time.
     Check(check::CheckArgs),
     /// Start the emulator in-process and walk through IAM, API key and a rejected signature.
@@ -75,7 +76,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Sign(args) => sign::run(args),
-        Command::Local(args) => local::run(args),
+        Command::Local(args) => local::run(*args),
         Command::Check(args) => check::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Query(args) => query::run(args),
