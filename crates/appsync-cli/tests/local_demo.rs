@@ -3,11 +3,13 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::start_local;
 
 fn appsync() -> Command {
     Command::new(env!("CARGO_BIN_EXE_appsync"))
@@ -31,48 +33,6 @@ fn demo_runs_every_step_and_exits_zero() {
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in:\n{stdout}");
     }
-}
-
-/// A running `appsync local`, killed if the test fails midway.
-struct Local {
-    child: Child,
-    url: String,
-    host: String,
-    banner: Vec<String>,
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_local(args: &[&str]) -> Local {
-    let mut child = appsync()
-        .arg("local")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn appsync local");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout);
-    let mut banner = Vec::new();
-    let url = loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).expect("read stdout");
-        assert!(n > 0, "appsync local exited before listening; printed {banner:?}");
-        if let Some(url) = line.trim().strip_prefix("listening on ") {
-            break url.to_owned();
-        }
-        banner.push(line.trim().to_owned());
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    let host = url.split("://").nth(1).unwrap_or(&url).trim_end_matches("/graphql").to_owned();
-    Local { child, url, host, banner }
 }
 
 fn post(url: &str, headers: &[(&str, String)], body: &Value) -> (u16, Value) {

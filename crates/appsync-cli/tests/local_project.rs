@@ -4,52 +4,16 @@
 // Test helpers: a failed expect is the test failing, with its message.
 #![allow(clippy::expect_used)]
 
-use std::io::{BufRead as _, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
+use support::start_local;
 
 fn repo(path: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path).display().to_string()
-}
-
-/// A running `appsync local`, killed when dropped.
-struct Local {
-    child: Child,
-    url: String,
-    banner: Vec<String>,
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_local(args: &[&str]) -> Local {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_appsync"))
-        .arg("local")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn appsync local");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = Vec::new();
-    let url = loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).expect("read stdout");
-        assert!(n > 0, "appsync local exited before listening; printed {banner:?}");
-        if let Some(url) = line.trim().strip_prefix("listening on ") {
-            break url.to_owned();
-        }
-        banner.push(line.trim().to_owned());
-    };
-    std::thread::spawn(move || for _ in reader.lines() {});
-    Local { child, url, banner }
 }
 
 fn post(url: &str, api_key: &str, query: &str) -> Value {

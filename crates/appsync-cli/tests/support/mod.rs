@@ -1,7 +1,13 @@
 //! What the CLI's integration tests share: the real binary, run with none of the caller's AWS or
 //! appsync settings, so a developer's own credentials never leak into (or change) a test.
 
-use std::process::Command;
+// Each test binary uses part of what is here.
+#![allow(dead_code)]
+// Helpers of the tests: a failed expect is the test failing, with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
 
 /// `appsync <subcommand>` with every AWS and appsync variable removed and `HOME` pointing at an
 /// empty directory (no `~/.aws` files).
@@ -36,4 +42,47 @@ pub(crate) async fn emulator(api_key: &str, akid: &str, secret: &str) -> appsync
         .spawn("127.0.0.1:0")
         .await
         .unwrap()
+}
+
+/// A running `appsync local --listen 127.0.0.1:0`, killed when dropped (a test that fails
+/// midway leaves no server behind); `banner` is what it printed before `listening on`.
+pub(crate) struct Local {
+    pub(crate) child: Child,
+    pub(crate) url: String,
+    pub(crate) host: String,
+    pub(crate) banner: Vec<String>,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn start_local(args: &[&str]) -> Local {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_appsync"))
+        .arg("local")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn appsync local");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
+    let mut banner = Vec::new();
+    let url = loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).expect("read stdout");
+        assert!(n > 0, "appsync local exited before listening; printed {banner:?}");
+        if let Some(url) = line.trim().strip_prefix("listening on ") {
+            break url.to_owned();
+        }
+        banner.push(line.trim().to_owned());
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    let host = url.split("://").nth(1).unwrap_or(&url).trim_end_matches("/graphql").to_owned();
+    Local { child, url, host, banner }
 }
