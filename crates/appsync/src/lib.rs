@@ -49,6 +49,7 @@ mod client;
 pub mod credentials;
 mod endpoint;
 mod error;
+pub mod events;
 #[cfg(feature = "middleware")]
 pub mod middleware;
 mod operation;

@@ -39,11 +39,12 @@
 //! ```
 
 mod connection;
+pub(crate) mod dialect;
 mod handshake;
 mod hub;
 mod options;
 pub(crate) mod protocol;
-mod queue;
+pub(crate) mod queue;
 mod state;
 mod subscription;
 pub(crate) mod transport;

@@ -1,0 +1,215 @@
+//! [`EventsClient`]: publish over HTTP or the WebSocket, subscribe to channels.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::channel::{self, Use};
+use super::messages::publish_body;
+use super::publish::{self, PublishResult};
+use super::{EventStream, EventsClientBuilder};
+use crate::auth::Auth;
+use crate::client::Client;
+use crate::error::Result;
+
+/// An AppSync Events client: publish to channels over HTTP ([`publish`](Self::publish)) or
+/// over the WebSocket ([`publish_ws`](Self::publish_ws)), and subscribe to them
+/// ([`subscribe`](Self::subscribe)).
+///
+/// Cheap to clone (an `Arc` inside): clones share the HTTP connection pool, the credentials
+/// cache, the retry budget, the clock-skew correction and the WebSocket. One WebSocket per
+/// (real-time endpoint, auth identity) carries every subscription and WebSocket publish of
+/// the client; each `subscribe` and `publish` message carries its own authorization (IAM: a
+/// signature over that message, with credentials asked of the provider each time).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), appsync::Error> {
+/// use futures_util::StreamExt as _;
+/// use appsync::Auth;
+/// use appsync::events::EventsClient;
+///
+/// let client = EventsClient::builder()
+///     .endpoint("https://abc123.appsync-api.us-east-1.amazonaws.com/event")
+///     .auth(Auth::api_key("da2-abcdefghijklmnopqrstuvwxyz"))
+///     .build()?;
+/// let mut chat = client.subscribe::<serde_json::Value>("/default/chat").await?;
+/// client.publish("/default/chat", [serde_json::json!({"text": "hi"})]).await?;
+/// if let Some(event) = chat.next().await {
+///     println!("{}", event?);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct EventsClient {
+    /// The request pipeline (auth, signing, retries) and the real-time hub, pointed at the
+    /// Events endpoint and speaking its WebSocket protocol.
+    client: Client,
+}
+
+impl fmt::Debug for EventsClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventsClient")
+            .field("endpoint", &self.client.endpoint().as_str())
+            .field("realtime_url", &self.client.realtime_url().as_str())
+            .field("region", &self.client.region())
+            .field("auth", self.client.auth())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventsClient {
+    pub(crate) fn from_client(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// A builder.
+    pub fn builder() -> EventsClientBuilder {
+        EventsClientBuilder::default()
+    }
+
+    /// The HTTP endpoint (`.../event`).
+    pub fn endpoint(&self) -> &reqwest::Url {
+        self.client.endpoint()
+    }
+
+    /// The real-time (WebSocket) URL subscriptions and WebSocket publishes use.
+    pub fn realtime_url(&self) -> &reqwest::Url {
+        self.client.realtime_url()
+    }
+
+    /// The signing region, if known.
+    pub fn region(&self) -> Option<&str> {
+        self.client.region()
+    }
+
+    /// The auth mode.
+    pub fn auth(&self) -> &Auth {
+        self.client.auth()
+    }
+
+    /// Publishes `events` (any `Serialize` values, each sent as its JSON text) to `channel`
+    /// with an HTTP POST to the endpoint. More than five events (AppSync's limit per request)
+    /// go in several requests, one after the other, so their order is kept.
+    ///
+    /// The result has one entry per event, in the order given: published (with AppSync's
+    /// identifier) or not (with why). A request that may have reached AppSync is never sent
+    /// again, so no event is published twice.
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::events::EventsClient) -> Result<(), appsync::Error> {
+    /// #[derive(serde::Serialize)]
+    /// struct Message<'a> { text: &'a str }
+    /// let result = client
+    ///     .publish("/default/chat", [Message { text: "hello" }, Message { text: "world" }])
+    ///     .await?;
+    /// assert!(result.is_success());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Before anything is sent: a channel AppSync does not accept (a wildcard, a bad
+    /// character, more than five segments: [`Error::is_invalid_input`](crate::Error::is_invalid_input)
+    /// with `field() == Some("channel")`), no event, an event over
+    /// [`MAX_EVENT_BYTES`](super::MAX_EVENT_BYTES) (`field() == Some("events")`) or one that
+    /// does not serialize ([`is_encode`](crate::Error::is_encode)). Then the first request's
+    /// failure (transport, timeout, an HTTP status such as AppSync's `UnauthorizedException`,
+    /// credentials): nothing was published. A later request's failure is reported in the
+    /// result, for its events and the ones after it.
+    pub async fn publish<E: Serialize>(
+        &self,
+        channel: &str,
+        events: impl IntoIterator<Item = E>,
+    ) -> Result<PublishResult> {
+        channel::check(channel, Use::Publish)?;
+        let events = publish::encode(events)?;
+        let auth = self.client.auth();
+        publish::in_requests(events, |chunk| async move {
+            let body = Bytes::from(publish_body(channel, &chunk));
+            let response = self.client.post_publish(channel, auth, body).await?;
+            publish::decode_response(&response)
+        })
+        .await
+    }
+
+    /// Publishes `events` to `channel` over the client's WebSocket (opening it if needed; no
+    /// subscription is needed), resolving when AppSync answers with `publish_success`. Split
+    /// and reported as [`publish`](Self::publish) does. A publish sent on a connection that is
+    /// then lost before the answer fails ([`is_transport`](crate::Error::is_transport)): its
+    /// events may or may not have been published, and it is not sent again.
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::events::EventsClient) -> Result<(), appsync::Error> {
+    /// let result = client.publish_ws("/default/chat", [serde_json::json!({"text": "hi"})]).await?;
+    /// println!("{:?}", result.events()[0].identifier());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish); AppSync's `publish_error` (or `error`) for the first
+    /// request is [`is_rejected`](crate::Error::is_rejected); a connection refused for good,
+    /// timeouts (`start_ack_timeout` of [`RealtimeOptions`](crate::realtime::RealtimeOptions)),
+    /// or [`is_closed`](crate::Error::is_closed) after [`close`](Self::close).
+    pub async fn publish_ws<E: Serialize>(
+        &self,
+        channel: &str,
+        events: impl IntoIterator<Item = E>,
+    ) -> Result<PublishResult> {
+        channel::check(channel, Use::Publish)?;
+        let events = publish::encode(events)?;
+        let auth = self.client.auth();
+        let hub = self.client.hub();
+        publish::in_requests(events, |chunk| {
+            let channel = channel.to_owned();
+            async move { hub.publish(&self.client, auth, channel, chunk).await }
+        })
+        .await
+    }
+
+    /// Subscribes to `channel` (ending in `/*` for every channel below it) over the client's
+    /// WebSocket, decoding each event as `T`. Resolves once AppSync has answered
+    /// `subscribe_success`, so every event published afterwards is delivered. Dropping the
+    /// [`EventStream`] sends `unsubscribe`. A subscription AppSync refuses ends alone: the
+    /// socket and the other subscriptions on it live on.
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::events::EventsClient) -> Result<(), appsync::Error> {
+    /// use futures_util::StreamExt as _;
+    /// let mut everything = client.subscribe::<serde_json::Value>("/default/*").await?;
+    /// while let Some(event) = everything.next().await {
+    ///     println!("{}", event?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// A channel AppSync does not accept ([`is_invalid_input`](crate::Error::is_invalid_input)),
+    /// AppSync's `subscribe_error` ([`is_rejected`](crate::Error::is_rejected); `is_unauthorized()`
+    /// for an `UnauthorizedException`), the connection refused for good
+    /// ([`is_realtime_refused`](crate::Error::is_realtime_refused)), timeouts, credentials or
+    /// signing errors, or [`is_closed`](crate::Error::is_closed) after [`close`](Self::close).
+    pub async fn subscribe<T: DeserializeOwned>(&self, channel: &str) -> Result<EventStream<T>> {
+        channel::check(channel, Use::Subscribe)?;
+        let auth = self.client.auth().clone();
+        self.client.hub().subscribe(&self.client, auth, channel.to_owned(), EventStream::new).await
+    }
+
+    /// The state changes of the client's WebSocket connections (connecting, connected,
+    /// keep-alive late, disrupted, reconnecting, closed), from now on; as
+    /// [`Client::connection_states`](crate::Client::connection_states). Ends after
+    /// [`close`](Self::close).
+    pub fn connection_states(
+        &self,
+    ) -> impl futures_util::Stream<Item = crate::realtime::ConnectionEvent> + Send + 'static {
+        self.client.connection_states()
+    }
+
+    /// Ends every subscription (their streams end), sends `unsubscribe` for each and closes
+    /// every WebSocket politely; WebSocket publishes still waiting fail with
+    /// [`is_closed`](crate::Error::is_closed). Later `subscribe` and `publish_ws` calls fail
+    /// with `is_closed`; HTTP publishes still work.
+    pub async fn close(&self) {
+        self.client.close().await;
+    }
+}
