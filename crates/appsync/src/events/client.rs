@@ -213,3 +213,208 @@ impl EventsClient {
         self.client.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use serde_json::{Map, Value};
+
+    use super::*;
+    use crate::credentials::Credentials;
+    use crate::events::messages::subscribe_body;
+
+    const ENDPOINT: &str = "https://abc123.appsync-api.eu-west-2.amazonaws.com/event";
+    const HOST: &str = "abc123.appsync-api.eu-west-2.amazonaws.com";
+
+    fn client(auth: Auth) -> EventsClient {
+        EventsClient::builder().endpoint(ENDPOINT).auth(auth).build().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// What `aws-sigv4` makes of POST `ENDPOINT` with AppSync's real-time headers and `body`,
+    /// at `time`: the `Authorization` value.
+    fn reference_signature(body: &str, time: SystemTime, token: Option<&str>) -> String {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let credentials = aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            token.map(str::to_owned),
+            None,
+            "test",
+        );
+        let identity = credentials.into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("eu-west-2")
+            .name("appsync")
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into();
+        let headers = [
+            ("accept", "application/json, text/javascript"),
+            ("content-encoding", "amz-1.0"),
+            ("content-type", "application/json; charset=UTF-8"),
+            ("host", HOST),
+        ];
+        let request =
+            SignableRequest::new("POST", ENDPOINT, headers.into_iter(), SignableBody::Bytes(body.as_bytes()))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let (instructions, _) = sign(request, &params).unwrap_or_else(|e| panic!("{e}")).into_parts();
+        let (headers, _) = instructions.into_parts();
+        headers
+            .iter()
+            .find(|h| h.name().eq_ignore_ascii_case("authorization"))
+            .map(|h| h.value().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The signing time an authorization object names.
+    fn signed_at(authorization: &Map<String, Value>) -> SystemTime {
+        let date = authorization["x-amz-date"].as_str().unwrap_or_default();
+        let number = |range: std::ops::Range<usize>| -> u32 {
+            date.get(range).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("x-amz-date {date}"))
+        };
+        let month = time::Month::try_from(number(4..6) as u8).unwrap_or_else(|e| panic!("{e}"));
+        let day = time::Date::from_calendar_date(number(0..4) as i32, month, number(6..8) as u8)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let at = day
+            .with_hms(number(9..11) as u8, number(11..13) as u8, number(13..15) as u8)
+            .unwrap_or_else(|e| panic!("{e}"));
+        SystemTime::from(at.assume_utc())
+    }
+
+    #[tokio::test]
+    async fn iam_authorizations_match_aws_sigv4_for_each_messages_body() {
+        for token in [None, Some("session-token")] {
+            let credentials = Credentials::new(
+                "AKIDEXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                token.map(str::to_owned),
+                None,
+            );
+            let auth = Auth::iam(credentials);
+            let client = client(auth.clone());
+            let hub = client.client.hub();
+            assert_eq!(hub.endpoint.api_url.as_str(), ENDPOINT);
+            assert_eq!(
+                hub.endpoint.connect_url.as_str(),
+                ENDPOINT,
+                "Events connects with a signature over /event"
+            );
+            let events = vec![r#"{"text":"hi"}"#.to_owned(), "[1,2]".to_owned()];
+            let bodies =
+                ["{}".to_owned(), subscribe_body("/default/*"), publish_body("/default/chat", &events)];
+            for body in bodies {
+                let authorization = hub
+                    .endpoint
+                    .message_headers(&client.client, &auth, &body)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let time = signed_at(&authorization);
+                assert_eq!(
+                    authorization["Authorization"].as_str(),
+                    Some(reference_signature(&body, time, token).as_str()),
+                    "{body}"
+                );
+                assert_eq!(authorization["host"], HOST);
+                assert_eq!(authorization["accept"], "application/json, text/javascript");
+                assert_eq!(authorization["content-encoding"], "amz-1.0");
+                assert_eq!(authorization["content-type"], "application/json; charset=UTF-8");
+                assert_eq!(authorization.get("X-Amz-Security-Token").and_then(Value::as_str), token);
+            }
+        }
+    }
+
+    #[test]
+    fn urls_are_derived_for_events() {
+        let derived = |endpoint: &str| {
+            EventsClient::builder()
+                .endpoint(endpoint)
+                .region("us-east-1")
+                .auth(Auth::api_key("da2-k"))
+                .build()
+                .map(|c| c.realtime_url().to_string())
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(
+            derived(ENDPOINT),
+            "wss://abc123.appsync-realtime-api.eu-west-2.amazonaws.com/event/realtime"
+        );
+        assert_eq!(derived("https://api.example.com/event"), "wss://api.example.com/event/realtime");
+        assert_eq!(derived("http://127.0.0.1:4000/event"), "ws://127.0.0.1:4000/event/realtime");
+        let overridden = EventsClient::builder()
+            .endpoint(ENDPOINT)
+            .auth(Auth::api_key("da2-k"))
+            .realtime_url("wss://rt.example.com/event/realtime")
+            .build()
+            .map(|c| c.realtime_url().to_string());
+        assert_eq!(overridden.ok().as_deref(), Some("wss://rt.example.com/event/realtime"));
+    }
+
+    #[test]
+    fn build_names_the_bad_field() {
+        let field = |builder: EventsClientBuilder| builder.build().err().and_then(|e| e.field());
+        assert_eq!(field(EventsClient::builder().auth(Auth::api_key("k"))), Some("endpoint"));
+        assert_eq!(field(EventsClient::builder().endpoint(ENDPOINT)), Some("auth"));
+        assert_eq!(
+            field(
+                EventsClient::builder()
+                    .endpoint("https://abc.appsync-api.us-east-1.amazonaws.com/graphql")
+                    .auth(Auth::api_key("k"))
+            ),
+            Some("endpoint")
+        );
+        let iam = Auth::iam(Credentials::new("AKID", "secret", None, None));
+        let missing_region =
+            EventsClient::builder().endpoint("https://api.example.com/event").auth(iam).build().err();
+        assert_eq!(missing_region.as_ref().and_then(|e| e.field()), Some("region"));
+        assert!(missing_region.is_some_and(|e| e.to_string().contains("EventsClientBuilder::region")));
+        assert_eq!(
+            field(
+                EventsClient::builder()
+                    .endpoint(ENDPOINT)
+                    .auth(Auth::api_key("k"))
+                    .timeout(std::time::Duration::ZERO)
+            ),
+            Some("timeout")
+        );
+        assert_eq!(
+            field(
+                EventsClient::builder()
+                    .endpoint(ENDPOINT)
+                    .auth(Auth::api_key("k"))
+                    .realtime_url("https://x/event")
+            ),
+            Some("realtime.url")
+        );
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let client = client(Auth::api_key("da2-very-secret"));
+        let shown = format!("{client:?} {:?}", EventsClient::builder().auth(Auth::lambda("tok-secret")));
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("EventsClient") && shown.contains("/event"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn bad_channels_and_events_are_refused_before_anything_is_sent() {
+        // Nothing listens at this endpoint: a request would fail to connect, not as invalid input.
+        let client = EventsClient::builder()
+            .endpoint("http://127.0.0.1:9/event")
+            .auth(Auth::api_key("da2-k"))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = client.publish("/default/*", [1]).await.err();
+        assert!(e.is_some_and(|e| e.is_invalid_input() && e.field() == Some("channel")));
+        let e = client.publish_ws("/default/bad channel", [1]).await.err();
+        assert!(e.is_some_and(|e| e.is_invalid_input() && e.field() == Some("channel")));
+        let e = client.subscribe::<Value>("/a/b/c/d/e/f").await.err();
+        assert!(e.is_some_and(|e| e.is_invalid_input() && e.field() == Some("channel")));
+        let big = "x".repeat(crate::events::MAX_EVENT_BYTES + 1);
+        let e = client.publish("/default/chat", [big]).await.err();
+        assert!(e.is_some_and(|e| e.is_invalid_input() && e.field() == Some("events")));
+    }
+}

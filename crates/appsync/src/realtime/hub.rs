@@ -67,7 +67,7 @@ struct HubState {
 /// The client's real-time side: its connections by (URL, auth identity) and their events.
 pub(crate) struct Hub {
     pub(super) options: RealtimeOptions,
-    pub(super) endpoint: RealtimeEndpoint,
+    pub(crate) endpoint: RealtimeEndpoint,
     pub(super) connector: Arc<dyn transport::Connector>,
     state: Mutex<HubState>,
     events: Mutex<Option<broadcast::Sender<ConnectionEvent>>>,

@@ -40,7 +40,7 @@
 
 mod connection;
 pub(crate) mod dialect;
-mod handshake;
+pub(crate) mod handshake;
 mod hub;
 mod options;
 pub(crate) mod protocol;
