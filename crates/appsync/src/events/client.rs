@@ -46,6 +46,9 @@ pub struct EventsClient {
     /// The request pipeline (auth, signing, retries) and the real-time hub, pointed at the
     /// Events endpoint and speaking its WebSocket protocol.
     client: Client,
+    /// The auth mode of this handle's publishes and subscriptions (see
+    /// [`with_auth`](Self::with_auth)).
+    auth: Auth,
 }
 
 impl fmt::Debug for EventsClient {
@@ -54,14 +57,15 @@ impl fmt::Debug for EventsClient {
             .field("endpoint", &self.client.endpoint().as_str())
             .field("realtime_url", &self.client.realtime_url().as_str())
             .field("region", &self.client.region())
-            .field("auth", self.client.auth())
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
 
 impl EventsClient {
     pub(crate) fn from_client(client: Client) -> Self {
-        Self { client }
+        let auth = client.auth().clone();
+        Self { client, auth }
     }
 
     /// A builder.
@@ -84,9 +88,26 @@ impl EventsClient {
         self.client.region()
     }
 
-    /// The auth mode.
+    /// The auth mode of this client's publishes and subscriptions.
     pub fn auth(&self) -> &Auth {
-        self.client.auth()
+        &self.auth
+    }
+
+    /// This client with another auth mode, for a channel namespace that allows other modes to
+    /// publish than to subscribe (or for another identity). It shares everything else with
+    /// `self`: the HTTP connection pool, the retry budget, the clock-skew correction, and the
+    /// WebSockets, one per auth identity (its subscriptions and WebSocket publishes go on the
+    /// socket of `auth`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: appsync::events::EventsClient) -> Result<(), appsync::Error> {
+    /// use appsync::Auth;
+    /// let publisher = client.with_auth(Auth::api_key("da2-publisher-key"));
+    /// publisher.publish("/default/chat", [serde_json::json!({"text": "hi"})]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_auth(&self, auth: Auth) -> Self {
+        Self { client: self.client.clone(), auth }
     }
 
     /// Publishes `events` (any `Serialize` values, each sent as its JSON text) to `channel`
@@ -124,7 +145,7 @@ impl EventsClient {
     ) -> Result<PublishResult> {
         channel::check(channel, Use::Publish)?;
         let events = publish::encode(events)?;
-        let auth = self.client.auth();
+        let auth = &self.auth;
         publish::in_requests(events, |chunk| async move {
             let body = Bytes::from(publish_body(channel, &chunk));
             let response = self.client.post_publish(channel, auth, body).await?;
@@ -158,7 +179,7 @@ impl EventsClient {
     ) -> Result<PublishResult> {
         channel::check(channel, Use::Publish)?;
         let events = publish::encode(events)?;
-        let auth = self.client.auth();
+        let auth = &self.auth;
         let hub = self.client.hub();
         publish::in_requests(events, |chunk| {
             let channel = channel.to_owned();
@@ -191,7 +212,7 @@ impl EventsClient {
     /// signing errors, or [`is_closed`](crate::Error::is_closed) after [`close`](Self::close).
     pub async fn subscribe<T: DeserializeOwned>(&self, channel: &str) -> Result<EventStream<T>> {
         channel::check(channel, Use::Subscribe)?;
-        let auth = self.client.auth().clone();
+        let auth = self.auth.clone();
         self.client.hub().subscribe(&self.client, auth, channel.to_owned(), EventStream::new).await
     }
 
@@ -397,6 +418,33 @@ mod tests {
         let shown = format!("{client:?} {:?}", EventsClient::builder().auth(Auth::lambda("tok-secret")));
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("EventsClient") && shown.contains("/event"), "{shown}");
+    }
+
+    #[tokio::test]
+    async fn another_auth_mode_signs_its_own_messages_and_still_needs_a_region() {
+        let client = client(Auth::api_key("da2-k"));
+        let iam = Auth::iam(Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+        ));
+        let as_iam = client.with_auth(iam.clone());
+        assert_eq!(as_iam.auth().mode_name(), "iam");
+        assert_eq!(client.auth().mode_name(), "api-key", "the original keeps its mode");
+        assert_eq!(as_iam.endpoint(), client.endpoint());
+
+        let local = EventsClient::builder()
+            .endpoint("http://127.0.0.1:9/event")
+            .auth(Auth::api_key("da2-k"))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let error = local.with_auth(iam).publish("/default/chat", [1]).await.err();
+        assert_eq!(
+            error.and_then(|e| e.field()),
+            Some("region"),
+            "IAM without a region is refused, not sent"
+        );
     }
 
     #[tokio::test]
