@@ -70,9 +70,9 @@ pub(super) struct Connection {
     sent: VecDeque<Instant>,
     /// Who to tell once closed by `Client::close`.
     closing: Option<oneshot::Sender<()>>,
-    /// No subscription's or publish's `deadline` is earlier than this (it may be earlier than all of them:
-    /// [`expire`](Self::expire) then finds nothing due and looks again). Kept so that routing an
-    /// event does not look at every subscription.
+    /// No subscription's or publish's `deadline` is earlier than this (it may be earlier than
+    /// all of them: [`expire`](Self::expire) then finds nothing due and looks again). Kept so
+    /// that routing an event does not look at every subscription.
     deadline_hint: Option<Instant>,
 }
 
