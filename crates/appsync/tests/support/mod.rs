@@ -4,6 +4,7 @@
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod events_stub;
 pub mod proxy;
 pub mod realtime;
 
