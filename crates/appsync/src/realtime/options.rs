@@ -130,7 +130,8 @@ impl RealtimeOptions {
     }
 
     /// How long to wait for a `start_ack` (default 15 s); past it the subscription ends with a
-    /// timeout error.
+    /// timeout error. For AppSync Events, how long to wait for `subscribe_success` and for a
+    /// WebSocket publish's `publish_success`.
     pub fn start_ack_timeout(mut self, timeout: Duration) -> Self {
         self.start_ack_timeout = timeout;
         self
@@ -186,7 +187,8 @@ impl RealtimeOptions {
         self
     }
 
-    /// The most messages (`connection_init`, `start`, `stop`) one connection sends in any one
+    /// The most messages (`connection_init`, `start`, `stop`; for Events `subscribe`,
+    /// `unsubscribe`, `publish`) one connection sends in any one
     /// second (default 80: the emulator, with what it takes as AppSync's limit, refuses more
     /// than 100 with `LimitExceededError`). A burst past it, such as a hundred `subscribe` calls
     /// at once, is spread over the next second(s).
