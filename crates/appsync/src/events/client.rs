@@ -159,9 +159,11 @@ impl EventsClient {
     /// and reported as [`publish`](Self::publish) does. A publish sent on a connection that is
     /// then lost before the answer fails ([`is_transport`](crate::Error::is_transport)): its
     /// events may or may not have been published, and it is not sent again. A socket with no
-    /// subscription closes once its publishes are answered, so publishing over the WebSocket
-    /// pays off beside a subscription (or for concurrent calls, which share the socket);
-    /// otherwise [`publish`](Self::publish) is the cheaper path.
+    /// subscription closes once its publishes are answered (after
+    /// [`RealtimeOptions::idle_timeout`](crate::realtime::RealtimeOptions::idle_timeout), zero
+    /// by default), so publishing over the WebSocket pays off beside a subscription, for
+    /// concurrent calls (which share the socket) or with an idle timeout; otherwise
+    /// [`publish`](Self::publish) is the cheaper path.
     ///
     /// ```no_run
     /// # async fn run(client: appsync::events::EventsClient) -> Result<(), appsync::Error> {

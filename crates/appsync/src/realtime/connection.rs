@@ -344,18 +344,27 @@ impl Connection {
         let watchdog = tokio::time::sleep_until(last_heard + keep_alive);
         tokio::pin!(watchdog);
         let mut batch: Vec<Text> = Vec::with_capacity(BATCH);
+        // Idle (nothing to serve) since when; the connection stays open `idle_timeout` for the
+        // next subscription or publish before it retires.
+        let mut idle_until: Option<Instant> = None;
         loop {
             if self.idle() {
-                match self.s.hub.retire(&self.s.key, self.s.number, &mut self.s.commands) {
-                    None => return Ended::Finished,
-                    Some(command) => match self.command(command, Some(socket)).await {
-                        Flow::Finish => return Ended::Finished,
-                        Flow::Continue => continue,
-                    },
+                let until = *idle_until.get_or_insert_with(|| Instant::now() + self.options().idle_timeout);
+                if Instant::now() >= until {
+                    match self.s.hub.retire(&self.s.key, self.s.number, &mut self.s.commands) {
+                        None => return Ended::Finished,
+                        Some(command) => match self.command(command, Some(socket)).await {
+                            Flow::Finish => return Ended::Finished,
+                            Flow::Continue => continue,
+                        },
+                    }
                 }
+            } else {
+                idle_until = None;
             }
             let deadline = self.deadline_hint;
             tokio::select! {
+                () = sleep_until_opt(idle_until) => continue,
                 command = self.s.commands.recv() => match command {
                     Some(command) => {
                         if let Flow::Finish = self.command(command, Some(socket)).await {

@@ -79,3 +79,19 @@ async fn a_publish_alone_opens_a_socket_and_closes_it_once_answered() {
         }
     }
 }
+
+#[tokio::test]
+async fn with_an_idle_timeout_publishes_one_after_another_share_a_socket() {
+    let stub = EventsStub::start().await;
+    let client = EventsClient::builder()
+        .endpoint(&stub.url)
+        .auth(Auth::api_key("da2-stub"))
+        .realtime(RealtimeOptions::default().idle_timeout(Duration::from_secs(30)))
+        .build()
+        .unwrap();
+    for n in 0..3 {
+        assert!(client.publish_ws("/default/chat", [json!({"n": n})]).await.unwrap().is_success());
+    }
+    assert_eq!(stub.publish_count(), 3);
+    assert_eq!(stub.connections.load(Ordering::SeqCst), 1, "one socket for the three publishes");
+}

@@ -5,7 +5,7 @@
 // tungstenite's handshake callback returns its HTTP response as the error.
 #![allow(clippy::result_large_err)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -21,6 +21,8 @@ pub struct EventsStub {
     pub publishes: Arc<Mutex<Vec<Value>>>,
     /// While set, the next `publish` is not answered: the connection is dropped instead (once).
     pub drop_next_publish: Arc<AtomicBool>,
+    /// WebSocket connections accepted.
+    pub connections: Arc<AtomicUsize>,
 }
 
 impl EventsStub {
@@ -29,9 +31,11 @@ impl EventsStub {
         let addr = listener.local_addr().unwrap();
         let publishes: Arc<Mutex<Vec<Value>>> = Arc::default();
         let drop_next_publish = Arc::new(AtomicBool::new(false));
-        let (seen, drop_next) = (publishes.clone(), drop_next_publish.clone());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (seen, drop_next, accepted) = (publishes.clone(), drop_next_publish.clone(), connections.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let (seen, drop_next) = (seen.clone(), drop_next.clone());
                 tokio::spawn(async move {
                     let callback = |_: &Request, mut response: Response| {
@@ -83,7 +87,7 @@ impl EventsStub {
                 });
             }
         });
-        Self { url: format!("http://{addr}/event"), publishes, drop_next_publish }
+        Self { url: format!("http://{addr}/event"), publishes, drop_next_publish, connections }
     }
 
     pub fn publish_count(&self) -> usize {
