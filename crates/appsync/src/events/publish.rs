@@ -2,7 +2,6 @@
 //! requests of at most five (over HTTP or the WebSocket), and each event's outcome reported in
 //! the caller's order ([`PublishResult`]).
 
-use std::fmt;
 use std::future::Future;
 
 use http::StatusCode;
@@ -34,6 +33,7 @@ pub struct PublishResult {
 
 /// One event of a publish: its index among the caller's events, AppSync's identifier for it,
 /// and the error when it was not published.
+#[derive(Debug)]
 pub struct PublishedEvent {
     index: usize,
     identifier: Option<String>,
@@ -92,16 +92,6 @@ impl PublishedEvent {
     /// status or timeout error; later events of the same publish were then not sent).
     pub fn error(&self) -> Option<&Error> {
         self.error.as_ref()
-    }
-}
-
-impl fmt::Debug for PublishedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublishedEvent")
-            .field("index", &self.index)
-            .field("identifier", &self.identifier)
-            .field("error", &self.error)
-            .finish()
     }
 }
 
