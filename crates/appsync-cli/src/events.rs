@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use appsync::events::PublishResult;
 use clap::{Args, Subcommand};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::common::{ConnectArgs, read_arg};
@@ -124,15 +125,25 @@ fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
 fn print_result(result: &PublishResult) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    /// A line's fields, in this order.
+    #[derive(Serialize)]
+    struct Line<'a> {
+        index: usize,
+        identifier: Option<&'a str>,
+        ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<Value>,
+    }
     for event in result.events() {
-        let mut line = json!({"index": event.index(), "identifier": event.identifier(), "ok": event.is_ok()});
-        if let Some(error) = event.error() {
-            line["error"] = json!({
+        let error = event.error().map(|error| {
+            json!({
                 "type": error.error_type(),
                 "code": error.status().map(|s| s.as_u16()),
                 "message": error.to_string(),
-            });
-        }
+            })
+        });
+        let line = Line { index: event.index(), identifier: event.identifier(), ok: event.is_ok(), error };
+        let line = serde_json::to_string(&line).context("cannot encode a result line")?;
         writeln!(out, "{line}").context("cannot write to standard output")?;
     }
     out.flush().context("cannot write to standard output")?;
