@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
-#[path = "common/running.rs"]
+#[path = "support/running.rs"]
 mod running;
+mod support;
 
 use std::process::Output;
 
@@ -42,7 +42,7 @@ fn iam_env() -> Vec<(&'static str, String)> {
 
 /// `appsync events <args>` to completion.
 fn events(args: &[&str], env: Vec<(&'static str, String)>) -> Output {
-    let mut cmd = common::appsync_command("events");
+    let mut cmd = support::appsync_command("events");
     cmd.args(args).envs(env);
     cmd.output().unwrap()
 }
@@ -57,7 +57,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn publish_prints_one_line_per_event_over_http_and_the_socket() {
-    let server = common::emulator(KEY, AKID, SECRET).await;
+    let server = support::emulator(KEY, AKID, SECRET).await;
     let url = server.event_url();
     let events_json: Vec<String> = (0..7).map(|n| json!({"n": n}).to_string()).collect();
     for transport in [None, Some("--ws")] {
@@ -102,7 +102,7 @@ async fn a_refused_event_is_reported_and_exits_1() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_channels_and_events_are_usage_errors() {
-    let server = common::emulator(KEY, AKID, SECRET).await;
+    let server = support::emulator(KEY, AKID, SECRET).await;
     let url = server.event_url();
     for (list, expected) in [
         (vec!["publish", "--url", &url, "--api-key", KEY, "/default/*", "1"], "channel"),
@@ -125,10 +125,10 @@ async fn bad_channels_and_events_are_usage_errors() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn subscribe_prints_each_event_as_a_compact_line() {
-    let server = common::emulator(KEY, AKID, SECRET).await;
+    let server = support::emulator(KEY, AKID, SECRET).await;
     let url = server.event_url();
     let mut running = Running::start_command(
-        common::appsync_command("events"),
+        support::appsync_command("events"),
         args(&[
             "subscribe",
             "--url",
@@ -161,10 +161,10 @@ async fn subscribe_prints_each_event_as_a_compact_line() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn subscribe_exits_1_on_a_timeout_or_a_refusal() {
-    let server = common::emulator(KEY, AKID, SECRET).await;
+    let server = support::emulator(KEY, AKID, SECRET).await;
     let url = server.event_url();
     let running = Running::start_command(
-        common::appsync_command("events"),
+        support::appsync_command("events"),
         args(&["subscribe", "--url", &url, "--api-key", KEY, "--timeout", "1", "/default/quiet"]),
         vec![],
     );
@@ -174,7 +174,7 @@ async fn subscribe_exits_1_on_a_timeout_or_a_refusal() {
     assert!(stderr.contains("timed out"), "{stderr}");
 
     let running = Running::start_command(
-        common::appsync_command("events"),
+        support::appsync_command("events"),
         args(&["subscribe", "--url", &url, "--api-key", KEY, "--timeout", "10", "/nowhere/x"]),
         vec![],
     );

@@ -15,7 +15,7 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// Starts `cmd` (an `appsync` command from `common::appsync_command`) with `args` and `env`.
+    /// Starts `cmd` (an `appsync` command from `support::appsync_command`) with `args` and `env`.
     pub(crate) fn start_command(
         mut cmd: std::process::Command,
         args: Vec<String>,
