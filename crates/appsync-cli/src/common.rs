@@ -1,10 +1,12 @@
-//! What `appsync query` and `appsync subscribe` share: the endpoint and auth options, `@FILE`
-//! arguments, `--variables`, and building the [`Client`] from them.
+//! What `appsync query`, `appsync subscribe` and `appsync events` share: the endpoint and auth
+//! options, `@FILE` arguments, `--variables`, and building the [`Client`] (or the
+//! [`EventsClient`]) from them.
 
 use std::io::Read;
 
 use anyhow::Context;
 use appsync::credentials::{DefaultCredentialsChain, ProfileCredentials};
+use appsync::events::{EventsClient, EventsClientBuilder};
 use appsync::{Auth, Client, ClientBuilder};
 use clap::{Args, ValueEnum};
 
@@ -25,7 +27,8 @@ pub(crate) enum AuthKind {
 /// The endpoint and the credentials to call it with.
 #[derive(Args)]
 pub(crate) struct ConnectArgs {
-    /// The GraphQL endpoint, e.g. https://<id>.appsync-api.<region>.amazonaws.com/graphql.
+    /// The API endpoint, e.g. https://<id>.appsync-api.<region>.amazonaws.com/graphql (for
+    /// `appsync events`: .../event).
     #[arg(long)]
     pub(crate) url: String,
     /// The region to sign for (IAM); read from AppSync host names, else the profile, else
@@ -121,12 +124,8 @@ impl ConnectArgs {
         })
     }
 
-    /// Builds the client: endpoint, auth and region from these options, anything else from
-    /// `configure`. Bad options (no region for IAM, a bad URL) are usage errors.
-    pub(crate) fn client(
-        &self,
-        configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
-    ) -> anyhow::Result<Client> {
+    /// The auth mode, the region to set (if any) and the extra authority's PEM (if any).
+    fn resolve(&self) -> anyhow::Result<(Auth, Option<String>, Option<Vec<u8>>)> {
         let host_has_region = reqwest::Url::parse(&self.url)
             .ok()
             .and_then(|u| u.host_str().map(|h| h.contains(".appsync-api.")))
@@ -136,17 +135,54 @@ impl ConnectArgs {
         if region.is_none() && !host_has_region {
             region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).ok();
         }
+        let pem = match &self.ca_cert {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| usage(format!("--ca-cert {}: could not read it: {e}", path.display())))?,
+            ),
+            None => None,
+        };
+        // An AppSync host name carries its region; only custom domains take one from elsewhere.
+        let region = region.filter(|_| self.region.is_some() || !host_has_region);
+        Ok((auth, region, pem))
+    }
+
+    /// Builds the client: endpoint, auth and region from these options, anything else from
+    /// `configure`. Bad options (no region for IAM, a bad URL) are usage errors.
+    pub(crate) fn client(
+        &self,
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> anyhow::Result<Client> {
+        let (auth, region, pem) = self.resolve()?;
         let mut builder = Client::builder().endpoint(&self.url).auth(auth);
-        if let Some(path) = &self.ca_cert {
-            let pem = std::fs::read(path)
-                .map_err(|e| usage(format!("--ca-cert {}: could not read it: {e}", path.display())))?;
+        if let Some(pem) = pem {
             builder = builder.ca_certificate_pem(pem);
         }
-        // An AppSync host name carries its region; only custom domains take one from elsewhere.
-        if let Some(region) = region.filter(|_| self.region.is_some() || !host_has_region) {
+        if let Some(region) = region {
             builder = builder.region(region);
         }
-        configure(builder).build().map_err(|e| match e.field() {
+        configure(builder).build().map_err(|e| self.build_error(&e))
+    }
+
+    /// Builds the AppSync Events client, as [`client`](Self::client) builds the GraphQL one.
+    pub(crate) fn events_client(
+        &self,
+        configure: impl FnOnce(EventsClientBuilder) -> EventsClientBuilder,
+    ) -> anyhow::Result<EventsClient> {
+        let (auth, region, pem) = self.resolve()?;
+        let mut builder = EventsClient::builder().endpoint(&self.url).auth(auth);
+        if let Some(pem) = pem {
+            builder = builder.ca_certificate_pem(pem);
+        }
+        if let Some(region) = region {
+            builder = builder.region(region);
+        }
+        configure(builder).build().map_err(|e| self.build_error(&e))
+    }
+
+    /// A builder's refusal as a usage error in the options' words.
+    fn build_error(&self, e: &appsync::Error) -> anyhow::Error {
+        match e.field() {
             Some("region") if self.region.is_none() => usage(format!(
                 "--region is required: IAM signs for a region, and it cannot be read from {} \
                  (only from <id>.appsync-api.<region>.amazonaws.com), the profile or $AWS_REGION",
@@ -157,6 +193,6 @@ impl ConnectArgs {
                 self.ca_cert.as_deref().unwrap_or(std::path::Path::new("")).display()
             )),
             _ => usage(format!("{e}")),
-        })
+        }
     }
 }

@@ -5,6 +5,7 @@
 mod check;
 mod common;
 mod demo;
+mod events;
 mod local;
 mod local_project;
 mod query;
@@ -20,7 +21,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "appsync",
     version,
-    about = "AWS AppSync from the command line: query, subscribe, sign, emulate"
+    about = "AWS AppSync from the command line: query, subscribe, events, sign, emulate"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,6 +44,8 @@ enum Command {
     Query(query::QueryArgs),
     /// Subscribe over AppSync's real-time WebSocket; one JSON line per event on stdout.
     Subscribe(subscribe::SubscribeArgs),
+    /// AppSync Events: publish to channels and subscribe to them.
+    Events(events::EventsArgs),
     /// Mint a JWT signed by the emulator's demo key, for Cognito-protected schemas offline.
     Token(token::TokenArgs),
 }
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query::run(args),
         Command::Subscribe(args) => subscribe::run(args),
         Command::Token(args) => token::run(args),
+        Command::Events(args) => events::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,15 +1,16 @@
 //! `appsync subscribe`: subscribe over AppSync's real-time WebSocket and print each event as one
 //! compact JSON line (NDJSON) on standard output; connection state changes go to standard error.
 
+use std::future::Future;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use appsync::Request;
-use appsync::realtime::{ConnectionState, RealtimeOptions};
+use appsync::realtime::{ConnectionEvent, ConnectionState, RealtimeOptions};
 use clap::Args;
-use futures_util::StreamExt as _;
+use futures_util::{Stream, StreamExt as _};
 
 use crate::common::{ConnectArgs, read_arg, read_variables};
 use crate::usage;
@@ -55,21 +56,32 @@ fn describe(connection: u64, state: &ConnectionState) -> String {
     format!("appsync: connection {connection}: {what}")
 }
 
-pub(crate) fn run(args: SubscribeArgs) -> anyhow::Result<ExitCode> {
-    let query = read_arg(&args.subscription, "the subscription")?;
-    let variables = read_variables(args.variables.as_deref())?;
-    if args.count == Some(0) {
+/// The checks of `--count`, `--timeout` and `--realtime-url` that `appsync subscribe` and
+/// `appsync events subscribe` share.
+pub(crate) fn check_listen_args(
+    count: Option<u64>,
+    timeout: Option<u64>,
+    realtime_url: Option<&str>,
+) -> anyhow::Result<()> {
+    if count == Some(0) {
         return Err(usage("--count must be at least 1"));
     }
-    if args.timeout == Some(0) {
+    if timeout == Some(0) {
         return Err(usage("--timeout must be at least 1 second"));
     }
-    if let Some(url) = &args.realtime_url {
+    if let Some(url) = realtime_url {
         match reqwest::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "ws" | "wss" | "http" | "https") => {}
             _ => return Err(usage(format!("--realtime-url {url:?} is not a ws:// or wss:// URL"))),
         }
     }
+    Ok(())
+}
+
+pub(crate) fn run(args: SubscribeArgs) -> anyhow::Result<ExitCode> {
+    let query = read_arg(&args.subscription, "the subscription")?;
+    let variables = read_variables(args.variables.as_deref())?;
+    check_listen_args(args.count, args.timeout, args.realtime_url.as_deref())?;
     let client = args.connect.client(|builder| match &args.realtime_url {
         Some(url) => builder.realtime(RealtimeOptions::default().url(url.clone())),
         None => builder,
@@ -78,31 +90,54 @@ pub(crate) fn run(args: SubscribeArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     runtime.block_on(async {
         // Listen before subscribing, so that the first `connecting` is seen too.
-        let mut states = Box::pin(client.connection_states());
-        let printer = tokio::spawn(async move {
-            while let Some(event) = states.next().await {
-                eprintln!("{}", describe(event.connection, &event.state));
-            }
-        });
-        let deadline = args.timeout.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
-        let result = receive(&client, query, variables, args.count, deadline, args.timeout).await;
-        // Stop politely, but do not hang on a dead connection.
-        let _ = tokio::time::timeout(Duration::from_secs(2), client.close()).await;
-        let _ = tokio::time::timeout(Duration::from_millis(200), printer).await;
-        result
+        let states = client.connection_states();
+        let subscribe = async {
+            let request = Request::new(query).variables(variables);
+            let subscription = client.subscribe_request::<serde_json::Value>(request).await?;
+            let id = subscription.id().to_owned();
+            Ok((subscription, id))
+        };
+        listen(states, subscribe, client.close(), args.count, args.timeout).await
     })
+}
+
+/// Prints connection states on standard error while `subscribe` is made and its events are
+/// printed (see [`receive`]), then `close`s (politely, but without hanging on a dead
+/// connection).
+pub(crate) async fn listen<S>(
+    states: impl Stream<Item = ConnectionEvent> + Send + 'static,
+    subscribe: impl Future<Output = Result<(S, String), appsync::Error>>,
+    close: impl Future<Output = ()>,
+    count: Option<u64>,
+    timeout_secs: Option<u64>,
+) -> anyhow::Result<ExitCode>
+where
+    S: Stream<Item = Result<serde_json::Value, appsync::Error>> + Unpin,
+{
+    let mut states = Box::pin(states);
+    let printer = tokio::spawn(async move {
+        while let Some(event) = states.next().await {
+            eprintln!("{}", describe(event.connection, &event.state));
+        }
+    });
+    let deadline = timeout_secs.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let result = receive(subscribe, count, deadline, timeout_secs).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+    let _ = tokio::time::timeout(Duration::from_millis(200), printer).await;
+    result
 }
 
 /// Subscribes and prints events until `count` have arrived, the deadline passes or the
 /// subscription ends.
-async fn receive(
-    client: &appsync::Client,
-    query: String,
-    variables: serde_json::Value,
+async fn receive<S>(
+    subscribe: impl Future<Output = Result<(S, String), appsync::Error>>,
     count: Option<u64>,
     deadline: Option<tokio::time::Instant>,
     timeout_secs: Option<u64>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<ExitCode>
+where
+    S: Stream<Item = Result<serde_json::Value, appsync::Error>> + Unpin,
+{
     let until = |deadline: Option<tokio::time::Instant>| async move {
         match deadline {
             Some(at) => tokio::time::sleep_until(at).await,
@@ -111,14 +146,13 @@ async fn receive(
     };
     let secs = timeout_secs.unwrap_or_default();
 
-    let subscribe = client.subscribe_request::<serde_json::Value>(Request::new(query).variables(variables));
-    let mut subscription = tokio::select! {
+    let (mut subscription, id) = tokio::select! {
         result = subscribe => result.context("subscription failed")?,
         () = until(deadline) => {
             return Err(anyhow!("timed out after {secs}s before the subscription was acknowledged"));
         }
     };
-    eprintln!("appsync: subscribed ({})", subscription.id());
+    eprintln!("appsync: subscribed ({id})");
 
     let stdout = std::io::stdout();
     let mut received: u64 = 0;

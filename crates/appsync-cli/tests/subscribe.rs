@@ -5,10 +5,11 @@
 
 mod support;
 use appsync_testkit::scratch_dir;
+#[path = "support/running.rs"]
+mod running;
+use running::Running;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use appsync::credentials::Credentials;
@@ -30,91 +31,14 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// `appsync subscribe` running in the background; standard error is read line by line.
-struct Running {
-    child: Child,
-    stderr_lines: mpsc::Receiver<String>,
-    stderr_seen: Vec<String>,
+/// Starts `appsync subscribe` with a clean AWS environment plus `env`.
+fn start(args: Vec<String>, env: Vec<(&'static str, String)>) -> Running {
+    Running::start_command(support::appsync_command("subscribe"), args, env)
 }
 
-impl Running {
-    /// Starts the binary with a clean AWS environment plus `env`.
-    fn start(args: Vec<String>, env: Vec<(&'static str, String)>) -> Self {
-        let mut cmd = support::appsync_command("subscribe");
-        cmd.args(args);
-        cmd.envs(env);
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { child, stderr_lines: rx, stderr_seen: Vec::new() }
-    }
-
-    /// Waits until a standard error line contains `needle` (the process may exit first: panics
-    /// with what it said).
-    async fn wait_for_stderr(&mut self, needle: &str) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            // Blocks this worker on the next line itself (the runtime has others for the rest).
-            match tokio::task::block_in_place(|| self.stderr_lines.recv_timeout(left)) {
-                Ok(line) => {
-                    let found = line.contains(needle);
-                    self.stderr_seen.push(line);
-                    if found {
-                        return;
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => panic!("no {needle:?} in {:?}", self.stderr_seen),
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    panic!("exited before {needle:?}: {:?}", self.stderr_seen)
-                }
-            }
-        }
-    }
-
-    /// Waits for the exit (at most 20 s): the status, standard output and all of standard error.
-    async fn finish(mut self) -> (ExitStatus, String, String) {
-        let mut stdout = self.child.stdout.take().unwrap();
-        let out = tokio::task::spawn_blocking(move || {
-            let mut text = String::new();
-            stdout.read_to_string(&mut text).unwrap();
-            text
-        });
-        // Waits for the exit itself; a watchdog kills the process after 20 s so that the test
-        // fails instead of hanging.
-        let pid = self.child.id().to_string();
-        let (exited, watch) = mpsc::channel::<()>();
-        let watchdog = std::thread::spawn(move || {
-            let timed_out = watch.recv_timeout(Duration::from_secs(20)).is_err();
-            if timed_out {
-                let _ = std::process::Command::new("kill").args(["-KILL", &pid]).status();
-            }
-            timed_out
-        });
-        let status = tokio::task::block_in_place(|| self.child.wait()).unwrap();
-        let _ = exited.send(());
-        assert!(!watchdog.join().unwrap(), "did not exit: {:?}", self.stderr_seen);
-        let stdout = out.await.unwrap();
-        // The reader thread ends with the pipe.
-        while let Ok(line) = self.stderr_lines.recv_timeout(Duration::from_secs(5)) {
-            self.stderr_seen.push(line);
-        }
-        (status, stdout, self.stderr_seen.join("\n"))
-    }
-}
-
-/// Runs the binary to completion.
+/// Runs `appsync subscribe` to completion.
 async fn run_to_end(args: Vec<String>, env: Vec<(&'static str, String)>) -> (ExitStatus, String, String) {
-    Running::start(args, env).finish().await
+    start(args, env).finish().await
 }
 
 async fn create(client: &Client, title: &str, author: &str) -> String {
@@ -142,7 +66,7 @@ async fn api_key_two_events_as_ndjson_and_the_filtered_out_one_is_not_printed() 
     let dir = scratch_dir("subscription-file");
     let file = dir.join("on-create.graphql");
     std::fs::write(&file, ON_CREATE_POST).unwrap();
-    let mut running = Running::start(
+    let mut running = start(
         args(&[
             "--url",
             &url,
@@ -182,7 +106,7 @@ async fn api_key_two_events_as_ndjson_and_the_filtered_out_one_is_not_printed() 
 #[tokio::test(flavor = "multi_thread")]
 async fn iam_from_environment_variables() {
     let server = emulator().await;
-    let mut running = Running::start(
+    let mut running = start(
         args(&[
             "--url",
             &server.graphql_url(),

@@ -31,6 +31,8 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     realtime: crate::realtime::RealtimeOptions,
     ca_certificates: Vec<Vec<u8>>,
+    /// The real-time protocol (GraphQL, or Events for an `EventsClient`'s inner client).
+    pub(crate) dialect: crate::realtime::dialect::Dialect,
 }
 
 impl Default for ClientBuilder {
@@ -48,6 +50,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             realtime: crate::realtime::RealtimeOptions::default(),
             ca_certificates: Vec::new(),
+            dialect: crate::realtime::dialect::Dialect::GraphQl,
         }
     }
 }
@@ -232,7 +235,7 @@ impl ClientBuilder {
             }
         };
         let ws_tls = if extra_roots.is_empty() { None } else { Some(Arc::new(tls_with_roots(extra_roots)?)) };
-        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint, ws_tls)?);
+        let realtime = Arc::new(crate::realtime::Hub::new(self.realtime, &endpoint, ws_tls, self.dialect)?);
         let budget = RetryBudget::new(self.retry.budget);
         Ok(Client::from_parts(ClientRef {
             http,

@@ -221,7 +221,7 @@ impl Client {
             return Err(self.inner.endpoint.missing_region());
         }
         let data = crate::realtime::protocol::start_data(&request.query, &variables);
-        self.inner.realtime.subscribe(self, auth, data).await
+        self.inner.realtime.subscribe(self, auth, data, crate::Subscription::new).await
     }
 
     /// The state changes of this client's real-time connections (connecting, connected,
@@ -241,6 +241,11 @@ impl Client {
         &self,
     ) -> impl futures_util::Stream<Item = crate::realtime::ConnectionEvent> + Send + 'static {
         self.inner.realtime.states()
+    }
+
+    /// The real-time side: its connections and their protocol.
+    pub(crate) fn hub(&self) -> &Arc<crate::realtime::Hub> {
+        &self.inner.realtime
     }
 
     /// The real-time (WebSocket) URL subscriptions connect to.
@@ -275,14 +280,12 @@ impl Client {
         // intermediate `serde_json::Value`.
         let body = encode_body(query, &variables, None);
         let operation = Operation {
-            query,
-            operation_name: None,
+            kind: OperationKind::GraphQl { query, operation_name: None, retry_mutation: None },
             headers: None,
             auth: &self.inner.auth,
-            retry_mutation: None,
             timeout: None,
         };
-        self.send(operation, body).await
+        self.send(operation, body, decode_response::<T>).await
     }
 
     /// Runs `request` and returns only its data, turning GraphQL errors into an `Err`.
@@ -309,34 +312,47 @@ impl Client {
             Err(name) => return Err(Error::invalid_header(name)),
         };
         let operation = Operation {
-            query: &request.query,
-            operation_name,
+            kind: OperationKind::GraphQl {
+                query: &request.query,
+                operation_name,
+                retry_mutation: request.retry_mutation,
+            },
             headers,
             auth: request.auth.as_ref().unwrap_or(&self.inner.auth),
-            retry_mutation: request.retry_mutation,
             timeout: request.timeout,
         };
-        self.send(operation, body).await
+        self.send(operation, body, decode_response::<T>).await
     }
 
-    async fn send<T: DeserializeOwned>(
+    /// POSTs an AppSync Events publish, `body` (`{"channel", "events"}`), to the endpoint with
+    /// `auth`, and returns the response body. Like a mutation it is sent again only when it
+    /// provably never left (or was refused for its signature's time or stale credentials).
+    pub(crate) async fn post_publish(&self, channel: &str, auth: &Auth, body: Bytes) -> Result<Bytes> {
+        let operation =
+            Operation { kind: OperationKind::Publish { channel }, headers: None, auth, timeout: None };
+        self.send(operation, Ok(body), |bytes| Ok(Bytes::copy_from_slice(bytes))).await
+    }
+
+    async fn send<R>(
         &self,
         operation: Operation<'_>,
         body: Result<Bytes>,
-    ) -> Result<Response<T>> {
+        decode: fn(&[u8]) -> Result<R>,
+    ) -> Result<R> {
         let span = tracing::debug_span!(
             "appsync.request",
             operation = %OperationName(&operation),
             auth = operation.auth.mode_name()
         );
-        self.run(&operation, body).instrument(span).await
+        self.run(&operation, body, decode).instrument(span).await
     }
 
-    async fn run<T: DeserializeOwned>(
+    async fn run<R>(
         &self,
         operation: &Operation<'_>,
         body: Result<Bytes>,
-    ) -> Result<Response<T>> {
+        decode: fn(&[u8]) -> Result<R>,
+    ) -> Result<R> {
         let inner = &*self.inner;
         let body = body?;
         let auth = operation.auth;
@@ -357,7 +373,7 @@ impl Client {
                 latency_ms = tracing::field::Empty
             );
             let started = Instant::now();
-            let result = self.attempt::<T>(operation, &body).instrument(span.clone()).await;
+            let result = self.attempt(operation, &body, decode).instrument(span.clone()).await;
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             let error = match result {
                 Ok((status, response)) => {
@@ -418,8 +434,14 @@ impl Client {
             return Next::Retry { cost: RETRY_COST };
         }
         // Only now, when a resend is being decided, is the document scanned for a mutation.
-        let may_resend = operation.retry_mutation.unwrap_or(self.inner.retry.retry_mutations)
-            || !is_mutation(operation.query, operation.operation_name);
+        let may_resend = match operation.kind {
+            OperationKind::GraphQl { query, operation_name, retry_mutation } => {
+                retry_mutation.unwrap_or(self.inner.retry.retry_mutations)
+                    || !is_mutation(query, operation_name)
+            }
+            // A publish that may have arrived is never sent again: its events would be delivered twice.
+            OperationKind::Publish { .. } => false,
+        };
         if !may_resend {
             return Next::Fail;
         }
@@ -438,11 +460,12 @@ impl Client {
         }
     }
 
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<R>(
         &self,
         operation: &Operation<'_>,
         body: &Bytes,
-    ) -> Result<(StatusCode, Response<T>)> {
+        decode: fn(&[u8]) -> Result<R>,
+    ) -> Result<(StatusCode, R)> {
         let inner = &*self.inner;
         // Built fresh for each attempt (a retry signs again), with room for the auth headers
         // (at most three) and reqwest's user-agent. No more than that: HeaderMap rounds up to a
@@ -493,7 +516,7 @@ impl Client {
             return Err(error);
         }
         let bytes = response.bytes().await.map_err(Error::transport)?;
-        decode_response::<T>(&bytes).map(|r| (status, r))
+        decode(&bytes).map(|r| (status, r))
     }
 
     fn signing_time(&self) -> SystemTime {
@@ -522,16 +545,29 @@ impl Client {
     }
 }
 
-/// One operation as the request pipeline sees it, borrowed from a [`Request`] or from the
-/// arguments of [`Client::query`]: what signing, sending, retrying and the spans need.
+/// One operation as the request pipeline sees it, borrowed from a [`Request`], from the
+/// arguments of [`Client::query`] or from an Events publish: what signing, sending, retrying
+/// and the spans need.
 struct Operation<'a> {
-    query: &'a str,
-    operation_name: Option<&'a str>,
+    kind: OperationKind<'a>,
     /// The request's own extra headers, if it has any.
     headers: Option<&'a HeaderMap>,
     auth: &'a Auth,
-    retry_mutation: Option<bool>,
     timeout: Option<Duration>,
+}
+
+/// What is sent: it decides whether a failed attempt may be sent again.
+#[derive(Clone, Copy)]
+enum OperationKind<'a> {
+    GraphQl {
+        query: &'a str,
+        operation_name: Option<&'a str>,
+        retry_mutation: Option<bool>,
+    },
+    /// An AppSync Events publish to `channel`.
+    Publish {
+        channel: &'a str,
+    },
 }
 
 /// An operation's name as a span field, looked up (a scan of the document) only when a
@@ -541,7 +577,12 @@ struct OperationName<'a, 'b>(&'a Operation<'b>);
 
 impl fmt::Display for OperationName<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(resolved_operation_name(self.0.query, self.0.operation_name).unwrap_or(""))
+        match self.0.kind {
+            OperationKind::GraphQl { query, operation_name, .. } => {
+                f.write_str(resolved_operation_name(query, operation_name).unwrap_or(""))
+            }
+            OperationKind::Publish { channel } => write!(f, "publish {channel}"),
+        }
     }
 }
 fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<Response<T>> {

@@ -75,6 +75,12 @@ pub(crate) enum Kind {
     Closed,
     /// A subscription's consumer fell behind and events were dropped; `lagged` counts them.
     Lagged,
+    /// AppSync Events refused a subscribe or a publish on the socket, or could not deliver an
+    /// event (`subscribe_error`, `publish_error`, `broadcast_error`, an `error` naming it).
+    Rejected,
+    /// An argument was refused before anything was sent (a channel name AppSync would not
+    /// accept, an event over the size limit); `field` names the argument.
+    InvalidInput,
 }
 
 impl Error {
@@ -181,6 +187,13 @@ impl Error {
         Self::new(Kind::Encode).with_source(source)
     }
 
+    /// Event `index` of a publish did not serialize.
+    pub(crate) fn encode_event(index: usize, source: serde_json::Error) -> Self {
+        let mut e = Self::new(Kind::Encode).with_source(source);
+        e.inner.message = Some(format!("event {index} does not serialize to JSON"));
+        e
+    }
+
     pub(crate) fn encode_boxed(source: BoxError) -> Self {
         Self::new(Kind::Encode).with_source(source)
     }
@@ -225,6 +238,40 @@ impl Error {
 
     pub(crate) fn closed(message: impl Into<String>) -> Self {
         let mut e = Self::new(Kind::Closed);
+        e.inner.message = Some(message.into());
+        e
+    }
+
+    /// AppSync Events' errors for one subscribe, publish or event (`errorType`, `message`).
+    pub(crate) fn rejected(errors: Vec<GraphQLError>) -> Self {
+        let mut e = Self::new(Kind::Rejected);
+        e.inner.error_type = errors.iter().find_map(|e| e.error_type.clone());
+        e.inner.message = errors.iter().map(|g| g.message.clone()).find(|m| !m.is_empty());
+        e.inner.graphql = errors;
+        e
+    }
+
+    /// This error with an HTTP-like status code (a failed event's `code`).
+    pub(crate) fn with_status(mut self, status: Option<StatusCode>) -> Self {
+        self.inner.status = status;
+        self
+    }
+
+    /// An Events publish sent on a connection that was then lost, before its answer: `cause`
+    /// is why the connection was lost.
+    pub(crate) fn publish_lost(cause: Error) -> Self {
+        let mut e = Self::new(Kind::Transport).with_source(cause);
+        e.inner.message = Some(
+            "the connection was lost before the publish was answered: its events may or may not have been published"
+                .into(),
+        );
+        e
+    }
+
+    /// A bad argument `field` (`"channel"`, `"events"`), with what was expected.
+    pub(crate) fn invalid_input(field: &'static str, message: impl Into<String>) -> Self {
+        let mut e = Self::new(Kind::InvalidInput);
+        e.inner.field = Some(field);
         e.inner.message = Some(message.into());
         e
     }
@@ -331,7 +378,7 @@ impl Error {
         self.inner.kind == Kind::Decode
     }
 
-    /// Whether the variables could not be serialized.
+    /// Whether the variables (or an event to publish) could not be serialized.
     pub fn is_encode(&self) -> bool {
         self.inner.kind == Kind::Encode
     }
@@ -371,6 +418,23 @@ impl Error {
         (self.inner.kind == Kind::Lagged).then_some(self.inner.lagged)
     }
 
+    /// Whether AppSync Events refused a subscribe or a publish made over the WebSocket
+    /// (`subscribe_error`, `publish_error`), refused one event of a publish (an entry of
+    /// `failed`), or could not deliver an event to a subscription (`broadcast_error`); see
+    /// [`error_type`](Self::error_type) and [`message`](Self::message). `is_unauthorized()`
+    /// answers for an `Unauthorized` refusal too.
+    pub fn is_rejected(&self) -> bool {
+        self.inner.kind == Kind::Rejected
+    }
+
+    /// Whether an argument was refused before anything was sent: a channel name AppSync does
+    /// not accept, an event over AppSync's size limit, an event that does not serialize to
+    /// JSON. [`field`](Self::field) names the argument (`"channel"`, `"events"`) and
+    /// [`message`](Self::message) says what is wrong.
+    pub fn is_invalid_input(&self) -> bool {
+        self.inner.kind == Kind::InvalidInput
+    }
+
     /// Whether a builder was given a bad value; see [`field`](Self::field).
     pub fn is_config(&self) -> bool {
         self.inner.kind == Kind::Config
@@ -402,7 +466,8 @@ impl Error {
         self.inner.retry_after
     }
 
-    /// For a configuration error, the builder field that was wrong (`"endpoint"`, `"region"`...).
+    /// For a configuration error, the builder field that was wrong (`"endpoint"`, `"region"`...);
+    /// for an invalid input, the argument (`"channel"`, `"events"`).
     pub fn field(&self) -> Option<&'static str> {
         self.inner.field
     }
@@ -595,7 +660,10 @@ impl fmt::Display for Error {
                 Some(m) => write!(f, "error decoding the response: {m}"),
                 None => f.write_str("error decoding the response"),
             },
-            Kind::Encode => f.write_str("error serializing the variables"),
+            Kind::Encode => match &self.inner.message {
+                Some(m) => write!(f, "error serializing: {m}"),
+                None => f.write_str("error serializing the variables"),
+            },
             Kind::RealtimeRefused => {
                 f.write_str("real-time connection error")?;
                 if let Some(t) = &self.inner.error_type {
@@ -613,6 +681,29 @@ impl fmt::Display for Error {
                 Some(m) => write!(f, "closed: {m}"),
                 None => f.write_str("closed"),
             },
+            Kind::Rejected => {
+                f.write_str("rejected by AppSync")?;
+                if let Some(t) = &self.inner.error_type {
+                    write!(f, ": {t}")?;
+                }
+                if let Some(s) = self.inner.status {
+                    write!(f, " ({})", s.as_u16())?;
+                }
+                if let Some(m) = &self.inner.message {
+                    write!(f, ": {m}")?;
+                }
+                Ok(())
+            }
+            Kind::InvalidInput => {
+                f.write_str("invalid input")?;
+                if let Some(field) = self.inner.field {
+                    write!(f, ": `{field}`")?;
+                }
+                if let Some(m) = &self.inner.message {
+                    write!(f, ": {m}")?;
+                }
+                Ok(())
+            }
             Kind::Lagged => write!(
                 f,
                 "the subscription fell behind: {} event(s) dropped (a larger event_queue_capacity, or a faster consumer)",

@@ -29,6 +29,8 @@
 //!   `status()`, `graphql_errors()`, `json_path()`...).
 //! - Subscriptions: [`Client::subscribe`] returns a [`Subscription`] stream over AppSync's
 //!   real-time WebSocket, kept alive across network loss (see [`realtime`]).
+//! - AppSync Events: [`events::EventsClient`] publishes to channels over HTTP or the WebSocket
+//!   and subscribes to them, on the same real-time machinery, auth modes and providers.
 //! - Retries: [`RetryPolicy`]; clock skew is corrected from the server's `Date` automatically.
 //!
 //! # Features
@@ -49,6 +51,7 @@ mod client;
 pub mod credentials;
 mod endpoint;
 mod error;
+pub mod events;
 #[cfg(feature = "middleware")]
 pub mod middleware;
 mod operation;

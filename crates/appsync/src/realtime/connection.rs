@@ -1,5 +1,6 @@
-//! One task per WebSocket: handshake, `start`s, routing of events, keep-alive watchdog,
-//! reconnect with backoff and resubscription, polite close.
+//! One task per WebSocket, whichever the protocol ([`Dialect`]): handshake, `start`s (Events:
+//! `subscribe`s and `publish`es), routing of events, keep-alive watchdog, reconnect with
+//! backoff and resubscription, polite close.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -10,13 +11,15 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::protocol::{ClientMessage, ServerMessage, StartExtensions, StartPayload, WireError};
+use super::dialect::{Dialect, Incoming};
+use super::protocol::WireError;
 use super::queue::{Payload, Producer};
 use super::transport::{Socket, Text, recv};
 use super::{Command, ConnectionEvent, ConnectionState, Hub, Key};
 use crate::auth::Auth;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::events::messages::{self as events, PublishResponse};
 
 pub(super) struct Setup {
     pub(super) number: u64,
@@ -35,7 +38,8 @@ pub(super) struct Setup {
 const MAX_MOVES: u32 = 8;
 
 struct Sub {
-    data: String,
+    /// A `start`'s `data`, or an Events channel.
+    request: String,
     events: Producer,
     /// Times the server refused it for its per-connection limit (see [`MAX_MOVES`]).
     moves: u32,
@@ -45,17 +49,30 @@ struct Sub {
     deadline: Option<Instant>,
 }
 
+/// An Events publish waiting for its answer.
+struct Pending {
+    channel: String,
+    events: Vec<String>,
+    reply: oneshot::Sender<Result<PublishResponse>>,
+    /// Sent on the current socket (then a lost connection leaves its outcome unknown).
+    sent: bool,
+    /// When it times out: waiting for the connection, or for the answer.
+    deadline: Instant,
+}
+
 pub(super) struct Connection {
     s: Setup,
     subs: HashMap<String, Sub>,
+    /// Events publishes not answered yet.
+    publishes: HashMap<String, Pending>,
     /// When the messages of the last second went out on the current socket (for
     /// [`pace`](Self::pace)).
     sent: VecDeque<Instant>,
     /// Who to tell once closed by `Client::close`.
     closing: Option<oneshot::Sender<()>>,
-    /// No subscription's `deadline` is earlier than this (it may be earlier than all of them:
-    /// [`expire`](Self::expire) then finds nothing due and looks again). Kept so that routing an
-    /// event does not look at every subscription.
+    /// No subscription's or publish's `deadline` is earlier than this (it may be earlier than
+    /// all of them: [`expire`](Self::expire) then finds nothing due and looks again). Kept so
+    /// that routing an event does not look at every subscription.
     deadline_hint: Option<Instant>,
 }
 
@@ -89,7 +106,23 @@ enum Flow {
 
 impl Connection {
     pub(super) fn new(setup: Setup) -> Self {
-        Self { s: setup, subs: HashMap::new(), sent: VecDeque::new(), closing: None, deadline_hint: None }
+        Self {
+            s: setup,
+            subs: HashMap::new(),
+            publishes: HashMap::new(),
+            sent: VecDeque::new(),
+            closing: None,
+            deadline_hint: None,
+        }
+    }
+
+    fn dialect(&self) -> Dialect {
+        self.s.hub.endpoint.dialect
+    }
+
+    /// Nothing to keep the connection for: no subscription, no publish waiting.
+    fn idle(&self) -> bool {
+        self.subs.is_empty() && self.publishes.is_empty()
     }
 
     fn options(&self) -> &super::RealtimeOptions {
@@ -144,7 +177,7 @@ impl Connection {
         }
         self.emit(ConnectionState::Connecting);
         loop {
-            if self.subs.is_empty() {
+            if self.idle() {
                 match self.retire_or_next().await {
                     Some(Flow::Continue) => continue,
                     _ => return self.finish(None).await,
@@ -158,7 +191,10 @@ impl Connection {
                     self.emit(ConnectionState::Connected { keep_alive });
                     match self.serve(&mut *socket, keep_alive).await {
                         Ended::Finished => return self.finish(Some(socket)).await,
-                        Ended::Lost(e) => e,
+                        Ended::Lost(mut e) => {
+                            self.fail_sent_publishes(&mut e);
+                            e
+                        }
                     }
                 }
                 Err(e) => e,
@@ -188,6 +224,9 @@ impl Connection {
                 for (_, sub) in self.subs.drain() {
                     deliver_error(sub, error.duplicate());
                     self.s.count.fetch_sub(1, Ordering::SeqCst);
+                }
+                for (_, publish) in self.publishes.drain() {
+                    let _ = publish.reply.send(Err(error.duplicate()));
                 }
                 // A subscription that arrives before the connection retires gets fresh tries.
                 failures = 0;
@@ -248,12 +287,13 @@ impl Connection {
     async fn open(&mut self) -> Result<(Box<dyn Socket>, Duration)> {
         let hub = self.s.hub.clone();
         let options = &hub.options;
+        let dialect = hub.endpoint.dialect;
         let header = hub.endpoint.connect_headers(&self.s.client, &self.s.auth).await?;
         let request = hub.endpoint.connect_request(&header, options.auth_form);
         let mut socket = tokio::time::timeout(options.connect_timeout, hub.connector.connect(request))
             .await
             .map_err(|_| Error::timeout_message("opening the real-time connection"))??;
-        socket.send(ClientMessage::ConnectionInit.to_json()).await?;
+        socket.send(self.dialect().init_message()).await?;
         // A new socket: the server's message budget starts again, with this one spent.
         self.sent.clear();
         self.sent.push_back(Instant::now());
@@ -264,18 +304,14 @@ impl Connection {
                         "the server closed the connection before connection_ack",
                     ));
                 };
-                match ServerMessage::parse(&text?) {
-                    Ok(ServerMessage::ConnectionAck { payload }) => {
-                        return Ok(payload
-                            .connection_timeout_ms
+                match dialect.parse(&text?) {
+                    Ok(Incoming::Ack { connection_timeout_ms }) => {
+                        return Ok(connection_timeout_ms
                             .filter(|ms| *ms > 0)
                             .map_or(options.default_keep_alive, Duration::from_millis));
                     }
-                    Ok(ServerMessage::ConnectionError { payload }) => {
-                        return Err(connection_error(payload.errors));
-                    }
-                    Ok(ServerMessage::Error { id: None, payload }) => {
-                        return Err(connection_error(payload.errors));
+                    Ok(Incoming::ConnectionError { errors } | Incoming::ServerError { errors }) => {
+                        return Err(connection_error(errors));
                     }
                     _ => continue,
                 }
@@ -296,24 +332,39 @@ impl Connection {
                 return Ended::Lost(e);
             }
         }
+        let waiting: Vec<String> = self.publishes.keys().cloned().collect();
+        for id in waiting {
+            if let Err(e) = self.send_publish(socket, &id).await {
+                return Ended::Lost(e);
+            }
+        }
         // The watchdog is armed once and only moved when it fires: a message just notes the
         // time, so that a busy connection does not touch the timer for every event.
         let mut last_heard = Instant::now();
         let watchdog = tokio::time::sleep_until(last_heard + keep_alive);
         tokio::pin!(watchdog);
         let mut batch: Vec<Text> = Vec::with_capacity(BATCH);
+        // Idle (nothing to serve) since when; the connection stays open `idle_timeout` for the
+        // next subscription or publish before it retires.
+        let mut idle_until: Option<Instant> = None;
         loop {
-            if self.subs.is_empty() {
-                match self.s.hub.retire(&self.s.key, self.s.number, &mut self.s.commands) {
-                    None => return Ended::Finished,
-                    Some(command) => match self.command(command, Some(socket)).await {
-                        Flow::Finish => return Ended::Finished,
-                        Flow::Continue => continue,
-                    },
+            if self.idle() {
+                let until = *idle_until.get_or_insert_with(|| Instant::now() + self.options().idle_timeout);
+                if Instant::now() >= until {
+                    match self.s.hub.retire(&self.s.key, self.s.number, &mut self.s.commands) {
+                        None => return Ended::Finished,
+                        Some(command) => match self.command(command, Some(socket)).await {
+                            Flow::Finish => return Ended::Finished,
+                            Flow::Continue => continue,
+                        },
+                    }
                 }
+            } else {
+                idle_until = None;
             }
             let deadline = self.deadline_hint;
             tokio::select! {
+                () = sleep_until_opt(idle_until) => continue,
                 command = self.s.commands.recv() => match command {
                     Some(command) => {
                         if let Flow::Finish = self.command(command, Some(socket)).await {
@@ -355,29 +406,75 @@ impl Connection {
         }
     }
 
-    /// Sends subscription `id`'s `start`, signed now with freshly provided credentials.
-    /// A signing failure ends only that subscription; a send failure is the connection's.
+    /// Sends subscription `id`'s `start` (`subscribe`), signed now with freshly provided
+    /// credentials. A signing failure ends only that subscription; a send failure is the
+    /// connection's.
     async fn start(&mut self, socket: &mut dyn Socket, id: &str) -> Result<()> {
-        let Some(data) = self.subs.get(id).map(|s| s.data.clone()) else { return Ok(()) };
+        let Some(request) = self.subs.get(id).map(|s| s.request.clone()) else { return Ok(()) };
         let hub = self.s.hub.clone();
-        let authorization = match hub.endpoint.start_headers(&self.s.client, &self.s.auth, &data).await {
+        let dialect = hub.endpoint.dialect;
+        let body = dialect.start_body(&request);
+        let authorization = match hub.endpoint.message_headers(&self.s.client, &self.s.auth, &body).await {
             Ok(headers) => headers,
             Err(e) => {
                 self.remove(id, Some(e));
                 return Ok(());
             }
         };
-        let message = ClientMessage::Start {
-            id: id.to_owned(),
-            payload: StartPayload { data, extensions: StartExtensions { authorization } },
-        };
+        let message = dialect.start_message(id, &request, authorization);
         self.pace().await;
         if let Some(sub) = self.subs.get_mut(id) {
             let deadline = Instant::now() + hub.options.start_ack_timeout;
             sub.deadline = Some(deadline);
             self.note_deadline(deadline);
         }
-        socket.send(message.to_json()).await
+        socket.send(message).await
+    }
+
+    /// Sends Events publish `id`, signed now with freshly provided credentials. A signing
+    /// failure ends only that publish; a send failure is the connection's.
+    async fn send_publish(&mut self, socket: &mut dyn Socket, id: &str) -> Result<()> {
+        let Some(pending) = self.publishes.get(id).filter(|p| !p.sent) else { return Ok(()) };
+        let body = events::publish_body(&pending.channel, &pending.events);
+        let hub = self.s.hub.clone();
+        let authorization = match hub.endpoint.message_headers(&self.s.client, &self.s.auth, &body).await {
+            Ok(headers) => headers,
+            Err(e) => {
+                if let Some(pending) = self.publishes.remove(id) {
+                    let _ = pending.reply.send(Err(e));
+                }
+                return Ok(());
+            }
+        };
+        let Some(pending) = self.publishes.get(id) else { return Ok(()) };
+        let message = events::ClientMessage::Publish {
+            id,
+            channel: &pending.channel,
+            events: &pending.events,
+            authorization: &authorization,
+        }
+        .to_json();
+        self.pace().await;
+        let deadline = Instant::now() + hub.options.start_ack_timeout;
+        if let Some(pending) = self.publishes.get_mut(id) {
+            pending.sent = true;
+            pending.deadline = deadline;
+        }
+        self.note_deadline(deadline);
+        socket.send(message).await
+    }
+
+    /// The connection was lost: the publishes sent on it may or may not have been published,
+    /// and sending them again could publish their events twice, so each fails (with a copy of
+    /// `error` as the cause). Those not sent yet wait for the next connection.
+    fn fail_sent_publishes(&mut self, error: &mut Error) {
+        let sent: Vec<String> =
+            self.publishes.iter().filter(|(_, p)| p.sent).map(|(id, _)| id.clone()).collect();
+        for id in sent {
+            if let Some(pending) = self.publishes.remove(&id) {
+                let _ = pending.reply.send(Err(Error::publish_lost(error.duplicate())));
+            }
+        }
     }
 
     /// Waits, if needed, so that no more than `max_messages_per_second` messages go out in
@@ -401,13 +498,13 @@ impl Connection {
 
     async fn command(&mut self, command: Command, socket: Option<&mut dyn Socket>) -> Flow {
         match command {
-            Command::Subscribe { id, data, events, ack, moves } => {
+            Command::Subscribe { id, request, events, ack, moves } => {
                 let options = self.options();
                 // Not connected: allow for the connection being made first.
                 let wait = options.connect_timeout + options.ack_timeout + options.start_ack_timeout;
                 let deadline = Instant::now() + wait;
                 self.note_deadline(deadline);
-                self.subs.insert(id.clone(), Sub { data, events, moves, ack, deadline: Some(deadline) });
+                self.subs.insert(id.clone(), Sub { request, events, moves, ack, deadline: Some(deadline) });
                 if let Some(socket) = socket
                     && let Err(e) = self.start(socket, &id).await
                 {
@@ -421,8 +518,24 @@ impl Connection {
                     self.remove(&id, None);
                     if let Some(socket) = socket {
                         self.pace().await;
-                        let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
+                        let _ = socket.send(self.dialect().stop_message(&id)).await;
                     }
+                }
+                Flow::Continue
+            }
+            Command::Publish { id, channel, events, reply } => {
+                let options = self.options();
+                let deadline = Instant::now()
+                    + options.connect_timeout
+                    + options.ack_timeout
+                    + options.start_ack_timeout;
+                self.note_deadline(deadline);
+                self.publishes.insert(id.clone(), Pending { channel, events, reply, sent: false, deadline });
+                if let Some(socket) = socket
+                    && let Err(e) = self.send_publish(socket, &id).await
+                {
+                    // The connection broke; the read side notices, and the publish fails then.
+                    tracing::debug!(target: "appsync::realtime", error = %e, "sending publish failed");
                 }
                 Flow::Continue
             }
@@ -433,9 +546,13 @@ impl Connection {
                     // tells its caller.
                     self.remove(id, None);
                 }
+                for (_, publish) in self.publishes.drain() {
+                    let _ = publish.reply.send(Err(Error::closed("the client was closed")));
+                }
                 if let Some(socket) = socket {
+                    let dialect = self.dialect();
                     for id in ids {
-                        let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
+                        let _ = socket.send(dialect.stop_message(&id)).await;
                     }
                 }
                 self.closing = Some(done);
@@ -446,7 +563,8 @@ impl Connection {
 
     /// Routes one server message; an `Err` means the connection is lost.
     fn message(&mut self, text: &Text) -> Result<()> {
-        let message = match ServerMessage::parse(text) {
+        let dialect = self.dialect();
+        let message = match dialect.parse(text) {
             Ok(message) => message,
             Err(e) => {
                 tracing::debug!(target: "appsync::realtime", error = %e, "ignoring a message that does not parse");
@@ -454,8 +572,8 @@ impl Connection {
             }
         };
         match message {
-            ServerMessage::Ka | ServerMessage::ConnectionAck { .. } | ServerMessage::Unknown => {}
-            ServerMessage::StartAck { id } => {
+            Incoming::KeepAlive | Incoming::Ack { .. } | Incoming::Ignored => {}
+            Incoming::Started { id } => {
                 if let Some(sub) = self.subs.get_mut(&id) {
                     sub.deadline = None;
                     if let Some(ack) = sub.ack.take() {
@@ -463,30 +581,44 @@ impl Connection {
                     }
                 }
             }
-            ServerMessage::Data { id, payload } => {
+            Incoming::Data { id, payload } => {
                 if let Some(sub) = self.subs.get(&*id) {
                     sub.events.event(Payload::within(text, payload.get()));
                 }
             }
-            ServerMessage::Error { id: Some(id), payload }
-                if payload
-                    .errors
+            Incoming::Published { id, response } => {
+                if let Some(pending) = self.publishes.remove(&id) {
+                    let _ = pending.reply.send(Ok(response));
+                }
+            }
+            Incoming::Failed { id, errors } if self.publishes.contains_key(&id) => {
+                if let Some(pending) = self.publishes.remove(&id) {
+                    let errors = errors.into_iter().map(|e| e.error).collect();
+                    let _ = pending.reply.send(Err(Error::rejected(errors)));
+                }
+            }
+            Incoming::Failed { id, errors }
+                if errors
                     .iter()
                     .any(|e| e.error.error_type.as_deref() == Some("MaxSubscriptionsReachedError"))
                     && self.may_move(&id) =>
             {
                 self.relocate(&id);
             }
-            ServerMessage::Error { id: Some(id), payload } => {
-                let errors = payload.errors.into_iter().map(|e| e.error).collect();
-                self.remove(&id, Some(Error::graphql(errors)));
+            Incoming::Failed { id, errors } => self.remove(&id, Some(dialect.refusal(errors))),
+            Incoming::EventFailed { id, errors } => {
+                // One event lost, reported where it would have been; the subscription goes on.
+                if let Some(sub) = self.subs.get(&id) {
+                    let errors = errors.into_iter().map(|e| e.error).collect();
+                    sub.events.error(Error::rejected(errors));
+                }
             }
-            ServerMessage::Error { id: None, payload } => {
-                let error = connection_error(payload.errors);
+            Incoming::ServerError { errors } => {
+                let error = connection_error(errors);
                 tracing::warn!(target: "appsync::realtime", connection = self.s.number, error = %error, "server error");
             }
-            ServerMessage::Complete { id } => self.remove(&id, None),
-            ServerMessage::ConnectionError { payload } => return Err(connection_error(payload.errors)),
+            Incoming::Ended { id } => self.remove(&id, None),
+            Incoming::ConnectionError { errors } => return Err(connection_error(errors)),
         }
         Ok(())
     }
@@ -529,7 +661,7 @@ impl Connection {
         );
         let command = super::Command::Subscribe {
             id: id.to_owned(),
-            data: sub.data,
+            request: sub.request,
             events: sub.events,
             ack: sub.ack,
             moves: sub.moves + 1,
@@ -554,9 +686,21 @@ impl Connection {
         self.deadline_hint = Some(self.deadline_hint.map_or(deadline, |hint| hint.min(deadline)));
     }
 
-    /// Ends the subscriptions whose `start_ack` is overdue.
+    /// Ends the subscriptions whose `start_ack` is overdue, and the publishes whose answer is.
     async fn expire(&mut self, socket: Option<&mut dyn Socket>) {
         let now = Instant::now();
+        let late: Vec<String> =
+            self.publishes.iter().filter(|(_, p)| p.deadline <= now).map(|(id, _)| id.clone()).collect();
+        for id in late {
+            if let Some(pending) = self.publishes.remove(&id) {
+                let what = if pending.sent {
+                    "waiting for publish_success"
+                } else {
+                    "waiting for the connection to publish on"
+                };
+                let _ = pending.reply.send(Err(Error::timeout_message(what)));
+            }
+        }
         let overdue: Vec<String> = self
             .subs
             .iter()
@@ -566,10 +710,16 @@ impl Connection {
         for id in &overdue {
             self.remove(id, Some(Error::timeout_message("waiting for start_ack")));
         }
-        self.deadline_hint = self.subs.values().filter_map(|s| s.deadline).min();
+        self.deadline_hint = self
+            .subs
+            .values()
+            .filter_map(|s| s.deadline)
+            .chain(self.publishes.values().map(|p| p.deadline))
+            .min();
         if let Some(socket) = socket {
+            let dialect = self.dialect();
             for id in overdue {
-                let _ = socket.send(ClientMessage::Stop { id }.to_json()).await;
+                let _ = socket.send(dialect.stop_message(&id)).await;
             }
         }
     }
@@ -580,6 +730,9 @@ impl Connection {
         let ids: Vec<String> = self.subs.keys().cloned().collect();
         for id in &ids {
             self.remove(id, Some(Error::closed("the connection ended")));
+        }
+        for (_, publish) in self.publishes.drain() {
+            let _ = publish.reply.send(Err(Error::closed("the connection ended")));
         }
         self.s.hub.leave(&self.s.key, self.s.number);
         if let Some(mut socket) = socket {

@@ -1,31 +1,33 @@
-//! The real-time URL derived from the GraphQL endpoint, and the auth headers as AppSync's
-//! real-time endpoint wants them: a JSON object (with `host`) in the `header` query parameter or
-//! in a `header-<base64url>` subprotocol, and in each `start`'s `extensions.authorization`.
+//! The real-time URL derived from the API endpoint, and the auth headers as AppSync's
+//! real-time endpoints want them: a JSON object (with `host`) in the `header` query parameter or
+//! in a `header-<base64url>` subprotocol, and in each `start`/`subscribe`/`publish` message.
 
 use base64::Engine as _;
 use http::{HeaderMap, HeaderValue};
 
 use super::AuthForm;
+use super::dialect::Dialect;
 use super::transport::ConnectRequest;
 use crate::auth::Auth;
 use crate::client::Client;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 
-/// The subprotocol of AppSync's GraphQL real-time endpoint.
-pub(crate) const SUBPROTOCOL: &str = "graphql-ws";
-
 /// Where and how to connect.
 #[derive(Debug, Clone)]
 pub(crate) struct RealtimeEndpoint {
-    /// `wss://<id>.appsync-realtime-api.<region>.amazonaws.com/graphql`, or `<endpoint>/realtime`.
+    /// `wss://<id>.appsync-realtime-api.<region>.amazonaws.com/graphql`, or `<endpoint>/realtime`
+    /// (Events: `.../event/realtime`).
     pub(crate) url: reqwest::Url,
     /// The API host (with a non-default port) the headers name and IAM signs.
     pub(crate) host: String,
-    /// `https://<api host>/graphql/connect`: what IAM signs for the connection.
+    /// What IAM signs for the connection: `https://<api host>/graphql/connect` (Events: the
+    /// `/event` endpoint itself).
     pub(crate) connect_url: reqwest::Url,
-    /// The GraphQL endpoint: what IAM signs for each `start`.
-    pub(crate) graphql_url: reqwest::Url,
+    /// The API endpoint: what IAM signs for each `start`, `subscribe` and `publish`.
+    pub(crate) api_url: reqwest::Url,
+    /// The protocol spoken.
+    pub(crate) dialect: Dialect,
 }
 
 impl RealtimeEndpoint {
@@ -33,6 +35,7 @@ impl RealtimeEndpoint {
         endpoint: &Endpoint,
         realtime_url: Option<&str>,
         signing_host: Option<&str>,
+        dialect: Dialect,
     ) -> Result<Self> {
         let url = match realtime_url {
             Some(raw) => {
@@ -47,20 +50,21 @@ impl RealtimeEndpoint {
                 }
                 url
             }
-            None => derive_url(endpoint)?,
+            None => derive_url(endpoint, dialect)?,
         };
         let host = match signing_host {
             Some(h) if !h.trim().is_empty() => h.trim().to_owned(),
             Some(_) => return Err(Error::config("realtime.signing_host", "must not be empty")),
             None => authority(endpoint),
         };
-        let mut connect_url = endpoint.url.clone();
-        connect_url.set_query(None);
-        let path = format!("{}/connect", endpoint.url.path().trim_end_matches('/'));
-        connect_url.set_path(&path);
-        let mut graphql_url = endpoint.url.clone();
-        graphql_url.set_query(None);
-        Ok(Self { url, host, connect_url, graphql_url })
+        let mut api_url = endpoint.url.clone();
+        api_url.set_query(None);
+        let mut connect_url = api_url.clone();
+        if dialect == Dialect::GraphQl {
+            let path = format!("{}/connect", endpoint.url.path().trim_end_matches('/'));
+            connect_url.set_path(&path);
+        }
+        Ok(Self { url, host, connect_url, api_url, dialect })
     }
 
     /// The socket request for auth headers `header` in `form`.
@@ -71,23 +75,22 @@ impl RealtimeEndpoint {
     ) -> ConnectRequest {
         let json = serde_json::Value::Object(header.clone()).to_string();
         let mut url = self.url.clone();
+        let subprotocol = self.dialect.subprotocol().to_owned();
         match form {
             AuthForm::Subprotocol => {
                 let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-                ConnectRequest {
-                    url,
-                    subprotocols: vec![SUBPROTOCOL.to_owned(), format!("header-{encoded}")],
-                }
+                ConnectRequest { url, subprotocols: vec![subprotocol, format!("header-{encoded}")] }
             }
             AuthForm::QueryString => {
                 let encoded = base64::engine::general_purpose::STANDARD.encode(json);
                 url.query_pairs_mut().append_pair("header", &encoded).append_pair("payload", "e30=");
-                ConnectRequest { url, subprotocols: vec![SUBPROTOCOL.to_owned()] }
+                ConnectRequest { url, subprotocols: vec![subprotocol] }
             }
         }
     }
 
-    /// The connection's auth headers: IAM signs POST `/graphql/connect` with body `{}`.
+    /// The connection's auth headers: IAM signs POST `/graphql/connect` (Events: `/event`) with
+    /// body `{}`.
     pub(crate) async fn connect_headers(
         &self,
         client: &Client,
@@ -96,14 +99,15 @@ impl RealtimeEndpoint {
         self.headers(client, auth, &self.connect_url, b"{}").await
     }
 
-    /// A `start`'s auth headers: IAM signs POST `/graphql` with the `start`'s `data` as the body.
-    pub(crate) async fn start_headers(
+    /// A message's auth headers: IAM signs POST to the API endpoint with `body` (a `start`'s
+    /// `data`; Events: the compact JSON of the message's `channel` and `events`).
+    pub(crate) async fn message_headers(
         &self,
         client: &Client,
         auth: &Auth,
-        data: &str,
+        body: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>> {
-        self.headers(client, auth, &self.graphql_url, data.as_bytes()).await
+        self.headers(client, auth, &self.api_url, body.as_bytes()).await
     }
 
     async fn headers(
@@ -157,16 +161,19 @@ fn authority(endpoint: &Endpoint) -> String {
     }
 }
 
-/// AppSync's own hosts: `appsync-api` -> `appsync-realtime-api`, same path. Anything else (a
-/// custom domain, the local emulator): the endpoint's path plus `/realtime`. `https` -> `wss`,
-/// `http` -> `ws`.
-pub(crate) fn derive_url(endpoint: &Endpoint) -> Result<reqwest::Url> {
+/// AppSync's own hosts: `appsync-api` -> `appsync-realtime-api`, same path for GraphQL,
+/// the path plus `/realtime` for Events. Anything else (a custom domain, the local emulator):
+/// the endpoint's path plus `/realtime`. `https` -> `wss`, `http` -> `ws`.
+pub(crate) fn derive_url(endpoint: &Endpoint, dialect: Dialect) -> Result<reqwest::Url> {
     let scheme = if endpoint.url.scheme() == "http" { "ws" } else { "wss" };
     let host = endpoint.host();
     let port = endpoint.url.port().map(|p| format!(":{p}")).unwrap_or_default();
     let path = endpoint.url.path().trim_end_matches('/');
     let raw = match host.split_once(".appsync-api.") {
-        Some((id, rest)) => format!("{scheme}://{id}.appsync-realtime-api.{rest}{port}{path}"),
+        Some((id, rest)) if dialect == Dialect::GraphQl => {
+            format!("{scheme}://{id}.appsync-realtime-api.{rest}{port}{path}")
+        }
+        Some((id, rest)) => format!("{scheme}://{id}.appsync-realtime-api.{rest}{port}{path}/realtime"),
         None => format!("{scheme}://{host}{port}{path}/realtime"),
     };
     reqwest::Url::parse(&raw)
@@ -183,7 +190,8 @@ mod tests {
 
     #[test]
     fn realtime_urls_are_derived() {
-        let derive = |s: &str| derive_url(&url(s)).map(|u| u.to_string()).unwrap_or_default();
+        let derive =
+            |s: &str| derive_url(&url(s), Dialect::GraphQl).map(|u| u.to_string()).unwrap_or_default();
         assert_eq!(
             derive("https://abc123.appsync-api.us-east-1.amazonaws.com/graphql"),
             "wss://abc123.appsync-realtime-api.us-east-1.amazonaws.com/graphql"
@@ -203,13 +211,13 @@ mod tests {
     #[test]
     fn endpoints_know_what_to_sign_and_can_be_overridden() {
         let api = url("https://abc.appsync-api.us-east-1.amazonaws.com/graphql");
-        let e = RealtimeEndpoint::new(&api, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let e = RealtimeEndpoint::new(&api, None, None, Dialect::GraphQl).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(e.host, "abc.appsync-api.us-east-1.amazonaws.com");
         assert_eq!(e.connect_url.as_str(), "https://abc.appsync-api.us-east-1.amazonaws.com/graphql/connect");
-        assert_eq!(e.graphql_url.as_str(), "https://abc.appsync-api.us-east-1.amazonaws.com/graphql");
+        assert_eq!(e.api_url.as_str(), "https://abc.appsync-api.us-east-1.amazonaws.com/graphql");
 
         let local = url("http://127.0.0.1:4000/graphql");
-        let e = RealtimeEndpoint::new(&local, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let e = RealtimeEndpoint::new(&local, None, None, Dialect::GraphQl).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(e.host, "127.0.0.1:4000");
         assert_eq!(e.url.as_str(), "ws://127.0.0.1:4000/graphql/realtime");
 
@@ -218,12 +226,15 @@ mod tests {
             &custom,
             Some("wss://rt.example.com/graphql/realtime"),
             Some("abc.appsync-api.us-east-1.amazonaws.com"),
+            Dialect::GraphQl,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(e.url.as_str(), "wss://rt.example.com/graphql/realtime");
         assert_eq!(e.host, "abc.appsync-api.us-east-1.amazonaws.com");
 
-        let bad = RealtimeEndpoint::new(&custom, Some("https://x/graphql"), None).err().map(|e| e.field());
+        let bad = RealtimeEndpoint::new(&custom, Some("https://x/graphql"), None, Dialect::GraphQl)
+            .err()
+            .map(|e| e.field());
         assert_eq!(bad, Some(Some("realtime.url")));
     }
 
@@ -233,6 +244,7 @@ mod tests {
             &url("https://abc.appsync-api.us-east-1.amazonaws.com/graphql"),
             None,
             None,
+            Dialect::GraphQl,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let mut header = serde_json::Map::new();
@@ -264,7 +276,8 @@ mod tests {
 
         let api = "https://abc.appsync-api.us-east-1.amazonaws.com/graphql";
         let host = "abc.appsync-api.us-east-1.amazonaws.com";
-        let e = RealtimeEndpoint::new(&url(api), None, None).unwrap_or_else(|e| panic!("{e}"));
+        let e =
+            RealtimeEndpoint::new(&url(api), None, None, Dialect::GraphQl).unwrap_or_else(|e| panic!("{e}"));
         let modes = [
             (Auth::api_key("da2-k"), json!({"host": host, "x-api-key": "da2-k"})),
             (Auth::cognito(Token::new("cognito-jwt")), json!({"host": host, "Authorization": "cognito-jwt"})),
@@ -276,7 +289,7 @@ mod tests {
                 Client::builder().endpoint(api).auth(auth.clone()).build().unwrap_or_else(|e| panic!("{e}"));
             let connect = e.connect_headers(&client, &auth).await.unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(Value::Object(connect), expected);
-            let start = e.start_headers(&client, &auth, "{}").await.unwrap_or_else(|e| panic!("{e}"));
+            let start = e.message_headers(&client, &auth, "{}").await.unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(Value::Object(start), expected);
         }
 
@@ -304,7 +317,7 @@ mod tests {
         assert!(authorization.contains("/us-east-1/appsync/aws4_request"), "{authorization}");
         assert!(authorization.contains("SignedHeaders=accept;content-encoding;content-type;host;x-amz-date"));
         let start =
-            e.start_headers(&client, &auth, "{\"query\":\"q\"}").await.unwrap_or_else(|e| panic!("{e}"));
+            e.message_headers(&client, &auth, "{\"query\":\"q\"}").await.unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(start["Authorization"], connect["Authorization"], "a signature of its own");
     }
 

@@ -9,19 +9,22 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::dialect::Dialect;
 use super::handshake::RealtimeEndpoint;
-use super::{ConnectionEvent, RealtimeOptions, Subscription, connection, queue, transport};
+use super::{ConnectionEvent, RealtimeOptions, connection, queue, transport};
 use crate::auth::Auth;
 use crate::client::Client;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
+use crate::events::messages::PublishResponse;
 
 /// What a [`Subscription`] or the hub asks of a connection task.
 pub(crate) enum Command {
     Subscribe {
         id: String,
-        /// The `start`'s `data`: the JSON of `{query, variables}`.
-        data: String,
+        /// What the subscription asks for: a `start`'s `data` (the JSON of `{query,
+        /// variables}`), or an Events channel.
+        request: String,
         events: queue::Producer,
         /// The caller of `subscribe`, until the first `start_ack`.
         ack: Option<oneshot::Sender<Result<()>>>,
@@ -30,6 +33,14 @@ pub(crate) enum Command {
     },
     Stop {
         id: String,
+    },
+    /// An Events publish over the socket: answered once, with the server's verdict.
+    Publish {
+        id: String,
+        channel: String,
+        /// Each event's JSON text.
+        events: Vec<String>,
+        reply: oneshot::Sender<Result<PublishResponse>>,
     },
     Close {
         done: oneshot::Sender<()>,
@@ -56,7 +67,7 @@ struct HubState {
 /// The client's real-time side: its connections by (URL, auth identity) and their events.
 pub(crate) struct Hub {
     pub(super) options: RealtimeOptions,
-    pub(super) endpoint: RealtimeEndpoint,
+    pub(crate) endpoint: RealtimeEndpoint,
     pub(super) connector: Arc<dyn transport::Connector>,
     state: Mutex<HubState>,
     events: Mutex<Option<broadcast::Sender<ConnectionEvent>>>,
@@ -69,9 +80,14 @@ impl Hub {
         options: RealtimeOptions,
         endpoint: &Endpoint,
         tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+        dialect: Dialect,
     ) -> Result<Self> {
-        let endpoint =
-            RealtimeEndpoint::new(endpoint, options.url.as_deref(), options.signing_host.as_deref())?;
+        let endpoint = RealtimeEndpoint::new(
+            endpoint,
+            options.url.as_deref(),
+            options.signing_host.as_deref(),
+            dialect,
+        )?;
         options.check()?;
         let (events, _) = broadcast::channel(256);
         Ok(Self {
@@ -111,25 +127,27 @@ impl Hub {
         })
     }
 
-    /// Starts a subscription on a connection with room for it, opening one if needed.
-    pub(crate) async fn subscribe<T>(
+    /// Starts a subscription to `request` on a connection with room for it, opening one if
+    /// needed; `wrap` makes the caller's stream of its id and event queue.
+    pub(crate) async fn subscribe<S>(
         self: &Arc<Self>,
         client: &Client,
         auth: Auth,
-        data: String,
-    ) -> Result<Subscription<T>> {
+        request: String,
+        wrap: impl FnOnce(String, queue::Consumer) -> S,
+    ) -> Result<S> {
         let id = new_id();
         let (ack_tx, ack_rx) = oneshot::channel();
         let capacity = self.options.event_queue_capacity;
-        let events = self.place(client, &auth, |handle| {
+        let events = self.place(client, &auth, true, |handle| {
             let (producer, consumer) = queue::channel(capacity, handle.commands.clone());
             let command =
-                Command::Subscribe { id: id.clone(), data, events: producer, ack: Some(ack_tx), moves: 0 };
+                Command::Subscribe { id: id.clone(), request, events: producer, ack: Some(ack_tx), moves: 0 };
             handle.commands.send(command).map_err(|_| Error::closed("the connection ended"))?;
             Ok(consumer)
         })?;
         // Built before waiting, so a caller that gives up still sends `stop`.
-        let subscription = Subscription::new(id, events);
+        let subscription = wrap(id, events);
         match ack_rx.await {
             Ok(Ok(())) => Ok(subscription),
             Ok(Err(e)) => Err(e),
@@ -137,12 +155,35 @@ impl Hub {
         }
     }
 
+    /// Publishes `events` (each one's JSON text) to `channel` over a connection of `auth`
+    /// (opening one if there is none) and waits for the server's answer.
+    pub(crate) async fn publish(
+        self: &Arc<Self>,
+        client: &Client,
+        auth: &Auth,
+        channel: String,
+        events: Vec<String>,
+    ) -> Result<PublishResponse> {
+        let (reply, answer) = oneshot::channel();
+        self.place(client, auth, false, |handle| {
+            let command = Command::Publish { id: new_id(), channel, events, reply };
+            handle.commands.send(command).map_err(|_| Error::closed("the connection ended"))
+        })?;
+        match answer.await {
+            Ok(result) => result,
+            Err(_) => Err(Error::closed("the connection ended before the publish was answered")),
+        }
+    }
+
     /// Picks a connection for `auth` with room (or opens one) and runs `send` with it, under
     /// the lock [`retire`](Self::retire) takes, so a connection cannot retire in between.
+    /// `subscription`: the command takes one of the connection's subscription places (a
+    /// publish takes none, and goes to any live connection).
     fn place<R>(
         self: &Arc<Self>,
         client: &Client,
         auth: &Auth,
+        subscription: bool,
         send: impl FnOnce(&ConnHandle) -> Result<R>,
     ) -> Result<R> {
         let mut state = self.lock();
@@ -153,7 +194,9 @@ impl Hub {
         let list = state.connections.entry(key.clone()).or_default();
         list.retain(|(_, h)| !h.commands.is_closed());
         let max = self.options.max_subscriptions_per_connection;
-        let room = |h: &ConnHandle| !h.full.load(Ordering::SeqCst) && h.count.load(Ordering::SeqCst) < max;
+        let room = |h: &ConnHandle| {
+            !subscription || (!h.full.load(Ordering::SeqCst) && h.count.load(Ordering::SeqCst) < max)
+        };
         let handle = match list.iter().find(|(_, h)| room(h)) {
             Some((_, h)) => h.clone(),
             None => {
@@ -163,6 +206,9 @@ impl Hub {
                 handle
             }
         };
+        if !subscription {
+            return send(&handle);
+        }
         handle.count.fetch_add(1, Ordering::SeqCst);
         let result = send(&handle);
         if result.is_err() {
@@ -180,7 +226,7 @@ impl Hub {
         command: Command,
     ) -> std::result::Result<(), Command> {
         let mut command = Some(command);
-        let placed = self.place(client, auth, |handle| {
+        let placed = self.place(client, auth, true, |handle| {
             let Some(Command::Subscribe { events, .. }) = &command else {
                 return Err(Error::closed("not a subscription"));
             };
@@ -269,7 +315,7 @@ impl Hub {
 }
 
 /// A random UUID v4, the id AppSync's clients use.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 16];
     for b in &mut bytes {
         *b = fastrand::u8(..);

@@ -1,4 +1,6 @@
-//! GraphQL subscriptions over AppSync's real-time WebSocket endpoint.
+//! GraphQL subscriptions over AppSync's real-time WebSocket endpoint, and the same machinery
+//! for AppSync Events' WebSocket ([`events`](crate::events): `subscribe`, `publish_ws`), which
+//! differs only in its messages.
 //!
 //! [`Client::subscribe`] returns a [`Subscription`]: a `Stream` of typed events. Subscriptions
 //! of one client share one WebSocket per (real-time endpoint, auth identity), up to
@@ -39,11 +41,12 @@
 //! ```
 
 mod connection;
-mod handshake;
+pub(crate) mod dialect;
+pub(crate) mod handshake;
 mod hub;
 mod options;
 pub(crate) mod protocol;
-mod queue;
+pub(crate) mod queue;
 mod state;
 mod subscription;
 pub(crate) mod transport;

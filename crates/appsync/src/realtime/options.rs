@@ -60,6 +60,7 @@ pub struct RealtimeOptions {
     pub(crate) max_subscriptions_per_connection: usize,
     pub(crate) event_queue_capacity: usize,
     pub(crate) max_messages_per_second: u32,
+    pub(crate) idle_timeout: Duration,
     pub(crate) on_state: Option<StateCallback>,
 }
 
@@ -91,6 +92,7 @@ impl Default for RealtimeOptions {
             max_subscriptions_per_connection: 100,
             event_queue_capacity: 1024,
             max_messages_per_second: 80,
+            idle_timeout: Duration::ZERO,
             on_state: None,
         }
     }
@@ -130,7 +132,8 @@ impl RealtimeOptions {
     }
 
     /// How long to wait for a `start_ack` (default 15 s); past it the subscription ends with a
-    /// timeout error.
+    /// timeout error. For AppSync Events, how long to wait for `subscribe_success` and for a
+    /// WebSocket publish's `publish_success`.
     pub fn start_ack_timeout(mut self, timeout: Duration) -> Self {
         self.start_ack_timeout = timeout;
         self
@@ -186,12 +189,29 @@ impl RealtimeOptions {
         self
     }
 
-    /// The most messages (`connection_init`, `start`, `stop`) one connection sends in any one
+    /// The most messages (`connection_init`, `start`, `stop`; for Events `subscribe`,
+    /// `unsubscribe`, `publish`) one connection sends in any one
     /// second (default 80: the emulator, with what it takes as AppSync's limit, refuses more
     /// than 100 with `LimitExceededError`). A burst past it, such as a hundred `subscribe` calls
     /// at once, is spread over the next second(s).
     pub fn max_messages_per_second(mut self, messages: u32) -> Self {
         self.max_messages_per_second = messages;
+        self
+    }
+
+    /// How long a connection left with nothing to do (no subscription, no publish waiting for
+    /// its answer) stays open for the next one before it closes (default zero: at once). For an
+    /// [`EventsClient`](crate::events::EventsClient) that publishes over the WebSocket without
+    /// subscribing, so that one publish after another share a socket instead of each opening
+    /// one. Keep-alives are still watched meanwhile; a connection lost while idle is not
+    /// reopened.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = appsync::realtime::RealtimeOptions::default().idle_timeout(Duration::from_secs(30));
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 

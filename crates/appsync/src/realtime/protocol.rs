@@ -100,7 +100,9 @@ pub(crate) struct ErrorPayload {
 /// `errors` as a list, or as the single object AppSync sends for its limit errors
 /// (`MaxSubscriptionsReachedError`, `LimitExceededError`; AWS's iOS real-time client,
 /// `RealtimeConnectionProviderResponse.swift`, matches only that form).
-fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<WireError>, D::Error> {
+pub(crate) fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<WireError>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {

@@ -45,7 +45,7 @@ pub struct Subscription<T> {
 
 impl<T> Subscription<T> {
     /// A subscription whose events arrive through `events`.
-    pub(super) fn new(id: String, events: queue::Consumer) -> Self {
+    pub(crate) fn new(id: String, events: queue::Consumer) -> Self {
         Self { id, events, ended: false, _type: PhantomData }
     }
 

@@ -9,6 +9,9 @@ mod auth_modes;
 mod credentials;
 mod emulator;
 mod errors;
+mod events;
+mod events_http;
+mod events_socket;
 mod retries;
 #[cfg(feature = "aws-config")]
 mod sdk_credentials;

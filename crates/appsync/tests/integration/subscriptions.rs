@@ -17,10 +17,11 @@ use appsync_local::{ApiKey, Emulator};
 use futures_util::{Stream, StreamExt as _};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::Post;
+use crate::support::proxy::Proxy;
 use appsync_testkit::{CREATE_POST_SHORT, ON_CREATE_POST};
 
 const REGION: &str = "us-east-1";
@@ -45,53 +46,6 @@ async fn serve(emulator: &Emulator, options: ServerOptions) -> (SocketAddr, Join
         let _ = axum::serve(listener, app).await;
     });
     (addr, task)
-}
-
-/// A TCP proxy whose upstream can change and whose connections can all be cut at once.
-struct Proxy {
-    addr: SocketAddr,
-    upstream: Arc<Mutex<SocketAddr>>,
-    pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    accepted: Arc<AtomicUsize>,
-}
-
-impl Proxy {
-    async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let upstream = Arc::new(Mutex::new(upstream));
-        let pipes: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let (up, p, n) = (upstream.clone(), pipes.clone(), accepted.clone());
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                n.fetch_add(1, Ordering::SeqCst);
-                let target = *up.lock().unwrap();
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                p.lock().unwrap().push(pipe);
-            }
-        });
-        Self { addr, upstream, pipes, accepted }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}/graphql", self.addr)
-    }
-
-    /// Cuts every connection (both sockets dropped without a close frame).
-    fn cut(&self) {
-        for pipe in self.pipes.lock().unwrap().drain(..) {
-            pipe.abort();
-        }
-    }
-
-    fn retarget(&self, upstream: SocketAddr) {
-        *self.upstream.lock().unwrap() = upstream;
-    }
 }
 
 fn client_for(url: &str, auth: Auth, options: RealtimeOptions) -> Client {

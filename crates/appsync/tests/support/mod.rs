@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod events_stub;
+pub mod proxy;
 pub mod realtime;
 
 use std::collections::{HashMap, VecDeque};
@@ -78,6 +80,8 @@ impl TestServer {
         let state = Arc::new(ServerState::default());
         let app = axum::Router::new()
             .route("/graphql", axum::routing::post(handle))
+            // AppSync Events' HTTP publishes: the same auth checks and faults.
+            .route("/event", axum::routing::post(handle))
             .route("/verify/{service}", axum::routing::any(verify_any))
             .with_state(state.clone());
         tokio::spawn(async move {

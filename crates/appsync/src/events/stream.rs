@@ -1,0 +1,140 @@
+//! [`EventStream`]: the `Stream` a channel subscriber reads, decoding each event.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::realtime::queue;
+
+/// A live channel subscription: a `Stream` of the channel's events decoded as `T`.
+///
+/// An `Err` item that is not followed by `None` concerns one event: it did not decode as `T`
+/// ([`Error::is_decode`], with [`Error::json_path`]), AppSync could not deliver it
+/// (`broadcast_error`: [`Error::is_rejected`]), or events were dropped because this consumer
+/// fell behind ([`Error::is_lagged`]). An error that ends the subscription (refused by AppSync
+/// after a reconnect, the connection given up, [`EventsClient::close`](super::EventsClient::close))
+/// is the last item. Across a reconnect the subscription is made again under the same id;
+/// events published while the connection was down are not replayed (AppSync keeps none), and
+/// none is delivered twice. Dropping the stream sends `unsubscribe`.
+///
+/// ```no_run
+/// # async fn run(client: appsync::events::EventsClient) -> Result<(), appsync::Error> {
+/// use futures_util::StreamExt as _;
+/// #[derive(serde::Deserialize)]
+/// struct Message { text: String }
+///
+/// let mut chat = client.subscribe::<Message>("/default/chat").await?;
+/// while let Some(message) = chat.next().await {
+///     println!("{}", message?.text);
+/// }
+/// # Ok(()) }
+/// ```
+pub struct EventStream<T> {
+    id: String,
+    events: queue::Consumer,
+    ended: bool,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> EventStream<T> {
+    /// A subscription whose events arrive through `events`.
+    pub(crate) fn new(id: String, events: queue::Consumer) -> Self {
+        Self { id, events, ended: false, _type: PhantomData }
+    }
+
+    /// The subscription's id on the wire.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl<T> fmt::Debug for EventStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream").field("id", &self.id).field("ended", &self.ended).finish()
+    }
+}
+
+impl<T: DeserializeOwned> Stream for EventStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match self.events.poll_next(cx) {
+            Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(payload.get()))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => {
+                self.ended = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> Drop for EventStream<T> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.events.abandon(std::mem::take(&mut self.id));
+        }
+    }
+}
+
+/// A `data` message's `event` as `T`: AppSync sends each event as a JSON string holding the
+/// event's JSON (every official client reads it so); an event that is JSON itself (the
+/// developer guide's example shows one) is decoded as it is.
+fn decode_event<T: DeserializeOwned>(event: &str) -> Result<T> {
+    if event.trim_start().starts_with('"') {
+        let text: Cow<'_, str> = serde_json::from_str(event).map_err(Error::decode)?;
+        decode_json(&text)
+    } else {
+        decode_json(event)
+    }
+}
+
+fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|_| {
+        // Decoded again, the slow way, only to name the field that failed.
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            Err(e) => Error::decode(e),
+            Ok(_) => Error::decode_message("the event did not decode"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Message {
+        text: String,
+        n: u32,
+    }
+
+    #[test]
+    fn events_are_json_in_a_string() {
+        let m: Result<Message> = decode_event(r#""{\"text\":\"hi \\\"you\\\"\",\"n\":1}""#);
+        assert_eq!(m.ok(), Some(Message { text: "hi \"you\"".into(), n: 1 }));
+        let n: Result<u32> = decode_event(r#""42""#);
+        assert_eq!(n.ok(), Some(42));
+        let raw: Result<Message> = decode_event(r#"{"text":"raw","n":2}"#);
+        assert_eq!(raw.ok(), Some(Message { text: "raw".into(), n: 2 }));
+    }
+
+    #[test]
+    fn a_bad_event_names_the_field() {
+        let bad = decode_event::<Message>(r#""{\"text\":\"hi\",\"n\":\"one\"}""#);
+        assert!(bad.is_err_and(|e| e.is_decode() && e.json_path().as_deref() == Some("n")));
+        let not_json = decode_event::<serde_json::Value>(r#""{not json""#);
+        assert!(not_json.is_err_and(|e| e.is_decode()));
+    }
+}
