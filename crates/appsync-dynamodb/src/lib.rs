@@ -1,6 +1,7 @@
 //! An embedded DynamoDB table engine that takes AppSync's DynamoDB resolver requests.
 
 mod error;
+mod expr;
 mod number;
 mod value;
 
