@@ -96,10 +96,6 @@ impl Error {
         Self { source: Some(Box::new(source)), ..Self::new(Kind::Io, message) }
     }
 
-    pub(crate) fn kind(&self) -> Kind {
-        self.kind
-    }
-
     /// The type AppSync gives this failure in `ctx.error.type`:
     /// `DynamoDB:ValidationException`, `DynamoDB:ConditionalCheckFailedException`,
     /// `DynamoDB:TransactionCanceledException`, `DynamoDB:ResourceNotFoundException`, or

@@ -7,7 +7,7 @@ mod parse;
 mod update;
 
 pub(crate) use bind::{Bindings, bind_condition, bind_projection, bind_update};
-pub(crate) use eval::{evaluate, project, resolve_path};
+pub(crate) use eval::{evaluate, project};
 pub(crate) use parse::{CmpOp, ExprKind, parse_condition, parse_projection, parse_update};
 pub(crate) use update::apply_update;
 

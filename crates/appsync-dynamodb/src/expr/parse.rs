@@ -48,19 +48,6 @@ pub(crate) enum CmpOp {
     Ge,
 }
 
-impl CmpOp {
-    pub(crate) fn symbol(self) -> &'static str {
-        match self {
-            Self::Eq => "=",
-            Self::Ne => "<>",
-            Self::Lt => "<",
-            Self::Le => "<=",
-            Self::Gt => ">",
-            Self::Ge => ">=",
-        }
-    }
-}
-
 /// A condition before substitution.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RawCond {
