@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use crate::error::Error;
@@ -143,6 +144,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A table with its name, as operations lock them.
+pub(crate) type NamedTable = (String, Arc<RwLock<Table>>);
+
 /// A write to apply once it is durable.
 pub(crate) struct Pending {
     pub(crate) table: usize,
@@ -209,13 +213,14 @@ impl Database {
     /// The failure AppSync puts in `ctx.error`: see [`Error::error_type`] and
     /// [`Error::result`].
     pub fn execute(&self, table: &str, request: &Value) -> Result<Value, Error> {
-        let request: Request = serde_json::from_value(request.clone()).map_err(|e| {
+        let request = Request::deserialize(request).map_err(|e| {
             // Attribute values fail with DynamoDB's own message; serde's structural errors
             // ("missing field `key`") get a prefix saying what they are about.
             let message = e.to_string();
-            let structural = ["missing field", "unknown variant", "invalid type", "invalid value", "invalid length"]
-                .iter()
-                .any(|p| message.starts_with(p));
+            let structural =
+                ["missing field", "unknown variant", "invalid type", "invalid value", "invalid length"]
+                    .iter()
+                    .any(|p| message.starts_with(p));
             if structural {
                 Error::validation(format!("Invalid DynamoDB request: {message}"))
             } else {
@@ -259,7 +264,7 @@ impl Database {
     pub(crate) fn tables_in_order<'a>(
         &self,
         names: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Vec<(String, Arc<RwLock<Table>>)>, Error> {
+    ) -> Result<Vec<NamedTable>, Error> {
         let mut names: Vec<&str> = names.into_iter().collect();
         names.sort_unstable();
         names.dedup();
@@ -267,7 +272,11 @@ impl Database {
     }
 
     /// Makes the writes durable (one record), then applies them to the locked tables.
-    pub(crate) fn commit(&self, tables: &mut [RwLockWriteGuard<'_, Table>], writes: Vec<Pending>) -> Result<(), Error> {
+    pub(crate) fn commit(
+        &self,
+        tables: &mut [RwLockWriteGuard<'_, Table>],
+        writes: Vec<Pending>,
+    ) -> Result<(), Error> {
         if writes.is_empty() {
             return Ok(());
         }
@@ -276,7 +285,11 @@ impl Database {
                 .iter()
                 .map(|w| {
                     let table = &tables[w.table];
-                    Change { table: table.definition.name.clone(), key: table.key_item(&w.key), item: w.item.clone() }
+                    Change {
+                        table: table.definition.name.clone(),
+                        key: table.key_item(&w.key),
+                        item: w.item.clone(),
+                    }
                 })
                 .collect();
             lock(log).append(&changes)?;

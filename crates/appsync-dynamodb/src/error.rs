@@ -73,10 +73,7 @@ impl Error {
     }
 
     pub(crate) fn condition_failed(current: Option<Item>) -> Self {
-        Self {
-            current,
-            ..Self::new(Kind::ConditionalCheckFailed, "The conditional request failed")
-        }
+        Self { current, ..Self::new(Kind::ConditionalCheckFailed, "The conditional request failed") }
     }
 
     pub(crate) fn transaction_canceled(reasons: Vec<CancellationReason>) -> Self {

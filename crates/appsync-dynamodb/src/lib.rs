@@ -30,8 +30,10 @@ pub use error::{CancellationReason, Error};
 pub use number::Number;
 pub use request::{
     BatchDeleteItem, BatchGetItem, BatchGetTable, BatchPutItem, Condition, DeleteItem, Expression, GetItem,
-    Projection, PutItem, Query, Request, Scan, TransactGet, TransactGetItems, TransactWrite, TransactWriteItems,
-    UpdateItem,
+    Projection, PutItem, Query, Request, Scan, TransactGet, TransactGetItems, TransactWrite,
+    TransactWriteItems, UpdateItem,
 };
 pub use table::{AttributeDefinition, Index, KeyElement, KeyType, TableDefinition};
-pub use value::{AttributeValue, Item, MAX_ITEM_SIZE, item_from_json, item_size, item_to_dynamodb_json, item_to_json};
+pub use value::{
+    AttributeValue, Item, MAX_ITEM_SIZE, item_from_json, item_size, item_to_dynamodb_json, item_to_json,
+};

@@ -43,7 +43,7 @@ impl Number {
         if mantissa == 0 {
             return Ok(Self::ZERO);
         }
-        while mantissa % 10 == 0 {
+        while mantissa.is_multiple_of(10) {
             mantissa /= 10;
             exponent += 1;
         }
@@ -199,16 +199,23 @@ impl Number {
     /// one that fits 64 bits, a double otherwise.
     #[must_use]
     pub fn to_json(&self) -> serde_json::Value {
-        let text = self.to_string();
         if self.exponent >= 0 {
-            if let Ok(i) = text.parse::<i64>() {
-                return serde_json::Value::from(i);
-            }
-            if let Ok(u) = text.parse::<u64>() {
-                return serde_json::Value::from(u);
+            let whole = u32::try_from(self.exponent)
+                .ok()
+                .and_then(|e| 10u128.checked_pow(e))
+                .and_then(|p| self.mantissa.checked_mul(p));
+            if let Some(whole) = whole {
+                if self.negative {
+                    if let Ok(i) = i64::try_from(whole) {
+                        return serde_json::Value::from(-i);
+                    }
+                } else if let Ok(u) = u64::try_from(whole) {
+                    return serde_json::Value::from(u);
+                }
             }
         }
-        text.parse::<f64>()
+        self.to_string()
+            .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map_or(serde_json::Value::Null, serde_json::Value::Number)
@@ -223,7 +230,15 @@ impl Number {
 
 impl Ord for Number {
     fn cmp(&self, other: &Self) -> Ordering {
-        let sign = |n: &Number| if n.is_zero() { 0 } else if n.negative { -1 } else { 1 };
+        let sign = |n: &Number| {
+            if n.is_zero() {
+                0
+            } else if n.negative {
+                -1
+            } else {
+                1
+            }
+        };
         match sign(self).cmp(&sign(other)) {
             Ordering::Equal => {}
             unequal => return unequal,
@@ -314,7 +329,10 @@ mod tests {
         assert_eq!(n("1E+3").to_string(), "1000");
         assert_eq!(n(".05").to_string(), "0.05");
         assert_eq!(n("00012.3400").to_string(), "12.34");
-        assert_eq!(n("12345678901234567890123456789012345678").to_string(), "12345678901234567890123456789012345678");
+        assert_eq!(
+            n("12345678901234567890123456789012345678").to_string(),
+            "12345678901234567890123456789012345678"
+        );
         assert_eq!(n("1e125").to_string().len(), 126);
         for bad in ["", "-", "abc", "1..2", "1e", "1e+", "0x10", " 1", "1 "] {
             assert!(Number::parse(bad).is_err(), "{bad}");
@@ -323,7 +341,9 @@ mod tests {
 
     #[test]
     fn enforces_range_and_precision() {
-        assert!(Number::parse("123456789012345678901234567890123456789").unwrap_err().to_string().contains("38"));
+        assert!(
+            Number::parse("123456789012345678901234567890123456789").unwrap_err().to_string().contains("38")
+        );
         assert!(Number::parse("1e126").unwrap_err().to_string().contains("overflow"));
         assert!(Number::parse("1e-131").unwrap_err().to_string().contains("underflow"));
         assert!(Number::parse("1e-130").is_ok());

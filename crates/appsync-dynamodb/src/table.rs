@@ -104,7 +104,13 @@ impl TableDefinition {
         key_schema: Vec<KeyElement>,
         attributes: Vec<AttributeDefinition>,
     ) -> Self {
-        Self { name: name.into(), key_schema, attributes, global_indexes: Vec::new(), local_indexes: Vec::new() }
+        Self {
+            name: name.into(),
+            key_schema,
+            attributes,
+            global_indexes: Vec::new(),
+            local_indexes: Vec::new(),
+        }
     }
 
     /// Sets the global secondary indexes.
@@ -369,17 +375,18 @@ impl Table {
     /// Checks an item to be stored and reads its primary key.
     pub(crate) fn key_of_item(&self, item: &Item) -> Result<PrimaryKey, Error> {
         let get = |attr: &KeyAttr| -> Result<KeyValue, Error> {
-            let value = item
-                .get(&attr.name)
-                .ok_or_else(|| Error::invalid_parameter(format!("Missing the key {} in the item", attr.name)))?;
-            let kv = KeyValue::from_attribute(value).filter(|kv| type_matches(kv, attr.ty)).ok_or_else(|| {
-                Error::invalid_parameter(format!(
-                    "Type mismatch for key {} expected: {} actual: {}",
-                    attr.name,
-                    attr.ty.code(),
-                    value.type_code()
-                ))
+            let value = item.get(&attr.name).ok_or_else(|| {
+                Error::invalid_parameter(format!("Missing the key {} in the item", attr.name))
             })?;
+            let kv =
+                KeyValue::from_attribute(value).filter(|kv| type_matches(kv, attr.ty)).ok_or_else(|| {
+                    Error::invalid_parameter(format!(
+                        "Type mismatch for key {} expected: {} actual: {}",
+                        attr.name,
+                        attr.ty.code(),
+                        value.type_code()
+                    ))
+                })?;
             check_key_value(&kv, &attr.name)?;
             Ok(kv)
         };
@@ -487,7 +494,10 @@ impl Table {
 }
 
 fn type_matches(kv: &KeyValue, ty: ScalarType) -> bool {
-    matches!((kv, ty), (KeyValue::S(_), ScalarType::S) | (KeyValue::N(_), ScalarType::N) | (KeyValue::B(_), ScalarType::B))
+    matches!(
+        (kv, ty),
+        (KeyValue::S(_), ScalarType::S) | (KeyValue::N(_), ScalarType::N) | (KeyValue::B(_), ScalarType::B)
+    )
 }
 
 pub(crate) fn check_key_value(kv: &KeyValue, name: &str) -> Result<(), Error> {

@@ -140,7 +140,7 @@ impl AttributeValue {
     /// A `ValidationException` for an empty set or a duplicate.
     pub fn string_set(values: impl IntoIterator<Item = String>) -> Result<Self, Error> {
         let values: Vec<String> = values.into_iter().collect();
-        Ok(Self::Ss(check_set(values, "string", |s| format!("{s}"))?))
+        Ok(Self::Ss(check_set(values, "string", String::clone)?))
     }
 
     /// A number set, as [`AttributeValue::string_set`].
@@ -204,7 +204,11 @@ impl AttributeValue {
             },
             "M" => {
                 let Value::Object(map) = inner else { return Err(wrong("an object")) };
-                Self::M(map.iter().map(|(k, v)| Ok((k.clone(), Self::from_json(v)?))).collect::<Result<_, Error>>()?)
+                Self::M(
+                    map.iter()
+                        .map(|(k, v)| Ok((k.clone(), Self::from_json(v)?)))
+                        .collect::<Result<_, Error>>()?,
+                )
             }
             "L" => {
                 let Value::Array(list) = inner else { return Err(wrong("an array")) };
@@ -333,7 +337,10 @@ fn check_set<T: Ord>(mut values: Vec<T>, kind: &str, show: impl Fn(&T) -> String
     let shown: Vec<String> = values.iter().map(&show).collect();
     values.sort();
     if values.windows(2).any(|w| w[0] == w[1]) {
-        return Err(Error::validation(format!("Input collection [{}] contains duplicates.", shown.join(", "))));
+        return Err(Error::validation(format!(
+            "Input collection [{}] contains duplicates.",
+            shown.join(", ")
+        )));
     }
     Ok(values)
 }
@@ -388,9 +395,14 @@ mod tests {
 
     #[test]
     fn reads_and_writes_dynamodb_json() {
-        let v = AttributeValue::from_json(&json!({"M": {"a": {"N": 12}, "b": {"SS": ["y", "x"]}, "c": {"NULL": null}}}))
-            .unwrap();
-        assert_eq!(v.to_json(), json!({"M": {"a": {"N": "12"}, "b": {"SS": ["x", "y"]}, "c": {"NULL": true}}}));
+        let v = AttributeValue::from_json(
+            &json!({"M": {"a": {"N": 12}, "b": {"SS": ["y", "x"]}, "c": {"NULL": null}}}),
+        )
+        .unwrap();
+        assert_eq!(
+            v.to_json(),
+            json!({"M": {"a": {"N": "12"}, "b": {"SS": ["x", "y"]}, "c": {"NULL": true}}})
+        );
         assert_eq!(v.to_plain_json(), json!({"a": 12, "b": ["x", "y"], "c": null}));
         let b = AttributeValue::from_json(&json!({"B": "aGk="})).unwrap();
         assert_eq!(b, AttributeValue::B(b"hi".to_vec()));
@@ -403,9 +415,14 @@ mod tests {
         let msg = |v: Value| AttributeValue::from_json(&v).unwrap_err().to_string();
         assert!(msg(json!({})).contains("empty"));
         assert!(msg(json!({"S": "a", "N": "1"})).contains("more than one datatypes"));
-        assert_eq!(msg(json!({"SS": []})), "One or more parameter values were invalid: An string set  may not be empty");
+        assert_eq!(
+            msg(json!({"SS": []})),
+            "One or more parameter values were invalid: An string set  may not be empty"
+        );
         assert_eq!(msg(json!({"NS": ["1", "1.0"]})), "Input collection [1, 1] contains duplicates.");
-        assert!(msg(json!({"NULL": false})).contains("Null attribute value types must have the value of true"));
+        assert!(
+            msg(json!({"NULL": false})).contains("Null attribute value types must have the value of true")
+        );
         assert!(msg(json!({"N": "x"})).contains("cannot be converted into a number"));
         assert!(msg(json!({"S": 1})).contains("invalid value for S"));
     }

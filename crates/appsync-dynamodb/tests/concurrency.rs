@@ -2,6 +2,8 @@
 //! (locked in both orders by the requests) while others read every account in one
 //! transaction; every read sees the same total, and no balance goes below zero.
 
+#![allow(clippy::unwrap_used, reason = "helpers of a test fail it with the message")]
+
 use std::sync::Arc;
 
 use appsync_dynamodb::{AttributeDefinition, Database, KeyElement, KeyType, TableDefinition};
@@ -11,12 +13,16 @@ const ACCOUNTS: usize = 8;
 const START: i64 = 100;
 
 fn table(name: &str) -> TableDefinition {
-    TableDefinition::new(name, vec![KeyElement::new("id", KeyType::Hash)], vec![AttributeDefinition::new("id", "S")])
+    TableDefinition::new(
+        name,
+        vec![KeyElement::new("id", KeyType::Hash)],
+        vec![AttributeDefinition::new("id", "S")],
+    )
 }
 
 /// Account `i` lives in table A when even, B when odd.
 fn account(i: usize) -> (String, Value) {
-    let table = if i % 2 == 0 { "AccountsA" } else { "AccountsB" };
+    let table = if i.is_multiple_of(2) { "AccountsA" } else { "AccountsB" };
     (table.to_owned(), json!({"id": {"S": format!("acct{i}")}}))
 }
 
@@ -49,11 +55,15 @@ fn balances(db: &Database) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_transactions_keep_the_total() {
-    let db = Arc::new(Database::builder().table(table("AccountsA")).table(table("AccountsB")).build().unwrap());
+    let db =
+        Arc::new(Database::builder().table(table("AccountsA")).table(table("AccountsB")).build().unwrap());
     for i in 0..ACCOUNTS {
         let (t, key) = account(i);
-        db.execute(&t, &json!({"operation": "PutItem", "key": key, "attributeValues": {"balance": {"N": START}}}))
-            .unwrap();
+        db.execute(
+            &t,
+            &json!({"operation": "PutItem", "key": key, "attributeValues": {"balance": {"N": START}}}),
+        )
+        .unwrap();
     }
     let total = START * ACCOUNTS as i64;
     let mut tasks = Vec::new();

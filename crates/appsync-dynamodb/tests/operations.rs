@@ -1,5 +1,7 @@
 //! The operations in AppSync's request shapes, end to end through `Database::execute`.
 
+#![allow(clippy::unwrap_used, reason = "helpers of a test fail it with the message")]
+
 use appsync_dynamodb::{AttributeDefinition, Database, Index, KeyElement, KeyType, TableDefinition};
 use serde_json::{Value, json};
 
@@ -83,9 +85,13 @@ fn put_get_update_delete() {
         )
         .unwrap();
     assert_eq!(got, json!({"n": 1.75, "tags": ["a", "b"]}));
-    let deleted = db.execute("Counters", &json!({"operation": "DeleteItem", "key": {"id": {"S": "c"}}})).unwrap();
+    let deleted =
+        db.execute("Counters", &json!({"operation": "DeleteItem", "key": {"id": {"S": "c"}}})).unwrap();
     assert_eq!(deleted["n"], json!(1.75));
-    assert_eq!(db.execute("Counters", &json!({"operation": "GetItem", "key": {"id": {"S": "c"}}})).unwrap(), Value::Null);
+    assert_eq!(
+        db.execute("Counters", &json!({"operation": "GetItem", "key": {"id": {"S": "c"}}})).unwrap(),
+        Value::Null
+    );
     // An update of a missing item creates it from its key.
     let created = db
         .execute(
@@ -113,7 +119,10 @@ fn failed_conditions_as_appsync_reports_them() {
     assert_eq!(e.error_type(), "DynamoDB:ConditionalCheckFailedException");
     assert_eq!(e.to_string(), "The conditional request failed");
     assert_eq!(e.result(), Some(json!({"id": "x", "title": "first"})));
-    assert_eq!(e.to_json(), json!({"message": "The conditional request failed", "type": "DynamoDB:ConditionalCheckFailedException"}));
+    assert_eq!(
+        e.to_json(),
+        json!({"message": "The conditional request failed", "type": "DynamoDB:ConditionalCheckFailedException"})
+    );
     // The item already is what the write wanted: AppSync counts it as done.
     assert_eq!(db.execute("Counters", &put("first")).unwrap(), json!({"id": "x", "title": "first"}));
     // Conditions on a missing item see an empty item.
@@ -177,7 +186,10 @@ fn validation_errors_use_dynamodb_wording() {
         "Posts",
         json!({"operation": "PutItem", "key": {"author": {"S": "a"}, "ts": {"N": 1}}, "attributeValues": {"category": {"N": 1}}}),
     );
-    assert_eq!(got, "One or more parameter values were invalid: Type mismatch for Index Key category Expected: S Actual: N IndexName: byCategory");
+    assert_eq!(
+        got,
+        "One or more parameter values were invalid: Type mismatch for Index Key category Expected: S Actual: N IndexName: byCategory"
+    );
 }
 
 fn query(db: &Database, extra: Value) -> Value {
@@ -255,8 +267,14 @@ fn query_pages_orders_and_filters() {
 fn query_errors() {
     let db = db();
     let cases = [
-        (json!({"expression": "ts = :t", "expressionValues": {":t": {"N": 1}}}), "Query condition missed key schema element: author"),
-        (json!({"expression": "author <> :a", "expressionValues": {":a": {"S": "x"}}}), "Query key condition not supported"),
+        (
+            json!({"expression": "ts = :t", "expressionValues": {":t": {"N": 1}}}),
+            "Query condition missed key schema element: author",
+        ),
+        (
+            json!({"expression": "author <> :a", "expressionValues": {":a": {"S": "x"}}}),
+            "Query key condition not supported",
+        ),
         (
             json!({"expression": "author = :a", "expressionValues": {":a": {"N": 1}}}),
             "One or more parameter values were invalid: Condition parameter type does not match schema type",
@@ -272,21 +290,28 @@ fn query_errors() {
         json!({"operation": "Query", "query": {"expression": "author = :a", "expressionValues": {":a": {"S": "ann"}}},
                "filter": {"expression": "ts > :t", "expressionValues": {":t": {"N": 1}}}}),
     );
-    assert_eq!(got, "Filter Expression can only contain non-primary key attributes: Primary key attribute: ts");
+    assert_eq!(
+        got,
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: ts"
+    );
     let (_, got) = error_of(
         &db,
         "Posts",
         json!({"operation": "Query", "index": "byCategory", "select": "ALL_ATTRIBUTES",
                "query": {"expression": "category = :c", "expressionValues": {":c": {"S": "odd"}}}}),
     );
-    assert!(got.contains("Select type ALL_ATTRIBUTES is not supported for global secondary index byCategory"), "{got}");
+    assert!(
+        got.contains("Select type ALL_ATTRIBUTES is not supported for global secondary index byCategory"),
+        "{got}"
+    );
 }
 
 #[test]
 fn scan_segments_cover_the_table_once() {
     let db = db();
     for i in 0..40 {
-        db.execute("Counters", &json!({"operation": "PutItem", "key": {"id": {"S": format!("k{i}")}}})).unwrap();
+        db.execute("Counters", &json!({"operation": "PutItem", "key": {"id": {"S": format!("k{i}")}}}))
+            .unwrap();
     }
     let mut ids = Vec::new();
     for segment in 0..3 {
@@ -298,7 +323,9 @@ fn scan_segments_cover_the_table_once() {
                     &json!({"operation": "Scan", "segment": segment, "totalSegments": 3, "limit": 7, "nextToken": token}),
                 )
                 .unwrap();
-            ids.extend(page["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+            ids.extend(
+                page["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()),
+            );
             token = page["nextToken"].clone();
             if token.is_null() {
                 break;
@@ -330,7 +357,10 @@ fn batches() {
             }}),
         )
         .unwrap();
-    assert_eq!(put, json!({"data": {"Counters": [{"id": "a", "v": 1}, {"id": "b", "v": 2}]}, "unprocessedItems": {"Counters": []}}));
+    assert_eq!(
+        put,
+        json!({"data": {"Counters": [{"id": "a", "v": 1}, {"id": "b", "v": 2}]}, "unprocessedItems": {"Counters": []}})
+    );
     let got = db
         .execute(
             "",
@@ -357,7 +387,10 @@ fn batches() {
         "",
         json!({"operation": "BatchPutItem", "tables": {"Counters": [{"id": {"S": "a"}}, {"id": {"S": "a"}}]}}),
     );
-    assert_eq!(got, "One or more parameter values were invalid: Provided list of item keys contains duplicates");
+    assert_eq!(
+        got,
+        "One or more parameter values were invalid: Provided list of item keys contains duplicates"
+    );
 }
 
 #[test]
@@ -402,7 +435,11 @@ fn transactions_all_or_nothing() {
         ]}))
     );
     // Nothing of the cancelled transaction was written.
-    assert!(!db.execute("Counters", &json!({"operation": "GetItem", "key": {"id": {"S": "t1"}}})).unwrap().is_null());
+    assert!(
+        !db.execute("Counters", &json!({"operation": "GetItem", "key": {"id": {"S": "t1"}}}))
+            .unwrap()
+            .is_null()
+    );
     let read = db
         .execute(
             "",

@@ -1,6 +1,8 @@
 //! The data file keeps every acknowledged write: a child process writes and reports each
 //! acknowledgement on stdout, the test kills it with SIGKILL mid-stream and reopens the file.
 
+#![allow(clippy::unwrap_used, reason = "helpers of a test fail it with the message")]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -38,7 +40,7 @@ fn child_writer() {
             &json!({"operation": "UpdateItem", "key": {"id": {"N": -1}}, "update": {"expression": "ADD acks :one", "expressionValues": {":one": {"N": 1}}}}),
         )
         .unwrap();
-        if n % 3 == 0 && n > 0 {
+        if n.is_multiple_of(3) && n > 0 {
             db.execute("Events", &json!({"operation": "DeleteItem", "key": {"id": {"N": n - 1}}})).unwrap();
         }
         writeln!(out, "ack {n}").unwrap();
@@ -59,7 +61,7 @@ fn sigkill_loses_nothing_acknowledged() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut last = None;
-    while let Some(line) = lines.next() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(n) = line.strip_prefix("ack ") {
             let n: u64 = n.parse().unwrap();
@@ -76,9 +78,10 @@ fn sigkill_loses_nothing_acknowledged() {
     assert!(std::fs::metadata(&path).unwrap().len() < 4 * 1024 * 1024);
 
     let db = open(&path);
-    let get = |n: i64| db.execute("Events", &json!({"operation": "GetItem", "key": {"id": {"N": n}}})).unwrap();
+    let get =
+        |n: i64| db.execute("Events", &json!({"operation": "GetItem", "key": {"id": {"N": n}}})).unwrap();
     for n in 0..=last {
-        let deleted = n + 1 <= last && (n + 1) % 3 == 0;
+        let deleted = n < last && (n + 1).is_multiple_of(3);
         let item = get(n as i64);
         if deleted {
             assert!(item.is_null(), "item {n} was deleted before ack {}", n + 1);

@@ -129,7 +129,10 @@ fn operand_count(kind: ExprKind, function: &str, args: &[RawOperand], expected: 
 fn require_path<'a>(kind: ExprKind, function: &str, arg: &'a RawOperand) -> Result<&'a [RawElem], Error> {
     match arg {
         RawOperand::Path(p) => Ok(p),
-        _ => Err(invalid(kind, format!("Operator or function requires a document path; operator or function: {function}"))),
+        _ => Err(invalid(
+            kind,
+            format!("Operator or function requires a document path; operator or function: {function}"),
+        )),
     }
 }
 
@@ -179,10 +182,15 @@ fn show(value: &AttributeValue) -> String {
 /// Binds a parsed condition (or filter, or key condition).
 pub(crate) fn bind_condition(b: &mut Bindings, kind: ExprKind, raw: &RawCond) -> Result<Condition, Error> {
     Ok(match raw {
-        RawCond::Cmp(l, op, r) => Condition::Compare(condition_operand(b, kind, l)?, *op, condition_operand(b, kind, r)?),
+        RawCond::Cmp(l, op, r) => {
+            Condition::Compare(condition_operand(b, kind, l)?, *op, condition_operand(b, kind, r)?)
+        }
         RawCond::Between(x, lo, hi) => {
-            let (x, lo, hi) =
-                (condition_operand(b, kind, x)?, condition_operand(b, kind, lo)?, condition_operand(b, kind, hi)?);
+            let (x, lo, hi) = (
+                condition_operand(b, kind, x)?,
+                condition_operand(b, kind, lo)?,
+                condition_operand(b, kind, hi)?,
+            );
             if let (Operand::Const(l), Operand::Const(h)) = (&lo, &hi)
                 && l.compare(h) == Some(std::cmp::Ordering::Greater)
             {
@@ -201,8 +209,12 @@ pub(crate) fn bind_condition(b: &mut Bindings, kind: ExprKind, raw: &RawCond) ->
             condition_operand(b, kind, x)?,
             list.iter().map(|o| condition_operand(b, kind, o)).collect::<Result<_, _>>()?,
         ),
-        RawCond::And(l, r) => Condition::And(Box::new(bind_condition(b, kind, l)?), Box::new(bind_condition(b, kind, r)?)),
-        RawCond::Or(l, r) => Condition::Or(Box::new(bind_condition(b, kind, l)?), Box::new(bind_condition(b, kind, r)?)),
+        RawCond::And(l, r) => {
+            Condition::And(Box::new(bind_condition(b, kind, l)?), Box::new(bind_condition(b, kind, r)?))
+        }
+        RawCond::Or(l, r) => {
+            Condition::Or(Box::new(bind_condition(b, kind, l)?), Box::new(bind_condition(b, kind, r)?))
+        }
         RawCond::Not(c) => Condition::Not(Box::new(bind_condition(b, kind, c)?)),
         RawCond::Call(name, args) => match name.as_str() {
             "attribute_exists" | "attribute_not_exists" => {
@@ -256,7 +268,9 @@ pub(crate) fn bind_condition(b: &mut Bindings, kind: ExprKind, raw: &RawCond) ->
             other if known_function(other) => {
                 return Err(invalid(
                     kind,
-                    format!("The function is not allowed to be used this way in an expression; function: {other}"),
+                    format!(
+                        "The function is not allowed to be used this way in an expression; function: {other}"
+                    ),
                 ));
             }
             other => return Err(invalid(kind, format!("Invalid function name; function: {other}"))),
@@ -276,7 +290,10 @@ fn set_operand(b: &mut Bindings, raw: &RawOperand) -> Result<SetOperand, Error> 
         }
         RawOperand::Call(name, args) if name == "list_append" => {
             operand_count(kind, name, args, 2)?;
-            Ok(SetOperand::ListAppend(Box::new(set_operand(b, &args[0])?), Box::new(set_operand(b, &args[1])?)))
+            Ok(SetOperand::ListAppend(
+                Box::new(set_operand(b, &args[0])?),
+                Box::new(set_operand(b, &args[1])?),
+            ))
         }
         RawOperand::Call(name, _) if known_function(name) => Err(invalid(
             kind,
@@ -313,7 +330,13 @@ pub(crate) fn bind_update(b: &mut Bindings, raw: &[RawAction]) -> Result<Vec<Act
                 let value = b.value(kind, placeholder)?;
                 let is_add = a.kind == ClauseKind::Add;
                 let allowed = if is_add {
-                    matches!(value, AttributeValue::N(_) | AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_))
+                    matches!(
+                        value,
+                        AttributeValue::N(_)
+                            | AttributeValue::Ss(_)
+                            | AttributeValue::Ns(_)
+                            | AttributeValue::Bs(_)
+                    )
                 } else {
                     matches!(value, AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_))
                 };
@@ -405,14 +428,25 @@ mod tests {
             "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: name"
         );
         let raw = parse_condition(ExprKind::Condition, "#x = :v").unwrap();
-        assert!(bind_condition(&mut b, ExprKind::Condition, &raw).unwrap_err().to_string().contains("attribute name: #x"));
+        assert!(
+            bind_condition(&mut b, ExprKind::Condition, &raw)
+                .unwrap_err()
+                .to_string()
+                .contains("attribute name: #x")
+        );
         let raw = parse_condition(ExprKind::Condition, "a = :nope").unwrap();
-        assert!(bind_condition(&mut b, ExprKind::Condition, &raw).unwrap_err().to_string().contains("attribute value: :nope"));
+        assert!(
+            bind_condition(&mut b, ExprKind::Condition, &raw)
+                .unwrap_err()
+                .to_string()
+                .contains("attribute value: :nope")
+        );
     }
 
     #[test]
     fn functions_are_checked() {
-        let mut b = bindings(&[], &[(":t", AttributeValue::S("X".into())), (":n", AttributeValue::N(1.into()))]);
+        let mut b =
+            bindings(&[], &[(":t", AttributeValue::S("X".into())), (":n", AttributeValue::N(1.into()))]);
         let err = |b: &mut Bindings, text: &str| {
             let raw = parse_condition(ExprKind::Condition, text).unwrap();
             bind_condition(b, ExprKind::Condition, &raw).unwrap_err().to_string()
@@ -428,13 +462,20 @@ mod tests {
     fn update_paths_must_not_overlap() {
         let mut b = bindings(&[], &[(":v", AttributeValue::N(1.into()))]);
         let raw = parse_update("SET a = :v, a.b = :v").unwrap();
-        assert!(bind_update(&mut b, &raw).unwrap_err().to_string().contains("path one: [a], path two: [a, b]"));
+        assert!(
+            bind_update(&mut b, &raw).unwrap_err().to_string().contains("path one: [a], path two: [a, b]")
+        );
         let raw = parse_update("SET a.b = :v REMOVE a[0]").unwrap();
         assert!(bind_update(&mut b, &raw).unwrap_err().to_string().contains("conflict"));
         let raw = parse_update("SET a.b = :v REMOVE a.c ADD n :v").unwrap();
         assert_eq!(bind_update(&mut b, &raw).unwrap().len(), 3);
         let mut b = bindings(&[], &[(":s", AttributeValue::S("x".into()))]);
         let raw = parse_update("ADD n :s").unwrap();
-        assert!(bind_update(&mut b, &raw).unwrap_err().to_string().contains("operator: ADD, operand type: STRING"));
+        assert!(
+            bind_update(&mut b, &raw)
+                .unwrap_err()
+                .to_string()
+                .contains("operator: ADD, operand type: STRING")
+        );
     }
 }

@@ -84,7 +84,9 @@ fn begins_with(value: &AttributeValue, prefix: &AttributeValue) -> bool {
 fn contains(haystack: &AttributeValue, needle: &AttributeValue) -> bool {
     match (haystack, needle) {
         (AttributeValue::S(s), AttributeValue::S(n)) => s.contains(n.as_str()),
-        (AttributeValue::B(b), AttributeValue::B(n)) => n.is_empty() || b.windows(n.len()).any(|w| w == n.as_slice()),
+        (AttributeValue::B(b), AttributeValue::B(n)) => {
+            n.is_empty() || b.windows(n.len()).any(|w| w == n.as_slice())
+        }
         (AttributeValue::Ss(s), AttributeValue::S(n)) => s.contains(n),
         (AttributeValue::Ns(s), AttributeValue::N(n)) => s.contains(n),
         (AttributeValue::Bs(s), AttributeValue::B(n)) => s.contains(n),
@@ -96,7 +98,9 @@ fn contains(haystack: &AttributeValue, needle: &AttributeValue) -> bool {
 /// Evaluates a condition against an item (an empty item when there is none).
 pub(crate) fn evaluate(condition: &Condition, item: &Item) -> bool {
     match condition {
-        Condition::Compare(l, op, r) => compare(operand(item, l).as_deref(), *op, operand(item, r).as_deref()),
+        Condition::Compare(l, op, r) => {
+            compare(operand(item, l).as_deref(), *op, operand(item, r).as_deref())
+        }
         Condition::Between(x, lo, hi) => {
             let x = operand(item, x);
             compare(x.as_deref(), CmpOp::Ge, operand(item, lo).as_deref())
@@ -199,7 +203,11 @@ mod tests {
         assert!(check("n <> :v", json!({":v": {"S": "10"}}), &item));
         assert!(check("n BETWEEN :a AND :b", json!({":a": {"N": "10"}, ":b": {"N": "11"}}), &item));
         assert!(check("s IN (:a, :b)", json!({":a": {"S": "x"}, ":b": {"S": "hello"}}), &item));
-        assert!(check("begins_with(s, :p) AND contains(tags, :t)", json!({":p": {"S": "he"}, ":t": {"S": "b"}}), &item));
+        assert!(check(
+            "begins_with(s, :p) AND contains(tags, :t)",
+            json!({":p": {"S": "he"}, ":t": {"S": "b"}}),
+            &item
+        ));
         assert!(check("contains(l, :x)", json!({":x": {"S": "x"}}), &item));
         assert!(check("size(s) = :five AND size(tags) < :five", json!({":five": {"N": "5"}}), &item));
         assert!(check("attribute_type(m.k, :t)", json!({":t": {"S": "BOOL"}}), &item));
@@ -217,9 +225,6 @@ mod tests {
         let mut b = Bindings::new();
         let paths = bind_projection(&mut b, &parse_projection("b.d, l[1], nope").unwrap()).unwrap();
         let out = project(&item, &paths);
-        assert_eq!(
-            crate::value::item_to_json(&out),
-            json!({"b": {"d": 2}, "l": ["q"]})
-        );
+        assert_eq!(crate::value::item_to_json(&out), json!({"b": {"d": 2}, "l": ["q"]}));
     }
 }

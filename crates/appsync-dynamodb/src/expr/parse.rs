@@ -96,7 +96,10 @@ fn ws(input: &mut &str) -> PResult<()> {
 fn identifier<'i>(input: &mut &'i str) -> PResult<&'i str> {
     preceded(
         ws,
-        (one_of(|c: char| c.is_ascii_alphabetic() || c == '_'), take_while(0.., |c: char| c.is_ascii_alphanumeric() || c == '_'))
+        (
+            one_of(|c: char| c.is_ascii_alphabetic() || c == '_'),
+            take_while(0.., |c: char| c.is_ascii_alphanumeric() || c == '_'),
+        )
             .take(),
     )
     .parse_next(input)
@@ -151,19 +154,23 @@ fn index(input: &mut &str) -> PResult<RawElem> {
 fn path(input: &mut &str) -> PResult<Vec<RawElem>> {
     let first = name_elem.parse_next(input)?;
     let rest: Vec<Vec<RawElem>> =
-        repeat(0.., alt((preceded(symbol("."), name_elem).map(|e| vec![e]), repeat(1.., index)))).parse_next(input)?;
+        repeat(0.., alt((preceded(symbol("."), name_elem).map(|e| vec![e]), repeat(1.., index))))
+            .parse_next(input)?;
     let mut out = vec![first];
     out.extend(rest.into_iter().flatten());
     Ok(out)
 }
 
 fn value(input: &mut &str) -> PResult<RawOperand> {
-    preceded(ws, (":", placeholder_body).take()).map(|v: &str| RawOperand::Value(v.to_owned())).parse_next(input)
+    preceded(ws, (":", placeholder_body).take())
+        .map(|v: &str| RawOperand::Value(v.to_owned()))
+        .parse_next(input)
 }
 
 fn call(input: &mut &str) -> PResult<(String, Vec<RawOperand>)> {
     let name = identifier.parse_next(input)?;
-    let args = delimited(symbol("("), separated(0.., update_operand, symbol(",")), symbol(")")).parse_next(input)?;
+    let args =
+        delimited(symbol("("), separated(0.., update_operand, symbol(",")), symbol(")")).parse_next(input)?;
     Ok((name.to_owned(), args))
 }
 
@@ -206,18 +213,17 @@ fn comparison(input: &mut &str) -> PResult<RawCond> {
         let (low, (), high) = (update_operand, keyword("AND"), update_operand).parse_next(input)?;
         return Ok(RawCond::Between(left, low, high));
     }
-    let list = preceded(keyword("IN"), delimited(symbol("("), separated(1.., update_operand, symbol(",")), symbol(")")))
-        .parse_next(input)?;
+    let list = preceded(
+        keyword("IN"),
+        delimited(symbol("("), separated(1.., update_operand, symbol(",")), symbol(")")),
+    )
+    .parse_next(input)?;
     Ok(RawCond::In(left, list))
 }
 
 fn primary(input: &mut &str) -> PResult<RawCond> {
-    alt((
-        delimited(symbol("("), condition, symbol(")")),
-        comparison,
-        call.map(|(n, a)| RawCond::Call(n, a)),
-    ))
-    .parse_next(input)
+    alt((delimited(symbol("("), condition, symbol(")")), comparison, call.map(|(n, a)| RawCond::Call(n, a))))
+        .parse_next(input)
 }
 
 fn negation(input: &mut &str) -> PResult<RawCond> {
@@ -284,7 +290,11 @@ fn syntax_error(kind: ExprKind, text: &str, offset: usize) -> Error {
         .char_indices()
         .find(|&(i, c)| i > 0 && !(c.is_alphanumeric() || c == '_' || c == '#' || c == ':'))
         .map_or(rest.len(), |(i, _)| i);
-    let token = if rest.is_empty() { "<EOF>" } else { &rest[..token_len.max(rest.chars().next().map_or(0, char::len_utf8))] };
+    let token = if rest.is_empty() {
+        "<EOF>"
+    } else {
+        &rest[..token_len.max(rest.chars().next().map_or(0, char::len_utf8))]
+    };
     let start = text[..offset.min(text.len())].trim_end().rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let end = (offset + token.len()).min(text.len());
     let near = text.get(start..end).unwrap_or(text).trim();
@@ -297,10 +307,7 @@ fn run<'i, O>(
     mut parser: impl Parser<&'i str, O, ContextError>,
 ) -> Result<O, Error> {
     if text.trim().is_empty() {
-        return Err(Error::validation(format!(
-            "Invalid {}: The expression can not be empty;",
-            kind.label()
-        )));
+        return Err(Error::validation(format!("Invalid {}: The expression can not be empty;", kind.label())));
     }
     let mut input = text;
     match terminated(|i: &mut &'i str| parser.parse_next(i), (ws, eof)).parse_next(&mut input) {
@@ -347,7 +354,8 @@ mod tests {
 
     #[test]
     fn paths_and_precedence() {
-        let c = parse_condition(ExprKind::Condition, "a.b[2].#c = :v OR NOT x < :y AND begins_with(s, :p)").unwrap();
+        let c = parse_condition(ExprKind::Condition, "a.b[2].#c = :v OR NOT x < :y AND begins_with(s, :p)")
+            .unwrap();
         let RawCond::Or(left, right) = c else { panic!("{c:?}") };
         assert_eq!(
             *left,
@@ -386,7 +394,8 @@ mod tests {
 
     #[test]
     fn update_clauses() {
-        let a = parse_update("SET a = a + :one, b = list_append(b, :l) REMOVE c[1], d ADD n :n DELETE s :s").unwrap();
+        let a = parse_update("SET a = a + :one, b = list_append(b, :l) REMOVE c[1], d ADD n :n DELETE s :s")
+            .unwrap();
         let kinds: Vec<ClauseKind> = a.iter().map(|a| a.kind).collect();
         use ClauseKind::*;
         assert_eq!(kinds, vec![Set, Set, Remove, Remove, Add, Delete]);

@@ -6,10 +6,12 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use super::{bind_projection, projected};
-use crate::database::{Database, Pending, item_or_null, read, write};
+use std::sync::RwLockWriteGuard;
+
+use crate::database::{Database, NamedTable, Pending, item_or_null, read, write};
 use crate::error::Error;
 use crate::request::{BatchDeleteItem, BatchGetItem, BatchPutItem};
-use crate::table::PrimaryKey;
+use crate::table::{PrimaryKey, Table};
 use crate::value::{Item, MAX_ITEM_SIZE, item_size, item_to_json};
 
 const MAX_BATCH_GET: usize = 100;
@@ -54,7 +56,7 @@ impl Database {
         &self,
         names: &[&String],
         total: usize,
-        plan: impl FnOnce(&[(String, std::sync::Arc<std::sync::RwLock<crate::table::Table>>)], &[std::sync::RwLockWriteGuard<'_, crate::table::Table>]) -> Result<Vec<Pending>, Error>,
+        plan: impl FnOnce(&[NamedTable], &[RwLockWriteGuard<'_, Table>]) -> Result<Vec<Pending>, Error>,
     ) -> Result<(), Error> {
         if total > MAX_BATCH_WRITE {
             return Err(Error::validation("Too many items requested for the BatchWriteItem call"));

@@ -6,7 +6,9 @@
 
 use serde_json::Value;
 
-use super::{Outcome, PreparedWrite, WriteKind, bind_projection, equal_ignoring, projected, run_write, updated};
+use super::{
+    Outcome, PreparedWrite, WriteKind, bind_projection, equal_ignoring, projected, run_write, updated,
+};
 use crate::database::{Database, Pending, item_or_null, read, write};
 use crate::error::Error;
 use crate::request::{DeleteItem, GetItem, PutItem, UpdateItem};
@@ -33,7 +35,11 @@ impl Database {
         Ok(item_or_null(table.get(&key).map(|i| projected(i, paths.as_ref())).as_ref()))
     }
 
-    fn single_write(&self, table: &str, prepare: impl FnOnce(&Table) -> Result<PreparedWrite, Error>) -> Result<Value, Error> {
+    fn single_write(
+        &self,
+        table: &str,
+        prepare: impl FnOnce(&Table) -> Result<PreparedWrite, Error>,
+    ) -> Result<Value, Error> {
         let handle = self.table(table)?;
         let result = {
             let mut guards = [write(&handle)];

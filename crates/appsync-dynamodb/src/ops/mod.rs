@@ -23,7 +23,10 @@ fn values_of(values: Option<&BTreeMap<String, AttributeValue>>) -> BTreeMap<Stri
 }
 
 /// Binds a write's `condition`, adding its names and values to `b`.
-fn bind_write_condition(b: &mut Bindings, c: Option<&request::Condition>) -> Result<Option<Condition>, Error> {
+fn bind_write_condition(
+    b: &mut Bindings,
+    c: Option<&request::Condition>,
+) -> Result<Option<Condition>, Error> {
     let Some(c) = c else { return Ok(None) };
     b.extend(&names_of(c.expression_names.as_ref()), &values_of(c.expression_values.as_ref()));
     let raw = expr::parse_condition(ExprKind::Condition, &c.expression)?;
@@ -95,7 +98,9 @@ fn prepare_put(
         kind: WriteKind::Put(item),
         condition: condition_bound,
         equals_ignore: condition.map(|c| c.equals_ignore.clone()).unwrap_or_default(),
-        return_item_on_failure: condition.and_then(|c| c.return_values_on_condition_check_failure).unwrap_or(true),
+        return_item_on_failure: condition
+            .and_then(|c| c.return_values_on_condition_check_failure)
+            .unwrap_or(true),
     })
 }
 
@@ -124,7 +129,9 @@ fn prepare_update(
         kind: WriteKind::Update(actions),
         condition: condition_bound,
         equals_ignore: condition.map(|c| c.equals_ignore.clone()).unwrap_or_default(),
-        return_item_on_failure: condition.and_then(|c| c.return_values_on_condition_check_failure).unwrap_or(true),
+        return_item_on_failure: condition
+            .and_then(|c| c.return_values_on_condition_check_failure)
+            .unwrap_or(true),
     })
 }
 
@@ -143,12 +150,19 @@ fn prepare_delete(
         kind: if check_only { WriteKind::Check } else { WriteKind::Delete },
         condition: condition_bound,
         equals_ignore: condition.map(|c| c.equals_ignore.clone()).unwrap_or_default(),
-        return_item_on_failure: condition.and_then(|c| c.return_values_on_condition_check_failure).unwrap_or(true),
+        return_item_on_failure: condition
+            .and_then(|c| c.return_values_on_condition_check_failure)
+            .unwrap_or(true),
     })
 }
 
 /// The item an update makes of `current` (or of the bare key when there is none).
-fn updated(table: &Table, key: &PrimaryKey, current: Option<&Item>, actions: &[Action]) -> Result<Item, Error> {
+fn updated(
+    table: &Table,
+    key: &PrimaryKey,
+    current: Option<&Item>,
+    actions: &[Action],
+) -> Result<Item, Error> {
     let mut item = current.cloned().unwrap_or_else(|| table.key_item(key));
     expr::apply_update(&mut item, actions)?;
     table.key_of_item(&item)?;

@@ -119,14 +119,17 @@ fn key_condition(schema: &Schema, c: &Condition) -> Result<(KeyValue, SortCondit
             }
         } else if let Some(range) = schema.range.as_ref().filter(|r| r.name == name) {
             if sort_seen {
-                return Err(Error::validation("KeyConditionExpressions must only contain one condition per key"));
+                return Err(Error::validation(
+                    "KeyConditionExpressions must only contain one condition per key",
+                ));
             }
             sort_seen = true;
             sort = match (part, cond) {
                 (Condition::BeginsWith(..), (_, v)) => SortCondition::BeginsWith(key_value(range, v[0])?),
-                (Condition::Between(..), (_, v)) => {
-                    SortCondition::Range(Bound::Included(key_value(range, v[0])?), Bound::Included(key_value(range, v[1])?))
-                }
+                (Condition::Between(..), (_, v)) => SortCondition::Range(
+                    Bound::Included(key_value(range, v[0])?),
+                    Bound::Included(key_value(range, v[1])?),
+                ),
                 (_, (Some(op), v)) => {
                     let v = key_value(range, v[0])?;
                     match op {
@@ -191,7 +194,10 @@ struct ReadPlan<'a> {
     limit: Option<usize>,
 }
 
-#[allow(clippy::too_many_arguments, reason = "the read options of one request, named at the one call site each")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the read options of one request, named at the one call site each"
+)]
 fn plan<'a>(
     table: &'a Table,
     b: &mut Bindings,
@@ -288,9 +294,8 @@ fn plan<'a>(
 }
 
 fn encode_token(table: &Table, index: Option<&SecondaryIndex>, item: &Item) -> String {
-    let mut key = table.key_item(&table.key_of_item(item).unwrap_or_else(|_| {
-        (KeyValue::S(String::new()), None)
-    }));
+    let mut key =
+        table.key_item(&table.key_of_item(item).unwrap_or_else(|_| (KeyValue::S(String::new()), None)));
     if let Some(i) = index {
         for a in i.schema.attributes() {
             if let Some(v) = item.get(&a.name) {
@@ -302,7 +307,9 @@ fn encode_token(table: &Table, index: Option<&SecondaryIndex>, item: &Item) -> S
 }
 
 fn decode_token(table: &Table, index: Option<&SecondaryIndex>, token: &str) -> Result<Position, Error> {
-    let invalid = || Error::validation("The provided starting key is invalid: the nextToken does not come from this query");
+    let invalid = || {
+        Error::validation("The provided starting key is invalid: the nextToken does not come from this query")
+    };
     let bytes = BASE64.decode(token).map_err(|_| invalid())?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     let key = item_from_json(value.get("lastEvaluatedKey").ok_or_else(invalid)?).map_err(|_| invalid())?;
@@ -315,7 +322,9 @@ fn decode_token(table: &Table, index: Option<&SecondaryIndex>, token: &str) -> R
     let sort = match index {
         None => primary.1.clone(),
         Some(i) => match &i.schema.range {
-            Some(r) => Some(KeyValue::from_attribute(key.get(&r.name).ok_or_else(invalid)?).ok_or_else(invalid)?),
+            Some(r) => {
+                Some(KeyValue::from_attribute(key.get(&r.name).ok_or_else(invalid)?).ok_or_else(invalid)?)
+            }
             None => None,
         },
     };
@@ -323,11 +332,7 @@ fn decode_token(table: &Table, index: Option<&SecondaryIndex>, token: &str) -> R
 }
 
 /// Reads candidates in order, applying the page limits, the filter and the projection.
-fn page<'a>(
-    table: &'a Table,
-    plan: &ReadPlan<'_>,
-    candidates: impl Iterator<Item = &'a Item>,
-) -> Value {
+fn page<'a>(table: &'a Table, plan: &ReadPlan<'_>, candidates: impl Iterator<Item = &'a Item>) -> Value {
     let mut items = Vec::new();
     let mut scanned = 0usize;
     let mut bytes = 0usize;
@@ -347,11 +352,14 @@ fn page<'a>(
         if plan.count_only {
             continue;
         }
-        let visible = match (plan.index, plan.all_attributes) {
-            (Some(i), false) => i.project(&table.schema, item),
-            _ => item.clone(),
+        let json = match (plan.index, plan.all_attributes, &plan.paths) {
+            (Some(i), false, paths) => {
+                item_to_json(&projected(&i.project(&table.schema, item), paths.as_ref()))
+            }
+            (_, _, Some(paths)) => item_to_json(&expr::project(item, paths)),
+            (_, _, None) => item_to_json(item),
         };
-        items.push(item_to_json(&projected(&visible, plan.paths.as_ref())));
+        items.push(json);
     }
     // As DynamoDB: a page that stopped at its limit names where it stopped, even when nothing
     // follows.
@@ -380,7 +388,9 @@ fn segment_of(key: &KeyValue, total: u64) -> u64 {
         KeyValue::B(b) => b.clone(),
         KeyValue::N(n) => n.to_string().into_bytes(),
     };
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
     hash % total
 }
 
@@ -389,7 +399,10 @@ impl Database {
         let handle = self.table(table)?;
         let table = read(&handle);
         let mut b = Bindings::new();
-        b.extend(&names_of(r.query.expression_names.as_ref()), &values_of(r.query.expression_values.as_ref()));
+        b.extend(
+            &names_of(r.query.expression_names.as_ref()),
+            &values_of(r.query.expression_values.as_ref()),
+        );
         let raw = expr::parse_condition(ExprKind::KeyCondition, &r.query.expression)?;
         let key_cond = expr::bind_condition(&mut b, ExprKind::KeyCondition, &raw)?;
         let plan = plan(
@@ -553,17 +566,19 @@ fn tighter_lower(a: Bound<Option<KeyValue>>, b: Bound<Option<KeyValue>>) -> Boun
     match (&a, &b) {
         (Bound::Unbounded, _) => b,
         (_, Bound::Unbounded) => a,
-        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => match x.cmp(y) {
-            Ordering::Less => b,
-            Ordering::Greater => a,
-            Ordering::Equal => {
-                if matches!(a, Bound::Excluded(_)) {
-                    a
-                } else {
-                    b
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            match x.cmp(y) {
+                Ordering::Less => b,
+                Ordering::Greater => a,
+                Ordering::Equal => {
+                    if matches!(a, Bound::Excluded(_)) {
+                        a
+                    } else {
+                        b
+                    }
                 }
             }
-        },
+        }
     }
 }
 
@@ -571,17 +586,19 @@ fn tighter_upper(a: Bound<Option<KeyValue>>, b: Bound<Option<KeyValue>>) -> Boun
     match (&a, &b) {
         (Bound::Unbounded, _) => b,
         (_, Bound::Unbounded) => a,
-        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => match x.cmp(y) {
-            Ordering::Less => a,
-            Ordering::Greater => b,
-            Ordering::Equal => {
-                if matches!(a, Bound::Excluded(_)) {
-                    a
-                } else {
-                    b
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            match x.cmp(y) {
+                Ordering::Less => a,
+                Ordering::Greater => b,
+                Ordering::Equal => {
+                    if matches!(a, Bound::Excluded(_)) {
+                        a
+                    } else {
+                        b
+                    }
                 }
             }
-        },
+        }
     }
 }
 
@@ -589,9 +606,8 @@ fn tighter_upper(a: Bound<Option<KeyValue>>, b: Bound<Option<KeyValue>>) -> Boun
 fn empty_range(lo: &Bound<Option<KeyValue>>, hi: &Bound<Option<KeyValue>>) -> bool {
     match (lo, hi) {
         (Bound::Included(a), Bound::Included(b)) => a > b,
-        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b)) | (Bound::Excluded(a), Bound::Included(b)) => {
-            a >= b
-        }
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+        | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
         _ => false,
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use super::{Outcome, PreparedWrite, bind_projection, projected, run_write};
-use crate::database::{Database, Pending, item_or_null, read, write};
+use crate::database::{Database, NamedTable, Pending, item_or_null, read, write};
 use crate::error::{CancellationReason, Error};
 use crate::request::{TransactGetItems, TransactWrite, TransactWriteItems};
 use crate::table::PrimaryKey;
@@ -25,7 +25,7 @@ fn same_item() -> Error {
     Error::validation("Transaction request cannot include multiple operations on one item")
 }
 
-fn position(names: &[(String, std::sync::Arc<std::sync::RwLock<crate::table::Table>>)], table: &str) -> usize {
+fn position(names: &[NamedTable], table: &str) -> usize {
     names.iter().position(|(n, _)| n == table).unwrap_or(0)
 }
 
