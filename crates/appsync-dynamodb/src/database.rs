@@ -204,6 +204,19 @@ impl Database {
         Some(count)
     }
 
+    /// The item stored under `key` in a table, typed (`execute` answers plain JSON).
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFoundException` for an unknown table, `ValidationException` for a key that
+    /// does not match the table's key schema.
+    pub fn item(&self, table: &str, key: &Item) -> Result<Option<Item>, Error> {
+        let handle = self.table(table)?;
+        let table = read(&handle);
+        let key = table.key_from(key)?;
+        Ok(table.get(&key).cloned())
+    }
+
     /// Runs a request in AppSync's shape (a resolver's `request` return value) against
     /// `table` (the data source's table; batch and transaction requests name their own
     /// tables) and returns what AppSync puts in `ctx.result`.

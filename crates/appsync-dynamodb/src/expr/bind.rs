@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
-use super::parse::{ClauseKind, ExprKind, RawAction, RawCond, RawElem, RawOperand};
+use super::parse::{ClauseKind, CmpOp, ExprKind, RawAction, RawCond, RawElem, RawOperand};
 use super::{Action, Condition, Operand, Path, SetOperand, SetValue, Step};
 use crate::error::Error;
 use crate::value::{AttributeValue, TypeName};
@@ -173,6 +173,36 @@ fn condition_operand(b: &mut Bindings, kind: ExprKind, raw: &RawOperand) -> Resu
     }
 }
 
+fn op_symbol(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        CmpOp::Ne => "<>",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
+/// Ordering comparisons take numbers, strings and binaries: a constant of another type is
+/// refused before evaluation (an attribute of another type only makes the comparison false).
+fn check_ordered(kind: ExprKind, operator: &str, operands: &[&Operand]) -> Result<(), Error> {
+    for operand in operands {
+        if let Operand::Const(v) = operand
+            && !matches!(v, AttributeValue::N(_) | AttributeValue::S(_) | AttributeValue::B(_))
+        {
+            return Err(invalid(
+                kind,
+                format!(
+                    "Incorrect operand type for operator or function; operator: {operator}, operand type: {}",
+                    v.type_name().long_name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn show(value: &AttributeValue) -> String {
     let json = value.to_json();
     let text = json.to_string().replace('"', "");
@@ -183,7 +213,11 @@ fn show(value: &AttributeValue) -> String {
 pub(crate) fn bind_condition(b: &mut Bindings, kind: ExprKind, raw: &RawCond) -> Result<Condition, Error> {
     Ok(match raw {
         RawCond::Cmp(l, op, r) => {
-            Condition::Compare(condition_operand(b, kind, l)?, *op, condition_operand(b, kind, r)?)
+            let (l, r) = (condition_operand(b, kind, l)?, condition_operand(b, kind, r)?);
+            if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                check_ordered(kind, op_symbol(*op), &[&l, &r])?;
+            }
+            Condition::Compare(l, *op, r)
         }
         RawCond::Between(x, lo, hi) => {
             let (x, lo, hi) = (
@@ -191,6 +225,7 @@ pub(crate) fn bind_condition(b: &mut Bindings, kind: ExprKind, raw: &RawCond) ->
                 condition_operand(b, kind, lo)?,
                 condition_operand(b, kind, hi)?,
             );
+            check_ordered(kind, "BETWEEN", &[&x, &lo, &hi])?;
             if let (Operand::Const(l), Operand::Const(h)) = (&lo, &hi)
                 && l.compare(h) == Some(std::cmp::Ordering::Greater)
             {
@@ -456,6 +491,8 @@ mod tests {
         assert!(err(&mut b, "size(a)").contains("not allowed to be used this way"));
         assert!(err(&mut b, "attribute_exists(a, b)").contains("number of operands: 2"));
         assert!(err(&mut b, "begins_with(a, :n)").contains("operand type: N"));
+        let mut b = bindings(&[], &[(":b", AttributeValue::Bool(true))]);
+        assert!(err(&mut b, "a < :b").contains("operator: <, operand type: BOOLEAN"));
     }
 
     #[test]
