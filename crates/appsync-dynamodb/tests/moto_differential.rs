@@ -409,6 +409,29 @@ impl Gen {
                 r
             }
             7 => json!({"operation": "GetItem", "key": self.key()}),
+            8 if self.rng.bool() => {
+                // The global index, or a scan: no limit, as both orders ties (same index key,
+                // different table key) or partitions their own way; compared as sets.
+                let mut values = Map::new();
+                let mut r = if self.rng.bool() {
+                    let g = json!({"S": self.pick(&["g1", "g2"])});
+                    let expression = format!("g = {}", self.placeholder(&mut values, g));
+                    json!({"operation": "Query", "index": "byG",
+                           "query": {"expression": expression, "expressionValues": values}})
+                } else {
+                    json!({"operation": "Scan"})
+                };
+                if self.rng.bool() {
+                    let mut fv = Map::new();
+                    let f = self.condition(&mut fv, 1);
+                    let mut filter = json!({"expression": f});
+                    if !fv.is_empty() {
+                        filter["expressionValues"] = Value::Object(fv);
+                    }
+                    r["filter"] = filter;
+                }
+                r
+            }
             _ => {
                 let mut values = Map::new();
                 let pk = json!({"S": self.pick(&["a", "b", "c"])});
@@ -485,8 +508,20 @@ fn to_dynamodb(r: &Value) -> (&'static str, Value) {
             if let Some(l) = r.get("limit") {
                 body["Limit"] = l.clone();
             }
-            body["ScanIndexForward"] = r["scanIndexForward"].clone();
+            if let Some(i) = r.get("index") {
+                body["IndexName"] = i.clone();
+            }
+            if let Some(f) = r.get("scanIndexForward") {
+                body["ScanIndexForward"] = f.clone();
+            }
             "Query"
+        }
+        "Scan" => {
+            if let Some(f) = r.get("filter") {
+                body["FilterExpression"] = f["expression"].clone();
+                merge(f);
+            }
+            "Scan"
         }
         other => panic!("no translation for {other}"),
     };
@@ -510,7 +545,7 @@ fn moto_result(operation: &str, response: &Value) -> Value {
         "GetItem" => response.get("Item").map_or(Value::Null, plain),
         "UpdateItem" => response.get("Attributes").map_or(Value::Null, plain),
         "DeleteItem" => response.get("Attributes").map_or(Value::Null, plain),
-        "Query" => json!({
+        "Query" | "Scan" => json!({
             "items": response["Items"].as_array().unwrap().iter().map(plain).collect::<Vec<_>>(),
             "more": response.get("LastEvaluatedKey").is_some(),
             "scannedCount": response["ScannedCount"],
@@ -521,7 +556,7 @@ fn moto_result(operation: &str, response: &Value) -> Value {
 
 fn ours_comparable(operation: &str, result: &Value) -> Value {
     match operation {
-        "Query" => {
+        "Query" | "Scan" => {
             json!({"items": result["items"], "more": !result["nextToken"].is_null(), "scannedCount": result["scannedCount"]})
         }
         "PutItem" => Value::Null,
@@ -575,6 +610,23 @@ fn generated_operations_match_moto() {
                 resync(&db, &moto, &request);
                 continue;
             }
+            // Known moto difference: moto's Scan reads filters with an older parser that refuses
+            // `size()` and some other functions DynamoDB takes in a scan filter.
+            if operation == "Scan" && matches!(&theirs, Err((_, m)) if m.starts_with("Bad Filter Expression"))
+            {
+                *kinds.entry("skipped: moto refuses the scan filter".into()).or_default() += 1;
+                continue;
+            }
+            // Known moto difference: `SET m.k = :v` on an item without `m` is refused by
+            // DynamoDB ("The document path provided in the update expression is invalid for
+            // update"); moto answers success.
+            if matches!(&ours, Err(e) if e.to_string().starts_with("The document path provided"))
+                && theirs.is_ok()
+            {
+                *kinds.entry("skipped: moto sets a path under a missing map".into()).or_default() += 1;
+                resync(&db, &moto, &request);
+                continue;
+            }
             *kinds.entry(format!("{operation} {ours_kind}")).or_default() += 1;
             // AppSync's rule, not DynamoDB's: a write whose condition failed but whose item
             // already is what it wanted counts as done (the engine answers the item, DynamoDB
@@ -590,11 +642,18 @@ fn generated_operations_match_moto() {
                 continue;
             }
             if let (Ok(ours), Ok(theirs)) = (&ours, &theirs) {
-                let (mut a, b) = (ours_comparable(&operation, ours), moto_result(&operation, theirs));
+                let (mut a, mut b) = (ours_comparable(&operation, ours), moto_result(&operation, theirs));
                 // Known moto difference: DynamoDB returns a LastEvaluatedKey whenever a page
                 // stops at its Limit ("If LastEvaluatedKey is not empty, it does not necessarily
                 // mean that there is more data in the result set", Query's API reference), moto
                 // only when more items follow.
+                if request.get("index").is_some() || operation == "Scan" {
+                    for v in [&mut a, &mut b] {
+                        if let Some(items) = v["items"].as_array_mut() {
+                            items.sort_by_key(|i| (i["pk"].to_string(), i["sk"].to_string()));
+                        }
+                    }
+                }
                 if operation == "Query"
                     && a["more"] == json!(true)
                     && b["more"] == json!(false)
@@ -607,7 +666,7 @@ fn generated_operations_match_moto() {
                 }
             }
             // After every write, the item must be the same in both.
-            if operation != "GetItem" && operation != "Query" {
+            if !matches!(operation.as_str(), "GetItem" | "Query" | "Scan") {
                 let key = request["key"].clone();
                 let ours = db.item(TABLE, &item_from_json(&key).unwrap()).unwrap().map(|i| item_to_json(&i));
                 let theirs = moto
