@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::{bind_projection, projected};
+use super::{bind_projection, object, projected};
 use std::sync::RwLockWriteGuard;
 
 use crate::database::{Database, NamedTable, Pending, item_or_null, read, write};
@@ -48,7 +48,7 @@ impl Database {
             }
             data.insert(name.clone(), Value::Array(items));
         }
-        Ok(json!({ "data": data, "unprocessedKeys": empty_lists(r.tables.keys()) }))
+        Ok(object([("data", Value::Object(data)), ("unprocessedKeys", empty_lists(r.tables.keys()))]))
     }
 
     /// Locks the tables, runs `plan` to get the writes, commits them.
@@ -96,7 +96,7 @@ impl Database {
             }
             Ok(writes)
         })?;
-        Ok(json!({ "data": data, "unprocessedItems": empty_lists(r.tables.keys()) }))
+        Ok(object([("data", Value::Object(data)), ("unprocessedItems", empty_lists(r.tables.keys()))]))
     }
 
     pub(crate) fn batch_delete(&self, r: &BatchDeleteItem) -> Result<Value, Error> {
@@ -125,6 +125,6 @@ impl Database {
             }
             Ok(writes)
         })?;
-        Ok(json!({ "data": data, "unprocessedKeys": empty_lists(r.tables.keys()) }))
+        Ok(object([("data", Value::Object(data)), ("unprocessedKeys", empty_lists(r.tables.keys()))]))
     }
 }

@@ -14,6 +14,11 @@ use crate::request;
 use crate::table::{PrimaryKey, Table};
 use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, item_size};
 
+/// A JSON object from owned parts (`json!` would serialize, that is deep-copy, its values).
+fn object<const N: usize>(entries: [(&str, serde_json::Value); N]) -> serde_json::Value {
+    serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 fn names_of(names: Option<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
     names.cloned().unwrap_or_default()
 }

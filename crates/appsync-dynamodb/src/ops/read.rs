@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use super::{names_of, projected, values_of};
+use super::{names_of, object, projected, values_of};
 use crate::database::{Database, read};
 use crate::error::Error;
 use crate::expr::{self, Bindings, CmpOp, Condition, ExprKind, Operand, Path};
@@ -368,7 +368,11 @@ fn page<'a>(table: &'a Table, plan: &ReadPlan<'_>, candidates: impl Iterator<Ite
         (true, Some(item)) => Value::from(encode_token(table, plan.index, item)),
         _ => Value::Null,
     };
-    json!({ "items": items, "nextToken": next_token, "scannedCount": scanned })
+    object([
+        ("items", Value::Array(items)),
+        ("nextToken", next_token),
+        ("scannedCount", Value::from(scanned)),
+    ])
 }
 
 fn after(position: &Position, start: Option<&Position>, forward: bool) -> bool {

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Outcome, PreparedWrite, bind_projection, projected, run_write};
+use super::{Outcome, PreparedWrite, bind_projection, object, projected, run_write};
 use crate::database::{Database, NamedTable, Pending, item_or_null, read, write};
 use crate::error::{CancellationReason, Error};
 use crate::request::{TransactGetItems, TransactWrite, TransactWriteItems};
@@ -47,7 +47,7 @@ impl Database {
             }
             items.push(item_or_null(guards[t].get(&key).map(|i| projected(i, paths.as_ref())).as_ref()));
         }
-        Ok(json!({ "items": items, "cancellationReasons": null }))
+        Ok(object([("items", Value::Array(items)), ("cancellationReasons", Value::Null)]))
     }
 
     pub(crate) fn transact_write(&self, r: &TransactWriteItems) -> Result<Value, Error> {
@@ -127,7 +127,7 @@ impl Database {
             let keys: Vec<Value> =
                 prepared.iter().map(|(t, p)| item_to_json(&guards[*t].key_item(&p.key))).collect();
             self.commit(&mut guards, writes)?;
-            json!({ "keys": keys, "cancellationReasons": null })
+            object([("keys", Value::Array(keys)), ("cancellationReasons", Value::Null)])
         };
         self.maybe_compact()?;
         Ok(result)
