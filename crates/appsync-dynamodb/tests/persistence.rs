@@ -92,3 +92,40 @@ fn sigkill_loses_nothing_acknowledged() {
     let acks = get(-1)["acks"].as_u64().unwrap();
     assert!(acks > last, "counter {acks} behind the {} acknowledged updates", last + 1);
 }
+
+#[test]
+fn items_of_a_table_left_out_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tables.data");
+    let other = || {
+        TableDefinition::new(
+            "Others",
+            vec![KeyElement::new("id", KeyType::Hash)],
+            vec![AttributeDefinition::new("id", "S")],
+        )
+    };
+    {
+        let db = Database::builder().table(other()).data_file(&path).build().unwrap();
+        db.execute("Others", &json!({"operation": "PutItem", "key": {"id": {"S": "kept"}}})).unwrap();
+    }
+    {
+        // Opened without that table, and compacted: its records stay in the file.
+        let db = open(&path);
+        for n in 0..200 {
+            db.execute("Events", &json!({"operation": "PutItem", "key": {"id": {"N": n % 3}}, "attributeValues": {"body": {"S": "x".repeat(200)}}}))
+                .unwrap();
+        }
+        assert!(
+            db.execute("Others", &json!({"operation": "GetItem", "key": {"id": {"S": "kept"}}}))
+                .unwrap_err()
+                .is_resource_not_found()
+        );
+        db.create_table(other()).unwrap();
+        assert_eq!(
+            db.execute("Others", &json!({"operation": "GetItem", "key": {"id": {"S": "kept"}}})).unwrap(),
+            json!({"id": "kept"})
+        );
+    }
+    let db = Database::builder().table(other()).data_file(&path).build().unwrap();
+    assert_eq!(db.item_count("Others"), Some(1));
+}
