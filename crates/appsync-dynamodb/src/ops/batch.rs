@@ -18,7 +18,7 @@ const MAX_BATCH_GET: usize = 100;
 const MAX_BATCH_WRITE: usize = 25;
 
 fn duplicates() -> Error {
-    Error::invalid_parameter("Provided list of item keys contains duplicates")
+    Error::validation("Provided list of item keys contains duplicates")
 }
 
 fn empty_lists<'a>(names: impl Iterator<Item = &'a String>) -> Value {
