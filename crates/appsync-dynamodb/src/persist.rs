@@ -62,6 +62,14 @@ fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
     Error::io(format!("{what} {}: {e}", path.display()), e)
 }
 
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
 fn encode(changes: &[Change]) -> Vec<u8> {
     let payload = Value::Array(changes.iter().map(Change::to_json).collect()).to_string().into_bytes();
     let mut out = Vec::with_capacity(payload.len() + HEADER);
@@ -107,6 +115,9 @@ impl Log {
             file.set_len(intact as u64).map_err(|e| io(path, "truncating the torn tail of", e))?;
             file.sync_all().map_err(|e| io(path, "syncing", e))?;
         }
+        // A new file's directory entry must be durable too, or a crash could lose the file with
+        // the writes it acknowledged.
+        sync_parent(path).map_err(|e| io(path, "syncing the directory of", e))?;
         let size = intact as u64;
         Ok((Self { path: path.to_owned(), file, size, base: size, compact_floor }, records))
     }
@@ -137,11 +148,8 @@ impl Log {
             f.write_all(&bytes)?;
             f.sync_all()?;
             std::fs::rename(&tmp, &self.path)?;
-            if let Some(dir) = self.path.parent() {
-                // The rename is durable once the directory is synced.
-                let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-                File::open(dir)?.sync_all()?;
-            }
+            // The rename is durable once the directory is synced.
+            sync_parent(&self.path)?;
             OpenOptions::new().append(true).read(true).open(&self.path)
         };
         self.file = write().map_err(|e| io(&self.path, "compacting", e))?;
