@@ -18,6 +18,8 @@ use crate::error::Error;
 use crate::value::{Item, item_from_json, item_to_dynamodb_json};
 
 const HEADER: usize = 8;
+/// Items per record when the file is rewritten.
+const COMPACT_CHUNK: usize = 1000;
 
 /// One change: the item now stored under `key`, or `None` when it was deleted.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,13 +141,19 @@ impl Log {
         self.size > self.compact_floor.max(self.base.saturating_mul(2))
     }
 
-    /// Rewrites the file as one record holding `live` (every stored item), atomically.
+    /// Rewrites the file as puts of `live` (every stored item), atomically.
     pub(crate) fn compact(&mut self, live: Vec<Change>) -> Result<(), Error> {
         let tmp = self.path.with_extension("compacting");
-        let bytes = encode(&live);
-        let write = || -> std::io::Result<File> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
+        let mut written = 0u64;
+        let mut write = || -> std::io::Result<File> {
+            let mut f = std::io::BufWriter::new(File::create(&tmp)?);
+            // Records of bounded size: the rename, not one record, makes the rewrite atomic.
+            for chunk in live.chunks(COMPACT_CHUNK) {
+                let bytes = encode(chunk);
+                f.write_all(&bytes)?;
+                written += bytes.len() as u64;
+            }
+            let f = f.into_inner().map_err(std::io::IntoInnerError::into_error)?;
             f.sync_all()?;
             std::fs::rename(&tmp, &self.path)?;
             // The rename is durable once the directory is synced.
@@ -153,7 +161,7 @@ impl Log {
             OpenOptions::new().append(true).read(true).open(&self.path)
         };
         self.file = write().map_err(|e| io(&self.path, "compacting", e))?;
-        self.size = bytes.len() as u64;
+        self.size = written;
         self.base = self.size;
         Ok(())
     }
