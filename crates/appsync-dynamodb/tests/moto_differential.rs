@@ -148,12 +148,19 @@ fn definition() -> TableDefinition {
             AttributeDefinition::new("pk", "S"),
             AttributeDefinition::new("sk", "N"),
             AttributeDefinition::new("g", "S"),
+            AttributeDefinition::new("n", "N"),
         ],
     )
     .global_indexes(vec![Index::new(
         "byG",
         vec![KeyElement::new("g", KeyType::Hash), KeyElement::new("sk", KeyType::Range)],
         "ALL",
+        vec![],
+    )])
+    .local_indexes(vec![Index::new(
+        "byN",
+        vec![KeyElement::new("pk", KeyType::Hash), KeyElement::new("n", KeyType::Range)],
+        "KEYS_ONLY",
         vec![],
     )])
 }
@@ -167,8 +174,14 @@ fn create_in_moto(moto: &Moto) {
             "AttributeDefinitions": [
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "N"},
-                {"AttributeName": "g", "AttributeType": "S"}
+                {"AttributeName": "g", "AttributeType": "S"},
+                {"AttributeName": "n", "AttributeType": "N"}
             ],
+            "LocalSecondaryIndexes": [{
+                "IndexName": "byN",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "n", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"}
+            }],
             "GlobalSecondaryIndexes": [{
                 "IndexName": "byG",
                 "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
@@ -467,7 +480,35 @@ impl Gen {
                 }
                 r
             }
-            7 => json!({"operation": "GetItem", "key": self.key()}),
+            7 if self.rng.bool() => {
+                let items: Vec<Value> =
+                    (0..self.rng.usize(1..3)).map(|_| json!({"table": TABLE, "key": self.key()})).collect();
+                json!({"operation": "TransactGetItems", "transactItems": items})
+            }
+            7 => {
+                let mut r = json!({"operation": "GetItem", "key": self.key()});
+                if self.rng.bool() {
+                    r["projection"] =
+                        json!({"expression": self.pick(&["n, s", "m.k, l[0]", "#t, pk", "l[1], gone"])});
+                    if r["projection"]["expression"].as_str().unwrap().contains("#t") {
+                        r["projection"]["expressionNames"] = json!({"#t": "tags"});
+                    }
+                }
+                r
+            }
+            9 if self.rng.u8(..3) == 0 => {
+                // The local index (KEYS_ONLY): items without a number `n` are not in it.
+                let mut values = Map::new();
+                let pk = json!({"S": self.pick(&["a", "b", "c"])});
+                let mut expression = format!("pk = {}", self.placeholder(&mut values, pk));
+                if self.rng.bool() {
+                    let v = self.number();
+                    let op = self.pick(&["<", ">=", "="]);
+                    expression.push_str(&format!(" AND n {op} {}", self.placeholder(&mut values, v)));
+                }
+                json!({"operation": "Query", "index": "byN", "scanIndexForward": self.rng.bool(),
+                       "query": {"expression": expression, "expressionValues": values}})
+            }
             8 if self.rng.bool() => {
                 // The global index, or a scan: no limit, as both orders ties (same index key,
                 // different table key) or partitions their own way; compared as sets.
@@ -537,7 +578,20 @@ fn to_dynamodb(r: &Value) -> (&'static str, Value) {
         "GetItem" => {
             body["Key"] = r["key"].clone();
             body["ConsistentRead"] = json!(true);
+            if let Some(p) = r.get("projection") {
+                body["ProjectionExpression"] = p["expression"].clone();
+                merge(p);
+            }
             "GetItem"
+        }
+        "TransactGetItems" => {
+            let items: Vec<Value> = r["transactItems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| json!({"Get": {"TableName": TABLE, "Key": i["key"]}}))
+                .collect();
+            return ("TransactGetItems", json!({"TransactItems": items}));
         }
         "PutItem" => {
             let mut item = r["attributeValues"].as_object().cloned().unwrap_or_default();
@@ -651,6 +705,14 @@ fn moto_result(operation: &str, response: &Value) -> Value {
         "GetItem" => response.get("Item").map_or(Value::Null, plain),
         "UpdateItem" => response.get("Attributes").map_or(Value::Null, plain),
         "DeleteItem" => response.get("Attributes").map_or(Value::Null, plain),
+        "TransactGetItems" => Value::Array(
+            response["Responses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.get("Item").map_or(Value::Null, plain))
+                .collect(),
+        ),
         "BatchGetItem" => {
             let mut items: Vec<Value> = response["Responses"][TABLE]
                 .as_array()
@@ -674,6 +736,7 @@ fn ours_comparable(operation: &str, result: &Value) -> Value {
             json!({"items": result["items"], "more": !result["nextToken"].is_null(), "scannedCount": result["scannedCount"]})
         }
         "PutItem" | "TransactWriteItems" | "BatchPutItem" | "BatchDeleteItem" => Value::Null,
+        "TransactGetItems" => result["items"].clone(),
         "BatchGetItem" => {
             // Moto answers the items found, in no particular order: compare them as a set.
             let mut items: Vec<Value> =
@@ -853,7 +916,10 @@ fn generated_operations_match_moto() {
             }
             // After every write, the items must be the same in both.
             for key in written_keys(&request) {
-                if matches!(operation.as_str(), "GetItem" | "Query" | "Scan" | "BatchGetItem") {
+                if matches!(
+                    operation.as_str(),
+                    "GetItem" | "Query" | "Scan" | "BatchGetItem" | "TransactGetItems"
+                ) {
                     break;
                 }
                 let ours = db.item(TABLE, &item_from_json(&key).unwrap()).unwrap().map(|i| item_to_json(&i));

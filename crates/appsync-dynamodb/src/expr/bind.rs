@@ -325,10 +325,21 @@ fn set_operand(b: &mut Bindings, raw: &RawOperand) -> Result<SetOperand, Error> 
         }
         RawOperand::Call(name, args) if name == "list_append" => {
             operand_count(kind, name, args, 2)?;
-            Ok(SetOperand::ListAppend(
-                Box::new(set_operand(b, &args[0])?),
-                Box::new(set_operand(b, &args[1])?),
-            ))
+            let (first, second) = (set_operand(b, &args[0])?, set_operand(b, &args[1])?);
+            for operand in [&first, &second] {
+                if let SetOperand::Const(v) = operand
+                    && !matches!(v, AttributeValue::L(_))
+                {
+                    return Err(invalid(
+                        kind,
+                        format!(
+                            "Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
+                            v.type_code()
+                        ),
+                    ));
+                }
+            }
+            Ok(SetOperand::ListAppend(Box::new(first), Box::new(second)))
         }
         RawOperand::Call(name, _) if known_function(name) => Err(invalid(
             kind,

@@ -33,7 +33,10 @@ fn operand(item: &Item, op: &SetOperand) -> Result<AttributeValue, Error> {
                 a.extend(b);
                 Ok(AttributeValue::L(a))
             }
-            _ => Err(wrong_type()),
+            (AttributeValue::L(_), other) | (other, _) => Err(Error::validation(format!(
+                "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
+                other.type_code()
+            ))),
         },
     }
 }
