@@ -294,15 +294,9 @@ fn plan<'a>(
 }
 
 fn encode_token(table: &Table, index: Option<&SecondaryIndex>, item: &Item) -> String {
-    let mut key =
-        table.key_item(&table.key_of_item(item).unwrap_or_else(|_| (KeyValue::S(String::new()), None)));
-    if let Some(i) = index {
-        for a in i.schema.attributes() {
-            if let Some(v) = item.get(&a.name) {
-                key.insert(a.name.clone(), v.clone());
-            }
-        }
-    }
+    // The last evaluated key: the table's key attributes, and the index's when reading one.
+    let names = table.schema.attributes().chain(index.into_iter().flat_map(|i| i.schema.attributes()));
+    let key: Item = names.filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone()))).collect();
     BASE64.encode(json!({ "lastEvaluatedKey": item_to_dynamodb_json(&key) }).to_string())
 }
 
