@@ -151,9 +151,10 @@ impl Error {
         &self.reasons
     }
 
-    /// What AppSync would put in `ctx.result` alongside this error: the current item (plain
-    /// JSON) for a failed condition, `{keys: null, cancellationReasons}` for a cancelled
-    /// transaction, `None` otherwise.
+    /// The data AppSync gives with this error, as plain JSON: for a failed condition the item as
+    /// it is now (AppSync's guide: "the current value of the object in DynamoDB in a data field
+    /// in the error section"), for a cancelled transaction `{keys: null, cancellationReasons}`
+    /// (the guide: the reasons are in `ctx.result.cancellationReasons`); `None` otherwise.
     #[must_use]
     pub fn result(&self) -> Option<serde_json::Value> {
         match self.kind {
