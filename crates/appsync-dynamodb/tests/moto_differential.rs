@@ -882,6 +882,13 @@ fn generated_operations_match_moto() {
                 resync(&db, &moto, &request);
                 continue;
             }
+            // Known moto difference: DynamoDB refuses a TransactGetItems that reads one item
+            // twice ("Transaction request cannot include multiple operations on one item", as
+            // services built on DynamoDB document it); moto answers both reads.
+            if operation == "TransactGetItems" && ours_kind == "ValidationException" && theirs.is_ok() {
+                *kinds.entry("skipped: moto reads one item twice in a transaction".into()).or_default() += 1;
+                continue;
+            }
             // Known moto difference: moto's Scan reads filters with an older parser that refuses
             // `size()` and some other functions DynamoDB takes in a scan filter.
             if operation == "Scan" && matches!(&theirs, Err((_, m)) if m.starts_with("Bad Filter Expression"))

@@ -36,11 +36,17 @@ impl Database {
         }
         let handles = self.tables_in_order(r.transact_items.iter().map(|g| g.table.as_str()))?;
         let guards: Vec<_> = handles.iter().map(|(_, t)| read(t)).collect();
+        // Reading one item twice is refused too (seen from DynamoDB: "Transaction request cannot
+        // include multiple operations on one item" for two reads of one row).
+        let mut seen: BTreeSet<(usize, PrimaryKey)> = BTreeSet::new();
         let mut items = Vec::with_capacity(r.transact_items.len());
         for get in &r.transact_items {
             let t = position(&handles, &get.table);
             let paths = bind_projection(get.projection.as_ref())?;
             let key = guards[t].key_from(&get.key)?;
+            if !seen.insert((t, key.clone())) {
+                return Err(same_item());
+            }
             items.push(item_or_null(guards[t].get(&key).map(|i| projected(i, paths.as_ref())).as_ref()));
         }
         Ok(object([("items", Value::Array(items)), ("cancellationReasons", Value::Null)]))
