@@ -42,4 +42,7 @@ pub use engine::{Engine, EngineBuilder, EngineStats};
 pub use error::{Error, Location};
 pub use evaluation::{EarlyReturn, Evaluation, Handler, ResolverError, SkipTo};
 pub use host::{FixedHost, Host, SystemHost};
-pub use resolver::{DataSource, DataSourceError, DataSources, Function, NoneDataSource, Outcome, Resolver};
+pub use resolver::{
+    DEFAULT_MAX_BATCH_SIZE, DataSource, DataSourceError, DataSources, Function, NoneDataSource, Outcome,
+    Resolver,
+};

@@ -63,6 +63,21 @@ pub trait DataSource: Send + Sync + 'static {
     /// # Errors
     /// A failure, which the response handler sees as `ctx.error`.
     async fn invoke(&self, request: Value, ctx: &Context) -> Result<Value, DataSourceError>;
+
+    /// Runs the requests of one batch together (AppSync's Lambda `BatchInvoke`: the request
+    /// handlers of a list field's items, sent in one call), one answer per request, in order.
+    /// The default runs them one by one with [`invoke`](Self::invoke).
+    async fn invoke_batch(
+        &self,
+        requests: Vec<Value>,
+        ctxs: &[Context],
+    ) -> Vec<Result<Value, DataSourceError>> {
+        let mut answers = Vec::with_capacity(requests.len());
+        for (request, ctx) in requests.into_iter().zip(ctxs) {
+            answers.push(self.invoke(request, ctx).await);
+        }
+        answers
+    }
 }
 
 /// AppSync's `NONE` data source: the request's `payload` becomes the result.
@@ -154,7 +169,13 @@ enum Kind {
 pub struct Resolver {
     code: Arc<str>,
     kind: Kind,
+    max_batch_size: usize,
 }
+
+/// How many requests one `BatchInvoke` carries when the resolver does not say: AppSync's
+/// fixed batch size before `MaxBatchSize` could be configured (AWS blog "Introducing
+/// configurable batching size for AWS AppSync Lambda resolvers").
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 5;
 
 /// What resolving a field produced.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -216,13 +237,108 @@ impl Resolver {
     /// A unit resolver: `code`'s handlers around one call of `data_source`.
     #[must_use]
     pub fn unit(code: impl Into<Arc<str>>, data_source: impl Into<String>) -> Self {
-        Self { code: code.into(), kind: Kind::Unit { data_source: data_source.into() } }
+        Self {
+            code: code.into(),
+            kind: Kind::Unit { data_source: data_source.into() },
+            max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+        }
     }
 
     /// A pipeline resolver: `code`'s handlers around `functions`, in order.
     #[must_use]
     pub fn pipeline(code: impl Into<Arc<str>>, functions: Vec<Function>) -> Self {
-        Self { code: code.into(), kind: Kind::Pipeline { functions } }
+        Self { code: code.into(), kind: Kind::Pipeline { functions }, max_batch_size: DEFAULT_MAX_BATCH_SIZE }
+    }
+
+    /// The most requests one `BatchInvoke` sends to the data source (the resolver's
+    /// `MaxBatchSize`; default [`DEFAULT_MAX_BATCH_SIZE`]); 0 or 1 sends each alone (still as
+    /// a batch of one, as the function expects a list).
+    #[must_use]
+    pub fn max_batch_size(mut self, size: usize) -> Self {
+        self.max_batch_size = size;
+        self
+    }
+
+    /// Resolves the same field for several sources at once (the items of a list), as AppSync
+    /// does for a unit resolver whose request handler returns `operation: 'BatchInvoke'`: each
+    /// item's request handler runs, the `BatchInvoke` requests go to the data source in batches
+    /// of at most [`max_batch_size`](Self::max_batch_size) ([`DataSource::invoke_batch`]), and
+    /// each item's response handler reads its own answer. Other requests, and pipeline
+    /// resolvers, are resolved one item at a time. One outcome per context, in order.
+    pub async fn resolve_batch(
+        &self,
+        engine: &Engine,
+        ctxs: Vec<Context>,
+        sources: &DataSources,
+    ) -> Vec<Outcome> {
+        let Kind::Unit { data_source } = &self.kind else {
+            let mut outcomes = Vec::with_capacity(ctxs.len());
+            for ctx in ctxs {
+                outcomes.push(self.resolve(engine, ctx, sources).await);
+            }
+            return outcomes;
+        };
+        // Each item: its context and outcome so far, and what its request handler asked for.
+        let mut items: Vec<(Context, Outcome, Pending)> = Vec::with_capacity(ctxs.len());
+        for ctx in ctxs {
+            let outcome = Outcome { stash: ctx.stash.clone(), ..Outcome::default() };
+            let (pending, outcome) = match step(engine, &self.code, Handler::Request, &ctx, outcome).await {
+                (Step::Value(value), o) => (Pending::Request(value), o),
+                (Step::EarlyReturn(value, _), mut o) => {
+                    o.data = value;
+                    (Pending::Done, o)
+                }
+                (Step::Stop(o), _) => (Pending::Done, *o),
+            };
+            items.push((ctx, outcome, pending));
+        }
+        let batched: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, _, pending))| {
+                matches!(pending, Pending::Request(r) if r.get("operation").and_then(Value::as_str) == Some("BatchInvoke"))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for chunk in batched.chunks(self.max_batch_size.max(1)) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            let mut ctxs = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                let (ctx, outcome, pending) = &mut items[i];
+                ctx.stash.clone_from(&outcome.stash);
+                if let Pending::Request(request) = std::mem::replace(pending, Pending::Called) {
+                    requests.push(request);
+                }
+                ctxs.push(ctx.clone());
+            }
+            let answers = match sources.get(data_source) {
+                Some(source) => source.invoke_batch(requests, &ctxs).await,
+                None => chunk.iter().map(|_| Err(missing_source(data_source))).collect(),
+            };
+            let mut answers = answers.into_iter();
+            for &i in chunk {
+                let answer = answers.next().unwrap_or_else(|| {
+                    Err(DataSourceError::new(
+                        "The data source answered fewer results than the batch had requests",
+                        "BatchInvokeMismatch",
+                    ))
+                });
+                settle(&mut items[i].0, answer);
+            }
+        }
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (mut ctx, outcome, pending) in items {
+            match pending {
+                Pending::Done => outcomes.push(outcome),
+                Pending::Request(request) => {
+                    ctx.stash.clone_from(&outcome.stash);
+                    call(sources, data_source, request, &mut ctx).await;
+                    outcomes.push(respond(engine, &self.code, &ctx, outcome).await);
+                }
+                Pending::Called => outcomes.push(respond(engine, &self.code, &ctx, outcome).await),
+            }
+        }
+        outcomes
     }
 
     /// Resolves one field: runs the handlers and data sources in AppSync's order.
@@ -325,6 +441,27 @@ impl Resolver {
     }
 }
 
+/// Where one item of a batch stands after its request handler.
+enum Pending {
+    /// The run is over (an early return or an error).
+    Done,
+    /// The data source is still to be called with this request.
+    Request(Value),
+    /// The data source answered (in `ctx.result`/`ctx.error`).
+    Called,
+}
+
+/// A unit resolver's response handler, the field's value from it.
+async fn respond(engine: &Engine, code: &str, ctx: &Context, outcome: Outcome) -> Outcome {
+    match step(engine, code, Handler::Response, ctx, outcome).await {
+        (Step::Value(value) | Step::EarlyReturn(value, _), mut o) => {
+            o.data = value;
+            o
+        }
+        (Step::Stop(o), _) => *o,
+    }
+}
+
 /// Runs one handler and folds what it recorded into the outcome.
 async fn step(
     engine: &Engine,
@@ -400,16 +537,25 @@ fn select(value: Value, prefix: &str, selection: &[String]) -> Value {
 async fn call(sources: &DataSources, name: &str, request: Value, ctx: &mut Context) {
     ctx.result = None;
     ctx.error = None;
-    let Some(source) = sources.get(name) else {
-        ctx.error = Some(ContextError::new(
-            format!("No data source named '{name}' is configured"),
-            "DataSourceNotFound",
-        ));
-        ctx.result = Some(Value::Null);
-        return;
+    let answer = match sources.get(name) {
+        Some(source) => source.invoke(request, ctx).await,
+        None => Err(missing_source(name)),
     };
-    match source.invoke(request, ctx).await {
-        Ok(result) => ctx.result = Some(result),
+    settle(ctx, answer);
+}
+
+fn missing_source(name: &str) -> DataSourceError {
+    DataSourceError::new(format!("No data source named '{name}' is configured"), "DataSourceNotFound")
+}
+
+/// A data source's answer as the response handler sees it: `ctx.result`, or `ctx.error` with
+/// a `null` result.
+fn settle(ctx: &mut Context, answer: Result<Value, DataSourceError>) {
+    match answer {
+        Ok(result) => {
+            ctx.result = Some(result);
+            ctx.error = None;
+        }
         Err(error) => {
             ctx.result = Some(Value::Null);
             ctx.error = Some(ContextError::new(error.message, error.error_type));

@@ -324,3 +324,73 @@ async fn error_data_is_filtered_by_the_selection_set() {
     assert_eq!(outcome.errors[0].data, Some(json!({ "id": 1, "author": { "name": "ann" } })));
     assert_eq!(outcome.errors[0].error_info, Some(json!({ "secret": "kept" })));
 }
+
+/// Answers each batch with the payloads' `n` doubled, and records the batches it got.
+#[derive(Default, Clone)]
+struct Batcher {
+    batches: Arc<Mutex<Vec<Vec<Value>>>>,
+}
+
+#[async_trait]
+impl DataSource for Batcher {
+    async fn invoke(&self, request: Value, _ctx: &Context) -> Result<Value, DataSourceError> {
+        Ok(json!({ "single": request["payload"] }))
+    }
+
+    async fn invoke_batch(
+        &self,
+        requests: Vec<Value>,
+        _ctxs: &[Context],
+    ) -> Vec<Result<Value, DataSourceError>> {
+        let payloads: Vec<Value> = requests.iter().map(|r| r["payload"].clone()).collect();
+        self.batches.lock().expect("lock").push(payloads.clone());
+        payloads
+            .iter()
+            .map(|p| match p["n"].as_i64() {
+                Some(3) => Err(DataSourceError::new("three is refused", "Lambda:Unhandled")),
+                Some(n) => Ok(json!(n * 2)),
+                None => Ok(Value::Null),
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn batch_invoke_sends_the_items_in_batches_of_max_batch_size() {
+    let engine = support::engine();
+    let batcher = Batcher::default();
+    let sources = DataSources::new().source("L", batcher.clone());
+    let resolver = Resolver::unit(
+        "export function request(ctx) {\n\
+           if (ctx.source.n === 0) { return runtime.earlyReturn('early'); }\n\
+           return { operation: ctx.source.n === 6 ? 'Invoke' : 'BatchInvoke', payload: { n: ctx.source.n } };\n\
+         }\n\
+         export function response(ctx) { return ctx.error ? `error: ${ctx.error.type} ${ctx.error.message}` : ctx.result; }",
+        "L",
+    )
+    .max_batch_size(2);
+    let ctxs: Vec<Context> = (0..7).map(|n| ctx().source(json!({ "n": n }))).collect();
+    let outcomes = resolver.resolve_batch(&engine, ctxs, &sources).await;
+    let data: Vec<Value> = outcomes.iter().map(|o| o.data.clone()).collect();
+    assert_eq!(
+        data,
+        [
+            json!("early"),
+            json!(2),
+            json!(4),
+            json!("error: Lambda:Unhandled three is refused"),
+            json!(8),
+            json!(10),
+            json!({ "single": { "n": 6 } }),
+        ]
+    );
+    let batches = batcher.batches.lock().expect("lock").clone();
+    assert_eq!(
+        batches,
+        [
+            vec![json!({ "n": 1 }), json!({ "n": 2 })],
+            vec![json!({ "n": 3 }), json!({ "n": 4 })],
+            vec![json!({ "n": 5 })],
+        ]
+    );
+}
