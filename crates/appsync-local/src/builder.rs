@@ -99,6 +99,8 @@ pub struct EmulatorBuilder {
     channel_namespaces: Vec<ChannelNamespace>,
     events: EventsOptions,
     project: Option<crate::project::ApiDefinition>,
+    http_endpoints: HashMap<String, String>,
+    data_source_credentials: Option<Credentials>,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -152,6 +154,8 @@ impl Default for EmulatorBuilder {
             channel_namespaces: Vec::new(),
             events: EventsOptions::default(),
             project: None,
+            http_endpoints: HashMap::new(),
+            data_source_credentials: None,
         }
     }
 }
@@ -169,18 +173,39 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Serves the API a project defines ([`crate::project::ProjectReader`]): its schema and its
-    /// default auth mode (setters called later override either). Its resolvers cannot run yet:
-    /// each of their fields answers an error that says why (`errorType`
-    /// [`NOT_IMPLEMENTED_ERROR_TYPE`](crate::project::NOT_IMPLEMENTED_ERROR_TYPE), or
-    /// [`UNSUPPORTED_ERROR_TYPE`](crate::project::UNSUPPORTED_ERROR_TYPE) for what the emulator
-    /// will not run), and root fields without a resolver answer `null`, as in AppSync; no field
-    /// is given to the default resolvers. A [`resolver`](Self::resolver) registered for a field
-    /// replaces its stand-in. The credentials of its auth modes still come from the builder.
+    /// Serves the API a project defines ([`crate::project::ProjectReader`]): its schema, its
+    /// default auth mode (setters called later override either), its environment variables
+    /// (`ctx.env`), and its resolvers: APPSYNC_JS unit and pipeline resolvers and functions run
+    /// on the JavaScript engine, direct Lambda resolvers, against its data sources. NONE and
+    /// HTTP data sources work as they are ([`http_endpoint`](Self::http_endpoint) points one
+    /// elsewhere); a Lambda data source needs a local function given with
+    /// [`data_source`](Self::data_source) (a [`LambdaFunction`](crate::data_sources::LambdaFunction)),
+    /// or it fails with [`NOT_CONFIGURED_ERROR_TYPE`](crate::project::NOT_CONFIGURED_ERROR_TYPE).
+    /// A field the emulator cannot run ([`ApiDefinition::not_emulated`](crate::project::ApiDefinition::not_emulated))
+    /// answers [`UNSUPPORTED_ERROR_TYPE`](crate::project::UNSUPPORTED_ERROR_TYPE); root fields
+    /// without a resolver answer `null`, as in AppSync; no field is given to the default
+    /// resolvers. A [`resolver`](Self::resolver) or [`js_resolver`](Self::js_resolver)
+    /// registered for a field replaces the project's. The credentials of its auth modes still
+    /// come from the builder.
     pub fn project(mut self, api: crate::project::ApiDefinition) -> Self {
         self.schema = Some((api.schema.clone(), api.template.clone()));
         self.default_auth = api.default_auth;
         self.project = Some(api);
+        self
+    }
+
+    /// Sends the requests of the project's HTTP data source `name` to `endpoint` instead of the
+    /// one its template gives (a local server in place of the real one). Checked by
+    /// [`build`](Self::build): the project must have that HTTP data source.
+    pub fn http_endpoint(mut self, name: impl Into<String>, endpoint: impl Into<String>) -> Self {
+        self.http_endpoints.insert(name.into(), endpoint.into());
+        self
+    }
+
+    /// The credentials a project's IAM-authorized HTTP data sources sign with (AppSync signs with
+    /// the data source's role); default: the first of [`iam_credentials`](Self::iam_credentials).
+    pub fn data_source_credentials(mut self, credentials: Credentials) -> Self {
+        self.data_source_credentials = Some(credentials);
         self
     }
 
@@ -462,48 +487,79 @@ impl EmulatorBuilder {
         // Each with the builder setting it came from, for the error naming it.
         let mut resolver_fns: Vec<(String, ResolverFn, &'static str)> =
             self.resolvers.into_iter().map(|(key, f)| (key, f, "resolver")).collect();
-        if !self.js_resolvers.is_empty() {
+        let mut batch_fns: Vec<(String, resolver::BatchResolverFn, &'static str)> = Vec::new();
+        if !self.js_resolvers.is_empty() || self.project.is_some() {
             let engine = match self.js_engine {
                 Some(engine) => engine,
                 None => appsync_js::Engine::new().map_err(|e| {
                     Error::config("js_engine", "the JavaScript engine could not start").with_source(e)
                 })?,
             };
-            let sources = std::sync::Arc::new(self.data_sources);
             let subscription_root =
-                schema.schema.schema_definition.subscription.as_ref().map(|name| format!("{}.", name.name));
+                schema.schema.schema_definition.subscription.as_ref().map(|name| name.name.to_string());
+            let mut sources = self.data_sources;
+            if let Some(api) = &self.project {
+                let credentials = self.data_source_credentials.as_ref().or(self.iam.first());
+                sources = crate::project::wiring::data_sources(api, sources, &self.http_endpoints, credentials)?;
+            } else if let Some(name) = self.http_endpoints.keys().next() {
+                return Err(Error::config(
+                    "http_endpoint",
+                    format!("http_endpoint {name:?} is for a project's data source, and no project is served"),
+                ));
+            }
+            let runtime = crate::js::JsRuntime {
+                engine,
+                sources: Arc::new(sources),
+                env: Arc::new(self.project.as_ref().map(|api| api.environment.clone()).unwrap_or_default()),
+            };
+            let mut own: std::collections::HashSet<String> =
+                resolver_fns.iter().map(|(k, _, _)| k.clone()).collect();
             for (key, resolver) in self.js_resolvers {
-                let on_subscription =
-                    subscription_root.as_ref().is_some_and(|root| key.starts_with(root.as_str()));
-                let f = crate::js::resolver_fn(
-                    engine.clone(),
-                    std::sync::Arc::clone(&sources),
-                    resolver,
-                    on_subscription,
-                );
+                let on_subscription = subscription_root
+                    .as_ref()
+                    .is_some_and(|root| key.split_once('.').is_some_and(|(t, _)| t == root));
+                own.insert(key.clone());
+                let f = crate::js::resolver_fn(runtime.clone(), resolver, on_subscription);
                 resolver_fns.push((key, f, "js_resolver"));
             }
-        }
-        if let Some(api) = &self.project {
-            // The project's resolvers that nothing here serves yet answer why, instead of
-            // falling back to the default resolvers.
-            let mut root_fields = Vec::new();
-            for root in [&schema.schema.schema_definition.query, &schema.schema.schema_definition.mutation]
-                .into_iter()
-                .flatten()
-            {
-                if let Some(object) = schema.schema.get_object(root.as_str()) {
-                    root_fields.extend(object.fields.keys().map(|f| (root.to_string(), f.to_string())));
+            if let Some(api) = &self.project {
+                // The project's resolvers, unless the builder was given one for the field; never
+                // the default resolvers.
+                let mut root_fields = Vec::new();
+                for root in
+                    [&schema.schema.schema_definition.query, &schema.schema.schema_definition.mutation]
+                        .into_iter()
+                        .flatten()
+                {
+                    if let Some(object) = schema.schema.get_object(root.as_str()) {
+                        root_fields.extend(object.fields.keys().map(|f| (root.to_string(), f.to_string())));
+                    }
                 }
+                let wired =
+                    crate::project::wiring::wire(api, &runtime, &root_fields, subscription_root.as_deref());
+                resolver_fns.extend(
+                    wired.resolvers.into_iter().filter(|(k, _)| !own.contains(k)).map(|(k, f)| (k, f, "project")),
+                );
+                batch_fns.extend(
+                    wired
+                        .batch_resolvers
+                        .into_iter()
+                        .filter(|(k, _)| !own.contains(k))
+                        .map(|(k, f)| (k, f, "project")),
+                );
             }
-            let own: std::collections::HashSet<String> =
-                resolver_fns.iter().map(|(k, _, _)| k.clone()).collect();
-            resolver_fns.extend(
-                crate::project::stand_ins(api, &root_fields)
-                    .into_iter()
-                    .filter(|(k, _)| !own.contains(k))
-                    .map(|(k, f)| (k, f, "project")),
-            );
+        } else if let Some(name) = self.http_endpoints.keys().next() {
+            return Err(Error::config(
+                "http_endpoint",
+                format!("http_endpoint {name:?} is for a project's data source, and no project is served"),
+            ));
+        }
+        let mut batch_resolvers: HashMap<String, HashMap<String, resolver::BatchResolverFn>> = HashMap::new();
+        for (key, f, setting) in batch_fns {
+            let Some((type_name, field_name)) = key.split_once('.') else {
+                return Err(Error::config(setting, format!("resolver key {key:?} must look like Type.field")));
+            };
+            batch_resolvers.entry(type_name.to_owned()).or_default().insert(field_name.to_owned(), f);
         }
         for (key, f, setting) in resolver_fns {
             let Some((type_name, field_name)) = key.split_once('.') else {
@@ -538,6 +594,7 @@ impl EmulatorBuilder {
             schema,
             store,
             resolvers,
+            batch_resolvers,
             default_mode: self.default_auth,
             limits: Limits {
                 max_depth: self.max_depth,

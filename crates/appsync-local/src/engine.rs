@@ -22,7 +22,7 @@ use crate::auth::{AuthMode, Identity};
 use crate::defaults;
 use crate::json::{from_apollo, to_apollo};
 use crate::mutation_bus::MutationEvent;
-use crate::resolver::{ResolverContext, ResolverError, ResolverFn};
+use crate::resolver::{BatchResolverFn, ResolverContext, ResolverError, ResolverFn};
 use crate::response;
 use crate::schema::LoadedSchema;
 use crate::selection;
@@ -61,6 +61,8 @@ pub(crate) struct Engine {
     pub(crate) store: MemoryStore,
     /// Registered resolvers: type name -> field name -> resolver.
     pub(crate) resolvers: HashMap<String, HashMap<String, ResolverFn>>,
+    /// Resolvers that take a list's objects together (Lambda `BatchInvoke`): type -> field.
+    pub(crate) batch_resolvers: HashMap<String, HashMap<String, BatchResolverFn>>,
     pub(crate) default_mode: AuthMode,
     pub(crate) limits: Limits,
     pub(crate) events: broadcast::Sender<Arc<MutationEvent>>,
@@ -207,6 +209,7 @@ impl Engine {
             record: None,
             operation_type: Some(operation.operation_type),
             path: None,
+            batch: None,
         };
         let result = Execution::new(schema, document)
             .operation(operation)
@@ -440,7 +443,23 @@ struct ObjectValue {
     operation_type: Option<OperationType>,
     /// Where this object is in the response (`None` at the root).
     path: Option<Arc<PathNode>>,
+    /// The list this object is an item of, and its index, when a field of its type is
+    /// resolved for the whole list at once.
+    batch: Option<(Arc<Siblings>, usize)>,
 }
+
+/// The objects of one list, for the fields resolved for all of them at once (BatchInvoke):
+/// the first item to reach such a field resolves it for every item of its type, the others
+/// take their answers.
+struct Siblings {
+    /// Each item's concrete type and record (`None` for an item that is not an object).
+    records: Vec<Option<(String, Map<String, Value>)>>,
+    /// `Type.responseKey` -> the answers, in the order of that type's items.
+    answers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Vec<BatchAnswer>>>>>,
+}
+
+/// One item's answer of a batch: its value or error, and the errors appended beside it.
+type BatchAnswer = (Result<Value, ResolverError>, Vec<ResolverError>);
 
 /// One step of a response path, linked to its parent: cheap to extend for every object, turned
 /// into a list only when an error needs it.
@@ -461,6 +480,10 @@ fn path_list(mut node: Option<&Arc<PathNode>>) -> Vec<ResponseDataPathSegment> {
     }
     path.reverse();
     path
+}
+
+fn take_appended(appended: &Mutex<Vec<ResolverError>>) -> Vec<ResolverError> {
+    std::mem::take(&mut *appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
 /// An appended error in AppSync's field-error shape.
@@ -516,27 +539,72 @@ impl AsyncObjectValue for ObjectValue {
                 extend(self.path.as_ref(), ResponseDataPathSegment::Field(key))
             };
             let field_def = info.field_definition();
-            let value = if let Some(resolver) =
-                engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name))
-            {
+            let single = engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
+            let batch = engine.batch_resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
+            let value = if single.is_some() || batch.is_some() {
                 let (selection_set_list, selection_set_graphql) =
                     selection::selection_set(info.document(), info.field_selections());
-                let rctx = ResolverContext {
+                let context_for = |source: Option<Map<String, Value>>| ResolverContext {
                     type_name: self.type_name.clone(),
                     field_name: field_name.to_owned(),
                     arguments: arguments.clone(),
-                    source: self.record.clone(),
+                    source,
                     identity: self.ctx.identity.clone(),
                     variables: self.ctx.variables.clone(),
                     headers: self.ctx.headers.clone(),
-                    selection_set_list,
-                    selection_set_graphql,
+                    selection_set_list: selection_set_list.clone(),
+                    selection_set_graphql: selection_set_graphql.clone(),
                     appended: Arc::default(),
                 };
-                let appended = Arc::clone(&rctx.appended);
-                let outcome = resolver(rctx).await;
-                let appended =
-                    std::mem::take(&mut *appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+                let (outcome, appended) = match (single, batch, &self.batch) {
+                    (Some(resolver), _, _) => {
+                        let rctx = context_for(self.record.clone());
+                        let appended = Arc::clone(&rctx.appended);
+                        let outcome = resolver(rctx).await;
+                        (outcome, take_appended(&appended))
+                    }
+                    (None, Some(resolver), Some((siblings, index))) => {
+                        let key = info
+                            .field_selections()
+                            .first()
+                            .map_or_else(|| field_name.to_owned(), |f| f.response_key().to_string());
+                        let cell = Arc::clone(
+                            siblings
+                                .answers
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .entry(format!("{}.{key}", self.type_name))
+                                .or_default(),
+                        );
+                        let mine = |r: &Option<(String, Map<String, Value>)>| {
+                            r.as_ref().is_some_and(|(t, _)| *t == self.type_name)
+                        };
+                        let answers = cell
+                            .get_or_init(|| async {
+                                let ctxs: Vec<ResolverContext> = siblings
+                                    .records
+                                    .iter()
+                                    .filter(|r| mine(r))
+                                    .filter_map(|r| r.as_ref().map(|(_, record)| context_for(Some(record.clone()))))
+                                    .collect();
+                                let appended: Vec<_> = ctxs.iter().map(|c| Arc::clone(&c.appended)).collect();
+                                let outcomes = resolver(ctxs).await;
+                                outcomes.into_iter().zip(appended).map(|(o, a)| (o, take_appended(&a))).collect()
+                            })
+                            .await;
+                        let position = siblings.records[..*index].iter().filter(|r| mine(r)).count();
+                        answers.get(position).cloned().unwrap_or_else(|| {
+                            (Err(ResolverError::new("the batch resolver gave no answer for this item")), Vec::new())
+                        })
+                    }
+                    (None, Some(resolver), None) => {
+                        let rctx = context_for(self.record.clone());
+                        let appended = Arc::clone(&rctx.appended);
+                        let outcome = resolver(vec![rctx]).await.pop().unwrap_or(Ok(Value::Null));
+                        (outcome, take_appended(&appended))
+                    }
+                    (None, None, _) => (Ok(Value::Null), Vec::new()),
+                };
                 if !appended.is_empty() {
                     let path = path_list(field_path().as_ref());
                     let locations: Vec<LineColumn> = info
@@ -591,6 +659,18 @@ fn resolved<'a>(
     ty: &Type,
     path: Option<Arc<PathNode>>,
 ) -> AsyncResolvedValue<'a> {
+    resolved_item(ctx, value, ty, path, None)
+}
+
+/// A value as execution continues with it; `batch` is the list the value is an item of, when
+/// some field of its items is resolved for the whole list at once.
+fn resolved_item<'a>(
+    ctx: &Arc<RequestCtx>,
+    value: Value,
+    ty: &Type,
+    path: Option<Arc<PathNode>>,
+    batch: Option<(Arc<Siblings>, usize)>,
+) -> AsyncResolvedValue<'a> {
     if value.is_null() {
         return AsyncResolvedValue::null();
     }
@@ -601,11 +681,18 @@ fn resolved<'a>(
         };
         let item_ty = ty.item_type().clone();
         let ctx = Arc::clone(ctx);
+        let siblings = siblings_of(&ctx, &items, &item_ty);
         let items: Vec<AsyncResolvedValue<'a>> = items
             .into_iter()
             .enumerate()
             .map(|(i, item)| {
-                resolved(&ctx, item, &item_ty, extend(path.as_ref(), ResponseDataPathSegment::ListIndex(i)))
+                resolved_item(
+                    &ctx,
+                    item,
+                    &item_ty,
+                    extend(path.as_ref(), ResponseDataPathSegment::ListIndex(i)),
+                    siblings.as_ref().map(|s| (Arc::clone(s), i)),
+                )
             })
             .collect();
         return AsyncResolvedValue::list(items);
@@ -624,10 +711,31 @@ fn resolved<'a>(
                 record: Some(record),
                 operation_type: None,
                 path,
+                batch,
             })
         }
         _ => AsyncResolvedValue::leaf(to_apollo(&value)),
     }
+}
+
+/// The list's objects, when a field of their type is resolved for the whole list at once.
+fn siblings_of(ctx: &RequestCtx, items: &[Value], item_ty: &Type) -> Option<Arc<Siblings>> {
+    let batch = &ctx.engine.batch_resolvers;
+    if batch.is_empty() || item_ty.is_list() {
+        return None;
+    }
+    let schema = &ctx.engine.schema.schema;
+    let named = item_ty.inner_named_type();
+    let records: Vec<Option<(String, Map<String, Value>)>> = items
+        .iter()
+        .map(|item| match item {
+            Value::Object(record) => Some((concrete_type(schema, named.as_str(), record), record.clone())),
+            _ => None,
+        })
+        .collect();
+    records.iter().flatten().any(|(t, _)| batch.contains_key(t)).then(|| {
+        Arc::new(Siblings { records, answers: Mutex::new(HashMap::new()) })
+    })
 }
 
 /// For abstract types the record says what it is with `__typename`; failing that, the first

@@ -1,6 +1,7 @@
 //! Fields served by APPSYNC_JS resolvers (the `appsync-js` runtime): the field's context in
 //! AppSync's `ctx` shape, the resolver's outcome back as the field's value or error.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use appsync_js::{
@@ -10,24 +11,28 @@ use appsync_js::{
 use serde_json::Value;
 
 use crate::auth::{AuthMode, Identity};
-use crate::resolver::{self, ResolverContext, ResolverError, ResolverFn};
+use crate::project::LOCAL_ACCOUNT_ID;
+use crate::resolver::{self, BatchResolverFn, ResolverContext, ResolverError, ResolverFn};
 
-/// A field resolver that runs `resolver` on `engine` against `sources`. On a subscription field
-/// the filter set with `extensions.setSubscriptionFilter` is what it returns: the real-time
-/// endpoint applies a returned `{filterGroup}` to the subscription.
-pub(crate) fn resolver_fn(
-    engine: Engine,
-    sources: Arc<DataSources>,
-    resolver: Resolver,
-    on_subscription: bool,
-) -> ResolverFn {
+/// What every JS resolver of an emulator shares: the engine, the data sources and `ctx.env`.
+#[derive(Clone)]
+pub(crate) struct JsRuntime {
+    pub(crate) engine: Engine,
+    pub(crate) sources: Arc<DataSources>,
+    pub(crate) env: Arc<BTreeMap<String, String>>,
+}
+
+/// A field resolver that runs `resolver` on the runtime's engine against its data sources. On
+/// a subscription field the filter set with `extensions.setSubscriptionFilter` is what it
+/// returns: the real-time endpoint applies a returned `{filterGroup}` to the subscription.
+pub(crate) fn resolver_fn(runtime: JsRuntime, resolver: Resolver, on_subscription: bool) -> ResolverFn {
     let resolver = Arc::new(resolver);
     resolver::boxed(move |ctx: ResolverContext| {
-        let engine = engine.clone();
-        let sources = Arc::clone(&sources);
+        let runtime = runtime.clone();
         let resolver = Arc::clone(&resolver);
         async move {
-            let mut outcome = resolver.resolve(&engine, context_of(&ctx), &sources).await;
+            let js_ctx = context_of(&ctx).env((*runtime.env).clone());
+            let mut outcome = resolver.resolve(&runtime.engine, js_ctx, &runtime.sources).await;
             if on_subscription
                 && outcome.errors.is_empty()
                 && let Some(filter) = outcome.subscription_filter.take()
@@ -39,7 +44,23 @@ pub(crate) fn resolver_fn(
     })
 }
 
-fn context_of(ctx: &ResolverContext) -> JsContext {
+/// A field resolver for a list's items at once: `resolver`'s `BatchInvoke` requests go to the
+/// data source together ([`Resolver::resolve_batch`]).
+pub(crate) fn batch_resolver_fn(runtime: JsRuntime, resolver: Resolver) -> BatchResolverFn {
+    let resolver = Arc::new(resolver);
+    Arc::new(move |ctxs: Vec<ResolverContext>| {
+        let runtime = runtime.clone();
+        let resolver = Arc::clone(&resolver);
+        Box::pin(async move {
+            let js_ctxs = ctxs.iter().map(|c| context_of(c).env((*runtime.env).clone())).collect();
+            let outcomes = resolver.resolve_batch(&runtime.engine, js_ctxs, &runtime.sources).await;
+            ctxs.iter().zip(outcomes).map(|(ctx, outcome)| into_result(ctx, outcome)).collect()
+        })
+    })
+}
+
+/// `ctx` as AppSync builds it for the field (without `env`, which the API gives).
+pub(crate) fn context_of(ctx: &ResolverContext) -> JsContext {
     JsContext::new()
         .arguments(ctx.arguments().clone())
         .source(ctx.source().map_or(Value::Null, |s| Value::Object(s.clone())))
@@ -52,8 +73,11 @@ fn context_of(ctx: &ResolverContext) -> JsContext {
         )
 }
 
-/// `ctx.identity` from what the emulator verified: the IAM access key id as the user name, the
-/// JWT's claims, the Lambda authorizer's `resolverContext`.
+/// `ctx.identity` from what the emulator verified: for IAM the access key id as the user name,
+/// the emulator's account ([`LOCAL_ACCOUNT_ID`], the `AWS::AccountId` of the project's
+/// templates) and an IAM user ARN named for the key, the Cognito identity fields `null` as
+/// AppSync gives them for IAM users and roles; the JWT's claims; the Lambda authorizer's
+/// `resolverContext`.
 fn identity_of(identity: &Identity) -> JsIdentity {
     let claim =
         |name: &str| identity.claims().get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -62,6 +86,8 @@ fn identity_of(identity: &Identity) -> JsIdentity {
         AuthMode::Iam => {
             let mut iam = IamIdentity::default();
             iam.username = identity.principal().to_owned();
+            iam.account_id = LOCAL_ACCOUNT_ID.to_owned();
+            iam.user_arn = format!("arn:aws:iam::{LOCAL_ACCOUNT_ID}:user/{}", identity.principal());
             JsIdentity::Iam(iam)
         }
         AuthMode::CognitoUserPools => {
@@ -93,7 +119,7 @@ fn identity_of(identity: &Identity) -> JsIdentity {
 }
 
 /// The field's value, or the error that ended the run; `util.appendError`s go beside it.
-fn into_result(ctx: &ResolverContext, outcome: Outcome) -> Result<Value, ResolverError> {
+pub(crate) fn into_result(ctx: &ResolverContext, outcome: Outcome) -> Result<Value, ResolverError> {
     let mut errors = outcome.errors;
     let ended_by = if outcome.failed { errors.pop() } else { None };
     for appended in errors {

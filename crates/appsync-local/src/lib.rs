@@ -53,6 +53,7 @@
 
 mod auth;
 mod builder;
+pub mod data_sources;
 mod defaults;
 mod emulator;
 mod engine;

@@ -242,6 +242,13 @@ pub type ResolverFuture = Pin<Box<dyn Future<Output = Result<Value, ResolverErro
 
 pub(crate) type ResolverFn = Arc<dyn Fn(ResolverContext) -> ResolverFuture + Send + Sync>;
 
+/// The answers of a [`BatchResolverFn`]: one per context, in order.
+pub(crate) type BatchFuture = Pin<Box<dyn Future<Output = Vec<Result<Value, ResolverError>>> + Send>>;
+
+/// A resolver that resolves one field for several parents at once (the objects of one list), as
+/// AppSync's Lambda `BatchInvoke` does.
+pub(crate) type BatchResolverFn = Arc<dyn Fn(Vec<ResolverContext>) -> BatchFuture + Send + Sync>;
+
 pub(crate) fn boxed<F, Fut>(f: F) -> ResolverFn
 where
     F: Fn(ResolverContext) -> Fut + Send + Sync + 'static,

@@ -300,7 +300,7 @@ fn reading_errors_name_the_resource_and_property() {
 }
 
 #[tokio::test]
-async fn the_emulator_serves_a_project_and_says_what_it_cannot_run() {
+async fn the_emulator_runs_a_projects_resolvers_and_says_what_it_cannot_run() {
     let api = ProjectReader::cdk_out(fixture("cdk-app/cdk.out")).read().unwrap();
     let emulator = Emulator::builder()
         .project(api)
@@ -312,37 +312,28 @@ async fn the_emulator_serves_a_project_and_says_what_it_cannot_run() {
     assert_eq!(emulator.default_auth(), AuthMode::ApiKey, "the project's default auth mode");
     let server = support::start_emulator(&emulator).await;
 
-    // A JS resolver: a clear error at the field, not default-resolved data.
+    // A unit resolver over NONE, reading the API's environment variables.
     let body = server.api_key("{ hello(name: \"ann\") }", json!({})).await.json();
-    assert_eq!(body["data"], json!({"hello": null}));
-    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_IMPLEMENTED_ERROR_TYPE);
-    assert_eq!(body["errors"][0]["path"], json!(["hello"]));
-    let message = body["errors"][0]["message"].as_str().unwrap();
-    assert!(
-        message.starts_with("Query.hello has an APPSYNC_JS resolver, which appsync local cannot run yet"),
-        "{message}"
-    );
+    assert_eq!(body, json!({"data": {"hello": "hello ann"}}));
+    // The two-function pipeline, through IAM (the API's additional mode, where the schema opens it).
+    let body = server.iam("{ greeting(name: \"bob\") }", json!({})).await.json();
+    assert_eq!(body, json!({"data": {"greeting": "Hello, BOB!"}}));
 
-    // A direct Lambda resolver says so; a mutation is not stored by the default resolvers.
+    // A direct Lambda resolver without a local function says which flag to give.
     let body = server.api_key("{ direct(input: \"x\") }", json!({})).await.json();
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("a direct Lambda resolver (data source Echo)"),
-        "{body}"
-    );
+    assert_eq!(body["data"], json!({"direct": null}));
+    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_CONFIGURED_ERROR_TYPE);
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("--lambda Echo="), "{body}");
+    // DynamoDB is not run yet: a clear error, nothing stored by the default resolvers.
     let body =
         server.api_key("mutation { createPost(author: \"a\", title: \"t\") { id } }", json!({})).await.json();
     assert_eq!(body["data"], json!({"createPost": null}));
-    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_IMPLEMENTED_ERROR_TYPE);
+    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::UNSUPPORTED_ERROR_TYPE);
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("AMAZON_DYNAMODB"), "{body}");
 
-    // A resolver registered in Rust replaces the stand-in.
+    // A resolver registered in Rust replaces the project's.
     let body = server.api_key("{ echo(message: \"hi\") }", json!({})).await.json();
     assert_eq!(body, json!({"data": {"echo": "hi"}}));
-    // IAM, the API's additional mode, reaches what the schema's directives open to it, only.
-    let body = server.iam("{ greeting(name: \"x\") }", json!({})).await.json();
-    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_IMPLEMENTED_ERROR_TYPE);
     let body = server.iam("{ echo(message: \"hi\") }", json!({})).await.json();
     assert_eq!(body["errors"][0]["errorType"], "Unauthorized");
 }

@@ -18,17 +18,16 @@ mod cdk_out;
 mod intrinsics;
 mod model;
 mod read;
-mod stand_ins;
 mod tables;
 mod template_file;
+pub(crate) mod wiring;
 
 pub use intrinsics::LOCAL_ACCOUNT_ID;
 pub use model::{
     ApiDefinition, AttributeDefinition, Code, DataSource, DataSourceKind, Function, IamSigning, Index,
     KeyElement, KeyType, Resolver, ResolverKind, Runtime, Table, Unsupported,
 };
-pub(crate) use stand_ins::stand_ins;
-pub use stand_ins::{NOT_IMPLEMENTED_ERROR_TYPE, UNSUPPORTED_ERROR_TYPE};
+pub use wiring::{NOT_CONFIGURED_ERROR_TYPE, UNSUPPORTED_ERROR_TYPE};
 
 use std::path::PathBuf;
 

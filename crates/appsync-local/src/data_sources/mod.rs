@@ -1,0 +1,17 @@
+//! Data sources that reach outside the emulator, for APPSYNC_JS resolvers and direct Lambda
+//! resolvers: [`LambdaFunction`] (`AWS_LAMBDA`, a function served locally) and
+//! [`HttpDataSource`] (`HTTP`, SigV4-signed when the data source says so). Both implement
+//! [`appsync_js::DataSource`]; give them to
+//! [`EmulatorBuilder::data_source`](crate::EmulatorBuilder::data_source) under the data source's
+//! name.
+
+mod http;
+mod lambda;
+
+pub use http::{HTTP_REQUEST_ERROR_TYPE, HttpDataSource};
+pub use lambda::{LAMBDA_UNHANDLED_ERROR_TYPE, LambdaFunction, RIE_INVOCATION_PATH};
+
+/// The `type` of `ctx.error` when a data source's peer could not be reached or run (connection
+/// refused, a timeout, a command that does not start): the emulator's own, as AppSync's
+/// managed services have no such failure.
+pub const UNREACHABLE_ERROR_TYPE: &str = "AppSyncLocal:DataSourceUnreachable";

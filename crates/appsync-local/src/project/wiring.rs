@@ -1,0 +1,233 @@
+//! A project's fields wired to what runs them: APPSYNC_JS unit and pipeline resolvers on the
+//! emulator's JavaScript engine, direct Lambda resolvers, the project's data sources (NONE,
+//! Lambda, HTTP); an error that says why for a field the emulator cannot run, never data made
+//! up by the default resolvers; `null` for root fields without a resolver, as AppSync answers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use appsync_js::{Context as JsContext, DataSource, DataSourceError, DataSources, NoneDataSource};
+use appsync_sigv4::Credentials;
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::model::{ApiDefinition, DataSourceKind, ResolverKind};
+use crate::data_sources::HttpDataSource;
+use crate::error::Error;
+use crate::js::{self, JsRuntime};
+use crate::resolver::{self, BatchResolverFn, ResolverContext, ResolverError, ResolverFn};
+
+/// The `errorType` of a field the emulator cannot run: its data source type, a VTL template...
+pub const UNSUPPORTED_ERROR_TYPE: &str = "AppSyncLocal:Unsupported";
+/// The `type` of `ctx.error` (or a direct Lambda resolver's `errorType`) when a data source
+/// needs something only the command line can give: a local function for a Lambda data source
+/// (`--lambda NAME=...`), credentials to sign an IAM-authorized HTTP data source's requests.
+pub const NOT_CONFIGURED_ERROR_TYPE: &str = "AppSyncLocal:NotConfigured";
+
+/// A data source the emulator has nothing to run with: every call fails saying what to give.
+struct NotConfigured {
+    message: String,
+}
+
+#[async_trait]
+impl DataSource for NotConfigured {
+    async fn invoke(&self, _request: Value, _ctx: &JsContext) -> Result<Value, DataSourceError> {
+        Err(DataSourceError::new(self.message.clone(), NOT_CONFIGURED_ERROR_TYPE))
+    }
+}
+
+/// `given` completed with the project's data sources it lacks: NONE; HTTP to the data source's
+/// endpoint (or `http_endpoints[name]`), signed with `credentials` when it says `AWS_IAM`; and
+/// for each Lambda data source without a local function, one that answers which flag to give.
+/// DynamoDB and the types the emulator does not run get none: their fields answer
+/// [`UNSUPPORTED_ERROR_TYPE`].
+pub(crate) fn data_sources(
+    api: &ApiDefinition,
+    mut given: DataSources,
+    http_endpoints: &HashMap<String, String>,
+    credentials: Option<&Credentials>,
+) -> Result<DataSources, Error> {
+    for name in http_endpoints.keys() {
+        if !api.data_sources.iter().any(|d| &d.name == name && matches!(d.kind, DataSourceKind::Http { .. })) {
+            return Err(Error::config(
+                "http_endpoint",
+                format!("the project has no HTTP data source named {name:?}"),
+            ));
+        }
+    }
+    for ds in &api.data_sources {
+        if given.get(&ds.name).is_some() {
+            continue;
+        }
+        given = match &ds.kind {
+            DataSourceKind::None => given.source(&ds.name, NoneDataSource),
+            DataSourceKind::Lambda { function_arn } => given.source(
+                &ds.name,
+                NotConfigured {
+                    message: format!(
+                        "The Lambda data source {} ({function_arn}) has no local function: start appsync local with --lambda {}=http://HOST:PORT (the Lambda Runtime Interface Emulator) or --lambda {}=cmd:COMMAND",
+                        ds.name, ds.name, ds.name
+                    ),
+                },
+            ),
+            DataSourceKind::Http { endpoint, iam } => {
+                let endpoint = http_endpoints.get(&ds.name).unwrap_or(endpoint);
+                let http = HttpDataSource::new(endpoint)?;
+                match (iam, credentials) {
+                    (None, _) => given.source(&ds.name, http),
+                    (Some(iam), Some(credentials)) => {
+                        given.source(&ds.name, http.iam(credentials.clone(), &iam.region, &iam.service))
+                    }
+                    (Some(_), None) => given.source(
+                        &ds.name,
+                        NotConfigured {
+                            message: format!(
+                                "The HTTP data source {} signs its requests (AWS_IAM) but appsync local has no credentials to sign with: give --iam or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                                ds.name
+                            ),
+                        },
+                    ),
+                }
+            }
+            DataSourceKind::DynamoDb { .. } | DataSourceKind::Other { .. } => given,
+        };
+    }
+    Ok(given)
+}
+
+/// The project's fields and what resolves them.
+#[derive(Default)]
+pub(crate) struct Wired {
+    pub(crate) resolvers: Vec<(String, ResolverFn)>,
+    /// Fields over Lambda data sources, resolved for a list's items together (BatchInvoke).
+    pub(crate) batch_resolvers: Vec<(String, BatchResolverFn)>,
+}
+
+/// Wires every resolver of `api` on `runtime`, and `null` for the `root_fields` without one.
+pub(crate) fn wire(
+    api: &ApiDefinition,
+    runtime: &JsRuntime,
+    root_fields: &[(String, String)],
+    subscription_root: Option<&str>,
+) -> Wired {
+    let notes = api.not_emulated();
+    let mut wired = Wired::default();
+    for r in &api.resolvers {
+        let key = format!("{}.{}", r.type_name, r.field_name);
+        let on_subscription = subscription_root == Some(r.type_name.as_str());
+        if let Some(note) = notes.iter().find(|u| u.field.as_deref() == Some(key.as_str())) {
+            if !on_subscription {
+                let error = ResolverError::new(format!("{key} cannot run in appsync local: {}", note.reason))
+                    .error_type(UNSUPPORTED_ERROR_TYPE);
+                wired.resolvers.push((key, failing(error)));
+            }
+            continue;
+        }
+        let over_lambda = |name: Option<&str>| {
+            name.and_then(|n| api.data_source(n)).is_some_and(|d| matches!(d.kind, DataSourceKind::Lambda { .. }))
+        };
+        let batch_size = r.max_batch_size.map_or(appsync_js::DEFAULT_MAX_BATCH_SIZE, |n| n as usize);
+        match (&r.code, r.kind) {
+            (Some(code), ResolverKind::Unit) => {
+                let data_source = r.data_source.clone().unwrap_or_default();
+                let resolver = appsync_js::Resolver::unit(code.text.as_str(), data_source.as_str())
+                    .max_batch_size(batch_size);
+                if over_lambda(r.data_source.as_deref()) && !on_subscription {
+                    wired.batch_resolvers.push((key, js::batch_resolver_fn(runtime.clone(), resolver)));
+                } else {
+                    wired.resolvers.push((key, js::resolver_fn(runtime.clone(), resolver, on_subscription)));
+                }
+            }
+            (Some(code), ResolverKind::Pipeline) => {
+                // `not_emulated` has already ruled out functions without APPSYNC_JS code.
+                let functions = r
+                    .functions
+                    .iter()
+                    .filter_map(|id| api.function(id))
+                    .filter_map(|f| {
+                        f.code.as_ref().map(|c| appsync_js::Function::new(&f.name, c.text.as_str(), &f.data_source))
+                    })
+                    .collect();
+                let resolver = appsync_js::Resolver::pipeline(code.text.as_str(), functions);
+                wired.resolvers.push((key, js::resolver_fn(runtime.clone(), resolver, on_subscription)));
+            }
+            (None, _) if over_lambda(r.data_source.as_deref()) && !on_subscription => {
+                let data_source = r.data_source.clone().unwrap_or_default();
+                // Without MaxBatchSize a direct Lambda resolver invokes per field.
+                let batch_size = r.max_batch_size.map_or(0, |n| n as usize);
+                wired.batch_resolvers.push((key, direct_lambda(runtime.clone(), data_source, batch_size)));
+            }
+            (None, _) => {
+                if !on_subscription {
+                    let error =
+                        ResolverError::new(format!("{key} cannot run in appsync local: its resolver has no code"))
+                            .error_type(UNSUPPORTED_ERROR_TYPE);
+                    wired.resolvers.push((key, failing(error)));
+                }
+            }
+        }
+    }
+    for (type_name, field_name) in root_fields {
+        if Some(type_name.as_str()) == subscription_root || api.resolver(type_name, field_name).is_some() {
+            continue;
+        }
+        wired.resolvers.push((format!("{type_name}.{field_name}"), resolver::boxed(|_ctx| async { Ok(Value::Null) })));
+    }
+    wired
+}
+
+fn failing(error: ResolverError) -> ResolverFn {
+    resolver::boxed(move |_ctx| {
+        let error = error.clone();
+        async move { Err(error) }
+    })
+}
+
+/// A direct Lambda resolver (no code): the function gets AppSync's context as its event
+/// (`arguments`, `identity`, `source`, `request`, `info`, `prev`, `stash`) and its answer is the
+/// field's value; its failure is the field's error. With `batch_size` above zero (the
+/// resolver's `MaxBatchSize`), a list's items go to the function together, as a list of events
+/// answered by a list of values.
+fn direct_lambda(runtime: JsRuntime, data_source: String, batch_size: usize) -> BatchResolverFn {
+    Arc::new(move |ctxs: Vec<ResolverContext>| {
+        let runtime = runtime.clone();
+        let data_source = data_source.clone();
+        Box::pin(async move {
+            let Some(source) = runtime.sources.get(&data_source).cloned() else {
+                let error = ResolverError::new(format!("No data source named '{data_source}' is configured"))
+                    .error_type("DataSourceNotFound");
+                return vec![Err(error); ctxs.len()];
+            };
+            let js_ctxs: Vec<JsContext> = ctxs.iter().map(js::context_of).collect();
+            let mut answers = Vec::with_capacity(ctxs.len());
+            if batch_size == 0 {
+                for ctx in &js_ctxs {
+                    let request = json!({ "operation": "Invoke", "payload": event_of(ctx) });
+                    answers.push(source.invoke(request, ctx).await);
+                }
+            } else {
+                for chunk in js_ctxs.chunks(batch_size) {
+                    let requests =
+                        chunk.iter().map(|c| json!({ "operation": "BatchInvoke", "payload": event_of(c) })).collect();
+                    answers.extend(source.invoke_batch(requests, chunk).await);
+                }
+            }
+            answers
+                .into_iter()
+                .map(|answer| {
+                    answer.map_err(|e| ResolverError::new(e.message()).error_type(e.error_type()))
+                })
+                .collect()
+        })
+    })
+}
+
+/// The event of a direct Lambda resolver: `ctx` without `env`, with `prev` `null`.
+fn event_of(ctx: &JsContext) -> Value {
+    let mut event = serde_json::to_value(ctx).unwrap_or(Value::Null);
+    if let Value::Object(members) = &mut event {
+        members.remove("env");
+        members.insert("prev".to_owned(), Value::Null);
+    }
+    event
+}
