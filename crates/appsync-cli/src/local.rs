@@ -41,6 +41,19 @@ pub(crate) struct LocalArgs {
     /// Serve the AppSync API of a CloudFormation template (JSON or YAML).
     #[arg(long, value_name = "FILE")]
     pub(crate) template: Option<PathBuf>,
+    /// The local function of the project's Lambda data source NAME (its `Name`, as resolvers
+    /// give it in `DataSourceName`): the URL of the Lambda Runtime Interface Emulator's API
+    /// (`http://127.0.0.1:9000`, as `docker run -p 9000:8080` of an AWS Lambda base image
+    /// serves it; a full `.../2015-03-31/functions/NAME/invocations` URL for `sam local
+    /// start-lambda`), or `cmd:COMMAND`, run per invocation with the event on stdin and the
+    /// answer on stdout. Repeatable.
+    #[arg(long = "lambda", value_name = "NAME=URL|cmd:COMMAND")]
+    pub(crate) lambdas: Vec<String>,
+    /// Send the requests of the project's HTTP data source NAME to URL instead of its endpoint
+    /// (still signed when it says AWS_IAM: with $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY when
+    /// set, else the first --iam or demo credentials). Repeatable.
+    #[arg(long = "http", value_name = "NAME=URL")]
+    pub(crate) http: Vec<String>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:4000")]
     listen: String,
@@ -196,6 +209,7 @@ pub(crate) fn builder(
     for spec in &args.channel_namespaces {
         b = b.channel_namespace(parse_channel_namespace(spec)?);
     }
+    b = crate::local_project::data_sources(b, args, project)?;
     Ok((b, Credentials { demo }))
 }
 
@@ -287,7 +301,7 @@ async fn serve(
     let mut out = std::io::stdout().lock();
     match &project {
         Some(api) => {
-            for line in crate::local_project::describe(api) {
+            for line in crate::local_project::describe(api, &args) {
                 writeln!(out, "{line}")?;
             }
         }

@@ -1,7 +1,9 @@
 //! `appsync local --cdk-out DIR | --template FILE`: reading the project, refusing code AWS would
 //! refuse, and saying once, at start, what was found and what is not emulated.
 
-use appsync_local::project::{ApiDefinition, ResolverKind};
+use appsync_local::EmulatorBuilder;
+use appsync_local::data_sources::LambdaFunction;
+use appsync_local::project::{ApiDefinition, DataSourceKind, ResolverKind};
 
 use crate::check::{check_units, print_findings, project_units, read_project};
 use crate::local::LocalArgs;
@@ -11,6 +13,14 @@ use crate::usage;
 pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<Option<ApiDefinition>> {
     if args.api.is_some() && args.cdk_out.is_none() && args.template.is_none() {
         return Err(usage("--api needs --cdk-out or --template"));
+    }
+    if (!args.lambdas.is_empty() || !args.http.is_empty())
+        && args.cdk_out.is_none()
+        && args.template.is_none()
+    {
+        return Err(usage(
+            "--lambda and --http name a project's data sources: they need --cdk-out or --template",
+        ));
     }
     let Some(api) = read_project(
         args.cdk_out.as_ref(),
@@ -35,8 +45,63 @@ pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<Option<ApiDefinition>> {
     Ok(Some(api))
 }
 
+/// `--lambda NAME=...` and `--http NAME=URL` given to the builder, each checked against the
+/// project's data sources; IAM-signed HTTP data sources sign with the environment's
+/// credentials when it has them.
+pub(crate) fn data_sources(
+    mut b: EmulatorBuilder,
+    args: &LocalArgs,
+    project: Option<&ApiDefinition>,
+) -> anyhow::Result<EmulatorBuilder> {
+    let Some(api) = project else {
+        return Ok(b);
+    };
+    for spec in &args.lambdas {
+        let (name, target) = split_spec("--lambda", spec, "NAME=URL|cmd:COMMAND")?;
+        match api.data_source(name).map(|d| &d.kind) {
+            Some(DataSourceKind::Lambda { .. }) => {}
+            _ => return Err(usage(format!("--lambda {name}=...: {}", no_such(api, name, "AWS_LAMBDA")))),
+        }
+        let function = LambdaFunction::parse(target).map_err(|e| usage(format!("--lambda {spec}: {e}")))?;
+        b = b.data_source(name, function);
+    }
+    for spec in &args.http {
+        let (name, url) = split_spec("--http", spec, "NAME=URL")?;
+        match api.data_source(name).map(|d| &d.kind) {
+            Some(DataSourceKind::Http { .. }) => {}
+            _ => return Err(usage(format!("--http {name}=...: {}", no_such(api, name, "HTTP")))),
+        }
+        b = b.http_endpoint(name, url);
+    }
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(akid), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        b = b.data_source_credentials(appsync_local::Credentials::new(
+            akid,
+            secret,
+            env("AWS_SESSION_TOKEN"),
+            None,
+        ));
+    }
+    Ok(b)
+}
+
+fn split_spec<'a>(flag: &str, spec: &'a str, form: &str) -> anyhow::Result<(&'a str, &'a str)> {
+    match spec.split_once('=') {
+        Some((name, value)) if !name.is_empty() && !value.is_empty() => Ok((name, value)),
+        _ => Err(usage(format!("{flag} {spec}: expected {form}"))),
+    }
+}
+
+/// Why NAME is not a data source of `kind`, with the ones there are.
+fn no_such(api: &ApiDefinition, name: &str, kind: &str) -> String {
+    let names: Vec<&str> =
+        api.data_sources.iter().filter(|d| d.kind.type_name() == kind).map(|d| d.name.as_str()).collect();
+    let known = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+    format!("the project has no {kind} data source named {name:?} (its {kind} data sources: {known})")
+}
+
 /// What `appsync local` prints about the project at start.
-pub(crate) fn describe(api: &ApiDefinition) -> Vec<String> {
+pub(crate) fn describe(api: &ApiDefinition, args: &LocalArgs) -> Vec<String> {
     let mut lines =
         vec![format!("appsync local: API {} ({}) from {}", api.name, api.logical_id, api.template)];
     let pipelines = api.resolvers.iter().filter(|r| r.kind == ResolverKind::Pipeline).count();
@@ -54,24 +119,29 @@ pub(crate) fn describe(api: &ApiDefinition) -> Vec<String> {
         let names: Vec<&str> = api.environment.keys().map(String::as_str).collect();
         lines.push(format!("  environment variables: {}", names.join(", ")));
     }
-    let runnable = api
-        .resolvers
-        .iter()
-        .filter(|r| r.type_name != "Subscription")
-        .filter(|r| {
-            !api.unsupported
-                .iter()
-                .any(|u| u.field.as_deref() == Some(&format!("{}.{}", r.type_name, r.field_name)))
-        })
-        .count();
-    if runnable > 0 {
-        lines.push(format!(
-            "  resolvers do not run yet: {} {} an AppSyncLocal:NotImplemented error (subscriptions still deliver their mutations' results, unfiltered)",
-            count(runnable, "field"),
-            if runnable == 1 { "answers" } else { "answer" }
-        ));
+    let given = |specs: &[String], name: &str| {
+        specs.iter().find_map(|s| s.split_once('=').filter(|(n, _)| *n == name).map(|(_, v)| v.to_owned()))
+    };
+    for ds in &api.data_sources {
+        match &ds.kind {
+            DataSourceKind::Lambda { .. } => lines.push(match given(&args.lambdas, &ds.name) {
+                Some(target) => format!("  Lambda {}: {target}", ds.name),
+                None => format!(
+                    "  Lambda {}: no local function (give --lambda {}=URL or --lambda {}=cmd:COMMAND); its fields answer AppSyncLocal:NotConfigured",
+                    ds.name, ds.name, ds.name
+                ),
+            }),
+            DataSourceKind::Http { endpoint, iam } => {
+                let target = given(&args.http, &ds.name).unwrap_or_else(|| endpoint.clone());
+                let signed = iam.as_ref().map_or_else(String::new, |i| {
+                    format!(" (SigV4-signed for {} in {})", i.service, i.region)
+                });
+                lines.push(format!("  HTTP {}: {target}{signed}", ds.name));
+            }
+            _ => {}
+        }
     }
-    for note in &api.unsupported {
+    for note in &api.not_emulated() {
         lines.push(format!("  not emulated: {note}"));
     }
     lines

@@ -30,32 +30,195 @@ fn post(url: &str, api_key: &str, query: &str) -> Value {
     })
 }
 
+/// The fixture's Lambda function, served over the Runtime Interface Emulator's API: it echoes
+/// its event (the JS resolver's payload), answers a direct resolver's event from its
+/// arguments, and throws for `boom`.
+fn echo_function() -> appsync_testkit::Peer {
+    appsync_testkit::lambda_rie(|event| {
+        if event["message"] == "boom" {
+            return Err(("Error".to_owned(), "boom!".to_owned()));
+        }
+        if event["arguments"].is_object() {
+            return Ok(json!(format!(
+                "direct {} for {}",
+                event["arguments"]["input"].as_str().unwrap_or(""),
+                event["info"]["fieldName"].as_str().unwrap_or("")
+            )));
+        }
+        Ok(event)
+    })
+}
+
+/// The fixture's HTTP data source's server: user 1 exists; it answers the SigV4 scope it was
+/// signed for.
+fn users_server() -> appsync_testkit::Peer {
+    appsync_testkit::http_peer(|request| {
+        let authorization = request.header("authorization").unwrap_or_default();
+        if !authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDAPPSYNCLOCALDEMO/")
+            || !authorization.contains("/us-east-1/execute-api/aws4_request")
+        {
+            return (403, Vec::new(), b"unsigned".to_vec());
+        }
+        match request.uri.as_str() {
+            "/users/1" => (200, Vec::new(), br#"{"id":"1","name":"Ann"}"#.to_vec()),
+            _ => (404, Vec::new(), b"no such user".to_vec()),
+        }
+    })
+}
+
 #[test]
 fn serves_the_cdk_out_api_and_says_what_it_found() {
-    let local = start_local(&["--cdk-out", &repo("fixtures/cdk-app/cdk.out")]);
+    let lambda = echo_function();
+    let users = users_server();
+    let local = start_local(&[
+        "--cdk-out",
+        &repo("fixtures/cdk-app/cdk.out"),
+        "--lambda",
+        &format!("Echo={}", lambda.url),
+        "--http",
+        &format!("Users={}", users.url),
+    ]);
     let banner = local.banner.join("\n");
     for needle in [
         "API fixture-api (ApiF70053CD)",
-        "9 resolvers (1 pipeline), 2 functions, 4 data sources (AWS_LAMBDA Echo, NONE None, AMAZON_DYNAMODB PostsTable, HTTP Users), 1 DynamoDB table",
+        "10 resolvers (1 pipeline), 2 functions, 4 data sources (AWS_LAMBDA Echo, NONE None, AMAZON_DYNAMODB PostsTable, HTTP Users), 1 DynamoDB table",
         "environment variables: GREETING",
-        "AppSyncLocal:NotImplemented",
+        &format!("Lambda Echo: {}", lambda.url),
+        &format!("HTTP Users: {} (SigV4-signed for execute-api in us-east-1)", users.url),
+        "not emulated: ApiQueryGetPost7F06D74E (Query.getPost): uses data source PostsTable",
+        "uses data source PostsTable of type AMAZON_DYNAMODB, which appsync local does not run yet",
         "default auth api-key, accepted modes: api-key, iam",
         "API key:               da2-appsynclocaldemokey0000",
     ] {
         assert!(banner.contains(needle), "missing {needle:?} in:\n{banner}");
     }
     assert!(!banner.contains("Cognito"), "the project has no Cognito mode:\n{banner}");
-    let body = post(&local.url, "da2-appsynclocaldemokey0000", "{ hello(name: \"ann\") }");
-    assert_eq!(body["data"], json!({"hello": null}));
-    assert_eq!(body["errors"][0]["errorType"], "AppSyncLocal:NotImplemented");
+    let key = "da2-appsynclocaldemokey0000";
+    let ask = |query: &str| post(&local.url, key, query);
+
+    assert_eq!(ask("{ hello(name: \"ann\") }"), json!({"data": {"hello": "hello ann"}}));
+    assert_eq!(ask("{ greeting(name: \"bob\") }"), json!({"data": {"greeting": "Hello, BOB!"}}));
+    // Lambda: a JS resolver, a direct resolver, and a function that throws.
+    assert_eq!(ask("{ echo(message: \"hi\") }"), json!({"data": {"echo": "hi"}}));
+    assert_eq!(ask("{ direct(input: \"x\") }"), json!({"data": {"direct": "direct x for direct"}}));
+    let body = ask("{ echo(message: \"boom\") }");
+    assert_eq!(body["data"], json!({"echo": null}));
+    assert_eq!(body["errors"][0]["errorType"], "Lambda:Unhandled");
+    assert_eq!(body["errors"][0]["message"], "boom!");
+    // HTTP, signed: the body of a 200; the resolver's own error for a 404.
+    assert_eq!(ask("{ user(id: \"1\") }"), json!({"data": {"user": "{\"id\":\"1\",\"name\":\"Ann\"}"}}));
+    let body = ask("{ user(id: \"2\") }");
+    assert_eq!(
+        (&body["errors"][0]["message"], &body["errors"][0]["errorType"]),
+        (&json!("HTTP 404"), &json!("HttpError"))
+    );
+    let seen = users.received();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!((seen[0].method.as_str(), seen[0].header("accept")), ("GET", Some("application/json")));
+    // DynamoDB is not run yet: a clear error.
+    let body = ask("{ getPost(id: \"1\") { id } }");
+    assert_eq!(body["errors"][0]["errorType"], "AppSyncLocal:Unsupported");
+
+    // A mutation over NONE, and a subscription filtered on its author over the WebSocket.
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    rt.block_on(async {
+        use futures_util::StreamExt as _;
+        let client = appsync::Client::builder()
+            .endpoint(&local.url)
+            .auth(appsync::Auth::api_key(key))
+            .build()
+            .expect("client");
+        let mut anns = client
+            .subscribe::<Value>(
+                "subscription($a: String) { onCreatePost(author: $a) { id author title } }",
+                json!({"a": "ann"}),
+            )
+            .await
+            .expect("subscribe");
+        let publish = "mutation($a: String!, $t: String!) { publishPost(author: $a, title: $t) { id author title createdAt } }";
+        for (author, title) in [("bob", "not for ann"), ("ann", "for ann")] {
+            let data: Value = client
+                .data(appsync::Request::new(publish).variables(json!({"a": author, "t": title})))
+                .await
+                .expect("publishPost");
+            assert_eq!(data["publishPost"]["author"], author);
+            assert!(data["publishPost"]["createdAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{data}");
+        }
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), anns.next())
+            .await
+            .expect("an event")
+            .expect("open")
+            .expect("event");
+        assert_eq!(event["onCreatePost"]["author"], "ann", "bob's post is filtered out: {event}");
+        assert_eq!(event["onCreatePost"]["title"], "for ann");
+        client.close().await;
+    });
 }
 
 #[test]
-fn serves_the_yaml_template() {
-    let local = start_local(&["--template", &repo("fixtures/cdk-app/template.yaml")]);
+fn serves_the_yaml_template_with_a_command_as_the_function() {
+    let dir = appsync_testkit::scratch_dir("local-project-cmd");
+    let script = dir.join("echo.sh");
+    // The event on stdin; a failure is a non-zero exit with the message on stderr.
+    std::fs::write(&script, "event=$(cat)\ncase \"$event\" in *boom*) echo 'it went boom' >&2; exit 1;; esac\nprintf '%s' \"$event\"\n")
+        .expect("script");
+    let local = start_local(&[
+        "--template",
+        &repo("fixtures/cdk-app/template.yaml"),
+        "--lambda",
+        &format!("Echo=cmd:sh {}", script.display()),
+    ]);
     assert!(local.banner[0].contains("API fixture-api-dev (Api)"), "{:?}", local.banner);
-    let body = post(&local.url, "da2-appsynclocaldemokey0000", "{ __typename }");
-    assert_eq!(body, json!({"data": {"__typename": "Query"}}));
+    let key = "da2-appsynclocaldemokey0000";
+    assert_eq!(post(&local.url, key, "{ __typename }"), json!({"data": {"__typename": "Query"}}));
+    assert_eq!(post(&local.url, key, "{ hello }"), json!({"data": {"hello": "hello world"}}));
+    assert_eq!(
+        post(&local.url, key, "{ greeting(name: \"x\") }"),
+        json!({"data": {"greeting": "Hello, X!"}})
+    );
+    assert_eq!(post(&local.url, key, "{ echo(message: \"hi\") }"), json!({"data": {"echo": "hi"}}));
+    let body = post(&local.url, key, "{ echo(message: \"boom\") }");
+    assert_eq!(body["errors"][0]["errorType"], "Lambda:Unhandled");
+    assert_eq!(body["errors"][0]["message"], "it went boom");
+    // users.example.com is not reached from here: the data source's own failure, in words.
+    let body = post(&local.url, key, "{ user(id: \"1\") }");
+    assert_eq!(body["data"], json!({"user": null}));
+}
+
+#[test]
+fn lambda_and_http_flags_name_the_projects_data_sources() {
+    for (flag, value, expected) in [
+        (
+            "--lambda",
+            "Nope=cmd:cat",
+            "no AWS_LAMBDA data source named \"Nope\" (its AWS_LAMBDA data sources: Echo)",
+        ),
+        ("--lambda", "Users=cmd:cat", "no AWS_LAMBDA data source named \"Users\""),
+        ("--lambda", "Echo=ftp://x", "expected an http:// or https:// URL"),
+        (
+            "--http",
+            "Echo=http://127.0.0.1:1",
+            "no HTTP data source named \"Echo\" (its HTTP data sources: Users)",
+        ),
+        ("--http", "Users", "expected NAME=URL"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_appsync"))
+            .args([
+                "local",
+                "--listen",
+                "127.0.0.1:0",
+                "--cdk-out",
+                &repo("fixtures/cdk-app/cdk.out"),
+                flag,
+                value,
+            ])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{flag} {value}: {stderr}");
+    }
 }
 
 #[test]

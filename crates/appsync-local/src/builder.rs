@@ -500,11 +500,14 @@ impl EmulatorBuilder {
             let mut sources = self.data_sources;
             if let Some(api) = &self.project {
                 let credentials = self.data_source_credentials.as_ref().or(self.iam.first());
-                sources = crate::project::wiring::data_sources(api, sources, &self.http_endpoints, credentials)?;
+                sources =
+                    crate::project::wiring::data_sources(api, sources, &self.http_endpoints, credentials)?;
             } else if let Some(name) = self.http_endpoints.keys().next() {
                 return Err(Error::config(
                     "http_endpoint",
-                    format!("http_endpoint {name:?} is for a project's data source, and no project is served"),
+                    format!(
+                        "http_endpoint {name:?} is for a project's data source, and no project is served"
+                    ),
                 ));
             }
             let runtime = crate::js::JsRuntime {
@@ -538,7 +541,11 @@ impl EmulatorBuilder {
                 let wired =
                     crate::project::wiring::wire(api, &runtime, &root_fields, subscription_root.as_deref());
                 resolver_fns.extend(
-                    wired.resolvers.into_iter().filter(|(k, _)| !own.contains(k)).map(|(k, f)| (k, f, "project")),
+                    wired
+                        .resolvers
+                        .into_iter()
+                        .filter(|(k, _)| !own.contains(k))
+                        .map(|(k, f)| (k, f, "project")),
                 );
                 batch_fns.extend(
                     wired
@@ -557,7 +564,10 @@ impl EmulatorBuilder {
         let mut batch_resolvers: HashMap<String, HashMap<String, resolver::BatchResolverFn>> = HashMap::new();
         for (key, f, setting) in batch_fns {
             let Some((type_name, field_name)) = key.split_once('.') else {
-                return Err(Error::config(setting, format!("resolver key {key:?} must look like Type.field")));
+                return Err(Error::config(
+                    setting,
+                    format!("resolver key {key:?} must look like Type.field"),
+                ));
             };
             batch_resolvers.entry(type_name.to_owned()).or_default().insert(field_name.to_owned(), f);
         }

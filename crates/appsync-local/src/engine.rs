@@ -585,16 +585,25 @@ impl AsyncObjectValue for ObjectValue {
                                     .records
                                     .iter()
                                     .filter(|r| mine(r))
-                                    .filter_map(|r| r.as_ref().map(|(_, record)| context_for(Some(record.clone()))))
+                                    .filter_map(|r| {
+                                        r.as_ref().map(|(_, record)| context_for(Some(record.clone())))
+                                    })
                                     .collect();
                                 let appended: Vec<_> = ctxs.iter().map(|c| Arc::clone(&c.appended)).collect();
                                 let outcomes = resolver(ctxs).await;
-                                outcomes.into_iter().zip(appended).map(|(o, a)| (o, take_appended(&a))).collect()
+                                outcomes
+                                    .into_iter()
+                                    .zip(appended)
+                                    .map(|(o, a)| (o, take_appended(&a)))
+                                    .collect()
                             })
                             .await;
                         let position = siblings.records[..*index].iter().filter(|r| mine(r)).count();
                         answers.get(position).cloned().unwrap_or_else(|| {
-                            (Err(ResolverError::new("the batch resolver gave no answer for this item")), Vec::new())
+                            (
+                                Err(ResolverError::new("the batch resolver gave no answer for this item")),
+                                Vec::new(),
+                            )
                         })
                     }
                     (None, Some(resolver), None) => {
@@ -733,9 +742,11 @@ fn siblings_of(ctx: &RequestCtx, items: &[Value], item_ty: &Type) -> Option<Arc<
             _ => None,
         })
         .collect();
-    records.iter().flatten().any(|(t, _)| batch.contains_key(t)).then(|| {
-        Arc::new(Siblings { records, answers: Mutex::new(HashMap::new()) })
-    })
+    records
+        .iter()
+        .flatten()
+        .any(|(t, _)| batch.contains_key(t))
+        .then(|| Arc::new(Siblings { records, answers: Mutex::new(HashMap::new()) }))
 }
 
 /// For abstract types the record says what it is with `__typename`; failing that, the first

@@ -70,6 +70,7 @@ fn assert_fixture_api(api: &ApiDefinition) {
         fields,
         [
             "Mutation.createPost",
+            "Mutation.publishPost",
             "Query.direct",
             "Query.echo",
             "Query.getPost",
@@ -410,5 +411,5 @@ fn a_cdk_out_with_several_stacks_needs_one_named() {
     );
     let api = ProjectReader::cdk_out(&dir).stack("OtherStack").read().unwrap();
     assert_eq!(api.name, "fixture-api");
-    assert_eq!(api.resolvers.len(), 9);
+    assert_eq!(api.resolvers.len(), 10);
 }

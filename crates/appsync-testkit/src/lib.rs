@@ -21,12 +21,14 @@
 
 mod documents;
 mod emulator;
+mod peers;
 mod scratch;
 mod sign;
 mod wait;
 
 pub use documents::{CREATE_POST, CREATE_POST_SHORT, ON_CREATE_POST, POSTS_ALL_MODES_SCHEMA};
 pub use emulator::{AKID, API_KEY, REGION, Reply, SECRET, Server, body, demo_builder, start, start_emulator};
+pub use peers::{Peer, PeerAnswer, PeerRequest, http_peer, lambda_rie};
 pub use scratch::scratch_dir;
 pub use sign::{sign_aws, sign_ours};
 pub use wait::wait_until;

@@ -65,6 +65,10 @@ pub(crate) fn start_local(args: &[&str]) -> Local {
         .arg("local")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
+        // Hermetic: the environment's AWS credentials would sign HTTP data sources' requests.
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

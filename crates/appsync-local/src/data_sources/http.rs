@@ -75,7 +75,12 @@ impl HttpDataSource {
     /// Signs every request with SigV4 for `region` and `service` (the data source's
     /// `AwsIamConfig`), with `credentials`.
     #[must_use]
-    pub fn iam(mut self, credentials: Credentials, region: impl Into<String>, service: impl Into<String>) -> Self {
+    pub fn iam(
+        mut self,
+        credentials: Credentials,
+        region: impl Into<String>,
+        service: impl Into<String>,
+    ) -> Self {
         self.signing = Some(Signing { credentials, region: region.into(), service: service.into() });
         self
     }
@@ -90,10 +95,9 @@ impl HttpDataSource {
     /// The request the resolver asked for, as `http` sees it.
     fn request_of(&self, request: &Value) -> Result<http::Request<Vec<u8>>, DataSourceError> {
         let invalid = |message: String| DataSourceError::new(message, HTTP_REQUEST_ERROR_TYPE);
-        let method = request
-            .get("method")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid("The HTTP request needs a method (GET, POST, PUT, PATCH, DELETE...)".to_owned()))?;
+        let method = request.get("method").and_then(Value::as_str).ok_or_else(|| {
+            invalid("The HTTP request needs a method (GET, POST, PUT, PATCH, DELETE...)".to_owned())
+        })?;
         let method = http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
             .map_err(|_| invalid(format!("{method:?} is not an HTTP method")))?;
         let path = request.get("resourcePath").and_then(Value::as_str).unwrap_or("/");
@@ -146,10 +150,17 @@ impl DataSource for HttpDataSource {
     async fn invoke(&self, request: Value, _ctx: &Context) -> Result<Value, DataSourceError> {
         let mut http_request = self.request_of(&request)?;
         if let Some(signing) = &self.signing {
-            let params =
-                SigningParams::new(&signing.credentials, &signing.region, &signing.service, SystemTime::now());
+            let params = SigningParams::new(
+                &signing.credentials,
+                &signing.region,
+                &signing.service,
+                SystemTime::now(),
+            );
             let unsigned = |e: appsync_sigv4::SigningError| {
-                DataSourceError::new(format!("The HTTP request could not be signed: {e}"), HTTP_REQUEST_ERROR_TYPE)
+                DataSourceError::new(
+                    format!("The HTTP request could not be signed: {e}"),
+                    HTTP_REQUEST_ERROR_TYPE,
+                )
             };
             let output = appsync_sigv4::sign(
                 &SignableRequest::from_http(&http_request, SignableBody::Bytes(http_request.body())),
@@ -159,15 +170,12 @@ impl DataSource for HttpDataSource {
             output.apply_to_request(&mut http_request).map_err(unsigned)?;
         }
         let url = http_request.uri().to_string();
-        let unreachable =
-            |e: reqwest::Error| DataSourceError::new(format!("{url} could not be reached: {e}"), UNREACHABLE_ERROR_TYPE);
+        let unreachable = |e: reqwest::Error| {
+            DataSourceError::new(format!("{url} could not be reached: {e}"), UNREACHABLE_ERROR_TYPE)
+        };
         let mut request = reqwest::Request::try_from(http_request).map_err(unreachable)?;
         *request.timeout_mut() = Some(self.timeout);
-        let mut response = self
-            .client
-            .execute(request)
-            .await
-            .map_err(unreachable)?;
+        let mut response = self.client.execute(request).await.map_err(unreachable)?;
         let status = response.status().as_u16();
         let mut headers = Map::new();
         for (name, value) in response.headers() {

@@ -56,7 +56,10 @@ enum Target {
 
 impl std::fmt::Debug for LambdaFunction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LambdaFunction").field("target", &self.target).field("timeout", &self.timeout).finish()
+        f.debug_struct("LambdaFunction")
+            .field("target", &self.target)
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 
@@ -70,7 +73,8 @@ impl LambdaFunction {
     /// A configuration error (field `lambda`) when `url` is not an http(s) URL.
     pub fn url(url: &str) -> Result<Self, Error> {
         let mut parsed = reqwest::Url::parse(url).map_err(|e| {
-            Error::config("lambda", format!("{url:?} is not a URL (expected http://HOST:PORT)")).with_source(e)
+            Error::config("lambda", format!("{url:?} is not a URL (expected http://HOST:PORT)"))
+                .with_source(e)
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::config("lambda", format!("{url:?}: expected an http:// or https:// URL")));
@@ -129,10 +133,19 @@ impl LambdaFunction {
 
     async fn post(&self, url: &reqwest::Url, event: &Value) -> Result<Value, DataSourceError> {
         let unreachable = |e: reqwest::Error| {
-            DataSourceError::new(format!("The Lambda function at {url} could not be reached: {e}"), UNREACHABLE_ERROR_TYPE)
+            DataSourceError::new(
+                format!("The Lambda function at {url} could not be reached: {e}"),
+                UNREACHABLE_ERROR_TYPE,
+            )
         };
-        let response =
-            self.client.post(url.clone()).timeout(self.timeout).json(event).send().await.map_err(unreachable)?;
+        let response = self
+            .client
+            .post(url.clone())
+            .timeout(self.timeout)
+            .json(event)
+            .send()
+            .await
+            .map_err(unreachable)?;
         let failed = response.headers().contains_key("x-amz-function-error");
         let status = response.status();
         let body = response.bytes().await.map_err(unreachable)?;
@@ -150,7 +163,10 @@ impl LambdaFunction {
 
     async fn run(&self, command: &str, event: &Value) -> Result<Value, DataSourceError> {
         let cannot = |what: &str, e: &dyn std::fmt::Display| {
-            DataSourceError::new(format!("The Lambda command `{command}` {what}: {e}"), UNREACHABLE_ERROR_TYPE)
+            DataSourceError::new(
+                format!("The Lambda command `{command}` {what}: {e}"),
+                UNREACHABLE_ERROR_TYPE,
+            )
         };
         let mut child = tokio::process::Command::new("sh")
             .arg("-c")
@@ -172,11 +188,10 @@ impl LambdaFunction {
             .map_err(|e| cannot("failed", &e))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            let message = stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .map_or_else(|| format!("the command exited with {}", output.status), |l| l.trim().to_owned());
+            let message = stderr.lines().rev().find(|l| !l.trim().is_empty()).map_or_else(
+                || format!("the command exited with {}", output.status),
+                |l| l.trim().to_owned(),
+            );
             return Err(DataSourceError::new(message, LAMBDA_UNHANDLED_ERROR_TYPE));
         }
         answer(&output.stdout, false)
@@ -199,11 +214,15 @@ fn answer(body: &[u8], failed: bool) -> Result<Value, DataSourceError> {
     };
     let error_shaped = value.as_object().is_some_and(|o| {
         o.contains_key("errorMessage")
-            && o.keys().all(|k| matches!(k.as_str(), "errorMessage" | "errorType" | "stackTrace" | "trace" | "requestId"))
+            && o.keys().all(|k| {
+                matches!(k.as_str(), "errorMessage" | "errorType" | "stackTrace" | "trace" | "requestId")
+            })
     });
     if failed || error_shaped {
         let message = match &value {
-            Value::Object(o) => o.get("errorMessage").and_then(Value::as_str).unwrap_or("Unknown error").to_owned(),
+            Value::Object(o) => {
+                o.get("errorMessage").and_then(Value::as_str).unwrap_or("Unknown error").to_owned()
+            }
             Value::String(s) => s.clone(),
             _ => "Unknown error".to_owned(),
         };
@@ -237,7 +256,11 @@ impl DataSource for LambdaFunction {
         }
     }
 
-    async fn invoke_batch(&self, requests: Vec<Value>, _ctxs: &[Context]) -> Vec<Result<Value, DataSourceError>> {
+    async fn invoke_batch(
+        &self,
+        requests: Vec<Value>,
+        _ctxs: &[Context],
+    ) -> Vec<Result<Value, DataSourceError>> {
         let count = requests.len();
         let payloads: Vec<Value> =
             requests.into_iter().map(|r| r.get("payload").cloned().unwrap_or(Value::Null)).collect();
@@ -249,7 +272,9 @@ impl DataSource for LambdaFunction {
                     _ => "no list".to_owned(),
                 };
                 let error = DataSourceError::new(
-                    format!("A BatchInvoke of {count} expects a list of {count} results; the function returned {found}"),
+                    format!(
+                        "A BatchInvoke of {count} expects a list of {count} results; the function returned {found}"
+                    ),
                     LAMBDA_UNHANDLED_ERROR_TYPE,
                 );
                 vec![Err(error); count]

@@ -74,17 +74,23 @@ impl ApiDefinition {
             if let Some(ds) = dynamodb {
                 notes.push(Unsupported {
                     resource: resource.clone(),
-                    reason: format!("uses data source {} of type AMAZON_DYNAMODB, which appsync local does not run yet", ds.name),
+                    reason: format!(
+                        "uses data source {} of type AMAZON_DYNAMODB, which appsync local does not run yet",
+                        ds.name
+                    ),
                     field: Some(field.clone()),
                 });
             }
-            let without_code = functions.iter().find(|f| {
-                f.code.is_none() || f.runtime.as_ref().is_some_and(|rt| rt.name != "APPSYNC_JS")
-            });
+            let without_code = functions
+                .iter()
+                .find(|f| f.code.is_none() || f.runtime.as_ref().is_some_and(|rt| rt.name != "APPSYNC_JS"));
             if let Some(f) = without_code {
                 notes.push(Unsupported {
                     resource,
-                    reason: format!("its pipeline function {} has no APPSYNC_JS code (VTL is not emulated)", f.name),
+                    reason: format!(
+                        "its pipeline function {} has no APPSYNC_JS code (VTL is not emulated)",
+                        f.name
+                    ),
                     field: Some(field),
                 });
             }

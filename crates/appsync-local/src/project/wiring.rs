@@ -48,7 +48,8 @@ pub(crate) fn data_sources(
     credentials: Option<&Credentials>,
 ) -> Result<DataSources, Error> {
     for name in http_endpoints.keys() {
-        if !api.data_sources.iter().any(|d| &d.name == name && matches!(d.kind, DataSourceKind::Http { .. })) {
+        if !api.data_sources.iter().any(|d| &d.name == name && matches!(d.kind, DataSourceKind::Http { .. }))
+        {
             return Err(Error::config(
                 "http_endpoint",
                 format!("the project has no HTTP data source named {name:?}"),
@@ -124,7 +125,8 @@ pub(crate) fn wire(
             continue;
         }
         let over_lambda = |name: Option<&str>| {
-            name.and_then(|n| api.data_source(n)).is_some_and(|d| matches!(d.kind, DataSourceKind::Lambda { .. }))
+            name.and_then(|n| api.data_source(n))
+                .is_some_and(|d| matches!(d.kind, DataSourceKind::Lambda { .. }))
         };
         let batch_size = r.max_batch_size.map_or(appsync_js::DEFAULT_MAX_BATCH_SIZE, |n| n as usize);
         match (&r.code, r.kind) {
@@ -145,7 +147,9 @@ pub(crate) fn wire(
                     .iter()
                     .filter_map(|id| api.function(id))
                     .filter_map(|f| {
-                        f.code.as_ref().map(|c| appsync_js::Function::new(&f.name, c.text.as_str(), &f.data_source))
+                        f.code
+                            .as_ref()
+                            .map(|c| appsync_js::Function::new(&f.name, c.text.as_str(), &f.data_source))
                     })
                     .collect();
                 let resolver = appsync_js::Resolver::pipeline(code.text.as_str(), functions);
@@ -159,9 +163,10 @@ pub(crate) fn wire(
             }
             (None, _) => {
                 if !on_subscription {
-                    let error =
-                        ResolverError::new(format!("{key} cannot run in appsync local: its resolver has no code"))
-                            .error_type(UNSUPPORTED_ERROR_TYPE);
+                    let error = ResolverError::new(format!(
+                        "{key} cannot run in appsync local: its resolver has no code"
+                    ))
+                    .error_type(UNSUPPORTED_ERROR_TYPE);
                     wired.resolvers.push((key, failing(error)));
                 }
             }
@@ -171,7 +176,9 @@ pub(crate) fn wire(
         if Some(type_name.as_str()) == subscription_root || api.resolver(type_name, field_name).is_some() {
             continue;
         }
-        wired.resolvers.push((format!("{type_name}.{field_name}"), resolver::boxed(|_ctx| async { Ok(Value::Null) })));
+        wired
+            .resolvers
+            .push((format!("{type_name}.{field_name}"), resolver::boxed(|_ctx| async { Ok(Value::Null) })));
     }
     wired
 }
@@ -207,16 +214,16 @@ fn direct_lambda(runtime: JsRuntime, data_source: String, batch_size: usize) -> 
                 }
             } else {
                 for chunk in js_ctxs.chunks(batch_size) {
-                    let requests =
-                        chunk.iter().map(|c| json!({ "operation": "BatchInvoke", "payload": event_of(c) })).collect();
+                    let requests = chunk
+                        .iter()
+                        .map(|c| json!({ "operation": "BatchInvoke", "payload": event_of(c) }))
+                        .collect();
                     answers.extend(source.invoke_batch(requests, chunk).await);
                 }
             }
             answers
                 .into_iter()
-                .map(|answer| {
-                    answer.map_err(|e| ResolverError::new(e.message()).error_type(e.error_type()))
-                })
+                .map(|answer| answer.map_err(|e| ResolverError::new(e.message()).error_type(e.error_type())))
                 .collect()
         })
     })
