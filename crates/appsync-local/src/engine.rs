@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 use crate::auth::{AuthMode, Identity};
 use crate::defaults;
 use crate::json::{from_apollo, to_apollo};
-use crate::mutation_bus::MutationEvent;
+use crate::mutation_bus::{Invalidation, MutationEvent};
 use crate::resolver::{BatchResolverFn, ResolverContext, ResolverError, ResolverFn};
 use crate::response;
 use crate::schema::LoadedSchema;
@@ -95,8 +95,9 @@ pub(crate) struct GraphQLRequest {
 /// An error a resolver added beside its field's value: (path, locations, error).
 type AppendedError = (Vec<ResponseDataPathSegment>, Vec<LineColumn>, ResolverError);
 
-/// A root mutation field as executed: (response key, field name, arguments).
-type SeenMutation = (String, String, Map<String, Value>);
+/// A root mutation field as executed: (response key, field name, arguments, what its resolver
+/// asked to invalidate).
+type SeenMutation = (String, String, Map<String, Value>, Vec<Value>);
 
 struct RequestCtx {
     engine: Arc<Engine>,
@@ -248,20 +249,25 @@ impl Engine {
     fn publish(&self, ctx: &RequestCtx, data: &BMap) {
         let mutations =
             std::mem::take(&mut *ctx.mutations.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        for (key, field, arguments) in mutations {
-            let Some(value) = data.get(key.as_str()) else {
-                continue;
-            };
-            if value.is_null() {
+        for (key, field, arguments, invalidations) in mutations {
+            let value = data.get(key.as_str()).filter(|v| !v.is_null());
+            let invalidations: Vec<Invalidation> =
+                invalidations.iter().filter_map(Invalidation::parse).collect();
+            if value.is_none() && invalidations.is_empty() {
                 continue;
             }
             let event = MutationEvent {
-                // A mutation no subscription listens to has none.
-                subscriptions: self.schema.subscribers.get(&field).cloned().unwrap_or_default(),
+                // A mutation no subscription listens to has none; a null result is delivered to
+                // none, though its invalidations still apply.
+                subscriptions: match value {
+                    Some(_) => self.schema.subscribers.get(&field).cloned().unwrap_or_default(),
+                    None => Vec::new(),
+                },
                 field,
                 arguments,
-                data: from_apollo(value),
+                data: value.map_or(Value::Null, from_apollo),
                 auth_mode: ctx.identity.mode(),
+                invalidations,
             };
             // No receivers is the normal case when nobody subscribes.
             let _ = self.events.send(Arc::new(event));
@@ -540,6 +546,7 @@ impl AsyncObjectValue for ObjectValue {
             };
             let field_def = info.field_definition();
             let single = engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
+            let mut invalidations = Vec::new();
             let batch = engine.batch_resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
             let value = if single.is_some() || batch.is_some() {
                 let (selection_set_list, selection_set_graphql) =
@@ -555,12 +562,17 @@ impl AsyncObjectValue for ObjectValue {
                     selection_set_list: selection_set_list.clone(),
                     selection_set_graphql: selection_set_graphql.clone(),
                     appended: Arc::default(),
+                    invalidations: Arc::default(),
                 };
                 let (outcome, appended) = match (single, batch, &self.batch) {
                     (Some(resolver), _, _) => {
                         let rctx = context_for(self.record.clone());
                         let appended = Arc::clone(&rctx.appended);
+                        let asked = Arc::clone(&rctx.invalidations);
                         let outcome = resolver(rctx).await;
+                        invalidations = std::mem::take(
+                            &mut *asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+                        );
                         (outcome, take_appended(&appended))
                     }
                     (None, Some(resolver), Some((siblings, index))) => {
@@ -655,6 +667,7 @@ impl AsyncObjectValue for ObjectValue {
                     response_key,
                     field_name.to_owned(),
                     arguments,
+                    invalidations,
                 ));
             }
             Ok(resolved(&self.ctx, value, &field_def.ty, field_path()))

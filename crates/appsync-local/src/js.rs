@@ -33,11 +33,27 @@ pub(crate) fn resolver_fn(runtime: JsRuntime, resolver: Resolver, on_subscriptio
         async move {
             let js_ctx = context_of(&ctx).env((*runtime.env).clone());
             let mut outcome = resolver.resolve(&runtime.engine, js_ctx, &runtime.sources).await;
-            if on_subscription
-                && outcome.errors.is_empty()
-                && let Some(filter) = outcome.subscription_filter.take()
-            {
-                return Ok(filter);
+            if on_subscription && outcome.errors.is_empty() {
+                // What the real-time endpoint reads of a subscription resolver: its filter
+                // (`{filterGroup}`) and its invalidation filter.
+                let mut filters = match outcome.subscription_filter.take() {
+                    Some(Value::Object(filter)) => filter,
+                    _ => serde_json::Map::new(),
+                };
+                if let Some(invalidation) = outcome.subscription_invalidation_filter.take() {
+                    filters.insert("invalidationFilter".to_owned(), invalidation);
+                }
+                if !filters.is_empty() {
+                    return Ok(Value::Object(filters));
+                }
+            }
+            // AppSync honours the last `invalidateSubscriptions` of a resolver only
+            // (aws/aws-appsync-community #223).
+            if let Some(last) = outcome.invalidations.last() {
+                ctx.invalidations
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(last.clone());
             }
             into_result(&ctx, outcome)
         }

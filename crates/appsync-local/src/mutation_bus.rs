@@ -13,6 +13,25 @@ pub struct MutationEvent {
     pub(crate) data: Value,
     pub(crate) subscriptions: Vec<String>,
     pub(crate) auth_mode: AuthMode,
+    /// What the mutation's resolver asked to invalidate (`extensions.invalidateSubscriptions`).
+    pub(crate) invalidations: Vec<Invalidation>,
+}
+
+/// One `extensions.invalidateSubscriptions({subscriptionField, payload})`: every subscription
+/// on that field whose invalidation filter matches `payload` is ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Invalidation {
+    pub(crate) subscription_field: String,
+    pub(crate) payload: Value,
+}
+
+impl Invalidation {
+    /// From the object the resolver gave; `None` when it names no subscription field.
+    pub(crate) fn parse(value: &Value) -> Option<Self> {
+        let subscription_field = value.get("subscriptionField")?.as_str()?.to_owned();
+        let payload = value.get("payload").cloned().unwrap_or(Value::Null);
+        Some(Self { subscription_field, payload })
+    }
 }
 
 impl MutationEvent {

@@ -55,6 +55,9 @@ pub struct ResolverContext {
     pub(crate) selection_set_graphql: String,
     /// Errors for the response beside the field's value ([`ResolverContext::append_error`]).
     pub(crate) appended: Arc<std::sync::Mutex<Vec<ResolverError>>>,
+    /// `extensions.invalidateSubscriptions` of a mutation's resolver: `{subscriptionField,
+    /// payload}` each, for the real-time fan-out.
+    pub(crate) invalidations: Arc<std::sync::Mutex<Vec<Value>>>,
 }
 
 /// Header values stay out of `Debug`: they hold the caller's credentials.

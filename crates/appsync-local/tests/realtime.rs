@@ -305,6 +305,52 @@ async fn enhanced_filter_from_a_js_subscription_resolver() {
 }
 
 #[tokio::test]
+async fn invalidate_subscriptions_ends_the_subscriptions_whose_invalidation_filter_matches() {
+    // The guide's "Unsubscribing WebSocket connections using filters": the subscription sets an
+    // invalidation filter, a mutation's response invalidates by payload; the client gets
+    // `complete` (the message amplify-js learned to surface, aws-amplify/amplify-js #9898).
+    let subscription = "import { util, extensions } from '@aws-appsync/utils';\n\
+        export function request(ctx) { return { payload: null }; }\n\
+        export function response(ctx) {\n\
+          extensions.setSubscriptionInvalidationFilter(util.transform.toSubscriptionFilter({ author: { eq: ctx.args.author } }));\n\
+          return null;\n\
+        }";
+    let delete = "import { extensions } from '@aws-appsync/utils';\n\
+        export function request(ctx) { return { payload: { id: ctx.args.input.id, title: 'gone' } }; }\n\
+        export function response(ctx) {\n\
+          extensions.invalidateSubscriptions({ subscriptionField: 'onCreatePost', payload: { author: 'nobody' } });\n\
+          extensions.invalidateSubscriptions({ subscriptionField: 'onCreatePost', payload: { author: ctx.args.input.id } });\n\
+          return ctx.result;\n\
+        }";
+    let builder = demo_builder()
+        .js_resolver("Subscription.onCreatePost", appsync_js::Resolver::unit(subscription, "NONE"))
+        .js_resolver("Mutation.deletePost", appsync_js::Resolver::unit(delete, "NONE"));
+    let s = start(builder).await;
+    let mut ws = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut ws).await;
+    for (id, author) in [("ann", "ann"), ("bob", "bob")] {
+        let data = json!({"query": ON_CREATE, "variables": {"author": author}}).to_string();
+        send(&mut ws, start_msg(id, &data, api_key_headers(&s.host, API_KEY))).await;
+        assert_eq!(recv(&mut ws).await, Some(json!({"type":"start_ack","id": id})));
+    }
+    // Only the last invalidation of a resolver counts (aws/aws-appsync-community #223): ann's.
+    let r = s.api_key("mutation { deletePost(input: {id: \"ann\"}) { id title } }", json!({})).await;
+    assert_eq!(r.json(), json!({"data": {"deletePost": {"id": "ann", "title": "gone"}}}));
+    assert_eq!(recv(&mut ws).await, Some(json!({"type": "complete", "id": "ann"})));
+    // ann's subscription is gone, bob's still delivers.
+    for author in ["ann", "bob"] {
+        let r = s.api_key(CREATE_POST, json!({"input": {"title": "t", "author": author}})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let event = recv(&mut ws).await.expect("event");
+    assert_eq!(
+        (event["id"].as_str(), &event["payload"]["data"]["onCreatePost"]["author"]),
+        (Some("bob"), &json!("bob"))
+    );
+    quiet_for(&mut ws, Duration::from_millis(200)).await;
+}
+
+#[tokio::test]
 async fn huge_frames_close_only_that_connection_and_config_applies_through_router_with() {
     let emulator = demo_builder().build().expect("emulator");
     let config =

@@ -22,6 +22,9 @@ struct Registered {
     prepared: Prepared,
     /// The enhanced filter a subscription resolver set, if any.
     filter: Option<FilterGroup>,
+    /// The invalidation filter it set (`extensions.setSubscriptionInvalidationFilter`), if any:
+    /// a mutation's `invalidateSubscriptions` payload that matches it ends the subscription.
+    invalidation: Option<FilterGroup>,
     /// Subscriptions of a connection with the same response key and selection share this
     /// number, so an event is shaped once for all of them.
     shape: u32,
@@ -180,7 +183,7 @@ where
         };
         match inner.engine.prepare_subscription(&request, &identity) {
             Ok(prepared) => match self.subscription_filter(&prepared, &identity).await {
-                Ok(filter) => {
+                Ok((filter, invalidation)) => {
                     let same = self.subscriptions.values().find(|r| {
                         r.prepared.response_key == prepared.response_key && r.prepared.plan == prepared.plan
                     });
@@ -191,7 +194,8 @@ where
                             self.shapes
                         }
                     };
-                    self.subscriptions.insert(id.to_owned(), Registered { prepared, filter, shape });
+                    self.subscriptions
+                        .insert(id.to_owned(), Registered { prepared, filter, invalidation, shape });
                     ServerMessage::StartAck { id: id.to_owned() }
                 }
                 Err(entry) => refuse(vec![entry]),
@@ -203,16 +207,17 @@ where
     }
 
     /// Runs the subscription field's registered resolver, if any, once at `start`, as AppSync
-    /// runs a subscription resolver: an error refuses the subscription, and a returned
-    /// `{"filterGroup": [...]}` becomes the subscription's enhanced filter.
+    /// runs a subscription resolver: an error refuses the subscription, a returned
+    /// `{"filterGroup": [...]}` becomes the subscription's enhanced filter, and a returned
+    /// `{"invalidationFilter": {"filterGroup": [...]}}` its invalidation filter.
     async fn subscription_filter(
         &self,
         p: &Prepared,
         identity: &Identity,
-    ) -> Result<Option<FilterGroup>, ErrorEntry> {
+    ) -> Result<(Option<FilterGroup>, Option<FilterGroup>), ErrorEntry> {
         let resolvers = &self.emulator.inner.engine.resolvers;
         let Some(resolver) = resolvers.get(&p.type_name).and_then(|fields| fields.get(&p.field)) else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let ctx = ResolverContext {
             type_name: p.type_name.clone(),
@@ -225,16 +230,27 @@ where
             selection_set_list: Vec::new(),
             selection_set_graphql: String::new(),
             appended: std::sync::Arc::default(),
+            invalidations: std::sync::Arc::default(),
+        };
+        let invalid = |why: String| {
+            ErrorEntry::Typed(TypedError {
+                error_type: "BadRequestException".to_owned(),
+                message: format!("Invalid subscription filter: {why}"),
+                error_code: None,
+            })
         };
         match resolver(ctx).await {
-            Ok(v) if v.get("filterGroup").is_some() => FilterGroup::parse(&v).map(Some).map_err(|why| {
-                ErrorEntry::Typed(TypedError {
-                    error_type: "BadRequestException".to_owned(),
-                    message: format!("Invalid subscription filter: {why}"),
-                    error_code: None,
-                })
-            }),
-            Ok(_) => Ok(None),
+            Ok(v) => {
+                let filter = v
+                    .get("filterGroup")
+                    .is_some()
+                    .then(|| FilterGroup::parse(&v))
+                    .transpose()
+                    .map_err(invalid)?;
+                let invalidation =
+                    v.get("invalidationFilter").map(FilterGroup::parse).transpose().map_err(invalid)?;
+                Ok((filter, invalidation))
+            }
             Err(e) => {
                 let mut m = Map::new();
                 m.insert("errorType".to_owned(), e.error_type.clone().map_or(Value::Null, Value::from));
@@ -311,15 +327,31 @@ where
         self.initialized
     }
 
-    /// Sends `event` to every subscription of this connection that it matches, as one write.
+    /// Ends the subscriptions `event` invalidates (each gets `complete`), then sends `event` to
+    /// every subscription of this connection that it matches, as one write.
     async fn deliver(&mut self, event: &Arc<MutationEvent>) -> bool {
         if self.subscriptions.is_empty() {
             return true;
         }
+        let mut outgoing = Vec::new();
+        for invalidation in &event.invalidations {
+            let ended: Vec<String> = self
+                .subscriptions
+                .iter()
+                .filter(|(_, sub)| {
+                    sub.prepared.field == invalidation.subscription_field
+                        && sub.invalidation.as_ref().is_some_and(|f| f.matches(&invalidation.payload))
+                })
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in ended {
+                self.subscriptions.remove(&id);
+                outgoing.push(ServerMessage::Complete { id }.to_json());
+            }
+        }
         // Subscriptions of one connection usually share a selection: each shape is projected
         // and serialized once per event.
         let mut shaped: Vec<(u32, Option<String>)> = Vec::new();
-        let mut outgoing = Vec::new();
         for (id, sub) in &self.subscriptions {
             let p = &sub.prepared;
             if !event.subscriptions().contains(&p.field)
