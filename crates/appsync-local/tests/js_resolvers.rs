@@ -211,3 +211,34 @@ fn a_js_resolver_for_a_missing_field_is_refused() {
         .expect_err("no such field");
     assert_eq!(error.field(), Some("js_resolver"));
 }
+
+#[tokio::test]
+async fn an_iam_callers_identity_is_what_appsync_gives_an_iam_user() {
+    let server = support::start(support::demo_builder().schema_sdl(SDL).js_resolver(
+        "Query.whoami",
+        Resolver::unit(
+            "export function request(ctx) { return { payload: ctx.identity }; }\n\
+             export function response(ctx) { return JSON.stringify(ctx.result); }",
+            "NONE",
+        ),
+    ))
+    .await;
+    let body = server.iam("{ whoami }", json!({})).await.json();
+    let identity: serde_json::Value =
+        serde_json::from_str(body["data"]["whoami"].as_str().expect("a string")).expect("json");
+    assert_eq!(
+        identity,
+        json!({
+            "accountId": appsync_local::project::LOCAL_ACCOUNT_ID,
+            "cognitoIdentityPoolId": null,
+            "cognitoIdentityId": null,
+            "sourceIp": [],
+            "username": support::AKID,
+            "userArn": format!("arn:aws:iam::{}:user/{}", appsync_local::project::LOCAL_ACCOUNT_ID, support::AKID),
+            "cognitoIdentityAuthType": null,
+            "cognitoIdentityAuthProvider": null,
+        })
+    );
+    let body = server.api_key("{ whoami }", json!({})).await.json();
+    assert_eq!(body, json!({ "data": { "whoami": "null" } }));
+}
