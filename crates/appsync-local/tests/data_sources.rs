@@ -249,6 +249,35 @@ async fn function_failures_and_missing_functions_are_clear_errors() {
         assert_eq!(body["errors"][0]["errorType"], error_type, "{body}");
         assert!(body["errors"][0]["message"].as_str().unwrap().contains(message), "{message}: {body}");
     }
+    // `invocationType: 'Event'`: the resolver answers null at once; the function still runs.
+    let function = support::lambda_rie(|event| Ok(event));
+    let api = project(
+        "event",
+        "type Query { fire(x: String): String }",
+        json!({
+            "Fn": data_source("Fn", "AWS_LAMBDA", lambda_config()),
+            "Fire": resolver("Query", "fire", "Fn", js(
+                "export function request(ctx) { return { operation: 'Invoke', invocationType: 'Event', payload: ctx.args }; }\n\
+                 export function response(ctx) { return ctx.result; }",
+            )),
+        }),
+    );
+    let emulator = Emulator::builder()
+        .project(api)
+        .api_key(ApiKey::new(support::API_KEY))
+        .data_source("Fn", LambdaFunction::url(&function.url).unwrap())
+        .build()
+        .unwrap();
+    let server = support::start_emulator(&emulator).await;
+    let body = server.api_key("{ fire(x: \"1\") }", json!({})).await.json();
+    assert_eq!(body, json!({ "data": { "fire": null } }));
+    support::wait_until(
+        "the Event invocation reaches the function",
+        std::time::Duration::from_secs(10),
+        || function.received().iter().any(|r| r.json() == json!({ "x": "1" })),
+    )
+    .await;
+
     assert!(LambdaFunction::parse("cmd:").is_err());
     assert_eq!(LambdaFunction::parse("ftp://x").unwrap_err().field(), Some("lambda"));
 }

@@ -236,12 +236,22 @@ impl DataSource for LambdaFunction {
     async fn invoke(&self, request: Value, _ctx: &Context) -> Result<Value, DataSourceError> {
         let payload = request.get("payload").cloned().unwrap_or(Value::Null);
         match request.get("operation").and_then(Value::as_str) {
-            Some("Invoke") => {
-                let answer = self.invoke_event(&payload).await?;
-                // An asynchronous invocation answers nothing to the resolver.
-                let event = request.get("invocationType").and_then(Value::as_str) == Some("Event");
-                Ok(if event { Value::Null } else { answer })
+            Some("Invoke") if request.get("invocationType").and_then(Value::as_str) == Some("Event") => {
+                // An asynchronous invocation: the resolver goes on with `null` at once, the
+                // function runs on its own and its answer is dropped, as Lambda drops it.
+                let function = self.clone();
+                let run = async move {
+                    if let Err(error) = function.invoke_event(&payload).await {
+                        tracing::warn!(%error, "an asynchronous (Event) Lambda invocation failed");
+                    }
+                };
+                match tokio::runtime::Handle::try_current() {
+                    Ok(handle) => drop(handle.spawn(run)),
+                    Err(_) => run.await,
+                }
+                Ok(Value::Null)
             }
+            Some("Invoke") => self.invoke_event(&payload).await,
             Some("BatchInvoke") => {
                 let mut answers = self.invoke_batch(vec![request], &[]).await;
                 answers.pop().unwrap_or(Ok(Value::Null))
