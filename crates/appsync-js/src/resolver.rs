@@ -142,13 +142,28 @@ pub struct Function {
     name: String,
     code: Arc<str>,
     data_source: String,
+    max_batch_size: usize,
 }
 
 impl Function {
     /// A function named `name` running `code` against the data source `data_source`.
     #[must_use]
     pub fn new(name: impl Into<String>, code: impl Into<Arc<str>>, data_source: impl Into<String>) -> Self {
-        Self { name: name.into(), code: code.into(), data_source: data_source.into() }
+        Self {
+            name: name.into(),
+            code: code.into(),
+            data_source: data_source.into(),
+            max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+        }
+    }
+
+    /// The most `BatchInvoke` requests of this function sent together when a pipeline resolves
+    /// a list's items at once ([`Resolver::resolve_batch`]; the function's `MaxBatchSize`,
+    /// default [`DEFAULT_MAX_BATCH_SIZE`]).
+    #[must_use]
+    pub fn max_batch_size(mut self, size: usize) -> Self {
+        self.max_batch_size = size;
+        self
     }
 
     /// The function's name.
@@ -260,85 +275,25 @@ impl Resolver {
     }
 
     /// Resolves the same field for several sources at once (the items of a list), as AppSync
-    /// does for a unit resolver whose request handler returns `operation: 'BatchInvoke'`: each
-    /// item's request handler runs, the `BatchInvoke` requests go to the data source in batches
-    /// of at most [`max_batch_size`](Self::max_batch_size) ([`DataSource::invoke_batch`]), and
-    /// each item's response handler reads its own answer. Other requests, and pipeline
-    /// resolvers, are resolved one item at a time. One outcome per context, in order.
+    /// does when a request handler returns `operation: 'BatchInvoke'`: each item's request
+    /// handler runs, the `BatchInvoke` requests go to the data source together in batches of at
+    /// most [`max_batch_size`](Self::max_batch_size) ([`DataSource::invoke_batch`]), and each
+    /// item's response handler reads its own answer. A pipeline runs its items in step, function
+    /// by function, batching each function's `BatchInvoke` requests the same way (its
+    /// [`Function::max_batch_size`]). Other requests go one by one. One outcome per context, in
+    /// order; each as [`resolve`](Self::resolve) would give it alone.
     pub async fn resolve_batch(
         &self,
         engine: &Engine,
         ctxs: Vec<Context>,
         sources: &DataSources,
     ) -> Vec<Outcome> {
-        let Kind::Unit { data_source } = &self.kind else {
-            let mut outcomes = Vec::with_capacity(ctxs.len());
-            for ctx in ctxs {
-                outcomes.push(self.resolve(engine, ctx, sources).await);
+        match &self.kind {
+            Kind::Unit { data_source } => {
+                unit(engine, &self.code, data_source, self.max_batch_size, ctxs, sources).await
             }
-            return outcomes;
-        };
-        // Each item: its context and outcome so far, and what its request handler asked for.
-        let mut items: Vec<(Context, Outcome, Pending)> = Vec::with_capacity(ctxs.len());
-        for ctx in ctxs {
-            let outcome = Outcome { stash: ctx.stash.clone(), ..Outcome::default() };
-            let (pending, outcome) = match step(engine, &self.code, Handler::Request, &ctx, outcome).await {
-                (Step::Value(value), o) => (Pending::Request(value), o),
-                (Step::EarlyReturn(value, _), mut o) => {
-                    o.data = value;
-                    (Pending::Done, o)
-                }
-                (Step::Stop(o), _) => (Pending::Done, *o),
-            };
-            items.push((ctx, outcome, pending));
+            Kind::Pipeline { functions } => pipeline(engine, &self.code, functions, ctxs, sources).await,
         }
-        let batched: Vec<usize> = items
-            .iter()
-            .enumerate()
-            .filter(|(_, (_, _, pending))| {
-                matches!(pending, Pending::Request(r) if r.get("operation").and_then(Value::as_str) == Some("BatchInvoke"))
-            })
-            .map(|(i, _)| i)
-            .collect();
-        for chunk in batched.chunks(self.max_batch_size.max(1)) {
-            let mut requests = Vec::with_capacity(chunk.len());
-            let mut ctxs = Vec::with_capacity(chunk.len());
-            for &i in chunk {
-                let (ctx, outcome, pending) = &mut items[i];
-                ctx.stash.clone_from(&outcome.stash);
-                if let Pending::Request(request) = std::mem::replace(pending, Pending::Called) {
-                    requests.push(request);
-                }
-                ctxs.push(ctx.clone());
-            }
-            let answers = match sources.get(data_source) {
-                Some(source) => source.invoke_batch(requests, &ctxs).await,
-                None => chunk.iter().map(|_| Err(missing_source(data_source))).collect(),
-            };
-            let mut answers = answers.into_iter();
-            for &i in chunk {
-                let answer = answers.next().unwrap_or_else(|| {
-                    Err(DataSourceError::new(
-                        "The data source answered fewer results than the batch had requests",
-                        "BatchInvokeMismatch",
-                    ))
-                });
-                settle(&mut items[i].0, answer);
-            }
-        }
-        let mut outcomes = Vec::with_capacity(items.len());
-        for (mut ctx, outcome, pending) in items {
-            match pending {
-                Pending::Done => outcomes.push(outcome),
-                Pending::Request(request) => {
-                    ctx.stash.clone_from(&outcome.stash);
-                    call(sources, data_source, request, &mut ctx).await;
-                    outcomes.push(respond(engine, &self.code, &ctx, outcome).await);
-                }
-                Pending::Called => outcomes.push(respond(engine, &self.code, &ctx, outcome).await),
-            }
-        }
-        outcomes
     }
 
     /// Resolves one field: runs the handlers and data sources in AppSync's order.
@@ -346,109 +301,188 @@ impl Resolver {
     /// Never fails as a Rust call: every failure (of the code, a data source, a missing data
     /// source) is in the outcome's `errors`, as AppSync reports it in the response.
     pub async fn resolve(&self, engine: &Engine, ctx: Context, sources: &DataSources) -> Outcome {
-        let mut ctx = ctx;
-        let mut outcome = Outcome { stash: ctx.stash.clone(), ..Outcome::default() };
-        match &self.kind {
-            Kind::Unit { data_source } => {
-                let request = match step(engine, &self.code, Handler::Request, &ctx, outcome).await {
-                    (Step::Value(value), o) => {
-                        outcome = o;
-                        value
-                    }
-                    (Step::EarlyReturn(value, _), mut o) => {
-                        o.data = value;
-                        return o;
-                    }
-                    (Step::Stop(o), _) => return *o,
-                };
-                ctx.stash.clone_from(&outcome.stash);
-                call(sources, data_source, request, &mut ctx).await;
-                match step(engine, &self.code, Handler::Response, &ctx, outcome).await {
-                    (Step::Value(value) | Step::EarlyReturn(value, _), mut o) => {
-                        o.data = value;
-                        o
-                    }
-                    (Step::Stop(o), _) => *o,
-                }
-            }
-            Kind::Pipeline { functions } => {
-                let mut prev = match step(engine, &self.code, Handler::Request, &ctx, outcome).await {
-                    (Step::Value(value), o) => {
-                        outcome = o;
-                        Some(value)
-                    }
-                    (Step::EarlyReturn(value, _), o) => {
-                        outcome = o;
-                        ctx.prev = Some(Prev::new(value));
-                        None
-                    }
-                    (Step::Stop(o), _) => return *o,
-                };
-                if let Some(first) = prev.take() {
-                    let mut current = first;
-                    for function in functions {
-                        ctx.stash.clone_from(&outcome.stash);
-                        ctx.prev = Some(Prev::new(current.clone()));
-                        ctx.result = None;
-                        ctx.error = None;
-                        let request =
-                            match step(engine, &function.code, Handler::Request, &ctx, outcome).await {
-                                (Step::Value(value), o) => {
-                                    outcome = o;
-                                    value
-                                }
-                                (Step::EarlyReturn(value, skip_to), o) => {
-                                    outcome = o;
-                                    current = value;
-                                    if skip_to == SkipTo::End {
-                                        break;
-                                    }
-                                    continue;
-                                }
-                                (Step::Stop(o), _) => return *o,
-                            };
-                        ctx.stash.clone_from(&outcome.stash);
-                        call(sources, &function.data_source, request, &mut ctx).await;
-                        match step(engine, &function.code, Handler::Response, &ctx, outcome).await {
-                            (Step::Value(value), o) => {
-                                outcome = o;
-                                current = value;
-                            }
-                            (Step::EarlyReturn(value, skip_to), o) => {
-                                outcome = o;
-                                current = value;
-                                if skip_to == SkipTo::End {
-                                    break;
-                                }
-                            }
-                            (Step::Stop(o), _) => return *o,
-                        }
-                    }
-                    ctx.prev = Some(Prev::new(current));
-                }
-                ctx.stash.clone_from(&outcome.stash);
-                ctx.result = None;
-                ctx.error = None;
-                match step(engine, &self.code, Handler::Response, &ctx, outcome).await {
-                    (Step::Value(value) | Step::EarlyReturn(value, _), mut o) => {
-                        o.data = value;
-                        o
-                    }
-                    (Step::Stop(o), _) => *o,
-                }
-            }
-        }
+        self.resolve_batch(engine, vec![ctx], sources).await.pop().unwrap_or_default()
     }
 }
 
-/// Where one item of a batch stands after its request handler.
-enum Pending {
-    /// The run is over (an early return or an error).
+/// Where one item of a run stands.
+enum Lane {
+    /// Going on, with the value the next step starts from (a pipeline's `ctx.prev.result`).
+    Going(Value),
+    /// Straight to the resolver's response handler with this `ctx.prev.result`
+    /// (`runtime.earlyReturn`, `skipTo: 'END'`).
+    End(Value),
+    /// Over: the outcome is final.
     Done,
-    /// The data source is still to be called with this request.
-    Request(Value),
-    /// The data source answered (in `ctx.result`/`ctx.error`).
-    Called,
+}
+
+/// One item of a run: its context, its outcome so far, where it stands.
+struct Run {
+    ctx: Context,
+    outcome: Outcome,
+    lane: Lane,
+}
+
+/// Where a handler's step leaves an item.
+fn lane_after(step: Step, outcome: Outcome) -> (Lane, Outcome) {
+    match step {
+        Step::Value(value) => (Lane::Going(value), outcome),
+        Step::EarlyReturn(value, SkipTo::End) => (Lane::End(value), outcome),
+        Step::EarlyReturn(value, SkipTo::Next) => (Lane::Going(value), outcome),
+        Step::Stop(failed) => (Lane::Done, *failed),
+    }
+}
+
+/// Unit resolvers: request -> data source -> response, the data source calls of all the items
+/// made together.
+async fn unit(
+    engine: &Engine,
+    code: &str,
+    data_source: &str,
+    max_batch_size: usize,
+    ctxs: Vec<Context>,
+    sources: &DataSources,
+) -> Vec<Outcome> {
+    let mut runs = Vec::with_capacity(ctxs.len());
+    let mut pending = Vec::new();
+    for ctx in ctxs {
+        let outcome = Outcome { stash: ctx.stash.clone(), ..Outcome::default() };
+        let (lane, outcome) = match step(engine, code, Handler::Request, &ctx, outcome).await {
+            (Step::Value(request), o) => {
+                pending.push((runs.len(), request));
+                (Lane::Going(Value::Null), o)
+            }
+            // In a unit resolver an early return is the field's value.
+            (Step::EarlyReturn(value, _), mut o) => {
+                o.data = value;
+                (Lane::Done, o)
+            }
+            (Step::Stop(failed), _) => (Lane::Done, *failed),
+        };
+        runs.push(Run { ctx, outcome, lane });
+    }
+    call_all(sources, data_source, max_batch_size, &mut runs, pending).await;
+    let mut outcomes = Vec::with_capacity(runs.len());
+    for run in runs {
+        outcomes.push(match run.lane {
+            Lane::Done => run.outcome,
+            Lane::Going(_) | Lane::End(_) => respond(engine, code, &run.ctx, run.outcome).await,
+        });
+    }
+    outcomes
+}
+
+/// Pipeline resolvers: the resolver's request, each function's request -> data source ->
+/// response, the resolver's response; the items go in step, function by function.
+async fn pipeline(
+    engine: &Engine,
+    code: &str,
+    functions: &[Function],
+    ctxs: Vec<Context>,
+    sources: &DataSources,
+) -> Vec<Outcome> {
+    let mut runs = Vec::with_capacity(ctxs.len());
+    for ctx in ctxs {
+        let outcome = Outcome { stash: ctx.stash.clone(), ..Outcome::default() };
+        let (step, outcome) = step(engine, code, Handler::Request, &ctx, outcome).await;
+        let (lane, outcome) = match step {
+            // An early return in the resolver's request skips every function.
+            Step::EarlyReturn(value, _) => (Lane::End(value), outcome),
+            other => lane_after(other, outcome),
+        };
+        runs.push(Run { ctx, outcome, lane });
+    }
+    for function in functions {
+        let mut pending = Vec::new();
+        for (i, run) in runs.iter_mut().enumerate() {
+            let Lane::Going(current) = &run.lane else { continue };
+            run.ctx.stash.clone_from(&run.outcome.stash);
+            run.ctx.prev = Some(Prev::new(current.clone()));
+            run.ctx.result = None;
+            run.ctx.error = None;
+            let outcome = std::mem::take(&mut run.outcome);
+            match step(engine, &function.code, Handler::Request, &run.ctx, outcome).await {
+                (Step::Value(request), o) => {
+                    run.outcome = o;
+                    pending.push((i, request));
+                }
+                // The function's data source and response are skipped.
+                (other, o) => (run.lane, run.outcome) = lane_after(other, o),
+            }
+        }
+        for i in call_all(sources, &function.data_source, function.max_batch_size, &mut runs, pending).await {
+            let Some(run) = runs.get_mut(i) else { continue };
+            let outcome = std::mem::take(&mut run.outcome);
+            let (step, o) = step(engine, &function.code, Handler::Response, &run.ctx, outcome).await;
+            (run.lane, run.outcome) = lane_after(step, o);
+        }
+    }
+    let mut outcomes = Vec::with_capacity(runs.len());
+    for mut run in runs {
+        let prev = match run.lane {
+            Lane::Done => {
+                outcomes.push(run.outcome);
+                continue;
+            }
+            Lane::Going(value) | Lane::End(value) => value,
+        };
+        run.ctx.prev = Some(Prev::new(prev));
+        run.ctx.stash.clone_from(&run.outcome.stash);
+        run.ctx.result = None;
+        run.ctx.error = None;
+        outcomes.push(respond(engine, code, &run.ctx, run.outcome).await);
+    }
+    outcomes
+}
+
+/// Calls the data source `name` with each pending `(run index, request)`: the `BatchInvoke`
+/// requests together, in batches of at most `max_batch_size`, the others one by one; each
+/// answer lands in its run's `ctx.result`/`ctx.error`. Returns the indexes called, in order.
+async fn call_all(
+    sources: &DataSources,
+    name: &str,
+    max_batch_size: usize,
+    runs: &mut [Run],
+    pending: Vec<(usize, Value)>,
+) -> Vec<usize> {
+    let called: Vec<usize> = pending.iter().map(|(i, _)| *i).collect();
+    let (batched, single): (Vec<_>, Vec<_>) = pending
+        .into_iter()
+        .partition(|(_, request)| request.get("operation").and_then(Value::as_str) == Some("BatchInvoke"));
+    for chunk in batched.chunks(max_batch_size.max(1)) {
+        let mut requests = Vec::with_capacity(chunk.len());
+        let mut ctxs = Vec::with_capacity(chunk.len());
+        for (i, request) in chunk {
+            if let Some(run) = runs.get_mut(*i) {
+                run.ctx.stash.clone_from(&run.outcome.stash);
+                requests.push(request.clone());
+                ctxs.push(run.ctx.clone());
+            }
+        }
+        let answers = match sources.get(name) {
+            Some(source) => source.invoke_batch(requests, &ctxs).await,
+            None => chunk.iter().map(|_| Err(missing_source(name))).collect(),
+        };
+        let mut answers = answers.into_iter();
+        for (i, _) in chunk {
+            let answer = answers.next().unwrap_or_else(|| {
+                Err(DataSourceError::new(
+                    "The data source answered fewer results than the batch had requests",
+                    "BatchInvokeMismatch",
+                ))
+            });
+            if let Some(run) = runs.get_mut(*i) {
+                settle(&mut run.ctx, answer);
+            }
+        }
+    }
+    for (i, request) in single {
+        if let Some(run) = runs.get_mut(i) {
+            run.ctx.stash.clone_from(&run.outcome.stash);
+            call(sources, name, request, &mut run.ctx).await;
+        }
+    }
+    called
 }
 
 /// A unit resolver's response handler, the field's value from it.

@@ -394,3 +394,49 @@ async fn batch_invoke_sends_the_items_in_batches_of_max_batch_size() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_pipeline_batches_each_functions_batch_invoke_across_the_items() {
+    let engine = support::engine();
+    let batcher = Batcher::default();
+    let sources = DataSources::new().source("L", batcher.clone()).source("NONE", NoneDataSource);
+    let resolver = Resolver::pipeline(
+        "export function request(ctx) { ctx.stash.seen = [ctx.source.n]; return {}; }\n\
+         export function response(ctx) { return { value: ctx.prev.result, seen: ctx.stash.seen }; }",
+        vec![
+            Function::new(
+                "skipZero",
+                "export function request(ctx) { if (ctx.source.n === 0) { runtime.earlyReturn('zero', { skipTo: 'END' }); } return { payload: null }; }\n\
+                 export function response(ctx) { return ctx.source.n; }",
+                "NONE",
+            ),
+            Function::new(
+                "double",
+                "export function request(ctx) { ctx.stash.seen.push('double'); return { operation: 'BatchInvoke', payload: { n: ctx.prev.result } }; }\n\
+                 export function response(ctx) { if (ctx.error) { util.error(ctx.error.message, ctx.error.type); } return ctx.result; }",
+                "L",
+            )
+            .max_batch_size(2),
+        ],
+    );
+    let ctxs: Vec<Context> = [0, 1, 2, 3, 4].iter().map(|n| ctx().source(json!({ "n": n }))).collect();
+    let outcomes = resolver.resolve_batch(&engine, ctxs, &sources).await;
+    let data: Vec<Value> = outcomes.iter().map(|o| o.data.clone()).collect();
+    assert_eq!(
+        data,
+        [
+            json!({ "value": "zero", "seen": [0] }),
+            json!({ "value": 2, "seen": [1, "double"] }),
+            json!({ "value": 4, "seen": [2, "double"] }),
+            Value::Null,
+            json!({ "value": 8, "seen": [4, "double"] }),
+        ]
+    );
+    assert_eq!(errors(&outcomes[3]), [("three is refused".to_owned(), Some("Lambda:Unhandled".to_owned()))]);
+    let batches = batcher.batches.lock().expect("lock").clone();
+    assert_eq!(
+        batches,
+        [vec![json!({ "n": 1 }), json!({ "n": 2 })], vec![json!({ "n": 3 }), json!({ "n": 4 })]],
+        "item 0 returned early; the others in twos"
+    );
+}

@@ -151,9 +151,23 @@ async fn batch_invoke_and_direct_lambda_resolvers_batch_a_lists_items() {
         Value::Object(e) => Ok(json!(format!("single {} {}", e["arguments"]["x"], e["identity"]))),
         _ => Err(("Error".to_owned(), "unexpected event".to_owned())),
     });
+    let upcase_code = js(
+        "export function request(ctx) { return { operation: 'BatchInvoke', payload: { id: ctx.source.id } }; }\n\
+         export function response(ctx) { return ctx.result; }",
+    );
+    let upcase = json!({ "Type": "AWS::AppSync::FunctionConfiguration", "Properties": {
+        "Name": "upcase", "DataSourceName": "Fn", "MaxBatchSize": 4,
+        "Runtime": upcase_code["Runtime"], "Code": upcase_code["Code"] } });
+    let mut piped = js("export function request(ctx) { return {}; }\n\
+         export function response(ctx) { return `piped ${ctx.prev.result}`; }");
+    piped["TypeName"] = json!("Post");
+    piped["FieldName"] = json!("piped");
+    piped["Kind"] = json!("PIPELINE");
+    piped["PipelineConfig"] = json!({ "Functions": [{ "Fn::GetAtt": ["Upcase", "FunctionId"] }] });
+    let piped = json!({ "Type": "AWS::AppSync::Resolver", "Properties": piped });
     let api = project(
         "batch",
-        "type Post { id: ID! upper: String direct: String } type Query { posts: [Post] single(x: String!): String }",
+        "type Post { id: ID! upper: String direct: String piped: String } type Query { posts: [Post] single(x: String!): String }",
         json!({
             "None": data_source("None", "NONE", json!({})),
             "Fn": data_source("Fn", "AWS_LAMBDA", lambda_config()),
@@ -171,6 +185,9 @@ async fn batch_invoke_and_direct_lambda_resolvers_batch_a_lists_items() {
                 r
             }),
             "Direct": resolver("Post", "direct", "Fn", json!({ "MaxBatchSize": 3 })),
+            // A pipeline whose function batches: the items go through it in step.
+            "Upcase": upcase,
+            "Piped": piped,
             "Single": resolver("Query", "single", "Fn", json!({})),
         }),
     );

@@ -142,18 +142,27 @@ pub(crate) fn wire(
             }
             (Some(code), ResolverKind::Pipeline) => {
                 // `not_emulated` has already ruled out functions without APPSYNC_JS code.
-                let functions = r
-                    .functions
-                    .iter()
-                    .filter_map(|id| api.function(id))
+                let functions: Vec<&super::model::Function> =
+                    r.functions.iter().filter_map(|id| api.function(id)).collect();
+                let any_lambda = functions.iter().any(|f| over_lambda(Some(&f.data_source)));
+                let functions = functions
+                    .into_iter()
                     .filter_map(|f| {
-                        f.code
-                            .as_ref()
-                            .map(|c| appsync_js::Function::new(&f.name, c.text.as_str(), &f.data_source))
+                        f.code.as_ref().map(|c| {
+                            appsync_js::Function::new(&f.name, c.text.as_str(), &f.data_source)
+                                .max_batch_size(
+                                    f.max_batch_size
+                                        .map_or(appsync_js::DEFAULT_MAX_BATCH_SIZE, |n| n as usize),
+                                )
+                        })
                     })
                     .collect();
                 let resolver = appsync_js::Resolver::pipeline(code.text.as_str(), functions);
-                wired.resolvers.push((key, js::resolver_fn(runtime.clone(), resolver, on_subscription)));
+                if any_lambda && !on_subscription {
+                    wired.batch_resolvers.push((key, js::batch_resolver_fn(runtime.clone(), resolver)));
+                } else {
+                    wired.resolvers.push((key, js::resolver_fn(runtime.clone(), resolver, on_subscription)));
+                }
             }
             (None, _) if over_lambda(r.data_source.as_deref()) && !on_subscription => {
                 let data_source = r.data_source.clone().unwrap_or_default();
