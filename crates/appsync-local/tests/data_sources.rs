@@ -267,7 +267,7 @@ async fn function_failures_and_missing_functions_are_clear_errors() {
         assert!(body["errors"][0]["message"].as_str().unwrap().contains(message), "{message}: {body}");
     }
     // `invocationType: 'Event'`: the resolver answers null at once; the function still runs.
-    let function = support::lambda_rie(|event| Ok(event));
+    let function = support::lambda_rie(Ok);
     let api = project(
         "event",
         "type Query { fire(x: String): String }",
