@@ -85,7 +85,8 @@ pub(crate) struct LocalArgs {
     #[arg(long, value_name = "AUDIENCE")]
     jwt_audience: Option<String>,
     /// Persist records in this file (redb): a mutation answers only once its write is on disk,
-    /// and the records are loaded again at the next start.
+    /// and the records are loaded again at the next start. A project's DynamoDB tables are kept
+    /// beside it in FILE.dynamodb (a log of committed writes, replayed at start).
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
     /// Largest request body in bytes.

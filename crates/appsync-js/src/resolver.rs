@@ -23,6 +23,7 @@ use crate::evaluation::{Evaluation, Handler, ResolverError, SkipTo};
 pub struct DataSourceError {
     message: String,
     error_type: String,
+    data: Option<Value>,
 }
 
 impl DataSourceError {
@@ -30,7 +31,22 @@ impl DataSourceError {
     /// `"DynamoDB:ConditionalCheckFailedException"`...).
     #[must_use]
     pub fn new(message: impl Into<String>, error_type: impl Into<String>) -> Self {
-        Self { message: message.into(), error_type: error_type.into() }
+        Self { message: message.into(), error_type: error_type.into(), data: None }
+    }
+
+    /// The data the data source gives with the failure, which the response handler sees as
+    /// `ctx.result` beside `ctx.error` (a DynamoDB failed condition's current item, a cancelled
+    /// transaction's `cancellationReasons`); without it `ctx.result` is `null`.
+    #[must_use]
+    pub fn data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// The data given with the failure, if any.
+    #[must_use]
+    pub fn data_value(&self) -> Option<&Value> {
+        self.data.as_ref()
     }
 
     /// The message.
@@ -583,7 +599,7 @@ fn missing_source(name: &str) -> DataSourceError {
 }
 
 /// A data source's answer as the response handler sees it: `ctx.result`, or `ctx.error` with
-/// a `null` result.
+/// the failure's data (or `null`) as the result.
 fn settle(ctx: &mut Context, answer: Result<Value, DataSourceError>) {
     match answer {
         Ok(result) => {
@@ -591,7 +607,7 @@ fn settle(ctx: &mut Context, answer: Result<Value, DataSourceError>) {
             ctx.error = None;
         }
         Err(error) => {
-            ctx.result = Some(Value::Null);
+            ctx.result = Some(error.data.unwrap_or(Value::Null));
             ctx.error = Some(ContextError::new(error.message, error.error_type));
         }
     }

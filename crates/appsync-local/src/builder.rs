@@ -351,7 +351,9 @@ impl EmulatorBuilder {
     }
 
     /// Persists the default resolvers' records in this file (redb; created if absent, loaded
-    /// if present). Each mutation answers only after its write is on disk.
+    /// if present), and a project's DynamoDB tables beside it in `FILE.dynamodb`
+    /// ([`project::tables_file`](crate::project::tables_file)). Each mutation answers only
+    /// after its write is on disk.
     pub fn data_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.data_file = Some(path.into());
         self
@@ -500,8 +502,15 @@ impl EmulatorBuilder {
             let mut sources = self.data_sources;
             if let Some(api) = &self.project {
                 let credentials = self.data_source_credentials.as_ref().or(self.iam.first());
-                sources =
-                    crate::project::wiring::data_sources(api, sources, &self.http_endpoints, credentials)?;
+                let tables_file = self.data_file.as_deref().map(crate::project::tables_file);
+                let database = crate::project::database::database(api, tables_file)?.map(Arc::new);
+                sources = crate::project::wiring::data_sources(
+                    api,
+                    sources,
+                    &self.http_endpoints,
+                    credentials,
+                    database.as_ref(),
+                )?;
             } else if let Some(name) = self.http_endpoints.keys().next() {
                 return Err(Error::config(
                     "http_endpoint",

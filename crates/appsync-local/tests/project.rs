@@ -325,12 +325,20 @@ async fn the_emulator_runs_a_projects_resolvers_and_says_what_it_cannot_run() {
     assert_eq!(body["data"], json!({"direct": null}));
     assert_eq!(body["errors"][0]["errorType"], appsync_local::project::NOT_CONFIGURED_ERROR_TYPE);
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("--lambda Echo="), "{body}");
-    // DynamoDB is not run yet: a clear error, nothing stored by the default resolvers.
-    let body =
-        server.api_key("mutation { createPost(author: \"a\", title: \"t\") { id } }", json!({})).await.json();
-    assert_eq!(body["data"], json!({"createPost": null}));
-    assert_eq!(body["errors"][0]["errorType"], appsync_local::project::UNSUPPORTED_ERROR_TYPE);
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("AMAZON_DYNAMODB"), "{body}");
+    // The DynamoDB data source runs on the project's table: put, get, a query of its GSI.
+    let body = server
+        .api_key("mutation { createPost(author: \"a\", title: \"t\") { id author title } }", json!({}))
+        .await
+        .json();
+    let id = body["data"]["createPost"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    assert_eq!(body["data"]["createPost"]["title"], "t", "{body}");
+    let body = server
+        .api_key("query G($id: ID!) { getPost(id: $id) { id author } }", json!({"id": id}))
+        .await
+        .json();
+    assert_eq!(body, json!({"data": {"getPost": {"id": id, "author": "a"}}}));
+    let body = server.api_key("{ postsByAuthor(author: \"a\") { id } }", json!({})).await.json();
+    assert_eq!(body, json!({"data": {"postsByAuthor": [{"id": id}]}}));
 
     // A resolver registered in Rust replaces the project's.
     let body = server.api_key("{ echo(message: \"hi\") }", json!({})).await.json();

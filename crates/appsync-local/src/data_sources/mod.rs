@@ -1,13 +1,16 @@
 //! Data sources that reach outside the emulator, for APPSYNC_JS resolvers and direct Lambda
 //! resolvers: [`LambdaFunction`] (`AWS_LAMBDA`, a function served locally) and
-//! [`HttpDataSource`] (`HTTP`, SigV4-signed when the data source says so). Both implement
+//! [`HttpDataSource`] (`HTTP`, SigV4-signed when the data source says so) and
+//! [`DynamoDbDataSource`] (`AMAZON_DYNAMODB`, on the embedded table engine). All implement
 //! [`appsync_js::DataSource`]; give them to
 //! [`EmulatorBuilder::data_source`](crate::EmulatorBuilder::data_source) under the data source's
 //! name.
 
+mod dynamodb;
 mod http;
 mod lambda;
 
+pub use dynamodb::DynamoDbDataSource;
 pub use http::{HTTP_REQUEST_ERROR_TYPE, HttpDataSource};
 pub use lambda::{LAMBDA_UNHANDLED_ERROR_TYPE, LambdaFunction, RIE_INVOCATION_PATH};
 

@@ -15,6 +15,7 @@
 //! ```
 
 mod cdk_out;
+pub(crate) mod database;
 mod intrinsics;
 mod model;
 mod read;
@@ -22,6 +23,7 @@ mod tables;
 mod template_file;
 pub(crate) mod wiring;
 
+pub use database::{table_definition, tables_file};
 pub use intrinsics::LOCAL_ACCOUNT_ID;
 pub use model::{
     ApiDefinition, AttributeDefinition, Code, DataSource, DataSourceKind, Function, IamSigning, Index,

@@ -55,8 +55,7 @@ impl ApiDefinition {
     }
 
     /// What the emulator does not run, as it tells at start: [`unsupported`](Self::unsupported),
-    /// plus each field whose resolver goes through a DynamoDB data source (not emulated yet)
-    /// or a pipeline function without APPSYNC_JS code. A field named here answers an
+    /// plus each field whose resolver goes through a pipeline function without APPSYNC_JS code. A field named here answers an
     /// `AppSyncLocal:Unsupported` error.
     #[must_use]
     pub fn not_emulated(&self) -> Vec<Unsupported> {
@@ -65,22 +64,6 @@ impl ApiDefinition {
             let field = format!("{}.{}", r.type_name, r.field_name);
             let resource = format!("{} ({field})", r.logical_id);
             let functions: Vec<&Function> = r.functions.iter().filter_map(|id| self.function(id)).collect();
-            let dynamodb = r
-                .data_source
-                .iter()
-                .chain(functions.iter().map(|f| &f.data_source))
-                .filter_map(|name| self.data_source(name))
-                .find(|d| matches!(d.kind, DataSourceKind::DynamoDb { .. }));
-            if let Some(ds) = dynamodb {
-                notes.push(Unsupported {
-                    resource: resource.clone(),
-                    reason: format!(
-                        "uses data source {} of type AMAZON_DYNAMODB, which appsync local does not run yet",
-                        ds.name
-                    ),
-                    field: Some(field.clone()),
-                });
-            }
             let without_code = functions
                 .iter()
                 .find(|f| f.code.is_none() || f.runtime.as_ref().is_some_and(|rt| rt.name != "APPSYNC_JS"));

@@ -1,6 +1,6 @@
 //! A project's fields wired to what runs them: APPSYNC_JS unit and pipeline resolvers on the
 //! emulator's JavaScript engine, direct Lambda resolvers, the project's data sources (NONE,
-//! Lambda, HTTP); an error that says why for a field the emulator cannot run, never data made
+//! Lambda, HTTP, DynamoDB); an error that says why for a field the emulator cannot run, never data made
 //! up by the default resolvers; `null` for root fields without a resolver, as AppSync answers.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::model::{ApiDefinition, DataSourceKind, ResolverKind};
-use crate::data_sources::HttpDataSource;
+use crate::data_sources::{DynamoDbDataSource, HttpDataSource};
 use crate::error::Error;
 use crate::js::{self, JsRuntime};
 use crate::resolver::{self, BatchResolverFn, ResolverContext, ResolverError, ResolverFn};
@@ -38,14 +38,15 @@ impl DataSource for NotConfigured {
 
 /// `given` completed with the project's data sources it lacks: NONE; HTTP to the data source's
 /// endpoint (or `http_endpoints[name]`), signed with `credentials` when it says `AWS_IAM`; and
-/// for each Lambda data source without a local function, one that answers which flag to give.
-/// DynamoDB and the types the emulator does not run get none: their fields answer
-/// [`UNSUPPORTED_ERROR_TYPE`].
+/// for each Lambda data source without a local function, one that answers which flag to give;
+/// DynamoDB on `database`, the project's tables. The types the emulator does not run get none:
+/// their fields answer [`UNSUPPORTED_ERROR_TYPE`].
 pub(crate) fn data_sources(
     api: &ApiDefinition,
     mut given: DataSources,
     http_endpoints: &HashMap<String, String>,
     credentials: Option<&Credentials>,
+    database: Option<&Arc<appsync_dynamodb::Database>>,
 ) -> Result<DataSources, Error> {
     for name in http_endpoints.keys() {
         if !api.data_sources.iter().any(|d| &d.name == name && matches!(d.kind, DataSourceKind::Http { .. }))
@@ -90,7 +91,11 @@ pub(crate) fn data_sources(
                     ),
                 }
             }
-            DataSourceKind::DynamoDb { .. } | DataSourceKind::Other { .. } => given,
+            DataSourceKind::DynamoDb { table_name, .. } => match database {
+                Some(database) => given.source(&ds.name, DynamoDbDataSource::new(Arc::clone(database), table_name)),
+                None => given,
+            },
+            DataSourceKind::Other { .. } => given,
         };
     }
     Ok(given)
