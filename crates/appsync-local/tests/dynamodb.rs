@@ -17,13 +17,17 @@ fn template() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/project-dynamodb.json")
 }
 
-fn emulator(data_file: Option<&Path>) -> Emulator {
+fn try_emulator(data_file: Option<&Path>) -> Result<Emulator, appsync_local::Error> {
     let api = ProjectReader::template(template()).read().unwrap();
     let mut builder = Emulator::builder().project(api).api_key(ApiKey::new(support::API_KEY));
     if let Some(file) = data_file {
         builder = builder.data_file(file);
     }
-    builder.build().unwrap()
+    builder.build()
+}
+
+fn emulator(data_file: Option<&Path>) -> Emulator {
+    try_emulator(data_file).unwrap()
 }
 
 async fn ask(server: &support::Server, query: &str) -> Value {
@@ -146,7 +150,19 @@ async fn the_data_file_keeps_the_tables_beside_it() {
         assert_eq!(body["data"]["putThing"]["title"], "durable", "{body}");
     }
     assert!(appsync_local::project::tables_file(&file).exists(), "FILE.dynamodb holds the tables");
-    let server = support::start_emulator(&emulator(Some(&file))).await;
+    // The first emulator (and its redb handle) is gone once its executor threads stop, which
+    // nothing announces but the file opening again: poll for that (every 20 ms, at most 1 s).
+    let mut reopened = None;
+    for _ in 0..50 {
+        match try_emulator(Some(&file)) {
+            Ok(e) => {
+                reopened = Some(e);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    let server = support::start_emulator(&reopened.expect("reopen the data files")).await;
     let body = ask(&server, "{ thing(pk: \"kept\", sk: 1) { title } }").await;
     assert_eq!(body, json!({"data": {"thing": {"title": "durable"}}}));
     drop(server);
