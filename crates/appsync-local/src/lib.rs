@@ -60,6 +60,7 @@ mod engine;
 mod error;
 pub mod events;
 mod http;
+mod introspection;
 mod js;
 mod json;
 mod jwt;
@@ -83,7 +84,8 @@ mod websocket;
 pub use appsync_sigv4::Credentials;
 pub use auth::{ApiKey, AuthMode, Identity, LambdaAuthorization, LambdaFuture, LambdaRequest};
 pub use builder::{
-    DEFAULT_BODY_LIMIT, DEFAULT_EVENT_CAPACITY, DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, EmulatorBuilder,
+    DEFAULT_BODY_LIMIT, DEFAULT_EVENT_CAPACITY, DEFAULT_MAX_ALIASES, DEFAULT_RESOLVER_COUNT_LIMIT,
+    EmulatorBuilder, MAX_QUERY_DEPTH_LIMIT,
 };
 pub use emulator::Emulator;
 pub use error::Error;
