@@ -51,6 +51,12 @@
 //!
 //! Cargo features: none; everything above is always built.
 
+/// The README, this crate's page on crates.io: its examples are compiled (and run, unless marked
+/// `no_run`) as doc tests, so the page never shows code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
 mod builder;
 pub mod data_sources;
