@@ -414,3 +414,34 @@ async fn introspection_shows_appsyncs_directives_and_scalars() {
     let with_defer = s.api_key("{ listPosts @defer { items { id } } }", json!({})).await.json();
     assert_eq!(deferred, with_defer);
 }
+
+// Evidence: browser apps send headers of their own to AppSync for resolvers to read in
+// `ctx.request.headers` (aws-mobile-appsync-sdk-js #761: an Angular app's `x-appsync-domain`
+// header "works fine" on queries), so AppSync's preflight allows the headers a browser asks for;
+// the emulator's fixed list made the browser refuse such requests.
+#[tokio::test]
+async fn a_preflight_allows_the_headers_the_browser_asks_for() {
+    let s = start(demo_builder()).await;
+    let preflight = |headers: Option<&'static str>| {
+        let mut request = s
+            .client
+            .request(reqwest::Method::OPTIONS, &s.url)
+            .header("origin", "http://localhost:4200")
+            .header("access-control-request-method", "POST");
+        if let Some(h) = headers {
+            request = request.header("access-control-request-headers", h);
+        }
+        request.send()
+    };
+    let custom = preflight(Some("content-type,x-api-key,x-appsync-domain")).await.expect("preflight");
+    assert_eq!(custom.status().as_u16(), 200);
+    let allowed = custom.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok());
+    assert_eq!(allowed, Some("content-type,x-api-key,x-appsync-domain"));
+    // Nothing asked: AppSync's clients' headers.
+    let plain = preflight(None).await.expect("preflight");
+    let allowed = plain.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok());
+    assert!(
+        allowed.is_some_and(|v| v.contains("x-api-key") && v.contains("x-amz-security-token")),
+        "{allowed:?}"
+    );
+}
