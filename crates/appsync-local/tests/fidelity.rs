@@ -445,3 +445,20 @@ async fn a_preflight_allows_the_headers_the_browser_asks_for() {
         "{allowed:?}"
     );
 }
+
+// Evidence: real AppSync answers captured in aws-amplify/amplify-js #5579 (headers: an
+// `x-amzn-RequestId` on every answer, `application/json;charset=UTF-8`) and the developer guide's
+// error-handling examples (bodies of successful requests are compact JSON; only request-level
+// 4xx bodies are pretty-printed).
+#[tokio::test]
+async fn a_query_is_answered_compact_with_a_request_id() {
+    let s = start(demo_builder()).await;
+    let r = s.api_key(LIST, json!({})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, r#"{"data":{"listPosts":{"items":[]}}}"#);
+    assert_eq!(header(&r, "content-type"), Some("application/json;charset=UTF-8"));
+    let id = header(&r, "x-amzn-RequestId").expect("x-amzn-RequestId");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let again = s.api_key(LIST, json!({})).await;
+    assert_ne!(header(&again, "x-amzn-RequestId"), Some(id), "one id per request");
+}
