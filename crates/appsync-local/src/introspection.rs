@@ -86,9 +86,10 @@ const DIRECTIVES: [Directive; 9] = [
     },
 ];
 
-/// The AWS scalars' descriptions as the service gives them. `AWSJSON` and `AWSIPAddress` are
-/// left without one: no public dump shows their text unambiguously.
-const SCALARS: [(&str, &str); 7] = [
+/// The AWS scalars' descriptions as the service gives them. `AWSIPAddress` is left without one:
+/// no public dump shows its text. (`AWSJSON`'s examples carry two backslashes before each inner
+/// quote: so the service sends them, as two independent dumps agree.)
+const SCALARS: [(&str, &str); 8] = [
     (
         "AWSDate",
         "The `AWSDate` scalar type provided by AWS AppSync, represents a valid ***extended*** [ISO 8601 Date](https://en.wikipedia.org/wiki/ISO_8601#Calendar_dates) string. In other words, this scalar type accepts date strings of the form `YYYY-MM-DD`.  The scalar can also accept \"negative years\" of the form `-YYYY` which correspond to years before `0000`. For example, \"**-2017-05-01**\" and \"**-9999-01-01**\" are both valid dates.  This scalar type can also accept an optional [time zone offset](https://en.wikipedia.org/wiki/ISO_8601#Time_zone_designators). For example, \"**1970-01-01**\", \"**1970-01-01Z**\", \"**1970-01-01-07:00**\" and \"**1970-01-01+05:30**\" are all valid dates. The time zone offset must either be `Z` (representing the UTC time zone) or be in the format `±hh:mm:ss`. The seconds field in the timezone offset will be considered valid even though it is not part of the ISO 8601 standard.",
@@ -108,6 +109,10 @@ const SCALARS: [(&str, &str); 7] = [
     (
         "AWSEmail",
         "The `AWSEmail` scalar type provided by AWS AppSync, represents an Email address string that complies with [RFC 822](https://www.ietf.org/rfc/rfc822.txt). For example, \"**username@example.com**\" is a valid Email address.",
+    ),
+    (
+        "AWSJSON",
+        r#"The `AWSJSON` scalar type provided by AWS AppSync, represents a JSON string that complies with [RFC 8259](https://tools.ietf.org/html/rfc8259).  Maps like "**{\\"upvotes\\": 10}**", lists like "**[1,2,3]**", and scalar values like "**\\"AWSJSON example string\\"**", "**1**", and "**true**" are accepted as valid JSON and will automatically be parsed and loaded in the resolver mapping templates as Maps, Lists, or Scalar values rather than as the literal input strings.  Invalid JSON strings like "**{a: 1}**", "**{'a': 1}**" and "**Unquoted string**" will throw GraphQL validation errors."#,
     ),
     (
         "AWSPhone",

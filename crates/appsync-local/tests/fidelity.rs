@@ -383,7 +383,8 @@ async fn introspection_shows_appsyncs_directives_and_scalars() {
     let v = s
         .api_key(
             "{ __schema { directives { name description locations args { name description } } }
-               __type(name: \"AWSDateTime\") { description } }",
+               __type(name: \"AWSDateTime\") { description }
+               json: __type(name: \"AWSJSON\") { description } }",
             json!({}),
         )
         .await
@@ -408,6 +409,8 @@ async fn introspection_shows_appsyncs_directives_and_scalars() {
     }
     let date_time = v["data"]["__type"]["description"].as_str().expect("AWSDateTime has a description");
     assert!(date_time.starts_with("The `AWSDateTime` scalar type provided by AWS AppSync"), "{date_time}");
+    let json = v["data"]["json"]["description"].as_str().expect("AWSJSON has a description");
+    assert!(json.contains(r#"Maps like "**{\\"upvotes\\": 10}**""#), "{json}");
 
     // Declared, so a query may carry it; the result is not deferred.
     let deferred = s.api_key("{ listPosts { items { id } } }", json!({})).await.json();
