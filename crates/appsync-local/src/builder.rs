@@ -180,7 +180,8 @@ impl EmulatorBuilder {
     }
 
     /// Serves the API a project defines ([`crate::project::ProjectReader`]): its schema, its
-    /// default auth mode (setters called later override either), its environment variables
+    /// default auth mode, its `QueryDepthLimit`/`ResolverCountLimit` (setters called later
+    /// override any of these), its environment variables
     /// (`ctx.env`), and its resolvers: APPSYNC_JS unit and pipeline resolvers and functions run
     /// on the JavaScript engine, direct Lambda resolvers, against its data sources. NONE and
     /// HTTP data sources work as they are ([`http_endpoint`](Self::http_endpoint) points one
@@ -196,6 +197,8 @@ impl EmulatorBuilder {
     pub fn project(mut self, api: crate::project::ApiDefinition) -> Self {
         self.schema = Some((api.schema.clone(), api.template.clone()));
         self.default_auth = api.default_auth;
+        self.query_depth_limit = api.query_depth_limit.unwrap_or(0);
+        self.resolver_count_limit = api.resolver_count_limit.unwrap_or(0);
         self.project = Some(api);
         self
     }
