@@ -29,6 +29,7 @@
 # PEERS=0 leaves out the Python peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/listening.sh
 
 N=${N:-20000}
 CONCURRENCY=${CONCURRENCY:-"1 128"}
@@ -62,14 +63,7 @@ trap cleanup EXIT INT TERM
 
 "$loadgen" serve --listen 127.0.0.1:0 --max-seconds 3600 >"$log" 2>&1 &
 pid=$!
-url=
-for _ in $(seq 1 100); do
-  url=$(grep -o 'http://[0-9.:]*/graphql' "$log" | head -1 || true)
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "loadgen serve exited"; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$log"; echo "loadgen serve did not start"; exit 1; }
+wait_listening "$log" "$pid"
 echo "== client throughput against $url: $N requests of a ${#QUERY}-byte query; results in $out"
 
 status=0

@@ -10,6 +10,7 @@
 # REPEAT (default 3): each configuration is run that many times, interleaved; ratios use the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 
 N=${N:-20000}
 C=${CONCURRENCY:-64}
@@ -18,7 +19,6 @@ WARMUP=${WARMUP:-500}
 # The documented demo credentials of `appsync local` (local use only).
 AKID=AKIDAPPSYNCLOCALDEMO
 SECRET=appsync-local-demo-secret
-KEY=da2-appsynclocaldemokey0000
 QUERY='query Bench($id: ID!) { getPost(id: $id) { id title author content } listPosts(limit: 10) { items { id title author content } nextToken } }'
 VARS='{"id":"bench-3"}'
 SCHEMA=crates/appsync-local/src/demo_schema.graphql
@@ -32,27 +32,7 @@ fi
 [ "${BUILD:-1}" = 0 ] || cargo build --release --quiet -p appsync-cli -p loadgen
 loadgen=target/release/loadgen
 
-mkdir -p target/bench-results
-out=target/bench-results/emulator-$(date -u +%Y%m%dT%H%M%SZ).jsonl
-log=$(mktemp)
-pid=
-stop() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  pid=
-}
-trap 'stop; rm -f "$log"' EXIT INT TERM
-
-wait_url() {
-  url=
-  for _ in $(seq 1 200); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/graphql' "$log" | head -1 || true)
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "server exited"; exit 1; }
-    sleep 0.1
-  done
-  cat "$log"; echo "server did not start"; exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+out=$(results_file emulator)
 
 status=0
 lg() {
@@ -61,9 +41,7 @@ lg() {
 }
 
 # Ours.
-target/release/appsync local --listen 127.0.0.1:0 >"$log" 2>&1 &
-pid=$!
-wait_url
+start_local
 echo "== appsync local at $url: $N queries at c=$C; results in $out"
 seed=()
 for i in $(seq 0 9); do
@@ -82,7 +60,7 @@ stop
 : >"$log"
 NODE_PATH="$node_dir/node_modules" node bench/peers/simulator.js "$SCHEMA" "$(free_port)" "$(free_port)" "$KEY" >"$log" 2>&1 &
 pid=$!
-wait_url
+wait_listening "$log" "$pid"
 echo "== amplify-appsync-simulator at $url"
 for r in $(seq 1 "$REPEAT"); do
   lg --auth api-key --api-key "$KEY" --label "simulator-api-key#$r"

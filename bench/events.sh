@@ -15,49 +15,20 @@
 # Events and GraphQL alternates between rounds), BUILD=0 to skip the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 
 PUBLISHES=${PUBLISHES:-200}
 CONNECTIONS=${CONNECTIONS:-100}
 PER=${PER_CONNECTION:-10}
 IDLE=${IDLE:-5000}
 REPEAT=${REPEAT:-3}
-# The documented demo API key of `appsync local` (local use only).
-KEY=da2-appsynclocaldemokey0000
-
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt $((IDLE + 512)) ]; then
-  echo "events.sh: IDLE=$IDLE needs $((IDLE + 512)) open files, but the hard limit is $hard" >&2
-  exit 2
-fi
-ulimit -n "$hard"
+raise_open_files $((IDLE + 512)) "events.sh (IDLE=$IDLE)"
 
 target=${CARGO_TARGET_DIR:-target}
 [ "${BUILD:-1}" = 0 ] || cargo build --release --locked --quiet -p appsync-cli -p loadgen
 loadgen=$target/release/loadgen
 
-mkdir -p target/bench-results
-out=target/bench-results/events-$(date -u +%Y%m%dT%H%M%SZ).jsonl
-log=$(mktemp)
-pid=
-stop() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  pid=
-}
-trap 'stop; rm -f "$log"' EXIT INT TERM
-
-start_ours() {
-  : >"$log"
-  "$target/release/appsync" local --listen 127.0.0.1:0 >"$log" 2>&1 &
-  pid=$!
-  url=
-  for _ in $(seq 1 300); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/graphql' "$log" | head -1 || true)
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "server exited"; exit 1; }
-    sleep 0.1
-  done
-  cat "$log"; echo "server did not start"; exit 1
-}
+out=$(results_file events)
 # run PROTOCOL LABEL [ARGS...]: one loadgen run against the running server; its JSON line to $out.
 run() {
   local protocol=$1 label=$2; shift 2
@@ -70,7 +41,7 @@ run() {
 status=0
 echo "== results in $out"
 for r in $(seq 1 "$REPEAT"); do
-  start_ours
+  start_local
   echo "== appsync local at $url, round $r"
   order="events graphql"
   [ $((r % 2)) = 0 ] && order="graphql events"
@@ -80,7 +51,7 @@ for r in $(seq 1 "$REPEAT"); do
   stop
 done
 for protocol in events graphql; do
-  start_ours
+  start_local
   echo "== appsync local: $IDLE idle $protocol connections"
   run "$protocol" "$protocol-idle" --idle "$IDLE" || status=1
   stop

@@ -18,23 +18,15 @@
 # interleaved ours/simulator; ratios use medians), BUILD=0 to skip the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 
 MUTATIONS=${MUTATIONS:-200}
 CONNECTIONS=${CONNECTIONS:-100}
 PER=${PER_CONNECTION:-10}
 IDLE=${IDLE:-5000}
 REPEAT=${REPEAT:-3}
-# The documented demo API key of `appsync local` (local use only).
-KEY=da2-appsynclocaldemokey0000
 SCHEMA=crates/appsync-local/src/demo_schema.graphql
-
-# Both servers and loadgen hold one descriptor per connection.
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt $((IDLE + 512)) ]; then
-  echo "realtime.sh: IDLE=$IDLE needs $((IDLE + 512)) open files, but the hard limit is $hard" >&2
-  exit 2
-fi
-ulimit -n "$hard"
+raise_open_files $((IDLE + 512)) "realtime.sh (IDLE=$IDLE)"
 
 node_dir=target/bench-node
 if [ ! -d "$node_dir/node_modules/amplify-appsync-simulator" ]; then
@@ -45,33 +37,10 @@ fi
 [ "${BUILD:-1}" = 0 ] || cargo build --release --locked --quiet -p appsync-cli -p loadgen
 loadgen=target/release/loadgen
 
-mkdir -p target/bench-results
-out=target/bench-results/realtime-$(date -u +%Y%m%dT%H%M%SZ).jsonl
-log=$(mktemp)
-pid=
-stop() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  pid=
-}
-trap 'stop; rm -f "$log"' EXIT INT TERM
-
-wait_url() {
-  url=
-  for _ in $(seq 1 300); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/graphql' "$log" | head -1 || true)
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "server exited"; exit 1; }
-    sleep 0.1
-  done
-  cat "$log"; echo "server did not start"; exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+out=$(results_file realtime)
 
 start_ours() {
-  : >"$log"
-  target/release/appsync local --listen 127.0.0.1:0 >"$log" 2>&1 &
-  pid=$!
-  wait_url
+  start_local
   ws_url=${url%/graphql}/graphql/realtime
   ws_url=ws://${ws_url#http://}
 }
@@ -79,7 +48,7 @@ start_simulator() {
   : >"$log"
   NODE_PATH="$node_dir/node_modules" node bench/peers/simulator_realtime.js "$SCHEMA" "$(free_port)" "$(free_port)" "$KEY" >"$log" 2>&1 &
   pid=$!
-  wait_url
+  wait_listening "$log" "$pid"
   ws_url=ws://${url#http://}
 }
 # fanout LABEL CONNECTIONS: one fan-out run against the running server; its JSON line to $out.

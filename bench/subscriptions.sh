@@ -22,6 +22,7 @@
 # default 1000; x100 events), MANY (default 1000), PEERS=0 leaves gql out, BUILD=0 skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/listening.sh
 
 REPEAT=${REPEAT:-3}
 LAT_N=${LAT_N:-500}
@@ -57,14 +58,7 @@ trap cleanup EXIT INT TERM
 
 target/release/appsync local --listen 127.0.0.1:0 >"$log" 2>&1 &
 pid=$!
-url=
-for _ in $(seq 1 200); do
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/graphql' "$log" | head -1 || true)
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "appsync local exited"; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { cat "$log"; echo "appsync local did not start"; exit 1; }
+wait_listening "$log" "$pid"
 echo "== subscriptions against appsync local at $url; results in $out"
 
 status=0

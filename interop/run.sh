@@ -8,6 +8,7 @@
 # present), starts the emulator on a free loopback port for each group, stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/listening.sh
 venv=target/interop-venv
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
@@ -34,14 +35,7 @@ start_emulator() {
   "$bin" local --listen 127.0.0.1:0 --iam "$akid:$secret" --api-key "$key" "$@" >"$log" 2>&1 &
   local pid=$!
   pids+=("$pid")
-  url=
-  for _ in $(seq 1 100); do
-    url=$(grep -o 'https\?://[0-9.:]*/graphql' "$log" | head -1 || true)
-    [ -n "$url" ] && return 0
-    kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "emulator exited"; exit 1; }
-    sleep 0.1
-  done
-  cat "$log"; echo "emulator did not start"; exit 1
+  wait_listening "$log" "$pid"
 }
 
 start_emulator "$work/plain.log"

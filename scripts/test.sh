@@ -15,6 +15,10 @@ cargo test --workspace --all-features --locked
 # The Python tests and interop drive the `appsync` binary the workspace tests just built.
 export APPSYNC_BIN="$target/debug/appsync"
 
+echo "== Example: crates/appsync/examples/query_iam.rs against an emulator in its own process"
+# Built by the workspace tests above; run as built (no second cargo invocation, no rebuild).
+"$target/debug/examples/query_iam"
+
 echo "== Python package (crates/appsync-py)"
 bash crates/appsync-py/run-tests.sh
 

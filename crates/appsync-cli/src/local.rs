@@ -92,9 +92,14 @@ pub(crate) struct LocalArgs {
     /// Largest request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = appsync_local::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
-    /// Deepest selection nesting accepted.
-    #[arg(long, value_name = "N", default_value_t = appsync_local::DEFAULT_MAX_DEPTH)]
-    max_depth: usize,
+    /// AppSync's queryDepthLimit (1-75; default: the project's, else none, as AppSync): fields nested deeper
+    /// fail with QueryDepthLimitReached, the rest of the data is returned.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(appsync_local::MAX_QUERY_DEPTH_LIMIT)))]
+    query_depth_limit: Option<u32>,
+    /// AppSync's resolverCountLimit (1-10000; default: the project's, else 10000): resolvers past it in one request
+    /// fail with ResolverExecutionLimitReached.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(appsync_local::DEFAULT_RESOLVER_COUNT_LIMIT)))]
+    resolver_count_limit: Option<u32>,
     /// Serve HTTPS and WSS with a certificate for localhost, 127.0.0.1 and ::1, issued at each
     /// start by a local certificate authority kept in --tls-dir: trust its ca.pem once.
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
@@ -133,11 +138,14 @@ pub(crate) fn builder(
     if let Some(api) = project {
         b = b.project(api.clone());
     }
-    let mut b = b
-        .region(&args.region)
-        .default_auth(default_auth)
-        .body_limit(args.body_limit)
-        .max_depth(args.max_depth);
+    let mut b = b.region(&args.region).default_auth(default_auth).body_limit(args.body_limit);
+    // Given on the command line, they win over the project's own.
+    if let Some(levels) = args.query_depth_limit {
+        b = b.query_depth_limit(levels);
+    }
+    if let Some(resolvers) = args.resolver_count_limit {
+        b = b.resolver_count_limit(resolvers);
+    }
     if let Some(path) = &args.data {
         b = b.data_file(path);
     }

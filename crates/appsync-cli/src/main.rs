@@ -4,6 +4,7 @@
 
 mod check;
 mod common;
+mod completions;
 mod demo;
 mod events;
 mod local;
@@ -48,6 +49,8 @@ enum Command {
     Events(events::EventsArgs),
     /// Mint a JWT signed by the emulator's demo key, for Cognito-protected schemas offline.
     Token(token::TokenArgs),
+    /// Print shell completions: `appsync completions bash > ~/.local/share/bash-completion/completions/appsync`.
+    Completions(completions::CompletionsArgs),
 }
 
 /// An error in what the user asked for (exit code 2), as opposed to a failure while doing it
@@ -86,6 +89,7 @@ fn main() -> ExitCode {
         Command::Subscribe(args) => subscribe::run(args),
         Command::Token(args) => token::run(args),
         Command::Events(args) => events::run(args),
+        Command::Completions(args) => completions::run::<Cli>(args),
     };
     match result {
         Ok(code) => code,

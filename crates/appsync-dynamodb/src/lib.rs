@@ -15,6 +15,12 @@
 //!
 //! No I/O other than the data file, no async runtime: operations are synchronous and short.
 
+/// The README, this crate's page on crates.io: its examples are compiled (and run, unless marked
+/// `no_run`) as doc tests, so the page never shows code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod database;
 mod error;
 mod expr;

@@ -23,6 +23,12 @@
 //! # Ok::<(), appsync_js::Error>(())
 //! ```
 
+/// The README, this crate's page on crates.io: its examples are compiled (and run, unless marked
+/// `no_run`) as doc tests, so the page never shows code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod check;
 mod context;
 mod engine;

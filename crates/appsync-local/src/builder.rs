@@ -24,8 +24,11 @@ use crate::thread_pool::ThreadPool;
 
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// Default query depth limit (AppSync allows configuring 1 to 75).
-pub const DEFAULT_MAX_DEPTH: usize = 75;
+/// The highest query depth limit AppSync accepts (`queryDepthLimit`, 1 to 75; unset means none).
+pub const MAX_QUERY_DEPTH_LIMIT: u32 = 75;
+/// AppSync's resolver count limit when none is set, and the highest it accepts
+/// (`resolverCountLimit`, 1 to 10000).
+pub const DEFAULT_RESOLVER_COUNT_LIMIT: u32 = 10_000;
 /// Default limit on aliases in one document.
 pub const DEFAULT_MAX_ALIASES: usize = 1000;
 /// Default length of the mutation event queue each real-time connection reads from.
@@ -87,7 +90,8 @@ pub struct EmulatorBuilder {
     data_sources: appsync_js::DataSources,
     js_engine: Option<appsync_js::Engine>,
     body_limit: usize,
-    max_depth: usize,
+    query_depth_limit: u32,
+    resolver_count_limit: u32,
     max_aliases: usize,
     max_clock_skew: Duration,
     body_timeout: Duration,
@@ -117,7 +121,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("js_resolvers", &self.js_resolvers.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .field("data_sources", &self.data_sources)
             .field("body_limit", &self.body_limit)
-            .field("max_depth", &self.max_depth)
+            .field("query_depth_limit", &self.query_depth_limit)
+            .field("resolver_count_limit", &self.resolver_count_limit)
             .field("max_aliases", &self.max_aliases)
             .finish_non_exhaustive()
     }
@@ -142,7 +147,8 @@ impl Default for EmulatorBuilder {
             data_sources: appsync_js::DataSources::new().source("NONE", appsync_js::NoneDataSource),
             js_engine: None,
             body_limit: DEFAULT_BODY_LIMIT,
-            max_depth: DEFAULT_MAX_DEPTH,
+            query_depth_limit: 0,
+            resolver_count_limit: DEFAULT_RESOLVER_COUNT_LIMIT,
             max_aliases: DEFAULT_MAX_ALIASES,
             max_clock_skew: Duration::from_secs(5 * 60),
             body_timeout: Duration::from_secs(10),
@@ -174,7 +180,8 @@ impl EmulatorBuilder {
     }
 
     /// Serves the API a project defines ([`crate::project::ProjectReader`]): its schema, its
-    /// default auth mode (setters called later override either), its environment variables
+    /// default auth mode, its `QueryDepthLimit`/`ResolverCountLimit` (setters called later
+    /// override any of these), its environment variables
     /// (`ctx.env`), and its resolvers: APPSYNC_JS unit and pipeline resolvers and functions run
     /// on the JavaScript engine, direct Lambda resolvers, against its data sources. NONE and
     /// HTTP data sources work as they are ([`http_endpoint`](Self::http_endpoint) points one
@@ -190,6 +197,8 @@ impl EmulatorBuilder {
     pub fn project(mut self, api: crate::project::ApiDefinition) -> Self {
         self.schema = Some((api.schema.clone(), api.template.clone()));
         self.default_auth = api.default_auth;
+        self.query_depth_limit = api.query_depth_limit.unwrap_or(0);
+        self.resolver_count_limit = api.resolver_count_limit.unwrap_or(0);
         self.project = Some(api);
         self
     }
@@ -326,9 +335,23 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Deepest accepted selection nesting (default 75, at least 1).
-    pub fn max_depth(mut self, depth: usize) -> Self {
-        self.max_depth = depth;
+    /// AppSync's `queryDepthLimit`: how many levels of fields a query may nest (1 to 75; the
+    /// default, 0, is AppSync's: no limit). As in AppSync, a query going deeper is still run: each
+    /// field past the limit is an error of type `QueryDepthLimitReached` that makes it `null`,
+    /// rising to the nearest nullable field as GraphQL's null rules say, and the rest of the data
+    /// comes back. Pathologically deep documents are refused by the parser whatever this is.
+    pub fn query_depth_limit(mut self, levels: u32) -> Self {
+        self.query_depth_limit = levels;
+        self
+    }
+
+    /// AppSync's `resolverCountLimit`: how many resolvers one request may run (1 to 10000; 0 is
+    /// AppSync's default, 10000). Past it, each further field with a resolver (a registered Rust
+    /// or JavaScript resolver, or a root field's default resolver) is an error of type
+    /// `ResolverExecutionLimitReached` and its resolver does not run. Reading a property of the
+    /// parent record is not a resolver, as in AppSync.
+    pub fn resolver_count_limit(mut self, resolvers: u32) -> Self {
+        self.resolver_count_limit = resolvers;
         self
     }
 
@@ -616,7 +639,11 @@ impl EmulatorBuilder {
             batch_resolvers,
             default_mode: self.default_auth,
             limits: Limits {
-                max_depth: self.max_depth,
+                query_depth_limit: (self.query_depth_limit > 0).then_some(self.query_depth_limit as usize),
+                resolver_count_limit: match self.resolver_count_limit {
+                    0 => DEFAULT_RESOLVER_COUNT_LIMIT,
+                    n => n,
+                },
                 max_aliases: self.max_aliases,
                 // Generous for real queries, small enough that a flood of tokens stops early.
                 max_tokens: self.body_limit / 2 + 1024,
@@ -669,7 +696,24 @@ impl EmulatorBuilder {
     /// as may the lambda authorizer TTL (no caching).
     fn check_limits(&self) -> Result<(), Error> {
         at_least_one("body_limit", self.body_limit)?;
-        at_least_one("max_depth", self.max_depth)?;
+        if self.query_depth_limit > MAX_QUERY_DEPTH_LIMIT {
+            return Err(Error::config(
+                "query_depth_limit",
+                format!(
+                    "query_depth_limit is {}; AppSync allows 1 to {MAX_QUERY_DEPTH_LIMIT} (0: no limit)",
+                    self.query_depth_limit
+                ),
+            ));
+        }
+        if self.resolver_count_limit > DEFAULT_RESOLVER_COUNT_LIMIT {
+            return Err(Error::config(
+                "resolver_count_limit",
+                format!(
+                    "resolver_count_limit is {}; AppSync allows 1 to {DEFAULT_RESOLVER_COUNT_LIMIT} (0: the default, {DEFAULT_RESOLVER_COUNT_LIMIT})",
+                    self.resolver_count_limit
+                ),
+            ));
+        }
         at_least_one("event_capacity", self.event_capacity)?;
         if self.event_capacity > MAX_EVENT_CAPACITY {
             return Err(Error::config(

@@ -47,10 +47,20 @@ const APOLLO_RESOLVER_ERROR_PREFIX: &str = "resolver error: ";
 const MAX_CACHED_DOCUMENTS: usize = 1024;
 const MAX_CACHED_QUERY_LEN: usize = 16 * 1024;
 
+/// How deep the parser may recurse, whatever the depth limit: a guard for the stack (parse,
+/// validation and execution all recurse once per level), as graphql-java's parser has one
+/// (`maxRuleDepth`, 500 too). apollo-parser spends about four levels per nested field, so some
+/// 120 levels of fields pass, beyond AppSync's highest configurable `queryDepthLimit` (75);
+/// deeper documents get a syntax error.
+const PARSER_RECURSION_LIMIT: usize = 500;
+
 /// Per-request query limits.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
-    pub(crate) max_depth: usize,
+    /// AppSync's `queryDepthLimit`: `None` is AppSync's default, no limit.
+    pub(crate) query_depth_limit: Option<usize>,
+    /// AppSync's `resolverCountLimit` (10000 unless set).
+    pub(crate) resolver_count_limit: u32,
     pub(crate) max_aliases: usize,
     pub(crate) max_tokens: usize,
 }
@@ -110,9 +120,26 @@ struct RequestCtx {
     /// Errors resolvers added beside their fields' values, with each field's path and location.
     appended: Mutex<Vec<AppendedError>>,
     mutations: Mutex<Vec<SeenMutation>>,
+    /// Resolvers run so far, against `resolverCountLimit`.
+    resolvers_run: std::sync::atomic::AtomicU32,
 }
 
 impl RequestCtx {
+    /// Counts one resolver run against `resolverCountLimit`: past it, the field fails with
+    /// AppSync's `ResolverExecutionLimitReached` and its resolver does not run (AppSync developer
+    /// guide, "Configuring resolver count limits"; the message's wording is ours, not captured).
+    fn count_resolver(&self) -> Result<(), FieldError> {
+        let limit = self.engine.limits.resolver_count_limit;
+        let run = self.resolvers_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if run >= limit {
+            return Err(self.field_error(
+                ResolverError::new(format!("Resolver execution limit of {limit} reached."))
+                    .error_type("ResolverExecutionLimitReached"),
+            ));
+        }
+        Ok(())
+    }
+
     fn field_error(&self, e: ResolverError) -> FieldError {
         let mut errors = self.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         errors.push(e);
@@ -161,9 +188,8 @@ impl Engine {
             return Ok(Arc::clone(doc));
         }
         let schema = &self.schema.schema;
-        let mut parser = Parser::new()
-            .token_limit(self.limits.max_tokens)
-            .recursion_limit(self.limits.max_depth.saturating_mul(2).max(32));
+        let mut parser =
+            Parser::new().token_limit(self.limits.max_tokens).recursion_limit(PARSER_RECURSION_LIMIT);
         let document = parser
             .parse_executable(schema, query, "request.graphql")
             .map_err(|e| validation::response_for(schema, &e.errors, query))?
@@ -202,6 +228,7 @@ impl Engine {
             errors: Mutex::new(Vec::new()),
             appended: Mutex::new(Vec::new()),
             mutations: Mutex::new(Vec::new()),
+            resolvers_run: std::sync::atomic::AtomicU32::new(0),
         });
         let root_type = operation.object_type().to_string();
         let root = ObjectValue {
@@ -211,6 +238,7 @@ impl Engine {
             operation_type: Some(operation.operation_type),
             path: None,
             batch: None,
+            depth: 0,
         };
         let result = Execution::new(schema, document)
             .operation(operation)
@@ -274,21 +302,13 @@ impl Engine {
         }
     }
 
+    /// The alias count. (Depth is no reason to refuse a document: AppSync runs a query past its
+    /// `queryDepthLimit` and fails the fields beyond it, see `ObjectValue::resolve_field`.)
     fn check_limits(&self, document: &Valid<ExecutableDocument>) -> Option<BValue> {
         let mut aliases = 0usize;
-        let mut max_depth = 0usize;
         for operation in document.operations.iter() {
             let mut stack = Vec::new();
-            walk(document, &operation.selection_set, 1, &mut aliases, &mut max_depth, &mut stack);
-        }
-        if max_depth > self.limits.max_depth {
-            return Some(response::plain_error(
-                &format!(
-                    "Query depth limit of {} exceeded: the query is {max_depth} levels deep.",
-                    self.limits.max_depth
-                ),
-                Vec::new(),
-            ));
+            walk(document, &operation.selection_set, &mut aliases, &mut stack);
         }
         if aliases > self.limits.max_aliases {
             return Some(response::plain_error(
@@ -303,14 +323,12 @@ impl Engine {
     }
 }
 
-/// Depth and alias count, following fragment spreads (validation already rejected cycles;
-/// the stack guards anyway).
+/// Alias count, following fragment spreads (validation already rejected cycles; the stack
+/// guards anyway).
 fn walk<'a>(
     doc: &'a ExecutableDocument,
     set: &'a executable::SelectionSet,
-    depth: usize,
     aliases: &mut usize,
-    max_depth: &mut usize,
     stack: &mut Vec<&'a str>,
 ) {
     for selection in &set.selections {
@@ -319,15 +337,10 @@ fn walk<'a>(
                 if f.alias.is_some() {
                     *aliases += 1;
                 }
-                if !f.selection_set.selections.is_empty() {
-                    *max_depth = (*max_depth).max(depth + 1);
-                    walk(doc, &f.selection_set, depth + 1, aliases, max_depth, stack);
-                } else {
-                    *max_depth = (*max_depth).max(depth);
-                }
+                walk(doc, &f.selection_set, aliases, stack);
             }
             Selection::InlineFragment(i) => {
-                walk(doc, &i.selection_set, depth, aliases, max_depth, stack);
+                walk(doc, &i.selection_set, aliases, stack);
             }
             Selection::FragmentSpread(s) => {
                 let name = s.fragment_name.as_str();
@@ -336,7 +349,7 @@ fn walk<'a>(
                 }
                 if let Some(fragment) = doc.fragments.get(&s.fragment_name) {
                     stack.push(name);
-                    walk(doc, &fragment.selection_set, depth, aliases, max_depth, stack);
+                    walk(doc, &fragment.selection_set, aliases, stack);
                     stack.pop();
                 }
             }
@@ -452,6 +465,8 @@ struct ObjectValue {
     /// The list this object is an item of, and its index, when a field of its type is
     /// resolved for the whole list at once.
     batch: Option<(Arc<Siblings>, usize)>,
+    /// How many fields lead to this object from the root (0 at the root), for `queryDepthLimit`.
+    depth: usize,
 }
 
 /// The objects of one list, for the fields resolved for all of them at once (BatchInvoke):
@@ -526,6 +541,20 @@ impl AsyncObjectValue for ObjectValue {
         Box::pin(async move {
             let engine = &self.ctx.engine;
             let field_name = info.field_name();
+            let depth = self.depth + 1;
+            if let Some(limit) = engine.limits.query_depth_limit
+                && depth > limit
+            {
+                // AppSync: a `QueryDepthLimitReached` error on each field past the limit, which
+                // null propagation carries to the nearest nullable field (AppSync developer guide,
+                // "Configuring query depth limits"; the wording of the message is ours, not captured).
+                return Err(self.ctx.field_error(
+                    ResolverError::new(format!(
+                        "Query depth limit of {limit} reached: this field is at depth {depth}."
+                    ))
+                    .error_type("QueryDepthLimitReached"),
+                ));
+            }
             if !engine.schema.auth.allows(
                 &self.type_name,
                 field_name,
@@ -548,6 +577,9 @@ impl AsyncObjectValue for ObjectValue {
             let single = engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
             let mut invalidations = Vec::new();
             let batch = engine.batch_resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
+            if single.is_some() || batch.is_some() || self.operation_type.is_some() {
+                self.ctx.count_resolver()?;
+            }
             let value = if single.is_some() || batch.is_some() {
                 let (selection_set_list, selection_set_graphql) =
                     selection::selection_set(info.document(), info.field_selections());
@@ -670,28 +702,32 @@ impl AsyncObjectValue for ObjectValue {
                     invalidations,
                 ));
             }
-            Ok(resolved(&self.ctx, value, &field_def.ty, field_path()))
+            Ok(resolved(&self.ctx, value, &field_def.ty, field_path(), depth))
         })
     }
 }
 
+/// `depth`: the number of fields from the root to the field whose value this is.
 fn resolved<'a>(
     ctx: &Arc<RequestCtx>,
     value: Value,
     ty: &Type,
     path: Option<Arc<PathNode>>,
+    depth: usize,
 ) -> AsyncResolvedValue<'a> {
-    resolved_item(ctx, value, ty, path, None)
+    resolved_item(ctx, value, ty, path, None, depth)
 }
 
 /// A value as execution continues with it; `batch` is the list the value is an item of, when
-/// some field of its items is resolved for the whole list at once.
+/// some field of its items is resolved for the whole list at once; `depth` the number of fields
+/// from the root to the field whose value this is.
 fn resolved_item<'a>(
     ctx: &Arc<RequestCtx>,
     value: Value,
     ty: &Type,
     path: Option<Arc<PathNode>>,
     batch: Option<(Arc<Siblings>, usize)>,
+    depth: usize,
 ) -> AsyncResolvedValue<'a> {
     if value.is_null() {
         return AsyncResolvedValue::null();
@@ -714,6 +750,7 @@ fn resolved_item<'a>(
                     &item_ty,
                     extend(path.as_ref(), ResponseDataPathSegment::ListIndex(i)),
                     siblings.as_ref().map(|s| (Arc::clone(s), i)),
+                    depth,
                 )
             })
             .collect();
@@ -734,6 +771,7 @@ fn resolved_item<'a>(
                 operation_type: None,
                 path,
                 batch,
+                depth,
             })
         }
         _ => AsyncResolvedValue::leaf(to_apollo(&value)),

@@ -38,18 +38,23 @@ const EXPOSE_HEADERS: &str =
 /// The emulator reports that usual one for every request that reached execution.
 const TOKENS_CONSUMED: &str = "x-amzn-appsync-TokensConsumed";
 
+/// The request headers a preflight allows when the browser names none: what AppSync's clients send.
+const ALLOW_HEADERS: &str = "authorization, content-type, x-api-key, x-amz-date, x-amz-security-token, x-amz-content-sha256, x-amz-user-agent";
+
 /// CORS preflight: browsers on a local dev server (another origin) may call the emulator,
-/// as they may call AppSync.
-pub(crate) async fn preflight() -> Response {
+/// as they may call AppSync. Whatever request headers the browser asks for are allowed, as
+/// AppSync allows them: browser apps send their own headers to AppSync for resolvers to read in
+/// `ctx.request.headers` (e.g. aws-mobile-appsync-sdk-js #761, a custom `x-appsync-domain` header
+/// from an Angular app), which a fixed list would make the browser refuse.
+pub(crate) async fn preflight(headers: axum::http::HeaderMap) -> Response {
     let mut resp = Response::new(Body::empty());
     let h = resp.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    let requested = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS).filter(|v| !v.is_empty());
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static(
-            "authorization, content-type, x-api-key, x-amz-date, x-amz-security-token, x-amz-content-sha256, x-amz-user-agent",
-        ),
+        requested.cloned().unwrap_or_else(|| HeaderValue::from_static(ALLOW_HEADERS)),
     );
     h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
     resp

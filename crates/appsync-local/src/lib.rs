@@ -51,6 +51,12 @@
 //!
 //! Cargo features: none; everything above is always built.
 
+/// The README, this crate's page on crates.io: its examples are compiled (and run, unless marked
+/// `no_run`) as doc tests, so the page never shows code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
 mod builder;
 pub mod data_sources;
@@ -60,6 +66,7 @@ mod engine;
 mod error;
 pub mod events;
 mod http;
+mod introspection;
 mod js;
 mod json;
 mod jwt;
@@ -83,7 +90,8 @@ mod websocket;
 pub use appsync_sigv4::Credentials;
 pub use auth::{ApiKey, AuthMode, Identity, LambdaAuthorization, LambdaFuture, LambdaRequest};
 pub use builder::{
-    DEFAULT_BODY_LIMIT, DEFAULT_EVENT_CAPACITY, DEFAULT_MAX_ALIASES, DEFAULT_MAX_DEPTH, EmulatorBuilder,
+    DEFAULT_BODY_LIMIT, DEFAULT_EVENT_CAPACITY, DEFAULT_MAX_ALIASES, DEFAULT_RESOLVER_COUNT_LIMIT,
+    EmulatorBuilder, MAX_QUERY_DEPTH_LIMIT,
 };
 pub use emulator::Emulator;
 pub use error::Error;

@@ -75,6 +75,10 @@ impl LoadedSchema {
                 prelude.push('\n');
             }
         }
+        if !declared.contains("defer") {
+            prelude.push_str(crate::introspection::DEFER);
+            prelude.push('\n');
+        }
         // A separate source file keeps the user's line numbers intact in diagnostics.
         let schema = Schema::builder()
             .adopt_orphan_extensions()
@@ -84,6 +88,12 @@ impl LoadedSchema {
             .map_err(|e| schema_error(&e.errors.to_string()))?
             .validate()
             .map_err(|e| schema_error(&e.errors.to_string()))?;
+        // Validated with generous locations; shown to clients with AppSync's.
+        let mut shown = schema.into_inner();
+        crate::introspection::as_appsync_shows_it(&mut shown, &declared);
+        // Only descriptions and directive locations changed, which no executable document can
+        // break: the schema is as valid as it was a line ago.
+        let schema = Valid::assume_valid(shown);
         if schema.schema_definition.query.is_none() {
             return Err(schema_error(
                 "the schema has no query type (define `type Query` or a `schema { query: ... }` block)",

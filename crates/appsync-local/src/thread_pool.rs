@@ -15,6 +15,12 @@ use tokio::sync::{mpsc, oneshot};
 use crate::auth::Identity;
 use crate::engine::{Engine, GraphQLRequest};
 
+/// Each executor thread's stack. Execution recurses once per level of the query (nested futures
+/// polled inside each other), and AppSync sets no depth limit by default, so the thread must hold
+/// the deepest document the parser lets through (see `engine::PARSER_RECURSION_LIMIT`) in a debug
+/// build. Only the pages touched are committed.
+const STACK_BYTES: usize = 64 * 1024 * 1024;
+
 type Job = Box<dyn FnOnce() -> LocalBoxFuture<'static, ()> + Send>;
 
 pub(crate) struct ThreadPool {
@@ -35,14 +41,16 @@ impl ThreadPool {
         for i in 0..threads.max(1) {
             let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            std::thread::Builder::new().name(format!("appsync-exec-{i}")).spawn(move || {
-                let local = tokio::task::LocalSet::new();
-                local.block_on(&runtime, async move {
-                    while let Some(job) = rx.recv().await {
-                        tokio::task::spawn_local(job());
-                    }
-                });
-            })?;
+            std::thread::Builder::new().name(format!("appsync-exec-{i}")).stack_size(STACK_BYTES).spawn(
+                move || {
+                    let local = tokio::task::LocalSet::new();
+                    local.block_on(&runtime, async move {
+                        while let Some(job) = rx.recv().await {
+                            tokio::task::spawn_local(job());
+                        }
+                    });
+                },
+            )?;
             senders.push(tx);
         }
         Ok(Self { senders, next: AtomicUsize::new(0) })

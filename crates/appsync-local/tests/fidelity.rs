@@ -281,3 +281,187 @@ async fn aws_scalar_variable_errors_in_aws_words() {
         "Variable 'phone' has an invalid value. Unable to parse `1110004444` as a valid phone number."
     );
 }
+
+/// The layered schema of AWS's own example of the depth limit, with a non-null field to show
+/// where the error lands when the field past the limit may not be null.
+const LAYERS: &str =
+    "type Layer { nextLayer: Layer strict: Layer! value: String } type Query { nextLayer: Layer }";
+
+fn layers(builder: appsync_local::EmulatorBuilder) -> appsync_local::EmulatorBuilder {
+    builder.schema_sdl(LAYERS).default_auth(appsync_local::AuthMode::ApiKey).resolver(
+        "Query.nextLayer",
+        |_ctx| async {
+            let mut layer = json!({"value": "bottom"});
+            for level in 0..8 {
+                layer = json!({"nextLayer": layer, "strict": layer, "value": format!("level {level}")});
+            }
+            Ok(layer)
+        },
+    )
+}
+
+// Evidence: AppSync API reference, `queryDepthLimit` ("The default value is 0 (or unspecified),
+// which indicates there's no depth limit ... between 1 and 75 ... If a non-nullable field produces
+// an error, the error will be thrown upwards to the first nullable field available"), and the
+// developer guide, "Configuring query depth limits": going past the limit gives
+// `QueryDepthLimitReached` on the fields beyond it (its example: limit 2, L3 and L4 past it). The
+// message's wording is not captured anywhere public; ours names the limit.
+#[tokio::test]
+async fn fields_past_the_query_depth_limit_fail_alone_and_the_rest_is_served() {
+    // As in the guide, a leaf is a level too: `L1 { value }` is at depth 2, `L2 { value }` at 3.
+    let query = "query MyQuery { L1: nextLayer { value L2: nextLayer { L3: nextLayer { L4: value } } } }";
+    let unlimited = start(layers(demo_builder())).await;
+    let all = unlimited.api_key(query, json!({})).await.json();
+    assert!(all.get("errors").is_none(), "no limit by default: {all}");
+    assert!(all["data"]["L1"]["L2"]["L3"]["L4"].is_string(), "{all}");
+
+    let s = start(layers(demo_builder()).query_depth_limit(2)).await;
+    let r = s.api_key(query, json!({})).await;
+    assert_eq!(r.status, 200);
+    let v = r.json();
+    assert_eq!(v["data"], json!({"L1": {"value": "level 7", "L2": {"L3": null}}}), "partial data: {v}");
+    let errors = v["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0]["errorType"], "QueryDepthLimitReached");
+    assert_eq!(errors[0]["path"], json!(["L1", "L2", "L3"]));
+    assert!(errors[0]["message"].as_str().is_some_and(|m| m.contains('2')), "{v}");
+
+    // A non-null field past the limit: the error rises to its nullable parent, L2.
+    let strict =
+        s.api_key("{ L1: nextLayer { L2: nextLayer { L3: strict { value } } } }", json!({})).await.json();
+    assert_eq!(strict["data"], json!({"L1": {"L2": null}}), "{strict}");
+    assert_eq!(strict["errors"][0]["errorType"], "QueryDepthLimitReached");
+    assert_eq!(strict["errors"][0]["path"], json!(["L1", "L2", "L3"]));
+}
+
+// Evidence: AppSync API reference, `resolverCountLimit` (default 10000, 1 to 10000), and the
+// developer guide, "Configuring resolver count limits": with a limit of 2, the third of
+// `resolver1: resolver resolver2: resolver resolver3: resolver` fails with
+// `ResolverExecutionLimitReached` and does not run. Wording of the message ours (not captured).
+#[tokio::test]
+async fn resolvers_past_the_resolver_count_limit_fail_without_running() {
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&runs);
+    let s = start(
+        demo_builder()
+            .schema_sdl("type Query { resolver: String }")
+            .default_auth(appsync_local::AuthMode::ApiKey)
+            .resolver_count_limit(2)
+            .resolver("Query.resolver", move |_ctx| {
+                let counted = std::sync::Arc::clone(&counted);
+                async move {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok(json!("ran"))
+                }
+            }),
+    )
+    .await;
+    let v = s
+        .api_key("query MyQuery { resolver1: resolver resolver2: resolver resolver3: resolver }", json!({}))
+        .await
+        .json();
+    let data = v["data"].as_object().expect("data");
+    assert_eq!(data.values().filter(|v| **v == "ran").count(), 2, "{v}");
+    assert_eq!(data.values().filter(|v| v.is_null()).count(), 1, "{v}");
+    assert_eq!(v["errors"][0]["errorType"], "ResolverExecutionLimitReached", "{v}");
+    assert_eq!(v["errors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2, "the third never ran");
+    // The count is per request.
+    let again = s.api_key("{ resolver }", json!({})).await.json();
+    assert_eq!(again, json!({"data": {"resolver": "ran"}}));
+}
+
+// Evidence: SDL dumps of real AppSync APIs (`aws appsync get-introspection-schema --format SDL`)
+// committed in public repositories: every AppSync directive carries a description (e.g.
+// "Tells the service which mutation triggers this subscription."), `@defer` is declared
+// ("This directive allows results to be deferred during execution", on FIELD), `@aws_api_key` and
+// `@aws_iam` are `on OBJECT | FIELD_DEFINITION`, the AWS scalars carry AppSync's long
+// descriptions, and there is no `@specifiedBy` (FIDELITY.md 15, W/M).
+#[tokio::test]
+async fn introspection_shows_appsyncs_directives_and_scalars() {
+    let s = start(demo_builder()).await;
+    let v = s
+        .api_key(
+            "{ __schema { directives { name description locations args { name description } } }
+               __type(name: \"AWSDateTime\") { description }
+               json: __type(name: \"AWSJSON\") { description } }",
+            json!({}),
+        )
+        .await
+        .json();
+    assert!(v.get("errors").is_none(), "{v}");
+    let directives = v["data"]["__schema"]["directives"].as_array().expect("directives");
+    let find = |name: &str| directives.iter().find(|d| d["name"] == name).cloned();
+    assert!(find("specifiedBy").is_none(), "AppSync declares no @specifiedBy");
+    let defer = find("defer").expect("@defer is declared");
+    assert_eq!(defer["description"], "This directive allows results to be deferred during execution");
+    assert_eq!(defer["locations"], json!(["FIELD"]));
+    let subscribe = find("aws_subscribe").expect("@aws_subscribe");
+    assert_eq!(subscribe["description"], "Tells the service which mutation triggers this subscription.");
+    assert_eq!(
+        subscribe["args"][0]["description"],
+        "List of mutations which will trigger this subscription when they are called."
+    );
+    for name in ["aws_api_key", "aws_iam", "aws_oidc", "aws_cognito_user_pools", "aws_lambda"] {
+        let d = find(name).unwrap_or_else(|| panic!("@{name}"));
+        assert_eq!(d["locations"], json!(["OBJECT", "FIELD_DEFINITION"]), "{name}");
+        assert!(d["description"].as_str().is_some_and(|t| t.starts_with("Tells the service")), "{name}");
+    }
+    let date_time = v["data"]["__type"]["description"].as_str().expect("AWSDateTime has a description");
+    assert!(date_time.starts_with("The `AWSDateTime` scalar type provided by AWS AppSync"), "{date_time}");
+    let json = v["data"]["json"]["description"].as_str().expect("AWSJSON has a description");
+    assert!(json.contains(r#"Maps like "**{\\"upvotes\\": 10}**""#), "{json}");
+
+    // Declared, so a query may carry it; the result is not deferred.
+    let deferred = s.api_key("{ listPosts { items { id } } }", json!({})).await.json();
+    let with_defer = s.api_key("{ listPosts @defer { items { id } } }", json!({})).await.json();
+    assert_eq!(deferred, with_defer);
+}
+
+// Evidence: browser apps send headers of their own to AppSync for resolvers to read in
+// `ctx.request.headers` (aws-mobile-appsync-sdk-js #761: an Angular app's `x-appsync-domain`
+// header "works fine" on queries), so AppSync's preflight allows the headers a browser asks for;
+// the emulator's fixed list made the browser refuse such requests.
+#[tokio::test]
+async fn a_preflight_allows_the_headers_the_browser_asks_for() {
+    let s = start(demo_builder()).await;
+    let preflight = |headers: Option<&'static str>| {
+        let mut request = s
+            .client
+            .request(reqwest::Method::OPTIONS, &s.url)
+            .header("origin", "http://localhost:4200")
+            .header("access-control-request-method", "POST");
+        if let Some(h) = headers {
+            request = request.header("access-control-request-headers", h);
+        }
+        request.send()
+    };
+    let custom = preflight(Some("content-type,x-api-key,x-appsync-domain")).await.expect("preflight");
+    assert_eq!(custom.status().as_u16(), 200);
+    let allowed = custom.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok());
+    assert_eq!(allowed, Some("content-type,x-api-key,x-appsync-domain"));
+    // Nothing asked: AppSync's clients' headers.
+    let plain = preflight(None).await.expect("preflight");
+    let allowed = plain.headers().get("access-control-allow-headers").and_then(|v| v.to_str().ok());
+    assert!(
+        allowed.is_some_and(|v| v.contains("x-api-key") && v.contains("x-amz-security-token")),
+        "{allowed:?}"
+    );
+}
+
+// Evidence: real AppSync answers captured in aws-amplify/amplify-js #5579 (headers: an
+// `x-amzn-RequestId` on every answer, `application/json;charset=UTF-8`) and the developer guide's
+// error-handling examples (bodies of successful requests are compact JSON; only request-level
+// 4xx bodies are pretty-printed).
+#[tokio::test]
+async fn a_query_is_answered_compact_with_a_request_id() {
+    let s = start(demo_builder()).await;
+    let r = s.api_key(LIST, json!({})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text, r#"{"data":{"listPosts":{"items":[]}}}"#);
+    assert_eq!(header(&r, "content-type"), Some("application/json;charset=UTF-8"));
+    let id = header(&r, "x-amzn-RequestId").expect("x-amzn-RequestId");
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let again = s.api_key(LIST, json!({})).await;
+    assert_ne!(header(&again, "x-amzn-RequestId"), Some(id), "one id per request");
+}

@@ -24,7 +24,8 @@ fn refused_field(builder: EmulatorBuilder) -> String {
 fn zero_limits_and_zero_time_spans_are_refused_naming_the_field() {
     let cases: Vec<(&str, EmulatorBuilder)> = vec![
         ("body_limit", demo_builder().body_limit(0)),
-        ("max_depth", demo_builder().max_depth(0)),
+        ("query_depth_limit", demo_builder().query_depth_limit(76)),
+        ("resolver_count_limit", demo_builder().resolver_count_limit(10_001)),
         // It used to become 1 silently.
         ("event_capacity", demo_builder().event_capacity(0)),
         ("event_capacity", demo_builder().event_capacity(usize::MAX)),
@@ -70,7 +71,8 @@ fn the_edges_of_each_range_are_accepted() {
         .max_subscriptions(0);
     let builder = demo_builder()
         .body_limit(1)
-        .max_depth(1)
+        .query_depth_limit(75)
+        .resolver_count_limit(10_000)
         // Zero is a policy here: no aliases.
         .max_aliases(0)
         .event_capacity(1)

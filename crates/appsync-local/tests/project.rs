@@ -421,3 +421,38 @@ fn a_cdk_out_with_several_stacks_needs_one_named() {
     assert_eq!(api.name, "fixture-api");
     assert_eq!(api.resolvers.len(), 10);
 }
+
+// The API's own limits (AWS::AppSync::GraphQLApi `QueryDepthLimit`, `ResolverCountLimit`) are read
+// and served; 0 is AppSync's "default", out-of-range values are refused naming the property.
+#[tokio::test]
+async fn the_apis_query_depth_and_resolver_count_limits_are_served() {
+    let template = |depth: &str, count: &str| {
+        format!(
+            "Resources:\n  Api:\n    Type: AWS::AppSync::GraphQLApi\n    Properties:\n      Name: a\n      AuthenticationType: API_KEY\n      QueryDepthLimit: {depth}\n      ResolverCountLimit: {count}\n  Schema:\n    Type: AWS::AppSync::GraphQLSchema\n    Properties:\n      ApiId: !GetAtt Api.ApiId\n      Definition: 'type Node {{ name: String child: Node }} type Query {{ root: Node }}'\n"
+        )
+    };
+    let api = ProjectReader::template(temp_template("limits", &template("2", "'3'"))).read().unwrap();
+    assert_eq!((api.query_depth_limit, api.resolver_count_limit), (Some(2), Some(3)));
+    let defaults = ProjectReader::template(temp_template("limits-0", &template("0", "0"))).read().unwrap();
+    assert_eq!((defaults.query_depth_limit, defaults.resolver_count_limit), (None, None));
+    let err = ProjectReader::template(temp_template("limits-bad", &template("76", "1"))).read().unwrap_err();
+    assert!(err.is_project() && err.to_string().contains("property QueryDepthLimit"), "{err}");
+
+    let emulator = appsync_local::Emulator::builder()
+        .project(api)
+        .api_key(appsync_local::ApiKey::new("da2-limits"))
+        .resolver("Query.root", |_| async { Ok(serde_json::json!({"name": "r", "child": {"name": "c"}})) })
+        .build()
+        .unwrap();
+    let body = emulator
+        .execute(
+            "{ root { name child { name } } }",
+            None,
+            None,
+            &appsync_local::Identity::trusted(appsync_local::AuthMode::ApiKey),
+        )
+        .await;
+    // root is level 1, child 2, child's name 3: past the limit of 2.
+    assert_eq!(body["data"], serde_json::json!({"root": {"name": "r", "child": {"name": null}}}), "{body}");
+    assert_eq!(body["errors"][0]["errorType"], "QueryDepthLimitReached", "{body}");
+}

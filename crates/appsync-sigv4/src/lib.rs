@@ -40,6 +40,12 @@
 //! Nothing else is optional: the crate always depends on `http` (its requests can be signed and
 //! applied to directly) and on RustCrypto's `sha2`, `hmac`, `subtle` and `zeroize`.
 
+/// The README, this crate's page on crates.io: its examples are compiled (and run, unless marked
+/// `no_run`) as doc tests, so the page never shows code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod canonical;
 mod credentials;
 mod date;

@@ -211,6 +211,44 @@ impl Error {
         Self::new(Kind::Transport).with_source(source)
     }
 
+    /// The server's certificate was refused (not trusted, expired, for another name...): no
+    /// retry can change that, so a connection gives up at once instead of backing off.
+    pub(crate) fn is_certificate_refused(&self) -> bool {
+        use tokio_rustls::rustls::Error as TlsError;
+        let refused = |e: &TlsError| {
+            matches!(
+                e,
+                TlsError::InvalidCertificate(_)
+                    | TlsError::NoCertificatesPresented
+                    | TlsError::UnsupportedNameType
+                    | TlsError::InvalidCertRevocationList(_)
+            )
+        };
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = next {
+            if let Some(tls) = e.downcast_ref::<TlsError>() {
+                return refused(tls);
+            }
+            if let Some(tokio_tungstenite::tungstenite::Error::Tls(
+                tokio_tungstenite::tungstenite::error::TlsError::Rustls(tls),
+            )) = e.downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+            {
+                return refused(tls);
+            }
+            // A TLS handshake failure reaches us inside an io::Error, whose `source()` skips the
+            // error it wraps: look at that one directly.
+            if let Some(tls) = e
+                .downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .and_then(|inner| inner.downcast_ref::<TlsError>())
+            {
+                return refused(tls);
+            }
+            next = e.source();
+        }
+        false
+    }
+
     /// A timeout with what timed out.
     pub(crate) fn timeout_message(message: impl Into<String>) -> Self {
         let mut e = Self::new(Kind::Timeout);

@@ -45,6 +45,12 @@
 //!   including the SDK's full default chain (SSO, web identity, ECS, IMDS, assume role), behind
 //!   [`Auth::iam`].
 
+/// The README, this crate's page on crates.io: its examples are compiled (and run, unless marked
+/// `no_run`) as doc tests, so the page never shows code that does not build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod auth;
 mod builder;
 mod client;

@@ -23,6 +23,10 @@ pub struct ApiDefinition {
     pub additional_auth: Vec<AuthMode>,
     /// `EnvironmentVariables` (`ctx.env`).
     pub environment: BTreeMap<String, String>,
+    /// `QueryDepthLimit` (1 to 75); `None` when absent or 0, AppSync's "no limit".
+    pub query_depth_limit: Option<u32>,
+    /// `ResolverCountLimit` (1 to 10000); `None` when absent or 0, AppSync's default of 10000.
+    pub resolver_count_limit: Option<u32>,
     /// The API's data sources, by name.
     pub data_sources: Vec<DataSource>,
     /// Its resolvers, by type and field.

@@ -160,6 +160,23 @@ pub(super) fn field<'v>(value: &'v Value, key: &str, at: At<'_>, expected: &str)
         .ok_or_else(|| at.error(format!("{key} is missing or not a string; expected {expected}")))
 }
 
+/// One of the API's limits (`QueryDepthLimit`, `ResolverCountLimit`): an integer (or a string of
+/// one, as CloudFormation allows) from 0 to `max`; 0 and absence both mean AppSync's default.
+fn limit(r: &Res<'_, '_>, property: &str, max: u32) -> Result<Option<u32>, Error> {
+    let at = r.at(property);
+    let value = match r.get(property)? {
+        None => return Ok(None),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+        Some(_) => None,
+    };
+    match value {
+        Some(0) => Ok(None),
+        Some(n) if n <= u64::from(max) => Ok(u32::try_from(n).ok()),
+        _ => Err(at.error(format!("expected an integer from 0 to {max}, as AppSync allows"))),
+    }
+}
+
 /// AppSync's names for the auth modes.
 fn auth_mode(name: &str, at: At<'_>) -> Result<AuthMode, Error> {
     Ok(match name {
@@ -233,6 +250,8 @@ pub(crate) fn from_template(
             environment.insert(k, v);
         }
     }
+    let query_depth_limit = limit(&r, "QueryDepthLimit", crate::builder::MAX_QUERY_DEPTH_LIMIT)?;
+    let resolver_count_limit = limit(&r, "ResolverCountLimit", crate::builder::DEFAULT_RESOLVER_COUNT_LIMIT)?;
 
     // Which resources are this API's: their ApiId is its id (Fn::GetAtt ApiId) or its ARN (Ref).
     let api_arn =
@@ -369,6 +388,8 @@ pub(crate) fn from_template(
         default_auth,
         additional_auth,
         environment,
+        query_depth_limit,
+        resolver_count_limit,
         data_sources,
         resolvers,
         functions,

@@ -47,4 +47,4 @@ mod stream;
 pub use builder::EventsClientBuilder;
 pub use client::EventsClient;
 pub use publish::{MAX_EVENT_BYTES, MAX_EVENTS_PER_REQUEST, PublishResult, PublishedEvent};
-pub use stream::EventStream;
+pub use stream::{EventPayload, EventStream};

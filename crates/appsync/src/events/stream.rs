@@ -1,16 +1,12 @@
-//! [`EventStream`]: the `Stream` a channel subscriber reads, decoding each event.
+//! [`EventStream`]: a channel subscription's stream, and how its events are decoded.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures_util::Stream;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::realtime::queue;
+use crate::realtime::stream::sealed::Sealed;
+use crate::realtime::{Decoder, SubscriptionStream};
 
 /// A live channel subscription: a `Stream` of the channel's events decoded as `T`.
 ///
@@ -35,55 +31,19 @@ use crate::realtime::queue;
 /// }
 /// # Ok(()) }
 /// ```
-pub struct EventStream<T> {
-    id: String,
-    events: queue::Consumer,
-    ended: bool,
-    _type: PhantomData<fn() -> T>,
-}
+pub type EventStream<T> = SubscriptionStream<T, EventPayload>;
 
-impl<T> EventStream<T> {
-    /// A subscription whose events arrive through `events`.
-    pub(crate) fn new(id: String, events: queue::Consumer) -> Self {
-        Self { id, events, ended: false, _type: PhantomData }
-    }
+/// The [`Decoder`] of AppSync Events channels: a `data` message's `event` as the stream's `T`.
+#[derive(Debug, Clone, Copy)]
+pub struct EventPayload;
 
-    /// The subscription's id on the wire.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
+impl Sealed for EventPayload {}
 
-impl<T> fmt::Debug for EventStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EventStream").field("id", &self.id).field("ended", &self.ended).finish()
-    }
-}
+impl Decoder for EventPayload {
+    const NAME: &'static str = "EventStream";
 
-impl<T: DeserializeOwned> Stream for EventStream<T> {
-    type Item = Result<T>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        match self.events.poll_next(cx) {
-            Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(payload.get()))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(None) => {
-                self.ended = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<T> Drop for EventStream<T> {
-    fn drop(&mut self) {
-        if !self.ended {
-            self.events.abandon(std::mem::take(&mut self.id));
-        }
+    fn decode<T: DeserializeOwned>(payload: &str) -> Result<T> {
+        decode_event(payload)
     }
 }
 

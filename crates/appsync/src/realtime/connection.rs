@@ -201,7 +201,10 @@ impl Connection {
             };
             self.emit(ConnectionState::Disrupted { reason: error.to_string() });
             let mut error = error;
-            let give_up = if error.is_unauthorized() && !error.is_clock_skew() {
+            // An untrusted or invalid certificate stays so: end at once, with the reason.
+            let give_up = if error.is_certificate_refused() {
+                true
+            } else if error.is_unauthorized() && !error.is_clock_skew() {
                 auth_failures += 1;
                 if auth_failures > self.options().max_auth_retries {
                     true

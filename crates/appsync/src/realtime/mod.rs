@@ -48,13 +48,15 @@ mod options;
 pub(crate) mod protocol;
 pub(crate) mod queue;
 mod state;
+pub(crate) mod stream;
 mod subscription;
 pub(crate) mod transport;
 
 pub(crate) use hub::{Command, Hub, Key};
 pub use options::{AuthForm, RealtimeOptions};
 pub use state::{ConnectionEvent, ConnectionState};
-pub use subscription::Subscription;
+pub use stream::{Decoder, SubscriptionStream};
+pub use subscription::{GraphQlPayload, Subscription};
 
 #[cfg(doc)]
 use crate::{Client, Error};

@@ -1,16 +1,11 @@
-//! [`Subscription`]: the `Stream` a subscriber reads, decoding each event.
+//! [`Subscription`]: a GraphQL subscription's stream, and how its events are decoded.
 
-use std::fmt;
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_util::Stream;
 use serde::de::DeserializeOwned;
 
 #[cfg(doc)]
 use super::RealtimeOptions;
-use super::queue;
+use super::stream::sealed::Sealed;
+use super::stream::{Decoder, SubscriptionStream};
 use crate::error::{Error, GraphQLError, Result};
 
 /// A live subscription: a `Stream` of `data` events decoded as `T`.
@@ -36,55 +31,20 @@ use crate::error::{Error, GraphQLError, Result};
 /// drop(sub); // sends `stop`
 /// # Ok(()) }
 /// ```
-pub struct Subscription<T> {
-    id: String,
-    events: queue::Consumer,
-    ended: bool,
-    _type: PhantomData<fn() -> T>,
-}
+pub type Subscription<T> = SubscriptionStream<T, GraphQlPayload>;
 
-impl<T> Subscription<T> {
-    /// A subscription whose events arrive through `events`.
-    pub(crate) fn new(id: String, events: queue::Consumer) -> Self {
-        Self { id, events, ended: false, _type: PhantomData }
-    }
+/// The [`Decoder`] of GraphQL subscriptions: a `data` message's payload,
+/// `{"data": {...}, "errors"?: [...]}`, as the subscription's `T`, or its GraphQL errors.
+#[derive(Debug, Clone, Copy)]
+pub struct GraphQlPayload;
 
-    /// The subscription's id on the wire.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-}
+impl Sealed for GraphQlPayload {}
 
-impl<T> fmt::Debug for Subscription<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Subscription").field("id", &self.id).field("ended", &self.ended).finish()
-    }
-}
+impl Decoder for GraphQlPayload {
+    const NAME: &'static str = "Subscription";
 
-impl<T: DeserializeOwned> Stream for Subscription<T> {
-    type Item = Result<T>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        match self.events.poll_next(cx) {
-            Poll::Ready(Some(Ok(payload))) => Poll::Ready(Some(decode_event(payload.get()))),
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(None) => {
-                self.ended = true;
-                Poll::Ready(None)
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<T> Drop for Subscription<T> {
-    fn drop(&mut self) {
-        if !self.ended {
-            self.events.abandon(std::mem::take(&mut self.id));
-        }
+    fn decode<T: DeserializeOwned>(payload: &str) -> Result<T> {
+        decode_event(payload)
     }
 }
 

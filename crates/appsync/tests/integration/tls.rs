@@ -100,6 +100,37 @@ async fn a_certificate_from_an_untrusted_authority_is_refused() {
     }
 }
 
+// A certificate error is not transient: the subscription fails on the first refusal instead of
+// backing off through `initial_connect_attempts` (it used to take about 3 s).
+#[tokio::test]
+async fn an_untrusted_certificate_ends_the_subscription_without_retrying() {
+    use appsync::realtime::{ConnectionState, RealtimeOptions};
+    let (_emulator, server) = tls_emulator().await;
+    let states = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&states);
+    let client = Client::builder()
+        .endpoint(server.graphql_url())
+        .region("us-east-1")
+        .auth(Auth::iam(credentials()))
+        .realtime(RealtimeOptions::default().initial_connect_attempts(5).on_state(move |event| {
+            seen.lock().unwrap().push(event.state.clone());
+        }))
+        .build()
+        .unwrap();
+    let err = client.subscribe::<OnCreate>("subscription { onCreatePost { id } }", ()).await.unwrap_err();
+    assert!(err.is_transport(), "{err:?}");
+    let states = states.lock().unwrap().clone();
+    assert!(
+        !states.iter().any(|s| matches!(s, ConnectionState::Reconnecting { .. })),
+        "no retry for a certificate error: {states:?}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| matches!(s, ConnectionState::Disrupted { .. })).count(),
+        1,
+        "one attempt: {states:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_malformed_authority_is_refused_by_build_naming_the_field() {
     let err = Client::builder()
