@@ -10,6 +10,8 @@ use serde_json::value::RawValue;
 
 use crate::auth::extract_auth;
 use crate::errors::{ConfigError, client_error};
+use crate::retry::extract_retry;
+use crate::subscription::{ConnectionStates, Subscription, subscribe_error};
 
 /// An AppSync GraphQL API.
 #[pyclass(frozen, subclass, module = "appsync", name = "Client")]
@@ -54,7 +56,7 @@ impl Client {
         region: Option<String>,
         realtime_url: Option<String>,
         timeout: Option<f64>,
-        retry: Option<u32>,
+        retry: Option<&Bound<'_, PyAny>>,
         headers: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let (rust_auth, auth_region) = extract_auth(auth)?;
@@ -66,8 +68,8 @@ impl Client {
             Some(t) => builder.timeout(t),
             None => builder.no_timeout(),
         };
-        if let Some(attempts) = retry {
-            builder = builder.retry(appsync::RetryPolicy::default().max_attempts(attempts));
+        if let Some(policy) = extract_retry(retry)? {
+            builder = builder.retry(policy);
         }
         if let Some(url) = realtime_url {
             builder = builder.realtime(appsync::realtime::RealtimeOptions::default().url(url));
@@ -126,6 +128,43 @@ impl Client {
             };
             Ok((data, errors))
         })
+    }
+
+    /// Starts a subscription; resolves to the native `_Subscription` once AppSync acknowledged
+    /// it (`start_ack`). Cancelling the awaiting task drops the attempt (a subscription
+    /// acknowledged meanwhile is stopped again).
+    #[pyo3(signature = (query, variables=None, operation_name=None, auth=None))]
+    fn _subscribe<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        variables: Option<String>,
+        operation_name: Option<String>,
+        auth: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut request = appsync::Request::new(query);
+        if let Some(variables) = variables {
+            let raw = RawValue::from_string(variables)
+                .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
+            request = request.variables(raw);
+        }
+        if let Some(name) = operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(auth) = auth.filter(|a| !a.is_none()) {
+            request = request.auth(extract_auth(auth)?.0);
+        }
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let subscription =
+                client.subscribe_request::<Box<RawValue>>(request).await.map_err(subscribe_error)?;
+            Ok(Subscription::new(subscription))
+        })
+    }
+
+    /// The state changes of the client's real-time connections from now on (native half).
+    fn _connection_states(&self) -> ConnectionStates {
+        ConnectionStates::new(&self.inner)
     }
 
     /// Closes the real-time connection, if one is open. Requests in flight finish.

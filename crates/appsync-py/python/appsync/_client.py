@@ -11,6 +11,7 @@ from typing import Any
 
 from appsync._appsync import Client as _NativeClient
 from appsync._errors import GraphQLError
+from appsync._subscription import ConnectionStates, Subscription
 
 __all__ = ["Client", "Response"]
 
@@ -40,8 +41,8 @@ def _graphql_error(errors: list[dict[str, Any]], data: Any) -> GraphQLError:
 class Client(_NativeClient):
     """An AppSync GraphQL API at `url`, with `auth` (`appsync.IAM`, `ApiKey`, `Cognito`, `OIDC`
     or `Lambda`). `region` is needed for IAM on a custom domain; `timeout` is per request in
-    seconds (`None`: none); `retry` the attempts per request (default 3, 1 for none); `headers`
-    are sent with every request.
+    seconds (`None`: none); `retry` an `appsync.Retry` (or its number of attempts: default 3, 1 for
+    none); `headers` are sent with every request.
 
     ```python
     async with appsync.Client(url, auth=appsync.IAM(boto3.Session())) as client:
@@ -88,6 +89,34 @@ class Client(_NativeClient):
             None if data is None else _loads(data),
             [] if errors is None else _loads(errors),
         )
+
+    def subscribe(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        auth: Any = None,
+    ) -> Subscription:
+        """A subscription, started when first awaited; see `appsync.Subscription`.
+
+        ```python
+        async with client.subscribe("subscription { onCreatePost { id title } }") as posts:
+            async for event in posts:
+                print(event["onCreatePost"]["title"])
+        ```
+
+        Starting it raises `SubscriptionError` (with `.errors`) when AppSync refuses the
+        document or the caller's access to it, and the client's usual exceptions for transport,
+        auth and timeouts. `auth` overrides the client's auth mode for this subscription (which
+        then gets a connection of its own)."""
+        return Subscription(self, query, variables, operation_name, auth)
+
+    def connection_states(self) -> ConnectionStates:
+        """The state changes of this client's real-time connections from now on, as an async
+        iterator of `appsync.ConnectionState` (connecting, connected, keep-alive late,
+        disrupted, reconnecting with its attempt and delay, closed). It ends after `aclose()`."""
+        return ConnectionStates(self._connection_states())
 
     async def __aenter__(self) -> Client:
         return self
