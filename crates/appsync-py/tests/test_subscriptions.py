@@ -141,6 +141,8 @@ async def test_connection_states_in_order(appsync_local: Emulator) -> None:
     assert [s.state for s in seen] == ["connecting", "connected"]
     assert seen[1].connection == seen[0].connection == 1
     assert seen[1].keep_alive is not None and seen[1].keep_alive > 0
+    assert repr(seen[0]) == "ConnectionState(connection=1, state='connecting')"
+    assert seen[0] == appsync.ConnectionState(1, "connecting") != seen[1]
     await posts.aclose()
     # The last subscription gone, the connection closes.
     closed = await asyncio.wait_for(anext(states), WAIT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -19,13 +18,27 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
 
 
-@dataclass(frozen=True)
 class Response:
     """A GraphQL response: `data` (partial or `None` when there were errors) and `errors` (AppSync's
     error objects: `message`, `errorType`, `errorInfo`, `path`, `locations`)."""
 
-    data: Any
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    # A plain class rather than a dataclass: `dataclasses` (with `inspect` and `re`) would
+    # double the time `import appsync` takes.
+    __slots__ = ("data", "errors")
+
+    def __init__(self, data: Any, errors: list[dict[str, Any]] | None = None) -> None:
+        self.data = data
+        self.errors = [] if errors is None else errors
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Response):
+            return NotImplemented
+        return (self.data, self.errors) == (other.data, other.errors)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Response(data={self.data!r}, errors={self.errors!r})"
 
 
 def _graphql_error(errors: list[dict[str, Any]], data: Any) -> GraphQLError:

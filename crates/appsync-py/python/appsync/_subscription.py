@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
     from appsync._appsync import Client as _NativeClient
     from appsync._appsync import _ConnectionStates, _Subscription
+
+    _StateName: TypeAlias = Literal[
+        "connecting", "connected", "keep_alive_late", "disrupted", "reconnecting", "closed", "unknown"
+    ]
 
 __all__ = ["ConnectionState", "ConnectionStates", "Subscription"]
 
@@ -119,7 +124,6 @@ class Subscription:
         return f"<appsync.Subscription {state} id={self.id!r}>"
 
 
-@dataclass(frozen=True)
 class ConnectionState:
     """A state change of one of the client's real-time connections.
 
@@ -127,15 +131,45 @@ class ConnectionState:
     in seconds), `"keep_alive_late"`, `"disrupted"` (with `reason`), `"reconnecting"` (with
     `attempt`, 1-based, and `delay`, the backoff in seconds before it) or `"closed"` (no
     subscription left, the client closed, or reconnecting given up). `connection` numbers the
-    client's connections from 1.
+    client's connections from 1. Compared by value; not to be changed.
     """
 
-    connection: int
-    state: Literal["connecting", "connected", "keep_alive_late", "disrupted", "reconnecting", "closed", "unknown"]
-    keep_alive: float | None = None
-    reason: str | None = None
-    attempt: int | None = None
-    delay: float | None = None
+    __slots__ = ("attempt", "connection", "delay", "keep_alive", "reason", "state")
+
+    def __init__(
+        self,
+        connection: int,
+        state: _StateName,
+        keep_alive: float | None = None,
+        reason: str | None = None,
+        attempt: int | None = None,
+        delay: float | None = None,
+    ) -> None:
+        self.connection = connection
+        self.state = state
+        self.keep_alive = keep_alive
+        self.reason = reason
+        self.attempt = attempt
+        self.delay = delay
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.connection, self.state, self.keep_alive, self.reason, self.attempt, self.delay)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ConnectionState):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in zip(("keep_alive", "reason", "attempt", "delay"), self._fields()[2:])
+            if value is not None
+        )
+        return f"ConnectionState(connection={self.connection}, state={self.state!r}{', ' if shown else ''}{shown})"
 
 
 class ConnectionStates:
