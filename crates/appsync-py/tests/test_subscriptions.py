@@ -111,6 +111,38 @@ async def test_cancelling_the_reader_loses_and_duplicates_nothing(appsync_local:
         assert (await asyncio.wait_for(anext(posts), WAIT))["onCreatePost"]["title"] == "last"
 
 
+async def test_a_consumer_far_behind_gets_lagged_error_then_the_rest(appsync_local: Emulator) -> None:
+    capacity, extra = 1024, 6  # the Rust client's event queue per subscription
+    by_py = "subscription { onCreatePost(author: \"py\") { id title author } }"
+    async with appsync_local.client() as client, client.subscribe(by_py) as posts:
+        # A second subscription on the same connection, read as events come: once it has the
+        # marker (which `posts` does not match), the connection has queued every earlier event.
+        async with client.subscribe(ON_CREATE) as watcher:
+
+            async def until_marker() -> None:
+                while True:
+                    try:
+                        async for event in watcher:
+                            if event["onCreatePost"]["title"] == "marker":
+                                return
+                    except appsync.LaggedError:  # behind as well: go on
+                        continue
+
+            watching = asyncio.create_task(until_marker())
+            for start in range(0, capacity + extra, 64):
+                await asyncio.gather(*(create(client, f"e{i}") for i in range(start, min(start + 64, capacity + extra))))
+            await client.execute(CREATE, {"input": {"title": "marker", "author": "someone else"}})
+            await asyncio.wait_for(watching, WAIT)
+        got = [await asyncio.wait_for(anext(posts), WAIT) for _ in range(capacity)]
+        assert len({e["onCreatePost"]["title"] for e in got}) == capacity
+        await create(client, "after")
+        with pytest.raises(appsync.LaggedError) as raised:
+            await asyncio.wait_for(anext(posts), WAIT)
+        assert raised.value.count == extra and isinstance(raised.value, appsync.SubscriptionError)
+        # The subscription goes on.
+        assert (await asyncio.wait_for(anext(posts), WAIT))["onCreatePost"]["title"] == "after"
+
+
 async def test_refused_subscription_raises_subscription_error(appsync_local: Emulator) -> None:
     async with appsync_local.client() as client:
         with pytest.raises(appsync.SubscriptionError) as raised:
