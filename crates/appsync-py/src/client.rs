@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use crate::auth::extract_auth;
 use crate::errors::{ConfigError, client_error};
 use crate::retry::extract_retry;
-use crate::subscription::{ConnectionStates, Subscription, subscribe_error};
+use crate::subscription::{ConnectionStates, Subscription, state_tuple, subscribe_error};
 
 /// An AppSync GraphQL API.
 #[pyclass(frozen, subclass, module = "appsync", name = "Client")]
@@ -42,12 +42,41 @@ fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String
     pairs.try_iter()?.map(|pair| pair?.extract()).collect()
 }
 
+/// `on_connection_state`: the callback is called on the event loop running when the client was
+/// made (the Rust client reports state changes from its connection task, on another thread), with
+/// an `appsync.ConnectionState`.
+fn state_callback(
+    callback: &Bound<'_, PyAny>,
+    options: appsync::realtime::RealtimeOptions,
+) -> PyResult<appsync::realtime::RealtimeOptions> {
+    let py = callback.py();
+    if !callback.is_callable() {
+        return Err(pyo3::exceptions::PyTypeError::new_err("on_connection_state must be callable"));
+    }
+    let locals = pyo3_async_runtimes::tokio::get_current_locals(py).map_err(|_| {
+        ConfigError::new_err("on_connection_state needs a running event loop: make the client in async code")
+    })?;
+    let event_loop = locals.event_loop(py).unbind();
+    let deliver = py.import("appsync._subscription")?.getattr("_deliver_state")?.unbind();
+    let callback = callback.clone().unbind();
+    Ok(options.on_state(move |event| {
+        let state = state_tuple(event.clone());
+        Python::attach(|py| {
+            // A closed loop refuses the call: nobody is listening any more.
+            let _ = event_loop.bind(py).call_method1(
+                pyo3::intern!(py, "call_soon_threadsafe"),
+                (deliver.bind(py), callback.bind(py), state),
+            );
+        });
+    }))
+}
+
 #[pymethods]
 impl Client {
     #[new]
     #[pyo3(
-        signature = (url, *, auth, region=None, realtime_url=None, timeout=Some(30.0), retry=None, headers=None),
-        text_signature = "(url, *, auth, region=None, realtime_url=None, timeout=30.0, retry=None, headers=None)"
+        signature = (url, *, auth, region=None, realtime_url=None, timeout=Some(30.0), retry=None, headers=None, on_connection_state=None),
+        text_signature = "(url, *, auth, region=None, realtime_url=None, timeout=30.0, retry=None, headers=None, on_connection_state=None)"
     )]
     #[allow(clippy::too_many_arguments, reason = "the Python constructor's keyword arguments")]
     fn new(
@@ -58,6 +87,7 @@ impl Client {
         timeout: Option<f64>,
         retry: Option<&Bound<'_, PyAny>>,
         headers: Option<&Bound<'_, PyAny>>,
+        on_connection_state: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let (rust_auth, auth_region) = extract_auth(auth)?;
         let mut builder = appsync::Client::builder().endpoint(url).auth(rust_auth);
@@ -71,9 +101,14 @@ impl Client {
         if let Some(policy) = extract_retry(retry)? {
             builder = builder.retry(policy);
         }
+        let mut realtime = appsync::realtime::RealtimeOptions::default();
         if let Some(url) = realtime_url {
-            builder = builder.realtime(appsync::realtime::RealtimeOptions::default().url(url));
+            realtime = realtime.url(url);
         }
+        if let Some(callback) = on_connection_state.filter(|c| !c.is_none()) {
+            realtime = state_callback(callback, realtime)?;
+        }
+        builder = builder.realtime(realtime);
         for (name, value) in str_pairs(headers)? {
             builder = builder.header(&name, &value);
         }

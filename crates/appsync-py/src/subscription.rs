@@ -112,9 +112,9 @@ impl Drop for Subscription {
 
 /// One connection state change as `(connection, state, keep_alive, reason, attempt, delay)`;
 /// durations in seconds, fields that do not apply `None`.
-type StateTuple = (u64, &'static str, Option<f64>, Option<String>, Option<u32>, Option<f64>);
+pub(crate) type StateTuple = (u64, &'static str, Option<f64>, Option<String>, Option<u32>, Option<f64>);
 
-fn state_tuple(event: ConnectionEvent) -> StateTuple {
+pub(crate) fn state_tuple(event: ConnectionEvent) -> StateTuple {
     let connection = event.connection;
     match event.state {
         ConnectionState::Connecting => (connection, "connecting", None, None, None, None),

@@ -166,7 +166,8 @@ async def test_variables_and_per_subscription_auth(appsync_local: Emulator) -> N
 
 
 async def test_connection_states_in_order(appsync_local: Emulator) -> None:
-    client = appsync_local.client()
+    called: list[appsync.ConnectionState] = []
+    client = appsync_local.client(on_connection_state=called.append)
     states = client.connection_states()
     posts = await client.subscribe(ON_CREATE)
     seen = [await asyncio.wait_for(anext(states), WAIT) for _ in range(2)]
@@ -181,6 +182,16 @@ async def test_connection_states_in_order(appsync_local: Emulator) -> None:
     assert (closed.state, closed.connection) == ("closed", 1)
     await client.aclose()
     assert [s async for s in states] == []
+    # The callback saw the same, on this loop.
+    await until(lambda: len(called) == 3, "three calls")
+    assert called == [*seen, closed]
+
+
+def test_on_connection_state_needs_a_running_loop() -> None:
+    with pytest.raises(appsync.ConfigError, match="event loop"):
+        appsync.Client("http://127.0.0.1:1/graphql", auth=appsync.ApiKey("k"), on_connection_state=print)
+    with pytest.raises(TypeError):
+        appsync.Client("http://127.0.0.1:1/graphql", auth=appsync.ApiKey("k"), on_connection_state=42)
 
 
 async def test_a_subscription_survives_an_emulator_restart() -> None:

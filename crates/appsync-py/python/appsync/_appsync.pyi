@@ -6,6 +6,7 @@ from typing import Literal, TypeAlias, final
 from typing_extensions import Self, disjoint_base
 
 from appsync._credentials import CredentialsLike, Headers, Provider
+from appsync._subscription import ConnectionState
 
 __all__ = [
     "IAM",
@@ -107,6 +108,7 @@ class Client:
         timeout: float | None = 30.0,
         retry: Retry | int | None = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        on_connection_state: Callable[[ConnectionState], object] | None = None,
     ) -> Self: ...
     def _execute(
         self,

@@ -55,7 +55,9 @@ class Client(_NativeClient):
     """An AppSync GraphQL API at `url`, with `auth` (`appsync.IAM`, `ApiKey`, `Cognito`, `OIDC`
     or `Lambda`). `region` is needed for IAM on a custom domain; `timeout` is per request in
     seconds (`None`: none); `retry` an `appsync.Retry` (or its number of attempts: default 3, 1 for
-    none); `headers` are sent with every request.
+    none); `headers` are sent with every request. `on_connection_state` is called on the event loop
+    the client was made on with each `appsync.ConnectionState` of its real-time connections (make
+    the client in async code to use it; `connection_states()` is the async iterator form).
 
     ```python
     async with appsync.Client(url, auth=appsync.IAM(boto3.Session())) as client:

@@ -9,7 +9,7 @@ in flight inside an awaitable, so cancelling the task that iterates loses nothin
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from typing import Literal, TypeAlias
 
     from appsync._appsync import Client as _NativeClient
-    from appsync._appsync import _ConnectionStates, _Subscription
+    from appsync._appsync import _ConnectionStates, _StateTuple, _Subscription
 
     _StateName: TypeAlias = Literal[
         "connecting", "connected", "keep_alive_late", "disrupted", "reconnecting", "closed", "unknown"
@@ -170,6 +170,11 @@ class ConnectionState:
             if value is not None
         )
         return f"ConnectionState(connection={self.connection}, state={self.state!r}{', ' if shown else ''}{shown})"
+
+
+def _deliver_state(callback: Callable[[ConnectionState], object], state: _StateTuple) -> None:
+    """Calls a client's `on_connection_state` callback (on its event loop, from the Rust client)."""
+    callback(ConnectionState(*state))
 
 
 class ConnectionStates:
