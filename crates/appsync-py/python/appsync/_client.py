@@ -3,19 +3,21 @@ text into Python values and GraphQL errors into `GraphQLError`."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from types import TracebackType
-from typing import Any
-
+from appsync import _json
 from appsync._appsync import Client as _NativeClient
 from appsync._errors import GraphQLError
 from appsync._subscription import ConnectionStates, Subscription
 
+# Names for annotations only: `typing` and `collections.abc` are not imported at run time
+# (`import appsync` stays cheap; mypy reads a bare TYPE_CHECKING as true).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import TracebackType
+    from typing import Any
+
 __all__ = ["Client", "Response"]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_loads = json.loads
 
 
 class Response:
@@ -98,11 +100,11 @@ class Client(_NativeClient):
     ) -> Response:
         """`execute`, returning data and GraphQL errors together instead of raising for the
         errors (for callers who want partial results)."""
-        encoded = None if variables is None else _dumps(variables)
+        encoded = None if variables is None else _json.dumps(variables)
         data, errors = await self._execute(query, encoded, operation_name, auth, headers, timeout)
         return Response(
-            None if data is None else _loads(data),
-            [] if errors is None else _loads(errors),
+            None if data is None else _json.loads(data),
+            [] if errors is None else _json.loads(errors),
         )
 
     def subscribe(

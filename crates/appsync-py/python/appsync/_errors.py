@@ -4,7 +4,10 @@ differently. Messages and `repr()` never contain a secret (keys, tokens, signatu
 from __future__ import annotations
 
 import builtins
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "AppSyncError",

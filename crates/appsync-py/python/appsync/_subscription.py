@@ -8,13 +8,14 @@ in flight inside an awaitable, so cancelling the task that iterates loses nothin
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from appsync import _json
 
+# Names for annotations only, not imported at run time (see _client.py).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Literal, TypeAlias
+    from collections.abc import Callable, Mapping
+    from types import TracebackType
+    from typing import Any, Literal, TypeAlias
 
     from appsync._appsync import Client as _NativeClient
     from appsync._appsync import _ConnectionStates, _StateTuple, _Subscription
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ConnectionState", "ConnectionStates", "Subscription"]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_loads = json.loads
 
 
 class Subscription:
@@ -57,7 +56,7 @@ class Subscription:
     ) -> None:
         self._client = client
         self._query = query
-        self._variables = None if variables is None else _dumps(variables)
+        self._variables = None if variables is None else _json.dumps(variables)
         self._operation_name = operation_name
         self._auth = auth
         self._native: _Subscription | None = None
@@ -103,7 +102,7 @@ class Subscription:
         while True:
             data = native.poll()
             if data is not None:
-                return _loads(data)
+                return _json.loads(data)
             await native.wait()
 
     async def aclose(self) -> None:
