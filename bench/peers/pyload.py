@@ -1,7 +1,10 @@
 """The measuring loop shared by the Python peers: N calls at concurrency C, the same JSON line as
 `loadgen run` (requests/s, p50/p99 latency, CPU time per request from getrusage, errors).
 
-Only loopback URLs are accepted; the run stops taking new calls after --max-seconds.
+Only loopback URLs are accepted; the run stops taking new calls after --max-seconds. With --lag,
+a heartbeat task measures the event loop's lag during the measured run (how late a 1 ms sleep
+wakes up: what every other coroutine of the process waits on top of its own work) and the line
+gains `loop_lag_p50_ms`/`loop_lag_p99_ms`/`loop_lag_max_ms`.
 """
 
 import argparse
@@ -28,6 +31,7 @@ def parse_args(description):
     p.add_argument("--query", required=True)
     p.add_argument("--variables", default="{}")
     p.add_argument("--label", default="")
+    p.add_argument("--lag", action="store_true", help="measure the event loop's lag meanwhile")
     args = p.parse_args()
     host = urlparse(args.url).hostname or ""
     try:
@@ -73,6 +77,15 @@ async def _load(call, requests, concurrency, deadline):
     return latencies, errors[0]
 
 
+async def _heartbeat(lags):
+    """Sleeps 1 ms again and again, recording how late each wake-up is (ms)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(0.001)
+        lags.append(max(0.0, (loop.time() - before - 0.001) * 1000))
+
+
 async def measure(args, call, tool):
     """Runs `call` (an async no-argument function raising on failure) and prints the JSON line."""
     deadline = time.monotonic() + args.max_seconds
@@ -80,11 +93,19 @@ async def measure(args, call, tool):
         ok, _ = await _load(call, args.warmup, args.concurrency, deadline)
         if not ok:
             sys.exit("every warm-up call failed; not measuring")
+    lags = []
+    heartbeat = asyncio.create_task(_heartbeat(lags)) if getattr(args, "lag", False) else None
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     latencies, errors = await _load(call, args.requests, args.concurrency, deadline)
     elapsed = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_SELF)
+    if heartbeat is not None:
+        heartbeat.cancel()
+        try:
+            await heartbeat
+        except asyncio.CancelledError:
+            pass
     latencies.sort()
     done = len(latencies) + errors
     user, sys_ = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
@@ -109,10 +130,16 @@ async def measure(args, call, tool):
         "cpu_sys_s": round(sys_, 3),
         "cpu_us_per_req": round((user + sys_) * 1e6 / done, 3) if done else None,
     }
+    if heartbeat is not None:
+        lags.sort()
+        line["loop_lag_p50_ms"] = _percentile(lags, 50)
+        line["loop_lag_p99_ms"] = _percentile(lags, 99)
+        line["loop_lag_max_ms"] = _percentile(lags, 100)
     print(
         f"{args.label or tool}: {done} requests at c={args.concurrency} in {elapsed:.2f}s: "
         f"{done / elapsed:.0f} req/s, p50 {line['p50_ms']} ms, p99 {line['p99_ms']} ms, "
-        f"CPU {line['cpu_us_per_req']} us/req, {errors} errors",
+        f"CPU {line['cpu_us_per_req']} us/req, {errors} errors"
+        + (f", loop lag p99 {line['loop_lag_p99_ms']} ms" if heartbeat is not None else ""),
         file=sys.stderr,
     )
     print(json.dumps(line), flush=True)

@@ -687,6 +687,7 @@ impl EmulatorBuilder {
                 realtime: Arc::new(self.realtime),
                 tls,
                 events,
+                live_subscriptions: Arc::default(),
             }),
         })
     }

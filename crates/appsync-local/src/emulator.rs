@@ -30,6 +30,8 @@ pub(crate) struct Inner {
     pub(crate) realtime: Arc<RealtimeOptions>,
     pub(crate) tls: Option<crate::tls::Tls>,
     pub(crate) events: crate::events::EventsApi,
+    /// GraphQL subscriptions live on the real-time connections, for [`Emulator::subscriptions`].
+    pub(crate) live_subscriptions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A configured AppSync emulator. Cheap to clone; clones share the same data.
@@ -160,6 +162,14 @@ impl Emulator {
     #[must_use]
     pub fn event_receivers(&self) -> usize {
         self.inner.engine.events.receiver_count()
+    }
+
+    /// How many GraphQL subscriptions are live on the real-time connections now: one per
+    /// acknowledged `start`, until its `stop` or the end of its connection. Shows a test
+    /// whether a client sent the `stop` it should have.
+    #[must_use]
+    pub fn subscriptions(&self) -> usize {
+        self.inner.live_subscriptions.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Publishes `events` to `channel` as AppSync Events would publish them, from Rust: the

@@ -10,6 +10,8 @@ use serde_json::value::RawValue;
 
 use crate::auth::extract_auth;
 use crate::errors::{ConfigError, client_error};
+use crate::retry::extract_retry;
+use crate::subscription::{ConnectionStates, Subscription, state_tuple, subscribe_error};
 
 /// An AppSync GraphQL API.
 #[pyclass(frozen, subclass, module = "appsync", name = "Client")]
@@ -40,12 +42,41 @@ fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String
     pairs.try_iter()?.map(|pair| pair?.extract()).collect()
 }
 
+/// `on_connection_state`: the callback is called on the event loop running when the client was
+/// made (the Rust client reports state changes from its connection task, on another thread), with
+/// an `appsync.ConnectionState`.
+fn state_callback(
+    callback: &Bound<'_, PyAny>,
+    options: appsync::realtime::RealtimeOptions,
+) -> PyResult<appsync::realtime::RealtimeOptions> {
+    let py = callback.py();
+    if !callback.is_callable() {
+        return Err(pyo3::exceptions::PyTypeError::new_err("on_connection_state must be callable"));
+    }
+    let locals = pyo3_async_runtimes::tokio::get_current_locals(py).map_err(|_| {
+        ConfigError::new_err("on_connection_state needs a running event loop: make the client in async code")
+    })?;
+    let event_loop = locals.event_loop(py).unbind();
+    let deliver = py.import("appsync._subscription")?.getattr("_deliver_state")?.unbind();
+    let callback = callback.clone().unbind();
+    Ok(options.on_state(move |event| {
+        let state = state_tuple(event.clone());
+        Python::attach(|py| {
+            // A closed loop refuses the call: nobody is listening any more.
+            let _ = event_loop.bind(py).call_method1(
+                pyo3::intern!(py, "call_soon_threadsafe"),
+                (deliver.bind(py), callback.bind(py), state),
+            );
+        });
+    }))
+}
+
 #[pymethods]
 impl Client {
     #[new]
     #[pyo3(
-        signature = (url, *, auth, region=None, realtime_url=None, timeout=Some(30.0), retry=None, headers=None),
-        text_signature = "(url, *, auth, region=None, realtime_url=None, timeout=30.0, retry=None, headers=None)"
+        signature = (url, *, auth, region=None, realtime_url=None, timeout=Some(30.0), retry=None, headers=None, on_connection_state=None),
+        text_signature = "(url, *, auth, region=None, realtime_url=None, timeout=30.0, retry=None, headers=None, on_connection_state=None)"
     )]
     #[allow(clippy::too_many_arguments, reason = "the Python constructor's keyword arguments")]
     fn new(
@@ -54,8 +85,9 @@ impl Client {
         region: Option<String>,
         realtime_url: Option<String>,
         timeout: Option<f64>,
-        retry: Option<u32>,
+        retry: Option<&Bound<'_, PyAny>>,
         headers: Option<&Bound<'_, PyAny>>,
+        on_connection_state: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let (rust_auth, auth_region) = extract_auth(auth)?;
         let mut builder = appsync::Client::builder().endpoint(url).auth(rust_auth);
@@ -66,12 +98,17 @@ impl Client {
             Some(t) => builder.timeout(t),
             None => builder.no_timeout(),
         };
-        if let Some(attempts) = retry {
-            builder = builder.retry(appsync::RetryPolicy::default().max_attempts(attempts));
+        if let Some(policy) = extract_retry(retry)? {
+            builder = builder.retry(policy);
         }
+        let mut realtime = appsync::realtime::RealtimeOptions::default();
         if let Some(url) = realtime_url {
-            builder = builder.realtime(appsync::realtime::RealtimeOptions::default().url(url));
+            realtime = realtime.url(url);
         }
+        if let Some(callback) = on_connection_state.filter(|c| !c.is_none()) {
+            realtime = state_callback(callback, realtime)?;
+        }
+        builder = builder.realtime(realtime);
         for (name, value) in str_pairs(headers)? {
             builder = builder.header(&name, &value);
         }
@@ -126,6 +163,43 @@ impl Client {
             };
             Ok((data, errors))
         })
+    }
+
+    /// Starts a subscription; resolves to the native `_Subscription` once AppSync acknowledged
+    /// it (`start_ack`). Cancelling the awaiting task drops the attempt (a subscription
+    /// acknowledged meanwhile is stopped again).
+    #[pyo3(signature = (query, variables=None, operation_name=None, auth=None))]
+    fn _subscribe<'py>(
+        &self,
+        py: Python<'py>,
+        query: String,
+        variables: Option<String>,
+        operation_name: Option<String>,
+        auth: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut request = appsync::Request::new(query);
+        if let Some(variables) = variables {
+            let raw = RawValue::from_string(variables)
+                .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
+            request = request.variables(raw);
+        }
+        if let Some(name) = operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(auth) = auth.filter(|a| !a.is_none()) {
+            request = request.auth(extract_auth(auth)?.0);
+        }
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            let subscription =
+                client.subscribe_request::<Box<RawValue>>(request).await.map_err(subscribe_error)?;
+            Ok(Subscription::new(subscription))
+        })
+    }
+
+    /// The state changes of the client's real-time connections from now on (native half).
+    fn _connection_states(&self) -> ConnectionStates {
+        ConnectionStates::new(&self.inner)
     }
 
     /// Closes the real-time connection, if one is open. Requests in flight finish.

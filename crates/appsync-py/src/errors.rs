@@ -23,6 +23,7 @@ pyo3::import_exception!(appsync._errors, HTTPStatusError);
 pyo3::import_exception!(appsync._errors, UnauthorizedError);
 pyo3::import_exception!(appsync._errors, ThrottledError);
 pyo3::import_exception!(appsync._errors, SubscriptionError);
+pyo3::import_exception!(appsync._errors, LaggedError);
 
 /// A Rust client error as the Python exception for what a caller does about it. The message is
 /// the error's `Display` (which never shows a secret); a Python exception raised by a credentials

@@ -1,16 +1,21 @@
 //! The native half of the `appsync` Python package, imported as `appsync._appsync`.
 //!
-//! Only thin types live here: the work is done by the Rust crates (`appsync-sigv4`, `appsync`). The
-//! Python half (`python/appsync`) holds the exceptions, the credential sources a Python user hands
-//! over (botocore objects, callables) and the aiohttp/httpx adapters; `_appsync.pyi` is the
-//! hand-written stub of this module.
+//! Only thin types live here: the work is done by the Rust crates (`appsync-sigv4`, `appsync`,
+//! `appsync-local`). The Python half (`python/appsync`) holds the exceptions, the credential
+//! sources a Python user hands over (botocore objects, callables), the async iterators over
+//! subscriptions, the emulator's wrapper and pytest plugin, and the aiohttp/httpx adapters;
+//! `_appsync.pyi` is the hand-written stub of this module.
 
 mod auth;
 mod bridge;
 mod client;
 mod credentials;
 mod errors;
+mod local;
+mod pump;
+mod retry;
 mod sigv4;
+mod subscription;
 
 use pyo3::prelude::*;
 
@@ -20,6 +25,10 @@ fn _appsync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::Credentials>()?;
     m.add_class::<sigv4::Signer>()?;
     m.add_class::<client::Client>()?;
+    m.add_class::<subscription::Subscription>()?;
+    m.add_class::<subscription::ConnectionStates>()?;
+    m.add_class::<local::Emulator>()?;
+    m.add_class::<retry::Retry>()?;
     m.add_class::<auth::Iam>()?;
     m.add_class::<auth::ApiKey>()?;
     m.add_class::<auth::Cognito>()?;

@@ -1,5 +1,7 @@
-"""Fixtures: `appsync local` (the workspace's emulator binary, `APPSYNC_BIN`) on a free loopback
-port, with the IAM credentials, session-token credentials and API key it accepts."""
+"""Fixtures: the emulator with the IAM credentials, session-token credentials and API key it
+accepts: in-process (`appsync.local.Emulator`) for most tests, and `appsync local` (the workspace's
+emulator binary, `APPSYNC_BIN`) as a process for the auth modes that need its JWKS (Cognito, OIDC)
+and for restarts. The `appsync_local` fixture itself comes from appsync's pytest plugin."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 import appsync
+from appsync.local import Emulator as LocalEmulator
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,8 @@ def _binary() -> str:
 
 
 @contextmanager
-def running_emulator(*extra: str) -> Iterator[Emulator]:
-    """`appsync local` on a free loopback port, until the block ends."""
+def running_emulator(*extra: str, listen: str = "127.0.0.1:0") -> Iterator[Emulator]:
+    """`appsync local` on `listen` (by default a free loopback port), until the block ends."""
     binary = _binary()
     credentials = appsync.Credentials("AKIDPYTEST", "py-test-secret")
     temporary = appsync.Credentials("ASIAPYTEST", "py-temp-secret", "py-session-token")
@@ -49,7 +52,7 @@ def running_emulator(*extra: str) -> Iterator[Emulator]:
         ).stdout.strip()
         process = subprocess.Popen(
             [
-                binary, "local", "--listen", "127.0.0.1:0",
+                binary, "local", "--listen", listen,
                 "--iam", f"{credentials.access_key_id}:{credentials.secret_access_key}",
                 "--iam", f"{temporary.access_key_id}:{temporary.secret_access_key}:{temporary.session_token}",
                 "--api-key", api_key, "--lambda-token", lambda_token, "--jwks", jwks, *extra,
@@ -86,9 +89,11 @@ SCHEMA = os.path.join(
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
-    """The built-in Posts schema (IAM and API key)."""
-    with running_emulator() as running:
-        yield running
+    """The built-in Posts schema (IAM and API key), in-process."""
+    credentials = appsync.Credentials("AKIDPYTEST", "py-test-secret")
+    temporary = appsync.Credentials("ASIAPYTEST", "py-temp-secret", "py-session-token")
+    with LocalEmulator(api_keys=["da2-pytestkey"], iam=[credentials, temporary]) as local:
+        yield Emulator(local.url, credentials, temporary, local.api_key, jwt="", lambda_token="")
 
 
 @pytest.fixture(scope="session")

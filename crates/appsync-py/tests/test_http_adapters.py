@@ -89,3 +89,12 @@ def test_import_appsync_imports_neither_aiohttp_nor_httpx() -> None:
     code = "import sys, appsync, appsync.sigv4; print('aiohttp' in sys.modules, 'httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_import_appsync_leaves_heavy_modules_for_later() -> None:
+    # What `import appsync` costs is mostly what it imports: json (with re), typing, asyncio and
+    # dataclasses wait until something needs them (bench/python.sh times the import).
+    heavy = ["json", "re", "typing", "asyncio", "dataclasses", "collections"]
+    code = f"import sys, appsync; print(*[m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == []

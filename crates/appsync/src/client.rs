@@ -198,7 +198,7 @@ impl Client {
     }
 
     /// [`subscribe`](Self::subscribe) with a [`Request`]: its auth mode (subscriptions of
-    /// another auth identity get a connection of their own) and variables are used.
+    /// another auth identity get a connection of their own), variables and operation name are used.
     ///
     /// ```no_run
     /// # async fn run(client: appsync::Client) -> Result<(), appsync::Error> {
@@ -220,7 +220,11 @@ impl Client {
         if auth.is_iam() && self.inner.endpoint.region.is_none() {
             return Err(self.inner.endpoint.missing_region());
         }
-        let data = crate::realtime::protocol::start_data(&request.query, &variables);
+        let data = crate::realtime::protocol::start_data(
+            &request.query,
+            &variables,
+            request.operation_name.as_deref(),
+        );
         self.inner.realtime.subscribe(self, auth, data, crate::Subscription::new).await
     }
 

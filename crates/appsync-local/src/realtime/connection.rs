@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use futures_util::{Sink, Stream, StreamExt};
@@ -28,6 +29,25 @@ struct Registered {
     /// Subscriptions of a connection with the same response key and selection share this
     /// number, so an event is shaped once for all of them.
     shape: u32,
+    /// Counts this subscription in [`Emulator::subscriptions`] while it lives.
+    _live: Live,
+}
+
+/// One live subscription in the emulator's count: added when made, taken away when dropped
+/// (on `stop`, or with its connection).
+struct Live(Arc<AtomicUsize>);
+
+impl Live {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 struct Connection<'a, Si> {
@@ -194,8 +214,11 @@ where
                             self.shapes
                         }
                     };
-                    self.subscriptions
-                        .insert(id.to_owned(), Registered { prepared, filter, invalidation, shape });
+                    let live = Live::new(&inner.live_subscriptions);
+                    self.subscriptions.insert(
+                        id.to_owned(),
+                        Registered { prepared, filter, invalidation, shape, _live: live },
+                    );
                     ServerMessage::StartAck { id: id.to_owned() }
                 }
                 Err(entry) => refuse(vec![entry]),

@@ -142,6 +142,7 @@ async fn start_delivers_matching_events_only_and_stop_completes() {
         json!({"a": "ann"}),
     );
     assert_eq!(c.message().await, json!({"type":"start_ack","id":"s1"}));
+    assert_eq!(c.emulator.subscriptions(), 1);
     c.mutate("not for ann", "bob").await;
     c.mutate("for ann", "ann").await;
     let data = c.message().await;
@@ -153,6 +154,7 @@ async fn start_delivers_matching_events_only_and_stop_completes() {
     assert_eq!(post["content"], Value::Null);
     c.send(json!({"type": "stop", "id": "s1"}));
     assert_eq!(c.message().await, json!({"type":"complete","id":"s1"}));
+    assert_eq!(c.emulator.subscriptions(), 0);
     c.mutate("after stop", "ann").await;
     c.nothing_for(Duration::from_millis(150)).await;
 }

@@ -1,13 +1,28 @@
 # Stub of the native module (crates/appsync-py/src), checked against it by mypy.stubtest.
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TypeAlias, final
+from typing import Literal, TypeAlias, final
 
 from typing_extensions import Self, disjoint_base
 
 from appsync._credentials import CredentialsLike, Headers, Provider
+from appsync._subscription import ConnectionState
 
-__all__ = ["IAM", "OIDC", "ApiKey", "Client", "Cognito", "Credentials", "Lambda", "Signer", "__version__"]
+__all__ = [
+    "IAM",
+    "OIDC",
+    "ApiKey",
+    "Client",
+    "Cognito",
+    "Credentials",
+    "Lambda",
+    "Retry",
+    "Signer",
+    "_ConnectionStates",
+    "_Emulator",
+    "_Subscription",
+    "__version__",
+]
 
 __version__: str
 
@@ -91,8 +106,9 @@ class Client:
         region: str | None = None,
         realtime_url: str | None = None,
         timeout: float | None = 30.0,
-        retry: int | None = None,
+        retry: Retry | int | None = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        on_connection_state: Callable[[ConnectionState], object] | None = None,
     ) -> Self: ...
     def _execute(
         self,
@@ -103,8 +119,106 @@ class Client:
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         timeout: float | None = None,
     ) -> Awaitable[tuple[str | None, str | None]]: ...
+    def _subscribe(
+        self,
+        query: str,
+        variables: str | None = None,
+        operation_name: str | None = None,
+        auth: _Auth | None = None,
+    ) -> Awaitable[_Subscription]: ...
+    def _connection_states(self) -> _ConnectionStates: ...
     def aclose(self) -> Awaitable[None]: ...
     @property
     def url(self) -> str: ...
     @property
     def realtime_url(self) -> str: ...
+
+@final
+class Retry:
+    """How failed requests are retried: throttling (429), 5xx, timeouts and dropped connections
+    for queries; for mutations only connection failures (the request provably never left) unless
+    `retry_mutations`. Waits are jittered between half and all of `base_delay * 2**retry`, capped
+    at `max_delay` (seconds). Each retry spends from a `budget` of tokens shared by the client's
+    requests (5 a retry, 10 after a timeout, 1 back per success), so a struggling server is not
+    hammered. Bad values raise `ConfigError` (a `ValueError`) naming the argument."""
+
+    def __new__(
+        cls,
+        attempts: int = 3,
+        *,
+        base_delay: float = 0.1,
+        max_delay: float = 5.0,
+        retry_mutations: bool = False,
+        budget: int = 500,
+    ) -> Retry: ...
+    @staticmethod
+    def disabled() -> Retry: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def base_delay(self) -> float: ...
+    @property
+    def max_delay(self) -> float: ...
+    @property
+    def retry_mutations(self) -> bool: ...
+    @property
+    def budget(self) -> int: ...
+
+@final
+class _Subscription:
+    """Native half of `appsync.Subscription`. `poll()` returns the next event's `data` as JSON
+    text, `None` when none is ready (await `wait()`, then poll again); it raises
+    `StopAsyncIteration` at the end and `SubscriptionError` (or `LaggedError`) for an error item.
+    Dropping it or `close()` sends `stop`."""
+
+    def poll(self) -> str | None: ...
+    def wait(self) -> Awaitable[None]: ...
+    def close(self) -> None: ...
+    @property
+    def id(self) -> str: ...
+
+_StateName: TypeAlias = Literal[
+    "connecting", "connected", "keep_alive_late", "disrupted", "reconnecting", "closed", "unknown"
+]
+_StateTuple: TypeAlias = tuple[int, _StateName, float | None, str | None, int | None, float | None]
+
+@final
+class _ConnectionStates:
+    """Native half of `appsync.ConnectionStates`: `poll()` returns `(connection, state,
+    keep_alive, reason, attempt, delay)` or `None`, as `_Subscription.poll` does."""
+
+    def poll(self) -> _StateTuple | None: ...
+    def wait(self) -> Awaitable[None]: ...
+    def close(self) -> None: ...
+
+@final
+class _Emulator:
+    """Native half of `appsync.local.Emulator`."""
+
+    def __new__(
+        cls,
+        schema: tuple[str, str] | None,
+        api_keys: list[str],
+        iam: list[Credentials],
+        default_auth: str,
+        data_file: str | None,
+        region: str,
+        lambda_tokens: list[str],
+    ) -> _Emulator: ...
+    def start(self, host: str, port: int) -> int: ...
+    def stop(self) -> None: ...
+    def stop_async(self) -> Awaitable[None]: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def realtime_url(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def running_now(self) -> bool: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def subscriptions(self) -> int: ...
+    @property
+    def connections(self) -> int: ...

@@ -4,7 +4,10 @@ differently. Messages and `repr()` never contain a secret (keys, tokens, signatu
 from __future__ import annotations
 
 import builtins
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "AppSyncError",
@@ -12,6 +15,7 @@ __all__ = [
     "CredentialsError",
     "GraphQLError",
     "HTTPStatusError",
+    "LaggedError",
     "SubscriptionError",
     "ThrottledError",
     "TimeoutError",
@@ -86,6 +90,16 @@ class SubscriptionError(AppSyncError):
     def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors if errors is not None else []
+
+
+class LaggedError(SubscriptionError):
+    """The consumer fell so far behind (the client queues 1024 events per subscription) that
+    `count` newer events were dropped, where this error stands in the stream. The subscription
+    goes on: iterate again to read the events that came after."""
+
+    def __init__(self, message: str, count: int) -> None:
+        super().__init__(message)
+        self.count = count
 
 
 # Shown (and pickled) under the name callers import them by.

@@ -175,15 +175,17 @@ impl<'a> ServerMessage<'a> {
     reason = "a string and a JSON value always serialize; an empty `data` would start a \
               subscription to nothing"
 )]
-pub(crate) fn start_data(query: &str, variables: &serde_json::Value) -> String {
+pub(crate) fn start_data(query: &str, variables: &serde_json::Value, operation_name: Option<&str>) -> String {
     #[derive(Serialize)]
     struct Data<'a> {
         query: &'a str,
         variables: &'a serde_json::Value,
+        #[serde(rename = "operationName", skip_serializing_if = "Option::is_none")]
+        operation_name: Option<&'a str>,
     }
     let variables =
         if variables.is_null() { &serde_json::Value::Object(Default::default()) } else { variables };
-    serde_json::to_string(&Data { query, variables }).expect("a start's data serializes")
+    serde_json::to_string(&Data { query, variables, operation_name }).expect("a start's data serializes")
 }
 
 #[cfg(test)]
@@ -206,7 +208,7 @@ mod tests {
         let start = ClientMessage::Start {
             id: "s1".into(),
             payload: StartPayload {
-                data: start_data("subscription { onPost { id } }", &Value::Null),
+                data: start_data("subscription { onPost { id } }", &Value::Null, None),
                 extensions: StartExtensions { authorization },
             },
         };
@@ -218,9 +220,14 @@ mod tests {
                     "host": "abc.appsync-api.us-east-1.amazonaws.com", "x-api-key": "da2-key"}}}})
         );
         assert_eq!(
-            start_data("q", &json!({"a": 1})),
+            start_data("q", &json!({"a": 1}), None),
             r#"{"query":"q","variables":{"a":1}}"#,
             "key order is what IAM signs"
+        );
+        assert_eq!(
+            start_data("q", &json!({}), Some("OnPost")),
+            r#"{"query":"q","variables":{},"operationName":"OnPost"}"#,
+            "a document with several operations names the one to run"
         );
     }
 

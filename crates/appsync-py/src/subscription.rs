@@ -1,0 +1,178 @@
+//! The native halves of `appsync.Subscription` and `client.connection_states()`: a Rust stream
+//! behind a [`Pump`], read from Python with `poll()` (take what is ready) and `wait()` (an
+//! awaitable that resolves when there is something to take). The Python halves
+//! (`appsync/_subscription.py`) make them async iterators.
+
+use std::sync::Arc;
+
+use appsync::realtime::{ConnectionEvent, ConnectionState};
+use futures_util::StreamExt as _;
+use pyo3::exceptions::PyStopAsyncIteration;
+use pyo3::prelude::*;
+use serde_json::value::RawValue;
+
+use crate::errors::{LaggedError, SubscriptionError, client_error};
+use crate::pump::{Polled, Pump};
+
+/// What a subscription's stream yields: each event's `data` as JSON text.
+type Event = appsync::Result<Box<RawValue>>;
+
+/// AppSync's error objects as a Python list (they are JSON; Python's `json` makes the list).
+fn errors_list(py: Python<'_>, errors: &[appsync::GraphQLError]) -> PyResult<Py<PyAny>> {
+    let text = serde_json::to_string(errors).map_err(|e| SubscriptionError::new_err(e.to_string()))?;
+    Ok(py.import(pyo3::intern!(py, "json"))?.call_method1(pyo3::intern!(py, "loads"), (text,))?.unbind())
+}
+
+/// A failed `subscribe` as the exception to raise: the subscription's own GraphQL errors (a bad
+/// document, a field the caller may not read) as `SubscriptionError` with `.errors`, anything
+/// else (transport, auth, timeouts) as the client's usual exception.
+pub(crate) fn subscribe_error(err: appsync::Error) -> PyErr {
+    if err.graphql_errors().is_empty() {
+        return client_error(err);
+    }
+    Python::attach(|py| match errors_list(py, err.graphql_errors()) {
+        Ok(errors) => SubscriptionError::new_err((err.to_string(), errors)),
+        Err(e) => e,
+    })
+}
+
+/// An error item of the stream as `SubscriptionError`: `LaggedError` (with `.count`) for events
+/// dropped because the consumer fell behind, `.errors` for an event carrying GraphQL errors,
+/// and for anything else (the connection refused for good, a timeout) the client's usual
+/// exception as the `__cause__`.
+fn stream_error(py: Python<'_>, err: appsync::Error) -> PyErr {
+    let message = err.to_string();
+    if let Some(count) = err.lagged_count().filter(|_| err.is_lagged()) {
+        return LaggedError::new_err((message, count));
+    }
+    if !err.graphql_errors().is_empty() {
+        return match errors_list(py, err.graphql_errors()) {
+            Ok(errors) => SubscriptionError::new_err((message, errors)),
+            Err(e) => e,
+        };
+    }
+    let py_err = SubscriptionError::new_err(message);
+    py_err.set_cause(py, Some(client_error(err)));
+    py_err
+}
+
+/// A live subscription (native half). Dropping it, or `close()`, sends AppSync's `stop`.
+#[pyclass(frozen, module = "appsync._appsync", name = "_Subscription")]
+pub(crate) struct Subscription {
+    pump: Arc<Pump<Event>>,
+    id: String,
+}
+
+impl Subscription {
+    pub(crate) fn new(subscription: appsync::Subscription<Box<RawValue>>) -> Self {
+        let id = subscription.id().to_owned();
+        Self { pump: Pump::new(subscription.boxed()), id }
+    }
+}
+
+#[pymethods]
+impl Subscription {
+    /// The next event's `data` as JSON text, or `None` when none is ready yet. Raises
+    /// `StopAsyncIteration` at the end and `SubscriptionError` for an error item.
+    fn poll(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        match self.pump.poll() {
+            Polled::Item(Ok(data)) => Ok(Some(String::from(Box::<str>::from(data)))),
+            Polled::Item(Err(e)) => Err(stream_error(py, e)),
+            Polled::Pending => Ok(None),
+            Polled::End => Err(PyStopAsyncIteration::new_err(())),
+        }
+    }
+
+    /// Resolves (to `None`) when `poll()` has something to return.
+    fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pump = Arc::clone(&self.pump);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            pump.wait().await;
+            Ok(())
+        })
+    }
+
+    /// Ends the subscription: `stop` is sent, `poll()` ends after the events already taken.
+    fn close(&self) {
+        self.pump.close();
+    }
+
+    /// The subscription's id on the wire.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.pump.close();
+    }
+}
+
+/// One connection state change as `(connection, state, keep_alive, reason, attempt, delay)`;
+/// durations in seconds, fields that do not apply `None`.
+pub(crate) type StateTuple = (u64, &'static str, Option<f64>, Option<String>, Option<u32>, Option<f64>);
+
+pub(crate) fn state_tuple(event: ConnectionEvent) -> StateTuple {
+    let connection = event.connection;
+    match event.state {
+        ConnectionState::Connecting => (connection, "connecting", None, None, None, None),
+        ConnectionState::Connected { keep_alive } => {
+            (connection, "connected", Some(keep_alive.as_secs_f64()), None, None, None)
+        }
+        ConnectionState::KeepAliveLate => (connection, "keep_alive_late", None, None, None, None),
+        ConnectionState::Disrupted { reason } => (connection, "disrupted", None, Some(reason), None, None),
+        ConnectionState::Reconnecting { attempt, delay } => {
+            (connection, "reconnecting", None, None, Some(attempt), Some(delay.as_secs_f64()))
+        }
+        ConnectionState::Closed => (connection, "closed", None, None, None, None),
+        // A state this binding does not know yet: named by its Debug form, not dropped.
+        other => (connection, "unknown", None, Some(format!("{other:?}")), None, None),
+    }
+}
+
+/// The client's connection state changes from the moment it was made (native half).
+#[pyclass(frozen, module = "appsync._appsync", name = "_ConnectionStates")]
+pub(crate) struct ConnectionStates {
+    pump: Arc<Pump<ConnectionEvent>>,
+}
+
+impl ConnectionStates {
+    pub(crate) fn new(client: &appsync::Client) -> Self {
+        Self { pump: Pump::new(client.connection_states().boxed()) }
+    }
+}
+
+#[pymethods]
+impl ConnectionStates {
+    /// The next state change as a tuple (see `StateTuple`), `None` when none is ready yet;
+    /// `StopAsyncIteration` once the client is closed.
+    fn poll(&self) -> PyResult<Option<StateTuple>> {
+        match self.pump.poll() {
+            Polled::Item(event) => Ok(Some(state_tuple(event))),
+            Polled::Pending => Ok(None),
+            Polled::End => Err(PyStopAsyncIteration::new_err(())),
+        }
+    }
+
+    /// Resolves (to `None`) when `poll()` has something to return.
+    fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pump = Arc::clone(&self.pump);
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            pump.wait().await;
+            Ok(())
+        })
+    }
+
+    /// Stops listening.
+    fn close(&self) {
+        self.pump.close();
+    }
+}
+
+impl Drop for ConnectionStates {
+    fn drop(&mut self) {
+        self.pump.close();
+    }
+}
