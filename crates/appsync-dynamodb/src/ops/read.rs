@@ -431,9 +431,9 @@ impl Database {
                 };
                 if let Some((s, _)) = &start {
                     if forward {
-                        lo = tighter_lower(lo, Bound::Excluded(s.clone()));
+                        lo = tighter(lo, Bound::Excluded(s.clone()), Ordering::Greater);
                     } else {
-                        hi = tighter_upper(hi, Bound::Excluded(s.clone()));
+                        hi = tighter(hi, Bound::Excluded(s.clone()), Ordering::Less);
                     }
                 }
                 if empty_range(&lo, &hi) {
@@ -560,41 +560,22 @@ fn scan_index_after(table: &Table, index: &SecondaryIndex, p: &Position, start: 
     (hash(item), &p.0, &p.1) > (hash(start_item), &start.0, &start.1)
 }
 
-fn tighter_lower(a: Bound<Option<KeyValue>>, b: Bound<Option<KeyValue>>) -> Bound<Option<KeyValue>> {
+/// The tighter of two range bounds: for a lower bound the greater (`keep` is `Greater`), for an
+/// upper bound the smaller (`keep` is `Less`); on equal values an exclusive bound is tighter.
+fn tighter(
+    a: Bound<Option<KeyValue>>,
+    b: Bound<Option<KeyValue>>,
+    keep: Ordering,
+) -> Bound<Option<KeyValue>> {
     match (&a, &b) {
         (Bound::Unbounded, _) => b,
         (_, Bound::Unbounded) => a,
         (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
             match x.cmp(y) {
-                Ordering::Less => b,
-                Ordering::Greater => a,
-                Ordering::Equal => {
-                    if matches!(a, Bound::Excluded(_)) {
-                        a
-                    } else {
-                        b
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn tighter_upper(a: Bound<Option<KeyValue>>, b: Bound<Option<KeyValue>>) -> Bound<Option<KeyValue>> {
-    match (&a, &b) {
-        (Bound::Unbounded, _) => b,
-        (_, Bound::Unbounded) => a,
-        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
-            match x.cmp(y) {
-                Ordering::Less => a,
-                Ordering::Greater => b,
-                Ordering::Equal => {
-                    if matches!(a, Bound::Excluded(_)) {
-                        a
-                    } else {
-                        b
-                    }
-                }
+                Ordering::Equal if matches!(a, Bound::Excluded(_)) => a,
+                Ordering::Equal => b,
+                order if order == keep => a,
+                _ => b,
             }
         }
     }
