@@ -226,20 +226,7 @@ impl Database {
     /// The failure AppSync puts in `ctx.error`: see [`Error::error_type`] and
     /// [`Error::result`].
     pub fn execute(&self, table: &str, request: &Value) -> Result<Value, Error> {
-        let request = Request::deserialize(request).map_err(|e| {
-            // Attribute values fail with DynamoDB's own message; serde's structural errors
-            // ("missing field `key`") get a prefix saying what they are about.
-            let message = e.to_string();
-            let structural =
-                ["missing field", "unknown variant", "invalid type", "invalid value", "invalid length"]
-                    .iter()
-                    .any(|p| message.starts_with(p));
-            if structural {
-                Error::validation(format!("Invalid DynamoDB request: {message}"))
-            } else {
-                Error::validation(message)
-            }
-        })?;
+        let request = parse_request(request)?;
         self.execute_request(table, request)
     }
 
@@ -346,6 +333,23 @@ impl Database {
         }
         log.compact(live)
     }
+}
+
+/// A resolver's request read as a [`Request`]: attribute values fail with DynamoDB's own
+/// message; serde's structural errors ("missing field `key`") get a prefix saying what they are
+/// about.
+pub(crate) fn parse_request(request: &Value) -> Result<Request, Error> {
+    Request::deserialize(request).map_err(|e| {
+        let message = e.to_string();
+        let structural = ["missing field", "unknown variant", "invalid type", "invalid value", "invalid length"]
+            .iter()
+            .any(|p| message.starts_with(p));
+        if structural {
+            Error::validation(format!("Invalid DynamoDB request: {message}"))
+        } else {
+            Error::validation(message)
+        }
+    })
 }
 
 /// An item as `ctx.result` shows it, or `null`.

@@ -15,6 +15,8 @@ pub struct Error {
     message: String,
     current: Option<Item>,
     reasons: Vec<CancellationReason>,
+    /// For [`Kind::Service`]: `DynamoDB:` and the exception's name as the endpoint sent it.
+    service_type: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -25,6 +27,9 @@ pub(crate) enum Kind {
     TransactionCanceled,
     ResourceNotFound,
     Io,
+    /// Another failure a DynamoDB endpoint answered (`ProvisionedThroughputExceededException`,
+    /// `UnrecognizedClientException`...), or an answer that is not DynamoDB's.
+    Service,
 }
 
 /// Why one item of a transaction cancelled it (or `None` for the items that did not).
@@ -60,7 +65,14 @@ impl CancellationReason {
 
 impl Error {
     pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), current: None, reasons: Vec::new(), source: None }
+        Self {
+            kind,
+            message: message.into(),
+            current: None,
+            reasons: Vec::new(),
+            service_type: None,
+            source: None,
+        }
     }
 
     pub(crate) fn validation(message: impl Into<String>) -> Self {
@@ -89,17 +101,44 @@ impl Error {
         Self::new(Kind::ResourceNotFound, "Requested resource not found")
     }
 
+    /// The failure a DynamoDB endpoint answered: `name` is its `__type` without the namespace
+    /// (`ConditionalCheckFailedException`), the kinds the engine has become theirs.
+    pub(crate) fn service(name: &str, message: impl Into<String>) -> Self {
+        let kind = match name {
+            "ValidationException" => Kind::Validation,
+            "ConditionalCheckFailedException" => Kind::ConditionalCheckFailed,
+            "TransactionCanceledException" => Kind::TransactionCanceled,
+            "ResourceNotFoundException" => Kind::ResourceNotFound,
+            _ => Kind::Service,
+        };
+        let service_type = (kind == Kind::Service).then(|| format!("DynamoDB:{name}"));
+        Self { service_type, ..Self::new(kind, message) }
+    }
+
+    pub(crate) fn with_current(mut self, current: Option<Item>) -> Self {
+        self.current = current;
+        self
+    }
+
+    pub(crate) fn with_reasons(mut self, reasons: Vec<CancellationReason>) -> Self {
+        self.reasons = reasons;
+        self
+    }
+
     pub(crate) fn io(message: impl Into<String>, source: std::io::Error) -> Self {
         Self { source: Some(Box::new(source)), ..Self::new(Kind::Io, message) }
     }
 
     /// The type AppSync gives this failure in `ctx.error.type`:
     /// `DynamoDB:ValidationException`, `DynamoDB:ConditionalCheckFailedException`,
-    /// `DynamoDB:TransactionCanceledException`, `DynamoDB:ResourceNotFoundException`, or
-    /// `DynamoDB:InternalServerError` when the data file failed.
+    /// `DynamoDB:TransactionCanceledException`, `DynamoDB:ResourceNotFoundException`,
+    /// `DynamoDB:InternalServerError` when the data file failed, or, for an endpoint's answer
+    /// ([`wire`](crate::wire)), `DynamoDB:` and the exception it named
+    /// (`DynamoDB:ProvisionedThroughputExceededException`...).
     #[must_use]
-    pub fn error_type(&self) -> &'static str {
+    pub fn error_type(&self) -> &str {
         match self.kind {
+            Kind::Service => self.service_type.as_deref().unwrap_or("DynamoDB:InternalServerError"),
             Kind::Validation => "DynamoDB:ValidationException",
             Kind::ConditionalCheckFailed => "DynamoDB:ConditionalCheckFailedException",
             Kind::TransactionCanceled => "DynamoDB:TransactionCanceledException",
@@ -136,6 +175,13 @@ impl Error {
     #[must_use]
     pub fn is_io(&self) -> bool {
         self.kind == Kind::Io
+    }
+
+    /// True for another failure a DynamoDB endpoint answered, or an answer that was not
+    /// DynamoDB's ([`wire`](crate::wire)); [`Error::error_type`] names it.
+    #[must_use]
+    pub fn is_service(&self) -> bool {
+        self.kind == Kind::Service
     }
 
     /// For a failed condition: the item as it is now (AppSync returns it in the error's `data`),
@@ -181,6 +227,7 @@ impl fmt::Debug for Error {
             .field("message", &self.message)
             .field("current", &self.current)
             .field("reasons", &self.reasons)
+            .field("service_type", &self.service_type)
             .field("source", &self.source)
             .finish()
     }

@@ -30,6 +30,7 @@ mod persist;
 mod request;
 mod table;
 mod value;
+pub mod wire;
 
 pub use database::{Database, DatabaseBuilder};
 pub use error::{CancellationReason, Error};

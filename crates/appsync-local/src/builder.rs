@@ -105,6 +105,7 @@ pub struct EmulatorBuilder {
     project: Option<crate::project::ApiDefinition>,
     http_endpoints: HashMap<String, String>,
     data_source_credentials: Option<Credentials>,
+    dynamodb: crate::project::wiring::DynamoDbTargets,
 }
 
 impl fmt::Debug for EmulatorBuilder {
@@ -162,6 +163,7 @@ impl Default for EmulatorBuilder {
             project: None,
             http_endpoints: HashMap::new(),
             data_source_credentials: None,
+            dynamodb: crate::project::wiring::DynamoDbTargets::default(),
         }
     }
 }
@@ -211,8 +213,40 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The credentials a project's IAM-authorized HTTP data sources sign with (AppSync signs with
-    /// the data source's role); default: the first of [`iam_credentials`](Self::iam_credentials).
+    /// Sends the requests of every DynamoDB data source of the project (those without a
+    /// [`dynamodb_endpoint_for`](Self::dynamodb_endpoint_for)) to a DynamoDB-compatible server
+    /// at `url` (DynamoDB Local, LocalStack, ScyllaDB Alternator, moto's server mode, or
+    /// `https://dynamodb.REGION.amazonaws.com`) instead of the embedded engine, in DynamoDB's
+    /// JSON API, SigV4-signed for the service `dynamodb` in the data source's region (its
+    /// `DynamoDBConfig.AwsRegion`, else [`region`](Self::region)) with
+    /// [`data_source_credentials`](Self::data_source_credentials). The template's tables they
+    /// use are created there when absent (before the first request, or at
+    /// [`DynamoDbEndpoint::create_tables`](crate::data_sources::DynamoDbEndpoint::create_tables)).
+    /// Checked by [`build`](Self::build): an http(s) URL.
+    pub fn dynamodb_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.dynamodb.all = Some(url.into());
+        self
+    }
+
+    /// As [`dynamodb_endpoint`](Self::dynamodb_endpoint), for the project's DynamoDB data
+    /// source `name` only. Checked by [`build`](Self::build): the project must have it.
+    pub fn dynamodb_endpoint_for(mut self, name: impl Into<String>, url: impl Into<String>) -> Self {
+        self.dynamodb.by_source.insert(name.into(), url.into());
+        self
+    }
+
+    /// At a DynamoDB endpoint, the template's table `table` (its name or logical id) is
+    /// `endpoint_table` (a resolver's batch and transaction requests keep the template's names,
+    /// and so do their results). Checked by [`build`](Self::build): the project has the table.
+    pub fn dynamodb_table(mut self, table: impl Into<String>, endpoint_table: impl Into<String>) -> Self {
+        self.dynamodb.tables.insert(table.into(), endpoint_table.into());
+        self
+    }
+
+    /// The credentials a project's IAM-authorized HTTP data sources and its DynamoDB endpoints
+    /// sign with (AppSync signs with the data source's role); default: the first of
+    /// [`iam_credentials`](Self::iam_credentials), else (DynamoDB endpoints only) a placeholder
+    /// pair `appsync-local`/`appsync-local`, which local DynamoDB servers accept.
     pub fn data_source_credentials(mut self, credentials: Credentials) -> Self {
         self.data_source_credentials = Some(credentials);
         self
@@ -513,6 +547,7 @@ impl EmulatorBuilder {
         let mut resolver_fns: Vec<(String, ResolverFn, &'static str)> =
             self.resolvers.into_iter().map(|(key, f)| (key, f, "resolver")).collect();
         let mut batch_fns: Vec<(String, resolver::BatchResolverFn, &'static str)> = Vec::new();
+        let mut dynamodb_endpoints = Vec::new();
         if !self.js_resolvers.is_empty() || self.project.is_some() {
             let engine = match self.js_engine {
                 Some(engine) => engine,
@@ -527,13 +562,17 @@ impl EmulatorBuilder {
                 let credentials = self.data_source_credentials.as_ref().or(self.iam.first());
                 let tables_file = self.data_file.as_deref().map(crate::project::tables_file);
                 let database = crate::project::database::database(api, tables_file)?.map(Arc::new);
-                sources = crate::project::wiring::data_sources(
+                (sources, dynamodb_endpoints) = crate::project::wiring::data_sources(
                     api,
                     sources,
                     &self.http_endpoints,
                     credentials,
                     database.as_ref(),
+                    &self.dynamodb,
+                    &self.region,
                 )?;
+            } else if !self.dynamodb.is_empty() {
+                return Err(no_project_for_dynamodb());
             } else if let Some(name) = self.http_endpoints.keys().next() {
                 return Err(Error::config(
                     "http_endpoint",
@@ -587,6 +626,8 @@ impl EmulatorBuilder {
                         .map(|(k, f)| (k, f, "project")),
                 );
             }
+        } else if !self.dynamodb.is_empty() {
+            return Err(no_project_for_dynamodb());
         } else if let Some(name) = self.http_endpoints.keys().next() {
             return Err(Error::config(
                 "http_endpoint",
@@ -688,6 +729,7 @@ impl EmulatorBuilder {
                 tls,
                 events,
                 live_subscriptions: Arc::default(),
+                dynamodb_endpoints,
             }),
         })
     }
@@ -749,4 +791,12 @@ pub(crate) fn positive(field: &'static str, value: Duration) -> Result<(), Error
         return Err(Error::config(field, format!("{field} must be longer than zero")));
     }
     Ok(())
+}
+
+/// A DynamoDB endpoint or table given without a project to use it.
+fn no_project_for_dynamodb() -> Error {
+    Error::config(
+        "dynamodb_endpoint",
+        "dynamodb_endpoint and dynamodb_table are for a project's DynamoDB data sources, and no project is served",
+    )
 }

@@ -32,6 +32,8 @@ pub(crate) struct Inner {
     pub(crate) events: crate::events::EventsApi,
     /// GraphQL subscriptions live on the real-time connections, for [`Emulator::subscriptions`].
     pub(crate) live_subscriptions: Arc<std::sync::atomic::AtomicUsize>,
+    /// The DynamoDB endpoints the project's DynamoDB data sources use, if any.
+    pub(crate) dynamodb_endpoints: Vec<Arc<crate::data_sources::DynamoDbEndpoint>>,
 }
 
 /// A configured AppSync emulator. Cheap to clone; clones share the same data.
@@ -55,6 +57,15 @@ impl Emulator {
     /// Starts configuring an emulator.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
+    }
+
+    /// The DynamoDB-compatible endpoints the project's DynamoDB data sources send their
+    /// requests to ([`EmulatorBuilder::dynamodb_endpoint`]); empty when they run on the
+    /// embedded engine. [`create_tables`](crate::data_sources::DynamoDbEndpoint::create_tables)
+    /// on each makes their tables at start rather than before the first request.
+    #[must_use]
+    pub fn dynamodb_endpoints(&self) -> &[Arc<crate::data_sources::DynamoDbEndpoint>] {
+        &self.inner.dynamodb_endpoints
     }
 
     /// The region signatures are verified against.

@@ -6,6 +6,8 @@ mod item;
 mod read;
 mod transact;
 
+pub(crate) use read::{token, token_key};
+
 use std::collections::BTreeMap;
 
 use crate::error::Error;
@@ -196,7 +198,7 @@ fn run_write(table: &Table, w: &PreparedWrite) -> Result<Outcome, Error> {
 }
 
 /// Equality of two items, leaving out some top-level attributes.
-fn equal_ignoring(a: &Item, b: &Item, ignore: &[String]) -> bool {
+pub(crate) fn equal_ignoring(a: &Item, b: &Item, ignore: &[String]) -> bool {
     let keep = |(k, _): &(&String, &AttributeValue)| !ignore.contains(k);
     a.iter().filter(keep).eq(b.iter().filter(keep))
 }

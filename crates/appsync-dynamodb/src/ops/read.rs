@@ -297,16 +297,33 @@ fn encode_token(table: &Table, index: Option<&SecondaryIndex>, item: &Item) -> S
     // The last evaluated key: the table's key attributes, and the index's when reading one.
     let names = table.schema.attributes().chain(index.into_iter().flat_map(|i| i.schema.attributes()));
     let key: Item = names.filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone()))).collect();
-    BASE64.encode(json!({ "lastEvaluatedKey": item_to_dynamodb_json(&key) }).to_string())
+    token(&item_to_dynamodb_json(&key))
+}
+
+/// A `nextToken`: base64 of `{"lastEvaluatedKey": KEY}`, KEY in DynamoDB's JSON (the engine's
+/// and an endpoint's `LastEvaluatedKey` alike).
+pub(crate) fn token(last_evaluated_key: &Value) -> String {
+    BASE64.encode(json!({ "lastEvaluatedKey": last_evaluated_key }).to_string())
+}
+
+/// The `LastEvaluatedKey` a [`token`] holds, in DynamoDB's JSON.
+pub(crate) fn token_key(token: &str) -> Result<Value, Error> {
+    let invalid = || {
+        Error::validation("The provided starting key is invalid: the nextToken does not come from this query")
+    };
+    let bytes = BASE64.decode(token).map_err(|_| invalid())?;
+    let mut value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    match value.get_mut("lastEvaluatedKey").map(Value::take) {
+        Some(key @ Value::Object(_)) => Ok(key),
+        _ => Err(invalid()),
+    }
 }
 
 fn decode_token(table: &Table, index: Option<&SecondaryIndex>, token: &str) -> Result<Position, Error> {
     let invalid = || {
         Error::validation("The provided starting key is invalid: the nextToken does not come from this query")
     };
-    let bytes = BASE64.decode(token).map_err(|_| invalid())?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let key = item_from_json(value.get("lastEvaluatedKey").ok_or_else(invalid)?).map_err(|_| invalid())?;
+    let key = item_from_json(&token_key(token)?).map_err(|_| invalid())?;
     let table_key: Item = table
         .schema
         .attributes()

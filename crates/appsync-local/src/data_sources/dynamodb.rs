@@ -1,11 +1,15 @@
-//! `AMAZON_DYNAMODB` data sources on the embedded table engine (`appsync_dynamodb`): the
-//! request handler's `{operation, key, ...}` runs against the data source's table as AppSync's
-//! DynamoDB data source runs it (guide: "AWS AppSync JavaScript resolver function reference for
-//! Amazon DynamoDB").
+//! `AMAZON_DYNAMODB` data sources, with two backends: the embedded table engine
+//! (`appsync_dynamodb`), or a DynamoDB-compatible endpoint ([`DynamoDbEndpoint`]). Either way
+//! the request handler's `{operation, key, ...}` runs against the data source's table as
+//! AppSync's DynamoDB data source runs it (guide: "AWS AppSync JavaScript resolver function
+//! reference for Amazon DynamoDB"), and the response handler sees the same `ctx.result` and
+//! `ctx.error`.
 
 use std::sync::Arc;
 
 use appsync_dynamodb::Database;
+
+use super::DynamoDbEndpoint;
 use appsync_js::{Context, DataSource, DataSourceError};
 use async_trait::async_trait;
 use serde_json::Value;
@@ -14,8 +18,9 @@ use serde_json::Value;
 /// shutting down): the emulator's own.
 const ENGINE_ERROR_TYPE: &str = "AppSyncLocal:InternalFailure";
 
-/// An `AMAZON_DYNAMODB` data source: requests run on `database` against `table` (the data
-/// source's `DynamoDBConfig.TableName`); batch and transaction requests name their tables
+/// An `AMAZON_DYNAMODB` data source: requests run on an embedded `database`, or at a
+/// DynamoDB-compatible endpoint, against `table` (the data source's
+/// `DynamoDBConfig.TableName`); batch and transaction requests name their tables
 /// themselves. A failure reaches the response handler as `ctx.error` with DynamoDB's type
 /// (`DynamoDB:ConditionalCheckFailedException`...) and message, and the data AppSync gives
 /// with it as `ctx.result`: a failed condition's current item, a cancelled transaction's
@@ -38,15 +43,28 @@ const ENGINE_ERROR_TYPE: &str = "AppSyncLocal:InternalFailure";
 /// ```
 #[derive(Clone)]
 pub struct DynamoDbDataSource {
-    database: Arc<Database>,
+    backend: Backend,
     table: String,
 }
 
+/// Where the requests run.
+#[derive(Clone)]
+enum Backend {
+    Embedded(Arc<Database>),
+    Endpoint(Arc<DynamoDbEndpoint>),
+}
+
 impl DynamoDbDataSource {
-    /// The data source of `table` on `database`.
+    /// The data source of `table` on the embedded `database`.
     #[must_use]
     pub fn new(database: Arc<Database>, table: impl Into<String>) -> Self {
-        Self { database, table: table.into() }
+        Self { backend: Backend::Embedded(database), table: table.into() }
+    }
+
+    /// The data source of `table` (the template's name) at a DynamoDB-compatible `endpoint`.
+    #[must_use]
+    pub fn endpoint(endpoint: Arc<DynamoDbEndpoint>, table: impl Into<String>) -> Self {
+        Self { backend: Backend::Endpoint(endpoint), table: table.into() }
     }
 
     /// The table its single-item, query and scan requests go to.
@@ -58,7 +76,12 @@ impl DynamoDbDataSource {
 
 impl std::fmt::Debug for DynamoDbDataSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DynamoDbDataSource").field("table", &self.table).finish_non_exhaustive()
+        let mut d = f.debug_struct("DynamoDbDataSource");
+        d.field("table", &self.table);
+        if let Backend::Endpoint(endpoint) = &self.backend {
+            d.field("endpoint", &endpoint.url());
+        }
+        d.finish_non_exhaustive()
     }
 }
 
@@ -74,7 +97,10 @@ pub(crate) fn context_error(error: &appsync_dynamodb::Error) -> DataSourceError 
 #[async_trait]
 impl DataSource for DynamoDbDataSource {
     async fn invoke(&self, request: Value, _ctx: &Context) -> Result<Value, DataSourceError> {
-        let database = Arc::clone(&self.database);
+        let database = match &self.backend {
+            Backend::Embedded(database) => Arc::clone(database),
+            Backend::Endpoint(endpoint) => return endpoint.execute(&self.table, &request).await,
+        };
         let table = self.table.clone();
         // The engine syncs its data file before a write returns: off the async workers.
         let answer =

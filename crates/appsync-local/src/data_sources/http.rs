@@ -145,10 +145,14 @@ fn text(value: &Value) -> String {
     }
 }
 
-#[async_trait]
-impl DataSource for HttpDataSource {
-    async fn invoke(&self, request: Value, _ctx: &Context) -> Result<Value, DataSourceError> {
-        let mut http_request = self.request_of(&request)?;
+impl HttpDataSource {
+    /// Signs `http_request` when the data source signs, sends it, and reads the whole answer.
+    /// Failures are the resolver's `ctx.error`: one that names the URL when the peer could not
+    /// be reached.
+    pub(crate) async fn send(
+        &self,
+        mut http_request: http::Request<Vec<u8>>,
+    ) -> Result<(u16, reqwest::header::HeaderMap, Vec<u8>), DataSourceError> {
         if let Some(signing) = &self.signing {
             let params = SigningParams::new(
                 &signing.credentials,
@@ -177,8 +181,26 @@ impl DataSource for HttpDataSource {
         *request.timeout_mut() = Some(self.timeout);
         let mut response = self.client.execute(request).await.map_err(unreachable)?;
         let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, body))
+    }
+
+    /// The endpoint requests go to.
+    pub(crate) fn endpoint(&self) -> &reqwest::Url {
+        &self.endpoint
+    }
+}
+
+#[async_trait]
+impl DataSource for HttpDataSource {
+    async fn invoke(&self, request: Value, _ctx: &Context) -> Result<Value, DataSourceError> {
+        let (status, response_headers, body) = self.send(self.request_of(&request)?).await?;
         let mut headers = Map::new();
-        for (name, value) in response.headers() {
+        for (name, value) in &response_headers {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             match headers.get_mut(name.as_str()) {
                 Some(Value::String(seen)) => {
@@ -189,10 +211,6 @@ impl DataSource for HttpDataSource {
                     headers.insert(name.as_str().to_owned(), Value::String(value));
                 }
             }
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-            body.extend_from_slice(&chunk);
         }
         Ok(json!({
             "statusCode": status,

@@ -3,7 +3,7 @@
 //! Lambda, HTTP, DynamoDB); an error that says why for a field the emulator cannot run, never data made
 //! up by the default resolvers; `null` for root fields without a resolver, as AppSync answers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use appsync_js::{Context as JsContext, DataSource, DataSourceError, DataSources, NoneDataSource};
@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::model::{ApiDefinition, DataSourceKind, ResolverKind};
-use crate::data_sources::{DynamoDbDataSource, HttpDataSource};
+use crate::data_sources::{DynamoDbDataSource, DynamoDbEndpoint, HttpDataSource};
 use crate::error::Error;
 use crate::js::{self, JsRuntime};
 use crate::resolver::{self, BatchResolverFn, ResolverContext, ResolverError, ResolverFn};
@@ -36,10 +36,105 @@ impl DataSource for NotConfigured {
     }
 }
 
+/// Where the project's DynamoDB data sources send their requests instead of the embedded
+/// engine (the builder's `dynamodb_endpoint`, `dynamodb_endpoint_for`, `dynamodb_table`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DynamoDbTargets {
+    /// For every DynamoDB data source without its own.
+    pub(crate) all: Option<String>,
+    /// Per data source name.
+    pub(crate) by_source: BTreeMap<String, String>,
+    /// The template's table name (or the table's logical id) to the endpoint's.
+    pub(crate) tables: BTreeMap<String, String>,
+}
+
+impl DynamoDbTargets {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.all.is_none() && self.by_source.is_empty() && self.tables.is_empty()
+    }
+}
+
+/// The endpoints of `targets`, one per URL and signing region, each with the template's tables
+/// its data sources use (created there when absent) and the table names mapped; and the data
+/// source names sent to each. Credentials: `credentials`, else a placeholder pair that local
+/// servers accept.
+fn dynamodb_endpoints(
+    api: &ApiDefinition,
+    targets: &DynamoDbTargets,
+    credentials: Option<&Credentials>,
+    default_region: &str,
+) -> Result<Vec<(Arc<DynamoDbEndpoint>, Vec<String>)>, Error> {
+    for name in targets.by_source.keys() {
+        if !api.data_sources.iter().any(|d| &d.name == name && matches!(d.kind, DataSourceKind::DynamoDb { .. })) {
+            return Err(Error::config(
+                "dynamodb_endpoint",
+                format!("the project has no AMAZON_DYNAMODB data source named {name:?}"),
+            ));
+        }
+    }
+    if !targets.tables.is_empty() && targets.all.is_none() && targets.by_source.is_empty() {
+        return Err(Error::config(
+            "dynamodb_table",
+            "dynamodb_table names a table at an endpoint, and no DynamoDB endpoint is given",
+        ));
+    }
+    let mut names = BTreeMap::new();
+    for (from, to) in &targets.tables {
+        let template_name = api
+            .tables
+            .iter()
+            .find(|t| &t.name == from || &t.logical_id == from)
+            .map(|t| t.name.clone())
+            .or_else(|| {
+                api.data_sources.iter().find_map(|d| match &d.kind {
+                    DataSourceKind::DynamoDb { table_name, .. } if table_name == from => Some(table_name.clone()),
+                    _ => None,
+                })
+            })
+            .ok_or_else(|| {
+                Error::config(
+                    "dynamodb_table",
+                    format!("the project has no DynamoDB table named {from:?} (a table's name or logical id)"),
+                )
+            })?;
+        if to.is_empty() {
+            return Err(Error::config("dynamodb_table", format!("the endpoint's name of {from:?} is empty")));
+        }
+        names.insert(template_name, to.clone());
+    }
+    let fallback = Credentials::new("appsync-local", "appsync-local", None, None);
+    let credentials = credentials.unwrap_or(&fallback);
+    let mut endpoints: BTreeMap<(String, String), (DynamoDbEndpoint, Vec<String>)> = BTreeMap::new();
+    for ds in &api.data_sources {
+        let DataSourceKind::DynamoDb { table_name, region } = &ds.kind else { continue };
+        let Some(url) = targets.by_source.get(&ds.name).or(targets.all.as_ref()) else { continue };
+        let region = region.clone().unwrap_or_else(|| default_region.to_owned());
+        let key = (url.clone(), region.clone());
+        if !endpoints.contains_key(&key) {
+            let mut endpoint = DynamoDbEndpoint::new(url, region, credentials.clone())?;
+            for (from, to) in &names {
+                endpoint = endpoint.table_name(from, to);
+            }
+            endpoints.insert(key.clone(), (endpoint, Vec::new()));
+        }
+        if let Some((endpoint, sources)) = endpoints.remove(&key) {
+            let endpoint = match api.tables.iter().find(|t| &t.name == table_name) {
+                Some(table) => endpoint.table(super::database::table_definition(table)),
+                None => endpoint,
+            };
+            let mut sources = sources;
+            sources.push(ds.name.clone());
+            endpoints.insert(key, (endpoint, sources));
+        }
+    }
+    Ok(endpoints.into_values().map(|(e, sources)| (Arc::new(e), sources)).collect())
+}
+
 /// `given` completed with the project's data sources it lacks: NONE; HTTP to the data source's
 /// endpoint (or `http_endpoints[name]`), signed with `credentials` when it says `AWS_IAM`; and
 /// for each Lambda data source without a local function, one that answers which flag to give;
-/// DynamoDB on `database`, the project's tables. The types the emulator does not run get none:
+/// DynamoDB at its endpoint when `dynamodb` gives one, else on `database`, the project's
+/// tables (the endpoints are returned too). The types the emulator does not run get none:
 /// their fields answer [`UNSUPPORTED_ERROR_TYPE`].
 pub(crate) fn data_sources(
     api: &ApiDefinition,
@@ -47,7 +142,10 @@ pub(crate) fn data_sources(
     http_endpoints: &HashMap<String, String>,
     credentials: Option<&Credentials>,
     database: Option<&Arc<appsync_dynamodb::Database>>,
-) -> Result<DataSources, Error> {
+    dynamodb: &DynamoDbTargets,
+    default_region: &str,
+) -> Result<(DataSources, Vec<Arc<DynamoDbEndpoint>>), Error> {
+    let endpoints = dynamodb_endpoints(api, dynamodb, credentials, default_region)?;
     for name in http_endpoints.keys() {
         if !api.data_sources.iter().any(|d| &d.name == name && matches!(d.kind, DataSourceKind::Http { .. }))
         {
@@ -91,14 +189,23 @@ pub(crate) fn data_sources(
                     ),
                 }
             }
-            DataSourceKind::DynamoDb { table_name, .. } => match database {
-                Some(database) => given.source(&ds.name, DynamoDbDataSource::new(Arc::clone(database), table_name)),
-                None => given,
-            },
+            DataSourceKind::DynamoDb { table_name, .. } => {
+                match endpoints.iter().find(|(_, sources)| sources.contains(&ds.name)) {
+                    Some((endpoint, _)) => {
+                        given.source(&ds.name, DynamoDbDataSource::endpoint(Arc::clone(endpoint), table_name))
+                    }
+                    None => match database {
+                        Some(database) => {
+                            given.source(&ds.name, DynamoDbDataSource::new(Arc::clone(database), table_name))
+                        }
+                        None => given,
+                    },
+                }
+            }
             DataSourceKind::Other { .. } => given,
         };
     }
-    Ok(given)
+    Ok((given, endpoints.into_iter().map(|(e, _)| e).collect()))
 }
 
 /// The project's fields and what resolves them.
