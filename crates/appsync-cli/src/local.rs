@@ -54,6 +54,18 @@ pub(crate) struct LocalArgs {
     /// set, else the first --iam or demo credentials). Repeatable.
     #[arg(long = "http", value_name = "NAME=URL")]
     pub(crate) http: Vec<String>,
+    /// Send the requests of the project's DynamoDB data sources to a DynamoDB-compatible server
+    /// instead of the embedded engine: URL for all of them, NAME=URL for the data source NAME
+    /// (repeatable). DynamoDB's JSON API, SigV4-signed for `dynamodb` in the data source's
+    /// region (else --region) with $AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY when set, else the
+    /// first --iam or demo credentials. The template's tables they use are created there when
+    /// absent (said at start).
+    #[arg(long = "dynamodb-endpoint", value_name = "URL|NAME=URL")]
+    pub(crate) dynamodb_endpoints: Vec<String>,
+    /// At the DynamoDB endpoint, the template's table TABLE (its name or logical id) is
+    /// ENDPOINT_TABLE (resolvers keep the template's names). Repeatable.
+    #[arg(long = "dynamodb-table", value_name = "TABLE=ENDPOINT_TABLE")]
+    pub(crate) dynamodb_tables: Vec<String>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:4000")]
     listen: String,
@@ -320,6 +332,24 @@ async fn serve(
                 .as_ref()
                 .map_or_else(|| "built-in demo (Posts)".to_owned(), |p| p.display().to_string());
             writeln!(out, "appsync local: schema {schema}")?;
+        }
+    }
+    // Tables at DynamoDB endpoints: made now when absent, so that the first request does not
+    // wait, and said; an endpoint that does not answer yet is no reason not to start.
+    for endpoint in emulator.dynamodb_endpoints() {
+        match endpoint.create_tables().await {
+            Ok(tables) => {
+                for t in tables {
+                    let state = if t.created { "created (it was absent)" } else { "exists" };
+                    writeln!(out, "  DynamoDB table {} at {}: {state}", t.endpoint_table, t.endpoint)?;
+                }
+            }
+            Err(e) => writeln!(
+                out,
+                "  DynamoDB endpoint {}: {e} ({}); its tables are created before the first request once it answers",
+                endpoint.url(),
+                e.error_type()
+            )?,
         }
     }
     // A project's fields never reach the default resolvers, so their records are moot.

@@ -14,12 +14,15 @@ pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<Option<ApiDefinition>> {
     if args.api.is_some() && args.cdk_out.is_none() && args.template.is_none() {
         return Err(usage("--api needs --cdk-out or --template"));
     }
-    if (!args.lambdas.is_empty() || !args.http.is_empty())
+    if (!args.lambdas.is_empty()
+        || !args.http.is_empty()
+        || !args.dynamodb_endpoints.is_empty()
+        || !args.dynamodb_tables.is_empty())
         && args.cdk_out.is_none()
         && args.template.is_none()
     {
         return Err(usage(
-            "--lambda and --http name a project's data sources: they need --cdk-out or --template",
+            "--lambda, --http, --dynamodb-endpoint and --dynamodb-table are for a project's data sources: they need --cdk-out or --template",
         ));
     }
     let Some(api) = read_project(
@@ -73,6 +76,55 @@ pub(crate) fn data_sources(
         }
         b = b.http_endpoint(name, url);
     }
+    let mut all_dynamodb = None;
+    for spec in &args.dynamodb_endpoints {
+        // NAME=URL, or a URL (which may hold `=` in its query, never before `://`).
+        match spec.split_once('=').filter(|(name, _)| !name.contains("://")) {
+            Some((name, url)) => {
+                if name.is_empty() || url.is_empty() {
+                    return Err(usage(format!("--dynamodb-endpoint {spec}: expected URL or NAME=URL")));
+                }
+                match api.data_source(name).map(|d| &d.kind) {
+                    Some(DataSourceKind::DynamoDb { .. }) => {}
+                    _ => {
+                        return Err(usage(format!(
+                            "--dynamodb-endpoint {name}=...: {}",
+                            no_such(api, name, "AMAZON_DYNAMODB")
+                        )));
+                    }
+                }
+                check_url("--dynamodb-endpoint", spec, url)?;
+                b = b.dynamodb_endpoint_for(name, url);
+            }
+            None => {
+                if all_dynamodb.replace(spec).is_some() {
+                    return Err(usage(format!(
+                        "--dynamodb-endpoint {spec}: a second URL for all DynamoDB data sources (give NAME=URL for one)"
+                    )));
+                }
+                check_url("--dynamodb-endpoint", spec, spec)?;
+                b = b.dynamodb_endpoint(spec);
+            }
+        }
+    }
+    for spec in &args.dynamodb_tables {
+        let (table, endpoint_table) = split_spec("--dynamodb-table", spec, "TABLE=ENDPOINT_TABLE")?;
+        if !api.tables.iter().any(|t| t.name == table || t.logical_id == table)
+            && !api.data_sources.iter().any(
+                |d| matches!(&d.kind, DataSourceKind::DynamoDb { table_name, .. } if table_name == table),
+            )
+        {
+            let known: Vec<&str> = api.tables.iter().map(|t| t.name.as_str()).collect();
+            let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+            return Err(usage(format!(
+                "--dynamodb-table {spec}: the project has no DynamoDB table named {table:?} (its tables: {known})"
+            )));
+        }
+        if args.dynamodb_endpoints.is_empty() {
+            return Err(usage(format!("--dynamodb-table {spec}: needs --dynamodb-endpoint")));
+        }
+        b = b.dynamodb_table(table, endpoint_table);
+    }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     if let (Some(akid), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
         b = b.data_source_credentials(appsync_local::Credentials::new(
@@ -83,6 +135,14 @@ pub(crate) fn data_sources(
         ));
     }
     Ok(b)
+}
+
+/// An http(s) URL, or a usage error naming the flag.
+fn check_url(flag: &str, spec: &str, url: &str) -> anyhow::Result<()> {
+    match url.split_once("://") {
+        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(()),
+        _ => Err(usage(format!("{flag} {spec}: {url:?} is not an http:// or https:// URL"))),
+    }
 }
 
 fn split_spec<'a>(flag: &str, spec: &'a str, form: &str) -> anyhow::Result<(&'a str, &'a str)> {
@@ -131,6 +191,20 @@ pub(crate) fn describe(api: &ApiDefinition, args: &LocalArgs) -> Vec<String> {
                     ds.name, ds.name, ds.name
                 ),
             }),
+            DataSourceKind::DynamoDb { table_name, .. } => {
+                let all = args.dynamodb_endpoints.iter().find(|s| !s.split_once('=').is_some_and(|(n, _)| !n.contains("://")));
+                let endpoint = given(&args.dynamodb_endpoints, &ds.name).or_else(|| all.cloned());
+                let mapped = given(&args.dynamodb_tables, table_name)
+                    .or_else(|| {
+                        let logical = api.tables.iter().find(|t| &t.name == table_name).map(|t| t.logical_id.as_str());
+                        logical.and_then(|l| given(&args.dynamodb_tables, l))
+                    })
+                    .unwrap_or_else(|| table_name.clone());
+                lines.push(match endpoint {
+                    Some(url) => format!("  DynamoDB {}: table {mapped} at {url}", ds.name),
+                    None => format!("  DynamoDB {}: table {table_name}, embedded", ds.name),
+                });
+            }
             DataSourceKind::Http { endpoint, iam } => {
                 let target = given(&args.http, &ds.name).unwrap_or_else(|| endpoint.clone());
                 let signed = iam.as_ref().map_or_else(String::new, |i| {

@@ -1,6 +1,8 @@
 //! DynamoDB data sources through real resolvers: a JSON template whose APPSYNC_JS resolvers use
-//! the `@aws-appsync/utils/dynamodb` helpers and `util.transform` expressions over the
-//! embedded table engine, served over HTTP.
+//! the `@aws-appsync/utils/dynamodb` helpers and `util.transform` expressions, served over HTTP;
+//! the same checks over the embedded table engine and, with `dynamodb_endpoint`, over moto's
+//! DynamoDB-compatible server (`appsync_testkit::Moto`, the virtualenv appsync-dynamodb's
+//! differential test uses).
 #![allow(missing_docs)]
 // Helpers outside `#[test]` functions: a failed unwrap is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -41,9 +43,43 @@ async fn put(server: &support::Server, thing: Value) -> Value {
     server.api_key(PUT, thing).await.json()
 }
 
+/// Where the resolvers' requests run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Embedded,
+    Moto,
+}
+
 #[tokio::test]
 async fn resolvers_run_the_dynamodb_helpers_on_the_projects_table() {
     let server = support::start_emulator(&emulator(None)).await;
+    resolvers_run_the_dynamodb_helpers(&server, Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn the_same_resolvers_run_at_a_dynamodb_endpoint() {
+    let tmp = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let moto = tokio::task::spawn_blocking(move || support::Moto::start(&tmp)).await.unwrap();
+    let api = ProjectReader::template(template()).read().unwrap();
+    let emulator = Emulator::builder()
+        .project(api)
+        .api_key(ApiKey::new(support::API_KEY))
+        .dynamodb_endpoint(moto.url())
+        // Another name at the endpoint: batch and transaction requests are renamed too.
+        .dynamodb_table("ThingsTable", "things-at-moto")
+        .build()
+        .unwrap();
+    // The table is absent at first: created from the template, then found.
+    let [endpoint] = emulator.dynamodb_endpoints() else { panic!("one endpoint") };
+    let tables = endpoint.create_tables().await.unwrap();
+    assert_eq!(tables.len(), 1);
+    assert_eq!((tables[0].endpoint_table.as_str(), tables[0].created), ("things-at-moto", true));
+    let server = support::start_emulator(&emulator).await;
+    resolvers_run_the_dynamodb_helpers(&server, Backend::Moto).await;
+    assert!(!endpoint.create_tables().await.unwrap()[0].created, "the table exists now");
+}
+
+async fn resolvers_run_the_dynamodb_helpers(server: &support::Server, backend: Backend) {
     for thing in [
         json!({"pk": "a", "sk": 1, "owner": "ann", "title": "one", "count": 5}),
         json!({"pk": "a", "sk": 2, "owner": "ann", "title": "two", "count": 3}),
@@ -51,24 +87,24 @@ async fn resolvers_run_the_dynamodb_helpers_on_the_projects_table() {
         json!({"pk": "a", "sk": 4, "owner": "ann", "count": 0}),
         json!({"pk": "b", "sk": 1, "owner": "ann", "title": "other", "count": 7}),
     ] {
-        let body = put(&server, thing.clone()).await;
+        let body = put(server, thing.clone()).await;
         assert_eq!(body["data"]["putThing"]["sk"], thing["sk"], "{body}");
     }
     // `put` with `attribute_not_exists(pk)`: a second write of another item fails as DynamoDB
     // fails it, and the response's `util.error` answers the GraphQL error with the current item.
     let body =
-        put(&server, json!({"pk": "a", "sk": 1, "owner": "ann", "title": "changed", "count": 5})).await;
+        put(server, json!({"pk": "a", "sk": 1, "owner": "ann", "title": "changed", "count": 5})).await;
     assert_eq!(body["data"], json!({"putThing": null}), "{body}");
     assert_eq!(body["errors"][0]["errorType"], "DynamoDB:ConditionalCheckFailedException", "{body}");
     assert_eq!(body["errors"][0]["message"], "The conditional request failed", "{body}");
     assert_eq!(body["errors"][0]["data"]["title"], "one", "{body}");
 
-    let body = ask(&server, "{ thing(pk: \"a\", sk: 1) { pk sk owner title count } }").await;
+    let body = ask(server, "{ thing(pk: \"a\", sk: 1) { pk sk owner title count } }").await;
     assert_eq!(
         body,
         json!({"data": {"thing": {"pk": "a", "sk": 1, "owner": "ann", "title": "one", "count": 5}}})
     );
-    let body = ask(&server, "{ thing(pk: \"a\", sk: 99) { pk } }").await;
+    let body = ask(server, "{ thing(pk: \"a\", sk: 99) { pk } }").await;
     assert_eq!(body, json!({"data": {"thing": null}}));
 
     // Pagination: `limit` and `nextToken`; a page stopped at its limit has a token even when
@@ -80,19 +116,25 @@ async fn resolvers_run_the_dynamodb_helpers_on_the_projects_table() {
     assert!(token.is_string(), "{first}");
     let second = server.api_key(page, json!({"t": token})).await.json();
     assert_eq!(second["data"]["things"]["items"], json!([{"sk": 3}, {"sk": 4}]), "{second}");
-    let third = server.api_key(page, json!({"t": second["data"]["things"]["nextToken"]})).await.json();
-    assert_eq!(
-        third["data"]["things"],
-        json!({"items": [], "nextToken": null, "scannedCount": 0}),
-        "{third}"
-    );
+    // Known moto difference (appsync-dynamodb's differential test has the evidence): moto
+    // gives no LastEvaluatedKey when a page stops at its limit exactly at the end.
+    let second_token = &second["data"]["things"]["nextToken"];
+    assert!(second_token.is_string() || backend == Backend::Moto, "{second}");
+    if second_token.is_string() {
+        let third = server.api_key(page, json!({"t": second_token})).await.json();
+        assert_eq!(
+            third["data"]["things"],
+            json!({"items": [], "nextToken": null, "scannedCount": 0}),
+            "{third}"
+        );
+    }
 
     // A GSI query with a sort key condition, newest first.
-    let body = ask(&server, "{ byOwner(owner: \"ann\") { pk sk } }").await;
+    let body = ask(server, "{ byOwner(owner: \"ann\") { pk sk } }").await;
     assert_eq!(body, json!({"data": {"byOwner": [{"pk": "a", "sk": 4}, {"pk": "a", "sk": 2}]}}));
 
     // A scan with `util.transform.toDynamoDBFilterExpression`.
-    let body = ask(&server, "{ busy(minCount: 5) { pk sk } }").await;
+    let body = ask(server, "{ busy(minCount: 5) { pk sk } }").await;
     let mut found: Vec<String> = body["data"]["busy"]
         .as_array()
         .unwrap()
@@ -104,23 +146,23 @@ async fn resolvers_run_the_dynamodb_helpers_on_the_projects_table() {
 
     // `update` with `operations.increment` under a condition, then the same condition failing.
     let bump = "mutation { bump(pk: \"a\", sk: 1, by: 2, expected: 5) { count } }";
-    assert_eq!(ask(&server, bump).await, json!({"data": {"bump": {"count": 7}}}));
-    let body = ask(&server, bump).await;
+    assert_eq!(ask(server, bump).await, json!({"data": {"bump": {"count": 7}}}));
+    let body = ask(server, bump).await;
     assert_eq!(body["data"], json!({"bump": null}), "{body}");
     assert_eq!(body["errors"][0]["errorType"], "DynamoDB:ConditionalCheckFailedException", "{body}");
     assert_eq!(body["errors"][0]["data"]["count"], 7, "{body}");
 
     // A condition from `util.transform.toDynamoDBConditionExpression`.
     let retitle = "mutation { retitle(pk: \"a\", sk: 2, title: \"deux\", onlyIf: \"two\") { title } }";
-    assert_eq!(ask(&server, retitle).await, json!({"data": {"retitle": {"title": "deux"}}}));
+    assert_eq!(ask(server, retitle).await, json!({"data": {"retitle": {"title": "deux"}}}));
     let retitle = "mutation { retitle(pk: \"a\", sk: 2, title: \"dos\", onlyIf: \"two\") { title } }";
-    let body = ask(&server, retitle).await;
+    let body = ask(server, retitle).await;
     assert_eq!(body["errors"][0]["errorType"], "DynamoDB:ConditionalCheckFailedException", "{body}");
 
     // A transaction: both updates or neither; a cancelled one names each item's reason.
-    let body = ask(&server, "mutation { move(pk: \"a\", from: 3, to: 1, amount: 4) }").await;
+    let body = ask(server, "mutation { move(pk: \"a\", from: 3, to: 1, amount: 4) }").await;
     assert_eq!(body, json!({"data": {"move": ["a/3", "a/1"]}}));
-    let body = ask(&server, "mutation { move(pk: \"a\", from: 3, to: 1, amount: 100) }").await;
+    let body = ask(server, "mutation { move(pk: \"a\", from: 3, to: 1, amount: 100) }").await;
     assert_eq!(body["errors"][0]["errorType"], "DynamoDB:TransactionCanceledException", "{body}");
     assert_eq!(
         body["errors"][0]["errorInfo"]["reasons"],
@@ -128,13 +170,13 @@ async fn resolvers_run_the_dynamodb_helpers_on_the_projects_table() {
         "{body}"
     );
     let body =
-        ask(&server, "{ a3: thing(pk: \"a\", sk: 3) { count } a1: thing(pk: \"a\", sk: 1) { count } }").await;
+        ask(server, "{ a3: thing(pk: \"a\", sk: 3) { count } a1: thing(pk: \"a\", sk: 1) { count } }").await;
     assert_eq!(body, json!({"data": {"a3": {"count": 6}, "a1": {"count": 11}}}));
 
     // `remove` answers the deleted item.
-    let body = ask(&server, "mutation { removeThing(pk: \"a\", sk: 4) { sk owner } }").await;
+    let body = ask(server, "mutation { removeThing(pk: \"a\", sk: 4) { sk owner } }").await;
     assert_eq!(body, json!({"data": {"removeThing": {"sk": 4, "owner": "ann"}}}));
-    let body = ask(&server, "{ thing(pk: \"a\", sk: 4) { pk } }").await;
+    let body = ask(server, "{ thing(pk: \"a\", sk: 4) { pk } }").await;
     assert_eq!(body, json!({"data": {"thing": null}}));
 }
 
@@ -167,4 +209,117 @@ async fn the_data_file_keeps_the_tables_beside_it() {
     assert_eq!(body, json!({"data": {"thing": {"title": "durable"}}}));
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn requests_to_a_dynamodb_endpoint_are_signed_for_dynamodb_in_the_data_sources_region() {
+    use appsync_local::Credentials;
+    use appsync_sigv4::{SignableBody, SignableRequest, Verifier};
+    use std::collections::HashMap;
+    use std::time::SystemTime;
+
+    // A loopback DynamoDB that answers only requests signed with our credentials, for the
+    // service `dynamodb` in the template's region.
+    let verifier = Verifier::new(
+        HashMap::from([(support::AKID.to_owned(), Credentials::new(support::AKID, support::SECRET, None, None))]),
+        "eu-west-3",
+        "dynamodb",
+    );
+    let peer = support::http_peer(move |request| {
+        let headers: Vec<(&str, &[u8])> =
+            request.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let signable =
+            SignableRequest::new(&request.method, &request.uri, headers, SignableBody::Bytes(&request.body))
+                .unwrap();
+        if let Err(e) = verifier.verify(&signable, SystemTime::now()) {
+            let body = json!({"__type": "com.amazonaws.dynamodb.v20120810#UnrecognizedClientException",
+                              "message": e.to_string()});
+            return (400, Vec::new(), body.to_string().into_bytes());
+        }
+        let answer = match request.header("x-amz-target") {
+            Some("DynamoDB_20120810.DescribeTable") => json!({"Table": {"TableStatus": "ACTIVE"}}),
+            Some("DynamoDB_20120810.GetItem") => {
+                json!({"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "title": {"S": "signed"}}})
+            }
+            other => json!({"__type": "com.amazonaws.dynamodb.v20120810#UnknownOperationException",
+                            "message": format!("{other:?}")}),
+        };
+        (200, vec![("content-type".into(), "application/x-amz-json-1.0".into())], answer.to_string().into_bytes())
+    });
+    let api = ProjectReader::template(template()).region("eu-west-3").read().unwrap();
+    let emulator = Emulator::builder()
+        .project(api)
+        .api_key(ApiKey::new(support::API_KEY))
+        .dynamodb_endpoint_for("Things", &peer.url)
+        .data_source_credentials(Credentials::new(support::AKID, support::SECRET, None, None))
+        .build()
+        .unwrap();
+    let server = support::start_emulator(&emulator).await;
+    let body = ask(&server, "{ thing(pk: \"a\", sk: 1) { title } }").await;
+    assert_eq!(body, json!({"data": {"thing": {"title": "signed"}}}));
+    let received = peer.received();
+    let get = received.iter().find(|r| r.header("x-amz-target") == Some("DynamoDB_20120810.GetItem")).unwrap();
+    assert_eq!(get.header("content-type"), Some("application/x-amz-json-1.0"));
+    assert!(get.header("authorization").unwrap().contains("/eu-west-3/dynamodb/aws4_request"));
+    let sent = get.json();
+    assert_eq!(sent["Key"], json!({"pk": {"S": "a"}, "sk": {"N": "1"}}), "{sent}");
+    assert!(sent["TableName"].is_string(), "{sent}");
+
+    // Wrong credentials: the endpoint's refusal reaches the resolver as DynamoDB's error.
+    let api = ProjectReader::template(template()).region("eu-west-3").read().unwrap();
+    let emulator = Emulator::builder()
+        .project(api)
+        .api_key(ApiKey::new(support::API_KEY))
+        .dynamodb_endpoint(&peer.url)
+        .data_source_credentials(Credentials::new(support::AKID, "not-the-secret", None, None))
+        .build()
+        .unwrap();
+    let server = support::start_emulator(&emulator).await;
+    let body = ask(&server, "{ thing(pk: \"a\", sk: 1) { title } }").await;
+    assert_eq!(body["errors"][0]["errorType"], "DynamoDB:UnrecognizedClientException", "{body}");
+}
+
+#[tokio::test]
+async fn an_unreachable_dynamodb_endpoint_is_an_error_naming_it() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let api = ProjectReader::template(template()).read().unwrap();
+    let emulator = Emulator::builder()
+        .project(api)
+        .api_key(ApiKey::new(support::API_KEY))
+        .dynamodb_endpoint(&url)
+        .build()
+        .unwrap();
+    let failure = emulator.dynamodb_endpoints()[0].create_tables().await.unwrap_err();
+    assert_eq!(failure.error_type(), "AppSyncLocal:DataSourceUnreachable");
+    assert!(failure.message().contains(&url), "{failure}");
+    let server = support::start_emulator(&emulator).await;
+    let body = ask(&server, "{ thing(pk: \"a\", sk: 1) { title } }").await;
+    assert_eq!(body["data"], json!({"thing": null}), "{body}");
+    assert_eq!(body["errors"][0]["errorType"], "AppSyncLocal:DataSourceUnreachable", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains(&url), "{body}");
+}
+
+#[test]
+fn bad_dynamodb_endpoint_settings_are_refused_naming_the_setting() {
+    let built = |f: fn(appsync_local::EmulatorBuilder) -> appsync_local::EmulatorBuilder| {
+        let api = ProjectReader::template(template()).read().unwrap();
+        f(Emulator::builder().project(api).api_key(ApiKey::new(support::API_KEY))).build()
+    };
+    let e = built(|b| b.dynamodb_endpoint("localhost:8000")).unwrap_err();
+    assert!(e.is_config() && e.field() == Some("dynamodb_endpoint"), "{e}");
+    let e = built(|b| b.dynamodb_endpoint_for("Nope", "http://127.0.0.1:8000")).unwrap_err();
+    assert!(e.field() == Some("dynamodb_endpoint") && e.to_string().contains("\"Nope\""), "{e}");
+    let e = built(|b| b.dynamodb_endpoint("http://127.0.0.1:8000").dynamodb_table("Nope", "x")).unwrap_err();
+    assert!(e.field() == Some("dynamodb_table") && e.to_string().contains("\"Nope\""), "{e}");
+    let e = built(|b| b.dynamodb_table("ThingsTable", "x")).unwrap_err();
+    assert_eq!(e.field(), Some("dynamodb_table"), "{e}");
+    let e = Emulator::builder()
+        .api_key(ApiKey::new(support::API_KEY))
+        .default_auth(appsync_local::AuthMode::ApiKey)
+        .dynamodb_endpoint("http://127.0.0.1:8000")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.field(), Some("dynamodb_endpoint"), "{e}");
 }

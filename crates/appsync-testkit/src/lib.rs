@@ -1,6 +1,7 @@
 //! What the workspace's integration tests share, in one place: the emulator started on
 //! `127.0.0.1:0` with known credentials, requests signed by our signer and by the independent
-//! `aws-sigv4` crate, the demo schema's documents, bounded waits and scratch directories.
+//! `aws-sigv4` crate, the demo schema's documents, bounded waits, scratch directories, and moto's
+//! DynamoDB-compatible server.
 //!
 //! A dev-dependency only (`publish = false`). Its helpers panic with a message instead of
 //! returning errors: a failed helper is the test failing.
@@ -21,6 +22,7 @@
 
 mod documents;
 mod emulator;
+mod moto;
 mod peers;
 mod scratch;
 mod sign;
@@ -28,6 +30,7 @@ mod wait;
 
 pub use documents::{CREATE_POST, CREATE_POST_SHORT, ON_CREATE_POST, POSTS_ALL_MODES_SCHEMA};
 pub use emulator::{AKID, API_KEY, REGION, Reply, SECRET, Server, body, demo_builder, start, start_emulator};
+pub use moto::{MOTO, Moto, moto_venv};
 pub use peers::{Peer, PeerAnswer, PeerRequest, http_peer, lambda_rie};
 pub use scratch::scratch_dir;
 pub use sign::{sign_aws, sign_ours};
