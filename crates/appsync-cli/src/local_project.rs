@@ -109,6 +109,9 @@ pub(crate) fn data_sources(
     }
     for spec in &args.dynamodb_tables {
         let (table, endpoint_table) = split_spec("--dynamodb-table", spec, "TABLE=ENDPOINT_TABLE")?;
+        if args.dynamodb_endpoints.is_empty() {
+            return Err(usage(format!("--dynamodb-table {spec}: needs --dynamodb-endpoint")));
+        }
         if !api.tables.iter().any(|t| t.name == table || t.logical_id == table)
             && !api.data_sources.iter().any(
                 |d| matches!(&d.kind, DataSourceKind::DynamoDb { table_name, .. } if table_name == table),
@@ -119,9 +122,6 @@ pub(crate) fn data_sources(
             return Err(usage(format!(
                 "--dynamodb-table {spec}: the project has no DynamoDB table named {table:?} (its tables: {known})"
             )));
-        }
-        if args.dynamodb_endpoints.is_empty() {
-            return Err(usage(format!("--dynamodb-table {spec}: needs --dynamodb-endpoint")));
         }
         b = b.dynamodb_table(table, endpoint_table);
     }

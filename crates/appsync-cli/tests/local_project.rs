@@ -249,3 +249,65 @@ fn refuses_code_aws_would_refuse() {
     assert!(stderr.contains("[resolver Query.a]"), "{stderr}");
     assert!(stderr.contains("AWS would refuse it at deploy time"), "{stderr}");
 }
+
+#[test]
+fn dynamodb_endpoint_sends_the_projects_tables_to_a_dynamodb_server() {
+    let moto = appsync_testkit::Moto::start(Path::new(env!("CARGO_TARGET_TMPDIR")));
+    let local = start_local(&[
+        "--cdk-out",
+        &repo("fixtures/cdk-app/cdk.out"),
+        "--dynamodb-endpoint",
+        &moto.url(),
+        "--dynamodb-table",
+        "Posts868B3EAD=posts-at-moto",
+    ]);
+    let banner = local.banner.join("\n");
+    for needle in [
+        format!("DynamoDB PostsTable: table posts-at-moto at {}", moto.url()),
+        format!("DynamoDB table posts-at-moto at {}/: created (it was absent)", moto.url()),
+    ] {
+        assert!(banner.contains(&needle), "missing {needle:?} in:\n{banner}");
+    }
+    let key = "da2-appsynclocaldemokey0000";
+    let ask = |query: &str| post(&local.url, key, query);
+    let body = ask("mutation { createPost(author: \"cat\", title: \"at moto\") { id } }");
+    let id = body["data"]["createPost"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned();
+    assert_eq!(
+        ask(&format!("{{ getPost(id: \"{id}\") {{ title }} }}")),
+        json!({"data": {"getPost": {"title": "at moto"}}})
+    );
+    assert_eq!(
+        ask("{ postsByAuthor(author: \"cat\") { id } }"),
+        json!({"data": {"postsByAuthor": [{"id": id}]}})
+    );
+}
+
+#[test]
+fn dynamodb_flags_name_the_projects_data_sources_and_tables() {
+    for (args, expected) in [
+        (
+            &["--dynamodb-endpoint", "Nope=http://127.0.0.1:1"][..],
+            "no AMAZON_DYNAMODB data source named \"Nope\" (its AMAZON_DYNAMODB data sources: PostsTable)",
+        ),
+        (&["--dynamodb-endpoint", "localhost:8000"], "\"localhost:8000\" is not an http:// or https:// URL"),
+        (
+            &["--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-endpoint", "http://127.0.0.1:2"],
+            "a second URL for all DynamoDB data sources",
+        ),
+        (
+            &["--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-table", "Nope=x"],
+            "--dynamodb-table Nope=x: the project has no DynamoDB table named \"Nope\"",
+        ),
+        (&["--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-table", "Posts"], "expected TABLE=ENDPOINT_TABLE"),
+        (&["--dynamodb-table", "PostsTable=x"], "--dynamodb-table PostsTable=x: needs --dynamodb-endpoint"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_appsync"))
+            .args(["local", "--listen", "127.0.0.1:0", "--cdk-out", &repo("fixtures/cdk-app/cdk.out")])
+            .args(args)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
