@@ -78,8 +78,7 @@ pub(crate) fn data_sources(
     }
     let mut all_dynamodb = None;
     for spec in &args.dynamodb_endpoints {
-        // NAME=URL, or a URL (which may hold `=` in its query, never before `://`).
-        match spec.split_once('=').filter(|(name, _)| !name.contains("://")) {
+        match named_endpoint(spec) {
             Some((name, url)) => {
                 if name.is_empty() || url.is_empty() {
                     return Err(usage(format!("--dynamodb-endpoint {spec}: expected URL or NAME=URL")));
@@ -137,6 +136,12 @@ pub(crate) fn data_sources(
     Ok(b)
 }
 
+/// `--dynamodb-endpoint NAME=URL` as its name and URL; `None` for a plain URL (which may hold
+/// `=` in its query, never before `://`).
+fn named_endpoint(spec: &str) -> Option<(&str, &str)> {
+    spec.split_once('=').filter(|(name, _)| !name.contains("://"))
+}
+
 /// An http(s) URL, or a usage error naming the flag.
 fn check_url(flag: &str, spec: &str, url: &str) -> anyhow::Result<()> {
     match url.split_once("://") {
@@ -192,8 +197,11 @@ pub(crate) fn describe(api: &ApiDefinition, args: &LocalArgs) -> Vec<String> {
                 ),
             }),
             DataSourceKind::DynamoDb { table_name, .. } => {
-                let all = args.dynamodb_endpoints.iter().find(|s| !s.split_once('=').is_some_and(|(n, _)| !n.contains("://")));
-                let endpoint = given(&args.dynamodb_endpoints, &ds.name).or_else(|| all.cloned());
+                let endpoint = args
+                    .dynamodb_endpoints
+                    .iter()
+                    .find_map(|s| named_endpoint(s).filter(|(n, _)| *n == ds.name).map(|(_, url)| url))
+                    .or_else(|| args.dynamodb_endpoints.iter().find(|s| named_endpoint(s).is_none()).map(String::as_str));
                 let mapped = given(&args.dynamodb_tables, table_name)
                     .or_else(|| {
                         let logical = api.tables.iter().find(|t| &t.name == table_name).map(|t| t.logical_id.as_str());

@@ -298,7 +298,10 @@ fn dynamodb_flags_name_the_projects_data_sources_and_tables() {
             &["--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-table", "Nope=x"],
             "--dynamodb-table Nope=x: the project has no DynamoDB table named \"Nope\"",
         ),
-        (&["--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-table", "Posts"], "expected TABLE=ENDPOINT_TABLE"),
+        (
+            &["--dynamodb-endpoint", "http://127.0.0.1:1", "--dynamodb-table", "Posts"],
+            "expected TABLE=ENDPOINT_TABLE",
+        ),
         (&["--dynamodb-table", "PostsTable=x"], "--dynamodb-table PostsTable=x: needs --dynamodb-endpoint"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_appsync"))

@@ -341,9 +341,10 @@ impl Database {
 pub(crate) fn parse_request(request: &Value) -> Result<Request, Error> {
     Request::deserialize(request).map_err(|e| {
         let message = e.to_string();
-        let structural = ["missing field", "unknown variant", "invalid type", "invalid value", "invalid length"]
-            .iter()
-            .any(|p| message.starts_with(p));
+        let structural =
+            ["missing field", "unknown variant", "invalid type", "invalid value", "invalid length"]
+                .iter()
+                .any(|p| message.starts_with(p));
         if structural {
             Error::validation(format!("Invalid DynamoDB request: {message}"))
         } else {

@@ -16,7 +16,8 @@ pub struct Error {
     current: Option<Item>,
     reasons: Vec<CancellationReason>,
     /// For [`Kind::Service`]: `DynamoDB:` and the exception's name as the endpoint sent it.
-    service_type: Option<String>,
+    /// (Boxed: the error stays small enough to return by value.)
+    service_type: Option<Box<str>>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -111,7 +112,7 @@ impl Error {
             "ResourceNotFoundException" => Kind::ResourceNotFound,
             _ => Kind::Service,
         };
-        let service_type = (kind == Kind::Service).then(|| format!("DynamoDB:{name}"));
+        let service_type = (kind == Kind::Service).then(|| format!("DynamoDB:{name}").into_boxed_str());
         Self { service_type, ..Self::new(kind, message) }
     }
 

@@ -318,17 +318,26 @@ impl Call {
                             W::PutItem { table, key, attribute_values, condition } => {
                                 let mut item = attribute_values.clone().unwrap_or_default();
                                 item.extend(key.iter().map(|(k, v)| (k.clone(), v.clone())));
-                                let body = write_body(&rename(table), "Item", &item, condition.as_ref(), None, true);
+                                let body =
+                                    write_body(&rename(table), "Item", &item, condition.as_ref(), None, true);
                                 ("Put", body, key)
                             }
                             W::UpdateItem { table, key, update, condition } => {
-                                let body =
-                                    write_body(&rename(table), "Key", key, condition.as_ref(), Some(update), true);
+                                let body = write_body(
+                                    &rename(table),
+                                    "Key",
+                                    key,
+                                    condition.as_ref(),
+                                    Some(update),
+                                    true,
+                                );
                                 ("Update", body, key)
                             }
-                            W::DeleteItem { table, key, condition } => {
-                                ("Delete", write_body(&rename(table), "Key", key, condition.as_ref(), None, true), key)
-                            }
+                            W::DeleteItem { table, key, condition } => (
+                                "Delete",
+                                write_body(&rename(table), "Key", key, condition.as_ref(), None, true),
+                                key,
+                            ),
                             W::ConditionCheck { table, key, condition } => (
                                 "ConditionCheck",
                                 write_body(&rename(table), "Key", key, Some(condition), None, true),
@@ -471,7 +480,8 @@ impl Call {
                         .map(|i| wire_item(i).map(|i| item_to_json(&i)))
                         .collect::<Result<_, _>>()?,
                 };
-                let next_token = answer.get("LastEvaluatedKey").map_or(Value::Null, |k| Value::from(token(k)));
+                let next_token =
+                    answer.get("LastEvaluatedKey").map_or(Value::Null, |k| Value::from(token(k)));
                 Ok(json!({
                     "items": items,
                     "nextToken": next_token,
@@ -484,7 +494,9 @@ impl Call {
                     None => Vec::new(),
                     Some(responses) => wire_list(responses)?
                         .iter()
-                        .map(|r| r.get("Item").map_or(Ok(Value::Null), |i| wire_item(i).map(|i| item_to_json(&i))))
+                        .map(|r| {
+                            r.get("Item").map_or(Ok(Value::Null), |i| wire_item(i).map(|i| item_to_json(&i)))
+                        })
                         .collect::<Result<_, _>>()?,
                 };
                 Ok(json!({"items": items, "cancellationReasons": null}))
@@ -504,7 +516,9 @@ impl Call {
         }
         let current = error.current_item();
         let done = match (&self.answer, current) {
-            (Answer::Put { item, equals_ignore }, Some(current)) => equal_ignoring(item, current, equals_ignore),
+            (Answer::Put { item, equals_ignore }, Some(current)) => {
+                equal_ignoring(item, current, equals_ignore)
+            }
             (Answer::Update { update, equals_ignore }, Some(current)) => {
                 updated(current, update).is_some_and(|new| equal_ignoring(&new, current, equals_ignore))
             }
@@ -541,8 +555,7 @@ fn batch_projection(
     let paths = expr::bind_projection(&mut b, &expr::parse_projection(&p.expression)?)?;
     let key_names: BTreeSet<&String> = keys.iter().flat_map(|k| k.keys()).collect();
     let mut expression = p.expression.clone();
-    let mut wire_names: Map<String, Value> =
-        names.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let mut wire_names: Map<String, Value> = names.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     for (i, name) in key_names.into_iter().enumerate() {
         let placeholder = format!("{KEY_PLACEHOLDER}{i}");
         expression.push_str(", ");
@@ -656,7 +669,8 @@ fn service_error(status: u16, body: &[u8]) -> Error {
         );
     };
     let name = name.rsplit('#').next().unwrap_or(name);
-    let message = parsed.get("message").or_else(|| parsed.get("Message")).and_then(Value::as_str).unwrap_or("");
+    let message =
+        parsed.get("message").or_else(|| parsed.get("Message")).and_then(Value::as_str).unwrap_or("");
     let error = Error::service(name, message);
     if error.is_conditional_check_failed() {
         let current = parsed.get("Item").and_then(|i| item_from_json(i).ok());

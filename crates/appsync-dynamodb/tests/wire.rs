@@ -35,9 +35,13 @@ fn single_item_requests_and_their_answers() {
                 "ProjectionExpression": "#t, n", "ExpressionAttributeNames": {"#t": "title"}})
     );
     assert_eq!(ok(&get, json!({})), Value::Null);
-    assert_eq!(ok(&get, json!({"Item": {"title": {"S": "x"}, "n": {"N": "1.50"}}})), json!({"title": "x", "n": 1.5}));
+    assert_eq!(
+        ok(&get, json!({"Item": {"title": {"S": "x"}, "n": {"N": "1.50"}}})),
+        json!({"title": "x", "n": 1.5})
+    );
 
-    let put = call(json!({"operation": "PutItem", "key": {"pk": {"S": "a"}}, "attributeValues": {"n": {"N": 2}},
+    let put =
+        call(json!({"operation": "PutItem", "key": {"pk": {"S": "a"}}, "attributeValues": {"n": {"N": 2}},
                           "condition": {"expression": "attribute_not_exists(pk) OR n < :max",
                                         "expressionValues": {":max": {"N": "10"}}}}));
     assert_eq!(
@@ -50,9 +54,12 @@ fn single_item_requests_and_their_answers() {
     assert_eq!(ok(&put, json!({})), json!({"pk": "a", "n": 2}));
     // A failed condition carries the item as it is; AppSync's rule: already what the write
     // wanted counts as done.
-    let e = failure(&put, json!({"__type": ddb_error("ConditionalCheckFailedException"),
+    let e = failure(
+        &put,
+        json!({"__type": ddb_error("ConditionalCheckFailedException"),
                                  "message": "The conditional request failed",
-                                 "Item": {"pk": {"S": "a"}, "n": {"N": "11"}}}));
+                                 "Item": {"pk": {"S": "a"}, "n": {"N": "11"}}}),
+    );
     assert_eq!(e.error_type(), "DynamoDB:ConditionalCheckFailedException");
     assert_eq!(e.to_string(), "The conditional request failed");
     assert_eq!(e.result(), Some(json!({"pk": "a", "n": 11})));
@@ -71,7 +78,10 @@ fn single_item_requests_and_their_answers() {
     assert_eq!(update.body()["UpdateExpression"], "SET n = n + :one");
     assert_eq!(update.body()["ReturnValues"], "ALL_NEW");
     assert_eq!(update.body()["ExpressionAttributeValues"], json!({":one": {"N": "1"}, ":two": {"N": "2"}}));
-    assert_eq!(ok(&update, json!({"Attributes": {"pk": {"S": "a"}, "n": {"N": "3"}}})), json!({"pk": "a", "n": 3}));
+    assert_eq!(
+        ok(&update, json!({"Attributes": {"pk": {"S": "a"}, "n": {"N": "3"}}})),
+        json!({"pk": "a", "n": 3})
+    );
 
     let delete = call(json!({"operation": "DeleteItem", "key": {"pk": {"S": "a"}},
                              "condition": {"expression": "attribute_exists(pk)"}}));
@@ -101,7 +111,10 @@ fn pages_carry_an_opaque_token_over_the_last_evaluated_key() {
                 "Limit": 2, "ScanIndexForward": false, "Select": "ALL_PROJECTED_ATTRIBUTES"})
     );
     let key = json!({"pk": {"S": "a"}, "owner": {"S": "ann"}});
-    let page = ok(&query, json!({"Items": [{"pk": {"S": "a"}}], "Count": 1, "ScannedCount": 2, "LastEvaluatedKey": key}));
+    let page = ok(
+        &query,
+        json!({"Items": [{"pk": {"S": "a"}}], "Count": 1, "ScannedCount": 2, "LastEvaluatedKey": key}),
+    );
     assert_eq!(page["items"], json!([{"pk": "a"}]));
     assert_eq!(page["scannedCount"], 2);
     let token = page["nextToken"].as_str().unwrap();
@@ -111,7 +124,8 @@ fn pages_carry_an_opaque_token_over_the_last_evaluated_key() {
     let last = ok(&next, json!({"Items": [], "Count": 0, "ScannedCount": 0}));
     assert_eq!(last, json!({"items": [], "nextToken": null, "scannedCount": 0}));
 
-    let e = Call::new(&json!({"operation": "Scan", "nextToken": "not a token"}), "Things", str::to_owned).unwrap_err();
+    let e = Call::new(&json!({"operation": "Scan", "nextToken": "not a token"}), "Things", str::to_owned)
+        .unwrap_err();
     assert!(e.is_validation(), "{e}");
     let scan = call(json!({"operation": "Scan", "segment": 1, "totalSegments": 4, "limit": 10}));
     assert_eq!(
@@ -140,7 +154,9 @@ fn batches_answer_in_key_order_with_the_unprocessed_listed() {
         json!({"data": {"Things": [null, null, {"title": "C"}]}, "unprocessedKeys": {"Things": [{"pk": "b"}]}})
     );
 
-    let put = call(json!({"operation": "BatchPutItem", "tables": {"Things": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}]}}));
+    let put = call(
+        json!({"operation": "BatchPutItem", "tables": {"Things": [{"pk": {"S": "a"}}, {"pk": {"S": "b"}}]}}),
+    );
     assert_eq!(put.target(), "DynamoDB_20120810.BatchWriteItem");
     assert_eq!(
         put.body(),
@@ -151,11 +167,20 @@ fn batches_answer_in_key_order_with_the_unprocessed_listed() {
         &put,
         json!({"UnprocessedItems": {"remote-Things": [{"PutRequest": {"Item": {"pk": {"S": "a"}}}}]}}),
     );
-    assert_eq!(result, json!({"data": {"Things": [null, {"pk": "b"}]}, "unprocessedItems": {"Things": [{"pk": "a"}]}}));
+    assert_eq!(
+        result,
+        json!({"data": {"Things": [null, {"pk": "b"}]}, "unprocessedItems": {"Things": [{"pk": "a"}]}})
+    );
 
     let delete = call(json!({"operation": "BatchDeleteItem", "tables": {"Things": [{"pk": {"S": "a"}}]}}));
-    assert_eq!(delete.body()["RequestItems"]["remote-Things"][0], json!({"DeleteRequest": {"Key": {"pk": {"S": "a"}}}}));
-    assert_eq!(ok(&delete, json!({"UnprocessedItems": {}})), json!({"data": {"Things": [{"pk": "a"}]}, "unprocessedKeys": {"Things": []}}));
+    assert_eq!(
+        delete.body()["RequestItems"]["remote-Things"][0],
+        json!({"DeleteRequest": {"Key": {"pk": {"S": "a"}}}})
+    );
+    assert_eq!(
+        ok(&delete, json!({"UnprocessedItems": {}})),
+        json!({"data": {"Things": [{"pk": "a"}]}, "unprocessedKeys": {"Things": []}})
+    );
 
     // Two of the batch's tables that are one table at the endpoint.
     let e = Call::new(
@@ -187,7 +212,8 @@ fn transactions_and_their_cancellation_reasons() {
         {"table": "Things", "operation": "ConditionCheck", "key": {"pk": {"S": "d"}},
          "condition": {"expression": "attribute_exists(pk)", "returnValuesOnConditionCheckFailure": false}}]}));
     let items = write.body()["TransactItems"].as_array().unwrap();
-    let kinds: Vec<&str> = items.iter().map(|i| i.as_object().unwrap().keys().next().unwrap().as_str()).collect();
+    let kinds: Vec<&str> =
+        items.iter().map(|i| i.as_object().unwrap().keys().next().unwrap().as_str()).collect();
     assert_eq!(kinds, ["Put", "Update", "Delete", "ConditionCheck"]);
     assert_eq!(items[0]["Put"]["Item"], json!({"pk": {"S": "a"}, "n": {"N": "1"}}));
     assert!(items[3]["ConditionCheck"].get("ReturnValuesOnConditionCheckFailure").is_none());
@@ -225,7 +251,8 @@ fn endpoint_failures_keep_their_type() {
         assert_eq!((e.error_type(), e.to_string().as_str()), (expected, "why"));
     }
     // Some servers send `Message` and another namespace.
-    let e = failure(&get, json!({"__type": "com.amazon.coral.validate#ValidationException", "Message": "bad"}));
+    let e =
+        failure(&get, json!({"__type": "com.amazon.coral.validate#ValidationException", "Message": "bad"}));
     assert!(e.is_validation() && e.to_string() == "bad", "{e}");
     // Not DynamoDB's answer at all.
     let e = get.answer(404, b"<html>not here</html>").unwrap_err();
@@ -241,9 +268,18 @@ fn create_table_from_a_definition() {
     let definition = TableDefinition::new(
         "Things",
         vec![KeyElement::new("pk", KeyType::Hash), KeyElement::new("sk", KeyType::Range)],
-        vec![AttributeDefinition::new("pk", "S"), AttributeDefinition::new("sk", "N"), AttributeDefinition::new("o", "S")],
+        vec![
+            AttributeDefinition::new("pk", "S"),
+            AttributeDefinition::new("sk", "N"),
+            AttributeDefinition::new("o", "S"),
+        ],
     )
-    .global_indexes(vec![Index::new("byO", vec![KeyElement::new("o", KeyType::Hash)], "INCLUDE", vec!["t".into()])]);
+    .global_indexes(vec![Index::new(
+        "byO",
+        vec![KeyElement::new("o", KeyType::Hash)],
+        "INCLUDE",
+        vec!["t".into()],
+    )]);
     let create = Call::create_table(&definition, "remote-Things");
     assert_eq!(create.target(), "DynamoDB_20120810.CreateTable");
     assert_eq!(

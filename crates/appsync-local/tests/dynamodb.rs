@@ -92,8 +92,7 @@ async fn resolvers_run_the_dynamodb_helpers(server: &support::Server, backend: B
     }
     // `put` with `attribute_not_exists(pk)`: a second write of another item fails as DynamoDB
     // fails it, and the response's `util.error` answers the GraphQL error with the current item.
-    let body =
-        put(server, json!({"pk": "a", "sk": 1, "owner": "ann", "title": "changed", "count": 5})).await;
+    let body = put(server, json!({"pk": "a", "sk": 1, "owner": "ann", "title": "changed", "count": 5})).await;
     assert_eq!(body["data"], json!({"putThing": null}), "{body}");
     assert_eq!(body["errors"][0]["errorType"], "DynamoDB:ConditionalCheckFailedException", "{body}");
     assert_eq!(body["errors"][0]["message"], "The conditional request failed", "{body}");
@@ -221,7 +220,10 @@ async fn requests_to_a_dynamodb_endpoint_are_signed_for_dynamodb_in_the_data_sou
     // A loopback DynamoDB that answers only requests signed with our credentials, for the
     // service `dynamodb` in the template's region.
     let verifier = Verifier::new(
-        HashMap::from([(support::AKID.to_owned(), Credentials::new(support::AKID, support::SECRET, None, None))]),
+        HashMap::from([(
+            support::AKID.to_owned(),
+            Credentials::new(support::AKID, support::SECRET, None, None),
+        )]),
         "eu-west-3",
         "dynamodb",
     );
@@ -244,7 +246,11 @@ async fn requests_to_a_dynamodb_endpoint_are_signed_for_dynamodb_in_the_data_sou
             other => json!({"__type": "com.amazonaws.dynamodb.v20120810#UnknownOperationException",
                             "message": format!("{other:?}")}),
         };
-        (200, vec![("content-type".into(), "application/x-amz-json-1.0".into())], answer.to_string().into_bytes())
+        (
+            200,
+            vec![("content-type".into(), "application/x-amz-json-1.0".into())],
+            answer.to_string().into_bytes(),
+        )
     });
     let api = ProjectReader::template(template()).region("eu-west-3").read().unwrap();
     let emulator = Emulator::builder()
@@ -258,7 +264,8 @@ async fn requests_to_a_dynamodb_endpoint_are_signed_for_dynamodb_in_the_data_sou
     let body = ask(&server, "{ thing(pk: \"a\", sk: 1) { title } }").await;
     assert_eq!(body, json!({"data": {"thing": {"title": "signed"}}}));
     let received = peer.received();
-    let get = received.iter().find(|r| r.header("x-amz-target") == Some("DynamoDB_20120810.GetItem")).unwrap();
+    let get =
+        received.iter().find(|r| r.header("x-amz-target") == Some("DynamoDB_20120810.GetItem")).unwrap();
     assert_eq!(get.header("content-type"), Some("application/x-amz-json-1.0"));
     assert!(get.header("authorization").unwrap().contains("/eu-west-3/dynamodb/aws4_request"));
     let sent = get.json();

@@ -152,14 +152,23 @@ impl DynamoDbEndpoint {
         for (name, definition) in &self.definitions {
             let endpoint_table = self.endpoint_name(name);
             let created = self.ensure(definition, &endpoint_table).await?;
-            tables.push(EndpointTable { endpoint: self.url.clone(), table: name.clone(), endpoint_table, created });
+            tables.push(EndpointTable {
+                endpoint: self.url.clone(),
+                table: name.clone(),
+                endpoint_table,
+                created,
+            });
         }
         *ready = true;
         Ok(tables)
     }
 
     /// Makes sure the endpoint has `endpoint_table`: true when it had to be created.
-    async fn ensure(&self, definition: &TableDefinition, endpoint_table: &str) -> Result<bool, DataSourceError> {
+    async fn ensure(
+        &self,
+        definition: &TableDefinition,
+        endpoint_table: &str,
+    ) -> Result<bool, DataSourceError> {
         match self.call(&Call::describe_table(endpoint_table)).await {
             Ok(_) => return Ok(false),
             Err(e) if e.error_type() == "DynamoDB:ResourceNotFoundException" => {}
@@ -197,21 +206,28 @@ impl DynamoDbEndpoint {
         if !*self.ready.lock().await {
             self.create_tables().await?;
         }
-        let call = Call::new(request, table, |name| self.endpoint_name(name)).map_err(|e| context_error(&e))?;
+        let call =
+            Call::new(request, table, |name| self.endpoint_name(name)).map_err(|e| context_error(&e))?;
         self.call(&call).await
     }
 
     /// Sends one call and reads its answer.
     async fn call(&self, call: &Call) -> Result<Value, DataSourceError> {
         let body = serde_json::to_vec(call.body()).map_err(|e| {
-            DataSourceError::new(format!("The DynamoDB request could not be written: {e}"), UNREACHABLE_ERROR_TYPE)
+            DataSourceError::new(
+                format!("The DynamoDB request could not be written: {e}"),
+                UNREACHABLE_ERROR_TYPE,
+            )
         })?;
         let request = http::Request::post(self.url.as_str())
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header("x-amz-target", call.target())
             .body(body)
             .map_err(|e| {
-                DataSourceError::new(format!("The DynamoDB request could not be made: {e}"), UNREACHABLE_ERROR_TYPE)
+                DataSourceError::new(
+                    format!("The DynamoDB request could not be made: {e}"),
+                    UNREACHABLE_ERROR_TYPE,
+                )
             })?;
         let (status, _headers, answer) = self.http.send(request).await?;
         call.answer(status, &answer).map_err(|e| {

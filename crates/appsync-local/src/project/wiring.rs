@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use appsync_dynamodb::TableDefinition;
 use appsync_js::{Context as JsContext, DataSource, DataSourceError, DataSources, NoneDataSource};
 use appsync_sigv4::Credentials;
 use async_trait::async_trait;
@@ -54,6 +55,9 @@ impl DynamoDbTargets {
     }
 }
 
+/// An endpoint and the names of the data sources sent to it.
+type Routed = (Arc<DynamoDbEndpoint>, Vec<String>);
+
 /// The endpoints of `targets`, one per URL and signing region, each with the template's tables
 /// its data sources use (created there when absent) and the table names mapped; and the data
 /// source names sent to each. Credentials: `credentials`, else a placeholder pair that local
@@ -63,9 +67,13 @@ fn dynamodb_endpoints(
     targets: &DynamoDbTargets,
     credentials: Option<&Credentials>,
     default_region: &str,
-) -> Result<Vec<(Arc<DynamoDbEndpoint>, Vec<String>)>, Error> {
+) -> Result<Vec<Routed>, Error> {
     for name in targets.by_source.keys() {
-        if !api.data_sources.iter().any(|d| &d.name == name && matches!(d.kind, DataSourceKind::DynamoDb { .. })) {
+        if !api
+            .data_sources
+            .iter()
+            .any(|d| &d.name == name && matches!(d.kind, DataSourceKind::DynamoDb { .. }))
+        {
             return Err(Error::config(
                 "dynamodb_endpoint",
                 format!("the project has no AMAZON_DYNAMODB data source named {name:?}"),
@@ -87,14 +95,18 @@ fn dynamodb_endpoints(
             .map(|t| t.name.clone())
             .or_else(|| {
                 api.data_sources.iter().find_map(|d| match &d.kind {
-                    DataSourceKind::DynamoDb { table_name, .. } if table_name == from => Some(table_name.clone()),
+                    DataSourceKind::DynamoDb { table_name, .. } if table_name == from => {
+                        Some(table_name.clone())
+                    }
                     _ => None,
                 })
             })
             .ok_or_else(|| {
                 Error::config(
                     "dynamodb_table",
-                    format!("the project has no DynamoDB table named {from:?} (a table's name or logical id)"),
+                    format!(
+                        "the project has no DynamoDB table named {from:?} (a table's name or logical id)"
+                    ),
                 )
             })?;
         if to.is_empty() {
@@ -104,30 +116,31 @@ fn dynamodb_endpoints(
     }
     let fallback = Credentials::new("appsync-local", "appsync-local", None, None);
     let credentials = credentials.unwrap_or(&fallback);
-    let mut endpoints: BTreeMap<(String, String), (DynamoDbEndpoint, Vec<String>)> = BTreeMap::new();
+    // Per URL and region: the tables to create there, the data sources sent there.
+    let mut routes: BTreeMap<(String, String), (Vec<TableDefinition>, Vec<String>)> = BTreeMap::new();
     for ds in &api.data_sources {
         let DataSourceKind::DynamoDb { table_name, region } = &ds.kind else { continue };
         let Some(url) = targets.by_source.get(&ds.name).or(targets.all.as_ref()) else { continue };
         let region = region.clone().unwrap_or_else(|| default_region.to_owned());
-        let key = (url.clone(), region.clone());
-        if !endpoints.contains_key(&key) {
-            let mut endpoint = DynamoDbEndpoint::new(url, region, credentials.clone())?;
+        let (tables, sources) = routes.entry((url.clone(), region)).or_default();
+        if let Some(table) = api.tables.iter().find(|t| &t.name == table_name) {
+            tables.push(super::database::table_definition(table));
+        }
+        sources.push(ds.name.clone());
+    }
+    routes
+        .into_iter()
+        .map(|((url, region), (tables, sources))| {
+            let mut endpoint = DynamoDbEndpoint::new(&url, region, credentials.clone())?;
             for (from, to) in &names {
                 endpoint = endpoint.table_name(from, to);
             }
-            endpoints.insert(key.clone(), (endpoint, Vec::new()));
-        }
-        if let Some((endpoint, sources)) = endpoints.remove(&key) {
-            let endpoint = match api.tables.iter().find(|t| &t.name == table_name) {
-                Some(table) => endpoint.table(super::database::table_definition(table)),
-                None => endpoint,
-            };
-            let mut sources = sources;
-            sources.push(ds.name.clone());
-            endpoints.insert(key, (endpoint, sources));
-        }
-    }
-    Ok(endpoints.into_values().map(|(e, sources)| (Arc::new(e), sources)).collect())
+            for table in tables {
+                endpoint = endpoint.table(table);
+            }
+            Ok((Arc::new(endpoint), sources))
+        })
+        .collect()
 }
 
 /// `given` completed with the project's data sources it lacks: NONE; HTTP to the data source's
