@@ -81,7 +81,7 @@ fn serves_the_cdk_out_api_and_says_what_it_found() {
     let banner = local.banner.join("\n");
     for needle in [
         "API fixture-api (ApiF70053CD)",
-        "10 resolvers (1 pipeline), 2 functions, 4 data sources (AWS_LAMBDA Echo, NONE None, AMAZON_DYNAMODB PostsTable, HTTP Users), 1 DynamoDB table",
+        "13 resolvers (1 pipeline), 2 functions, 4 data sources (AWS_LAMBDA Echo, NONE None, AMAZON_DYNAMODB PostsTable, HTTP Users), 1 DynamoDB table",
         "environment variables: GREETING",
         &format!("Lambda Echo: {}", lambda.url),
         &format!("HTTP Users: {} (SigV4-signed for execute-api in us-east-1)", users.url),
@@ -312,5 +312,114 @@ fn dynamodb_flags_name_the_projects_data_sources_and_tables() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+/// The fixture's DynamoDB resolvers beyond get/put, on the embedded table, the same from the
+/// synthesized cdk.out and from the hand-written template: a page of the GSI at a time, an update
+/// refused by its condition, and a transaction that writes both posts or neither.
+#[test]
+fn pages_conditional_updates_and_transactions_on_the_projects_table() {
+    for project in [["--cdk-out", "fixtures/cdk-app/cdk.out"], ["--template", "fixtures/cdk-app/template.yaml"]] {
+        let local = start_local(&[project[0], &repo(project[1])]);
+        let ask = |query: &str| post(&local.url, "da2-appsynclocaldemokey0000", query);
+
+        // Three posts by one author, read two at a time: a full page with a nextToken, then the
+        // rest without one.
+        let mut stored = Vec::new();
+        for title in ["one", "two", "three"] {
+            let body = ask(&format!("mutation {{ createPost(author: \"pager\", title: \"{title}\") {{ id }} }}"));
+            stored.push(body["data"]["createPost"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned());
+        }
+        let first = ask("{ postsPage(author: \"pager\", limit: 2) { items { id } nextToken } }");
+        let page = &first["data"]["postsPage"];
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(2), "{project:?}: {first}");
+        let token = page["nextToken"].as_str().unwrap_or_else(|| panic!("{project:?}: a nextToken: {first}"));
+        let second = ask(&format!(
+            "{{ postsPage(author: \"pager\", limit: 2, nextToken: \"{token}\") {{ items {{ id }} nextToken }} }}"
+        ));
+        let rest = &second["data"]["postsPage"];
+        assert_eq!(rest["items"].as_array().map(Vec::len), Some(1), "{project:?}: {second}");
+        assert_eq!(rest["nextToken"], Value::Null, "{project:?}: the last page has no nextToken: {second}");
+        let mut seen: Vec<String> = page["items"]
+            .as_array()
+            .into_iter()
+            .chain(rest["items"].as_array())
+            .flatten()
+            .map(|item| item["id"].as_str().expect("an id").to_owned())
+            .collect();
+        seen.sort();
+        stored.sort();
+        assert_eq!(seen, stored, "{project:?}: every post once across the pages");
+
+        // A transaction of two new posts writes both.
+        let body = ask(
+            "mutation { createPostPair(author: \"locker\", title: \"v1\", firstId: \"p1\", secondId: \"p2\") { id version } }",
+        );
+        assert_eq!(
+            body,
+            json!({"data": {"createPostPair": [{"id": "p1", "version": 1}, {"id": "p2", "version": 1}]}}),
+            "{project:?}"
+        );
+        for id in ["p1", "p2"] {
+            assert_eq!(
+                ask(&format!("{{ getPost(id: \"{id}\") {{ author title version }} }}")),
+                json!({"data": {"getPost": {"author": "locker", "title": "v1", "version": 1}}}),
+                "{project:?}: {id} is stored"
+            );
+        }
+
+        // The update conditioned on the version: it passes once, then the stale version fails
+        // with DynamoDB's error type, the stored item handed back and left as it was.
+        let update = |expected: u32, title: &str| {
+            ask(&format!(
+                "mutation {{ updatePostIfVersion(id: \"p1\", expectedVersion: {expected}, title: \"{title}\") {{ title version }} }}"
+            ))
+        };
+        assert_eq!(
+            update(1, "v2"),
+            json!({"data": {"updatePostIfVersion": {"title": "v2", "version": 2}}}),
+            "{project:?}"
+        );
+        let body = update(1, "stale");
+        assert_eq!(body["data"], json!({"updatePostIfVersion": null}), "{project:?}: {body}");
+        let error = &body["errors"][0];
+        assert_eq!(error["errorType"], "DynamoDB:ConditionalCheckFailedException", "{project:?}: {body}");
+        assert_eq!(error["path"], json!(["updatePostIfVersion"]), "{project:?}: {body}");
+        assert_eq!(
+            (&error["data"]["title"], &error["data"]["version"]),
+            (&json!("v2"), &json!(2)),
+            "{project:?}: the item that won: {body}"
+        );
+        assert_eq!(
+            ask("{ getPost(id: \"p1\") { title version } }"),
+            json!({"data": {"getPost": {"title": "v2", "version": 2}}}),
+            "{project:?}: the failed update changed nothing"
+        );
+
+        // A transaction whose second post exists is cancelled: neither post is written, and the
+        // reasons say which item failed.
+        let body = ask(
+            "mutation { createPostPair(author: \"locker\", title: \"again\", firstId: \"p3\", secondId: \"p1\") { id } }",
+        );
+        assert_eq!(body["data"], json!({"createPostPair": null}), "{project:?}: {body}");
+        let error = &body["errors"][0];
+        assert_eq!(error["errorType"], "DynamoDB:TransactionCanceledException", "{project:?}: {body}");
+        let reasons = &error["errorInfo"]["cancellationReasons"];
+        assert_eq!(
+            (&reasons[0]["type"], &reasons[1]["type"]),
+            (&json!("None"), &json!("ConditionalCheckFailed")),
+            "{project:?}: {body}"
+        );
+        assert_eq!(
+            ask("{ getPost(id: \"p3\") { id } }"),
+            json!({"data": {"getPost": null}}),
+            "{project:?}: the cancelled transaction wrote nothing"
+        );
+        assert_eq!(
+            ask("{ getPost(id: \"p1\") { title version } }"),
+            json!({"data": {"getPost": {"title": "v2", "version": 2}}}),
+            "{project:?}: nor overwrote the existing post"
+        );
     }
 }

@@ -36,6 +36,11 @@ fn assert_fixture_api(api: &ApiDefinition) {
     assert_eq!(api.default_auth, AuthMode::ApiKey);
     assert_eq!(api.additional_auth, [AuthMode::Iam]);
     assert_eq!(api.environment.get("GREETING").map(String::as_str), Some("hello"));
+    assert_eq!(
+        api.environment.get("POSTS_TABLE"),
+        Some(&api.tables[0].name),
+        "a Ref of the table is its name, for the resolvers that name it (transactions)"
+    );
     assert!(api.schema.contains("postsByAuthor(author: String!): [Post]"), "{}", api.schema);
 
     let kinds: Vec<(&str, &str)> =
@@ -70,13 +75,16 @@ fn assert_fixture_api(api: &ApiDefinition) {
         fields,
         [
             "Mutation.createPost",
+            "Mutation.createPostPair",
             "Mutation.publishPost",
+            "Mutation.updatePostIfVersion",
             "Query.direct",
             "Query.echo",
             "Query.getPost",
             "Query.greeting",
             "Query.hello",
             "Query.postsByAuthor",
+            "Query.postsPage",
             "Query.user",
             "Subscription.onCreatePost"
         ]
