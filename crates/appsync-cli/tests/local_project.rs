@@ -280,6 +280,18 @@ fn dynamodb_endpoint_sends_the_projects_tables_to_a_dynamodb_server() {
         ask("{ postsByAuthor(author: \"cat\") { id } }"),
         json!({"data": {"postsByAuthor": [{"id": id}]}})
     );
+    // A transaction names its table by the template's name (POSTS_TABLE): it reaches the
+    // endpoint's table all the same.
+    assert_eq!(
+        ask(
+            "mutation { createPostPair(author: \"cat\", title: \"pair\", firstId: \"m1\", secondId: \"m2\") { id } }"
+        ),
+        json!({"data": {"createPostPair": [{"id": "m1"}, {"id": "m2"}]}})
+    );
+    assert_eq!(
+        ask("{ getPost(id: \"m2\") { title version } }"),
+        json!({"data": {"getPost": {"title": "pair", "version": 1}}})
+    );
 }
 
 #[test]
@@ -320,7 +332,9 @@ fn dynamodb_flags_name_the_projects_data_sources_and_tables() {
 /// refused by its condition, and a transaction that writes both posts or neither.
 #[test]
 fn pages_conditional_updates_and_transactions_on_the_projects_table() {
-    for project in [["--cdk-out", "fixtures/cdk-app/cdk.out"], ["--template", "fixtures/cdk-app/template.yaml"]] {
+    for project in
+        [["--cdk-out", "fixtures/cdk-app/cdk.out"], ["--template", "fixtures/cdk-app/template.yaml"]]
+    {
         let local = start_local(&[project[0], &repo(project[1])]);
         let ask = |query: &str| post(&local.url, "da2-appsynclocaldemokey0000", query);
 
@@ -328,8 +342,11 @@ fn pages_conditional_updates_and_transactions_on_the_projects_table() {
         // rest without one.
         let mut stored = Vec::new();
         for title in ["one", "two", "three"] {
-            let body = ask(&format!("mutation {{ createPost(author: \"pager\", title: \"{title}\") {{ id }} }}"));
-            stored.push(body["data"]["createPost"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned());
+            let body =
+                ask(&format!("mutation {{ createPost(author: \"pager\", title: \"{title}\") {{ id }} }}"));
+            stored.push(
+                body["data"]["createPost"]["id"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned(),
+            );
         }
         let first = ask("{ postsPage(author: \"pager\", limit: 2) { items { id } nextToken } }");
         let page = &first["data"]["postsPage"];
