@@ -427,7 +427,7 @@ fn a_cdk_out_with_several_stacks_needs_one_named() {
     );
     let api = ProjectReader::cdk_out(&dir).stack("OtherStack").read().unwrap();
     assert_eq!(api.name, "fixture-api");
-    assert_eq!(api.resolvers.len(), 10);
+    assert_eq!(api.resolvers.len(), 13);
 }
 
 // The API's own limits (AWS::AppSync::GraphQLApi `QueryDepthLimit`, `ResolverCountLimit`) are read
