@@ -166,7 +166,7 @@ if [[ " $PARTS " == *" orders "* ]]; then
   seed=()
   for c in $(seq 0 19); do
     for o in $(seq 0 9); do
-      seed+=(--setup "mutation { putOrder(input: {customerId: \"customer-$c\", orderId: \"order-0$o\", product: \"ACME\", quantity: $((o + 1)), total: $(((o + 1) * 125 / 10)).$(((o + 1) * 125 % 10)), status: \"NEW\"}) { orderId } }")
+      seed+=(--setup "mutation { putOrder(input: {customerId: \"customer-$c\", orderId: \"order-0$o\", product: \"ACME\", quantity: $((o + 1)), total: $((o * 10 + 9)).99, status: \"NEW\"}) { orderId } }")
     done
   done
   GET="query Get(\$c: ID!, \$o: ID!) { getOrder(customerId: \$c, orderId: \$o) { $ORDER_FIELDS } }"
@@ -176,7 +176,7 @@ if [[ " $PARTS " == *" orders "* ]]; then
       --query "$GET" --variables "$GET_VARS" "${seed[@]}" --label seed >/dev/null
   done
   PUT="mutation Put(\$input: OrderInput!) { putOrder(input: \$input) { $ORDER_FIELDS } }"
-  PUT_VARS='{"input":{"customerId":"customer-3","orderId":"order-99","product":"ACME","quantity":4,"total":50.0,"status":"NEW"}}'
+  PUT_VARS='{"input":{"customerId":"customer-3","orderId":"order-99","product":"ACME","quantity":4,"total":49.99,"status":"NEW"}}'
   QUERY="query Orders(\$c: ID!) { ordersOf(customerId: \$c, limit: 10) { items { $ORDER_FIELDS } nextToken } }"
   QUERY_VARS='{"c":"customer-3"}'
   same_answer "$GET" "$GET_VARS"
