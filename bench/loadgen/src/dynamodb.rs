@@ -107,7 +107,9 @@ fn key(customer: usize, order: usize) -> Value {
 fn appsync_request(op: Operation) -> Value {
     match op {
         Operation::GetItem => json!({"operation": "GetItem", "key": key(3, 3)}),
-        Operation::PutItem => json!({"operation": "PutItem", "key": key(3, 99), "attributeValues": values(99)}),
+        Operation::PutItem => {
+            json!({"operation": "PutItem", "key": key(3, 99), "attributeValues": values(99)})
+        }
         Operation::Query => json!({
             "operation": "Query",
             "query": {"expression": "customerId = :c", "expressionValues": {":c": {"S": "customer-3"}}},
@@ -164,8 +166,11 @@ fn run_engine(args: &DynamodbArgs) -> anyhow::Result<Measured> {
     let db = Database::builder().table(table_definition()).build().context("the table definition")?;
     for c in 0..args.customers {
         for o in 0..args.orders {
-            db.execute(TABLE, &json!({"operation": "PutItem", "key": key(c, o), "attributeValues": values(o)}))
-                .context("seeding the engine")?;
+            db.execute(
+                TABLE,
+                &json!({"operation": "PutItem", "key": key(c, o), "attributeValues": values(o)}),
+            )
+            .context("seeding the engine")?;
         }
     }
     let request = appsync_request(args.operation);
@@ -201,10 +206,8 @@ struct Moto {
 impl Moto {
     async fn call(&self, action: &str, body: Bytes) -> Result<Value, String> {
         let target = format!("DynamoDB_20120810.{action}");
-        let headers = [
-            ("content-type", b"application/x-amz-json-1.0".as_slice()),
-            ("x-amz-target", target.as_bytes()),
-        ];
+        let headers =
+            [("content-type", b"application/x-amz-json-1.0".as_slice()), ("x-amz-target", target.as_bytes())];
         let signable = SignableRequest::new("POST", self.url.as_str(), headers, SignableBody::Bytes(&body))
             .map_err(|e| e.to_string())?;
         let params = SigningParams::new(&self.credentials, "us-east-1", "dynamodb", SystemTime::now());
@@ -239,7 +242,8 @@ async fn run_moto(args: &DynamodbArgs) -> anyhow::Result<Measured> {
         .pool_idle_timeout(Duration::from_secs(60))
         .build()
         .context("could not build the reqwest client")?;
-    let moto = Arc::new(Moto { http, url, credentials: Credentials::new("AKIDMOTO", "moto-secret", None, None) });
+    let moto =
+        Arc::new(Moto { http, url, credentials: Credentials::new("AKIDMOTO", "moto-secret", None, None) });
     let create = json!({
         "TableName": TABLE,
         "BillingMode": "PAY_PER_REQUEST",
