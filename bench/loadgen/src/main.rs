@@ -9,9 +9,12 @@
 //!   event latency, events per second on one connection, memory per idle subscription.
 //! - `loadgen fanout`: AppSync real-time fan-out latency and rate (one mutation to many
 //!   subscriptions), or the memory a server spends per idle subscribed connection.
+//! - `loadgen dynamodb`: the DynamoDB table engine alone (in process) or moto's server (over
+//!   HTTP) on the same GetItem/PutItem/Query, operations per second.
 //!
 //! Only loopback addresses are accepted, and every run is bounded in count and time.
 
+mod dynamodb;
 mod fanout;
 mod measure;
 mod run;
@@ -41,6 +44,8 @@ enum Command {
     Subscribe(subscribe::SubscribeArgs),
     /// Real-time fan-out (mutation to many subscribers) or idle-connection memory of a server.
     Fanout(fanout::FanoutArgs),
+    /// The DynamoDB table engine alone, or moto's server, on the resolver benchmark's operations.
+    Dynamodb(dynamodb::DynamodbArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::main(args),
         Command::Subscribe(args) => subscribe::main(args),
         Command::Fanout(args) => fanout::main(args),
+        Command::Dynamodb(args) => dynamodb::main(args),
     };
     match result {
         Ok(code) => code,

@@ -176,6 +176,7 @@ impl Worker {
     pub(crate) fn new(shared: Arc<Shared>) -> Result<Self, Error> {
         let runtime = Runtime::new().map_err(internal)?;
         runtime.set_memory_limit(shared.memory_limit);
+        runtime.set_gc_threshold(gc_threshold(shared.memory_limit));
         runtime.set_max_stack_size(shared.max_stack_size);
         runtime.set_loader(
             AppSyncResolver,
@@ -252,6 +253,9 @@ impl Worker {
         self.interrupted.set(false);
         let outcome = self.evaluate_in_fresh_context(code, handler, context, auth_type);
         self.deadline.set(None);
+        // A collection during the evaluation lowered the threshold to half again the heap it
+        // left; garbage may build up to the full threshold again before the next one.
+        self.runtime.set_gc_threshold(gc_threshold(self.shared.memory_limit));
         match outcome {
             Ok(evaluation) => Ok(evaluation),
             Err(error) => {
@@ -370,6 +374,16 @@ impl Worker {
             logs: state.logs,
         }))
     }
+}
+
+/// The heap size at which QuickJS collects cycles. Its own rule (collect when the heap has grown
+/// by half since the last collection) collected every second or third evaluation here, as each
+/// dropped context leaves cyclic garbage (constructors and their prototypes) and the library
+/// realm is most of the live heap: walking it was a fifth of the worker's time in the
+/// resolver benchmark (BENCHMARKS.md). Garbage may now build up to a quarter of the memory
+/// limit; a collection still runs before the heap reaches it, so no evaluation loses room.
+fn gc_threshold(memory_limit: usize) -> usize {
+    memory_limit / 4
 }
 
 fn call<'js>(function: &Function<'js>, ctx_object: &Object<'js>) -> rquickjs::Result<Value<'js>> {
