@@ -16,9 +16,9 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::context::Context;
-use crate::event_context::EventContext;
 use crate::error::{Error, Kind};
 use crate::evaluation::{Evaluation, Handler};
+use crate::event_context::EventContext;
 use crate::host::{Host, SystemHost};
 use crate::sandbox::{Library, Worker};
 

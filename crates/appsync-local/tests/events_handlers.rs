@@ -65,7 +65,8 @@ async fn onpublish_filters_transforms_and_fails_events_over_http_and_websocket()
 
     let p = post_key(&s, "/chat/room", &[r#"{"n":1}"#, r#"{"drop":true}"#, r#"{"bad":true}"#]).await;
     assert_eq!(p.status, 200, "{}", p.text);
-    let indexes = |list: &Value| list.as_array().expect("list").iter().map(|e| e["index"].clone()).collect::<Vec<_>>();
+    let indexes =
+        |list: &Value| list.as_array().expect("list").iter().map(|e| e["index"].clone()).collect::<Vec<_>>();
     // A dropped event is accepted and not broadcast; a failed one is reported with its message.
     assert_eq!(indexes(&p.body["successful"]), vec![json!(0), json!(1)]);
     assert_eq!(indexes(&p.body["failed"]), vec![json!(2)]);
@@ -114,7 +115,9 @@ async fn util_error_refuses_the_whole_publish_in_appsyncs_error_shape() {
     send(&mut ws, publish_msg("p", "/default/a", &[r#""spam""#], api_key(&s.host, API_KEY))).await;
     assert_eq!(
         recv(&mut ws).await,
-        Some(json!({"type": "publish_error", "id": "p", "errors": [{"errorType": "SpamError", "message": "No spam here"}]}))
+        Some(
+            json!({"type": "publish_error", "id": "p", "errors": [{"errorType": "SpamError", "message": "No spam here"}]})
+        )
     );
     // Nothing of the refused publishes was broadcast: the next event is the first delivered.
     assert_eq!(post_key(&s, "/default/a", &[r#""after""#]).await.status, 200);
@@ -145,13 +148,18 @@ async fn code_failures_and_time_limits_are_reported_as_for_resolvers() {
         .timeout(Duration::from_millis(200))
         .build()
         .expect("an engine");
-    let builder = demo_builder()
-        .js_engine(engine)
-        .channel_namespace(ChannelNamespace::new("throws").code(
-            "export function onPublish(ctx) { return ctx.events.map((e) => e.payload.missing.x); }",
-        ))
-        .channel_namespace(ChannelNamespace::new("spins").code("export function onSubscribe(ctx) { for (;;) {} }"))
-        .channel_namespace(ChannelNamespace::new("odd").code("export function onPublish(ctx) { return 42; }"));
+    let builder =
+        demo_builder()
+            .js_engine(engine)
+            .channel_namespace(ChannelNamespace::new("throws").code(
+                "export function onPublish(ctx) { return ctx.events.map((e) => e.payload.missing.x); }",
+            ))
+            .channel_namespace(
+                ChannelNamespace::new("spins").code("export function onSubscribe(ctx) { for (;;) {} }"),
+            )
+            .channel_namespace(
+                ChannelNamespace::new("odd").code("export function onPublish(ctx) { return 42; }"),
+            );
     let s = start(builder).await;
 
     let p = post_key(&s, "/throws/a", &["{}"]).await;
@@ -162,7 +170,9 @@ async fn code_failures_and_time_limits_are_reported_as_for_resolvers() {
 
     let p = post_key(&s, "/odd/a", &["{}"]).await;
     assert_eq!(p.status, 403, "{}", p.text);
-    assert!(p.body["errors"][0]["message"].as_str().expect("message").contains("onPublish returned a number"));
+    assert!(
+        p.body["errors"][0]["message"].as_str().expect("message").contains("onPublish returned a number")
+    );
 
     // `spins` has no onPublish: AppSync's default broadcasts everything.
     assert_eq!(post_key(&s, "/spins/a", &["1"]).await.status, 200);
@@ -191,7 +201,9 @@ fn code_that_cannot_run_is_refused_by_build_naming_the_namespace() {
     }
     let err = demo_builder()
         .channel_namespace(
-            ChannelNamespace::new("chat").code("export const onPublish = (ctx) => ctx.events;").handler(Nothing),
+            ChannelNamespace::new("chat")
+                .code("export const onPublish = (ctx) => ctx.events;")
+                .handler(Nothing),
         )
         .build()
         .expect_err("refused");
@@ -242,13 +254,19 @@ async fn a_templates_handlers_run_with_its_auth_modes() {
     init(&mut ws).await;
     subscribed(&mut ws, "chat", "/chat/*", api_key(&s.host, API_KEY)).await;
     subscribed(&mut ws, "news", "/announcements/*", api_key(&s.host, API_KEY)).await;
-    assert_eq!(subscribe(&mut ws, "p", "/chat/private", api_key(&s.host, API_KEY)).await["type"], "subscribe_error");
+    assert_eq!(
+        subscribe(&mut ws, "p", "/chat/private", api_key(&s.host, API_KEY)).await["type"],
+        "subscribe_error"
+    );
 
     let p = post_key(&s, "/chat/lobby", &[r#"{"text":"hello"}"#]).await;
     assert_eq!(p.status, 200, "{}", p.text);
     let got = data(&mut ws, 1).await;
     assert_eq!(got[0].0, "chat");
-    assert_eq!(serde_json::from_str::<Value>(&got[0].1).ok(), Some(json!({"room": "lobby", "text": "hello"})));
+    assert_eq!(
+        serde_json::from_str::<Value>(&got[0].1).ok(),
+        Some(json!({"room": "lobby", "text": "hello"}))
+    );
     let p = post_key(&s, "/chat/lobby", &[r#"{"text":"spam"}"#]).await;
     assert_eq!(p.status, 403, "{}", p.text);
     assert_eq!(p.body["errors"][0], json!({"errorType": "BadRequestException", "message": "Banned word"}));
@@ -257,7 +275,8 @@ async fn a_templates_handlers_run_with_its_auth_modes() {
     assert_eq!(post_key(&s, "/announcements/all", &["{}"]).await.status, 401);
     let events = [r#"{"title":"v2"}"#];
     let body = json!({"channel": "/announcements/all", "events": events}).to_string();
-    send(&mut ws, publish_msg("n", "/announcements/all", &events, iam(&s.host, body.as_bytes(), SECRET))).await;
+    send(&mut ws, publish_msg("n", "/announcements/all", &events, iam(&s.host, body.as_bytes(), SECRET)))
+        .await;
     let [data_msg, answer] = data_and_answer(&mut ws).await;
     assert_eq!(answer["type"], "publish_success", "{answer}");
     let event = data_msg["event"].as_str().and_then(|e| serde_json::from_str::<Value>(e).ok());

@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use appsync_js::{Engine, EventContext, EventOperation, Evaluation, Handler, IncomingEvent, Request};
+use appsync_js::{Engine, Evaluation, EventContext, EventOperation, Handler, IncomingEvent, Request};
 use serde_json::{Map, Value};
 
 use super::handler::{
-    ChannelInfo, HandlerError, HandlerFuture, NamespaceHandler, OutgoingEvent, PublishContext, SubscribeContext,
+    ChannelInfo, HandlerError, HandlerFuture, NamespaceHandler, OutgoingEvent, PublishContext,
+    SubscribeContext,
 };
 use crate::auth::Identity;
 use crate::error::Error;

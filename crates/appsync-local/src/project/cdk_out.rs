@@ -190,20 +190,19 @@ pub(crate) fn read<T>(
                 .into_iter()
                 .filter(|s| {
                     std::fs::read_to_string(&s.template).is_ok_and(|t| {
-                        t.contains(&format!("\"{}\"", kind.resource_type())) || t.contains("AWS::CloudFormation::Stack")
+                        t.contains(&format!("\"{}\"", kind.resource_type()))
+                            || t.contains("AWS::CloudFormation::Stack")
                     })
                 })
                 .collect();
             match <[Stack; 1]>::try_from(with_appsync) {
                 Ok([one]) => one,
                 Err(rest) if rest.is_empty() => {
-                    return Err(Error::no_api(
-                        format!(
-                            "no stack of {} defines an AppSync API (stacks: {})",
-                            dir.display(),
-                            names.join(", ")
-                        ),
-                    ));
+                    return Err(Error::no_api(format!(
+                        "no stack of {} defines an AppSync API (stacks: {})",
+                        dir.display(),
+                        names.join(", ")
+                    )));
                 }
                 Err(rest) => {
                     let names: Vec<&str> = rest.iter().map(|s| s.names[0].as_str()).collect();

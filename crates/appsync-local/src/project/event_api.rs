@@ -43,7 +43,8 @@ pub(crate) fn from_template(
     {
         return Err(at.error("an auth mode of ConnectionAuthModes, DefaultPublishAuthModes or DefaultSubscribeAuthModes is not among AuthProviders"));
     }
-    let api_arn = intrinsics.resolve(&serde_json::json!({"Ref": api}), At { resource: api, property: "Ref" })?;
+    let api_arn =
+        intrinsics.resolve(&serde_json::json!({"Ref": api}), At { resource: api, property: "Ref" })?;
     let mut namespaces = Vec::new();
     for context in templates {
         let intrinsics = &context.intrinsics;

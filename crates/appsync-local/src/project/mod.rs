@@ -15,8 +15,8 @@
 //! ```
 
 mod cdk_out;
-mod event_api;
 pub(crate) mod database;
+mod event_api;
 mod intrinsics;
 mod model;
 mod read;

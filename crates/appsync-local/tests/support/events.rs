@@ -103,4 +103,3 @@ pub async fn post(s: &Server, headers: &[(&str, String)], body: &Value) -> Post 
 pub async fn post_key(s: &Server, channel: &str, events: &[&str]) -> Post {
     post(s, &[("x-api-key", API_KEY.to_owned())], &json!({"channel": channel, "events": events})).await
 }
-
