@@ -9,9 +9,12 @@
 //!   event latency, events per second on one connection, memory per idle subscription.
 //! - `loadgen fanout`: AppSync real-time fan-out latency and rate (one mutation to many
 //!   subscriptions), or the memory a server spends per idle subscribed connection.
+//! - `loadgen events`: the `appsync::events` client: events per second on one connection, memory
+//!   per idle subscription, and the publisher that drives them.
 //!
 //! Only loopback addresses are accepted, and every run is bounded in count and time.
 
+mod events_client;
 mod fanout;
 mod measure;
 mod run;
@@ -41,6 +44,8 @@ enum Command {
     Subscribe(subscribe::SubscribeArgs),
     /// Real-time fan-out (mutation to many subscribers) or idle-connection memory of a server.
     Fanout(fanout::FanoutArgs),
+    /// AppSync Events through the appsync client: events/s on one connection, memory, publisher.
+    Events(events_client::EventsArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::main(args),
         Command::Subscribe(args) => subscribe::main(args),
         Command::Fanout(args) => fanout::main(args),
+        Command::Events(args) => events_client::main(args),
     };
     match result {
         Ok(code) => code,
