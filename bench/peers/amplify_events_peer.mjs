@@ -62,7 +62,7 @@ const observer = {
   },
   error: (e) => {
     errors += 1;
-    console.error(`amplify events: ${e?.message ?? e}`);
+    console.error(`amplify events: ${JSON.stringify(e?.errors ?? e?.message ?? e)}`);
   },
 };
 
