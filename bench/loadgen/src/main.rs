@@ -11,10 +11,13 @@
 //!   subscriptions), or the memory a server spends per idle subscribed connection.
 //! - `loadgen dynamodb`: the DynamoDB table engine alone (in process) or moto's server (over
 //!   HTTP) on the same GetItem/PutItem/Query, operations per second.
+//! - `loadgen events`: the `appsync::events` client: events per second on one connection, memory
+//!   per idle subscription, and the publisher that drives them.
 //!
 //! Only loopback addresses are accepted, and every run is bounded in count and time.
 
 mod dynamodb;
+mod events_client;
 mod fanout;
 mod measure;
 mod run;
@@ -46,6 +49,8 @@ enum Command {
     Fanout(fanout::FanoutArgs),
     /// The DynamoDB table engine alone, or moto's server, on the resolver benchmark's operations.
     Dynamodb(dynamodb::DynamodbArgs),
+    /// AppSync Events through the appsync client: events/s on one connection, memory, publisher.
+    Events(events_client::EventsArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +61,7 @@ fn main() -> ExitCode {
         Command::Subscribe(args) => subscribe::main(args),
         Command::Fanout(args) => fanout::main(args),
         Command::Dynamodb(args) => dynamodb::main(args),
+        Command::Events(args) => events_client::main(args),
     };
     match result {
         Ok(code) => code,

@@ -69,6 +69,20 @@ pub(crate) fn read_project(
     api: Option<&str>,
     region: &str,
 ) -> anyhow::Result<Option<ApiDefinition>> {
+    match project_reader(cdk_out, template, stack, api, region)? {
+        Some(reader) => reader.read().map(Some).map_err(project_error),
+        None => Ok(None),
+    }
+}
+
+/// The reader of the project `--cdk-out` or `--template` names; `None` without either.
+pub(crate) fn project_reader(
+    cdk_out: Option<&PathBuf>,
+    template: Option<&PathBuf>,
+    stack: Option<&str>,
+    api: Option<&str>,
+    region: &str,
+) -> anyhow::Result<Option<ProjectReader>> {
     let reader = match (cdk_out, template) {
         (Some(dir), None) => ProjectReader::cdk_out(dir),
         (None, Some(file)) => ProjectReader::template(file),
@@ -83,17 +97,20 @@ pub(crate) fn read_project(
         Some(api) => reader.api(api),
         None => reader,
     };
-    reader.region(region).read().map(Some).map_err(|e| {
-        // The whole chain in one line: a missing file says which and why.
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        usage(message)
-    })
+    Ok(Some(reader.region(region)))
+}
+
+/// A project reading error as a usage error: the whole chain in one line, so that a missing
+/// file says which and why.
+pub(crate) fn project_error(e: appsync_local::Error) -> anyhow::Error {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    usage(message)
 }
 
 /// Prints the findings to `out`, one `file:line:col: rule: explanation` per line; returns how many.

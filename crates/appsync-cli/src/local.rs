@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use appsync_local::events::ChannelNamespace;
-use appsync_local::project::ApiDefinition;
+use appsync_local::project::{ApiDefinition, EventApiDefinition};
 use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, JwtConfig, TlsOptions};
 
 use crate::usage;
@@ -131,6 +131,11 @@ pub(crate) struct LocalArgs {
     /// allowed, e.g. `chat:publish=iam:subscribe=api-key,cognito`.
     #[arg(long = "channel-namespace", value_name = "NAME[:publish=MODES][:subscribe=MODES]")]
     channel_namespaces: Vec<String>,
+    /// Run the APPSYNC_JS module FILE as channel namespace NAMESPACE's handlers (its exported
+    /// `onPublish` and `onSubscribe`, AppSync's `CodeHandlers`); repeatable. The namespace must
+    /// exist (--channel-namespace, the project's, or `default` when there are none).
+    #[arg(long = "events-handler", value_name = "NAMESPACE=FILE.js")]
+    events_handlers: Vec<String>,
 }
 
 /// Credentials given on the command line, or the demo ones.
@@ -141,6 +146,7 @@ pub(crate) struct Credentials {
 pub(crate) fn builder(
     args: &LocalArgs,
     project: Option<&ApiDefinition>,
+    events: Option<&EventApiDefinition>,
 ) -> anyhow::Result<(EmulatorBuilder, Credentials)> {
     let default_auth: AuthMode = match &args.default_auth {
         Some(mode) => mode.parse().map_err(|e: appsync_local::Error| usage(e.to_string()))?,
@@ -183,10 +189,16 @@ pub(crate) fn builder(
     if demo {
         // A project's API gets demo credentials for its own modes only; the demo schema for
         // IAM, API key and Cognito.
-        let modes = project.map_or_else(
+        let mut modes = project.map_or_else(
             || vec![AuthMode::Iam, AuthMode::ApiKey, AuthMode::CognitoUserPools],
             ApiDefinition::auth_modes,
         );
+        // And the Event API's own.
+        for mode in events.map(|e| e.auth_providers.clone()).unwrap_or_default() {
+            if !modes.contains(&mode) {
+                modes.push(mode);
+            }
+        }
         for mode in modes {
             b = match mode {
                 AuthMode::Iam => b.iam_credentials(appsync_local::Credentials::new(
@@ -227,8 +239,8 @@ pub(crate) fn builder(
     for token in &args.lambda_tokens {
         b = b.lambda_token(token);
     }
-    for spec in &args.channel_namespaces {
-        b = b.channel_namespace(parse_channel_namespace(spec)?);
+    for namespace in channel_namespaces(args, events)? {
+        b = b.channel_namespace(namespace);
     }
     b = crate::local_project::data_sources(b, args, project)?;
     Ok((b, Credentials { demo }))
@@ -242,6 +254,34 @@ fn parse_api_key(spec: &str) -> anyhow::Result<ApiKey> {
         usage(format!("--api-key {key}:{expires}: expiry must be Unix seconds or RFC 3339 UTC"))
     })?;
     Ok(ApiKey::expiring(key, at))
+}
+
+/// The project's channel namespaces, then --channel-namespace's, with --events-handler's code.
+fn channel_namespaces(
+    args: &LocalArgs,
+    events: Option<&EventApiDefinition>,
+) -> anyhow::Result<Vec<ChannelNamespace>> {
+    let mut namespaces = events.map(EventApiDefinition::channel_namespaces).unwrap_or_default();
+    for spec in &args.channel_namespaces {
+        namespaces.push(parse_channel_namespace(spec)?);
+    }
+    for spec in &args.events_handlers {
+        let Some((name, file)) = spec.split_once('=') else {
+            return Err(usage(format!("--events-handler {spec}: expected NAMESPACE=FILE.js")));
+        };
+        let code = std::fs::read_to_string(file)
+            .with_context(|| format!("--events-handler {spec}: could not read {file}"))?;
+        if namespaces.is_empty() && name == "default" {
+            namespaces.push(ChannelNamespace::new("default"));
+        }
+        let Some(namespace) = namespaces.iter_mut().find(|n| n.name() == name) else {
+            return Err(usage(format!(
+                "--events-handler {spec}: there is no channel namespace {name:?} (add --channel-namespace {name})"
+            )));
+        };
+        *namespace = namespace.clone().code(code);
+    }
+    Ok(namespaces)
 }
 
 /// `NAME[:publish=MODES][:subscribe=MODES]`, MODES comma-separated auth modes.
@@ -299,13 +339,13 @@ pub(crate) fn init_tracing() {
 
 pub(crate) fn run(args: LocalArgs) -> anyhow::Result<ExitCode> {
     init_tracing();
-    let project = crate::local_project::load(&args)?;
-    let (builder, creds) = builder(&args, project.as_ref())?;
+    let (project, events) = crate::local_project::load(&args)?;
+    let (builder, creds) = builder(&args, project.as_ref(), events.as_ref())?;
     let emulator = builder
         .build()
         .map_err(|e| if e.is_config() { usage(e.to_string()) } else { anyhow::Error::new(e) })?;
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-    runtime.block_on(serve(emulator, args, creds, project))
+    runtime.block_on(serve(emulator, args, creds, project, events))
 }
 
 async fn serve(
@@ -313,6 +353,7 @@ async fn serve(
     args: LocalArgs,
     creds: Credentials,
     project: Option<ApiDefinition>,
+    events: Option<EventApiDefinition>,
 ) -> anyhow::Result<ExitCode> {
     let listener = appsync_local::bind(args.listen.as_str())
         .await
@@ -351,6 +392,9 @@ async fn serve(
                 e.error_type()
             )?,
         }
+    }
+    for line in events.iter().flat_map(crate::local_project::describe_events) {
+        writeln!(out, "{line}")?;
     }
     // A project's fields never reach the default resolvers, so their records are moot.
     match (&args.data, &project) {

@@ -3,14 +3,18 @@
 
 use appsync_local::EmulatorBuilder;
 use appsync_local::data_sources::LambdaFunction;
-use appsync_local::project::{ApiDefinition, DataSourceKind, ResolverKind};
+use appsync_local::project::{
+    ApiDefinition, DataSourceKind, EventApiDefinition, ProjectReader, ResolverKind,
+};
 
-use crate::check::{check_units, print_findings, project_units, read_project};
+use crate::check::{check_units, print_findings, project_error, project_reader, project_units};
 use crate::local::LocalArgs;
 use crate::usage;
 
-/// The project the arguments name, checked; `None` without `--cdk-out`/`--template`.
-pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<Option<ApiDefinition>> {
+/// The project the arguments name, checked: its GraphQL API and its Event API, each `None`
+/// when the project has none (at least one is needed), both `None` without
+/// `--cdk-out`/`--template`.
+pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<(Option<ApiDefinition>, Option<EventApiDefinition>)> {
     if args.api.is_some() && args.cdk_out.is_none() && args.template.is_none() {
         return Err(usage("--api needs --cdk-out or --template"));
     }
@@ -25,15 +29,28 @@ pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<Option<ApiDefinition>> {
             "--lambda, --http, --dynamodb-endpoint and --dynamodb-table are for a project's data sources: they need --cdk-out or --template",
         ));
     }
-    let Some(api) = read_project(
-        args.cdk_out.as_ref(),
-        args.template.as_ref(),
-        args.stack.as_deref(),
-        args.api.as_deref(),
-        &args.region,
-    )?
-    else {
-        return Ok(None);
+    let reader = || {
+        project_reader(
+            args.cdk_out.as_ref(),
+            args.template.as_ref(),
+            args.stack.as_deref(),
+            args.api.as_deref(),
+            &args.region,
+        )
+    };
+    let Some(graphql_reader) = reader()? else {
+        return Ok((None, None));
+    };
+    let events = match reader()?.map(ProjectReader::read_events).transpose() {
+        Ok(events) => events,
+        Err(e) if e.is_no_api() => None,
+        Err(e) => return Err(project_error(e)),
+    };
+    let api = match graphql_reader.read() {
+        Ok(api) => api,
+        // A project with only an Event API: GraphQL serves the demo schema beside it.
+        Err(e) if e.is_no_api() && events.is_some() => return Ok((None, events)),
+        Err(e) => return Err(project_error(e)),
     };
     // AWS refuses such code at deploy time; serving it would pretend it works.
     let units = project_units(&api);
@@ -45,7 +62,27 @@ pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<Option<ApiDefinition>> {
             "{count} finding(s) in the project's code: AWS would refuse it at deploy time, so appsync local does not serve it (`appsync check` lists the same)"
         );
     }
-    Ok(Some(api))
+    Ok((Some(api), events))
+}
+
+/// What `appsync local` says at start about the project's Event API.
+pub(crate) fn describe_events(api: &EventApiDefinition) -> Vec<String> {
+    let namespaces: Vec<String> = api
+        .namespaces
+        .iter()
+        .map(|ns| if ns.code.is_some() { format!("{} (handlers)", ns.name) } else { ns.name.clone() })
+        .collect();
+    let mut lines = vec![format!(
+        "appsync local: Event API {} ({}) from {}, channel namespaces: {}",
+        api.name,
+        api.logical_id,
+        api.template,
+        namespaces.join(", ")
+    )];
+    for note in &api.unsupported {
+        lines.push(format!("  not emulated: {note}"));
+    }
+    lines
 }
 
 /// `--lambda NAME=...` and `--http NAME=URL` given to the builder, each checked against the

@@ -408,3 +408,49 @@ fn local_serves_events_in_the_channel_namespaces_given() {
     let (status, body) = post(&events_url, &key, &json!({"channel": "/default/room", "events": ["1"]}));
     assert_eq!((status, body), (401, json!({"errors": [{"errorType": "UnauthorizedException"}]})));
 }
+
+#[test]
+fn local_runs_a_templates_event_api_and_events_handler_files() {
+    let dir = std::env::temp_dir().join(format!("appsync-events-handler-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let handler = dir.join("open.js");
+    std::fs::write(&handler, "export function onPublish(ctx) { util.error('closed today', 'Closed'); }")
+        .expect("handler file");
+    let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../appsync-local/tests/data/events-project/template.yaml");
+    let template = template.to_str().expect("utf-8 path");
+    let spec = format!("open={}", handler.display());
+    let local = start_local(&["--template", template, "--events-handler", &spec]);
+    let banner = local.banner.join("\n");
+    assert!(banner.contains("Event API chat-events (EventApi)"), "{banner}");
+    assert!(banner.contains("channel namespaces: announcements, chat, open"), "{banner}");
+    assert!(banner.contains("not emulated: Open: HandlerConfigs.OnPublish"), "{banner}");
+    let events_url = format!("http://{}/event", local.host);
+    let key = [("x-api-key", "da2-appsynclocaldemokey0000".to_owned())];
+    // The template's CodeS3Location handlers, then the flag's.
+    let (status, body) =
+        post(&events_url, &key, &json!({"channel": "/chat/lobby", "events": [r#"{"text":"spam"}"#]}));
+    assert_eq!(
+        (status, body),
+        (403, json!({"errors": [{"errorType": "BadRequestException", "message": "Banned word"}]}))
+    );
+    let (status, body) = post(&events_url, &key, &json!({"channel": "/open/a", "events": ["1"]}));
+    assert_eq!(
+        (status, body),
+        (403, json!({"errors": [{"errorType": "Closed", "message": "closed today"}]}))
+    );
+    // A namespace that does not exist is a usage error naming it.
+    let out = appsync()
+        .args([
+            "local",
+            "--listen",
+            "127.0.0.1:0",
+            "--events-handler",
+            &format!("nope={}", handler.display()),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no channel namespace \"nope\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use crate::context::Context;
 use crate::error::{Error, Kind};
 use crate::evaluation::{Evaluation, Handler};
+use crate::event_context::EventContext;
 use crate::host::{Host, SystemHost};
 use crate::sandbox::{Library, Worker};
 
@@ -244,7 +245,7 @@ impl Engine {
     /// A failure of the code ([`Error::error_type`] is `"Code"`): a syntax error, an uncaught
     /// exception, the time or memory limit, a missing handler or an unknown import.
     pub async fn evaluate(&self, code: &str, handler: Handler, ctx: &Context) -> Result<Evaluation, Error> {
-        let answer = self.submit(code, handler, ctx)?;
+        let answer = self.submit(code, handler, ctx, ctx.identity.auth_type())?;
         answer.await.map_err(|_| worker_gone())?
     }
 
@@ -259,7 +260,36 @@ impl Engine {
         handler: Handler,
         ctx: &Context,
     ) -> Result<Evaluation, Error> {
-        let answer = self.submit(code, handler, ctx)?;
+        let answer = self.submit(code, handler, ctx, ctx.identity.auth_type())?;
+        answer.blocking_recv().map_err(|_| worker_gone())?
+    }
+
+    /// Runs an AppSync Events handler (`onPublish` or `onSubscribe`) of the module `code` with
+    /// `ctx`, on a worker thread, with the same limits as resolvers.
+    ///
+    /// # Errors
+    /// As [`Engine::evaluate`].
+    pub async fn evaluate_event(
+        &self,
+        code: &str,
+        handler: Handler,
+        ctx: &EventContext,
+    ) -> Result<Evaluation, Error> {
+        let answer = self.submit(code, handler, ctx, ctx.identity.auth_type())?;
+        answer.await.map_err(|_| worker_gone())?
+    }
+
+    /// [`Engine::evaluate_event`] for callers without an async runtime.
+    ///
+    /// # Errors
+    /// As [`Engine::evaluate`].
+    pub fn evaluate_blocking_event(
+        &self,
+        code: &str,
+        handler: Handler,
+        ctx: &EventContext,
+    ) -> Result<Evaluation, Error> {
+        let answer = self.submit(code, handler, ctx, ctx.identity.auth_type())?;
         answer.blocking_recv().map_err(|_| worker_gone())?
     }
 
@@ -267,12 +297,13 @@ impl Engine {
         &self,
         code: &str,
         handler: Handler,
-        ctx: &Context,
+        ctx: &impl serde::Serialize,
+        auth_type: &'static str,
     ) -> Result<oneshot::Receiver<Result<Evaluation, Error>>, Error> {
         let context = serde_json::to_string(ctx)
             .map_err(|e| Error::new(Kind::Internal, "the context could not be serialized").with_source(e))?;
         let (reply, answer) = oneshot::channel();
-        let job = Job { code: Arc::from(code), handler, context, auth_type: ctx.identity.auth_type(), reply };
+        let job = Job { code: Arc::from(code), handler, context, auth_type, reply };
         self.inner
             .sender
             .send(job)

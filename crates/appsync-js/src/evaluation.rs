@@ -10,6 +10,11 @@ pub enum Handler {
     Request,
     /// `response(ctx)`: shapes the data source result.
     Response,
+    /// `onPublish(ctx)`: an AppSync Events channel namespace's handler of publishes (its
+    /// context is an [`EventContext`](crate::EventContext)).
+    OnPublish,
+    /// `onSubscribe(ctx)`: an AppSync Events channel namespace's handler of subscriptions.
+    OnSubscribe,
 }
 
 impl Handler {
@@ -19,6 +24,8 @@ impl Handler {
         match self {
             Handler::Request => "request",
             Handler::Response => "response",
+            Handler::OnPublish => "onPublish",
+            Handler::OnSubscribe => "onSubscribe",
         }
     }
 }

@@ -34,6 +34,8 @@ mod context;
 mod engine;
 mod error;
 mod evaluation;
+mod event_context;
+mod exports;
 mod host;
 mod natives;
 mod resolver;
@@ -47,6 +49,10 @@ pub use context::{
 pub use engine::{Engine, EngineBuilder, EngineStats};
 pub use error::{Error, Location};
 pub use evaluation::{EarlyReturn, Evaluation, Handler, ResolverError, SkipTo};
+pub use event_context::{
+    ChannelNamespaceName, ChannelPath, EventContext, EventInfo, EventOperation, IncomingEvent,
+};
+pub use exports::exported_names;
 pub use host::{FixedHost, Host, SystemHost};
 pub use resolver::{
     DEFAULT_MAX_BATCH_SIZE, DataSource, DataSourceError, DataSources, Function, NoneDataSource, Outcome,

@@ -325,8 +325,11 @@ impl Worker {
             Some(object) => object,
             None => return Ok(Err(Error::new(Kind::Internal, "the context is not an object"))),
         };
+        // `ctx.args` is `ctx.arguments` (a resolver's context; an Events handler's has neither).
         let arguments: Value<'js> = ctx_object.get("arguments")?;
-        ctx_object.set("args", arguments)?;
+        if !arguments.is_undefined() {
+            ctx_object.set("args", arguments)?;
+        }
 
         let returned = call(&function, &ctx_object);
         let state: Value<'js> = host.get("state")?;

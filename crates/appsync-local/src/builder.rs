@@ -548,13 +548,20 @@ impl EmulatorBuilder {
             self.resolvers.into_iter().map(|(key, f)| (key, f, "resolver")).collect();
         let mut batch_fns: Vec<(String, resolver::BatchResolverFn, &'static str)> = Vec::new();
         let mut dynamodb_endpoints = Vec::new();
-        if !self.js_resolvers.is_empty() || self.project.is_some() {
-            let engine = match self.js_engine {
+        // One engine for the resolvers and the channel namespaces' handlers, started only when
+        // some code needs it.
+        let graphql_js = !self.js_resolvers.is_empty() || self.project.is_some();
+        let js_engine = if graphql_js || self.channel_namespaces.iter().any(ChannelNamespace::has_code) {
+            Some(match self.js_engine.clone() {
                 Some(engine) => engine,
                 None => appsync_js::Engine::new().map_err(|e| {
                     Error::config("js_engine", "the JavaScript engine could not start").with_source(e)
                 })?,
-            };
+            })
+        } else {
+            None
+        };
+        if let Some(engine) = js_engine.clone().filter(|_| graphql_js) {
             let subscription_root =
                 schema.schema.schema_definition.subscription.as_ref().map(|name| name.name.to_string());
             let mut sources = self.data_sources;
@@ -707,7 +714,7 @@ impl EmulatorBuilder {
             lambda_identity_validation,
         };
         let events = EventsApi {
-            namespaces: Namespaces::resolve(self.channel_namespaces, &auth.enabled)?,
+            namespaces: Namespaces::resolve(self.channel_namespaces, &auth.enabled, js_engine.as_ref())?,
             options: self.events,
             hub: Hub::new(self.event_capacity),
             default_mode: self.default_auth,

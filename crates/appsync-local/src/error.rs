@@ -11,6 +11,8 @@ pub struct Error {
     message: String,
     /// The builder setting a configuration error is about.
     field: Option<&'static str>,
+    /// A project without an API of the type asked for.
+    no_api: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -30,12 +32,17 @@ pub(crate) enum Kind {
 
 impl Error {
     pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), field: None, source: None }
+        Self { kind, message: message.into(), field: None, no_api: false, source: None }
     }
 
     /// A configuration error about the builder setting `field`.
     pub(crate) fn config(field: &'static str, message: impl Into<String>) -> Self {
-        Self { kind: Kind::Config, message: message.into(), field: Some(field), source: None }
+        Self { kind: Kind::Config, message: message.into(), field: Some(field), no_api: false, source: None }
+    }
+
+    /// A project that has no API of the type asked for.
+    pub(crate) fn no_api(message: impl Into<String>) -> Self {
+        Self { no_api: true, ..Self::new(Kind::Project, message) }
     }
 
     pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
@@ -76,6 +83,14 @@ impl Error {
     #[must_use]
     pub fn is_project(&self) -> bool {
         self.kind == Kind::Project
+    }
+
+    /// True when a project has no API of the type read: no `AWS::AppSync::GraphQLApi` for
+    /// [`ProjectReader::read`](crate::project::ProjectReader::read), no `AWS::AppSync::Api` for
+    /// [`read_events`](crate::project::ProjectReader::read_events) (also a project error).
+    #[must_use]
+    pub fn is_no_api(&self) -> bool {
+        self.no_api
     }
 
     /// True when binding or serving the listening socket failed.

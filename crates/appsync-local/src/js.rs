@@ -94,7 +94,7 @@ pub(crate) fn context_of(ctx: &ResolverContext) -> JsContext {
 /// templates) and an IAM user ARN named for the key, the Cognito identity fields `null` as
 /// AppSync gives them for IAM users and roles; the JWT's claims; the Lambda authorizer's
 /// `resolverContext`.
-fn identity_of(identity: &Identity) -> JsIdentity {
+pub(crate) fn identity_of(identity: &Identity) -> JsIdentity {
     let claim =
         |name: &str| identity.claims().get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
     match identity.mode() {

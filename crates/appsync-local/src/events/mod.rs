@@ -17,6 +17,7 @@ mod handler;
 mod handshake;
 pub(crate) mod http;
 mod hub;
+mod js_handler;
 mod namespace;
 mod options;
 pub mod protocol;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::channel::check_segment;
 use super::handler::NamespaceHandler;
+use super::js_handler::JsNamespaceHandler;
 use crate::auth::AuthMode;
 use crate::error::Error;
 
@@ -45,13 +46,14 @@ pub struct ChannelNamespace {
     publish_auth: Option<Vec<AuthMode>>,
     subscribe_auth: Option<Vec<AuthMode>>,
     handler: Option<Arc<dyn NamespaceHandler>>,
+    code: Option<Arc<str>>,
 }
 
 impl ChannelNamespace {
     /// The namespace `name` (a channel segment: 1 to 50 of `[A-Za-z0-9-]`, no `-` at either
     /// end), open to the API's auth modes.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), publish_auth: None, subscribe_auth: None, handler: None }
+        Self { name: name.into(), publish_auth: None, subscribe_auth: None, handler: None, code: None }
     }
 
     /// The auth modes that may publish (default: the API's).
@@ -73,10 +75,46 @@ impl ChannelNamespace {
         self
     }
 
+    /// Runs the APPSYNC_JS module `code` on every publish and subscribe in this namespace: its
+    /// exported `onPublish(ctx)` and `onSubscribe(ctx)` (AppSync's `CodeHandlers`), on the
+    /// emulator's JavaScript engine with the resolvers' limits. A handler the module does not
+    /// export keeps AppSync's default. [`build`](crate::EmulatorBuilder::build) refuses code that
+    /// does not parse or exports neither, and a namespace given both code and a
+    /// [`handler`](Self::handler).
+    ///
+    /// ```
+    /// use appsync_local::events::ChannelNamespace;
+    /// use appsync_local::{ApiKey, AuthMode, Emulator};
+    ///
+    /// let emulator = Emulator::builder()
+    ///     .api_key(ApiKey::new("da2-local"))
+    ///     .default_auth(AuthMode::ApiKey)
+    ///     .channel_namespace(ChannelNamespace::new("default").code(
+    ///         "export function onPublish(ctx) {
+    ///              return ctx.events.filter((e) => e.payload.text);
+    ///          }
+    ///          export function onSubscribe(ctx) {
+    ///              if (ctx.info.channel.segments[1] === 'private') { util.unauthorized(); }
+    ///          }",
+    ///     ))
+    ///     .build()?;
+    /// # drop(emulator);
+    /// # Ok::<(), appsync_local::Error>(())
+    /// ```
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(Arc::from(code.into()));
+        self
+    }
+
     /// The namespace's name.
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether the namespace has APPSYNC_JS code (its handlers then need the engine).
+    pub(crate) fn has_code(&self) -> bool {
+        self.code.is_some()
     }
 }
 
@@ -87,6 +125,7 @@ impl fmt::Debug for ChannelNamespace {
             .field("publish_auth", &self.publish_auth)
             .field("subscribe_auth", &self.subscribe_auth)
             .field("handler", &self.handler.is_some())
+            .field("code", &self.code.is_some())
             .finish()
     }
 }
@@ -111,7 +150,12 @@ impl fmt::Debug for Namespaces {
 impl Namespaces {
     /// Checks `configured` against the API's auth modes (`enabled`); none configured gives
     /// `default` with every mode.
-    pub(crate) fn resolve(configured: Vec<ChannelNamespace>, enabled: &[AuthMode]) -> Result<Self, Error> {
+    /// Code handlers run on `engine` (`None` only when no namespace has code).
+    pub(crate) fn resolve(
+        configured: Vec<ChannelNamespace>,
+        enabled: &[AuthMode],
+        engine: Option<&appsync_js::Engine>,
+    ) -> Result<Self, Error> {
         let configured =
             if configured.is_empty() { vec![ChannelNamespace::new("default")] } else { configured };
         let mut out: Vec<Namespace> = Vec::with_capacity(configured.len());
@@ -147,7 +191,26 @@ impl Namespaces {
             };
             let publish = resolve("publish_auth", ns.publish_auth.clone())?;
             let subscribe = resolve("subscribe_auth", ns.subscribe_auth.clone())?;
-            out.push(Namespace { name: ns.name, publish, subscribe, handler: ns.handler });
+            let handler = match (ns.handler, ns.code, engine) {
+                (Some(_), Some(_), _) => {
+                    return Err(Error::config(
+                        "channel_namespace",
+                        format!("channel namespace {:?} has both a handler and code: give one", ns.name),
+                    ));
+                }
+                (handler, None, _) => handler,
+                (None, Some(code), Some(engine)) => {
+                    let js = JsNamespaceHandler::new(engine.clone(), &ns.name, code)?;
+                    Some(Arc::new(js) as Arc<dyn NamespaceHandler>)
+                }
+                (None, Some(_), None) => {
+                    return Err(Error::config(
+                        "channel_namespace",
+                        format!("channel namespace {:?} has code but no JavaScript engine runs it", ns.name),
+                    ));
+                }
+            };
+            out.push(Namespace { name: ns.name, publish, subscribe, handler });
         }
         Ok(Self(out))
     }

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::intrinsics::{At, Intrinsics};
-use super::model::ApiDefinition;
-use super::read::{self, Assets};
+use super::read::{self, ApiType, Assets};
 use super::template_file;
 use crate::error::{Error, Kind};
 
@@ -122,6 +121,7 @@ fn templates(
     mut current: Found,
     objects: &HashMap<String, PathBuf>,
     region: &str,
+    kind: ApiType,
     depth: usize,
     out: &mut Vec<Found>,
 ) -> Result<(), Error> {
@@ -156,23 +156,27 @@ fn templates(
             nested.push((file.clone(), format!("{stack_name}/{id}"), given));
         }
     }
-    current.apis = read::api_ids(&current.template);
+    current.apis = read::api_ids(&current.template, kind);
     out.push(current);
     for (file, stack_name, parameters) in nested {
         let shown = file.display().to_string();
         let template = read_json(&file, "the nested stack template")?;
         let found = Found { template, shown, stack_name, parameters, apis: Vec::new() };
-        templates(found, objects, region, depth + 1, out)?;
+        templates(found, objects, region, kind, depth + 1, out)?;
     }
     Ok(())
 }
 
-pub(crate) fn read(
+/// Reads the API of type `kind` of the chosen stack with `reader` (given the API's template and its
+/// nested stacks' templates, the assets, and the API's logical id).
+pub(crate) fn read<T>(
     dir: &Path,
     stack: Option<&str>,
     api: Option<&str>,
     region: &str,
-) -> Result<ApiDefinition, Error> {
+    kind: ApiType,
+    reader: impl FnOnce(&[read::Context<'_>], &Assets, &str) -> Result<T, Error>,
+) -> Result<T, Error> {
     let mut all = Vec::new();
     stacks(dir, 0, &mut all)?;
     let chosen = match stack {
@@ -186,21 +190,19 @@ pub(crate) fn read(
                 .into_iter()
                 .filter(|s| {
                     std::fs::read_to_string(&s.template).is_ok_and(|t| {
-                        t.contains("AWS::AppSync::GraphQLApi") || t.contains("AWS::CloudFormation::Stack")
+                        t.contains(&format!("\"{}\"", kind.resource_type()))
+                            || t.contains("AWS::CloudFormation::Stack")
                     })
                 })
                 .collect();
             match <[Stack; 1]>::try_from(with_appsync) {
                 Ok([one]) => one,
                 Err(rest) if rest.is_empty() => {
-                    return Err(Error::new(
-                        Kind::Project,
-                        format!(
-                            "no stack of {} defines an AppSync API (stacks: {})",
-                            dir.display(),
-                            names.join(", ")
-                        ),
-                    ));
+                    return Err(Error::no_api(format!(
+                        "no stack of {} defines an AppSync API (stacks: {})",
+                        dir.display(),
+                        names.join(", ")
+                    )));
                 }
                 Err(rest) => {
                     let names: Vec<&str> = rest.iter().map(|s| s.names[0].as_str()).collect();
@@ -227,7 +229,7 @@ pub(crate) fn read(
         parameters: HashMap::new(),
         apis: Vec::new(),
     };
-    templates(root, &objects, region, 0, &mut found)?;
+    templates(root, &objects, region, kind, 0, &mut found)?;
     let candidates: Vec<&Found> = found
         .iter()
         .filter(|f| match api {
@@ -240,21 +242,22 @@ pub(crate) fn read(
         [] => {
             let all: Vec<String> = found.iter().flat_map(|f| f.apis.iter().cloned()).collect();
             let shown = chosen.template.display().to_string();
-            read::choose_api(&all, api, &shown)?;
-            return Err(Error::new(Kind::Project, format!("{shown}: no AWS::AppSync::GraphQLApi found")));
+            read::choose_api(&all, api, &shown, kind)?;
+            return Err(Error::new(Kind::Project, format!("{shown}: no {} found", kind.resource_type())));
         }
         several => {
             let all: Vec<String> = several.iter().flat_map(|f| f.apis.iter().cloned()).collect();
             return Err(Error::new(
                 Kind::Project,
                 format!(
-                    "the stack has several GraphQL APIs ({}): choose one by its logical id (--api)",
+                    "the stack has several APIs of type {} ({}): choose one by its logical id (--api)",
+                    kind.resource_type(),
                     all.join(", ")
                 ),
             ));
         }
     };
-    let chosen_api = read::choose_api(&target.apis, api, &target.shown)?;
+    let chosen_api = read::choose_api(&target.apis, api, &target.shown, kind)?;
     // The API's template, then its nested stacks' (their names extend its name).
     let prefix = format!("{}/", target.stack_name);
     let contexts = std::iter::once(target)
@@ -266,5 +269,5 @@ pub(crate) fn read(
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    read::from_template(&contexts, &Assets::CdkOut { objects }, &chosen_api)
+    reader(&contexts, &Assets::CdkOut { objects }, &chosen_api)
 }

@@ -239,7 +239,7 @@ impl<'t> Intrinsics<'t> {
             }
             "AWS::Lambda::Function" => property("FunctionName")?.unwrap_or_else(|| name.to_owned()),
             "AWS::IAM::Role" => property("RoleName")?.unwrap_or_else(|| name.to_owned()),
-            "AWS::AppSync::GraphQLApi" => self.arn("appsync", &format!("apis/{name}")),
+            "AWS::AppSync::GraphQLApi" | "AWS::AppSync::Api" => self.arn("appsync", &format!("apis/{name}")),
             "AWS::AppSync::DataSource" => {
                 let api = self.api_of(resource, name)?;
                 let ds = property("Name")?.unwrap_or_else(|| name.to_owned());
@@ -307,7 +307,9 @@ impl<'t> Intrinsics<'t> {
             }
         };
         let value = match (kind, attribute.as_str()) {
-            ("AWS::AppSync::GraphQLApi", "ApiId") => name.clone(),
+            ("AWS::AppSync::GraphQLApi" | "AWS::AppSync::Api", "ApiId") => name.clone(),
+            ("AWS::AppSync::Api", "ApiArn") => self.arn("appsync", &format!("apis/{name}")),
+            ("AWS::AppSync::Api", "Dns.Http" | "Dns.Realtime") => "127.0.0.1:4000".to_owned(),
             ("AWS::AppSync::GraphQLApi", "Arn") => self.arn("appsync", &format!("apis/{name}")),
             ("AWS::AppSync::GraphQLApi", "GraphQLUrl") => format!("http://127.0.0.1:4000/graphql#{name}"),
             ("AWS::AppSync::GraphQLApi", "RealtimeUrl") => {

@@ -16,6 +16,7 @@
 
 mod cdk_out;
 pub(crate) mod database;
+mod event_api;
 mod intrinsics;
 mod model;
 mod read;
@@ -26,14 +27,16 @@ pub(crate) mod wiring;
 pub use database::{table_definition, tables_file};
 pub use intrinsics::LOCAL_ACCOUNT_ID;
 pub use model::{
-    ApiDefinition, AttributeDefinition, Code, DataSource, DataSourceKind, Function, IamSigning, Index,
-    KeyElement, KeyType, Resolver, ResolverKind, Runtime, Table, Unsupported,
+    ApiDefinition, AttributeDefinition, ChannelNamespaceDefinition, Code, DataSource, DataSourceKind,
+    EventApiDefinition, Function, IamSigning, Index, KeyElement, KeyType, Resolver, ResolverKind, Runtime,
+    Table, Unsupported,
 };
 pub use wiring::{NOT_CONFIGURED_ERROR_TYPE, UNSUPPORTED_ERROR_TYPE};
 
 use std::path::PathBuf;
 
 use crate::error::Error;
+use read::ApiType;
 
 /// Reads an [`ApiDefinition`] from a `cdk.out` directory or a CloudFormation template.
 ///
@@ -82,7 +85,9 @@ impl ProjectReader {
         self
     }
 
-    /// The `AWS::AppSync::GraphQLApi` to read (its logical id), when the stack holds several.
+    /// The API to read (its logical id: an `AWS::AppSync::GraphQLApi` for [`read`](Self::read),
+    /// an `AWS::AppSync::Api` for [`read_events`](Self::read_events)), when the stack holds
+    /// several.
     pub fn api(mut self, logical_id: impl Into<String>) -> Self {
         self.api = Some(logical_id.into());
         self
@@ -94,11 +99,41 @@ impl ProjectReader {
         self
     }
 
-    /// Reads the project.
+    /// Reads the project's GraphQL API (`AWS::AppSync::GraphQLApi`).
     pub fn read(self) -> Result<ApiDefinition, Error> {
+        self.read_with(ApiType::GraphQl, read::from_template)
+    }
+
+    /// Reads the project's Event API (`AWS::AppSync::Api` with an `EventConfig`) and its channel
+    /// namespaces, whose `CodeHandlers` (inline) or `CodeS3Location` (a cdk asset, or a file
+    /// beside the template) hold their `onPublish`/`onSubscribe` code. [`api`](Self::api)
+    /// chooses among several Event APIs.
+    ///
+    /// ```no_run
+    /// use appsync_local::project::ProjectReader;
+    /// use appsync_local::{ApiKey, AuthMode, Emulator};
+    ///
+    /// let events = ProjectReader::cdk_out("cdk.out").read_events()?;
+    /// let mut builder = Emulator::builder().api_key(ApiKey::new("da2-local")).default_auth(AuthMode::ApiKey);
+    /// for namespace in events.channel_namespaces() {
+    ///     builder = builder.channel_namespace(namespace);
+    /// }
+    /// let emulator = builder.build()?;
+    /// # drop(emulator);
+    /// # Ok::<(), appsync_local::Error>(())
+    /// ```
+    pub fn read_events(self) -> Result<EventApiDefinition, Error> {
+        self.read_with(ApiType::Event, event_api::from_template)
+    }
+
+    fn read_with<T>(
+        self,
+        kind: ApiType,
+        reader: impl FnOnce(&[read::Context<'_>], &read::Assets, &str) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         match &self.source {
             Source::CdkOut(dir) => {
-                cdk_out::read(dir, self.stack.as_deref(), self.api.as_deref(), &self.region)
+                cdk_out::read(dir, self.stack.as_deref(), self.api.as_deref(), &self.region, kind, reader)
             }
             Source::Template(file) => {
                 if self.stack.is_some() {
@@ -107,7 +142,7 @@ impl ProjectReader {
                         "a stack is chosen only in a cdk.out directory, not in a template",
                     ));
                 }
-                read::template_file(file, self.api.as_deref(), &self.region)
+                read::template_file(file, self.api.as_deref(), &self.region, kind, reader)
             }
         }
     }

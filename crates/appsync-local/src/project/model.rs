@@ -315,3 +315,64 @@ impl fmt::Display for Unsupported {
         write!(f, "{}: {}", self.resource, self.reason)
     }
 }
+
+/// One AppSync Event API (`AWS::AppSync::Api` with an `EventConfig`) and its channel namespaces.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct EventApiDefinition {
+    /// The `AWS::AppSync::Api`'s logical id.
+    pub logical_id: String,
+    /// Its `Name`.
+    pub name: String,
+    /// Where it was read from (the template file).
+    pub template: String,
+    /// `EventConfig.AuthProviders`: the auth modes the API accepts.
+    pub auth_providers: Vec<AuthMode>,
+    /// `EventConfig.ConnectionAuthModes`.
+    pub connection_auth: Vec<AuthMode>,
+    /// `EventConfig.DefaultPublishAuthModes`: a namespace's publish modes unless it has its own.
+    pub publish_auth: Vec<AuthMode>,
+    /// `EventConfig.DefaultSubscribeAuthModes`.
+    pub subscribe_auth: Vec<AuthMode>,
+    /// Its `AWS::AppSync::ChannelNamespace`s, by name.
+    pub namespaces: Vec<ChannelNamespaceDefinition>,
+    /// What the emulator cannot honour, one note per resource and reason.
+    pub unsupported: Vec<Unsupported>,
+}
+
+impl EventApiDefinition {
+    /// The namespaces as the emulator serves them
+    /// ([`EmulatorBuilder::channel_namespace`](crate::EmulatorBuilder::channel_namespace)): each
+    /// with its own auth modes or the API's defaults, and its `CodeHandlers` code.
+    #[must_use]
+    pub fn channel_namespaces(&self) -> Vec<crate::events::ChannelNamespace> {
+        self.namespaces
+            .iter()
+            .map(|ns| {
+                let mut out = crate::events::ChannelNamespace::new(&ns.name)
+                    .publish_auth(ns.publish_auth.clone().unwrap_or_else(|| self.publish_auth.clone()))
+                    .subscribe_auth(ns.subscribe_auth.clone().unwrap_or_else(|| self.subscribe_auth.clone()));
+                if let Some(code) = &ns.code {
+                    out = out.code(code.text.clone());
+                }
+                out
+            })
+            .collect()
+    }
+}
+
+/// An `AWS::AppSync::ChannelNamespace`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ChannelNamespaceDefinition {
+    /// Its logical id.
+    pub logical_id: String,
+    /// `Name`: the first segment of its channels.
+    pub name: String,
+    /// `PublishAuthModes`; `None` for the API's defaults.
+    pub publish_auth: Option<Vec<AuthMode>>,
+    /// `SubscribeAuthModes`; `None` for the API's defaults.
+    pub subscribe_auth: Option<Vec<AuthMode>>,
+    /// `CodeHandlers`, or the file `CodeS3Location` names (a cdk asset); `None` without code.
+    pub code: Option<Code>,
+}

@@ -24,7 +24,7 @@ pub(crate) enum Assets {
 }
 
 impl Assets {
-    fn load(&self, location: &str, at: At<'_>) -> Result<(String, String), Error> {
+    pub(super) fn load(&self, location: &str, at: At<'_>) -> Result<(String, String), Error> {
         let path = match (location.strip_prefix("s3://"), self) {
             (Some(rest), Assets::CdkOut { objects }) => {
                 let key = rest.split_once('/').map_or(rest, |(_, key)| key);
@@ -51,8 +51,40 @@ impl Assets {
     }
 }
 
-/// Reads the API of one template file.
-pub(crate) fn template_file(file: &Path, api: Option<&str>, region: &str) -> Result<ApiDefinition, Error> {
+/// AppSync's two API types, each its own resource type in a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ApiType {
+    /// `AWS::AppSync::GraphQLApi`.
+    GraphQl,
+    /// `AWS::AppSync::Api` (an Event API).
+    Event,
+}
+
+impl ApiType {
+    pub(crate) fn resource_type(self) -> &'static str {
+        match self {
+            Self::GraphQl => "AWS::AppSync::GraphQLApi",
+            Self::Event => "AWS::AppSync::Api",
+        }
+    }
+
+    fn described(self) -> &'static str {
+        match self {
+            Self::GraphQl => "GraphQL APIs",
+            Self::Event => "Event APIs",
+        }
+    }
+}
+
+/// Reads the API of type `kind` of one template file with `reader` (given the template's context,
+/// where its assets are, and the chosen API's logical id).
+pub(crate) fn template_file<T>(
+    file: &Path,
+    api: Option<&str>,
+    region: &str,
+    kind: ApiType,
+    reader: impl FnOnce(&[Context<'_>], &Assets, &str) -> Result<T, Error>,
+) -> Result<T, Error> {
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| {
         Error::new(Kind::Project, format!("could not read the template {shown}")).with_source(e)
@@ -60,44 +92,46 @@ pub(crate) fn template_file(file: &Path, api: Option<&str>, region: &str) -> Res
     let template = template_file::parse(&text, &shown)?;
     let stack_name = file.file_stem().and_then(|s| s.to_str()).unwrap_or("local");
     let base = file.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let apis = api_ids(&template);
-    let chosen = choose_api(&apis, api, &shown)?;
+    let apis = api_ids(&template, kind);
+    let chosen = choose_api(&apis, api, &shown, kind)?;
     let context =
         Context { intrinsics: Intrinsics::new(&template, stack_name, region, &HashMap::new())?, shown };
-    from_template(&[context], &Assets::Local(base), &chosen)
+    reader(&[context], &Assets::Local(base), &chosen)
 }
 
-/// The logical ids of the template's GraphQL APIs; a SAM API is refused with a reason.
-pub(crate) fn api_ids(template: &Value) -> Vec<String> {
-    resources_of(template, "AWS::AppSync::GraphQLApi").map(|(id, _)| id.clone()).collect()
+/// The logical ids of the template's APIs of type `kind`.
+pub(crate) fn api_ids(template: &Value, kind: ApiType) -> Vec<String> {
+    resources_of(template, kind.resource_type()).map(|(id, _)| id.clone()).collect()
 }
 
-pub(crate) fn choose_api(apis: &[String], wanted: Option<&str>, shown: &str) -> Result<String, Error> {
+pub(crate) fn choose_api(
+    apis: &[String],
+    wanted: Option<&str>,
+    shown: &str,
+    kind: ApiType,
+) -> Result<String, Error> {
+    let resource = kind.resource_type();
     match (wanted, apis) {
         (Some(wanted), _) if apis.iter().any(|a| a == wanted) => Ok(wanted.to_owned()),
-        (Some(wanted), []) => Err(Error::new(
-            Kind::Project,
-            format!("{shown} has no AWS::AppSync::GraphQLApi (looked for {wanted})"),
-        )),
+        (Some(wanted), []) => Err(Error::no_api(format!("{shown} has no {resource} (looked for {wanted})"))),
         (Some(wanted), _) => Err(Error::new(
             Kind::Project,
-            format!("{shown} has no AWS::AppSync::GraphQLApi {wanted}; its APIs are {}", apis.join(", ")),
+            format!("{shown} has no {resource} {wanted}; its APIs are {}", apis.join(", ")),
         )),
         (None, [one]) => Ok(one.clone()),
-        (None, []) => {
-            Err(Error::new(Kind::Project, format!("{shown} has no AWS::AppSync::GraphQLApi resource")))
-        }
+        (None, []) => Err(Error::no_api(format!("{shown} has no {resource} resource"))),
         (None, _) => Err(Error::new(
             Kind::Project,
             format!(
-                "{shown} has several GraphQL APIs ({}): choose one by its logical id (--api)",
+                "{shown} has several {} ({}): choose one by its logical id (--api)",
+                kind.described(),
                 apis.join(", ")
             ),
         )),
     }
 }
 
-fn resources_of<'t>(
+pub(super) fn resources_of<'t>(
     template: &'t Value,
     kind: &'t str,
 ) -> impl Iterator<Item = (&'t String, &'t Value)> + 't {
@@ -136,7 +170,7 @@ impl<'t> Res<'_, 't> {
         }
     }
 
-    fn required(&self, property: &str, expected: &str) -> Result<String, Error> {
+    pub(super) fn required(&self, property: &str, expected: &str) -> Result<String, Error> {
         self.string(property)?.ok_or_else(|| self.at(property).error(format!("missing; expected {expected}")))
     }
 
@@ -178,7 +212,7 @@ fn limit(r: &Res<'_, '_>, property: &str, max: u32) -> Result<Option<u32>, Error
 }
 
 /// AppSync's names for the auth modes.
-fn auth_mode(name: &str, at: At<'_>) -> Result<AuthMode, Error> {
+pub(super) fn auth_mode(name: &str, at: At<'_>) -> Result<AuthMode, Error> {
     Ok(match name {
         "API_KEY" => AuthMode::ApiKey,
         "AWS_IAM" => AuthMode::Iam,

@@ -12,6 +12,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 pub use appsync_testkit::*;
 
+pub mod events;
+
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub const CONNECT_HEADERS: [(&str, &str); 3] = [

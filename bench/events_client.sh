@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# AppSync Events clients (issue 14): `appsync local --tls` (release build, demo API key) on a free
+# loopback port, and two subscribers against it, one at a time, with the same API key:
+#   - appsync: `loadgen events`, the appsync crate's `appsync::events` client;
+#   - amplify: bench/peers/amplify_events_peer.mjs, Amplify JS `events` (aws-amplify 6.22.1 and
+#              ws 8.23.1 from npm, installed under target/bench-events-node) in Node. Amplify turns
+#              every endpoint into wss://, hence the emulator's TLS for both.
+# Figures:
+#   - events per second received on one connection: SUBS (default 100) subscriptions to one
+#     channel; once the subscriber is ready, `loadgen events --measure publish` (another process)
+#     sends PUBLISHES (default 200) HTTP publishes of 5 events, CONCURRENCY (default 2) at a time,
+#     so each publish is SUBS x 5 deliveries. Each subscriber counts events where the application
+#     gets them (first and last time): events/s from the first to the last, and its CPU per event;
+#   - memory per idle subscription of the appsync client: its RSS growth over IDLE (default 1,000)
+#     more subscriptions (100 per connection, the client's default) / IDLE.
+# Targets: appsync events/s >= 5x amplify (same run, same emulator, same load); < 4 KiB per idle
+# subscription. Rounds alternate which client goes first; a fresh emulator per round.
+# Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
+# Environment: REPEAT (default 3), SUBS, PUBLISHES, CONCURRENCY, IDLE, BUILD=0 to skip the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/common.sh
+
+REPEAT=${REPEAT:-3}
+SUBS=${SUBS:-100}
+PUBLISHES=${PUBLISHES:-200}
+CONCURRENCY=${CONCURRENCY:-2}
+IDLE=${IDLE:-1000}
+
+node_dir=target/bench-events-node
+if [ ! -d "$node_dir/node_modules/aws-amplify" ]; then
+  mkdir -p "$node_dir"
+  echo '{"name":"bench-events-node","private":true,"type":"module"}' >"$node_dir/package.json"
+  (cd "$node_dir" && npm install --silent --no-audit --no-fund aws-amplify@6.22.1 ws@8.23.1)
+fi
+# ES modules resolve packages from the script's own directory, not NODE_PATH.
+cp bench/peers/amplify_events_peer.mjs "$node_dir/"
+
+target=${CARGO_TARGET_DIR:-target}
+[ "${BUILD:-1}" = 0 ] || cargo build --release --locked --quiet -p appsync-cli -p loadgen
+loadgen=$target/release/loadgen
+
+out=$(results_file events-client)
+tls_dir=$(mktemp -d)
+ready=$(mktemp -u)
+sublog=$(mktemp)
+sub=
+cleanup_client() {
+  if [ -n "$sub" ]; then kill "$sub" 2>/dev/null || true; wait "$sub" 2>/dev/null || true; fi
+  sub=
+  rm -rf "$tls_dir" "$ready" "$sublog"
+}
+trap 'cleanup_client; stop; rm -f "$log"' EXIT INT TERM
+
+status=0
+# throughput CLIENT LABEL: the subscriber waits (ready file) for the publisher's load.
+throughput() {
+  local client=$1 label=$2
+  rm -f "$ready"
+  local common=(--url "$event_url" --api-key "$KEY" --subs "$SUBS" --publishes "$PUBLISHES" --events 5
+    --ready-file "$ready" --max-seconds 120 --label "$label")
+  if [ "$client" = amplify ]; then
+    NODE_EXTRA_CA_CERTS="$ca" node "$node_dir/amplify_events_peer.mjs" "${common[@]}" >>"$out" 2>"$sublog" &
+  else
+    "$loadgen" events --measure throughput --ca-file "$ca" "${common[@]}" >>"$out" 2>"$sublog" &
+  fi
+  sub=$!
+  for _ in $(seq 1 600); do
+    [ -f "$ready" ] && break
+    kill -0 "$sub" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -f "$ready" ]; then
+    "$loadgen" events --measure publish --url "$event_url" --api-key "$KEY" --ca-file "$ca" \
+      --publishes "$PUBLISHES" --events 5 -c "$CONCURRENCY" --label "driver-$label" 2>/dev/null || status=1
+  fi
+  wait "$sub" || status=1
+  sub=
+  cat "$sublog" >&2
+}
+
+echo "== results in $out"
+for r in $(seq 1 "$REPEAT"); do
+  start_local --tls --tls-dir "$tls_dir"
+  event_url=${url%/graphql}/event
+  ca=$tls_dir/ca.pem
+  echo "== appsync local at $event_url, round $r, load: $(uptime | sed 's/.*load average: //')"
+  order="appsync amplify"
+  [ $((r % 2)) = 0 ] && order="amplify appsync"
+  for client in $order; do throughput "$client" "$client-tp-$SUBS#$r"; done
+  "$loadgen" events --measure memory --url "$event_url" --api-key "$KEY" --ca-file "$ca" --subs "$IDLE" \
+    --label "appsync-mem-$IDLE#$r" >>"$out" || status=1
+  stop
+done
+
+echo
+python3 - "$out" "$SUBS" "$IDLE" <<'EOF'
+import json
+import sys
+
+path, subs, idle = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [json.loads(line) for line in open(path) if line.strip()]
+
+
+def fmt(x, digits=1):
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    return values[(len(values) - 1) // 2] if values else None
+
+
+tp = [r for r in rows if r["measure"] == "throughput"]
+print(f"| run | subscriptions | events | events/s | CPU µs/event | errors | cut short |")
+print("|---|---|---|---|---|---|---|")
+for r in tp:
+    print(f"| {r['label']} | {r['subs']} | {r['events']} | {fmt(r['events_per_s'], 0)} | {fmt(r['cpu_us_per_event'], 2)} "
+          f"| {r['errors']} | {r['cut_short']} |")
+mem = [r for r in rows if r["measure"] == "memory"]
+if mem:
+    print()
+    print("| run | idle subscriptions | RSS before B | RSS after B | bytes per subscription |")
+    print("|---|---|---|---|---|")
+    for r in mem:
+        print(f"| {r['label']} | {r['subs']} | {r['rss_before']} | {r['rss_after']} | {fmt(r['bytes_per_sub'], 0)} |")
+rounds = {}
+for r in tp:
+    client, _, rnd = r["label"].partition("#")
+    rounds.setdefault(rnd, {})[client.split("-")[0]] = r
+ratios = [x["appsync"]["events_per_s"] / x["amplify"]["events_per_s"] for x in rounds.values()
+          if "appsync" in x and "amplify" in x and x["appsync"]["events_per_s"] and x["amplify"]["events_per_s"]]
+print()
+print(f"- events/s on one connection ({subs} subscriptions), appsync / amplify, median of {len(ratios)} per-round "
+      f"ratios: {fmt(median(ratios), 2)}x (target >= 5x); per round: {', '.join(fmt(x, 2) for x in ratios)}")
+per = median(r["bytes_per_sub"] for r in mem)
+print(f"- appsync client memory per idle subscription ({idle}), median: {fmt(per, 0)} bytes = "
+      f"{fmt(None if per is None else per / 1024, 2)} KiB (target < 4 KiB)")
+EOF
+exit "$status"
