@@ -77,6 +77,13 @@ def main():
         print(f"- same, server CPU per query (simulator / ours): {r('simulator-api-key', 'ours-api-key', 'server_cpu_us_per_req')}")
         print(f"- IAM / API key on ours, req/s: {r('ours-iam', 'ours-api-key')}")
         print(f"- IAM / API key on ours, server CPU per query: {r('ours-iam', 'ours-api-key', 'server_cpu_us_per_req')}")
+        if "base-api-key" in runs:
+            # BASELINE= runs: another build of `appsync local`, loaded in alternation with ours.
+            print(f"- ours / baseline, API key, server CPU per query: {r('ours-api-key', 'base-api-key', 'server_cpu_us_per_req')}")
+            print(f"- ours / baseline, API key, req/s: {r('ours-api-key', 'base-api-key')}")
+            print(f"- ours / baseline, IAM, server CPU per query: {r('ours-iam', 'base-iam', 'server_cpu_us_per_req')}")
+            print(f"- ours / baseline, IAM, req/s: {r('ours-iam', 'base-iam')}")
+            print(f"- IAM / API key on the baseline, req/s: {r('base-iam', 'base-api-key')}")
     else:
         for c in sorted({r["concurrency"] for r in runs.values()}):
             print()

@@ -18,6 +18,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of the system allocator: `appsync local` allocates and frees many small
+/// values per request on several threads, where glibc's malloc spent about a third of the
+/// emulator's CPU (locks shared between arenas included; BENCHMARKS.md, "Emulator throughput").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "appsync",

@@ -162,7 +162,10 @@ impl Emulator {
             operation_name: operation_name.map(str::to_owned),
             headers: std::collections::BTreeMap::new(),
         };
-        let body = self.inner.threads.execute(&self.inner.engine, req, identity.clone()).await;
+        let body = match self.inner.engine.execute_here(&req, identity) {
+            Some(body) => body,
+            None => self.inner.threads.execute(&self.inner.engine, req, identity.clone()).await,
+        };
         crate::json::from_apollo(&body)
     }
 

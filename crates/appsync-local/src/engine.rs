@@ -47,6 +47,11 @@ const APOLLO_RESOLVER_ERROR_PREFIX: &str = "resolver error: ";
 const MAX_CACHED_DOCUMENTS: usize = 1024;
 const MAX_CACHED_QUERY_LEN: usize = 16 * 1024;
 
+/// How deeply a document's fields may nest for it to execute on the thread that received the
+/// request (see [`Engine::execute_here`]): execution recurses once per level, and those threads
+/// have ordinary stacks, not the executor threads' deep ones. Real queries stay well within it.
+const INLINE_MAX_DEPTH: usize = 12;
+
 /// How deep the parser may recurse, whatever the depth limit: a guard for the stack (parse,
 /// validation and execution all recurse once per level), as graphql-java's parser has one
 /// (`maxRuleDepth`, 500 too). apollo-parser spends about four levels per nested field, so some
@@ -76,7 +81,57 @@ pub(crate) struct Engine {
     pub(crate) default_mode: AuthMode,
     pub(crate) limits: Limits,
     pub(crate) events: broadcast::Sender<Arc<MutationEvent>>,
-    pub(crate) documents: Mutex<HashMap<String, Arc<Valid<ExecutableDocument>>>>,
+    pub(crate) documents: Mutex<HashMap<String, Arc<CachedDocument>>>,
+}
+
+/// A document as the cache keeps it: parsed, validated and limit-checked, with what every
+/// request of it would otherwise work out again (AppSync, too, parses and validates each
+/// distinct document once).
+#[derive(Debug)]
+pub(crate) struct CachedDocument {
+    document: Valid<ExecutableDocument>,
+    /// No operation has an AppSync-scalar literal that AppSync refuses, so requests need not
+    /// look again ([`validation::check_literals`] depends on the document alone).
+    literals_ok: bool,
+    /// How deeply fields nest, fragments included (1 for `{ a }`).
+    depth: usize,
+}
+
+impl std::ops::Deref for CachedDocument {
+    type Target = Valid<ExecutableDocument>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.document
+    }
+}
+
+impl CachedDocument {
+    fn new(schema: &Valid<apollo_compiler::Schema>, document: Valid<ExecutableDocument>) -> Self {
+        let literals_ok =
+            document.operations.iter().all(|op| validation::check_literals(schema, &document, op).is_none());
+        let depth =
+            document.operations.iter().map(|op| nesting(&document, &op.selection_set, 0)).max().unwrap_or(0);
+        Self { document, literals_ok, depth }
+    }
+}
+
+/// How deeply the fields of `set` nest, following fragment spreads; past `INLINE_MAX_DEPTH`
+/// the exact figure does not matter, which also bounds the walk.
+fn nesting(doc: &ExecutableDocument, set: &executable::SelectionSet, above: usize) -> usize {
+    if above > INLINE_MAX_DEPTH {
+        return above;
+    }
+    set.selections
+        .iter()
+        .map(|selection| match selection {
+            Selection::Field(f) => nesting(doc, &f.selection_set, above + 1),
+            Selection::InlineFragment(i) => nesting(doc, &i.selection_set, above),
+            Selection::FragmentSpread(s) => {
+                doc.fragments.get(&s.fragment_name).map_or(above, |f| nesting(doc, &f.selection_set, above))
+            }
+        })
+        .max()
+        .unwrap_or(above)
 }
 
 impl std::fmt::Debug for Engine {
@@ -150,12 +205,61 @@ impl RequestCtx {
 impl Engine {
     /// Executes one request for an already authenticated caller and returns the response body.
     pub(crate) async fn execute(self: &Arc<Self>, req: &GraphQLRequest, identity: &Identity) -> BValue {
+        match self.document(&req.query) {
+            Ok(document) => self.execute_document(&document, req, identity).await,
+            Err(resp) => resp,
+        }
+    }
+
+    /// Whether registered resolvers (Rust, JavaScript, Lambda...) may run: only they await, read
+    /// the request's headers and variables, or need the executor threads.
+    pub(crate) fn has_resolvers(&self) -> bool {
+        !self.resolvers.is_empty() || !self.batch_resolvers.is_empty()
+    }
+
+    /// Executes `req` right here, on the calling thread, when that is sure to finish at once and
+    /// within an ordinary stack: no registered resolver can run (the default resolvers never
+    /// await) and the document is already cached (parsed and validated on an executor thread)
+    /// and shallow. `None` when the request must go to the executor threads instead; the
+    /// answer is the same either way, this only saves the hand-over.
+    pub(crate) fn execute_here(
+        self: &Arc<Self>,
+        req: &GraphQLRequest,
+        identity: &Identity,
+    ) -> Option<BValue> {
+        if self.has_resolvers() || req.query.len() > MAX_CACHED_QUERY_LEN {
+            return None;
+        }
+        let document = self
+            .documents
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(req.query.as_str())
+            .filter(|doc| doc.depth <= INLINE_MAX_DEPTH)
+            .cloned()?;
+        let run = std::panic::AssertUnwindSafe(self.execute_document(&document, req, identity));
+        Some(match std::panic::catch_unwind(move || futures_util::FutureExt::now_or_never(run)) {
+            Ok(Some(body)) => body,
+            // Without registered resolvers nothing awaits; were it ever otherwise, the client
+            // still gets an answer.
+            Ok(None) => {
+                tracing::error!("execution without resolvers did not finish at once");
+                crate::thread_pool::internal_error()
+            }
+            // As on an executor thread, where a panic ends the request's task.
+            Err(_) => crate::thread_pool::internal_error(),
+        })
+    }
+
+    async fn execute_document(
+        self: &Arc<Self>,
+        document: &CachedDocument,
+        req: &GraphQLRequest,
+        identity: &Identity,
+    ) -> BValue {
         let schema = &self.schema.schema;
-        let document = match self.document(&req.query) {
-            Ok(doc) => doc,
-            Err(resp) => return resp,
-        };
-        let document = &*document;
+        let literals_ok = document.literals_ok;
+        let document = &document.document;
         let operation = match validation::select_operation(document, req.operation_name.as_deref()) {
             Ok(op) => op,
             Err(resp) => return resp,
@@ -163,7 +267,7 @@ impl Engine {
         if let Some(resp) = validation::check_variables(schema, document, operation, &req.variables) {
             return resp;
         }
-        if let Some(resp) = validation::check_literals(schema, document, operation) {
+        if !literals_ok && let Some(resp) = validation::check_literals(schema, document, operation) {
             return resp;
         }
         let raw_vars: BMap = req.variables.iter().map(|(k, v)| (k.as_str().into(), to_apollo(v))).collect();
@@ -182,7 +286,7 @@ impl Engine {
 
     /// The parsed, validated and limit-checked document for `query`, from the cache when the
     /// same text was seen before (clients send the same few documents over and over).
-    pub(crate) fn document(&self, query: &str) -> Result<Arc<Valid<ExecutableDocument>>, BValue> {
+    pub(crate) fn document(&self, query: &str) -> Result<Arc<CachedDocument>, BValue> {
         if let Some(doc) = self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(query)
         {
             return Ok(Arc::clone(doc));
@@ -198,7 +302,7 @@ impl Engine {
         if let Some(resp) = self.check_limits(&document) {
             return Err(resp);
         }
-        let document = Arc::new(document);
+        let document = Arc::new(CachedDocument::new(schema, document));
         if query.len() <= MAX_CACHED_QUERY_LEN {
             let mut cache = self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             // Crude but bounded: a client generating endless distinct documents only costs
@@ -223,7 +327,12 @@ impl Engine {
         let ctx = Arc::new(RequestCtx {
             engine: Arc::clone(self),
             identity: identity.clone(),
-            variables: variables.iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect(),
+            // For resolvers' `info.variables`: without resolvers, nobody reads them.
+            variables: if self.has_resolvers() {
+                variables.iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect()
+            } else {
+                Map::new()
+            },
             headers: headers.clone(),
             errors: Mutex::new(Vec::new()),
             appended: Mutex::new(Vec::new()),

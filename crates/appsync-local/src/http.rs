@@ -131,7 +131,10 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
     let Some(mut req) = parse_request(&bytes) else {
         return unparseable_query();
     };
-    req.headers = headers_of(&parts.headers);
+    // Only registered resolvers read them (`ctx.request.headers`).
+    if inner.engine.has_resolvers() {
+        req.headers = headers_of(&parts.headers);
+    }
     execute(&emulator, req, identity).await
 }
 
@@ -195,7 +198,9 @@ pub(crate) async fn graphql_get(emulator: Emulator, request: Request) -> Respons
     let Some(mut req) = parts.uri.query().and_then(request_from_query) else {
         return unparseable_query();
     };
-    req.headers = headers_of(&parts.headers);
+    if emulator.inner.engine.has_resolvers() {
+        req.headers = headers_of(&parts.headers);
+    }
     execute(&emulator, req, identity).await
 }
 
@@ -254,7 +259,10 @@ async fn execute(emulator: &Emulator, req: GraphQLRequest, identity: crate::Iden
     let started = std::time::Instant::now();
     let mode = identity.mode();
     let operation = req.operation_name.clone();
-    let response = inner.threads.execute(&inner.engine, req, identity).await;
+    let response = match inner.engine.execute_here(&req, &identity) {
+        Some(response) => response,
+        None => inner.threads.execute(&inner.engine, req, identity).await,
+    };
     tracing::debug!(
         mode = %mode,
         operation = operation.as_deref().unwrap_or(""),

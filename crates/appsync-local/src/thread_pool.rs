@@ -81,6 +81,6 @@ impl ThreadPool {
 }
 
 /// A resolver panicked or the executor stopped: AppSync's generic failure.
-fn internal_error() -> BValue {
+pub(crate) fn internal_error() -> BValue {
     crate::response::plain_error("An internal failure occurred while executing the request.", Vec::new())
 }

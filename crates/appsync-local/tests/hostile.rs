@@ -99,6 +99,53 @@ fn nested(depth: usize) -> String {
     q
 }
 
+const NESTED_RECORDS: &str = "type Node { id: ID! name: String child: Node }
+input NodeInput { name: String child: NodeInput }
+input CreateNodeInput { id: ID! name: String child: NodeInput }
+type Query { getNode(id: ID!): Node }
+type Mutation { createNode(input: CreateNodeInput!): Node }";
+
+/// `getNode` with `levels` nested `child` selections: its deepest field is at depth `levels + 2`.
+fn nested_get(levels: usize) -> String {
+    format!("{{ getNode(id: \"n\") {}{{ name }}{} }}", "{ child ".repeat(levels), " }".repeat(levels))
+}
+
+// Without resolvers, a request whose document is already cached runs on the thread that received
+// it, as long as it is shallow (engine.rs, `INLINE_MAX_DEPTH`, 12): the same answers both ways,
+// and no stack overflow on that thread's ordinary stack (here the test's own thread, in a debug build).
+#[tokio::test]
+async fn cached_documents_run_on_the_receiving_thread_with_the_same_answers() {
+    let s =
+        start(demo_builder().schema_sdl(NESTED_RECORDS).default_auth(appsync_local::AuthMode::ApiKey)).await;
+    let mut input = json!({"name": "bottom"});
+    for _ in 0..20 {
+        input = json!({"name": "r", "child": input});
+    }
+    input["id"] = json!("n");
+    let created = s
+        .api_key("mutation ($i: CreateNodeInput!) { createNode(input: $i) { id } }", json!({"i": input}))
+        .await;
+    assert_eq!(created.json(), json!({"data": {"createNode": {"id": "n"}}}));
+    // 10 levels: depth 12, run here once cached; 11 levels: depth 13, always on the executor threads.
+    for levels in [0, 10, 11] {
+        let query = nested_get(levels);
+        let first = s.api_key(&query, json!({})).await.json();
+        let mut node = &first["data"]["getNode"];
+        for _ in 0..levels {
+            node = &node["child"];
+        }
+        assert_eq!(node["name"], "r", "{levels}: {first}");
+        for _ in 0..3 {
+            assert_eq!(s.api_key(&query, json!({})).await.json(), first, "{levels}");
+        }
+    }
+    // Errors read the same too: a field error on a cached document.
+    let missing = "{ getNode(id: \"nope\") { id } }";
+    let first = s.api_key(missing, json!({})).await.json();
+    assert_eq!(first, json!({"data": {"getNode": null}}));
+    assert_eq!(s.api_key(missing, json!({})).await.json(), first);
+}
+
 // No depth limit by default, as in AppSync (FIDELITY.md 12): a deep query runs; one deeper than
 // any real query is stopped by the parser with a clean error, never a stack overflow.
 #[tokio::test]
