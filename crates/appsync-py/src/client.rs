@@ -44,6 +44,29 @@ fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String
     pairs.try_iter()?.map(|pair| pair?.extract()).collect()
 }
 
+/// The request `execute` and `subscribe` share: the document, its variables (JSON text, from
+/// Python's `json`), operation name and auth override (`None`: the client's).
+fn request(
+    query: String,
+    variables: Option<String>,
+    operation_name: Option<String>,
+    auth: Option<&Bound<'_, PyAny>>,
+) -> PyResult<appsync::Request> {
+    let mut request = appsync::Request::new(query);
+    if let Some(variables) = variables {
+        let raw = RawValue::from_string(variables)
+            .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
+        request = request.variables(raw);
+    }
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(auth) = auth.filter(|a| !a.is_none()) {
+        request = request.auth(extract_auth(auth)?.0);
+    }
+    Ok(request)
+}
+
 /// `on_connection_state`: the callback is called on the event loop running when the client was
 /// made (the Rust client reports state changes from its connection task, on another thread), with
 /// an `appsync.ConnectionState`.
@@ -134,18 +157,7 @@ impl Client {
         headers: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut request = appsync::Request::new(query);
-        if let Some(variables) = variables {
-            let raw = RawValue::from_string(variables)
-                .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
-            request = request.variables(raw);
-        }
-        if let Some(name) = operation_name {
-            request = request.operation_name(name);
-        }
-        if let Some(auth) = auth.filter(|a| !a.is_none()) {
-            request = request.auth(extract_auth(auth)?.0);
-        }
+        let mut request = request(query, variables, operation_name, auth)?;
         for (name, value) in str_pairs(headers)? {
             request = request.header(&name, &value);
         }
@@ -184,18 +196,7 @@ impl Client {
         operation_name: Option<String>,
         auth: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut request = appsync::Request::new(query);
-        if let Some(variables) = variables {
-            let raw = RawValue::from_string(variables)
-                .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
-            request = request.variables(raw);
-        }
-        if let Some(name) = operation_name {
-            request = request.operation_name(name);
-        }
-        if let Some(auth) = auth.filter(|a| !a.is_none()) {
-            request = request.auth(extract_auth(auth)?.0);
-        }
+        let request = request(query, variables, operation_name, auth)?;
         let client = self.inner.clone();
         completion::spawn(
             py,
