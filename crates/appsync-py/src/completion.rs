@@ -8,11 +8,12 @@
 //! Here each event loop has one queue of finished results. A Rust future that finishes (on a
 //! tokio thread, without the GIL) pushes its output; only the push that finds no drain
 //! scheduled wakes the loop, by writing a byte to a pipe the loop watches (`add_reader`). The
-//! loop then resolves every future queued so far in one callback, converting each output to
-//! Python there. Tokio threads never touch Python on this path. A loop that cannot watch a pipe
+//! loop then resolves the futures queued so far, converting each output to Python there, a
+//! slice per turn of the loop so that timers and other callbacks are not kept waiting. Tokio threads never touch Python on this path. A loop that cannot watch a pipe
 //! (Windows' proactor loop) is woken with one `call_soon_threadsafe` per batch instead.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -44,7 +45,7 @@ pub(crate) struct Loop {
     /// The loop (for `scope`, so that code run by the future finds it), and its identity.
     locals: TaskLocals,
     id: usize,
-    queue: Mutex<Vec<Finished>>,
+    queue: Mutex<VecDeque<Finished>>,
     /// Whether a drain is due: set by the push that finds it clear, cleared by the drain.
     scheduled: AtomicBool,
     wake: Wake,
@@ -53,7 +54,7 @@ pub(crate) struct Loop {
 impl Loop {
     /// Queues `finished`, waking the loop unless a drain is already due.
     fn push(self: &Arc<Self>, finished: Finished) {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner).push(finished);
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner).push_back(finished);
         // After the push: a drain that clears the flag after this point takes the item.
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return;
@@ -79,8 +80,8 @@ impl Loop {
         }
     }
 
-    /// Resolves every future queued so far (on the loop's thread).
-    fn drain(&self, py: Python<'_>) {
+    /// Resolves the futures queued so far, [`SLICE`] at a time (on the loop's thread).
+    fn drain(self: &Arc<Self>, py: Python<'_>) {
         #[cfg(unix)]
         if let Wake::Pipe { reader, .. } = &self.wake {
             use std::io::Read as _;
@@ -88,9 +89,18 @@ impl Loop {
             let mut bytes = [0u8; 64];
             while matches!((&*reader).read(&mut bytes), Ok(n) if n == bytes.len()) {}
         }
-        self.scheduled.store(false, Ordering::SeqCst);
-        let finished = std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
-        for Finished { future, resolve } in finished {
+        let (slice, more) = {
+            let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let n = queue.len().min(SLICE);
+            let slice: Vec<Finished> = queue.drain(..n).collect();
+            let more = !queue.is_empty();
+            if !more {
+                // Under the lock, the queue empty: the next push wakes the loop again.
+                self.scheduled.store(false, Ordering::SeqCst);
+            }
+            (slice, more)
+        };
+        for Finished { future, resolve } in slice {
             let future = future.bind(py);
             let outcome = match resolve(py) {
                 Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
@@ -103,8 +113,22 @@ impl Loop {
                 Ok(_) => {}
             }
         }
+        if more {
+            // The rest after the loop's next turn (the flag stays set: no wake-up needed).
+            let again = self
+                .locals
+                .event_loop(py)
+                .call_method1(pyo3::intern!(py, "call_soon"), (Drain(Arc::clone(self)),));
+            if let Err(e) = again {
+                e.write_unraisable(py, None);
+            }
+        }
     }
 }
+
+/// Futures resolved per turn of the loop: each wakes a task that runs in the loop's next turn,
+/// so a drain of hundreds at once would make that turn (and every timer behind it) that long.
+const SLICE: usize = 16;
 
 /// The loop's callback: drains its queue.
 #[pyclass(frozen, module = "appsync._appsync", name = "_Drain")]
@@ -170,7 +194,7 @@ fn register(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Loop>> {
         Arc::new(Loop {
             locals: TaskLocals::new(event_loop.clone()),
             id,
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(VecDeque::new()),
             scheduled: AtomicBool::new(false),
             wake,
         })
