@@ -21,6 +21,7 @@
 # JSON lines go to target/bench-results/python-*.jsonl; a Markdown summary is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/listening.sh
 
 N=${N:-10000}
 REPEAT=${REPEAT:-3}
@@ -64,25 +65,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# url_from LOG PID: the GraphQL URL a server printed.
-url_from() {
-  local u=
-  for _ in $(seq 1 200); do
-    u=$(grep -o 'http://127\.0\.0\.1:[0-9]*/graphql' "$1" | head -1 || true)
-    [ -n "$u" ] && break
-    kill -0 "$2" 2>/dev/null || { cat "$1" >&2; echo "the server exited" >&2; return 1; }
-    sleep 0.1
-  done
-  [ -n "$u" ] || { cat "$1" >&2; echo "the server did not start" >&2; return 1; }
-  echo "$u"
-}
-
-"$loadgen" serve --listen 127.0.0.1:0 --max-seconds 3600 >"$log" 2>&1 &
-pid=$!
-url=$(url_from "$log" "$pid")
 "$target/release/appsync" local --listen 127.0.0.1:0 >"$emlog" 2>&1 &
 em=$!
-emurl=$(url_from "$emlog" "$em")
+wait_listening "$emlog" "$em"
+emurl=$url
+"$loadgen" serve --listen 127.0.0.1:0 --max-seconds 3600 >"$log" 2>&1 &
+pid=$!
+wait_listening "$log" "$pid"
 echo "== Python: execute against $url, subscriptions against $emurl; results in $out"
 
 status=0

@@ -10,14 +10,11 @@ Usage: python appsync_py_ws_peer.py --url URL --api-key KEY [--subs N] [-n M] [-
 
 import argparse
 import asyncio
-import ipaddress
-import json
-import resource
 import sys
 import time
-from urllib.parse import urlparse
 
 import appsync
+import pyload
 
 SUBSCRIPTION = "subscription OnCreate { onCreatePost { id title } }"
 
@@ -33,24 +30,12 @@ def parse_args():
     p.add_argument("--max-seconds", type=float, default=120.0)
     p.add_argument("--label", default="")
     args = p.parse_args()
-    host = urlparse(args.url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        sys.exit(f"--url must point at a loopback address, not {args.url}")
+    pyload.loopback_only(args.url)
     return args
-
-
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 async def main():
     args = parse_args()
-    label = args.label or "appsync-py"
     expected = args.subs * args.mutations
     count = 0
     first = last = None
@@ -80,35 +65,20 @@ async def main():
         if args.ready_file:
             with open(args.ready_file, "w"):
                 pass
-        cpu0 = cpu()
+        cpu0 = pyload.cpu()
         try:
             await asyncio.wait_for(done.wait(), args.max_seconds)
         except asyncio.TimeoutError:
             pass
-        used = cpu() - cpu0
+        used = pyload.cpu() - cpu0
         span = (last - first) if count else 0.0
-        line = {
-            "label": args.label, "tool": "appsync-py", "measure": "throughput", "subs": args.subs,
-            "mutations": args.mutations, "events": count, "errors": len(errors),
-            "cut_short": count < expected,
-            "events_per_s": round(count / span, 3) if span > 0 else None,
-            "elapsed_s": round(span, 3),
-            "cpu_us_per_event": round(used * 1e6 / count, 3) if count else None,
-        }
-        print(
-            f"{label}: {args.subs} subs: {count}/{expected} events in {span:.2f}s: "
-            f"{line['events_per_s']} events/s, CPU {line['cpu_us_per_event']} us/event, {len(errors)} errors",
-            file=sys.stderr,
-        )
-        if errors:
-            print(f"first error: {errors[0]}", file=sys.stderr)
-        print(json.dumps(line), flush=True)
+        status = pyload.throughput_line(args, "appsync-py", count, span, used, errors)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for sub in subs:
             await sub.aclose()
-    return 0 if line["errors"] == 0 and not line["cut_short"] else 1
+    return status
 
 
 if __name__ == "__main__":

@@ -17,11 +17,9 @@ Usage: python gql_ws_peer.py --url URL --api-key KEY [--subs N] [--measure laten
 
 import argparse
 import asyncio
-import ipaddress
 import json
 import math
 import os
-import resource
 import sys
 import time
 from urllib.parse import urlparse
@@ -30,6 +28,8 @@ import aiohttp
 from gql import Client, gql
 from gql.transport.appsync_auth import AppSyncApiKeyAuthentication
 from gql.transport.appsync_websockets import AppSyncWebsocketsTransport
+
+import pyload
 
 SUBSCRIPTION = gql("subscription OnCreate { onCreatePost { id title } }")
 MUTATION = "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title } }"
@@ -48,13 +48,7 @@ def parse_args():
     p.add_argument("--max-seconds", type=float, default=120.0)
     p.add_argument("--label", default="")
     args = p.parse_args()
-    host = urlparse(args.url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        sys.exit(f"--url must point at a loopback address, not {args.url}")
+    pyload.loopback_only(args.url)
     return args
 
 
@@ -139,11 +133,6 @@ def percentile_ms(sorted_s, p):
     return round(sorted_s[rank - 1] * 1000, 3)
 
 
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 async def main():
     args = parse_args()
     host = urlparse(args.url).netloc
@@ -177,7 +166,7 @@ async def main():
         if args.measure == "latency":
             from_response, from_send = [], []
             before_response = missing = done = 0
-            cpu0, started = cpu(), time.perf_counter()
+            cpu0, started = pyload.cpu(), time.perf_counter()
             for k in range(args.warmup + args.mutations):
                 if time.monotonic() > deadline:
                     break
@@ -194,7 +183,7 @@ async def main():
                         before_response += at < response
                         from_response.append(max(0.0, at - response))
                         from_send.append(max(0.0, at - sent))
-            elapsed, used = time.perf_counter() - started, cpu() - cpu0
+            elapsed, used = time.perf_counter() - started, pyload.cpu() - cpu0
             from_response.sort()
             from_send.sort()
             events = len(from_response)
@@ -215,30 +204,18 @@ async def main():
                 f"{before_response} events before the response, {line['errors']} errors",
                 file=sys.stderr,
             )
+            if errors:
+                print(f"first error: {errors[0]}", file=sys.stderr)
+            print(json.dumps(line), flush=True)
+            status = 0 if line["errors"] == 0 and not line["cut_short"] else 1
         else:
             expected = args.subs * args.mutations
             # Idle until the first event: the CPU time is the events'.
-            cpu0 = cpu()
+            cpu0 = pyload.cpu()
             await deliveries.wait(lambda: deliveries.count >= expected, max(0.0, deadline - time.monotonic()))
-            used = cpu() - cpu0
-            events = deliveries.count
-            span = (deliveries.last - deliveries.first) if events else 0.0
-            line = {
-                "label": args.label, "tool": "gql-py", "measure": "throughput", "subs": args.subs,
-                "mutations": args.mutations, "events": events, "errors": len(errors),
-                "cut_short": events < expected,
-                "events_per_s": round(events / span, 3) if span > 0 else None,
-                "elapsed_s": round(span, 3),
-                "cpu_us_per_event": round(used * 1e6 / events, 3) if events else None,
-            }
-            print(
-                f"{label}: {args.subs} subs: {events}/{expected} events in {span:.2f}s: "
-                f"{line['events_per_s']} events/s, CPU {line['cpu_us_per_event']} us/event, {len(errors)} errors",
-                file=sys.stderr,
-            )
-        if errors:
-            print(f"first error: {errors[0]}", file=sys.stderr)
-        print(json.dumps(line), flush=True)
+            used = pyload.cpu() - cpu0
+            span = (deliveries.last - deliveries.first) if deliveries.count else 0.0
+            status = pyload.throughput_line(args, "gql-py", deliveries.count, span, used, errors)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -247,7 +224,7 @@ async def main():
                 await asyncio.wait_for(client.close_async(), 5)
             except Exception:
                 pass
-        return 0 if line["errors"] == 0 and not line["cut_short"] else 1
+        return status
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The measuring loop shared by the Python peers: N calls at concurrency C, the same JSON line as
-`loadgen run` (requests/s, p50/p99 latency, CPU time per request from getrusage, errors).
+`loadgen run` (requests/s, p50/p99 latency, CPU time per request from getrusage, errors); and
+what the subscriber peers share (the loopback check, CPU time, the throughput line).
 
 Only loopback URLs are accepted; the run stops taking new calls after --max-seconds. With --lag,
 a heartbeat task measures the event loop's lag during the measured run (how late a 1 ms sleep
@@ -33,15 +34,50 @@ def parse_args(description):
     p.add_argument("--label", default="")
     p.add_argument("--lag", action="store_true", help="measure the event loop's lag meanwhile")
     args = p.parse_args()
-    host = urlparse(args.url).hostname or ""
+    loopback_only(args.url)
+    args.variables = json.loads(args.variables)
+    return args
+
+
+def loopback_only(url):
+    """Exits unless `url` points at a loopback address: the peers only ever load this machine."""
+    host = urlparse(url).hostname or ""
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
     if not loopback:
-        sys.exit(f"--url must point at a loopback address, not {args.url}")
-    args.variables = json.loads(args.variables)
-    return args
+        sys.exit(f"--url must point at a loopback address, not {url}")
+
+
+def cpu():
+    """CPU time (user + system) of this process so far, in seconds, every thread counted."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def throughput_line(args, tool, events, span, used, errors):
+    """Prints the subscribers' `--measure throughput` JSON line (and a summary on stderr) for
+    `events` received over `span` seconds from the first to the last, `used` seconds of CPU and
+    `errors` (the reprs of failures); returns the exit status."""
+    expected = args.subs * args.mutations
+    line = {
+        "label": args.label, "tool": tool, "measure": "throughput", "subs": args.subs,
+        "mutations": args.mutations, "events": events, "errors": len(errors),
+        "cut_short": events < expected,
+        "events_per_s": round(events / span, 3) if span > 0 else None,
+        "elapsed_s": round(span, 3),
+        "cpu_us_per_event": round(used * 1e6 / events, 3) if events else None,
+    }
+    print(
+        f"{args.label or tool}: {args.subs} subs: {events}/{expected} events in {span:.2f}s: "
+        f"{line['events_per_s']} events/s, CPU {line['cpu_us_per_event']} us/event, {len(errors)} errors",
+        file=sys.stderr,
+    )
+    if errors:
+        print(f"first error: {errors[0]}", file=sys.stderr)
+    print(json.dumps(line), flush=True)
+    return 0 if not errors and not line["cut_short"] else 1
 
 
 def _percentile(sorted_ms, p):

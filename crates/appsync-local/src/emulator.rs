@@ -125,8 +125,8 @@ impl Emulator {
         ServerHandle::start(self.clone(), listener)
     }
 
-    /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish
-    /// (for up to 10 seconds).
+    /// Serves on `listener` until `shutdown` completes, then lets in-flight requests finish and
+    /// closes the WebSockets (close 1001; for up to 10 seconds in all).
     pub async fn serve(&self, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
         crate::server::serve_connections(
             self.router(),

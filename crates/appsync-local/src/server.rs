@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Router;
+use axum::{Extension, Router};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as AutoBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -15,10 +15,11 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::Emulator;
 use crate::error::{Error, Kind};
+use crate::websocket::Stopping;
 
-/// Accepts connections until `shutdown` completes, then lets in-flight requests finish (for at
-/// most `drain`). Unlike `axum::serve`, connections get a header read timeout, so clients that
-/// trickle their headers (slow loris) are cut off.
+/// Accepts connections until `shutdown` completes, then lets in-flight requests finish and
+/// closes the WebSockets (for at most `drain`). Unlike `axum::serve`, connections get a header
+/// read timeout, so clients that trickle their headers (slow loris) are cut off.
 pub(crate) async fn serve_connections(
     router: Router,
     listener: tokio::net::TcpListener,
@@ -28,6 +29,9 @@ pub(crate) async fn serve_connections(
     drain: Duration,
 ) {
     let graceful = GracefulShutdown::new();
+    // Upgraded connections are out of hyper's sight: they get the signal instead.
+    let (stop, stopping) = Stopping::channel();
+    let router = router.layer(Extension(stopping));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -91,7 +95,14 @@ pub(crate) async fn serve_connections(
         }
     }
     drop(listener);
-    if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
+    drop(router);
+    stop.send_replace(true);
+    let drained = async {
+        graceful.shutdown().await;
+        // Every connection (HTTP or upgraded) holds a copy of the signal until it ends.
+        stop.closed().await;
+    };
+    if tokio::time::timeout(drain, drained).await.is_err() {
         tracing::debug!("connections still open after the drain period; dropping them");
     }
 }
@@ -175,7 +186,9 @@ impl ServerHandle {
         format!("{}://{}/event/realtime", if self.tls { "wss" } else { "ws" }, self.addr)
     }
 
-    /// Stops accepting, finishes in-flight requests, and waits for the server to end.
+    /// Stops accepting, finishes in-flight requests, closes the WebSockets (GraphQL real-time
+    /// and Events: close 1001, "server shutting down"), and waits for the server to end (at
+    /// most 10 seconds for the connections to finish).
     pub async fn shutdown(mut self) -> Result<(), Error> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

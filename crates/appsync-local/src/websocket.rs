@@ -25,6 +25,9 @@ pub(crate) enum Inbound {
     Binary,
     /// The client closed, or the transport failed.
     Close,
+    /// Not a frame: the server is shutting down ([`split`] mixes this in when the server's
+    /// [`Stopping`] signal fires), so the connection is to be closed from this side.
+    Stopping,
 }
 
 /// A frame to the client.
@@ -36,8 +39,10 @@ pub(crate) enum Outbound {
     Close(u16, &'static str),
 }
 
-/// Close codes: normal, policy violation (auth, limits, silence), too slow to keep up.
-pub(crate) const CLOSE_NORMAL: u16 = 1000;
+/// Close codes: going away (the server shutting down), policy violation (auth, limits,
+/// silence), too slow to keep up. For a server going down no capture of AppSync's close
+/// exists; 1001 is what RFC 6455 (7.4.1) names for it.
+pub(crate) const CLOSE_GOING_AWAY: u16 = 1001;
 pub(crate) const CLOSE_POLICY: u16 = 1008;
 pub(crate) const CLOSE_OVERLOADED: u16 = 1013;
 
@@ -60,8 +65,30 @@ pub(crate) fn configure(ws: WebSocketUpgrade, protocol: &'static str, frame_cap:
         .max_frame_size(frame_cap)
 }
 
-/// The socket as protocol frames: pings are answered by the WebSocket layer and never seen.
-pub(crate) fn split(socket: WebSocket) -> (FrameSink, FrameStream) {
+/// The server's shutdown as its upgraded connections see it: hyper's graceful shutdown lets go
+/// of a connection once it is upgraded, so the server tells them itself, and waits until every
+/// copy of this signal (one per connection) is dropped. The routes carry it as an extension
+/// when the emulator serves them itself; a router embedded elsewhere has none.
+#[derive(Clone, Debug)]
+pub(crate) struct Stopping(tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// The signal and its sender: `send(true)` (or dropping the sender) stops the connections,
+    /// and `closed()` on the sender resolves once every one of them has let go.
+    pub(crate) fn channel() -> (tokio::sync::watch::Sender<bool>, Self) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, Self(rx))
+    }
+
+    /// Resolves when the server is shutting down (or gone).
+    async fn fired(mut self) {
+        let _ = self.0.wait_for(|stopping| *stopping).await;
+    }
+}
+
+/// The socket as protocol frames, with [`Inbound::Stopping`] mixed in when `stopping` fires:
+/// pings are answered by the WebSocket layer and never seen.
+pub(crate) fn split(socket: WebSocket, stopping: Option<Stopping>) -> (FrameSink, FrameStream) {
     let (sink, stream) = socket.split();
     let sink = sink.with(|out: Outbound| {
         future::ready(Ok::<Message, axum::Error>(match out {
@@ -79,6 +106,30 @@ pub(crate) fn split(socket: WebSocket) -> (FrameSink, FrameStream) {
             })
         })
         .boxed();
+    let Some(stopping) = stopping else { return (Box::pin(sink), stream) };
+    // The frames, with `Stopping` once when the signal fires (the connection loop ends there;
+    // frames after it are still read, for a close handshake under way).
+    let stream = futures_util::stream::unfold(
+        (stream, Some(Box::pin(stopping.fired()))),
+        |(mut frames, mut stopping)| async move {
+            let next = match stopping.as_mut() {
+                None => frames.next().await,
+                Some(fired) => {
+                    let (next, now) = tokio::select! {
+                        biased;
+                        frame = frames.next() => (frame, false),
+                        () = fired => (Some(Inbound::Stopping), true),
+                    };
+                    if now {
+                        stopping = None;
+                    }
+                    next
+                }
+            };
+            next.map(|item| (item, (frames, stopping)))
+        },
+    )
+    .boxed();
     (Box::pin(sink), stream)
 }
 
@@ -255,7 +306,8 @@ pub(crate) struct Timings {
 /// Serves one connection until either side closes: frames from the client, keep-alives, the
 /// init deadline, and the broadcast queue. A consumer the queue left behind reads too slowly: it
 /// is closed with 1013 so that delivery to everyone else stays on time. A closed queue means
-/// the server is stopping.
+/// the server is stopping, and so does [`Inbound::Stopping`]: either way the client gets a
+/// close (1001) before the socket goes.
 pub(crate) async fn serve<S, St, T>(
     session: &mut S,
     stream: &mut St,
@@ -278,6 +330,10 @@ pub(crate) async fn serve<S, St, T>(
             frame = stream.next() => {
                 let keep_going = match frame {
                     None | Some(Inbound::Close) => false,
+                    Some(Inbound::Stopping) => {
+                        let _ = session.writer().close(CLOSE_GOING_AWAY, "server shutting down").await;
+                        false
+                    }
                     Some(Inbound::Binary) => session.on_binary().await,
                     Some(Inbound::Text(text)) => session.on_text(&text, &mut keep_alive).await,
                 };
@@ -307,7 +363,7 @@ pub(crate) async fn serve<S, St, T>(
                     break;
                 }
                 Err(RecvError::Closed) => {
-                    let _ = session.writer().close(CLOSE_NORMAL, "server shutting down").await;
+                    let _ = session.writer().close(CLOSE_GOING_AWAY, "server shutting down").await;
                     break;
                 }
             },

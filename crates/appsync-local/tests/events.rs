@@ -605,3 +605,18 @@ async fn served_over_tls_on_the_same_port() {
     assert_eq!(resp.status(), 200);
     assert_eq!(observed.recv().await.expect("observed").channel(), "/default/tls");
 }
+
+#[tokio::test]
+async fn shutdown_closes_events_sockets_with_going_away() {
+    let s = start(demo_builder()).await;
+    let mut ws = connect(&s, &api_key(&s.host, API_KEY)).await;
+    init(&mut ws).await;
+    subscribed(&mut ws, "sub-1", "/default/*", api_key(&s.host, API_KEY)).await;
+    let shutdown = tokio::spawn(s.handle.shutdown());
+    assert_eq!(close_frame(&mut ws).await, (1001, "server shutting down".to_owned()));
+    tokio::time::timeout(std::time::Duration::from_secs(5), shutdown)
+        .await
+        .expect("shutdown returns once the socket is closed")
+        .expect("the shutdown task")
+        .expect("shutdown");
+}

@@ -542,3 +542,30 @@ async fn validation_errors_on_the_socket_carry_only_their_message() {
     let message = error["message"].as_str().unwrap_or_default();
     assert!(message.starts_with("Validation error of type FieldUndefined"), "{message}");
 }
+
+#[tokio::test]
+async fn shutdown_closes_open_sockets_with_going_away_and_waits_for_them() {
+    let emulator = demo_builder().build().expect("emulator");
+    let s = start_emulator(&emulator).await;
+    let mut subscribed = open(&s, "/graphql/realtime", &api_key_headers(&s.host, API_KEY), Form::Query).await;
+    init(&mut subscribed).await;
+    let data = json!({"query": ON_CREATE, "variables": {}}).to_string();
+    send(&mut subscribed, start_msg("1", &data, api_key_headers(&s.host, API_KEY))).await;
+    assert_eq!(recv(&mut subscribed).await, Some(json!({"type":"start_ack","id":"1"})));
+    // A socket that never said `connection_init` is closed as well.
+    let mut idle = open(&s, "/graphql", &api_key_headers(&s.host, API_KEY), Form::Subprotocol).await;
+    assert_eq!(emulator.subscriptions(), 1);
+
+    let shutdown = tokio::spawn(s.handle.shutdown());
+    for ws in [&mut subscribed, &mut idle] {
+        assert_eq!(close_frame(ws).await, (1001, "server shutting down".to_owned()));
+    }
+    // The shutdown waited for the sockets, well within its 10 s drain period.
+    tokio::time::timeout(Duration::from_secs(5), shutdown)
+        .await
+        .expect("shutdown returns once the sockets are closed")
+        .expect("the shutdown task")
+        .expect("shutdown");
+    assert_eq!(emulator.subscriptions(), 0);
+    assert_eq!(emulator.event_receivers(), 0);
+}

@@ -5,10 +5,12 @@
 
 use std::time::Duration;
 
+use pyo3::IntoPyObjectExt as _;
 use pyo3::prelude::*;
 use serde_json::value::RawValue;
 
 use crate::auth::extract_auth;
+use crate::completion;
 use crate::errors::{ConfigError, client_error};
 use crate::retry::extract_retry;
 use crate::subscription::{ConnectionStates, Subscription, state_tuple, subscribe_error};
@@ -42,6 +44,29 @@ fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String
     pairs.try_iter()?.map(|pair| pair?.extract()).collect()
 }
 
+/// The request `execute` and `subscribe` share: the document, its variables (JSON text, from
+/// Python's `json`), operation name and auth override (`None`: the client's).
+fn request(
+    query: String,
+    variables: Option<String>,
+    operation_name: Option<String>,
+    auth: Option<&Bound<'_, PyAny>>,
+) -> PyResult<appsync::Request> {
+    let mut request = appsync::Request::new(query);
+    if let Some(variables) = variables {
+        let raw = RawValue::from_string(variables)
+            .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
+        request = request.variables(raw);
+    }
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(auth) = auth.filter(|a| !a.is_none()) {
+        request = request.auth(extract_auth(auth)?.0);
+    }
+    Ok(request)
+}
+
 /// `on_connection_state`: the callback is called on the event loop running when the client was
 /// made (the Rust client reports state changes from its connection task, on another thread), with
 /// an `appsync.ConnectionState`.
@@ -61,8 +86,9 @@ fn state_callback(
     let callback = callback.clone().unbind();
     Ok(options.on_state(move |event| {
         let state = state_tuple(event.clone());
-        Python::attach(|py| {
-            // A closed loop refuses the call: nobody is listening any more.
+        // Not once the interpreter is exiting: nobody is listening any more.
+        crate::exit::attach(|py| {
+            // A closed loop refuses the call, for the same reason.
             let _ = event_loop.bind(py).call_method1(
                 pyo3::intern!(py, "call_soon_threadsafe"),
                 (deliver.bind(py), callback.bind(py), state),
@@ -131,18 +157,7 @@ impl Client {
         headers: Option<&Bound<'py, PyAny>>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut request = appsync::Request::new(query);
-        if let Some(variables) = variables {
-            let raw = RawValue::from_string(variables)
-                .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
-            request = request.variables(raw);
-        }
-        if let Some(name) = operation_name {
-            request = request.operation_name(name);
-        }
-        if let Some(auth) = auth.filter(|a| !a.is_none()) {
-            request = request.auth(extract_auth(auth)?.0);
-        }
+        let mut request = request(query, variables, operation_name, auth)?;
         for (name, value) in str_pairs(headers)? {
             request = request.header(&name, &value);
         }
@@ -150,19 +165,23 @@ impl Client {
             request = request.timeout(timeout);
         }
         let client = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let response = client.execute::<Box<RawValue>>(request).await.map_err(client_error)?;
-            let data = response.data.map(|d| String::from(Box::<str>::from(d)));
-            let errors = if response.errors.is_empty() {
-                None
-            } else {
-                Some(
-                    serde_json::to_string(&response.errors)
-                        .map_err(|e| ConfigError::new_err(e.to_string()))?,
-                )
-            };
-            Ok((data, errors))
-        })
+        completion::spawn(
+            py,
+            async move { client.execute::<Box<RawValue>>(request).await },
+            |py, response| {
+                let response = response.map_err(client_error)?;
+                let data = response.data.map(|d| String::from(Box::<str>::from(d)));
+                let errors = if response.errors.is_empty() {
+                    None
+                } else {
+                    Some(
+                        serde_json::to_string(&response.errors)
+                            .map_err(|e| ConfigError::new_err(e.to_string()))?,
+                    )
+                };
+                (data, errors).into_py_any(py)
+            },
+        )
     }
 
     /// Starts a subscription; resolves to the native `_Subscription` once AppSync acknowledged
@@ -177,24 +196,13 @@ impl Client {
         operation_name: Option<String>,
         auth: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let mut request = appsync::Request::new(query);
-        if let Some(variables) = variables {
-            let raw = RawValue::from_string(variables)
-                .map_err(|_| ConfigError::new_err("variables must encode to a JSON object"))?;
-            request = request.variables(raw);
-        }
-        if let Some(name) = operation_name {
-            request = request.operation_name(name);
-        }
-        if let Some(auth) = auth.filter(|a| !a.is_none()) {
-            request = request.auth(extract_auth(auth)?.0);
-        }
+        let request = request(query, variables, operation_name, auth)?;
         let client = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let subscription =
-                client.subscribe_request::<Box<RawValue>>(request).await.map_err(subscribe_error)?;
-            Ok(Subscription::new(subscription))
-        })
+        completion::spawn(
+            py,
+            async move { client.subscribe_request::<Box<RawValue>>(request).await },
+            |py, started| Subscription::new(started.map_err(subscribe_error)?).into_py_any(py),
+        )
     }
 
     /// The state changes of the client's real-time connections from now on (native half).
@@ -205,10 +213,7 @@ impl Client {
     /// Closes the real-time connection, if one is open. Requests in flight finish.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client.close().await;
-            Ok(())
-        })
+        completion::spawn(py, async move { client.close().await }, |py, ()| Ok(py.None()))
     }
 
     /// The GraphQL endpoint.

@@ -9,8 +9,10 @@
 mod auth;
 mod bridge;
 mod client;
+mod completion;
 mod credentials;
 mod errors;
+mod exit;
 mod local;
 mod pump;
 mod retry;
@@ -35,5 +37,8 @@ fn _appsync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<auth::Oidc>()?;
     m.add_class::<auth::Lambda>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // The runtime's threads stop calling into Python before the interpreter finalizes.
+    let py = m.py();
+    py.import("atexit")?.call_method1("register", (wrap_pyfunction!(exit::at_exit, m)?,))?;
     Ok(())
 }

@@ -129,11 +129,15 @@ impl Emulator {
     /// `stop` as an awaitable, for async code.
     fn stop_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let server = self.server().take();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            if let Some(server) = server {
-                server.shutdown().await.map_err(|e| emulator_error(&e))?;
+        let shutdown = async move {
+            match server {
+                Some(server) => server.shutdown().await,
+                None => Ok(()),
             }
-            Ok(())
+        };
+        crate::completion::spawn(py, shutdown, |py, stopped| {
+            stopped.map_err(|e| emulator_error(&e))?;
+            Ok(py.None())
         })
     }
 

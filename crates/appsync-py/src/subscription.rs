@@ -86,10 +86,7 @@ impl Subscription {
     /// Resolves (to `None`) when `poll()` has something to return.
     fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pump = Arc::clone(&self.pump);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            pump.wait().await;
-            Ok(())
-        })
+        crate::completion::spawn(py, pump.wait(), |py, ()| Ok(py.None()))
     }
 
     /// Ends the subscription: `stop` is sent, `poll()` ends after the events already taken.
@@ -159,10 +156,7 @@ impl ConnectionStates {
     /// Resolves (to `None`) when `poll()` has something to return.
     fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let pump = Arc::clone(&self.pump);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            pump.wait().await;
-            Ok(())
-        })
+        crate::completion::spawn(py, pump.wait(), |py, ()| Ok(py.None()))
     }
 
     /// Stops listening.

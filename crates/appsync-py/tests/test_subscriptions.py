@@ -1,6 +1,7 @@
 """Subscriptions (`async for` over `client.subscribe(...)`) and connection states, against the
-in-process emulator (the `appsync_local` fixture of appsync's pytest plugin) and, for a restart,
-`appsync local` as a process killed and started again on the same port."""
+in-process emulator (the `appsync_local` fixture of appsync's pytest plugin, or one closed and
+started again) and, for a restart, `appsync local` as a process killed and started again on the
+same port."""
 
 from __future__ import annotations
 
@@ -213,6 +214,30 @@ async def test_a_subscription_survives_an_emulator_restart() -> None:
         reconnecting = next(s for s in seen if s.state == "reconnecting")
         assert reconnecting.attempt == 1 and reconnecting.delay is not None
         # Started again on the new server: its next event arrives, once.
+        await create(client, "after")
+        assert (await asyncio.wait_for(anext(posts), WAIT))["onCreatePost"]["title"] == "after"
+        await posts.aclose()
+        await client.aclose()
+
+
+async def test_closing_the_in_process_emulator_ends_its_connections_and_a_restart_resumes() -> None:
+    emulator = Emulator()
+    async with emulator:
+        client = emulator.client()
+        states = client.connection_states()
+        posts = await client.subscribe(ON_CREATE)
+        seen = [await asyncio.wait_for(anext(states), WAIT) for _ in range(2)]
+        assert [s.state for s in seen] == ["connecting", "connected"]
+        # Closing the emulator closes the socket: the client sees its connection end.
+        await emulator.aclose()
+        assert emulator.connections == 0 and emulator.subscriptions == 0
+        disrupted = await asyncio.wait_for(anext(states), WAIT)
+        assert (disrupted.state, disrupted.connection) == ("disrupted", 1), disrupted
+        # Started again on the same port: the client reconnects and starts the subscription again.
+        emulator.start()
+        while (await asyncio.wait_for(anext(states), WAIT * 3)).state != "connected":
+            pass
+        await until(lambda: emulator.subscriptions == 1, "the subscription started again")
         await create(client, "after")
         assert (await asyncio.wait_for(anext(posts), WAIT))["onCreatePost"]["title"] == "after"
         await posts.aclose()

@@ -18,12 +18,15 @@ use super::protocol::{ErrorEntry, ServerMessage};
 use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::realtime::CheckedOptions;
-use crate::websocket::{self, authorization_parts, bad_request, connect_headers, requested_protocols};
+use crate::websocket::{
+    self, Stopping, authorization_parts, bad_request, connect_headers, requested_protocols,
+};
 
 /// `GET /event/realtime`.
 pub(crate) async fn upgrade(
     State(emulator): State<Emulator>,
     options: Option<Extension<CheckedOptions>>,
+    stopping: Option<Extension<Stopping>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     request: Request,
 ) -> Response {
@@ -54,7 +57,7 @@ pub(crate) async fn upgrade(
     let frame_cap = emulator.inner.events.options.frame_cap();
     websocket::configure(ws, SUBPROTOCOL, frame_cap)
         .on_upgrade(move |socket| async move {
-            let (sink, stream) = websocket::split(socket);
+            let (sink, stream) = websocket::split(socket, stopping.map(|Extension(s)| s));
             run(emulator, options, connect, sink, stream).await;
         })
         .into_response()

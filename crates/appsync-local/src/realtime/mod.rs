@@ -25,7 +25,9 @@ use axum::response::{IntoResponse, Response};
 use crate::Emulator;
 use crate::auth::{AuthFailure, RequestParts};
 use crate::error::Error;
-use crate::websocket::{self, authorization_parts, bad_request, connect_headers, requested_protocols};
+use crate::websocket::{
+    self, Stopping, authorization_parts, bad_request, connect_headers, requested_protocols,
+};
 #[cfg(test)]
 use crate::websocket::{Inbound, Outbound};
 
@@ -61,6 +63,7 @@ impl CheckedOptions {
 pub(crate) async fn upgrade(
     State(emulator): State<Emulator>,
     options: Option<Extension<CheckedOptions>>,
+    stopping: Option<Extension<Stopping>>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     request: Request,
 ) -> Response {
@@ -96,7 +99,7 @@ pub(crate) async fn upgrade(
     let frame_cap = options.max_message_bytes.saturating_mul(4).max(64 * 1024);
     websocket::configure(ws, SUBPROTOCOL, frame_cap)
         .on_upgrade(move |socket| async move {
-            let (sink, stream) = websocket::split(socket);
+            let (sink, stream) = websocket::split(socket, stopping.map(|Extension(s)| s));
             if subprotocol {
                 run(emulator, options, connect, sink, stream).await;
             } else {

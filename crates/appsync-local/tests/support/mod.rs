@@ -66,3 +66,17 @@ pub async fn recv(ws: &mut Ws) -> Option<Value> {
         }
     }
 }
+
+/// The close frame the server sends next (code and reason), skipping `ka` and other messages.
+pub async fn close_frame(ws: &mut Ws) -> (u16, String) {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame in time");
+        match frame {
+            Some(Ok(Message::Close(Some(close)))) => {
+                return (close.code.into(), close.reason.as_str().to_owned());
+            }
+            Some(Ok(Message::Text(_) | Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}

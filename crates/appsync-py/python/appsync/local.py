@@ -55,9 +55,9 @@ class Emulator:
     - `host`, `port`: where to listen (port 0: a free port; after a `close()`, starting again
       uses the port it had, so clients reconnect to the same URL).
 
-    Start it with `with`/`async with` or `start()`; `close()`/`aclose()` stop it. A stopped
-    emulator keeps its data and can be started again. (Real-time connections open when it stops
-    are not cut: a test of a dropped connection should stop an `appsync local` process.)
+    Start it with `with`/`async with` or `start()`; `close()`/`aclose()` stop it, closing its
+    open real-time connections (close 1001, as a server going away: clients see the connection
+    end and reconnect). A stopped emulator keeps its data and can be started again.
     """
 
     def __init__(
@@ -100,7 +100,8 @@ class Emulator:
         return self
 
     def close(self) -> None:
-        """Stops serving, after the requests in flight (at most 10 s)."""
+        """Stops serving: closes its WebSockets and waits for the requests in flight (at most
+        10 s in all)."""
         self._native.stop()
 
     async def aclose(self) -> None:
