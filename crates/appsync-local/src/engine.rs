@@ -793,9 +793,9 @@ impl AsyncObjectValue for ObjectValue {
                         Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))
                     )
                 {
-                    return Ok(
-                        found.map_or(AsyncResolvedValue::null(), |v| AsyncResolvedValue::leaf(to_apollo(v)))
-                    );
+                    let named = field_def.ty.inner_named_type().as_str();
+                    return Ok(found
+                        .map_or(AsyncResolvedValue::null(), |v| AsyncResolvedValue::leaf(leaf(named, v))));
                 }
                 found.cloned().unwrap_or(Value::Null)
             };
@@ -883,8 +883,22 @@ fn resolved_item<'a>(
                 depth,
             })
         }
-        _ => AsyncResolvedValue::leaf(to_apollo(&value)),
+        _ => AsyncResolvedValue::leaf(leaf(named.as_str(), &value)),
     }
+}
+
+/// A scalar or enum value as execution reads it. A whole number in a `Float` field is answered
+/// as a float (`50.0`), as AppSync does; apollo-compiler would refuse it as not a Float, and
+/// numbers read back from DynamoDB or returned by JavaScript are whole numbers whenever they can.
+fn leaf(named_type: &str, value: &Value) -> BValue {
+    if named_type == "Float"
+        && let Value::Number(n) = value
+        && !n.is_f64()
+        && let Some(f) = n.as_f64()
+    {
+        return BValue::from(f);
+    }
+    to_apollo(value)
 }
 
 /// The list's objects, when a field of their type is resolved for the whole list at once.

@@ -296,6 +296,29 @@ async fn registered_resolvers_return_data_or_appsync_errors() {
 }
 
 #[tokio::test]
+async fn whole_numbers_in_float_fields_are_answered_as_floats() {
+    // AppSync answers a resolver's 50 in a Float field as 50.0; apollo-compiler alone refuses it.
+    let sdl =
+        "type Query { price: Float  prices: [Float]  item: Item  count: Int } type Item { total: Float }";
+    let b = demo_builder()
+        .schema_sdl(sdl)
+        .default_auth(appsync_local::AuthMode::ApiKey)
+        .resolver("Query.price", |_ctx| async move { Ok(json!(50)) })
+        .resolver("Query.prices", |_ctx| async move { Ok(json!([1, 2.5, null])) })
+        .resolver("Query.item", |_ctx| async move { Ok(json!({"total": 7})) })
+        .resolver("Query.count", |_ctx| async move { Ok(json!(3)) });
+    let s = start(b).await;
+    let r = s.api_key("{ price prices item { total } count }", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["errors"], Value::Null, "{}", r.text);
+    // On the wire: floats keep their fraction, the Int stays an integer.
+    assert!(r.text.contains(r#""price":50.0"#), "{}", r.text);
+    assert!(r.text.contains(r#""prices":[1.0,2.5,null]"#), "{}", r.text);
+    assert!(r.text.contains(r#""total":7.0"#), "{}", r.text);
+    assert!(r.text.contains(r#""count":3"#) && !r.text.contains(r#""count":3.0"#), "{}", r.text);
+}
+
+#[tokio::test]
 async fn unresolvable_root_fields_are_null() {
     let sdl = "type Query { ping: String  count: Int } type Mutation { doSomething(x: Int): String }";
     let s = start(demo_builder().schema_sdl(sdl).default_auth(appsync_local::AuthMode::ApiKey)).await;
