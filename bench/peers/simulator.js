@@ -8,18 +8,8 @@
 'use strict';
 
 const fs = require('fs');
-const net = require('net');
-
-// Force every server the simulator opens (HTTP and its MQTT-over-WebSocket port) onto loopback.
-const listen = net.Server.prototype.listen;
-net.Server.prototype.listen = function (...args) {
-  if (typeof args[0] === 'number' && (args.length === 1 || typeof args[1] === 'function')) {
-    args.splice(1, 0, '127.0.0.1');
-  } else if (args[0] && typeof args[0] === 'object' && !args[0].path && !args[0].host) {
-    args[0] = { ...args[0], host: '127.0.0.1' };
-  }
-  return listen.apply(this, args);
-};
+// Keeps the simulator on loopback (see simulator_common.js).
+const { serve, run } = require('./simulator_common');
 
 const { AmplifyAppSyncSimulator } = require('amplify-appsync-simulator');
 
@@ -86,18 +76,7 @@ async function main() {
       },
     ],
   });
-  await simulator.start();
-  console.log(`listening on http://127.0.0.1:${port}/graphql`);
-  const stop = () => {
-    simulator.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  setTimeout(stop, 3600 * 1000).unref();
+  await serve(simulator, port);
 }
 
-main().catch((e) => {
-  console.error('simulator failed:', e);
-  process.exit(1);
-});
+run(main);
