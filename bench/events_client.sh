@@ -65,12 +65,7 @@ throughput() {
     "$loadgen" events --measure throughput --ca-file "$ca" "${common[@]}" >>"$out" 2>"$sublog" &
   fi
   sub=$!
-  for _ in $(seq 1 600); do
-    [ -f "$ready" ] && break
-    kill -0 "$sub" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -f "$ready" ]; then
+  if wait_ready "$ready" "$sub"; then
     "$loadgen" events --measure publish --url "$event_url" --api-key "$KEY" --ca-file "$ca" \
       --publishes "$PUBLISHES" --events 5 -c "$CONCURRENCY" --label "driver-$label" 2>/dev/null || status=1
   fi

@@ -87,12 +87,7 @@ throughput() {
   (cd bench/peers && "../../$py" "$script" --url "$emurl" --api-key "$KEY" --measure throughput --subs 100 \
     -n "$TP_N" --ready-file "$ready" --max-seconds 120 --label "$label") >>"$out" 2>"$sublog" &
   sub=$!
-  for _ in $(seq 1 600); do
-    [ -f "$ready" ] && break
-    kill -0 "$sub" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -f "$ready" ]; then
+  if wait_ready "$ready" "$sub"; then
     "$loadgen" run --url "$emurl" -n "$TP_N" -c 8 --warmup 0 --max-seconds 120 --auth api-key --api-key "$KEY" \
       --query "$TP_MUTATION" --variables '{}' --label "driver-$label" >/dev/null 2>&1 || status=1
   fi

@@ -79,12 +79,7 @@ throughput() {
   subscriber "$1" "$2" --measure throughput --subs 100 -n "$TP_N" --ready-file "$ready" --max-seconds 120 \
     >>"$out" 2>"$sublog" &
   sub=$!
-  for _ in $(seq 1 600); do
-    [ -f "$ready" ] && break
-    kill -0 "$sub" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [ -f "$ready" ]; then
+  if wait_ready "$ready" "$sub"; then
     "$loadgen" run --url "$url" -n "$TP_N" -c 8 --warmup 0 --max-seconds 120 --auth api-key --api-key "$KEY" \
       --query "$TP_MUTATION" --variables '{}' --label "driver-$2" >/dev/null 2>&1 || status=1
   fi
