@@ -301,6 +301,38 @@ fn syntax_error(kind: ExprKind, text: &str, offset: usize) -> Error {
     Error::validation(format!("Invalid {}: Syntax error; token: \"{token}\", near: \"{near}\"", kind.label()))
 }
 
+/// DynamoDB's limit on the length of any expression string, in bytes.
+const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// How deep parentheses (groups and function calls) and `NOT`s may nest. The grammar recurses
+/// once per level, so without a bound a 4 KB expression of parentheses would exhaust a worker
+/// thread's stack and abort the process. DynamoDB publishes no nesting limit, but it refuses more
+/// than 300 operators in an expression (aws-sdk-js #3721), so no `NOT` chain past that passes
+/// there either; the wording of this refusal is ours.
+const MAX_NESTING: usize = 256;
+
+/// An upper bound of the expression's nesting: the deepest parenthesis plus every `NOT` (a
+/// reserved word, so a bare `not` is always the operator; attribute names that spell it come as
+/// `#names`).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let nots = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '#' || c == ':'))
+        .filter(|w| w.eq_ignore_ascii_case("not"))
+        .count();
+    deepest + nots
+}
+
 fn run<'i, O>(
     kind: ExprKind,
     text: &'i str,
@@ -308,6 +340,22 @@ fn run<'i, O>(
 ) -> Result<O, Error> {
     if text.trim().is_empty() {
         return Err(Error::validation(format!("Invalid {}: The expression can not be empty;", kind.label())));
+    }
+    if text.len() > MAX_EXPRESSION_BYTES {
+        // DynamoDB's wording, counted on the raw string (pynamodb #979; dynoxide #146: 4,096
+        // bytes accepted, 4,097 refused).
+        return Err(Error::validation(format!(
+            "Invalid {}: Expression size has exceeded the maximum allowed size; expression size: {}",
+            kind.label(),
+            text.len()
+        )));
+    }
+    let depth = nesting(text);
+    if depth > MAX_NESTING {
+        return Err(Error::validation(format!(
+            "Invalid {}: The expression is nested too deeply; nesting: {depth}, limit: {MAX_NESTING}",
+            kind.label()
+        )));
     }
     let mut input = text;
     match terminated(|i: &mut &'i str| parser.parse_next(i), (ws, eof)).parse_next(&mut input) {
@@ -350,6 +398,56 @@ mod tests {
 
     fn name(n: &str) -> RawElem {
         RawElem::Name(n.into())
+    }
+
+    /// Runs `f` on a thread with the 2 MiB stack tokio's workers and std's threads get, where the
+    /// emulator parses expressions.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn expressions_nested_as_deep_as_the_size_limit_allows_parse_or_fail_cleanly() {
+        // 4 KB is DynamoDB's limit on an expression's length: the deepest nesting it allows must
+        // parse (or be refused) without exhausting the stack.
+        let parens = format!("{}a = :v{}", "(".repeat(2040), ")".repeat(2040));
+        assert!(parens.len() <= 4096);
+        let e =
+            on_small_stack(move || parse_condition(ExprKind::Condition, &parens).map(|_| ())).unwrap_err();
+        assert!(
+            e.to_string().contains("Invalid ConditionExpression: The expression is nested too deeply"),
+            "{e}"
+        );
+        // The deepest nesting allowed parses on the same stack.
+        let allowed = format!("{}a = :v{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        on_small_stack(move || parse_condition(ExprKind::Condition, &allowed).map(|_| ())).unwrap();
+        let nots = format!("{}a = :v", "NOT ".repeat(1020));
+        assert!(nots.len() <= 4096);
+        let e = on_small_stack(move || parse_condition(ExprKind::Condition, &nots).map(|_| ())).unwrap_err();
+        assert!(e.to_string().contains("nested too deeply"), "{e}");
+        let calls = format!("{}s{}", "size(".repeat(MAX_NESTING + 1), ")".repeat(MAX_NESTING + 1));
+        let e = on_small_stack(move || parse_condition(ExprKind::Condition, &calls).map(|_| ())).unwrap_err();
+        assert!(e.to_string().contains("nested too deeply"), "{e}");
+        let path = format!("a{}", ".b".repeat(2040));
+        let r = on_small_stack(move || parse_projection(&path).map(|_| ()));
+        if let Err(e) = r {
+            assert!(e.to_string().contains("ProjectionExpression"), "{e}");
+        }
+    }
+
+    #[test]
+    fn expressions_longer_than_4_kb_are_refused() {
+        let at_limit = format!("a = :v{}", " ".repeat(4096 - 6));
+        assert_eq!(at_limit.len(), 4096);
+        parse_condition(ExprKind::Condition, &at_limit).unwrap();
+        let long = format!("{at_limit} ");
+        let e = parse_condition(ExprKind::Condition, &long).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; expression size: 4097"
+        );
+        let e = parse_update(&format!("SET a = :v{}", ", a = :v".repeat(600))).unwrap_err();
+        assert!(e.to_string().starts_with("Invalid UpdateExpression: Expression size"), "{e}");
     }
 
     #[test]
