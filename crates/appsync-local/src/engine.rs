@@ -890,15 +890,19 @@ fn resolved_item<'a>(
 /// A scalar or enum value as execution reads it. A whole number in a `Float` field is answered
 /// as a float (`50.0`), as AppSync does; apollo-compiler would refuse it as not a Float, and
 /// numbers read back from DynamoDB or returned by JavaScript are whole numbers whenever they can.
+/// An `AWSJSON` field's object, list, number or boolean is answered as its JSON text, as AppSync
+/// answers it (amplify-cli #5207 and the simulator's fix in #5705; a captured response in
+/// amplify-category-api #521); a string is taken to be that text already.
 fn leaf(named_type: &str, value: &Value) -> BValue {
-    if named_type == "Float"
-        && let Value::Number(n) = value
-        && !n.is_f64()
-        && let Some(f) = n.as_f64()
-    {
-        return BValue::from(f);
+    match (named_type, value) {
+        ("Float", Value::Number(n)) if !n.is_f64() => {
+            n.as_f64().map_or_else(|| to_apollo(value), BValue::from)
+        }
+        ("AWSJSON", Value::Object(_) | Value::Array(_) | Value::Number(_) | Value::Bool(_)) => {
+            BValue::from(value.to_string())
+        }
+        _ => to_apollo(value),
     }
-    to_apollo(value)
 }
 
 /// The list's objects, when a field of their type is resolved for the whole list at once.

@@ -319,6 +319,32 @@ async fn whole_numbers_in_float_fields_are_answered_as_floats() {
 }
 
 #[tokio::test]
+async fn awsjson_fields_are_answered_as_json_text() {
+    // AppSync answers an AWSJSON field with the value's JSON text (amplify-cli #5207).
+    let sdl = "type Query { obj: AWSJSON  list: [AWSJSON]  text: AWSJSON  none: AWSJSON  flag: AWSJSON }";
+    let b = demo_builder()
+        .schema_sdl(sdl)
+        .default_auth(appsync_local::AuthMode::ApiKey)
+        .resolver("Query.obj", |_ctx| async move { Ok(json!({"upvotes": 10, "tags": ["a"]})) })
+        .resolver("Query.list", |_ctx| async move { Ok(json!([{"a": 1}, 2, null])) })
+        .resolver("Query.text", |_ctx| async move { Ok(json!("{\"already\":\"text\"}")) })
+        .resolver("Query.none", |_ctx| async move { Ok(Value::Null) })
+        .resolver("Query.flag", |_ctx| async move { Ok(json!(true)) });
+    let s = start(b).await;
+    let v = s.api_key("{ obj list text none flag }", json!({})).await.json();
+    assert_eq!(
+        v,
+        json!({"data": {
+            "obj": "{\"tags\":[\"a\"],\"upvotes\":10}",
+            "list": ["{\"a\":1}", "2", null],
+            "text": "{\"already\":\"text\"}",
+            "none": null,
+            "flag": "true"
+        }})
+    );
+}
+
+#[tokio::test]
 async fn unresolvable_root_fields_are_null() {
     let sdl = "type Query { ping: String  count: Int } type Mutation { doSomething(x: Int): String }";
     let s = start(demo_builder().schema_sdl(sdl).default_auth(appsync_local::AuthMode::ApiKey)).await;
