@@ -384,15 +384,18 @@ async fn a_stalled_consumer_is_cut_off_and_does_not_slow_the_others() {
 
 #[tokio::test]
 async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
+    // A small queue and a slow consumer, so that the consumer falls behind however slowly a
+    // loaded machine runs the mutations: 300 events against a queue of 64, drained at 5 a second.
     let emulator = Emulator::builder()
         .api_key(ApiKey::new(KEY))
         .default_auth(AuthMode::ApiKey)
+        .event_capacity(64)
         .build()
         .expect("emulator");
-    // Slow but never stuck: each frame takes 20 ms to "write", so the write timeout never fires
-    // and only the bounded queue can notice.
+    // Slow but never stuck: each frame takes 200 ms to "write", so the write timeout (10 s) never
+    // fires and only the bounded queue can notice.
     let ChannelFrames { sink, stream, to_server, mut from_server } =
-        ChannelFrames::new(Duration::from_millis(20));
+        ChannelFrames::new(Duration::from_millis(200));
     let task = tokio::spawn(run(emulator.clone(), Arc::new(RealtimeOptions::default()), ok(), sink, stream));
     let data = json!({"query": "subscription { onCreatePost { id } }"}).to_string();
     let start = json!({"id": "s", "type": "start", "payload": {"data": data, "extensions": {"authorization": {"host": "h", "x-api-key": KEY}}}});
@@ -400,7 +403,7 @@ async fn a_consumer_that_falls_more_than_the_queue_behind_is_disconnected() {
     let first = tokio::time::timeout(Duration::from_secs(5), from_server.recv()).await.expect("in time");
     assert!(matches!(first, Some(Outbound::Text(t)) if t.contains("start_ack")));
     let c = Client { to_server, from_server, emulator };
-    for i in 0..1100 {
+    for i in 0..300 {
         c.mutate(&format!("p{i}"), "a").await;
     }
     let mut from_server = c.from_server;
