@@ -8,6 +8,9 @@
 #     (original.py); requests/s and CPU time per request (getrusage of the client process);
 #   - event-loop lag during the 100-task runs: a heartbeat task sleeping 1 ms, how late it wakes
 #     (p99), in separate runs with --lag so the heartbeat's own cost stays out of the figures above;
+#     beside it the lag left once the loop thread's waits for a core are taken out ("own", from
+#     /proc/thread-self/schedstat), and two controls as long as our run: the heartbeat alone in
+#     an idle loop, and alone beside a process spinning one core (heartbeat_peer.py);
 #   - signing one 188-byte request: Signer.sign against botocore SigV4Auth.add_auth and
 #     requests-aws4auth (bench/peers/sign_py.py);
 #   - subscription events/s through `async for`, 100 subscriptions on one WebSocket, against gql's
@@ -96,12 +99,20 @@ throughput() {
   cat "$sublog" >&2
 }
 for r in $(seq 1 "$REPEAT"); do
+  read -r l1 l5 _ </proc/loadavg
+  echo "{\"label\": \"load#$r\", \"load1\": $l1, \"load5\": $l5}" >>"$out"
   for c in 1 100; do
     peer appsync_py_peer.py -c "$c" --label "appsync-py-c$c#$r"
     peer gql_peer.py -c "$c" --label "gql-py-c$c#$r"
     peer original.py -c "$c" --label "original-py-c$c#$r"
   done
   peer appsync_py_peer.py -c 100 --lag --label "appsync-py-lag-c100#$r"
+  # The controls, as long as that run: the heartbeat alone, then beside a process spinning a core.
+  secs=$(grep "\"appsync-py-lag-c100#$r\"" "$out" | "$py" -c 'import json, sys; print(max(1.0, json.loads(sys.stdin.readline())["elapsed_s"]))') || secs=1
+  for control in idle spin; do
+    flag=; [ "$control" = spin ] && flag=--spin
+    (cd bench/peers && "../../$py" heartbeat_peer.py --seconds "$secs" $flag --label "control-$control#$r") >>"$out" || status=1
+  done
   peer gql_peer.py -c 100 --lag --label "gql-py-lag-c100#$r"
   (cd bench/peers && "../../$py" sign_py.py | sed "s/\"label\": \"\([^\"]*\)\"/\"label\": \"\1#$r\"/") >>"$out" || status=1
   throughput appsync_py_ws_peer.py "appsync-py-tp-100#$r"

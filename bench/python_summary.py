@@ -53,6 +53,17 @@ def main():
     print(f"- event-loop lag p99 during the 100-task run: appsync-py {fmt(lag, 3)} ms "
           f"(target < 5 ms: {'met' if lag is not None and lag < 5 else 'NOT met'}), gql {fmt(med('gql-py-lag-c100', 'loop_lag_p99_ms'), 3)} ms")
     print()
+    print("| heartbeat (1 ms sleep) | lag p50 ms | lag p99 ms (per round) | own p99 ms | waiting for a core | samples |")
+    print("|---|---|---|---|---|---|")
+    for label in ("appsync-py-lag-c100", "gql-py-lag-c100", "control-idle", "control-spin"):
+        per = ", ".join(fmt(r.get("loop_lag_p99_ms"), 2) for r in groups.get(label, []))
+        share = med(label, "loop_runqueue_share")
+        print(f"| {label} | {fmt(med(label, 'loop_lag_p50_ms'), 3)} | {fmt(med(label, 'loop_lag_p99_ms'), 3)} ({per}) "
+              f"| {fmt(med(label, 'loop_lag_own_p99_ms'), 3)} | {'n/a' if share is None else f'{share:.0%}'} | {fmt(med(label, 'loop_lag_samples'), 0)} |")
+    loads = [f"{r['load1']:.1f}" for r in groups.get("load", [])]
+    if loads:
+        print(f"\n- load average (1 min) at the start of each round: {', '.join(loads)}")
+    print()
     print("| signer (188-byte request) | µs per signature |")
     print("|---|---|")
     for name in ("appsync-py", "botocore", "requests-aws4auth"):

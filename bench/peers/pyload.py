@@ -3,9 +3,8 @@
 what the subscriber peers share (the loopback check, CPU time, the throughput line).
 
 Only loopback URLs are accepted; the run stops taking new calls after --max-seconds. With --lag,
-a heartbeat task measures the event loop's lag during the measured run (how late a 1 ms sleep
-wakes up: what every other coroutine of the process waits on top of its own work) and the line
-gains `loop_lag_p50_ms`/`loop_lag_p99_ms`/`loop_lag_max_ms`.
+a heartbeat task measures the event loop's lag during the measured run (see `Heartbeat`) and the
+line gains its figures (`loop_lag_*`).
 """
 
 import argparse
@@ -13,6 +12,7 @@ import asyncio
 import ipaddress
 import json
 import math
+import os
 import resource
 import sys
 import time
@@ -113,13 +113,74 @@ async def _load(call, requests, concurrency, deadline):
     return latencies, errors[0]
 
 
-async def _heartbeat(lags):
-    """Sleeps 1 ms again and again, recording how late each wake-up is (ms)."""
-    loop = asyncio.get_running_loop()
-    while True:
-        before = loop.time()
-        await asyncio.sleep(0.001)
-        lags.append(max(0.0, (loop.time() - before - 0.001) * 1000))
+class Heartbeat:
+    """How late the event loop runs a task that is ready: a task sleeps 1 ms (`asyncio.sleep(0.001)`)
+    again and again; each wake-up's lag is the time from the sleep's start to the task running
+    again, minus the 1 ms. That is what any other coroutine of the process waits, on top of its
+    own work, while the measured calls run: the timer fires at the first turn of the loop after it
+    is due, and the task runs in the turn after that.
+
+    Each interval also reads the loop thread's run-queue wait (Linux `/proc/thread-self/schedstat`,
+    second field: time runnable but not running, waiting for a core). `own` is the lag minus that
+    wait: the part a machine with a free core would still see, i.e. the loop's own work. A
+    machine with other work to do (other processes, or this process's other threads) shows up
+    in the difference."""
+
+    def __init__(self):
+        self.lags = []
+        self.own = []
+        self.waited_ns = 0
+        self.started = self.stopped = None
+        self._task = None
+
+    def start(self):
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self):
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+    async def _run(self):
+        loop = asyncio.get_running_loop()
+        try:
+            fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:
+            fd = None
+
+        def waited():
+            return 0 if fd is None else int(os.pread(fd, 128, 0).split()[1])
+
+        self.started = loop.time()
+        try:
+            while True:
+                before, w0 = loop.time(), waited()
+                await asyncio.sleep(0.001)
+                after, w1 = loop.time(), waited()
+                lag = max(0.0, (after - before - 0.001) * 1000)
+                self.lags.append(lag)
+                self.own.append(max(0.0, lag - (w1 - w0) / 1e6))
+                self.waited_ns += w1 - w0
+                self.stopped = after
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def figures(self):
+        """The line's `loop_lag_*` fields."""
+        lags, own = sorted(self.lags), sorted(self.own)
+        span = (self.stopped - self.started) if self.stopped else 0
+        return {
+            "loop_lag_p50_ms": _percentile(lags, 50),
+            "loop_lag_p99_ms": _percentile(lags, 99),
+            "loop_lag_max_ms": _percentile(lags, 100),
+            "loop_lag_own_p99_ms": _percentile(own, 99),
+            "loop_lag_samples": len(lags),
+            # Share of the run the loop thread spent runnable but without a core.
+            "loop_runqueue_share": round(self.waited_ns / 1e9 / span, 3) if span > 0 else None,
+        }
 
 
 async def measure(args, call, tool):
@@ -129,19 +190,16 @@ async def measure(args, call, tool):
         ok, _ = await _load(call, args.warmup, args.concurrency, deadline)
         if not ok:
             sys.exit("every warm-up call failed; not measuring")
-    lags = []
-    heartbeat = asyncio.create_task(_heartbeat(lags)) if getattr(args, "lag", False) else None
+    heartbeat = Heartbeat() if getattr(args, "lag", False) else None
+    if heartbeat is not None:
+        heartbeat.start()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     latencies, errors = await _load(call, args.requests, args.concurrency, deadline)
     elapsed = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     if heartbeat is not None:
-        heartbeat.cancel()
-        try:
-            await heartbeat
-        except asyncio.CancelledError:
-            pass
+        await heartbeat.stop()
     latencies.sort()
     done = len(latencies) + errors
     user, sys_ = r1.ru_utime - r0.ru_utime, r1.ru_stime - r0.ru_stime
@@ -167,15 +225,17 @@ async def measure(args, call, tool):
         "cpu_us_per_req": round((user + sys_) * 1e6 / done, 3) if done else None,
     }
     if heartbeat is not None:
-        lags.sort()
-        line["loop_lag_p50_ms"] = _percentile(lags, 50)
-        line["loop_lag_p99_ms"] = _percentile(lags, 99)
-        line["loop_lag_max_ms"] = _percentile(lags, 100)
+        line.update(heartbeat.figures())
     print(
         f"{args.label or tool}: {done} requests at c={args.concurrency} in {elapsed:.2f}s: "
         f"{done / elapsed:.0f} req/s, p50 {line['p50_ms']} ms, p99 {line['p99_ms']} ms, "
         f"CPU {line['cpu_us_per_req']} us/req, {errors} errors"
-        + (f", loop lag p99 {line['loop_lag_p99_ms']} ms" if heartbeat is not None else ""),
+        + (
+            f", loop lag p99 {line['loop_lag_p99_ms']} ms (own {line['loop_lag_own_p99_ms']} ms, "
+            f"waiting for a core {line['loop_runqueue_share'] or 0:.0%} of the run)"
+            if heartbeat is not None
+            else ""
+        ),
         file=sys.stderr,
     )
     print(json.dumps(line), flush=True)
