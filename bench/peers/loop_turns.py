@@ -1,7 +1,8 @@
 """Where the event loop's time goes during an appsync-py run: runs bench/peers/appsync_py_peer.py
 (same arguments) on an event loop that times each of its turns and each callback it runs, then
-prints on stderr, and as one JSON line, the distribution of turn lengths and the time per kind
-of callback (the appsync result drain, task steps, the abort callbacks, the rest).
+prints on stderr, and as one JSON line, the distribution of turn lengths (wall and the loop
+thread's CPU time) and the time per kind of callback (the appsync result drain, task steps, the
+abort callbacks, the rest).
 
 A diagnostic, not part of bench/python.sh: the timing costs about a microsecond per callback.
 
@@ -17,7 +18,7 @@ import time
 import appsync_py_peer
 import pyload
 
-turns = []  # (wall ms, callbacks run)
+turns = []  # (wall ms, callbacks run, thread CPU ms)
 kinds = {}  # kind -> [count, total ms, max ms]
 current = [0]
 
@@ -51,9 +52,9 @@ def timed_run(self):
 class TimedLoop(asyncio.SelectorEventLoop):
     def _run_once(self):
         current[0] = 0
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         super()._run_once()
-        turns.append(((time.perf_counter() - t) * 1000, current[0]))
+        turns.append(((time.perf_counter() - t) * 1000, current[0], (time.thread_time() - c) * 1000))
 
 
 def main():
@@ -69,6 +70,10 @@ def main():
         "turn_ms_p50": pyload._percentile(walls, 50),
         "turn_ms_p99": pyload._percentile(walls, 99),
         "turn_ms_max": pyload._percentile(walls, 100),
+        # The loop thread's CPU time per turn: the wall time less the waits for a core.
+        "turn_cpu_ms_p50": pyload._percentile(sorted(t[2] for t in busy), 50),
+        "turn_cpu_ms_p99": pyload._percentile(sorted(t[2] for t in busy), 99),
+        "turn_cpu_ms_max": pyload._percentile(sorted(t[2] for t in busy), 100),
         "callbacks_per_turn_p50": pyload._percentile(sorted(t[1] for t in busy), 50),
         "callbacks_per_turn_p99": pyload._percentile(sorted(t[1] for t in busy), 99),
         "kinds": {
