@@ -128,6 +128,8 @@ impl Loop {
 
 /// Futures resolved per turn of the loop: each wakes a task that runs in the loop's next turn,
 /// so a drain of hundreds at once would make that turn (and every timer behind it) that long.
+/// Measured at 100 tasks (BENCHMARKS.md, Python package): the loop's own lag p99 was 1.6 ms at
+/// 16, 3.6 ms resolving everything at once, 1.2 ms at 4.
 const SLICE: usize = 16;
 
 /// The loop's callback: drains its queue.
