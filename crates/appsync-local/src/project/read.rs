@@ -432,7 +432,7 @@ pub(crate) fn from_template(
     })
 }
 
-fn data_source(
+pub(super) fn data_source(
     id: &str,
     resource: &Value,
     intrinsics: &Intrinsics<'_>,
