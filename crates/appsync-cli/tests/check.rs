@@ -93,7 +93,9 @@ fn channel_namespace_handlers_are_checked_with_their_own_exports() {
         "{stdout}"
     );
     assert!(
-        stdout.lines().any(|l| l.contains("missing-export") && l.contains("onPublish") && l.ends_with("[channel namespace quiet]")),
+        stdout.lines().any(|l| l.contains("missing-export")
+            && l.contains("onPublish")
+            && l.ends_with("[channel namespace quiet]")),
         "{stdout}"
     );
     assert!(!stdout.contains("`request`"), "namespaces export no request: {stdout}");

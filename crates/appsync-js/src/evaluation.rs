@@ -51,7 +51,9 @@ impl Handler {
             Handler::Request => "request",
             Handler::Response => "response",
             Handler::OnPublish | Handler::OnPublishRequest | Handler::OnPublishResponse => "onPublish",
-            Handler::OnSubscribe | Handler::OnSubscribeRequest | Handler::OnSubscribeResponse => "onSubscribe",
+            Handler::OnSubscribe | Handler::OnSubscribeRequest | Handler::OnSubscribeResponse => {
+                "onSubscribe"
+            }
         }
     }
 

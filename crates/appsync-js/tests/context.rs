@@ -220,7 +220,11 @@ fn an_events_handler_object_runs_its_request_and_response_halves() {
     assert_eq!(failed.result, json!("it failed"));
     // A function where an object was expected says what AppSync expects.
     let err = engine
-        .evaluate_blocking_event("export function onPublish(ctx) { return []; }", Handler::OnPublishRequest, &ctx)
+        .evaluate_blocking_event(
+            "export function onPublish(ctx) { return []; }",
+            Handler::OnPublishRequest,
+            &ctx,
+        )
         .expect_err("no request function");
     assert!(err.to_string().contains("request and response functions"), "{err}");
 }

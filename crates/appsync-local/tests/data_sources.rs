@@ -67,11 +67,9 @@ async fn http_requests_are_sent_as_the_resolver_says_and_signed_when_the_data_so
         "eu-west-2",
         "execute-api",
     );
-    let peer = support::http_peer(move |request| {
-        match request.verify(&verifier) {
-            Ok(_) => (201, vec![("x-answer".to_owned(), "yes".to_owned())], br#"{"ok":true}"#.to_vec()),
-            Err(e) => (403, Vec::new(), e.to_string().into_bytes()),
-        }
+    let peer = support::http_peer(move |request| match request.verify(&verifier) {
+        Ok(_) => (201, vec![("x-answer".to_owned(), "yes".to_owned())], br#"{"ok":true}"#.to_vec()),
+        Err(e) => (403, Vec::new(), e.to_string().into_bytes()),
     });
     let api = project(
         "http",

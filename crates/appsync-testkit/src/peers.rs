@@ -43,9 +43,11 @@ impl PeerRequest {
     /// # Errors
     /// Why the signature does not hold (the verifier's error).
     pub fn verify<S: CredentialStore>(&self, verifier: &Verifier<S>) -> Result<VerifiedRequest, VerifyError> {
-        let headers: Vec<(&str, &[u8])> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-        let signable = SignableRequest::new(&self.method, &self.uri, headers, SignableBody::Bytes(&self.body))
-            .expect("a request the peer received reads as one to verify");
+        let headers: Vec<(&str, &[u8])> =
+            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let signable =
+            SignableRequest::new(&self.method, &self.uri, headers, SignableBody::Bytes(&self.body))
+                .expect("a request the peer received reads as one to verify");
         verifier.verify(&signable, SystemTime::now())
     }
 }

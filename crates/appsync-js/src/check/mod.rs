@@ -223,7 +223,11 @@ fn check_module(source: &str, name: &str, exports: Exports) -> Vec<Finding> {
             Exports::Resolver => "`request` and `response`",
             Exports::EventHandlers => "`onPublish` or `onSubscribe`",
         };
-        raw.push((0, Rule::CodeSize, format!("the code is empty; AppSync needs a module exporting {needed}")));
+        raw.push((
+            0,
+            Rule::CodeSize,
+            format!("the code is empty; AppSync needs a module exporting {needed}"),
+        ));
     }
     for diagnostic in parsed.diagnostics.errors() {
         let offset = diagnostic.labels.first().map_or(0, oxc_span::LabeledSpan::offset);

@@ -86,7 +86,11 @@ impl HandlerConfig {
     /// `CODE` behaviour with data source `data_source`: the namespace's code exports the
     /// handler as `{ request(ctx), response(ctx) }`.
     pub fn code(data_source: impl Into<String>) -> Self {
-        Self { behavior: Behavior::Code, data_source: data_source.into(), invoke_type: LambdaInvokeType::default() }
+        Self {
+            behavior: Behavior::Code,
+            data_source: data_source.into(),
+            invoke_type: LambdaInvokeType::default(),
+        }
     }
 
     /// `DIRECT` behaviour: the Lambda data source `data_source` is invoked with the handler's
@@ -94,7 +98,11 @@ impl HandlerConfig {
     /// `onPublish` with `{events: [{id, payload} | {id, error}]}` or `{error}` (the whole publish
     /// refused), `onSubscribe` with `null` or `{error}` (refused).
     pub fn direct(data_source: impl Into<String>) -> Self {
-        Self { behavior: Behavior::Direct, data_source: data_source.into(), invoke_type: LambdaInvokeType::default() }
+        Self {
+            behavior: Behavior::Direct,
+            data_source: data_source.into(),
+            invoke_type: LambdaInvokeType::default(),
+        }
     }
 
     /// The invoke type of a direct Lambda integration (default `REQUEST_RESPONSE`); `CODE`
@@ -124,7 +132,9 @@ pub(crate) fn direct_publish_answer(answer: Value) -> Result<Vec<OutgoingEvent>,
     let bad = |what: &str| {
         HandlerError::new(
             "Code",
-            format!("the direct Lambda onPublish answered {what}; expected {{events: [{{id, payload}}]}} or {{error}}"),
+            format!(
+                "the direct Lambda onPublish answered {what}; expected {{events: [{{id, payload}}]}} or {{error}}"
+            ),
         )
     };
     let mut answer = match answer {
@@ -169,8 +179,9 @@ mod tests {
 
     #[test]
     fn a_direct_publish_answer_is_its_events_or_its_error() {
-        let events = direct_publish_answer(json!({"events": [{"id": "a", "payload": 1}, {"id": "b", "error": "no"}]}))
-            .unwrap_or_default();
+        let events =
+            direct_publish_answer(json!({"events": [{"id": "a", "payload": 1}, {"id": "b", "error": "no"}]}))
+                .unwrap_or_default();
         assert_eq!(events.len(), 2);
         assert_eq!(events[1].error.as_deref(), Some("no"));
         let refused = direct_publish_answer(json!({"error": "closed"})).err();

@@ -71,7 +71,9 @@ impl ConfiguredHandler {
     /// `channel_namespace` errors (the handler would never run as configured).
     pub(crate) fn new(config: Configuration<'_>) -> Result<Self, Error> {
         let name = config.name;
-        let fail = |message: String| Error::config("channel_namespace", format!("channel namespace {name:?}: {message}"));
+        let fail = |message: String| {
+            Error::config("channel_namespace", format!("channel namespace {name:?}: {message}"))
+        };
         let names = match &config.code {
             Some(code) => appsync_js::exported_names(code)
                 .map_err(|e| fail("its code does not parse".to_owned()).with_source(e))?,
@@ -83,7 +85,10 @@ impl ConfiguredHandler {
                 return Ok(if exported { Step::Function } else { Step::Default });
             };
             let source = config.sources.get(&configured.data_source).cloned().ok_or_else(|| {
-                fail(format!("{handler} integrates data source {:?}, which does not exist", configured.data_source))
+                fail(format!(
+                    "{handler} integrates data source {:?}, which does not exist",
+                    configured.data_source
+                ))
             })?;
             match configured.behavior {
                 Behavior::Direct => Ok(Step::Direct(source, configured.invoke_type)),
@@ -97,8 +102,11 @@ impl ConfiguredHandler {
         let publish = step("onPublish", "OnPublish", config.on_publish)?;
         let subscribe = step("onSubscribe", "OnSubscribe", config.on_subscribe)?;
         let runs_code = |s: &Step| matches!(s, Step::Function | Step::DataSource(_));
-        if config.code.is_some() && !runs_code(&publish) && !runs_code(&subscribe)
-            && config.on_publish.is_none() && config.on_subscribe.is_none()
+        if config.code.is_some()
+            && !runs_code(&publish)
+            && !runs_code(&subscribe)
+            && config.on_publish.is_none()
+            && config.on_subscribe.is_none()
         {
             return Err(fail("its code exports neither onPublish nor onSubscribe".to_owned()));
         }
@@ -113,7 +121,9 @@ impl ConfiguredHandler {
     fn runner(&self) -> Result<(Engine, Arc<str>), HandlerError> {
         match &self.engine {
             Some(engine) => Ok((engine.clone(), Arc::clone(&self.code))),
-            None => Err(HandlerError::new("InternalFailure", "no JavaScript engine runs this namespace's code")),
+            None => {
+                Err(HandlerError::new("InternalFailure", "no JavaScript engine runs this namespace's code"))
+            }
         }
     }
 }
@@ -129,14 +139,17 @@ impl NamespaceHandler for ConfiguredHandler {
                 Step::Default => Ok(ctx.events),
                 Step::Function => {
                     let (engine, code) = runner?;
-                    let evaluation = evaluated(engine.evaluate_event(&code, Handler::OnPublish, &js_ctx).await)?;
+                    let evaluation =
+                        evaluated(engine.evaluate_event(&code, Handler::OnPublish, &js_ctx).await)?;
                     outgoing(evaluation.result)
                 }
                 Step::DataSource(source) => {
                     let (engine, code) = runner?;
                     let handlers = (Handler::OnPublishRequest, Handler::OnPublishResponse);
                     match around(&engine, &code, handlers, js_ctx, source.as_ref()).await? {
-                        Around::Early(value) | Around::Response(Evaluation { result: value, .. }) => outgoing(value),
+                        Around::Early(value) | Around::Response(Evaluation { result: value, .. }) => {
+                            outgoing(value)
+                        }
                     }
                 }
                 Step::Direct(source, LambdaInvokeType::Event) => {
@@ -223,7 +236,9 @@ fn data_source_context(js_ctx: &EventContext) -> appsync_js::Context {
 fn direct_event(js_ctx: &EventContext) -> Value {
     let mut event = serde_json::to_value(js_ctx).unwrap_or(Value::Null);
     if let Value::Object(fields) = &mut event {
-        for (name, value) in [("result", Value::Null), ("error", Value::Null), ("prev", Value::Null), ("outErrors", json!([]))] {
+        for (name, value) in
+            [("result", Value::Null), ("error", Value::Null), ("prev", Value::Null), ("outErrors", json!([]))]
+        {
             fields.entry(name).or_insert(value);
         }
         fields.entry("events").or_insert(Value::Null);

@@ -90,8 +90,9 @@ impl ChannelNamespace {
     /// exported `onPublish(ctx)` and `onSubscribe(ctx)` (AppSync's `CodeHandlers`), on the
     /// emulator's JavaScript engine with the resolvers' limits. A handler the module does not
     /// export keeps AppSync's default. [`build`](crate::EmulatorBuilder::build) refuses code that
-    /// does not parse or exports neither, and a namespace given both code and a
-    /// [`handler`](Self::handler).
+    /// does not parse or exports neither (without an [`on_publish`](Self::on_publish) or
+    /// [`on_subscribe`](Self::on_subscribe) integration), and a namespace given both code (or
+    /// integrations) and a [`handler`](Self::handler).
     ///
     /// ```
     /// use appsync_local::events::ChannelNamespace;

@@ -8,8 +8,8 @@ use super::intrinsics::At;
 use super::model::{ChannelNamespaceDefinition, Code, DataSource, DataSourceKind, EventApiDefinition};
 use super::read::{Assets, Context, Res, auth_mode, data_source, res};
 use crate::auth::AuthMode;
-use crate::events::{HandlerConfig, LambdaInvokeType};
 use crate::error::{Error, Kind};
+use crate::events::{HandlerConfig, LambdaInvokeType};
 
 /// Reads Event API `api` (a logical id of the first template) and the channel namespaces of
 /// `templates` that belong to it.
@@ -173,7 +173,10 @@ fn handler_config(
     let Some(integration) = config.get("Integration") else {
         return match behavior {
             "CODE" => Ok(None),
-            _ => Err(at.error(format!("{handler}: {behavior} behavior needs an Integration {{DataSourceName}}"))),
+            _ => {
+                Err(at
+                    .error(format!("{handler}: {behavior} behavior needs an Integration {{DataSourceName}}")))
+            }
         };
     };
     let Some(name) = integration.get("DataSourceName").and_then(Value::as_str) else {

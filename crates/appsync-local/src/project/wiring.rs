@@ -52,7 +52,10 @@ impl DataSource for Failing {
 
 /// The data sources and tables to wire: the GraphQL API's, with the Event API's data sources
 /// it has no namesake of and its tables it lacks; `None` without either API.
-pub(crate) fn data_api(graphql: Option<&ApiDefinition>, events: Option<&EventApiDefinition>) -> Option<ApiDefinition> {
+pub(crate) fn data_api(
+    graphql: Option<&ApiDefinition>,
+    events: Option<&EventApiDefinition>,
+) -> Option<ApiDefinition> {
     let Some(events) = events else { return graphql.cloned() };
     let mut api = graphql.cloned().unwrap_or_else(|| ApiDefinition {
         logical_id: events.logical_id.clone(),
