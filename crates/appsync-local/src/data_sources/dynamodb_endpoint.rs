@@ -50,10 +50,10 @@ pub struct DynamoDbEndpoint {
     names: HashMap<String, String>,
     /// Tables created when absent, by the template's name.
     definitions: BTreeMap<String, TableDefinition>,
-    /// What was found once every table of `definitions` is known to exist: set by the first
-    /// request (or `create_tables`), read without a lock by every later one. A failed check
-    /// leaves it unset, so the next request checks again.
-    ready: tokio::sync::OnceCell<Vec<EndpointTable>>,
+    /// Set once every table of `definitions` is known to exist (by the first request, or
+    /// `create_tables`): later requests read it without a lock. A failed check leaves it unset,
+    /// so the next request checks again.
+    ready: tokio::sync::OnceCell<()>,
 }
 
 /// The signing credentials stay out of `Debug` (the HTTP data source's own leaves them out).
@@ -143,13 +143,16 @@ impl DynamoDbEndpoint {
     /// Creates the tables given with [`table`](Self::table) that the endpoint lacks
     /// (`DescribeTable`, then `CreateTable` billed per request, then waits until it is
     /// `ACTIVE`), and says what it found. Requests do this themselves before the first one is
-    /// sent; call it to know at start. The check runs once: later calls return what it found.
+    /// sent; call it to know at start (each call checks again and says what it found).
     ///
     /// # Errors
     /// The failure a request would get: the endpoint could not be reached (the error names
     /// it), or it refused a call (`DynamoDB:...`).
     pub async fn create_tables(&self) -> Result<Vec<EndpointTable>, DataSourceError> {
-        self.ready.get_or_try_init(|| self.check_tables()).await.cloned()
+        let tables = self.check_tables().await?;
+        // Already set by a request meanwhile: the tables exist either way.
+        let _ = self.ready.set(());
+        Ok(tables)
     }
 
     async fn check_tables(&self) -> Result<Vec<EndpointTable>, DataSourceError> {
@@ -207,7 +210,7 @@ impl DynamoDbEndpoint {
     /// Runs a resolver's request against the data source's table `table` (the template's name):
     /// what AppSync puts in `ctx.result`, or the `ctx.error` the embedded engine would give.
     pub(crate) async fn execute(&self, table: &str, request: &Value) -> Result<Value, DataSourceError> {
-        self.ready.get_or_try_init(|| self.check_tables()).await?;
+        self.ready.get_or_try_init(|| async { self.check_tables().await.map(drop) }).await?;
         let call =
             Call::new(request, table, |name| self.endpoint_name(name)).map_err(|e| context_error(&e))?;
         self.call(&call).await
