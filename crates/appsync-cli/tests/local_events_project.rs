@@ -57,7 +57,9 @@ fn serves_the_cdk_out_event_api_with_its_handlers_and_its_data_source() {
         let mut chat = client.subscribe::<Value>("/chat/lobby").await.expect("subscribe to chat");
         client.publish("/chat/lobby", [json!({"text": "hi"})]).await.expect("publish to chat");
         assert_eq!(next(&mut chat).await, json!({"text": "hi", "room": "lobby"}));
-        let refused = client.subscribe::<Value>("/chat/private").await.err().expect("refused");
+        let Err(refused) = client.subscribe::<Value>("/chat/private").await else {
+            panic!("a subscription to /chat/private is refused")
+        };
         assert!(refused.is_rejected(), "{refused}");
 
         // posts: onPublish puts the first event in the Posts table, then broadcasts.

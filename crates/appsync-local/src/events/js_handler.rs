@@ -146,11 +146,7 @@ impl NamespaceHandler for ConfiguredHandler {
                 Step::DataSource(source) => {
                     let (engine, code) = runner?;
                     let handlers = (Handler::OnPublishRequest, Handler::OnPublishResponse);
-                    match around(&engine, &code, handlers, js_ctx, source.as_ref()).await? {
-                        Around::Early(value) | Around::Response(Evaluation { result: value, .. }) => {
-                            outgoing(value)
-                        }
-                    }
+                    outgoing(around(&engine, &code, handlers, js_ctx, source.as_ref()).await?)
                 }
                 Step::Direct(source, LambdaInvokeType::Event) => {
                     invoke_async(source, &js_ctx);
@@ -191,27 +187,20 @@ impl NamespaceHandler for ConfiguredHandler {
     }
 }
 
-/// How a `{request, response}` handler ended.
-enum Around {
-    /// `runtime.earlyReturn` in `request`: the data source and `response` are skipped, as for
-    /// resolvers.
-    Early(Value),
-    /// `response` ran.
-    Response(Evaluation),
-}
-
 /// `request(ctx)`, the data source with what it returned, then `response(ctx)` with the
-/// request's stash and the data source's `ctx.result` or `ctx.error`.
+/// request's stash and the data source's `ctx.result` or `ctx.error`: what `response`
+/// returned, or the value `runtime.earlyReturn` gave in `request` (which skips the data source
+/// and `response`, as for resolvers).
 async fn around(
     engine: &Engine,
     code: &str,
     (request, response): (Handler, Handler),
     mut js_ctx: EventContext,
     source: &dyn DataSource,
-) -> Result<Around, HandlerError> {
+) -> Result<Value, HandlerError> {
     let evaluation = evaluated(engine.evaluate_event(code, request, &js_ctx).await)?;
     if let Some(early) = evaluation.early_return {
-        return Ok(Around::Early(early.value));
+        return Ok(early.value);
     }
     let data_ctx = data_source_context(&js_ctx);
     match source.invoke(evaluation.result, &data_ctx).await {
@@ -222,7 +211,7 @@ async fn around(
         }
     }
     js_ctx.stash = evaluation.stash;
-    evaluated(engine.evaluate_event(code, response, &js_ctx).await).map(Around::Response)
+    evaluated(engine.evaluate_event(code, response, &js_ctx).await).map(|evaluation| evaluation.result)
 }
 
 /// The resolver-style context a data source is called with: who, and the request's headers.
