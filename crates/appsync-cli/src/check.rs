@@ -1,18 +1,20 @@
-//! `appsync check`: what AWS would refuse in a project's resolver and function code, found
-//! before deploying it (AWS only answers "The code contains one or more errors").
+//! `appsync check`: what AWS would refuse in a project's resolver and function code and in its
+//! Event API's channel namespace handlers, found before deploying it (AWS only answers "The
+//! code contains one or more errors").
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use appsync_js::check::{Finding, check};
-use appsync_local::project::{ApiDefinition, ProjectReader};
+use appsync_js::check::{Finding, check, check_events};
+use appsync_local::project::{ApiDefinition, EventApiDefinition, ProjectReader};
 
 use crate::usage;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct CheckArgs {
-    /// A `cdk synth` output directory: every resolver and function of its AppSync API.
+    /// A `cdk synth` output directory: every resolver and function of its AppSync API, and every
+    /// channel namespace's handlers of its Event API.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["template", "files"])]
     cdk_out: Option<PathBuf>,
     /// The stack to read when the cdk.out holds several.
@@ -21,7 +23,8 @@ pub(crate) struct CheckArgs {
     /// The `AWS::AppSync::GraphQLApi` (logical id) when the stack holds several.
     #[arg(long, value_name = "LOGICAL_ID")]
     api: Option<String>,
-    /// A CloudFormation template (JSON or YAML): every resolver and function of its API.
+    /// A CloudFormation template (JSON or YAML): every resolver and function of its API, and its
+    /// Event API's namespace handlers.
     #[arg(long, value_name = "FILE", conflicts_with = "files")]
     template: Option<PathBuf>,
     /// Resolver or function files (ES modules exporting `request` and `response`).
@@ -35,6 +38,8 @@ pub(crate) struct Unit {
     pub(crate) label: Option<String>,
     pub(crate) path: String,
     pub(crate) text: String,
+    /// A channel namespace's handlers (`onPublish`/`onSubscribe`) rather than a resolver's.
+    pub(crate) events: bool,
 }
 
 /// Every resolver's and function's code in the project.
@@ -44,6 +49,7 @@ pub(crate) fn project_units(api: &ApiDefinition) -> Vec<Unit> {
             label: Some(format!("resolver {}.{}", r.type_name, r.field_name)),
             path: c.path.clone(),
             text: c.text.clone(),
+            events: false,
         })
     });
     let functions = api.functions.iter().filter_map(|f| {
@@ -51,28 +57,52 @@ pub(crate) fn project_units(api: &ApiDefinition) -> Vec<Unit> {
             label: Some(format!("function {}", f.name)),
             path: c.path.clone(),
             text: c.text.clone(),
+            events: false,
         })
     });
     resolvers.chain(functions).collect()
 }
 
-/// Checks `units`; returns each unit's findings, for units that have any.
-pub(crate) fn check_units(units: &[Unit]) -> Vec<(&Unit, Vec<Finding>)> {
-    units.iter().map(|u| (u, check(&u.text, &u.path))).filter(|(_, findings)| !findings.is_empty()).collect()
+/// Every channel namespace's handler code in the Event API (`CodeHandlers` inline, or the
+/// `CodeS3Location` asset), checked by the same rules as resolvers.
+pub(crate) fn event_units(api: &EventApiDefinition) -> Vec<Unit> {
+    api.namespaces
+        .iter()
+        .filter_map(|ns| {
+            ns.code.as_ref().map(|c| Unit {
+                label: Some(format!("channel namespace {}", ns.name)),
+                path: c.path.clone(),
+                text: c.text.clone(),
+                events: true,
+            })
+        })
+        .collect()
 }
 
-/// Reads a project, as `--cdk-out` or `--template` name it; a reading error is a usage error.
-pub(crate) fn read_project(
-    cdk_out: Option<&PathBuf>,
-    template: Option<&PathBuf>,
-    stack: Option<&str>,
-    api: Option<&str>,
-    region: &str,
-) -> anyhow::Result<Option<ApiDefinition>> {
-    match project_reader(cdk_out, template, stack, api, region)? {
-        Some(reader) => reader.read().map(Some).map_err(project_error),
-        None => Ok(None),
-    }
+/// The code of the project's GraphQL API and of its Event API, each read when the project has
+/// it (at least one is needed).
+fn all_project_units(reader: ProjectReader) -> anyhow::Result<Vec<Unit>> {
+    let events = match reader.clone().read_events() {
+        Ok(events) => Some(events),
+        Err(e) if e.is_no_api() => None,
+        Err(e) => return Err(project_error(e)),
+    };
+    let mut units = match reader.read() {
+        Ok(api) => project_units(&api),
+        Err(e) if e.is_no_api() && events.is_some() => Vec::new(),
+        Err(e) => return Err(project_error(e)),
+    };
+    units.extend(events.as_ref().map(event_units).unwrap_or_default());
+    Ok(units)
+}
+
+/// Checks `units`; returns each unit's findings, for units that have any.
+pub(crate) fn check_units(units: &[Unit]) -> Vec<(&Unit, Vec<Finding>)> {
+    units
+        .iter()
+        .map(|u| (u, if u.events { check_events(&u.text, &u.path) } else { check(&u.text, &u.path) }))
+        .filter(|(_, findings)| !findings.is_empty())
+        .collect()
 }
 
 /// The reader of the project `--cdk-out` or `--template` names; `None` without either.
@@ -133,7 +163,7 @@ pub(crate) fn print_findings(
 }
 
 pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let project = read_project(
+    let project = project_reader(
         args.cdk_out.as_ref(),
         args.template.as_ref(),
         args.stack.as_deref(),
@@ -141,7 +171,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         "us-east-1",
     )?;
     let units = match project {
-        Some(api) => project_units(&api),
+        Some(reader) => all_project_units(reader)?,
         None if args.files.is_empty() => {
             return Err(usage(
                 "nothing to check: give --cdk-out DIR, --template FILE or resolver files (FILE.js...)",
@@ -155,7 +185,7 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             for file in &args.files {
                 let text = std::fs::read_to_string(file)
                     .map_err(|e| usage(format!("could not read {}: {e}", file.display())))?;
-                units.push(Unit { label: None, path: file.display().to_string(), text });
+                units.push(Unit { label: None, path: file.display().to_string(), text, events: false });
             }
             units
         }
@@ -165,8 +195,8 @@ pub(crate) fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let count = print_findings(&mut out, &found)?;
     out.flush()?;
     let what = match units.len() {
-        1 => "1 resolver or function".to_owned(),
-        n => format!("{n} resolvers and functions"),
+        1 => "1 resolver, function or handler module".to_owned(),
+        n => format!("{n} resolvers, functions and handler modules"),
     };
     if count == 0 {
         eprintln!("appsync check: {what} checked, nothing AWS would refuse");

@@ -242,7 +242,10 @@ pub(crate) fn builder(
     for namespace in channel_namespaces(args, events)? {
         b = b.channel_namespace(namespace);
     }
-    b = crate::local_project::data_sources(b, args, project)?;
+    if let Some(events) = events {
+        b = b.event_api(events.clone());
+    }
+    b = crate::local_project::data_sources(b, args, project, events)?;
     Ok((b, Credentials { demo }))
 }
 

@@ -4,10 +4,10 @@
 use appsync_local::EmulatorBuilder;
 use appsync_local::data_sources::LambdaFunction;
 use appsync_local::project::{
-    ApiDefinition, DataSourceKind, EventApiDefinition, ProjectReader, ResolverKind,
+    ApiDefinition, DataSource, DataSourceKind, EventApiDefinition, ProjectReader, ResolverKind, Table,
 };
 
-use crate::check::{check_units, print_findings, project_error, project_reader, project_units};
+use crate::check::{check_units, event_units, print_findings, project_error, project_reader, project_units};
 use crate::local::LocalArgs;
 use crate::usage;
 
@@ -47,13 +47,14 @@ pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<(Option<ApiDefinition>, O
         Err(e) => return Err(project_error(e)),
     };
     let api = match graphql_reader.read() {
-        Ok(api) => api,
+        Ok(api) => Some(api),
         // A project with only an Event API: GraphQL serves the demo schema beside it.
-        Err(e) if e.is_no_api() && events.is_some() => return Ok((None, events)),
+        Err(e) if e.is_no_api() && events.is_some() => None,
         Err(e) => return Err(project_error(e)),
     };
     // AWS refuses such code at deploy time; serving it would pretend it works.
-    let units = project_units(&api);
+    let mut units = api.as_ref().map(project_units).unwrap_or_default();
+    units.extend(events.as_ref().map(event_units).unwrap_or_default());
     let found = check_units(&units);
     if !found.is_empty() {
         let mut err = std::io::stderr().lock();
@@ -62,7 +63,7 @@ pub(crate) fn load(args: &LocalArgs) -> anyhow::Result<(Option<ApiDefinition>, O
             "{count} finding(s) in the project's code: AWS would refuse it at deploy time, so appsync local does not serve it (`appsync check` lists the same)"
         );
     }
-    Ok((Some(api), events))
+    Ok((api, events))
 }
 
 /// What `appsync local` says at start about the project's Event API.
@@ -79,6 +80,17 @@ pub(crate) fn describe_events(api: &EventApiDefinition) -> Vec<String> {
         api.template,
         namespaces.join(", ")
     )];
+    for ds in &api.data_sources {
+        lines.push(format!("  data source {} ({})", ds.name, ds.kind.type_name()));
+    }
+    for ns in &api.namespaces {
+        for (handler, config) in [("onPublish", &ns.on_publish), ("onSubscribe", &ns.on_subscribe)] {
+            if let Some(config) = config {
+                let how = if config.is_direct() { "calls Lambda" } else { "integrates" };
+                lines.push(format!("  {}: {handler} {how} {}", ns.name, config.data_source()));
+            }
+        }
+    }
     for note in &api.unsupported {
         lines.push(format!("  not emulated: {note}"));
     }
@@ -92,10 +104,27 @@ pub(crate) fn data_sources(
     mut b: EmulatorBuilder,
     args: &LocalArgs,
     project: Option<&ApiDefinition>,
+    events: Option<&EventApiDefinition>,
 ) -> anyhow::Result<EmulatorBuilder> {
-    let Some(api) = project else {
+    if project.is_none() && events.is_none() {
         return Ok(b);
+    }
+    // The GraphQL API's data sources and tables, then the Event API's.
+    let mut api = Sources {
+        data_sources: project
+            .iter()
+            .flat_map(|a| &a.data_sources)
+            .chain(events.iter().flat_map(|e| &e.data_sources))
+            .collect(),
+        tables: Vec::new(),
     };
+    // Both APIs see every table of the template: each once.
+    for table in project.iter().flat_map(|a| &a.tables).chain(events.iter().flat_map(|e| &e.tables)) {
+        if !api.tables.iter().any(|t| t.name == table.name) {
+            api.tables.push(table);
+        }
+    }
+    let api = &api;
     for spec in &args.lambdas {
         let (name, target) = split_spec("--lambda", spec, "NAME=URL|cmd:COMMAND")?;
         match api.data_source(name).map(|d| &d.kind) {
@@ -194,8 +223,20 @@ fn split_spec<'a>(flag: &str, spec: &'a str, form: &str) -> anyhow::Result<(&'a 
     }
 }
 
+/// The data sources and tables of the project's APIs.
+struct Sources<'a> {
+    data_sources: Vec<&'a DataSource>,
+    tables: Vec<&'a Table>,
+}
+
+impl Sources<'_> {
+    fn data_source(&self, name: &str) -> Option<&DataSource> {
+        self.data_sources.iter().copied().find(|d| d.name == name)
+    }
+}
+
 /// Why NAME is not a data source of `kind`, with the ones there are.
-fn no_such(api: &ApiDefinition, name: &str, kind: &str) -> String {
+fn no_such(api: &Sources<'_>, name: &str, kind: &str) -> String {
     let names: Vec<&str> =
         api.data_sources.iter().filter(|d| d.kind.type_name() == kind).map(|d| d.name.as_str()).collect();
     let known = if names.is_empty() { "none".to_owned() } else { names.join(", ") };

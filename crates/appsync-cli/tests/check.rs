@@ -70,3 +70,44 @@ fn bad_input_exits_two() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no AWS::AppSync::GraphQLApi Nope"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn channel_namespace_handlers_are_checked_with_their_own_exports() {
+    // An Event API alone, whose handlers are clean (function and {request, response} handlers).
+    let clean = repo("crates/appsync-local/tests/data/events-project/template.yaml");
+    let out = appsync(&["--template", &clean]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+
+    let dir = appsync_testkit::scratch_dir("check-events");
+    let template = dir.join("template.yaml");
+    std::fs::write(
+        &template,
+        "Resources:\n  Api:\n    Type: AWS::AppSync::Api\n    Properties:\n      Name: e\n      EventConfig:\n        AuthProviders:\n          - AuthType: API_KEY\n  Chat:\n    Type: AWS::AppSync::ChannelNamespace\n    Properties:\n      ApiId: !GetAtt Api.ApiId\n      Name: chat\n      CodeHandlers: |\n        export function onPublish(ctx) {\n          let i = 0;\n          while (i < 3) { i += 1; }\n          return ctx.events;\n        }\n  Quiet:\n    Type: AWS::AppSync::ChannelNamespace\n    Properties:\n      ApiId: !GetAtt Api.ApiId\n      Name: quiet\n      CodeHandlers: 'export const x = 1;'\n",
+    )
+    .expect("write the template");
+    let out = appsync(&["--template", &template.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.lines().any(|l| l.contains(":3:3: no-while: ") && l.ends_with("[channel namespace chat]")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.contains("missing-export")
+            && l.contains("onPublish")
+            && l.ends_with("[channel namespace quiet]")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("`request`"), "namespaces export no request: {stdout}");
+
+    // `appsync local` refuses to serve the same code, with the same findings.
+    let out = Command::new(env!("CARGO_BIN_EXE_appsync"))
+        .args(["local", "--listen", "127.0.0.1:0", "--template"])
+        .arg(&template)
+        .output()
+        .expect("run appsync local");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no-while") && stderr.contains("[channel namespace chat]"), "{stderr}");
+    assert!(stderr.contains("AWS would refuse it at deploy time"), "{stderr}");
+}

@@ -419,12 +419,18 @@ fn local_runs_a_templates_event_api_and_events_handler_files() {
     let template = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../appsync-local/tests/data/events-project/template.yaml");
     let template = template.to_str().expect("utf-8 path");
-    let spec = format!("open={}", handler.display());
-    let local = start_local(&["--template", template, "--events-handler", &spec]);
+    let spec = format!("extra={}", handler.display());
+    let local =
+        start_local(&["--template", template, "--channel-namespace", "extra", "--events-handler", &spec]);
     let banner = local.banner.join("\n");
     assert!(banner.contains("Event API chat-events (EventApi)"), "{banner}");
-    assert!(banner.contains("channel namespaces: announcements, chat, open"), "{banner}");
-    assert!(banner.contains("not emulated: Open: HandlerConfigs.OnPublish"), "{banner}");
+    assert!(
+        banner.contains(
+            "channel namespaces: announcements (handlers), chat (handlers), open, saved (handlers)"
+        ),
+        "{banner}"
+    );
+    assert!(banner.contains("open: onPublish calls Lambda ChatLambda"), "{banner}");
     let events_url = format!("http://{}/event", local.host);
     let key = [("x-api-key", "da2-appsynclocaldemokey0000".to_owned())];
     // The template's CodeS3Location handlers, then the flag's.
@@ -434,7 +440,18 @@ fn local_runs_a_templates_event_api_and_events_handler_files() {
         (status, body),
         (403, json!({"errors": [{"errorType": "BadRequestException", "message": "Banned word"}]}))
     );
+    // `open`'s handler is the Lambda data source ChatLambda, which no --lambda gave.
     let (status, body) = post(&events_url, &key, &json!({"channel": "/open/a", "events": ["1"]}));
+    assert_eq!(
+        (status, &body["errors"][0]["errorType"]),
+        (403, &json!("AppSyncLocal:NotConfigured")),
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("--lambda ChatLambda=")),
+        "{body}"
+    );
+    let (status, body) = post(&events_url, &key, &json!({"channel": "/extra/a", "events": ["1"]}));
     assert_eq!(
         (status, body),
         (403, json!({"errors": [{"errorType": "Closed", "message": "closed today"}]}))

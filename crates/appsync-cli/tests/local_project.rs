@@ -299,7 +299,8 @@ fn dynamodb_flags_name_the_projects_data_sources_and_tables() {
     for (args, expected) in [
         (
             &["--dynamodb-endpoint", "Nope=http://127.0.0.1:1"][..],
-            "no AMAZON_DYNAMODB data source named \"Nope\" (its AMAZON_DYNAMODB data sources: PostsTable)",
+            // The GraphQL API's, then the Event API's.
+            "no AMAZON_DYNAMODB data source named \"Nope\" (its AMAZON_DYNAMODB data sources: PostsTable, EventPosts)",
         ),
         (&["--dynamodb-endpoint", "localhost:8000"], "\"localhost:8000\" is not an http:// or https:// URL"),
         (

@@ -15,10 +15,21 @@ pub enum Handler {
     OnPublish,
     /// `onSubscribe(ctx)`: an AppSync Events channel namespace's handler of subscriptions.
     OnSubscribe,
+    /// `onPublish.request(ctx)`: the request half of an `onPublish` handler with a data source
+    /// integration (exported as an object with `request` and `response` functions).
+    OnPublishRequest,
+    /// `onPublish.response(ctx)`: what to broadcast, given the data source's `ctx.result`.
+    OnPublishResponse,
+    /// `onSubscribe.request(ctx)`: the request half of an `onSubscribe` handler with a data
+    /// source integration.
+    OnSubscribeRequest,
+    /// `onSubscribe.response(ctx)`: allows or refuses the subscription, given `ctx.result`.
+    OnSubscribeResponse,
 }
 
 impl Handler {
-    /// The export's name.
+    /// The handler's name: the export's, or `export.member` for half of an Events handler
+    /// object (`onPublish.request`).
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -26,6 +37,34 @@ impl Handler {
             Handler::Response => "response",
             Handler::OnPublish => "onPublish",
             Handler::OnSubscribe => "onSubscribe",
+            Handler::OnPublishRequest => "onPublish.request",
+            Handler::OnPublishResponse => "onPublish.response",
+            Handler::OnSubscribeRequest => "onSubscribe.request",
+            Handler::OnSubscribeResponse => "onSubscribe.response",
+        }
+    }
+
+    /// The export the handler is found in.
+    #[must_use]
+    pub fn export(self) -> &'static str {
+        match self {
+            Handler::Request => "request",
+            Handler::Response => "response",
+            Handler::OnPublish | Handler::OnPublishRequest | Handler::OnPublishResponse => "onPublish",
+            Handler::OnSubscribe | Handler::OnSubscribeRequest | Handler::OnSubscribeResponse => {
+                "onSubscribe"
+            }
+        }
+    }
+
+    /// The function of the exported object that is the handler (`request`, `response`); `None`
+    /// when the export itself is.
+    #[must_use]
+    pub fn member(self) -> Option<&'static str> {
+        match self {
+            Handler::OnPublishRequest | Handler::OnSubscribeRequest => Some("request"),
+            Handler::OnPublishResponse | Handler::OnSubscribeResponse => Some("response"),
+            _ => None,
         }
     }
 }

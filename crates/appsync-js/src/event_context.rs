@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::context::{Identity, Request};
+use crate::context::{ContextError, Identity, Request};
 
 /// The context of one Events handler run: what `ctx` holds in `onPublish` and `onSubscribe`.
 ///
@@ -36,8 +36,15 @@ pub struct EventContext {
     pub request: Request,
     /// The channel, its namespace and the operation.
     pub info: EventInfo,
-    /// Values a handler keeps for the rest of its run.
+    /// Values a handler keeps for the rest of its run (from `request` to `response`).
     pub stash: Map<String, Value>,
+    /// `ctx.result`: what the data source answered (`response` of a handler with a data source
+    /// integration only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// `ctx.error`: the data source's failure (`response` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ContextError>,
 }
 
 impl EventContext {

@@ -314,12 +314,22 @@ impl Worker {
         host.set("authType", auth_type)?;
         let module = evaluate_module(load(ctx, bytecode)?)?;
 
-        let function: Value<'js> = module.get(handler.name())?;
+        let mut function: Value<'js> = module.get(handler.export())?;
+        if let Some(member) = handler.member() {
+            function = match function.into_object() {
+                Some(object) => object.get(member)?,
+                None => Value::new_undefined(ctx.clone()),
+            };
+        }
         let Some(function) = function.into_function() else {
-            return Ok(Err(Error::new(
-                Kind::Module,
-                format!("The code does not export a function named '{}'", handler.name()),
-            )));
+            let message = match handler.member() {
+                None => format!("The code does not export a function named '{}'", handler.name()),
+                Some(member) => format!(
+                    "The code's '{}' has no function '{member}': a handler with a data source integration is exported as an object with request and response functions",
+                    handler.export()
+                ),
+            };
+            return Ok(Err(Error::new(Kind::Module, message)));
         };
         let ctx_object: Object<'js> = match ctx.json_parse(context)?.into_object() {
             Some(object) => object,

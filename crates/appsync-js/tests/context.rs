@@ -196,3 +196,35 @@ fn a_query_request_and_its_response() {
     let response = engine.evaluate_blocking(code, Handler::Response, &ctx).expect("runs").result;
     assert_eq!(response, json!([{ "a": 10 }]));
 }
+
+/// An Events handler with a data source integration is an object: its `request` and `response`
+/// run as handlers of their own, `response` seeing `ctx.result` and `ctx.error`.
+#[test]
+fn an_events_handler_object_runs_its_request_and_response_halves() {
+    use appsync_js::{EventContext, EventOperation, IncomingEvent};
+    let code = "export const onPublish = {
+        request(ctx) { ctx.stash.n = ctx.events.length; return { operation: 'Invoke', payload: ctx.events }; },
+        response(ctx) { return ctx.error ? ctx.error.message : [ctx.stash.n, ctx.result]; },
+    };";
+    let engine = engine();
+    let mut ctx = EventContext::new(EventOperation::Publish, "/chat/a", "chat")
+        .events(vec![IncomingEvent::new("1", json!({"t": 1}))]);
+    let request = engine.evaluate_blocking_event(code, Handler::OnPublishRequest, &ctx).expect("request");
+    assert_eq!(request.result, json!({"operation": "Invoke", "payload": [{"id": "1", "payload": {"t": 1}}]}));
+    ctx.stash = request.stash;
+    ctx.result = Some(json!("answer"));
+    let response = engine.evaluate_blocking_event(code, Handler::OnPublishResponse, &ctx).expect("response");
+    assert_eq!(response.result, json!([1, "answer"]));
+    ctx.error = Some(ContextError::new("it failed", "Lambda:Unhandled"));
+    let failed = engine.evaluate_blocking_event(code, Handler::OnPublishResponse, &ctx).expect("response");
+    assert_eq!(failed.result, json!("it failed"));
+    // A function where an object was expected says what AppSync expects.
+    let err = engine
+        .evaluate_blocking_event(
+            "export function onPublish(ctx) { return []; }",
+            Handler::OnPublishRequest,
+            &ctx,
+        )
+        .expect_err("no request function");
+    assert!(err.to_string().contains("request and response functions"), "{err}");
+}

@@ -103,6 +103,7 @@ pub struct EmulatorBuilder {
     channel_namespaces: Vec<ChannelNamespace>,
     events: EventsOptions,
     project: Option<crate::project::ApiDefinition>,
+    event_api: Option<crate::project::EventApiDefinition>,
     http_endpoints: HashMap<String, String>,
     data_source_credentials: Option<Credentials>,
     dynamodb: crate::project::wiring::DynamoDbTargets,
@@ -161,6 +162,7 @@ impl Default for EmulatorBuilder {
             channel_namespaces: Vec::new(),
             events: EventsOptions::default(),
             project: None,
+            event_api: None,
             http_endpoints: HashMap::new(),
             data_source_credentials: None,
             dynamodb: crate::project::wiring::DynamoDbTargets::default(),
@@ -178,6 +180,20 @@ impl EmulatorBuilder {
     /// The schema as SDL with the file name to use in error messages.
     pub fn schema_file_contents(mut self, sdl: impl Into<String>, path: impl Into<String>) -> Self {
         self.schema = Some((sdl.into(), path.into()));
+        self
+    }
+
+    /// Serves the Event API a project defines
+    /// ([`ProjectReader::read_events`](crate::project::ProjectReader::read_events)): its channel
+    /// namespaces, with their code and data source integrations, unless
+    /// [`channel_namespace`](Self::channel_namespace) gives the namespaces; and its data sources,
+    /// for the integrations, wired as [`project`](Self::project)'s are (a Lambda needs
+    /// [`data_source`](Self::data_source); DynamoDB runs on the embedded engine, the same
+    /// tables as the GraphQL API's when both are served, or at a
+    /// [`dynamodb_endpoint`](Self::dynamodb_endpoint)). The credentials of its auth modes still
+    /// come from the builder.
+    pub fn event_api(mut self, api: crate::project::EventApiDefinition) -> Self {
+        self.event_api = Some(api);
         self
     }
 
@@ -548,10 +564,19 @@ impl EmulatorBuilder {
             self.resolvers.into_iter().map(|(key, f)| (key, f, "resolver")).collect();
         let mut batch_fns: Vec<(String, resolver::BatchResolverFn, &'static str)> = Vec::new();
         let mut dynamodb_endpoints = Vec::new();
+        // The project's namespaces unless the builder was given its own.
+        let channel_namespaces = if self.channel_namespaces.is_empty() {
+            self.event_api
+                .as_ref()
+                .map(crate::project::EventApiDefinition::channel_namespaces)
+                .unwrap_or_default()
+        } else {
+            self.channel_namespaces
+        };
         // One engine for the resolvers and the channel namespaces' handlers, started only when
         // some code needs it.
         let graphql_js = !self.js_resolvers.is_empty() || self.project.is_some();
-        let js_engine = if graphql_js || self.channel_namespaces.iter().any(ChannelNamespace::has_code) {
+        let js_engine = if graphql_js || channel_namespaces.iter().any(ChannelNamespace::has_code) {
             Some(match self.js_engine.clone() {
                 Some(engine) => engine,
                 None => appsync_js::Engine::new().map_err(|e| {
@@ -561,36 +586,37 @@ impl EmulatorBuilder {
         } else {
             None
         };
+        // The data sources, for the resolvers and the namespaces' integrations alike: the
+        // builder's, then the projects' (one set of tables for both APIs).
+        let mut sources = self.data_sources;
+        if let Some(api) = crate::project::wiring::data_api(self.project.as_ref(), self.event_api.as_ref()) {
+            let credentials = self.data_source_credentials.as_ref().or(self.iam.first());
+            let tables_file = self.data_file.as_deref().map(crate::project::tables_file);
+            let database = crate::project::database::database(&api, tables_file)?.map(Arc::new);
+            (sources, dynamodb_endpoints) = crate::project::wiring::data_sources(
+                &api,
+                sources,
+                &self.http_endpoints,
+                credentials,
+                database.as_ref(),
+                &self.dynamodb,
+                &self.region,
+            )?;
+        } else if !self.dynamodb.is_empty() {
+            return Err(no_project_for_dynamodb());
+        } else if let Some(name) = self.http_endpoints.keys().next() {
+            return Err(Error::config(
+                "http_endpoint",
+                format!("http_endpoint {name:?} is for a project's data source, and no project is served"),
+            ));
+        }
+        let sources = Arc::new(sources);
         if let Some(engine) = js_engine.clone().filter(|_| graphql_js) {
             let subscription_root =
                 schema.schema.schema_definition.subscription.as_ref().map(|name| name.name.to_string());
-            let mut sources = self.data_sources;
-            if let Some(api) = &self.project {
-                let credentials = self.data_source_credentials.as_ref().or(self.iam.first());
-                let tables_file = self.data_file.as_deref().map(crate::project::tables_file);
-                let database = crate::project::database::database(api, tables_file)?.map(Arc::new);
-                (sources, dynamodb_endpoints) = crate::project::wiring::data_sources(
-                    api,
-                    sources,
-                    &self.http_endpoints,
-                    credentials,
-                    database.as_ref(),
-                    &self.dynamodb,
-                    &self.region,
-                )?;
-            } else if !self.dynamodb.is_empty() {
-                return Err(no_project_for_dynamodb());
-            } else if let Some(name) = self.http_endpoints.keys().next() {
-                return Err(Error::config(
-                    "http_endpoint",
-                    format!(
-                        "http_endpoint {name:?} is for a project's data source, and no project is served"
-                    ),
-                ));
-            }
             let runtime = crate::js::JsRuntime {
                 engine,
-                sources: Arc::new(sources),
+                sources: Arc::clone(&sources),
                 env: Arc::new(self.project.as_ref().map(|api| api.environment.clone()).unwrap_or_default()),
             };
             let mut own: std::collections::HashSet<String> =
@@ -633,13 +659,6 @@ impl EmulatorBuilder {
                         .map(|(k, f)| (k, f, "project")),
                 );
             }
-        } else if !self.dynamodb.is_empty() {
-            return Err(no_project_for_dynamodb());
-        } else if let Some(name) = self.http_endpoints.keys().next() {
-            return Err(Error::config(
-                "http_endpoint",
-                format!("http_endpoint {name:?} is for a project's data source, and no project is served"),
-            ));
         }
         let mut batch_resolvers: HashMap<String, HashMap<String, resolver::BatchResolverFn>> = HashMap::new();
         for (key, f, setting) in batch_fns {
@@ -714,7 +733,7 @@ impl EmulatorBuilder {
             lambda_identity_validation,
         };
         let events = EventsApi {
-            namespaces: Namespaces::resolve(self.channel_namespaces, &auth.enabled, js_engine.as_ref())?,
+            namespaces: Namespaces::resolve(channel_namespaces, &auth.enabled, js_engine.as_ref(), &sources)?,
             options: self.events,
             hub: Hub::new(self.event_capacity),
             default_mode: self.default_auth,

@@ -87,7 +87,8 @@ impl Error {
 
     /// True when a project has no API of the type read: no `AWS::AppSync::GraphQLApi` for
     /// [`ProjectReader::read`](crate::project::ProjectReader::read), no `AWS::AppSync::Api` for
-    /// [`read_events`](crate::project::ProjectReader::read_events) (also a project error).
+    /// [`read_events`](crate::project::ProjectReader::read_events), or none by the logical id
+    /// [`api`](crate::project::ProjectReader::api) names (also a project error).
     #[must_use]
     pub fn is_no_api(&self) -> bool {
         self.no_api

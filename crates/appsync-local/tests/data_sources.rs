@@ -8,12 +8,11 @@
 mod support;
 
 use std::collections::HashMap;
-use std::time::SystemTime;
 
 use appsync_local::data_sources::LambdaFunction;
 use appsync_local::project::{ApiDefinition, ProjectReader};
 use appsync_local::{ApiKey, Credentials, Emulator};
-use appsync_sigv4::{SignableBody, SignableRequest, Verifier};
+use appsync_sigv4::Verifier;
 use serde_json::{Value, json};
 
 fn js(code: &str) -> Value {
@@ -68,16 +67,9 @@ async fn http_requests_are_sent_as_the_resolver_says_and_signed_when_the_data_so
         "eu-west-2",
         "execute-api",
     );
-    let peer = support::http_peer(move |request| {
-        let headers: Vec<(&str, &[u8])> =
-            request.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-        let signable =
-            SignableRequest::new(&request.method, &request.uri, headers, SignableBody::Bytes(&request.body))
-                .unwrap();
-        match verifier.verify(&signable, SystemTime::now()) {
-            Ok(_) => (201, vec![("x-answer".to_owned(), "yes".to_owned())], br#"{"ok":true}"#.to_vec()),
-            Err(e) => (403, Vec::new(), e.to_string().into_bytes()),
-        }
+    let peer = support::http_peer(move |request| match request.verify(&verifier) {
+        Ok(_) => (201, vec![("x-answer".to_owned(), "yes".to_owned())], br#"{"ok":true}"#.to_vec()),
+        Err(e) => (403, Vec::new(), e.to_string().into_bytes()),
     });
     let api = project(
         "http",

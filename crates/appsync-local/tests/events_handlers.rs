@@ -12,7 +12,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use appsync_local::events::ChannelNamespace;
+use appsync_local::events::{ChannelNamespace, HandlerConfig};
 use appsync_local::project::ProjectReader;
 use appsync_local::{ApiKey, AuthMode, Credentials, Emulator, EmulatorBuilder};
 use serde_json::{Value, json};
@@ -224,15 +224,22 @@ fn a_templates_event_api_is_read_with_its_namespaces_and_their_code() {
     assert_eq!(api.auth_providers, vec![AuthMode::ApiKey, AuthMode::Iam]);
     assert_eq!(api.subscribe_auth, vec![AuthMode::ApiKey]);
     let names: Vec<&str> = api.namespaces.iter().map(|n| n.name.as_str()).collect();
-    assert_eq!(names, ["announcements", "chat", "open"]);
+    assert_eq!(names, ["announcements", "chat", "open", "saved"]);
     let announcements = &api.namespaces[0];
     assert_eq!(announcements.publish_auth, Some(vec![AuthMode::Iam]));
     assert!(announcements.code.as_ref().is_some_and(|c| c.inline && c.text.contains("onPublish")));
     let chat = api.namespaces[1].code.as_ref().expect("chat's code");
     assert!(!chat.inline && chat.path.ends_with("handlers/chat.js") && chat.text.contains("Banned word"));
     assert!(api.namespaces[2].code.is_none());
-    assert_eq!(api.unsupported.len(), 1, "{:?}", api.unsupported);
-    assert!(api.unsupported[0].to_string().starts_with("Open: HandlerConfigs.OnPublish (DIRECT"));
+    // Its handlers are a Lambda function (DIRECT) and a table (CODE), both the API's data sources.
+    assert_eq!(api.namespaces[2].on_publish, Some(HandlerConfig::direct("ChatLambda")));
+    assert_eq!(api.namespaces[2].on_subscribe, Some(HandlerConfig::direct("ChatLambda")));
+    assert_eq!(api.namespaces[3].on_publish, Some(HandlerConfig::code("MessagesTable")));
+    let sources: Vec<(&str, &str)> =
+        api.data_sources.iter().map(|d| (d.name.as_str(), d.kind.type_name())).collect();
+    assert_eq!(sources, [("ChatLambda", "AWS_LAMBDA"), ("MessagesTable", "AMAZON_DYNAMODB")]);
+    assert_eq!(api.tables.len(), 1);
+    assert!(api.unsupported.is_empty(), "{:?}", api.unsupported);
 
     // The same template has no GraphQL API, and says so in a way callers can ask about.
     let err = ProjectReader::template(template()).read().expect_err("no GraphQL API");
@@ -242,13 +249,11 @@ fn a_templates_event_api_is_read_with_its_namespaces_and_their_code() {
 #[tokio::test]
 async fn a_templates_handlers_run_with_its_auth_modes() {
     let api = ProjectReader::template(template()).read_events().expect("the Event API");
-    let mut builder = Emulator::builder()
+    let builder = Emulator::builder()
         .api_key(ApiKey::new(API_KEY))
         .iam_credentials(Credentials::new(AKID, SECRET, None, None))
-        .default_auth(AuthMode::ApiKey);
-    for namespace in api.channel_namespaces() {
-        builder = builder.channel_namespace(namespace);
-    }
+        .default_auth(AuthMode::ApiKey)
+        .event_api(api);
     let s = start(builder).await;
     let mut ws = connect(&s, &api_key(&s.host, API_KEY)).await;
     init(&mut ws).await;

@@ -4,6 +4,9 @@
 //! received.
 
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use appsync_sigv4::{CredentialStore, SignableBody, SignableRequest, VerifiedRequest, Verifier, VerifyError};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -32,6 +35,20 @@ impl PeerRequest {
     /// The body as JSON.
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+
+    /// Checks the request's SigV4 signature with `verifier`, as the AWS service it stands for
+    /// would, now.
+    ///
+    /// # Errors
+    /// Why the signature does not hold (the verifier's error).
+    pub fn verify<S: CredentialStore>(&self, verifier: &Verifier<S>) -> Result<VerifiedRequest, VerifyError> {
+        let headers: Vec<(&str, &[u8])> =
+            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
+        let signable =
+            SignableRequest::new(&self.method, &self.uri, headers, SignableBody::Bytes(&self.body))
+                .expect("a request the peer received reads as one to verify");
+        verifier.verify(&signable, SystemTime::now())
     }
 }
 

@@ -176,6 +176,28 @@ pub const MAX_CODE_CHARS: usize = 32_768;
 /// could still reach.
 #[must_use]
 pub fn check(source: &str, name: &str) -> Vec<Finding> {
+    check_module(source, name, Exports::Resolver)
+}
+
+/// Checks an AppSync Events channel namespace's handler code (`CodeHandlers`, or the file
+/// `CodeS3Location` names) by the same rules: the same runtime runs it. It must export
+/// `onPublish` or `onSubscribe` (or both), each a function or, with a data source integration,
+/// a `{request, response}` object, instead of `request` and `response`.
+#[must_use]
+pub fn check_events(source: &str, name: &str) -> Vec<Finding> {
+    check_module(source, name, Exports::EventHandlers)
+}
+
+/// What a module must export.
+#[derive(Clone, Copy)]
+enum Exports {
+    /// A resolver or function: `request` and `response`.
+    Resolver,
+    /// A channel namespace: `onPublish`, `onSubscribe` or both.
+    EventHandlers,
+}
+
+fn check_module(source: &str, name: &str, exports: Exports) -> Vec<Finding> {
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, source, SourceType::mjs()).parse();
     let lines = LineIndex::new(source);
@@ -197,10 +219,14 @@ pub fn check(source: &str, name: &str) -> Vec<Finding> {
             ),
         ));
     } else if source.trim().is_empty() {
+        let needed = match exports {
+            Exports::Resolver => "`request` and `response`",
+            Exports::EventHandlers => "`onPublish` or `onSubscribe`",
+        };
         raw.push((
             0,
             Rule::CodeSize,
-            "the code is empty; AppSync needs a module exporting `request` and `response`".to_owned(),
+            format!("the code is empty; AppSync needs a module exporting {needed}"),
         ));
     }
     for diagnostic in parsed.diagnostics.errors() {
@@ -215,7 +241,7 @@ pub fn check(source: &str, name: &str) -> Vec<Finding> {
     }
     if !parsed.panicked {
         raw.extend(rules::visit(&parsed.program));
-        raw.extend(missing_exports(&parsed.module_record));
+        raw.extend(missing_exports(&parsed.module_record, exports));
     }
     raw.sort_by_key(|(offset, rule, _)| (*offset, rule.id()));
     raw.into_iter()
@@ -226,8 +252,12 @@ pub fn check(source: &str, name: &str) -> Vec<Finding> {
         .collect()
 }
 
-/// `request` and `response`, which the runtime calls, must both be exported.
-fn missing_exports(record: &oxc_syntax::module_record::ModuleRecord<'_>) -> Vec<(u32, Rule, String)> {
+/// `request` and `response`, which the runtime calls, must both be exported; a channel
+/// namespace's module exports at least one of `onPublish` and `onSubscribe`.
+fn missing_exports(
+    record: &oxc_syntax::module_record::ModuleRecord<'_>,
+    exports: Exports,
+) -> Vec<(u32, Rule, String)> {
     let exported: Vec<&str> = record
         .local_export_entries
         .iter()
@@ -238,6 +268,16 @@ fn missing_exports(record: &oxc_syntax::module_record::ModuleRecord<'_>) -> Vec<
         })
         .collect();
     let mut out = Vec::new();
+    if let Exports::EventHandlers = exports {
+        if !exported.iter().any(|name| matches!(*name, "onPublish" | "onSubscribe")) {
+            out.push((
+                0,
+                Rule::MissingExport,
+                "the module exports neither `onPublish` nor `onSubscribe`, the handlers AppSync Events calls; add `export function onPublish(ctx) { return ctx.events; }` (a named export, not a default one)".to_owned(),
+            ));
+        }
+        return out;
+    }
     for (handler, example) in [
         ("request", "`export function request(ctx) { return {}; }`"),
         ("response", "`export function response(ctx) { return ctx.result; }`"),

@@ -50,8 +50,10 @@ pub struct DynamoDbEndpoint {
     names: HashMap<String, String>,
     /// Tables created when absent, by the template's name.
     definitions: BTreeMap<String, TableDefinition>,
-    /// Set once every table of `definitions` is known to exist; held while they are checked.
-    ready: tokio::sync::Mutex<bool>,
+    /// Set once every table of `definitions` is known to exist (by the first request, or
+    /// `create_tables`): later requests read it without a lock. A failed check leaves it unset,
+    /// so the next request checks again.
+    ready: tokio::sync::OnceCell<()>,
 }
 
 /// The signing credentials stay out of `Debug` (the HTTP data source's own leaves them out).
@@ -101,7 +103,7 @@ impl DynamoDbEndpoint {
             region,
             names: HashMap::new(),
             definitions: BTreeMap::new(),
-            ready: tokio::sync::Mutex::new(false),
+            ready: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -141,13 +143,19 @@ impl DynamoDbEndpoint {
     /// Creates the tables given with [`table`](Self::table) that the endpoint lacks
     /// (`DescribeTable`, then `CreateTable` billed per request, then waits until it is
     /// `ACTIVE`), and says what it found. Requests do this themselves before the first one is
-    /// sent; call it to know at start.
+    /// sent; call it to know at start (each call checks again and says what it found).
     ///
     /// # Errors
     /// The failure a request would get: the endpoint could not be reached (the error names
     /// it), or it refused a call (`DynamoDB:...`).
     pub async fn create_tables(&self) -> Result<Vec<EndpointTable>, DataSourceError> {
-        let mut ready = self.ready.lock().await;
+        let tables = self.check_tables().await?;
+        // Already set by a request meanwhile: the tables exist either way.
+        let _ = self.ready.set(());
+        Ok(tables)
+    }
+
+    async fn check_tables(&self) -> Result<Vec<EndpointTable>, DataSourceError> {
         let mut tables = Vec::with_capacity(self.definitions.len());
         for (name, definition) in &self.definitions {
             let endpoint_table = self.endpoint_name(name);
@@ -159,7 +167,6 @@ impl DynamoDbEndpoint {
                 created,
             });
         }
-        *ready = true;
         Ok(tables)
     }
 
@@ -203,9 +210,7 @@ impl DynamoDbEndpoint {
     /// Runs a resolver's request against the data source's table `table` (the template's name):
     /// what AppSync puts in `ctx.result`, or the `ctx.error` the embedded engine would give.
     pub(crate) async fn execute(&self, table: &str, request: &Value) -> Result<Value, DataSourceError> {
-        if !*self.ready.lock().await {
-            self.create_tables().await?;
-        }
+        self.ready.get_or_try_init(|| async { self.check_tables().await.map(drop) }).await?;
         let call =
             Call::new(request, table, |name| self.endpoint_name(name)).map_err(|e| context_error(&e))?;
         self.call(&call).await

@@ -1,80 +1,259 @@
-//! A channel namespace's handlers written in APPSYNC_JS (`onPublish`, `onSubscribe`), run on the
-//! emulator's JavaScript engine as a [`NamespaceHandler`].
+//! A channel namespace's handlers as configured on AppSync: APPSYNC_JS code (`onPublish`,
+//! `onSubscribe`) run on the emulator's JavaScript engine, each handler either a function or,
+//! with a data source integration, a `{request, response}` object around a call to the data
+//! source; or a direct Lambda integration without code. Together they are a
+//! [`NamespaceHandler`].
 //!
 //! What the code sees is AppSync's Events context (`ctx.events`, `ctx.info.channel`,
 //! `ctx.info.channelNamespace`, `ctx.info.operation`, `ctx.identity`, `ctx.request.headers`,
-//! `ctx.stash`); what it returns or raises becomes the publish's result or the subscription's
-//! refusal. A handler the code does not export keeps AppSync's default.
+//! `ctx.stash`, and in `response` `ctx.result` or `ctx.error`); what it returns or raises
+//! becomes the publish's result or the subscription's refusal. A handler neither exported nor
+//! configured keeps AppSync's default.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use appsync_js::{Engine, Evaluation, EventContext, EventOperation, Handler, IncomingEvent, Request};
-use serde_json::{Map, Value};
+use appsync_js::{
+    ContextError, DataSource, DataSources, Engine, Evaluation, EventContext, EventOperation, Handler,
+    IncomingEvent, Request,
+};
+use serde_json::{Map, Value, json};
 
 use super::handler::{
     ChannelInfo, HandlerError, HandlerFuture, NamespaceHandler, OutgoingEvent, PublishContext,
     SubscribeContext,
+};
+use super::integration::{
+    Behavior, HandlerConfig, LambdaInvokeType, direct_publish_answer, direct_subscribe_answer,
 };
 use crate::auth::Identity;
 use crate::error::Error;
 
 /// The `errorType` of a `util.error` given none: AppSync answers a refused publish with 403
 /// (Events guide, "Event handlers"), whose type is `UnauthorizedException` (inferred).
-const DEFAULT_ERROR_TYPE: &str = "UnauthorizedException";
+pub(crate) const DEFAULT_ERROR_TYPE: &str = "UnauthorizedException";
 
-/// A namespace's APPSYNC_JS code on an engine.
-pub(crate) struct JsNamespaceHandler {
-    engine: Engine,
-    code: Arc<str>,
-    on_publish: bool,
-    on_subscribe: bool,
+/// What runs for one operation.
+#[derive(Clone)]
+enum Step {
+    /// AppSync's default: every event broadcast, every subscription allowed.
+    Default,
+    /// The code's exported function.
+    Function,
+    /// The code's exported `{request, response}` around the data source.
+    DataSource(Arc<dyn DataSource>),
+    /// The Lambda data source, invoked with the context.
+    Direct(Arc<dyn DataSource>, LambdaInvokeType),
 }
 
-impl JsNamespaceHandler {
-    /// Reads which handlers the code of namespace `name` exports; a syntax error, or neither
-    /// handler exported, is a `channel_namespace` error (the code would never run).
-    pub(crate) fn new(engine: Engine, name: &str, code: Arc<str>) -> Result<Self, Error> {
-        let names = appsync_js::exported_names(&code).map_err(|e| {
-            Error::config("channel_namespace", format!("channel namespace {name:?}: its code does not parse"))
-                .with_source(e)
-        })?;
-        let on_publish = names.iter().any(|n| n == "onPublish");
-        let on_subscribe = names.iter().any(|n| n == "onSubscribe");
-        if !on_publish && !on_subscribe {
-            return Err(Error::config(
-                "channel_namespace",
-                format!("channel namespace {name:?}: its code exports neither onPublish nor onSubscribe"),
-            ));
+/// A namespace's configured handlers.
+pub(crate) struct ConfiguredHandler {
+    engine: Option<Engine>,
+    code: Arc<str>,
+    publish: Step,
+    subscribe: Step,
+}
+
+/// What [`ConfiguredHandler::new`] is given for one namespace.
+pub(crate) struct Configuration<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) engine: Option<&'a Engine>,
+    pub(crate) code: Option<Arc<str>>,
+    pub(crate) on_publish: Option<&'a HandlerConfig>,
+    pub(crate) on_subscribe: Option<&'a HandlerConfig>,
+    pub(crate) sources: &'a DataSources,
+}
+
+impl ConfiguredHandler {
+    /// Checks the namespace's code and integrations: code that does not parse, code that
+    /// exports no handler and has no integration, a `CODE` integration whose handler the code
+    /// does not export, and an integration naming a data source that does not exist are all
+    /// `channel_namespace` errors (the handler would never run as configured).
+    pub(crate) fn new(config: Configuration<'_>) -> Result<Self, Error> {
+        let name = config.name;
+        let fail = |message: String| {
+            Error::config("channel_namespace", format!("channel namespace {name:?}: {message}"))
+        };
+        let names = match &config.code {
+            Some(code) => appsync_js::exported_names(code)
+                .map_err(|e| fail("its code does not parse".to_owned()).with_source(e))?,
+            None => Vec::new(),
+        };
+        let step = |export: &str, handler: &str, configured: Option<&HandlerConfig>| -> Result<Step, Error> {
+            let exported = names.iter().any(|n| n == export);
+            let Some(configured) = configured else {
+                return Ok(if exported { Step::Function } else { Step::Default });
+            };
+            let source = config.sources.get(&configured.data_source).cloned().ok_or_else(|| {
+                fail(format!(
+                    "{handler} integrates data source {:?}, which does not exist",
+                    configured.data_source
+                ))
+            })?;
+            match configured.behavior {
+                Behavior::Direct => Ok(Step::Direct(source, configured.invoke_type)),
+                Behavior::Code if exported => Ok(Step::DataSource(source)),
+                Behavior::Code => Err(fail(format!(
+                    "{handler} integrates data source {:?} with CODE behavior, and the code exports no {export} {{request, response}}",
+                    configured.data_source
+                ))),
+            }
+        };
+        let publish = step("onPublish", "OnPublish", config.on_publish)?;
+        let subscribe = step("onSubscribe", "OnSubscribe", config.on_subscribe)?;
+        let runs_code = |s: &Step| matches!(s, Step::Function | Step::DataSource(_));
+        if config.code.is_some()
+            && !runs_code(&publish)
+            && !runs_code(&subscribe)
+            && config.on_publish.is_none()
+            && config.on_subscribe.is_none()
+        {
+            return Err(fail("its code exports neither onPublish nor onSubscribe".to_owned()));
         }
-        Ok(Self { engine, code, on_publish, on_subscribe })
+        let engine = config.engine.cloned();
+        if engine.is_none() && (runs_code(&publish) || runs_code(&subscribe)) {
+            return Err(fail("it has code but no JavaScript engine runs it".to_owned()));
+        }
+        Ok(Self { engine, code: config.code.unwrap_or_else(|| Arc::from("")), publish, subscribe })
+    }
+
+    /// The engine and the code, for a step that runs code (checked by `new`).
+    fn runner(&self) -> Result<(Engine, Arc<str>), HandlerError> {
+        match &self.engine {
+            Some(engine) => Ok((engine.clone(), Arc::clone(&self.code))),
+            None => {
+                Err(HandlerError::new("InternalFailure", "no JavaScript engine runs this namespace's code"))
+            }
+        }
     }
 }
 
-impl NamespaceHandler for JsNamespaceHandler {
+impl NamespaceHandler for ConfiguredHandler {
     fn on_publish(&self, ctx: PublishContext) -> HandlerFuture<Result<Vec<OutgoingEvent>, HandlerError>> {
-        if !self.on_publish {
-            return Box::pin(std::future::ready(Ok(ctx.events)));
-        }
         let js_ctx = context(EventOperation::Publish, &ctx.channel, &ctx.identity, &ctx.headers)
             .events(ctx.events.iter().map(|e| IncomingEvent::new(e.id.clone(), e.payload.clone())).collect());
-        let (engine, code) = (self.engine.clone(), Arc::clone(&self.code));
+        let step = self.publish.clone();
+        let runner = self.runner();
         Box::pin(async move {
-            let evaluation = evaluated(engine.evaluate_event(&code, Handler::OnPublish, &js_ctx).await)?;
-            outgoing(evaluation.result)
+            match step {
+                Step::Default => Ok(ctx.events),
+                Step::Function => {
+                    let (engine, code) = runner?;
+                    let evaluation =
+                        evaluated(engine.evaluate_event(&code, Handler::OnPublish, &js_ctx).await)?;
+                    outgoing(evaluation.result)
+                }
+                Step::DataSource(source) => {
+                    let (engine, code) = runner?;
+                    let handlers = (Handler::OnPublishRequest, Handler::OnPublishResponse);
+                    outgoing(around(&engine, &code, handlers, js_ctx, source.as_ref()).await?)
+                }
+                Step::Direct(source, LambdaInvokeType::Event) => {
+                    invoke_async(source, &js_ctx);
+                    Ok(ctx.events)
+                }
+                Step::Direct(source, LambdaInvokeType::RequestResponse) => {
+                    direct_publish_answer(invoke_direct(source.as_ref(), &js_ctx).await?)
+                }
+            }
         })
     }
 
     fn on_subscribe(&self, ctx: SubscribeContext) -> HandlerFuture<Result<(), HandlerError>> {
-        if !self.on_subscribe {
-            return Box::pin(std::future::ready(Ok(())));
-        }
         let js_ctx = context(EventOperation::Subscribe, &ctx.channel, &ctx.identity, &ctx.headers);
-        let (engine, code) = (self.engine.clone(), Arc::clone(&self.code));
+        let step = self.subscribe.clone();
+        let runner = self.runner();
         Box::pin(async move {
-            evaluated(engine.evaluate_event(&code, Handler::OnSubscribe, &js_ctx).await).map(|_| ())
+            match step {
+                Step::Default => Ok(()),
+                Step::Function => {
+                    let (engine, code) = runner?;
+                    evaluated(engine.evaluate_event(&code, Handler::OnSubscribe, &js_ctx).await).map(|_| ())
+                }
+                Step::DataSource(source) => {
+                    let (engine, code) = runner?;
+                    let handlers = (Handler::OnSubscribeRequest, Handler::OnSubscribeResponse);
+                    around(&engine, &code, handlers, js_ctx, source.as_ref()).await.map(|_| ())
+                }
+                Step::Direct(source, LambdaInvokeType::Event) => {
+                    invoke_async(source, &js_ctx);
+                    Ok(())
+                }
+                Step::Direct(source, LambdaInvokeType::RequestResponse) => {
+                    direct_subscribe_answer(invoke_direct(source.as_ref(), &js_ctx).await?)
+                }
+            }
         })
     }
+}
+
+/// `request(ctx)`, the data source with what it returned, then `response(ctx)` with the
+/// request's stash and the data source's `ctx.result` or `ctx.error`: what `response`
+/// returned, or the value `runtime.earlyReturn` gave in `request` (which skips the data source
+/// and `response`, as for resolvers).
+async fn around(
+    engine: &Engine,
+    code: &str,
+    (request, response): (Handler, Handler),
+    mut js_ctx: EventContext,
+    source: &dyn DataSource,
+) -> Result<Value, HandlerError> {
+    let evaluation = evaluated(engine.evaluate_event(code, request, &js_ctx).await)?;
+    if let Some(early) = evaluation.early_return {
+        return Ok(early.value);
+    }
+    let data_ctx = data_source_context(&js_ctx);
+    match source.invoke(evaluation.result, &data_ctx).await {
+        Ok(result) => js_ctx.result = Some(result),
+        Err(e) => {
+            js_ctx.result = Some(e.data_value().cloned().unwrap_or(Value::Null));
+            js_ctx.error = Some(ContextError::new(e.message(), e.error_type()));
+        }
+    }
+    js_ctx.stash = evaluation.stash;
+    evaluated(engine.evaluate_event(code, response, &js_ctx).await).map(|evaluation| evaluation.result)
+}
+
+/// The resolver-style context a data source is called with: who, and the request's headers.
+fn data_source_context(js_ctx: &EventContext) -> appsync_js::Context {
+    appsync_js::Context::new().identity(js_ctx.identity.clone()).request(js_ctx.request.clone())
+}
+
+/// The event a direct Lambda integration receives: the handler's context, with the fields
+/// AppSync's resolver-shaped context carries empty (`result`, `error`, `prev`, `outErrors`), as
+/// Powertools' AppSync Events event type shows it.
+fn direct_event(js_ctx: &EventContext) -> Value {
+    let mut event = serde_json::to_value(js_ctx).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut event {
+        for (name, value) in
+            [("result", Value::Null), ("error", Value::Null), ("prev", Value::Null), ("outErrors", json!([]))]
+        {
+            fields.entry(name).or_insert(value);
+        }
+        fields.entry("events").or_insert(Value::Null);
+    }
+    event
+}
+
+/// A direct Lambda `REQUEST_RESPONSE` invocation; a function error refuses the operation with
+/// the function's error type and message.
+async fn invoke_direct(source: &dyn DataSource, js_ctx: &EventContext) -> Result<Value, HandlerError> {
+    let request = json!({"operation": "Invoke", "payload": direct_event(js_ctx)});
+    source
+        .invoke(request, &data_source_context(js_ctx))
+        .await
+        .map_err(|e| HandlerError::new(e.error_type(), e.message()))
+}
+
+/// A direct Lambda `EVENT` invocation: started, not waited for.
+fn invoke_async(source: Arc<dyn DataSource>, js_ctx: &EventContext) {
+    let request = json!({"operation": "Invoke", "invocationType": "Event", "payload": direct_event(js_ctx)});
+    let data_ctx = data_source_context(js_ctx);
+    tokio::spawn(async move {
+        if let Err(error) = source.invoke(request, &data_ctx).await {
+            tracing::warn!(%error, "a direct Lambda integration (EVENT) failed");
+        }
+    });
 }
 
 fn context(
@@ -124,7 +303,7 @@ fn evaluated(result: Result<Evaluation, appsync_js::Error>) -> Result<Evaluation
 /// What `onPublish` returned, as the events to broadcast: a list of `{id, payload, error?}`;
 /// `null` (or nothing returned) broadcasts none. Anything else refuses the publish, naming what
 /// was expected, rather than guessing.
-fn outgoing(returned: Value) -> Result<Vec<OutgoingEvent>, HandlerError> {
+pub(crate) fn outgoing(returned: Value) -> Result<Vec<OutgoingEvent>, HandlerError> {
     let bad = |what: String| {
         HandlerError::new("Code", format!("onPublish returned {what}; expected a list of {{id, payload}}"))
     };

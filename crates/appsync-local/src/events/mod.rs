@@ -8,7 +8,8 @@
 //! namespace's allowed modes. Accepted publishes, from any source, fan out to every matching
 //! subscription; [`Emulator::publish_events`](crate::Emulator::publish_events) injects one from
 //! Rust and [`Emulator::subscribe_events`](crate::Emulator::subscribe_events) observes them all.
-//! A [`NamespaceHandler`] runs where AppSync runs a namespace's `onPublish` and `onSubscribe`.
+//! A [`NamespaceHandler`] runs where AppSync runs a namespace's `onPublish` and `onSubscribe`;
+//! a namespace's APPSYNC_JS code and its data source integrations ([`HandlerConfig`]) are one.
 
 mod authorize;
 mod channel;
@@ -17,6 +18,7 @@ mod handler;
 mod handshake;
 pub(crate) mod http;
 mod hub;
+mod integration;
 mod js_handler;
 mod namespace;
 mod options;
@@ -31,6 +33,7 @@ pub use handler::{
 };
 pub(crate) use handshake::upgrade;
 pub use hub::{PublishedEvent, PublishedEvents};
+pub use integration::{HandlerConfig, LambdaInvokeType};
 pub use namespace::ChannelNamespace;
 pub use options::{EventsOptions, MAX_EVENTS_PER_PUBLISH};
 

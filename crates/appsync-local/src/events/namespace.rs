@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::channel::check_segment;
 use super::handler::NamespaceHandler;
-use super::js_handler::JsNamespaceHandler;
+use super::integration::HandlerConfig;
+use super::js_handler::{Configuration, ConfiguredHandler};
 use crate::auth::AuthMode;
 use crate::error::Error;
 
@@ -47,13 +48,23 @@ pub struct ChannelNamespace {
     subscribe_auth: Option<Vec<AuthMode>>,
     handler: Option<Arc<dyn NamespaceHandler>>,
     code: Option<Arc<str>>,
+    on_publish: Option<HandlerConfig>,
+    on_subscribe: Option<HandlerConfig>,
 }
 
 impl ChannelNamespace {
     /// The namespace `name` (a channel segment: 1 to 50 of `[A-Za-z0-9-]`, no `-` at either
     /// end), open to the API's auth modes.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), publish_auth: None, subscribe_auth: None, handler: None, code: None }
+        Self {
+            name: name.into(),
+            publish_auth: None,
+            subscribe_auth: None,
+            handler: None,
+            code: None,
+            on_publish: None,
+            on_subscribe: None,
+        }
     }
 
     /// The auth modes that may publish (default: the API's).
@@ -79,8 +90,9 @@ impl ChannelNamespace {
     /// exported `onPublish(ctx)` and `onSubscribe(ctx)` (AppSync's `CodeHandlers`), on the
     /// emulator's JavaScript engine with the resolvers' limits. A handler the module does not
     /// export keeps AppSync's default. [`build`](crate::EmulatorBuilder::build) refuses code that
-    /// does not parse or exports neither, and a namespace given both code and a
-    /// [`handler`](Self::handler).
+    /// does not parse or exports neither (without an [`on_publish`](Self::on_publish) or
+    /// [`on_subscribe`](Self::on_subscribe) integration), and a namespace given both code (or
+    /// integrations) and a [`handler`](Self::handler).
     ///
     /// ```
     /// use appsync_local::events::ChannelNamespace;
@@ -106,6 +118,47 @@ impl ChannelNamespace {
         self
     }
 
+    /// `onPublish`'s data source integration (CloudFormation's `HandlerConfigs.OnPublish`):
+    /// with [`HandlerConfig::code`], the [`code`](Self::code) exports `onPublish` as
+    /// `{ request(ctx), response(ctx) }` around a call to the data source; with
+    /// [`HandlerConfig::direct`], the Lambda data source is the handler.
+    /// [`build`](crate::EmulatorBuilder::build) refuses a data source that does not exist.
+    ///
+    /// ```
+    /// use appsync_local::data_sources::LambdaFunction;
+    /// use appsync_local::events::{ChannelNamespace, HandlerConfig};
+    /// use appsync_local::{ApiKey, AuthMode, Emulator};
+    ///
+    /// let emulator = Emulator::builder()
+    ///     .api_key(ApiKey::new("da2-local"))
+    ///     .default_auth(AuthMode::ApiKey)
+    ///     .data_source("moderate", LambdaFunction::url("http://127.0.0.1:9000")?)
+    ///     .channel_namespace(
+    ///         ChannelNamespace::new("default")
+    ///             .on_publish(HandlerConfig::code("moderate"))
+    ///             .code(
+    ///                 "export const onPublish = {
+    ///                      request(ctx) { return { operation: 'Invoke', payload: ctx.events }; },
+    ///                      response(ctx) { return ctx.result; },
+    ///                  };",
+    ///             ),
+    ///     )
+    ///     .build()?;
+    /// # drop(emulator);
+    /// # Ok::<(), appsync_local::Error>(())
+    /// ```
+    pub fn on_publish(mut self, config: HandlerConfig) -> Self {
+        self.on_publish = Some(config);
+        self
+    }
+
+    /// `onSubscribe`'s data source integration (`HandlerConfigs.OnSubscribe`), as
+    /// [`on_publish`](Self::on_publish).
+    pub fn on_subscribe(mut self, config: HandlerConfig) -> Self {
+        self.on_subscribe = Some(config);
+        self
+    }
+
     /// The namespace's name.
     #[must_use]
     pub fn name(&self) -> &str {
@@ -126,6 +179,8 @@ impl fmt::Debug for ChannelNamespace {
             .field("subscribe_auth", &self.subscribe_auth)
             .field("handler", &self.handler.is_some())
             .field("code", &self.code.is_some())
+            .field("on_publish", &self.on_publish)
+            .field("on_subscribe", &self.on_subscribe)
             .finish()
     }
 }
@@ -150,11 +205,13 @@ impl fmt::Debug for Namespaces {
 impl Namespaces {
     /// Checks `configured` against the API's auth modes (`enabled`); none configured gives
     /// `default` with every mode.
-    /// Code handlers run on `engine` (`None` only when no namespace has code).
+    /// Code handlers run on `engine` (`None` only when no namespace has code); integrations
+    /// call `sources`.
     pub(crate) fn resolve(
         configured: Vec<ChannelNamespace>,
         enabled: &[AuthMode],
         engine: Option<&appsync_js::Engine>,
+        sources: &appsync_js::DataSources,
     ) -> Result<Self, Error> {
         let configured =
             if configured.is_empty() { vec![ChannelNamespace::new("default")] } else { configured };
@@ -191,24 +248,30 @@ impl Namespaces {
             };
             let publish = resolve("publish_auth", ns.publish_auth.clone())?;
             let subscribe = resolve("subscribe_auth", ns.subscribe_auth.clone())?;
-            let handler = match (ns.handler, ns.code, engine) {
-                (Some(_), Some(_), _) => {
+            let configured = ns.code.is_some() || ns.on_publish.is_some() || ns.on_subscribe.is_some();
+            let handler = match ns.handler {
+                Some(_) if configured => {
                     return Err(Error::config(
                         "channel_namespace",
-                        format!("channel namespace {:?} has both a handler and code: give one", ns.name),
+                        format!(
+                            "channel namespace {:?} has both a handler and code or integrations: give one",
+                            ns.name
+                        ),
                     ));
                 }
-                (handler, None, _) => handler,
-                (None, Some(code), Some(engine)) => {
-                    let js = JsNamespaceHandler::new(engine.clone(), &ns.name, code)?;
-                    Some(Arc::new(js) as Arc<dyn NamespaceHandler>)
+                Some(handler) => Some(handler),
+                None if configured => {
+                    let handler = ConfiguredHandler::new(Configuration {
+                        name: &ns.name,
+                        engine,
+                        code: ns.code,
+                        on_publish: ns.on_publish.as_ref(),
+                        on_subscribe: ns.on_subscribe.as_ref(),
+                        sources,
+                    })?;
+                    Some(Arc::new(handler) as Arc<dyn NamespaceHandler>)
                 }
-                (None, Some(_), None) => {
-                    return Err(Error::config(
-                        "channel_namespace",
-                        format!("channel namespace {:?} has code but no JavaScript engine runs it", ns.name),
-                    ));
-                }
+                None => None,
             };
             out.push(Namespace { name: ns.name, publish, subscribe, handler });
         }

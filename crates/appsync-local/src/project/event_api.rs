@@ -1,13 +1,15 @@
-//! From a parsed template to an [`EventApiDefinition`]: an `AWS::AppSync::Api`'s `EventConfig`
-//! and its `AWS::AppSync::ChannelNamespace`s with their handlers' code.
+//! From a parsed template to an [`EventApiDefinition`]: an `AWS::AppSync::Api`'s `EventConfig`,
+//! its `AWS::AppSync::ChannelNamespace`s with their handlers' code and `HandlerConfigs`, and its
+//! `AWS::AppSync::DataSource`s with the template's tables.
 
 use serde_json::Value;
 
 use super::intrinsics::At;
-use super::model::{ChannelNamespaceDefinition, Code, EventApiDefinition, Unsupported};
-use super::read::{Assets, Context, Res, auth_mode, res};
+use super::model::{ChannelNamespaceDefinition, Code, DataSource, DataSourceKind, EventApiDefinition};
+use super::read::{Assets, Context, Res, auth_mode, data_source, res};
 use crate::auth::AuthMode;
 use crate::error::{Error, Kind};
+use crate::events::{HandlerConfig, LambdaInvokeType};
 
 /// Reads Event API `api` (a logical id of the first template) and the channel namespaces of
 /// `templates` that belong to it.
@@ -46,12 +48,26 @@ pub(crate) fn from_template(
     let api_arn =
         intrinsics.resolve(&serde_json::json!({"Ref": api}), At { resource: api, property: "Ref" })?;
     let mut namespaces = Vec::new();
+    let mut data_sources: Vec<DataSource> = Vec::new();
+    let mut tables = Vec::new();
+    let mut namespace_resources = Vec::new();
     for context in templates {
         let intrinsics = &context.intrinsics;
         for (id, resource) in intrinsics.resources() {
-            if resource.get("Type").and_then(Value::as_str) != Some("AWS::AppSync::ChannelNamespace")
-                || !intrinsics.exists(id)?
-            {
+            let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+            let wanted = matches!(
+                kind,
+                "AWS::AppSync::ChannelNamespace"
+                    | "AWS::AppSync::DataSource"
+                    | "AWS::DynamoDB::Table"
+                    | "AWS::DynamoDB::GlobalTable"
+                    | "Custom::AmplifyDynamoDBTable"
+            );
+            if !wanted || !intrinsics.exists(id)? {
+                continue;
+            }
+            if kind.starts_with("AWS::DynamoDB") || kind.starts_with("Custom::") {
+                tables.push(super::tables::table(id, resource, intrinsics)?);
                 continue;
             }
             let r = res(id, resource, intrinsics);
@@ -59,8 +75,17 @@ pub(crate) fn from_template(
             if owner != api && Some(&Value::String(owner)) != api_arn.as_ref() {
                 continue;
             }
-            namespaces.push(namespace(id, &r, assets, &context.shown, &mut unsupported)?);
+            if kind == "AWS::AppSync::DataSource" {
+                data_sources.push(data_source(id, resource, intrinsics, &mut unsupported)?);
+            } else {
+                namespace_resources.push((context, id, resource));
+            }
         }
+    }
+    data_sources.sort_by(|a, b| a.name.cmp(&b.name));
+    for (context, id, resource) in namespace_resources {
+        let r = res(id, resource, &context.intrinsics);
+        namespaces.push(namespace(id, &r, assets, &context.shown, &data_sources)?);
     }
     namespaces.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(twice) = namespaces.windows(2).find(|w| w[0].name == w[1].name) {
@@ -78,6 +103,8 @@ pub(crate) fn from_template(
         publish_auth,
         subscribe_auth,
         namespaces,
+        data_sources,
+        tables,
         unsupported,
     })
 }
@@ -87,7 +114,7 @@ fn namespace(
     r: &Res<'_, '_>,
     assets: &Assets,
     shown: &str,
-    unsupported: &mut Vec<Unsupported>,
+    data_sources: &[DataSource],
 ) -> Result<ChannelNamespaceDefinition, Error> {
     let name = r.required("Name", "the namespace's name")?;
     let optional_modes = |property: &str| -> Result<Option<Vec<AuthMode>>, Error> {
@@ -106,21 +133,83 @@ fn namespace(
         }
         (None, None) => None,
     };
+    let (mut on_publish, mut on_subscribe) = (None, None);
     if let Some(configs) = r.get("HandlerConfigs")? {
-        for (handler, config) in configs.as_object().into_iter().flatten() {
-            let behavior = config.get("Behavior").and_then(Value::as_str).unwrap_or("CODE");
-            if behavior != "CODE" || config.get("Integration").is_some() {
-                unsupported.push(Unsupported {
-                    resource: id.to_owned(),
-                    reason: format!(
-                        "HandlerConfigs.{handler} ({behavior} behavior, data source integration) is not emulated: only code handlers without a data source run"
-                    ),
-                    field: None,
-                });
-            }
+        let at = r.at("HandlerConfigs");
+        let Value::Object(configs) = configs else {
+            return Err(at.error("expected {OnPublish?, OnSubscribe?}"));
+        };
+        for (handler, config) in &configs {
+            let slot = match handler.as_str() {
+                "OnPublish" => &mut on_publish,
+                "OnSubscribe" => &mut on_subscribe,
+                other => return Err(at.error(format!("{other}: expected OnPublish or OnSubscribe"))),
+            };
+            *slot = handler_config(handler, config, code.is_some(), data_sources, at)?;
         }
     }
-    Ok(ChannelNamespaceDefinition { logical_id: id.to_owned(), name, publish_auth, subscribe_auth, code })
+    Ok(ChannelNamespaceDefinition {
+        logical_id: id.to_owned(),
+        name,
+        publish_auth,
+        subscribe_auth,
+        code,
+        on_publish,
+        on_subscribe,
+    })
+}
+
+/// `HandlerConfigs.<handler>`: `{Behavior: CODE|DIRECT, Integration?: {DataSourceName,
+/// LambdaConfig?: {InvokeType}}}` (CloudFormation's `AWS::AppSync::ChannelNamespace
+/// HandlerConfig`). `None` for `CODE` without an integration, the code's plain function.
+fn handler_config(
+    handler: &str,
+    config: &Value,
+    has_code: bool,
+    data_sources: &[DataSource],
+    at: At<'_>,
+) -> Result<Option<HandlerConfig>, Error> {
+    let behavior = config.get("Behavior").and_then(Value::as_str).unwrap_or("CODE");
+    let Some(integration) = config.get("Integration") else {
+        return match behavior {
+            "CODE" => Ok(None),
+            _ => {
+                Err(at
+                    .error(format!("{handler}: {behavior} behavior needs an Integration {{DataSourceName}}")))
+            }
+        };
+    };
+    let Some(name) = integration.get("DataSourceName").and_then(Value::as_str) else {
+        return Err(at.error(format!("{handler}.Integration: expected {{DataSourceName, LambdaConfig?}}")));
+    };
+    let Some(source) = data_sources.iter().find(|d| d.name == name) else {
+        let known: Vec<&str> = data_sources.iter().map(|d| d.name.as_str()).collect();
+        let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+        return Err(at.error(format!(
+            "{handler}.Integration.DataSourceName {name:?} is not a data source of this API (its data sources: {known})"
+        )));
+    };
+    match behavior {
+        "CODE" if !has_code => Err(at.error(format!(
+            "{handler} integrates {name} with CODE behavior, and the namespace has no code (CodeHandlers or CodeS3Location)"
+        ))),
+        "CODE" => Ok(Some(HandlerConfig::code(name))),
+        "DIRECT" => {
+            if !matches!(source.kind, DataSourceKind::Lambda { .. }) {
+                return Err(at.error(format!(
+                    "{handler}: DIRECT behavior needs an AWS_LAMBDA data source; {name} is {}",
+                    source.kind.type_name()
+                )));
+            }
+            let invoke_type = match integration.pointer("/LambdaConfig/InvokeType").and_then(Value::as_str) {
+                None => LambdaInvokeType::RequestResponse,
+                Some(value) => LambdaInvokeType::parse(value)
+                    .map_err(|_| at.error(format!("{handler}.Integration.LambdaConfig.InvokeType {value:?}: expected REQUEST_RESPONSE or EVENT")))?,
+            };
+            Ok(Some(HandlerConfig::direct(name).invoke_type(invoke_type)))
+        }
+        other => Err(at.error(format!("{handler}.Behavior {other:?}: expected CODE or DIRECT"))),
+    }
 }
 
 /// `EventConfig.<key>`: a list of `{AuthType}` (absent: none).

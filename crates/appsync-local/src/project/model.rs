@@ -336,6 +336,10 @@ pub struct EventApiDefinition {
     pub subscribe_auth: Vec<AuthMode>,
     /// Its `AWS::AppSync::ChannelNamespace`s, by name.
     pub namespaces: Vec<ChannelNamespaceDefinition>,
+    /// Its `AWS::AppSync::DataSource`s (those whose `ApiId` is this API's), by name.
+    pub data_sources: Vec<DataSource>,
+    /// Every `AWS::DynamoDB::Table` of the template, for its DynamoDB data sources.
+    pub tables: Vec<Table>,
     /// What the emulator cannot honour, one note per resource and reason.
     pub unsupported: Vec<Unsupported>,
 }
@@ -343,7 +347,9 @@ pub struct EventApiDefinition {
 impl EventApiDefinition {
     /// The namespaces as the emulator serves them
     /// ([`EmulatorBuilder::channel_namespace`](crate::EmulatorBuilder::channel_namespace)): each
-    /// with its own auth modes or the API's defaults, and its `CodeHandlers` code.
+    /// with its own auth modes or the API's defaults, its `CodeHandlers` code and its
+    /// `HandlerConfigs` integrations (whose data sources
+    /// [`EmulatorBuilder::event_api`](crate::EmulatorBuilder::event_api) wires).
     #[must_use]
     pub fn channel_namespaces(&self) -> Vec<crate::events::ChannelNamespace> {
         self.namespaces
@@ -354,6 +360,12 @@ impl EventApiDefinition {
                     .subscribe_auth(ns.subscribe_auth.clone().unwrap_or_else(|| self.subscribe_auth.clone()));
                 if let Some(code) = &ns.code {
                     out = out.code(code.text.clone());
+                }
+                if let Some(config) = &ns.on_publish {
+                    out = out.on_publish(config.clone());
+                }
+                if let Some(config) = &ns.on_subscribe {
+                    out = out.on_subscribe(config.clone());
                 }
                 out
             })
@@ -375,4 +387,8 @@ pub struct ChannelNamespaceDefinition {
     pub subscribe_auth: Option<Vec<AuthMode>>,
     /// `CodeHandlers`, or the file `CodeS3Location` names (a cdk asset); `None` without code.
     pub code: Option<Code>,
+    /// `HandlerConfigs.OnPublish`: its data source integration.
+    pub on_publish: Option<crate::events::HandlerConfig>,
+    /// `HandlerConfigs.OnSubscribe`.
+    pub on_subscribe: Option<crate::events::HandlerConfig>,
 }

@@ -114,10 +114,12 @@ pub(crate) fn choose_api(
     match (wanted, apis) {
         (Some(wanted), _) if apis.iter().any(|a| a == wanted) => Ok(wanted.to_owned()),
         (Some(wanted), []) => Err(Error::no_api(format!("{shown} has no {resource} (looked for {wanted})"))),
-        (Some(wanted), _) => Err(Error::new(
-            Kind::Project,
-            format!("{shown} has no {resource} {wanted}; its APIs are {}", apis.join(", ")),
-        )),
+        // A project may hold both API types, and `api(ID)` names one of them: the other type
+        // has none by that id.
+        (Some(wanted), _) => Err(Error::no_api(format!(
+            "{shown} has no {resource} {wanted}; its APIs are {}",
+            apis.join(", ")
+        ))),
         (None, [one]) => Ok(one.clone()),
         (None, []) => Err(Error::no_api(format!("{shown} has no {resource} resource"))),
         (None, _) => Err(Error::new(
@@ -432,7 +434,7 @@ pub(crate) fn from_template(
     })
 }
 
-fn data_source(
+pub(super) fn data_source(
     id: &str,
     resource: &Value,
     intrinsics: &Intrinsics<'_>,

@@ -12,7 +12,7 @@ use appsync_sigv4::Credentials;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::model::{ApiDefinition, DataSourceKind, ResolverKind};
+use super::model::{ApiDefinition, DataSourceKind, EventApiDefinition, ResolverKind};
 use crate::data_sources::{DynamoDbDataSource, DynamoDbEndpoint, HttpDataSource};
 use crate::error::Error;
 use crate::js::{self, JsRuntime};
@@ -35,6 +35,55 @@ impl DataSource for NotConfigured {
     async fn invoke(&self, _request: Value, _ctx: &JsContext) -> Result<Value, DataSourceError> {
         Err(DataSourceError::new(self.message.clone(), NOT_CONFIGURED_ERROR_TYPE))
     }
+}
+
+/// A data source the emulator does not run: every call fails saying so.
+struct Failing {
+    message: String,
+    error_type: &'static str,
+}
+
+#[async_trait]
+impl DataSource for Failing {
+    async fn invoke(&self, _request: Value, _ctx: &JsContext) -> Result<Value, DataSourceError> {
+        Err(DataSourceError::new(self.message.clone(), self.error_type))
+    }
+}
+
+/// The data sources and tables to wire: the GraphQL API's, with the Event API's data sources
+/// it has no namesake of and its tables it lacks; `None` without either API.
+pub(crate) fn data_api(
+    graphql: Option<&ApiDefinition>,
+    events: Option<&EventApiDefinition>,
+) -> Option<ApiDefinition> {
+    let Some(events) = events else { return graphql.cloned() };
+    let mut api = graphql.cloned().unwrap_or_else(|| ApiDefinition {
+        logical_id: events.logical_id.clone(),
+        name: events.name.clone(),
+        template: events.template.clone(),
+        schema: String::new(),
+        default_auth: events.auth_providers.first().copied().unwrap_or(crate::auth::AuthMode::ApiKey),
+        additional_auth: Vec::new(),
+        environment: BTreeMap::new(),
+        query_depth_limit: None,
+        resolver_count_limit: None,
+        data_sources: Vec::new(),
+        resolvers: Vec::new(),
+        functions: Vec::new(),
+        tables: Vec::new(),
+        unsupported: Vec::new(),
+    });
+    for ds in &events.data_sources {
+        if api.data_source(&ds.name).is_none() {
+            api.data_sources.push(ds.clone());
+        }
+    }
+    for table in &events.tables {
+        if !api.tables.iter().any(|t| t.name == table.name) {
+            api.tables.push(table.clone());
+        }
+    }
+    Some(api)
 }
 
 /// Where the project's DynamoDB data sources send their requests instead of the embedded
@@ -147,8 +196,8 @@ fn dynamodb_endpoints(
 /// endpoint (or `http_endpoints[name]`), signed with `credentials` when it says `AWS_IAM`; and
 /// for each Lambda data source without a local function, one that answers which flag to give;
 /// DynamoDB at its endpoint when `dynamodb` gives one, else on `database`, the project's
-/// tables (the endpoints are returned too). The types the emulator does not run get none:
-/// their fields answer [`UNSUPPORTED_ERROR_TYPE`].
+/// tables (the endpoints are returned too). The types the emulator does not run get one that
+/// fails with [`UNSUPPORTED_ERROR_TYPE`] (their GraphQL fields answer it without calling it).
 pub(crate) fn data_sources(
     api: &ApiDefinition,
     mut given: DataSources,
@@ -215,7 +264,15 @@ pub(crate) fn data_sources(
                     },
                 }
             }
-            DataSourceKind::Other { .. } => given,
+            // A GraphQL field over one answers UNSUPPORTED before reaching it; a namespace's
+            // integration reaches it and gets the same.
+            DataSourceKind::Other { type_name } => given.source(
+                &ds.name,
+                Failing {
+                    message: format!("The {type_name} data source {} is not emulated", ds.name),
+                    error_type: UNSUPPORTED_ERROR_TYPE,
+                },
+            ),
         };
     }
     Ok((given, endpoints.into_iter().map(|(e, _)| e).collect()))
