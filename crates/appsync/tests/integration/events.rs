@@ -373,7 +373,7 @@ async fn a_mode_outside_the_connection_modes_is_refused_at_connect_only() {
     let (addr, _server) = serve(&emulator).await;
     let signed = client(addr, iam());
     let error = signed.subscribe::<Message>("/default/room").await.unwrap_err();
-    assert!(error.is_rejected(), "{error:?}");
+    assert!(error.is_realtime_refused() && error.is_unauthorized(), "{error:?}");
     assert_eq!(error.error_type(), Some("UnauthorizedException"), "{error:?}");
     assert!(signed.publish("/default/room", [message("over http", 1)]).await.unwrap().is_success());
 
