@@ -49,8 +49,14 @@ pub(crate) async fn upgrade(
             Ok(identity) => {
                 // A mode the API has but `ConnectionAuthModes` leaves out: refused as a failed
                 // connect authorization is (no capture of AppSync's words for this case).
-                tracing::debug!(mode = identity.mode().as_appsync_str(), "events connection mode not allowed");
-                Err((ServerMessage::connection_error(ErrorEntry::bare("UnauthorizedException")), "unauthorized"))
+                tracing::debug!(
+                    mode = identity.mode().as_appsync_str(),
+                    "events connection mode not allowed"
+                );
+                Err((
+                    ServerMessage::connection_error(ErrorEntry::bare("UnauthorizedException")),
+                    "unauthorized",
+                ))
             }
             Err(failure) => Err((
                 ServerMessage::connection_error(failure_entry(&failure, Operation::Connect)),

@@ -109,7 +109,10 @@ impl EventsOptions {
             return Ok(enabled.to_vec());
         };
         if modes.is_empty() {
-            return Err(Error::config("events.connection_auth", "events.connection_auth needs at least one auth mode"));
+            return Err(Error::config(
+                "events.connection_auth",
+                "events.connection_auth needs at least one auth mode",
+            ));
         }
         if let Some(missing) = modes.iter().find(|m| !enabled.contains(m)) {
             return Err(Error::config(

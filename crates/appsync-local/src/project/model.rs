@@ -346,7 +346,11 @@ impl EventApiDefinition {
     /// `ConnectionAuthModes` as the connection modes (when the template lists any).
     pub fn events_options(&self) -> crate::events::EventsOptions {
         let options = crate::events::EventsOptions::default();
-        if self.connection_auth.is_empty() { options } else { options.connection_auth(self.connection_auth.clone()) }
+        if self.connection_auth.is_empty() {
+            options
+        } else {
+            options.connection_auth(self.connection_auth.clone())
+        }
     }
 
     /// The namespaces as the emulator serves them

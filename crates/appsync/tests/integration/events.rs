@@ -369,7 +369,8 @@ async fn over_tls_with_the_emulators_authority_and_refused_without_it() {
 async fn a_mode_outside_the_connection_modes_is_refused_at_connect_only() {
     // ConnectionAuthModes: API key. IAM may still publish (over HTTP and on an API-key socket)
     // and subscribe, as the namespace allows.
-    let emulator = builder().events(EventsOptions::default().connection_auth([AuthMode::ApiKey])).build().unwrap();
+    let emulator =
+        builder().events(EventsOptions::default().connection_auth([AuthMode::ApiKey])).build().unwrap();
     let (addr, _server) = serve(&emulator).await;
     let signed = client(addr, iam());
     let error = signed.subscribe::<Message>("/default/room").await.unwrap_err();
