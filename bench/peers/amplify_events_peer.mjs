@@ -5,9 +5,18 @@
 // application (`next`), until SUBS x PUBLISHES x EVENTS have arrived: events per second from the
 // first to the last, and this process's CPU per event. One JSON line on stdout, as loadgen's.
 //
+// Subscriptions are made STEP (default 50) at a time, a step 1.1 s after the last one's
+// subscribe_success messages.
+// All at once, `connection_init` and 100 subscribes exceed the socket's inbound rate (100
+// messages a second, as AppSync throttles bursts with LimitExceededError): Amplify ignores that
+// error (it carries no id), times the one subscription out after 15 s, marks the socket
+// disrupted and 5 s later sends every subscribe again on the same socket, whose ids are then
+// refused as DuplicatedOperationError: 99 errors of 100. The appsync client paces its own
+// messages; Amplify does not, so the peer does it here.
+//
 // Usage: node amplify_events_peer.mjs --url https://127.0.0.1:PORT/event --api-key KEY
 //   [--channel /default/bench] [--subs 100] [--publishes 200] [--events 5] --ready-file FILE
-//   [--max-seconds 120] [--label L]
+//   [--max-seconds 120] [--label L] [--step 50]
 // The emulator's CA must be trusted through NODE_EXTRA_CA_CERTS (Amplify speaks only wss://).
 import { writeFileSync } from 'node:fs';
 import { Amplify } from 'aws-amplify';
@@ -18,7 +27,9 @@ import WebSocket from 'ws';
 // Node 20 has no global WebSocket; Amplify's real-time provider expects the browser's.
 globalThis.WebSocket ??= WebSocket;
 
-const opts = { channel: '/default/bench', subs: '100', publishes: '200', events: '5', 'max-seconds': '120', label: '' };
+const opts = {
+  channel: '/default/bench', subs: '100', publishes: '200', events: '5', 'max-seconds': '120', label: '', step: '50',
+};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   opts[argv[i].replace(/^--/, '')] = argv[i + 1];
@@ -67,14 +78,21 @@ const observer = {
 };
 
 const channels = [];
-const allAcked = acked(opts.channel, subs);
-for (let i = 0; i < subs; i++) {
-  const channel = await events.connect(opts.channel);
-  channel.subscribe(observer);
-  channels.push(channel);
-}
 const timer = setTimeout(finish, Number(opts['max-seconds']) * 1000);
-await Promise.race([allAcked, done]);
+const step = Math.max(1, Number(opts.step));
+for (let made = 0; made < subs; ) {
+  const n = Math.min(step, subs - made);
+  const stepAcked = acked(opts.channel, n);
+  for (let i = 0; i < n; i++) {
+    const channel = await events.connect(opts.channel);
+    channel.subscribe(observer);
+    channels.push(channel);
+  }
+  made += n;
+  await Promise.race([stepAcked, done]);
+  // The socket's rate window (one second) that held this step is over before the next begins.
+  if (made < subs) await new Promise((r) => setTimeout(r, 1100));
+}
 writeFileSync(opts['ready-file'], '');
 const cpu0 = process.cpuUsage();
 await done;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
-use appsync_local::events::ChannelNamespace;
+use appsync_local::events::{ChannelNamespace, EventsOptions};
 use appsync_local::project::{ApiDefinition, EventApiDefinition};
 use appsync_local::{ApiKey, AuthMode, Emulator, EmulatorBuilder, JwtConfig, TlsOptions};
 
@@ -136,6 +136,14 @@ pub(crate) struct LocalArgs {
     /// exist (--channel-namespace, the project's, or `default` when there are none).
     #[arg(long = "events-handler", value_name = "NAMESPACE=FILE.js")]
     events_handlers: Vec<String>,
+    /// The auth modes an Events WebSocket may connect with, comma-separated (AppSync's
+    /// `ConnectionAuthModes`; default: the project's, else every accepted mode), e.g. `api-key,iam`.
+    #[arg(long = "events-connection-auth", value_name = "MODES")]
+    events_connection_auth: Option<String>,
+    /// Close each Events WebSocket after this many seconds (default: AppSync's 24 hours);
+    /// clients reconnect and subscribe again.
+    #[arg(long = "events-connection-lifetime", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    events_connection_lifetime: Option<u64>,
 }
 
 /// Credentials given on the command line, or the demo ones.
@@ -245,6 +253,7 @@ pub(crate) fn builder(
     if let Some(events) = events {
         b = b.event_api(events.clone());
     }
+    b = b.events(events_options(args, events)?);
     b = crate::local_project::data_sources(b, args, project, events)?;
     Ok((b, Credentials { demo }))
 }
@@ -285,6 +294,24 @@ fn channel_namespaces(
         *namespace = namespace.clone().code(code);
     }
     Ok(namespaces)
+}
+
+/// The project's Event API settings, then --events-connection-auth and
+/// --events-connection-lifetime.
+fn events_options(args: &LocalArgs, events: Option<&EventApiDefinition>) -> anyhow::Result<EventsOptions> {
+    let mut options = events.map(EventApiDefinition::events_options).unwrap_or_default();
+    if let Some(spec) = &args.events_connection_auth {
+        let modes = spec
+            .split(',')
+            .map(|m| m.parse::<AuthMode>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| usage(format!("--events-connection-auth {spec}: {e}")))?;
+        options = options.connection_auth(modes);
+    }
+    if let Some(seconds) = args.events_connection_lifetime {
+        options = options.connection_lifetime(Duration::from_secs(seconds));
+    }
+    Ok(options)
 }
 
 /// `NAME[:publish=MODES][:subscribe=MODES]`, MODES comma-separated auth modes.

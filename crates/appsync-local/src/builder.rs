@@ -734,6 +734,7 @@ impl EmulatorBuilder {
         };
         let events = EventsApi {
             namespaces: Namespaces::resolve(channel_namespaces, &auth.enabled, js_engine.as_ref(), &sources)?,
+            connection_modes: self.events.connection_modes(&auth.enabled)?,
             options: self.events,
             hub: Hub::new(self.event_capacity),
             default_mode: self.default_auth,

@@ -301,10 +301,12 @@ pub(crate) struct Timings {
     pub(crate) keep_alive: Duration,
     /// A connection not [`started`](Session::started) within this is closed; `None`: never.
     pub(crate) init_timeout: Option<Duration>,
+    /// A connection open this long is closed (1001), whatever it is doing; `None`: never.
+    pub(crate) lifetime: Option<Duration>,
 }
 
 /// Serves one connection until either side closes: frames from the client, keep-alives, the
-/// init deadline, and the broadcast queue. A consumer the queue left behind reads too slowly: it
+/// init deadline, the connection's lifetime, and the broadcast queue. A consumer the queue left behind reads too slowly: it
 /// is closed with 1013 so that delivery to everyone else stays on time. A closed queue means
 /// the server is stopping, and so does [`Inbound::Stopping`]: either way the client gets a
 /// close (1001) before the socket goes.
@@ -323,6 +325,8 @@ pub(crate) async fn serve<S, St, T>(
     // Without a deadline the sleep never ends (tokio clamps it to the far future).
     let init_deadline = tokio::time::sleep(deadline.unwrap_or(Duration::MAX));
     tokio::pin!(init_deadline);
+    let end_of_life = tokio::time::sleep(timings.lifetime.unwrap_or(Duration::MAX));
+    tokio::pin!(end_of_life);
     let mut keep_alive = tokio::time::interval(timings.keep_alive);
     keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -344,6 +348,11 @@ pub(crate) async fn serve<S, St, T>(
             () = &mut init_deadline, if deadline.is_some() && !session.started() => {
                 tracing::debug!(endpoint, "connection sent no connection_init in time; closing");
                 let _ = session.writer().close(CLOSE_POLICY, "connection_init not received in time").await;
+                break;
+            }
+            () = &mut end_of_life, if timings.lifetime.is_some() => {
+                tracing::debug!(endpoint, "connection reached its lifetime; closing");
+                let _ = session.writer().close(CLOSE_GOING_AWAY, "connection lifetime reached").await;
                 break;
             }
             _ = keep_alive.tick(), if session.started() => {

@@ -9,6 +9,7 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use appsync_local::events::{
     ChannelNamespace, EventsOptions, HandlerError, HandlerFuture, NamespaceHandler, OutgoingEvent,
@@ -267,6 +268,45 @@ async fn a_wrong_key_at_connect_gets_connection_error() {
 }
 
 #[tokio::test]
+async fn connection_auth_modes_decide_who_connects_not_who_publishes_or_subscribes() {
+    // ConnectionAuthModes: API key only. Subscribing and publishing still take the namespace's
+    // modes (here every mode), over HTTP and on an API key connection.
+    let s = start(all_modes().events(EventsOptions::default().connection_auth([AuthMode::ApiKey]))).await;
+    for refused in [iam(&s.host, b"{}", SECRET), token(&s.host, "lambda-token-ok")] {
+        let mut ws = connect(&s, &refused).await;
+        send(&mut ws, json!({"type": "connection_init"})).await;
+        assert_eq!(
+            recv(&mut ws).await,
+            Some(json!({"type": "connection_error", "errors": [{"errorType": "UnauthorizedException"}]}))
+        );
+        assert_eq!(recv(&mut ws).await, None, "closed after the error");
+    }
+    let mut ws = connect(&s, &api_key(&s.host, API_KEY)).await;
+    init(&mut ws).await;
+    subscribed(&mut ws, "iam", "/default/a", iam(&s.host, br#"{"channel":"/default/a"}"#, SECRET)).await;
+    assert_eq!(post_iam(&s, "/default/a", &["1"], SECRET).await.status, 200);
+    assert_eq!(data(&mut ws, 1).await, vec![("iam".into(), "1".into())]);
+    send(&mut ws, publish_msg("p", "/default/a", &["2"], token(&s.host, "lambda-token-ok"))).await;
+    let [event, answer] = data_and_answer(&mut ws).await;
+    assert_eq!((event["event"].as_str(), answer["type"].as_str()), (Some("2"), Some("publish_success")));
+}
+
+#[tokio::test]
+async fn a_connection_is_closed_at_the_end_of_its_lifetime() {
+    let lifetime = Duration::from_secs(1);
+    let s = start(demo_builder().events(EventsOptions::default().connection_lifetime(lifetime))).await;
+    // Busy (subscribed, keep-alives flowing) or not, it goes at the end of its lifetime.
+    let mut ws = connect(&s, &api_key(&s.host, API_KEY)).await;
+    init(&mut ws).await;
+    subscribed(&mut ws, "s", "/default/a", api_key(&s.host, API_KEY)).await;
+    assert_eq!(close_frame(&mut ws).await, (1001, "connection lifetime reached".to_owned()));
+    // A new connection gets a lifetime of its own.
+    let mut again = connect(&s, &api_key(&s.host, API_KEY)).await;
+    init(&mut again).await;
+    subscribed(&mut again, "s", "/default/a", api_key(&s.host, API_KEY)).await;
+}
+
+#[tokio::test]
 async fn the_subprotocol_is_required_and_a_plain_get_is_400() {
     let s = start(demo_builder()).await;
     let mut req = format!("ws://{}/event/realtime", s.host).into_client_request().expect("request");
@@ -464,6 +504,18 @@ async fn namespace_configuration_errors_name_the_setting() {
     let err =
         demo_builder().events(EventsOptions::default().max_event_bytes(0)).build().expect_err("refused");
     assert_eq!(err.field(), Some("events.max_event_bytes"));
+    for options in [
+        EventsOptions::default().connection_auth([]),
+        EventsOptions::default().connection_auth([AuthMode::ApiKey, AuthMode::Lambda]),
+    ] {
+        let err = demo_builder().events(options).build().expect_err("refused");
+        assert_eq!(err.field(), Some("events.connection_auth"), "{err}");
+    }
+    let err = demo_builder()
+        .events(EventsOptions::default().connection_lifetime(Duration::ZERO))
+        .build()
+        .expect_err("refused");
+    assert_eq!(err.field(), Some("events.connection_lifetime"));
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 //!
 //! Keep-alives, the write timeout, the inbound rate limit and slow consumers are handled as on the
 //! GraphQL real-time endpoint (the same [`RealtimeOptions`]): a connection whose queue of
-//! publishes overflows is closed with 1013 rather than let fall further behind.
+//! publishes overflows is closed with 1013 rather than let fall further behind. A connection is
+//! closed (1001) when it has been open for `EventsOptions::connection_lifetime` (AppSync: 24
+//! hours); clients reconnect and subscribe again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -69,7 +71,11 @@ pub(crate) async fn run<Si, St>(
     let mut published = api.hub.subscribe();
     // `connection_init` is optional: no deadline for it, and keep-alives start with it or with
     // the first message.
-    let timings = Timings { keep_alive: options.keep_alive_interval, init_timeout: None };
+    let timings = Timings {
+        keep_alive: options.keep_alive_interval,
+        init_timeout: None,
+        lifetime: Some(api.options.connection_lifetime),
+    };
     serve(&mut conn, &mut stream, &mut published, &timings, "events").await;
 }
 

@@ -1,7 +1,8 @@
 //! `GET /event/realtime`: the WebSocket upgrade, subprotocol `aws-appsync-event-ws`, with the
 //! connection's auth in a `header-<base64url JSON>` subprotocol (Amplify JS), in `?header=`, or
 //! in the upgrade request's own headers (amplify-android, the Swift client). IAM signs POST
-//! `/event` over `{}`.
+//! `/event` over `{}`. The caller's mode must also be one of the API's connection modes
+//! (`EventConfig.ConnectionAuthModes`).
 
 use std::time::SystemTime;
 
@@ -43,11 +44,25 @@ pub(crate) async fn upgrade(
     let protocols = requested_protocols(request.headers());
     let subprotocol = protocols.iter().any(|p| p == SUBPROTOCOL);
     let connect = if subprotocol {
-        authenticate(&emulator, request.uri().query(), request.headers(), &protocols).await.map_err(
-            |failure| {
-                (ServerMessage::connection_error(failure_entry(&failure, Operation::Connect)), "unauthorized")
-            },
-        )
+        match authenticate(&emulator, request.uri().query(), request.headers(), &protocols).await {
+            Ok(identity) if emulator.inner.events.connection_modes.contains(&identity.mode()) => Ok(identity),
+            Ok(identity) => {
+                // A mode the API has but `ConnectionAuthModes` leaves out: refused as a failed
+                // connect authorization is (no capture of AppSync's words for this case).
+                tracing::debug!(
+                    mode = identity.mode().as_appsync_str(),
+                    "events connection mode not allowed"
+                );
+                Err((
+                    ServerMessage::connection_error(ErrorEntry::bare("UnauthorizedException")),
+                    "unauthorized",
+                ))
+            }
+            Err(failure) => Err((
+                ServerMessage::connection_error(failure_entry(&failure, Operation::Connect)),
+                "unauthorized",
+            )),
+        }
     } else {
         // Our wording: no capture of AppSync's answer to this on the Events endpoint.
         let message =

@@ -52,6 +52,8 @@ pub const SUBPROTOCOL: &str = "aws-appsync-event-ws";
 pub(crate) struct EventsApi {
     pub(crate) namespaces: Namespaces,
     pub(crate) options: EventsOptions,
+    /// The modes a WebSocket may connect with (`ConnectionAuthModes`), resolved.
+    pub(crate) connection_modes: Vec<AuthMode>,
     pub(crate) hub: Hub,
     /// The identity handlers see for publishes made from Rust.
     pub(crate) default_mode: AuthMode,

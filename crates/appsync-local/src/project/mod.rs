@@ -114,7 +114,10 @@ impl ProjectReader {
     /// use appsync_local::{ApiKey, AuthMode, Emulator};
     ///
     /// let events = ProjectReader::cdk_out("cdk.out").read_events()?;
-    /// let mut builder = Emulator::builder().api_key(ApiKey::new("da2-local")).default_auth(AuthMode::ApiKey);
+    /// let mut builder = Emulator::builder()
+    ///     .api_key(ApiKey::new("da2-local"))
+    ///     .default_auth(AuthMode::ApiKey)
+    ///     .events(events.events_options());
     /// for namespace in events.channel_namespaces() {
     ///     builder = builder.channel_namespace(namespace);
     /// }

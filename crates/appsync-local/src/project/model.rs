@@ -345,6 +345,18 @@ pub struct EventApiDefinition {
 }
 
 impl EventApiDefinition {
+    /// The API-level Events settings as the emulator serves them
+    /// ([`EmulatorBuilder::events`](crate::EmulatorBuilder::events)): the default limits with
+    /// `ConnectionAuthModes` as the connection modes (when the template lists any).
+    pub fn events_options(&self) -> crate::events::EventsOptions {
+        let options = crate::events::EventsOptions::default();
+        if self.connection_auth.is_empty() {
+            options
+        } else {
+            options.connection_auth(self.connection_auth.clone())
+        }
+    }
+
     /// The namespaces as the emulator serves them
     /// ([`EmulatorBuilder::channel_namespace`](crate::EmulatorBuilder::channel_namespace)): each
     /// with its own auth modes or the API's defaults, its `CodeHandlers` code and its

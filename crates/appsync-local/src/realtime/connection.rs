@@ -113,8 +113,11 @@ pub(crate) async fn run<Si, St>(
     }
     // Subscribed before any `start` so that no event published after a `start_ack` is missed.
     let mut events = emulator.subscribe_mutations();
-    let timings =
-        Timings { keep_alive: options.keep_alive_interval, init_timeout: Some(options.init_timeout) };
+    let timings = Timings {
+        keep_alive: options.keep_alive_interval,
+        init_timeout: Some(options.init_timeout),
+        lifetime: None,
+    };
     serve(&mut conn, &mut stream, &mut events, &timings, "graphql realtime").await;
     // Dropping `conn` drops every subscription of this connection at once.
 }

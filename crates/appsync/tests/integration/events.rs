@@ -364,3 +364,61 @@ async fn over_tls_with_the_emulators_authority_and_refused_without_it() {
     let error = untrusted.publish("/default/tls", [message("no", 3)]).await.unwrap_err();
     assert!(error.is_connect() || error.is_transport(), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_mode_outside_the_connection_modes_is_refused_at_connect_only() {
+    // ConnectionAuthModes: API key. IAM may still publish (over HTTP and on an API-key socket)
+    // and subscribe, as the namespace allows.
+    let emulator =
+        builder().events(EventsOptions::default().connection_auth([AuthMode::ApiKey])).build().unwrap();
+    let (addr, _server) = serve(&emulator).await;
+    let signed = client(addr, iam());
+    let error = signed.subscribe::<Message>("/default/room").await.unwrap_err();
+    assert!(error.is_realtime_refused() && error.is_unauthorized(), "{error:?}");
+    assert_eq!(error.error_type(), Some("UnauthorizedException"), "{error:?}");
+    assert!(signed.publish("/default/room", [message("over http", 1)]).await.unwrap().is_success());
+
+    let keyed = client(addr, Auth::api_key(API_KEY));
+    let mut room = keyed.subscribe::<Message>("/default/room").await.unwrap();
+    assert!(signed.publish("/default/room", [message("over http", 2)]).await.unwrap().is_success());
+    assert_eq!(next(&mut room).await.unwrap(), message("over http", 2));
+}
+
+#[tokio::test]
+async fn at_the_end_of_a_connections_lifetime_the_client_reconnects_and_misses_or_repeats_nothing() {
+    let lifetime = Duration::from_secs(2);
+    let emulator = builder().events(EventsOptions::default().connection_lifetime(lifetime)).build().unwrap();
+    let (addr, _server) = serve(&emulator).await;
+    let client = client(addr, iam());
+    let mut states = Box::pin(client.connection_states());
+    let mut sub = client.subscribe::<Message>("/default/news").await.unwrap();
+    let mut n = 0;
+    for round in 0..3 {
+        wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+        // Subscribed again once a probe gets through (events published before that are not
+        // replayed, as on AppSync).
+        let mut probes = 0;
+        loop {
+            probes += 1;
+            assert!(probes < 100, "round {round}: no event after connecting");
+            client.publish("/default/news", [message("probe", probes)]).await.unwrap();
+            if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(200), sub.next()).await {
+                assert_eq!(event.unwrap().text, "probe");
+                break;
+            }
+        }
+        // From then on, every event once and in order.
+        for _ in 0..5 {
+            n += 1;
+            client.publish("/default/news", [message("seq", n)]).await.unwrap();
+            let mut event = next(&mut sub).await.unwrap();
+            while event.text == "probe" {
+                event = next(&mut sub).await.unwrap();
+            }
+            assert_eq!(event, message("seq", n), "round {round}");
+        }
+        // The emulator closes the connection at the end of its lifetime; the client goes on.
+        wait_state(&mut states, |s| !matches!(s, ConnectionState::Connected { .. })).await;
+    }
+    assert_quiet(&mut sub).await;
+}
