@@ -676,8 +676,10 @@ impl ObjectValue<'_> {
             // null propagation carries to the nearest nullable field (AppSync developer guide,
             // "Configuring query depth limits"; the wording of the message is ours, not captured).
             return Err(self.ctx.field_error(
-                ResolverError::new(format!("Query depth limit of {limit} reached: this field is at depth {depth}."))
-                    .error_type("QueryDepthLimitReached"),
+                ResolverError::new(format!(
+                    "Query depth limit of {limit} reached: this field is at depth {depth}."
+                ))
+                .error_type("QueryDepthLimitReached"),
             ));
         }
         let type_name = self.type_name.as_str();
@@ -706,7 +708,12 @@ impl ObjectValue<'_> {
     }
 
     /// Notes a root mutation field as executed, for the real-time fan-out.
-    fn record_mutation(&self, info: &ResolveInfo<'_>, arguments: Map<String, Value>, invalidations: Vec<Value>) {
+    fn record_mutation(
+        &self,
+        info: &ResolveInfo<'_>,
+        arguments: Map<String, Value>,
+        invalidations: Vec<Value>,
+    ) {
         if self.operation_type != Some(OperationType::Mutation) {
             return;
         }
@@ -725,7 +732,10 @@ impl ObjectValue<'_> {
 
     /// A field no resolver is registered for: a default resolver at the root, the parent
     /// record's property below it.
-    fn resolve_default<'a>(&'a self, info: &'a ResolveInfo<'a>) -> Result<AsyncResolvedValue<'a>, FieldError> {
+    fn resolve_default<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<AsyncResolvedValue<'a>, FieldError> {
         self.admit(info)?;
         let engine = &self.ctx.engine;
         let field_def = info.field_definition();
@@ -800,9 +810,8 @@ impl ObjectValue<'_> {
                 let appended = Arc::clone(&rctx.appended);
                 let asked = Arc::clone(&rctx.invalidations);
                 let outcome = resolver(rctx).await;
-                invalidations = std::mem::take(
-                    &mut *asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
-                );
+                invalidations =
+                    std::mem::take(&mut *asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
                 (outcome, take_appended(&appended))
             }
             (None, Some(resolver), Some((siblings, index))) => {
@@ -827,25 +836,16 @@ impl ObjectValue<'_> {
                             .records
                             .iter()
                             .filter(|r| mine(r))
-                            .filter_map(|r| {
-                                r.as_ref().map(|(_, record)| context_for(Some(record.clone())))
-                            })
+                            .filter_map(|r| r.as_ref().map(|(_, record)| context_for(Some(record.clone()))))
                             .collect();
                         let appended: Vec<_> = ctxs.iter().map(|c| Arc::clone(&c.appended)).collect();
                         let outcomes = resolver(ctxs).await;
-                        outcomes
-                            .into_iter()
-                            .zip(appended)
-                            .map(|(o, a)| (o, take_appended(&a)))
-                            .collect()
+                        outcomes.into_iter().zip(appended).map(|(o, a)| (o, take_appended(&a))).collect()
                     })
                     .await;
                 let position = siblings.records[..*index].iter().filter(|r| mine(r)).count();
                 answers.get(position).cloned().unwrap_or_else(|| {
-                    (
-                        Err(ResolverError::new("the batch resolver gave no answer for this item")),
-                        Vec::new(),
-                    )
+                    (Err(ResolverError::new("the batch resolver gave no answer for this item")), Vec::new())
                 })
             }
             (None, Some(resolver), None) => {
@@ -865,8 +865,7 @@ impl ObjectValue<'_> {
                 .and_then(|span| span.line_column(&info.document().sources))
                 .into_iter()
                 .collect();
-            let mut side =
-                self.ctx.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut side = self.ctx.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             side.extend(appended.into_iter().map(|e| (path.clone(), locations.clone(), e)));
         }
         let value = Src::Owned(outcome.map_err(|e| self.ctx.field_error(e))?);
@@ -936,7 +935,9 @@ fn resolved_item<'a>(
                 Src::Owned(Value::Object(record)) => Rec::Owned(record),
                 Src::Borrowed(Value::Object(record)) | Src::RecordRef(record) => Rec::Borrowed(record),
                 Src::Record(record) => Rec::Shared(record),
-                Src::Page(items, next_token) => Rec::Page(items, next_token.map_or(Value::Null, Value::String)),
+                Src::Page(items, next_token) => {
+                    Rec::Page(items, next_token.map_or(Value::Null, Value::String))
+                }
                 other => return AsyncResolvedValue::leaf(to_apollo(&other.to_json())),
             };
             let type_name = concrete_type(schema, named, record.map());
@@ -989,7 +990,8 @@ impl Src<'_> {
     /// The value as JSON, for the rare places that need a copy (a value in a place its type does
     /// not expect, whose mismatch execution reports in its own words).
     fn to_json(&self) -> Value {
-        let records = |rs: &[Arc<Record>]| Value::Array(rs.iter().map(|r| Value::Object(Record::clone(r))).collect());
+        let records =
+            |rs: &[Arc<Record>]| Value::Array(rs.iter().map(|r| Value::Object(Record::clone(r))).collect());
         match self {
             Self::Owned(v) => v.clone(),
             Self::Borrowed(v) => (*v).clone(),
@@ -1094,8 +1096,13 @@ fn siblings_of(ctx: &RequestCtx, items: &[Src<'_>], item_ty: &Type) -> Option<Ar
 
 /// For abstract types the record says what it is with `__typename`; failing that, the first
 /// implementing object type is the best guess.
-fn concrete_type(schema: &apollo_compiler::Schema, named: &Name, record: Option<&Map<String, Value>>) -> Name {
-    let typename = || record.and_then(|r| r.get("__typename")).and_then(Value::as_str).map(Name::new_unchecked);
+fn concrete_type(
+    schema: &apollo_compiler::Schema,
+    named: &Name,
+    record: Option<&Map<String, Value>>,
+) -> Name {
+    let typename =
+        || record.and_then(|r| r.get("__typename")).and_then(Value::as_str).map(Name::new_unchecked);
     match schema.types.get(named) {
         Some(ExtendedType::Object(_)) | None => named.clone(),
         Some(ExtendedType::Union(u)) => typename()

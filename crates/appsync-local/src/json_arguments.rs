@@ -45,10 +45,14 @@ impl JsonInputs {
         }
         let any = !holders.is_empty()
             || schema.types.values().filter_map(|t| t.as_object()).any(|o| {
-                o.fields.values().any(|f| f.arguments.iter().any(|a| a.ty.inner_named_type().as_str() == AWSJSON))
+                o.fields
+                    .values()
+                    .any(|f| f.arguments.iter().any(|a| a.ty.inner_named_type().as_str() == AWSJSON))
             })
             || schema.types.values().filter_map(|t| t.as_interface()).any(|i| {
-                i.fields.values().any(|f| f.arguments.iter().any(|a| a.ty.inner_named_type().as_str() == AWSJSON))
+                i.fields
+                    .values()
+                    .any(|f| f.arguments.iter().any(|a| a.ty.inner_named_type().as_str() == AWSJSON))
             });
         Self { any, holders }
     }

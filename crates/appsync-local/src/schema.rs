@@ -8,8 +8,8 @@ use apollo_compiler::ast;
 use apollo_compiler::validation::Valid;
 
 use crate::auth::FieldRules;
-use crate::json_arguments::JsonInputs;
 use crate::error::{Error, Kind};
+use crate::json_arguments::JsonInputs;
 
 /// The scalars AppSync provides without the user declaring them.
 pub(crate) const APPSYNC_SCALARS: [&str; 9] = [

@@ -64,7 +64,8 @@ impl FieldRules {
         let rules = collect(schema)
             .into_iter()
             .map(|(type_name, fields)| {
-                let fields = fields.into_iter().map(|(f, rules)| (f, FieldRule::from_rules(&rules))).collect();
+                let fields =
+                    fields.into_iter().map(|(f, rules)| (f, FieldRule::from_rules(&rules))).collect();
                 (type_name, fields)
             })
             .collect();
