@@ -4,6 +4,7 @@
 //! their return type; queries look records up by `id` or scan them. Anything else is `null`,
 //! as an AppSync field without a resolver is.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use apollo_compiler::executable::OperationType;
@@ -12,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::engine::Engine;
 use crate::resolver::ResolverError;
-use crate::store::StoreError;
+use crate::store::{Record, StoreError};
 
 /// Scan page size when the query gives no `limit` (Amplify's generated resolvers use 100 too).
 const DEFAULT_LIMIT: usize = 100;
@@ -40,23 +41,43 @@ fn mutation_kind(name: &str) -> Option<MutationKind> {
     }
 }
 
+/// What a default resolver answers: the records it found stay shared with the store (a query
+/// copies none of them), anything else is plain JSON.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    /// No record: `null`.
+    Null,
+    /// One record (a lookup, or what a mutation wrote or removed).
+    Record(Arc<Record>),
+    /// A scan answering a list field.
+    Records(Vec<Arc<Record>>),
+    /// A scan answering a connection: `{items, nextToken}`.
+    Page { items: Vec<Arc<Record>>, next_token: Option<String> },
+}
+
+impl From<Option<Arc<Record>>> for Answer {
+    fn from(record: Option<Arc<Record>>) -> Self {
+        record.map_or(Self::Null, Self::Record)
+    }
+}
+
 pub(crate) fn resolve_root(
     engine: &Engine,
     op: OperationType,
     field: &FieldDefinition,
     args: &Map<String, Value>,
-) -> Result<Value, ResolverError> {
+) -> Result<Answer, ResolverError> {
     let schema = &engine.schema.schema;
     let Some(target) = schema.get_object(field.ty.inner_named_type().as_str()) else {
-        return Ok(Value::Null);
+        return Ok(Answer::Null);
     };
     match op {
         OperationType::Mutation if !field.ty.is_list() => match mutation_kind(&field.name) {
-            Some(kind) => mutate(engine, kind, field, target, args),
-            None => Ok(Value::Null),
+            Some(kind) => mutate(engine, kind, field, target, args).map(Answer::Record),
+            None => Ok(Answer::Null),
         },
         OperationType::Query => query(engine, field, target, args),
-        _ => Ok(Value::Null),
+        _ => Ok(Answer::Null),
     }
 }
 
@@ -107,7 +128,7 @@ fn mutate(
     field: &FieldDefinition,
     target: &ObjectType,
     args: &Map<String, Value>,
-) -> Result<Value, ResolverError> {
+) -> Result<Arc<Record>, ResolverError> {
     let table = target.name.as_str();
     let mut record = input_record(engine, field, args);
     let now = Value::String(crate::time::iso8601(SystemTime::now()));
@@ -128,7 +149,7 @@ fn mutate(
                     record.insert(stamp.into(), now.clone());
                 }
             }
-            engine.store.insert(table, &id, record).map(Value::Object).map_err(store_error)
+            engine.store.insert(table, &id, record).map_err(store_error)
         }
         MutationKind::Update => {
             let id = id_of(&record).ok_or_else(missing_id)?;
@@ -136,11 +157,11 @@ fn mutate(
             if has_field(target, "updatedAt") && !record.contains_key("updatedAt") {
                 record.insert("updatedAt".into(), now);
             }
-            engine.store.update(table, &id, record).map(Value::Object).map_err(store_error)
+            engine.store.update(table, &id, record).map_err(store_error)
         }
         MutationKind::Delete => {
             let id = id_of(&record).ok_or_else(missing_id)?;
-            engine.store.delete(table, &id).map(Value::Object).map_err(store_error)
+            engine.store.delete(table, &id).map_err(store_error)
         }
     }
 }
@@ -163,34 +184,31 @@ fn query(
     field: &FieldDefinition,
     target: &ObjectType,
     args: &Map<String, Value>,
-) -> Result<Value, ResolverError> {
+) -> Result<Answer, ResolverError> {
     let schema = &engine.schema.schema;
     if field.ty.is_list() {
         let page = scan(engine, target.name.as_str(), args)?;
-        return Ok(Value::Array(page.0));
+        return Ok(Answer::Records(page.0));
     }
     // A connection: `items: [T]` (and usually `nextToken: String`).
     if let Some(items) = target.fields.get("items")
         && items.ty.is_list()
         && let Some(ExtendedType::Object(item_type)) = schema.types.get(items.ty.inner_named_type())
     {
-        let (items, next) = scan(engine, item_type.name.as_str(), args)?;
-        let mut out = Map::new();
-        out.insert("items".into(), Value::Array(items));
-        out.insert("nextToken".into(), next.map_or(Value::Null, Value::String));
-        return Ok(Value::Object(out));
+        let (items, next_token) = scan(engine, item_type.name.as_str(), args)?;
+        return Ok(Answer::Page { items, next_token });
     }
     if let Some(id) = id_of(args) {
-        return Ok(engine.store.get(target.name.as_str(), &id).map_or(Value::Null, Value::Object));
+        return Ok(engine.store.get(target.name.as_str(), &id).into());
     }
-    Ok(Value::Null)
+    Ok(Answer::Null)
 }
 
 fn scan(
     engine: &Engine,
     table: &str,
     args: &Map<String, Value>,
-) -> Result<(Vec<Value>, Option<String>), ResolverError> {
+) -> Result<(Vec<Arc<Record>>, Option<String>), ResolverError> {
     let limit = match args.get("limit") {
         Some(Value::Number(n)) => match n.as_i64() {
             Some(l) if l > 0 => usize::try_from(l).unwrap_or(usize::MAX),
@@ -223,7 +241,7 @@ fn scan(
         }
     }
     match engine.store.scan(table, &filters, limit, next_token) {
-        Ok(page) => Ok((page.items.into_iter().map(Value::Object).collect(), page.next_token)),
+        Ok(page) => Ok((page.items, page.next_token)),
         Err(StoreError::BadToken) => {
             Err(ResolverError::new("Invalid nextToken").error_type("BadRequestException"))
         }

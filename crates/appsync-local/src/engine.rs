@@ -19,14 +19,14 @@ use serde_json::{Map, Value};
 use tokio::sync::broadcast;
 
 use crate::auth::{AuthMode, Identity};
-use crate::defaults;
+use crate::defaults::{self, Answer};
 use crate::json::{from_apollo, to_apollo};
 use crate::mutation_bus::{Invalidation, MutationEvent};
 use crate::resolver::{BatchResolverFn, ResolverContext, ResolverError, ResolverFn};
 use crate::response;
 use crate::schema::LoadedSchema;
 use crate::selection;
-use crate::store::MemoryStore;
+use crate::store::{MemoryStore, Record};
 use crate::validation;
 
 /// Marks a resolver error message so it can be found again after execution; the suffix
@@ -227,16 +227,10 @@ impl Engine {
         req: &GraphQLRequest,
         identity: &Identity,
     ) -> Option<BValue> {
-        if self.has_resolvers() || req.query.len() > MAX_CACHED_QUERY_LEN {
+        if self.has_resolvers() {
             return None;
         }
-        let document = self
-            .documents
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(req.query.as_str())
-            .filter(|doc| doc.depth <= INLINE_MAX_DEPTH)
-            .cloned()?;
+        let document = self.cached(&req.query).filter(|doc| doc.depth <= INLINE_MAX_DEPTH)?;
         let run = std::panic::AssertUnwindSafe(self.execute_document(&document, req, identity));
         Some(match std::panic::catch_unwind(move || futures_util::FutureExt::now_or_never(run)) {
             Ok(Some(body)) => body,
@@ -287,9 +281,8 @@ impl Engine {
     /// The parsed, validated and limit-checked document for `query`, from the cache when the
     /// same text was seen before (clients send the same few documents over and over).
     pub(crate) fn document(&self, query: &str) -> Result<Arc<CachedDocument>, BValue> {
-        if let Some(doc) = self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(query)
-        {
-            return Ok(Arc::clone(doc));
+        if let Some(doc) = self.cached(query) {
+            return Ok(doc);
         }
         let schema = &self.schema.schema;
         let mut parser =
@@ -313,6 +306,14 @@ impl Engine {
             cache.insert(query.to_owned(), Arc::clone(&document));
         }
         Ok(document)
+    }
+
+    /// The kept document for `query`, if it was seen before (longer texts are never kept).
+    fn cached(&self, query: &str) -> Option<Arc<CachedDocument>> {
+        if query.len() > MAX_CACHED_QUERY_LEN {
+            return None;
+        }
+        self.documents.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(query).cloned()
     }
 
     async fn run(
@@ -339,11 +340,10 @@ impl Engine {
             mutations: Mutex::new(Vec::new()),
             resolvers_run: std::sync::atomic::AtomicU32::new(0),
         });
-        let root_type = operation.object_type().to_string();
         let root = ObjectValue {
             ctx: Arc::clone(&ctx),
-            type_name: root_type,
-            record: None,
+            type_name: operation.object_type().clone(),
+            record: Rec::None,
             operation_type: Some(operation.operation_type),
             path: None,
             batch: None,
@@ -564,10 +564,12 @@ fn parent_type(
     Some(current)
 }
 
-struct ObjectValue {
+/// An object as execution reads it; `'r` is how long the data it borrows lives (the parent
+/// object's, or the store's shared records), so that nested objects need no copies.
+struct ObjectValue<'r> {
     ctx: Arc<RequestCtx>,
-    type_name: String,
-    record: Option<Map<String, Value>>,
+    type_name: Name,
+    record: Rec<'r>,
     operation_type: Option<OperationType>,
     /// Where this object is in the response (`None` at the root).
     path: Option<Arc<PathNode>>,
@@ -638,188 +640,244 @@ fn appended_error(path: &[ResponseDataPathSegment], locations: &[LineColumn], e:
     BValue::Object(m)
 }
 
-impl AsyncObjectValue for ObjectValue {
+impl AsyncObjectValue for ObjectValue<'_> {
     fn type_name(&self) -> &str {
-        &self.type_name
+        self.type_name.as_str()
     }
 
     fn resolve_field<'a>(
         &'a self,
         info: &'a ResolveInfo<'a>,
     ) -> BoxFuture<'a, Result<AsyncResolvedValue<'a>, FieldError>> {
-        Box::pin(async move {
-            let engine = &self.ctx.engine;
-            let field_name = info.field_name();
-            let depth = self.depth + 1;
-            if let Some(limit) = engine.limits.query_depth_limit
-                && depth > limit
+        let engine = &self.ctx.engine;
+        let type_name = self.type_name.as_str();
+        let field_name = info.field_name();
+        let single = engine.resolvers.get(type_name).and_then(|f| f.get(field_name));
+        let batch = engine.batch_resolvers.get(type_name).and_then(|f| f.get(field_name));
+        if single.is_none() && batch.is_none() {
+            // The default resolvers never await: their answer is ready at once, in a small
+            // future (a registered resolver's is large, and would be allocated for every field).
+            return Box::pin(std::future::ready(self.resolve_default(info)));
+        }
+        Box::pin(self.resolve_registered(info, single, batch))
+    }
+}
+
+impl ObjectValue<'_> {
+    /// What every field passes before it resolves: the depth limit and the caller's access.
+    fn admit(&self, info: &ResolveInfo<'_>) -> Result<(), FieldError> {
+        let engine = &self.ctx.engine;
+        let field_name = info.field_name();
+        let depth = self.depth + 1;
+        if let Some(limit) = engine.limits.query_depth_limit
+            && depth > limit
+        {
+            // AppSync: a `QueryDepthLimitReached` error on each field past the limit, which
+            // null propagation carries to the nearest nullable field (AppSync developer guide,
+            // "Configuring query depth limits"; the wording of the message is ours, not captured).
+            return Err(self.ctx.field_error(
+                ResolverError::new(format!(
+                    "Query depth limit of {limit} reached: this field is at depth {depth}."
+                ))
+                .error_type("QueryDepthLimitReached"),
+            ));
+        }
+        let type_name = self.type_name.as_str();
+        if !engine.schema.auth.allows(type_name, field_name, &self.ctx.identity, engine.default_mode) {
+            return Err(self.ctx.field_error(ResolverError::unauthorized(type_name, field_name)));
+        }
+        Ok(())
+    }
+
+    /// The field's arguments as resolvers see them (`AWSJSON` values parsed).
+    fn arguments(&self, info: &ResolveInfo<'_>) -> Map<String, Value> {
+        let engine = &self.ctx.engine;
+        let mut arguments: Map<String, Value> =
+            info.arguments().iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect();
+        engine.schema.json_inputs.parse(&engine.schema.schema, info.field_definition(), &mut arguments);
+        arguments
+    }
+
+    /// The field's place in the response; built only for fields that are not leaves.
+    fn field_path(&self, info: &ResolveInfo<'_>) -> Option<Arc<PathNode>> {
+        let key = info
+            .field_selections()
+            .first()
+            .map_or_else(|| Name::new_unchecked(info.field_name()), |f| f.response_key().clone());
+        extend(self.path.as_ref(), ResponseDataPathSegment::Field(key))
+    }
+
+    /// Notes a root mutation field as executed, for the real-time fan-out.
+    fn record_mutation(
+        &self,
+        info: &ResolveInfo<'_>,
+        arguments: Map<String, Value>,
+        invalidations: Vec<Value>,
+    ) {
+        if self.operation_type != Some(OperationType::Mutation) {
+            return;
+        }
+        let field_name = info.field_name();
+        let response_key = info
+            .field_selections()
+            .first()
+            .map_or_else(|| field_name.to_owned(), |f| f.response_key().to_string());
+        self.ctx.mutations.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((
+            response_key,
+            field_name.to_owned(),
+            arguments,
+            invalidations,
+        ));
+    }
+
+    /// A field no resolver is registered for: a default resolver at the root, the parent
+    /// record's property below it.
+    fn resolve_default<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+    ) -> Result<AsyncResolvedValue<'a>, FieldError> {
+        self.admit(info)?;
+        let engine = &self.ctx.engine;
+        let field_def = info.field_definition();
+        let value = if let Some(op) = self.operation_type {
+            self.ctx.count_resolver()?;
+            let arguments = self.arguments(info);
+            let value = match defaults::resolve_root(engine, op, field_def, &arguments)
+                .map_err(|e| self.ctx.field_error(e))?
             {
-                // AppSync: a `QueryDepthLimitReached` error on each field past the limit, which
-                // null propagation carries to the nearest nullable field (AppSync developer guide,
-                // "Configuring query depth limits"; the wording of the message is ours, not captured).
-                return Err(self.ctx.field_error(
-                    ResolverError::new(format!(
-                        "Query depth limit of {limit} reached: this field is at depth {depth}."
-                    ))
-                    .error_type("QueryDepthLimitReached"),
-                ));
+                Answer::Null => Src::Owned(Value::Null),
+                Answer::Record(record) => Src::Record(record),
+                Answer::Records(records) => Src::Records(records),
+                Answer::Page { items, next_token } => Src::Page(items, next_token),
+            };
+            self.record_mutation(info, arguments, Vec::new());
+            value
+        } else {
+            let found = self.record.field(info.field_name());
+            // Leaves convert straight from the record, without an intermediate clone.
+            if !field_def.ty.is_list()
+                && !matches!(
+                    engine.schema.schema.types.get(field_def.ty.inner_named_type()),
+                    Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))
+                )
+            {
+                let named = field_def.ty.inner_named_type().as_str();
+                return Ok(match found {
+                    None => AsyncResolvedValue::null(),
+                    Some(Src::Borrowed(v)) => AsyncResolvedValue::leaf(leaf(named, v)),
+                    Some(other) => AsyncResolvedValue::leaf(leaf(named, &other.to_json())),
+                });
             }
-            if !engine.schema.auth.allows(
-                &self.type_name,
-                field_name,
-                &self.ctx.identity,
-                engine.default_mode,
-            ) {
-                return Err(self.ctx.field_error(ResolverError::unauthorized(&self.type_name, field_name)));
+            // Objects and lists borrow from this one's record: nothing is copied.
+            found.unwrap_or(Src::Owned(Value::Null))
+        };
+        Ok(resolved(&self.ctx, value, &field_def.ty, self.field_path(info), self.depth + 1))
+    }
+
+    /// A field served by a registered resolver (Rust, JavaScript, Lambda...), alone or for a
+    /// whole list at once.
+    async fn resolve_registered<'a>(
+        &'a self,
+        info: &'a ResolveInfo<'a>,
+        single: Option<&'a ResolverFn>,
+        batch: Option<&'a BatchResolverFn>,
+    ) -> Result<AsyncResolvedValue<'a>, FieldError> {
+        self.admit(info)?;
+        self.ctx.count_resolver()?;
+        let type_name = self.type_name.as_str();
+        let field_name = info.field_name();
+        let field_def = info.field_definition();
+        let arguments = self.arguments(info);
+        let mut invalidations = Vec::new();
+        let (selection_set_list, selection_set_graphql) =
+            selection::selection_set(info.document(), info.field_selections());
+        let context_for = |source: Option<Map<String, Value>>| ResolverContext {
+            type_name: type_name.to_owned(),
+            field_name: field_name.to_owned(),
+            arguments: arguments.clone(),
+            source,
+            identity: self.ctx.identity.clone(),
+            variables: self.ctx.variables.clone(),
+            headers: self.ctx.headers.clone(),
+            selection_set_list: selection_set_list.clone(),
+            selection_set_graphql: selection_set_graphql.clone(),
+            appended: Arc::default(),
+            invalidations: Arc::default(),
+        };
+        let (outcome, appended) = match (single, batch, &self.batch) {
+            (Some(resolver), _, _) => {
+                let rctx = context_for(self.record.to_map());
+                let appended = Arc::clone(&rctx.appended);
+                let asked = Arc::clone(&rctx.invalidations);
+                let outcome = resolver(rctx).await;
+                invalidations =
+                    std::mem::take(&mut *asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+                (outcome, take_appended(&appended))
             }
-            let arguments: Map<String, Value> =
-                info.arguments().iter().map(|(k, v)| (k.as_str().to_owned(), from_apollo(v))).collect();
-            // Built when needed (not for the leaves the default resolver reads): one allocation.
-            let field_path = || {
+            (None, Some(resolver), Some((siblings, index))) => {
                 let key = info
                     .field_selections()
                     .first()
-                    .map_or_else(|| Name::new_unchecked(field_name), |f| f.response_key().clone());
-                extend(self.path.as_ref(), ResponseDataPathSegment::Field(key))
-            };
-            let field_def = info.field_definition();
-            let single = engine.resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
-            let mut invalidations = Vec::new();
-            let batch = engine.batch_resolvers.get(&self.type_name).and_then(|f| f.get(field_name));
-            if single.is_some() || batch.is_some() || self.operation_type.is_some() {
-                self.ctx.count_resolver()?;
-            }
-            let value = if single.is_some() || batch.is_some() {
-                let (selection_set_list, selection_set_graphql) =
-                    selection::selection_set(info.document(), info.field_selections());
-                let context_for = |source: Option<Map<String, Value>>| ResolverContext {
-                    type_name: self.type_name.clone(),
-                    field_name: field_name.to_owned(),
-                    arguments: arguments.clone(),
-                    source,
-                    identity: self.ctx.identity.clone(),
-                    variables: self.ctx.variables.clone(),
-                    headers: self.ctx.headers.clone(),
-                    selection_set_list: selection_set_list.clone(),
-                    selection_set_graphql: selection_set_graphql.clone(),
-                    appended: Arc::default(),
-                    invalidations: Arc::default(),
-                };
-                let (outcome, appended) = match (single, batch, &self.batch) {
-                    (Some(resolver), _, _) => {
-                        let rctx = context_for(self.record.clone());
-                        let appended = Arc::clone(&rctx.appended);
-                        let asked = Arc::clone(&rctx.invalidations);
-                        let outcome = resolver(rctx).await;
-                        invalidations = std::mem::take(
-                            &mut *asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
-                        );
-                        (outcome, take_appended(&appended))
-                    }
-                    (None, Some(resolver), Some((siblings, index))) => {
-                        let key = info
-                            .field_selections()
-                            .first()
-                            .map_or_else(|| field_name.to_owned(), |f| f.response_key().to_string());
-                        let cell = Arc::clone(
-                            siblings
-                                .answers
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                .entry(format!("{}.{key}", self.type_name))
-                                .or_default(),
-                        );
-                        let mine = |r: &Option<(String, Map<String, Value>)>| {
-                            r.as_ref().is_some_and(|(t, _)| *t == self.type_name)
-                        };
-                        let answers = cell
-                            .get_or_init(|| async {
-                                let ctxs: Vec<ResolverContext> = siblings
-                                    .records
-                                    .iter()
-                                    .filter(|r| mine(r))
-                                    .filter_map(|r| {
-                                        r.as_ref().map(|(_, record)| context_for(Some(record.clone())))
-                                    })
-                                    .collect();
-                                let appended: Vec<_> = ctxs.iter().map(|c| Arc::clone(&c.appended)).collect();
-                                let outcomes = resolver(ctxs).await;
-                                outcomes
-                                    .into_iter()
-                                    .zip(appended)
-                                    .map(|(o, a)| (o, take_appended(&a)))
-                                    .collect()
-                            })
-                            .await;
-                        let position = siblings.records[..*index].iter().filter(|r| mine(r)).count();
-                        answers.get(position).cloned().unwrap_or_else(|| {
-                            (
-                                Err(ResolverError::new("the batch resolver gave no answer for this item")),
-                                Vec::new(),
-                            )
-                        })
-                    }
-                    (None, Some(resolver), None) => {
-                        let rctx = context_for(self.record.clone());
-                        let appended = Arc::clone(&rctx.appended);
-                        let outcome = resolver(vec![rctx]).await.pop().unwrap_or(Ok(Value::Null));
-                        (outcome, take_appended(&appended))
-                    }
-                    (None, None, _) => (Ok(Value::Null), Vec::new()),
-                };
-                if !appended.is_empty() {
-                    let path = path_list(field_path().as_ref());
-                    let locations: Vec<LineColumn> = info
-                        .field_selections()
-                        .first()
-                        .and_then(|f| f.alias.as_ref().unwrap_or(&f.name).location())
-                        .and_then(|span| span.line_column(&info.document().sources))
-                        .into_iter()
-                        .collect();
-                    let mut side =
-                        self.ctx.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    side.extend(appended.into_iter().map(|e| (path.clone(), locations.clone(), e)));
-                }
-                outcome.map_err(|e| self.ctx.field_error(e))?
-            } else if let Some(op) = self.operation_type {
-                defaults::resolve_root(engine, op, field_def, &arguments)
-                    .map_err(|e| self.ctx.field_error(e))?
-            } else {
-                let found = self.record.as_ref().and_then(|r| r.get(field_name));
-                // Leaves convert straight from the record, without an intermediate clone.
-                if !field_def.ty.is_list()
-                    && !matches!(
-                        engine.schema.schema.types.get(field_def.ty.inner_named_type()),
-                        Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_))
-                    )
-                {
-                    let named = field_def.ty.inner_named_type().as_str();
-                    return Ok(found
-                        .map_or(AsyncResolvedValue::null(), |v| AsyncResolvedValue::leaf(leaf(named, v))));
-                }
-                found.cloned().unwrap_or(Value::Null)
-            };
-            if self.operation_type == Some(OperationType::Mutation) {
-                let response_key = info
-                    .field_selections()
-                    .first()
                     .map_or_else(|| field_name.to_owned(), |f| f.response_key().to_string());
-                self.ctx.mutations.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((
-                    response_key,
-                    field_name.to_owned(),
-                    arguments,
-                    invalidations,
-                ));
+                let cell = Arc::clone(
+                    siblings
+                        .answers
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .entry(format!("{type_name}.{key}"))
+                        .or_default(),
+                );
+                let mine = |r: &Option<(String, Map<String, Value>)>| {
+                    r.as_ref().is_some_and(|(t, _)| t == type_name)
+                };
+                let answers = cell
+                    .get_or_init(|| async {
+                        let ctxs: Vec<ResolverContext> = siblings
+                            .records
+                            .iter()
+                            .filter(|r| mine(r))
+                            .filter_map(|r| r.as_ref().map(|(_, record)| context_for(Some(record.clone()))))
+                            .collect();
+                        let appended: Vec<_> = ctxs.iter().map(|c| Arc::clone(&c.appended)).collect();
+                        let outcomes = resolver(ctxs).await;
+                        outcomes.into_iter().zip(appended).map(|(o, a)| (o, take_appended(&a))).collect()
+                    })
+                    .await;
+                let position = siblings.records[..*index].iter().filter(|r| mine(r)).count();
+                answers.get(position).cloned().unwrap_or_else(|| {
+                    (Err(ResolverError::new("the batch resolver gave no answer for this item")), Vec::new())
+                })
             }
-            Ok(resolved(&self.ctx, value, &field_def.ty, field_path(), depth))
-        })
+            (None, Some(resolver), None) => {
+                let rctx = context_for(self.record.to_map());
+                let appended = Arc::clone(&rctx.appended);
+                let outcome = resolver(vec![rctx]).await.pop().unwrap_or(Ok(Value::Null));
+                (outcome, take_appended(&appended))
+            }
+            (None, None, _) => (Ok(Value::Null), Vec::new()),
+        };
+        if !appended.is_empty() {
+            let path = path_list(self.field_path(info).as_ref());
+            let locations: Vec<LineColumn> = info
+                .field_selections()
+                .first()
+                .and_then(|f| f.alias.as_ref().unwrap_or(&f.name).location())
+                .and_then(|span| span.line_column(&info.document().sources))
+                .into_iter()
+                .collect();
+            let mut side = self.ctx.appended.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            side.extend(appended.into_iter().map(|e| (path.clone(), locations.clone(), e)));
+        }
+        let value = Src::Owned(outcome.map_err(|e| self.ctx.field_error(e))?);
+        self.record_mutation(info, arguments, invalidations);
+        Ok(resolved(&self.ctx, value, &field_def.ty, self.field_path(info), self.depth + 1))
     }
 }
 
 /// `depth`: the number of fields from the root to the field whose value this is.
 fn resolved<'a>(
     ctx: &Arc<RequestCtx>,
-    value: Value,
+    value: Src<'a>,
     ty: &Type,
     path: Option<Arc<PathNode>>,
     depth: usize,
@@ -832,7 +890,7 @@ fn resolved<'a>(
 /// from the root to the field whose value this is.
 fn resolved_item<'a>(
     ctx: &Arc<RequestCtx>,
-    value: Value,
+    value: Src<'a>,
     ty: &Type,
     path: Option<Arc<PathNode>>,
     batch: Option<(Arc<Siblings>, usize)>,
@@ -842,9 +900,13 @@ fn resolved_item<'a>(
         return AsyncResolvedValue::null();
     }
     if ty.is_list() {
-        let Value::Array(items) = value else {
+        let items: Vec<Src<'a>> = match value {
+            Src::Owned(Value::Array(items)) => items.into_iter().map(Src::Owned).collect(),
+            Src::Borrowed(Value::Array(items)) => items.iter().map(Src::Borrowed).collect(),
+            Src::Records(records) => records.into_iter().map(Src::Record).collect(),
+            Src::RecordsRef(records) => records.iter().map(|r| Src::RecordRef(r)).collect(),
             // Let execution report the mismatch in its own words.
-            return AsyncResolvedValue::leaf(to_apollo(&value));
+            other => return AsyncResolvedValue::leaf(to_apollo(&other.to_json())),
         };
         let item_ty = ty.item_type().clone();
         let ctx = Arc::clone(ctx);
@@ -869,21 +931,126 @@ fn resolved_item<'a>(
     let named = ty.inner_named_type();
     match schema.types.get(named) {
         Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
-            let Value::Object(record) = value else {
-                return AsyncResolvedValue::leaf(to_apollo(&value));
+            let record = match value {
+                Src::Owned(Value::Object(record)) => Rec::Owned(record),
+                Src::Borrowed(Value::Object(record)) | Src::RecordRef(record) => Rec::Borrowed(record),
+                Src::Record(record) => Rec::Shared(record),
+                Src::Page(items, next_token) => {
+                    Rec::Page(items, next_token.map_or(Value::Null, Value::String))
+                }
+                other => return AsyncResolvedValue::leaf(to_apollo(&other.to_json())),
             };
-            let type_name = concrete_type(schema, named.as_str(), &record);
+            let type_name = concrete_type(schema, named, record.map());
             AsyncResolvedValue::object(ObjectValue {
                 ctx: Arc::clone(ctx),
                 type_name,
-                record: Some(record),
+                record,
                 operation_type: None,
                 path,
                 batch,
                 depth,
             })
         }
-        _ => AsyncResolvedValue::leaf(leaf(named.as_str(), &value)),
+        _ => match value {
+            Src::Owned(v) => AsyncResolvedValue::leaf(leaf(named.as_str(), &v)),
+            Src::Borrowed(v) => AsyncResolvedValue::leaf(leaf(named.as_str(), v)),
+            other => AsyncResolvedValue::leaf(leaf(named.as_str(), &other.to_json())),
+        },
+    }
+}
+
+/// A field's value on its way to execution: JSON a resolver returned, JSON borrowed from the
+/// parent object, or records shared with the store (which default resolvers hand out uncopied).
+enum Src<'a> {
+    Owned(Value),
+    Borrowed(&'a Value),
+    Record(Arc<Record>),
+    RecordRef(&'a Record),
+    Records(Vec<Arc<Record>>),
+    RecordsRef(&'a [Arc<Record>]),
+    /// A connection's page: its items and `nextToken`.
+    Page(Vec<Arc<Record>>, Option<String>),
+}
+
+impl Src<'_> {
+    fn is_null(&self) -> bool {
+        matches!(self, Self::Owned(Value::Null) | Self::Borrowed(Value::Null))
+    }
+
+    /// The object this value is, if it is one (a connection's page is not a record).
+    fn as_map(&self) -> Option<&Map<String, Value>> {
+        match self {
+            Self::Owned(Value::Object(m)) | Self::Borrowed(Value::Object(m)) => Some(m),
+            Self::RecordRef(r) => Some(r),
+            Self::Record(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, for the rare places that need a copy (a value in a place its type does
+    /// not expect, whose mismatch execution reports in its own words).
+    fn to_json(&self) -> Value {
+        let records =
+            |rs: &[Arc<Record>]| Value::Array(rs.iter().map(|r| Value::Object(Record::clone(r))).collect());
+        match self {
+            Self::Owned(v) => v.clone(),
+            Self::Borrowed(v) => (*v).clone(),
+            Self::Record(r) => Value::Object(Record::clone(r)),
+            Self::RecordRef(r) => Value::Object((*r).clone()),
+            Self::Records(rs) => records(rs),
+            Self::RecordsRef(rs) => records(rs),
+            Self::Page(items, next_token) => page_json(items, next_token.as_deref()),
+        }
+    }
+}
+
+/// A connection's page as JSON: `{items, nextToken}`.
+fn page_json(items: &[Arc<Record>], next_token: Option<&str>) -> Value {
+    let mut out = Map::new();
+    out.insert("items".into(), Value::Array(items.iter().map(|r| Value::Object(Record::clone(r))).collect()));
+    out.insert("nextToken".into(), next_token.map_or(Value::Null, Value::from));
+    Value::Object(out)
+}
+
+/// What an object holds: nothing (a root), a record of its own, one borrowed from its parent
+/// or shared with the store, or a connection's page.
+enum Rec<'a> {
+    None,
+    Owned(Map<String, Value>),
+    Borrowed(&'a Map<String, Value>),
+    Shared(Arc<Record>),
+    /// A connection: its items, and its `nextToken` (a string or null).
+    Page(Vec<Arc<Record>>, Value),
+}
+
+impl Rec<'_> {
+    fn map(&self) -> Option<&Map<String, Value>> {
+        match self {
+            Self::Owned(m) => Some(m),
+            Self::Borrowed(m) => Some(m),
+            Self::Shared(r) => Some(r),
+            Self::None | Self::Page(..) => None,
+        }
+    }
+
+    /// The value of the record's property `name`, borrowed.
+    fn field(&self, name: &str) -> Option<Src<'_>> {
+        match self {
+            Self::Page(items, _) if name == "items" => Some(Src::RecordsRef(items)),
+            Self::Page(_, next_token) if name == "nextToken" => Some(Src::Borrowed(next_token)),
+            other => other.map()?.get(name).map(Src::Borrowed),
+        }
+    }
+
+    /// A copy, for resolvers' `ctx.source`.
+    fn to_map(&self) -> Option<Map<String, Value>> {
+        match self {
+            Self::Page(items, next_token) => match page_json(items, next_token.as_str()) {
+                Value::Object(m) => Some(m),
+                _ => None,
+            },
+            other => other.map().cloned(),
+        }
     }
 }
 
@@ -906,7 +1073,7 @@ fn leaf(named_type: &str, value: &Value) -> BValue {
 }
 
 /// The list's objects, when a field of their type is resolved for the whole list at once.
-fn siblings_of(ctx: &RequestCtx, items: &[Value], item_ty: &Type) -> Option<Arc<Siblings>> {
+fn siblings_of(ctx: &RequestCtx, items: &[Src<'_>], item_ty: &Type) -> Option<Arc<Siblings>> {
     let batch = &ctx.engine.batch_resolvers;
     if batch.is_empty() || item_ty.is_list() {
         return None;
@@ -915,9 +1082,9 @@ fn siblings_of(ctx: &RequestCtx, items: &[Value], item_ty: &Type) -> Option<Arc<
     let named = item_ty.inner_named_type();
     let records: Vec<Option<(String, Map<String, Value>)>> = items
         .iter()
-        .map(|item| match item {
-            Value::Object(record) => Some((concrete_type(schema, named.as_str(), record), record.clone())),
-            _ => None,
+        .map(|item| {
+            item.as_map()
+                .map(|record| (concrete_type(schema, named, Some(record)).to_string(), record.clone()))
         })
         .collect();
     records
@@ -929,27 +1096,27 @@ fn siblings_of(ctx: &RequestCtx, items: &[Value], item_ty: &Type) -> Option<Arc<
 
 /// For abstract types the record says what it is with `__typename`; failing that, the first
 /// implementing object type is the best guess.
-fn concrete_type(schema: &apollo_compiler::Schema, named: &str, record: &Map<String, Value>) -> String {
+fn concrete_type(
+    schema: &apollo_compiler::Schema,
+    named: &Name,
+    record: Option<&Map<String, Value>>,
+) -> Name {
+    let typename =
+        || record.and_then(|r| r.get("__typename")).and_then(Value::as_str).map(Name::new_unchecked);
     match schema.types.get(named) {
-        Some(ExtendedType::Object(_)) | None => named.to_owned(),
-        Some(ExtendedType::Union(u)) => record
-            .get("__typename")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .or_else(|| u.members.iter().next().map(|m| m.to_string()))
-            .unwrap_or_else(|| named.to_owned()),
-        Some(_) => record
-            .get("__typename")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        Some(ExtendedType::Object(_)) | None => named.clone(),
+        Some(ExtendedType::Union(u)) => typename()
+            .or_else(|| u.members.iter().next().map(|m| m.name.clone()))
+            .unwrap_or_else(|| named.clone()),
+        Some(_) => typename()
             .or_else(|| {
                 schema
                     .types
                     .iter()
-                    .find(|(_, t)| matches!(t, ExtendedType::Object(o) if o.implements_interfaces.contains(named)))
-                    .map(|(n, _)| n.to_string())
+                    .find(|(_, t)| matches!(t, ExtendedType::Object(o) if o.implements_interfaces.contains(named.as_str())))
+                    .map(|(n, _)| n.clone())
             })
-            .unwrap_or_else(|| named.to_owned()),
+            .unwrap_or_else(|| named.clone()),
     }
 }
 

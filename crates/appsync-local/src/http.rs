@@ -71,10 +71,18 @@ pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
         // correct their clock skew.
         HeaderValue::from_static(EXPOSE_HEADERS),
     );
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Some(id) = request_id() {
         resp.headers_mut().insert("x-amzn-RequestId", id);
     }
     resp
+}
+
+/// A fresh request id, a random UUID as AppSync's are. It is no secret, so a fast thread-local
+/// generator serves, rather than the operating system's (a system call on every answer).
+fn request_id() -> Option<HeaderValue> {
+    let id = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).ok()
 }
 
 /// `{"errors":[{"errorType":...,"message":...}]}`, AppSync's shape for request-level errors,
@@ -110,7 +118,7 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
         Ok(bytes) => bytes,
         Err(response) => return response,
     };
-    let identity = match inner
+    let mut identity = match inner
         .auth
         .authenticate_request(&RequestParts { parts: &parts, body: &bytes }, SystemTime::now())
         .await
@@ -131,9 +139,10 @@ async fn graphql(State(emulator): State<Emulator>, request: Request) -> Response
     let Some(mut req) = parse_request(&bytes) else {
         return unparseable_query();
     };
-    // Only registered resolvers read them (`ctx.request.headers`).
+    // Only registered resolvers read them (`ctx.request.headers`, `ctx.identity.sourceIp`).
     if inner.engine.has_resolvers() {
         req.headers = headers_of(&parts.headers);
+        identity.set_source_ip(source_ip(&parts));
     }
     execute(&emulator, req, identity).await
 }
@@ -183,7 +192,7 @@ fn unparseable_query() -> Response {
 /// headers; an IAM signature covers the query string and an empty body.
 pub(crate) async fn graphql_get(emulator: Emulator, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
-    let identity = match emulator
+    let mut identity = match emulator
         .inner
         .auth
         .authenticate_request(&RequestParts { parts: &parts, body: b"" }, SystemTime::now())
@@ -200,6 +209,7 @@ pub(crate) async fn graphql_get(emulator: Emulator, request: Request) -> Respons
     };
     if emulator.inner.engine.has_resolvers() {
         req.headers = headers_of(&parts.headers);
+        identity.set_source_ip(source_ip(&parts));
     }
     execute(&emulator, req, identity).await
 }
@@ -217,6 +227,27 @@ fn headers_of(headers: &axum::http::HeaderMap) -> std::collections::BTreeMap<Str
             .or_insert_with(|| value.to_owned());
     }
     out
+}
+
+/// The caller's addresses as AppSync's `ctx.identity.sourceIp` lists them: the entries of the
+/// `x-forwarded-for` header (every one of them, in order), then the address of the connection
+/// (AppSync developer guide, resolver context reference, "Identity"). A request that came
+/// through no socket has no connection address.
+pub(crate) fn source_ip(parts: &http::request::Parts) -> Vec<String> {
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(addr)| addr.ip().to_canonical().to_string());
+    forwarded.chain(peer).collect()
 }
 
 /// The request a GET carries in its query string, read as a POST body would be.

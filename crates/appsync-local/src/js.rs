@@ -104,6 +104,7 @@ pub(crate) fn identity_of(identity: &Identity) -> JsIdentity {
             iam.username = identity.principal().to_owned();
             iam.account_id = LOCAL_ACCOUNT_ID.to_owned();
             iam.user_arn = format!("arn:aws:iam::{LOCAL_ACCOUNT_ID}:user/{}", identity.principal());
+            iam.source_ip = identity.source_ip().to_vec();
             JsIdentity::Iam(iam)
         }
         AuthMode::CognitoUserPools => {
@@ -117,6 +118,7 @@ pub(crate) fn identity_of(identity: &Identity) -> JsIdentity {
             cognito.claims = identity.claims().clone();
             cognito.groups = (!identity.groups().is_empty()).then(|| identity.groups().to_vec());
             cognito.default_auth_strategy = "ALLOW".to_owned();
+            cognito.source_ip = identity.source_ip().to_vec();
             JsIdentity::Cognito(cognito)
         }
         AuthMode::Oidc => {

@@ -69,6 +69,7 @@ mod http;
 mod introspection;
 mod js;
 mod json;
+mod json_arguments;
 mod jwt;
 mod mutation_bus;
 pub mod project;

@@ -9,6 +9,7 @@ use apollo_compiler::validation::Valid;
 
 use crate::auth::FieldRules;
 use crate::error::{Error, Kind};
+use crate::json_arguments::JsonInputs;
 
 /// The scalars AppSync provides without the user declaring them.
 pub(crate) const APPSYNC_SCALARS: [&str; 9] = [
@@ -56,6 +57,8 @@ pub(crate) struct LoadedSchema {
     pub(crate) auth: FieldRules,
     /// Mutation field name -> subscription fields listening to it.
     pub(crate) subscribers: HashMap<String, Vec<String>>,
+    /// Where `AWSJSON` occurs in inputs, so that resolvers get those arguments parsed.
+    pub(crate) json_inputs: JsonInputs,
 }
 
 impl LoadedSchema {
@@ -101,7 +104,8 @@ impl LoadedSchema {
         }
         let auth = FieldRules::from_schema(&schema);
         let subscribers = collect_subscribers(&schema)?;
-        Ok(Self { schema, auth, subscribers })
+        let json_inputs = JsonInputs::from_schema(&schema);
+        Ok(Self { schema, auth, subscribers, json_inputs })
     }
 }
 

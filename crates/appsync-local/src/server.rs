@@ -36,8 +36,8 @@ pub(crate) async fn serve_connections(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _peer)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Typically EMFILE under a connection flood: back off instead of spinning.
                         tracing::warn!(error = %e, "accept failed");
@@ -53,7 +53,7 @@ pub(crate) async fn serve_connections(
                     let mut builder = AutoBuilder::new(TokioExecutor::new());
                     builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
                     builder.http2().timer(TokioTimer::new());
-                    let service = TowerToHyperService::new(router);
+                    let service = TowerToHyperService::new(WithPeer { inner: router, peer });
                     let Some(acceptor) = tls else {
                         if !version_readable(&stream, header_timeout).await {
                             tracing::debug!("connection sent no request in time; closing");
@@ -104,6 +104,32 @@ pub(crate) async fn serve_connections(
     };
     if tokio::time::timeout(drain, drained).await.is_err() {
         tracing::debug!("connections still open after the drain period; dropping them");
+    }
+}
+
+/// A service that tells every request of a connection which address it came from (axum's
+/// [`ConnectInfo`](axum::extract::ConnectInfo) extension), for `ctx.identity.sourceIp`.
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: SocketAddr,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for WithPeer<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(self.peer));
+        self.inner.call(request)
     }
 }
 

@@ -6,7 +6,7 @@
 //! mutation answers, so a killed process loses no acknowledged write.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,14 +31,16 @@ const RECORDS: redb::TableDefinition<'_, (&str, u64), &[u8]> = redb::TableDefini
 #[derive(Debug, Default)]
 struct Table {
     next_seq: u64,
-    rows: BTreeMap<u64, Record>,
+    /// Shared with readers: a lookup or a scan hands out the stored records without copying
+    /// them, and a write replaces a row's record instead of changing it in place.
+    rows: BTreeMap<u64, Arc<Record>>,
     by_id: HashMap<String, u64>,
 }
 
 /// One page of a scan.
 #[derive(Debug)]
 pub(crate) struct Page {
-    pub(crate) items: Vec<Record>,
+    pub(crate) items: Vec<Arc<Record>>,
     pub(crate) next_token: Option<String>,
 }
 
@@ -86,7 +88,7 @@ impl MemoryStore {
             let t = tables.entry(table.to_owned()).or_default();
             t.next_seq = t.next_seq.max(seq + 1);
             t.by_id.insert(id, seq);
-            t.rows.insert(seq, record);
+            t.rows.insert(seq, Arc::new(record));
         }
         drop(records);
         drop(read);
@@ -145,7 +147,7 @@ impl MemoryStore {
         f(tables.entry(table.to_owned()).or_default())
     }
 
-    pub(crate) fn get(&self, table: &str, id: &str) -> Option<Record> {
+    pub(crate) fn get(&self, table: &str, id: &str) -> Option<Arc<Record>> {
         self.with_table(table, |t| t.by_id.get(id).and_then(|seq| t.rows.get(seq)).cloned())
     }
 
@@ -153,37 +155,40 @@ impl MemoryStore {
         self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn insert(&self, table: &str, id: &str, record: Record) -> Result<Record, StoreError> {
+    pub(crate) fn insert(&self, table: &str, id: &str, record: Record) -> Result<Arc<Record>, StoreError> {
         let _turn = self.write_turn();
         let seq = self.with_table(table, |t| {
             if t.by_id.contains_key(id) { Err(StoreError::ConditionFailed) } else { Ok(t.next_seq) }
         })?;
         self.persist(table, seq, Some((id, &record)))?;
+        let record = Arc::new(record);
         self.with_table(table, |t| {
             t.next_seq = seq + 1;
             t.by_id.insert(id.to_owned(), seq);
-            t.rows.insert(seq, record.clone());
+            t.rows.insert(seq, Arc::clone(&record));
         });
         Ok(record)
     }
 
     /// Merges `patch` into the record, keeping its place in scan order.
-    pub(crate) fn update(&self, table: &str, id: &str, patch: Record) -> Result<Record, StoreError> {
+    pub(crate) fn update(&self, table: &str, id: &str, patch: Record) -> Result<Arc<Record>, StoreError> {
         let _turn = self.write_turn();
-        let (seq, mut merged) = self.with_table(table, |t| {
+        let (seq, row) = self.with_table(table, |t| {
             let seq = *t.by_id.get(id).ok_or(StoreError::ConditionFailed)?;
             let row = t.rows.get(&seq).ok_or(StoreError::ConditionFailed)?;
-            Ok((seq, row.clone()))
+            Ok((seq, Arc::clone(row)))
         })?;
+        let mut merged = Record::clone(&row);
         for (k, v) in patch {
             merged.insert(k, v);
         }
         self.persist(table, seq, Some((id, &merged)))?;
-        self.with_table(table, |t| t.rows.insert(seq, merged.clone()));
+        let merged = Arc::new(merged);
+        self.with_table(table, |t| t.rows.insert(seq, Arc::clone(&merged)));
         Ok(merged)
     }
 
-    pub(crate) fn delete(&self, table: &str, id: &str) -> Result<Record, StoreError> {
+    pub(crate) fn delete(&self, table: &str, id: &str) -> Result<Arc<Record>, StoreError> {
         let _turn = self.write_turn();
         let seq = self.with_table(table, |t| t.by_id.get(id).copied().ok_or(StoreError::ConditionFailed))?;
         self.persist(table, seq, None)?;
@@ -217,7 +222,7 @@ impl MemoryStore {
                     next = Some(encode_token(table, *seq));
                     break;
                 }
-                items.push(row.clone());
+                items.push(Arc::clone(row));
             }
             Ok(Page { items, next_token: next })
         })

@@ -239,12 +239,14 @@ pub(crate) fn check_variables(
     for var in &operation.variables {
         let name = var.name.as_str();
         let value = variables.get(name);
-        let locations: Vec<LineColumn> =
-            var.location().and_then(|l| l.line_column(&document.sources)).into_iter().collect();
+        // Worked out only for an error: most requests have none.
+        let locations = || -> Vec<LineColumn> {
+            var.location().and_then(|l| l.line_column(&document.sources)).into_iter().collect()
+        };
         if var.ty.is_non_null() && var.default_value.is_none() && value.is_none_or(Value::is_null) {
             return Some(plain_error(
                 &format!("Variable '{name}' has coerced Null value for NonNull type '{}'", var.ty),
-                locations,
+                locations(),
             ));
         }
         if let Some(v) = value
@@ -257,7 +259,7 @@ pub(crate) fn check_variables(
                     "Variable '{name}' has an invalid value. Unable to parse `{bad}` as a valid {}.",
                     scalar_words(&scalar)
                 ),
-                locations,
+                locations(),
             ));
         }
     }

@@ -232,7 +232,8 @@ async fn an_iam_callers_identity_is_what_appsync_gives_an_iam_user() {
             "accountId": appsync_local::project::LOCAL_ACCOUNT_ID,
             "cognitoIdentityPoolId": null,
             "cognitoIdentityId": null,
-            "sourceIp": [],
+            // The connection's address (AppSync developer guide, resolver context reference).
+            "sourceIp": ["127.0.0.1"],
             "username": support::AKID,
             "userArn": format!("arn:aws:iam::{}:user/{}", appsync_local::project::LOCAL_ACCOUNT_ID, support::AKID),
             "cognitoIdentityAuthType": null,
@@ -241,4 +242,81 @@ async fn an_iam_callers_identity_is_what_appsync_gives_an_iam_user() {
     );
     let body = server.api_key("{ whoami }", json!({})).await.json();
     assert_eq!(body, json!({ "data": { "whoami": "null" } }));
+}
+
+#[tokio::test]
+async fn source_ip_lists_x_forwarded_for_then_the_connection() {
+    // AppSync developer guide, resolver context reference ("Identity", `sourceIp`): the
+    // addresses of the `x-forwarded-for` header, in addition to the TCP connection's.
+    let server = support::start(support::demo_builder().schema_sdl(SDL).js_resolver(
+        "Query.whoami",
+        Resolver::unit(
+            "export function request(ctx) { return { payload: JSON.stringify(ctx.identity.sourceIp) }; }\n\
+             export function response(ctx) { return ctx.result; }",
+            "NONE",
+        ),
+    ))
+    .await;
+    let body = support::body("{ whoami }", json!({}));
+    let mut headers =
+        support::sign_ours(&server.host, &body, support::AKID, support::SECRET, None, support::REGION);
+    headers.push(("x-forwarded-for", "203.0.113.7, 198.51.100.2".to_owned()));
+    let reply = server.raw(&headers, body).await.json();
+    assert_eq!(reply, json!({ "data": { "whoami": r#"["203.0.113.7","198.51.100.2","127.0.0.1"]"# } }));
+    let reply = server.iam("{ whoami }", json!({})).await.json();
+    assert_eq!(reply, json!({ "data": { "whoami": r#"["127.0.0.1"]"# } }));
+}
+
+const JSON_SDL: &str = "
+input Box { inner: AWSJSON  label: String }
+type Query @aws_api_key { kind(x: AWSJSON, box: Box, xs: [AWSJSON]): String }
+";
+
+#[tokio::test]
+async fn awsjson_arguments_reach_resolvers_parsed() {
+    // AppSync developer guide, "Scalar types" (`AWSJSON`): valid JSON is parsed and handed to the
+    // resolver as maps, lists or scalars, not as the text sent; invalid JSON fails validation.
+    let server = support::start(support::demo_builder().schema_sdl(JSON_SDL).js_resolver(
+        "Query.kind",
+        Resolver::unit(
+            "export function request(ctx) { return { payload: [typeof ctx.args.x, typeof (ctx.args.box || {}).inner, \
+             JSON.stringify(ctx.arguments)].join(' ') }; }\n\
+             export function response(ctx) { return ctx.result; }",
+            "NONE",
+        ),
+    ))
+    .await;
+    let inline =
+        server.api_key(r#"{ kind(x: "{\"a\":[1,2]}", box: {inner: "true", label: "{}"}) }"#, json!({})).await;
+    assert_eq!(
+        inline.json(),
+        json!({ "data": { "kind": r#"object boolean {"box":{"inner":true,"label":"{}"},"x":{"a":[1,2]}}"# } }),
+        "{}",
+        inline.text
+    );
+    let variables = server
+        .api_key(
+            "query($x: AWSJSON, $xs: [AWSJSON]) { kind(x: $x, xs: $xs) }",
+            json!({ "x": "5", "xs": ["\"s\"", "null"] }),
+        )
+        .await;
+    assert_eq!(
+        variables.json(),
+        json!({ "data": { "kind": r#"number undefined {"x":5,"xs":["s",null]}"# } })
+    );
+
+    // Text that is not JSON is refused before any resolver runs, in graphql-java's words as
+    // AppSync gives them for AWSJSON (aws-mobile-appsync-sdk-js #554).
+    let literal = server.api_key(r#"{ kind(x: "{a:1}") }"#, json!({})).await.json();
+    assert_eq!(literal["data"], serde_json::Value::Null);
+    assert_eq!(
+        literal["errors"][0]["message"],
+        "Validation error of type WrongType: argument 'x' with value 'StringValue{value='{a:1}'}' is not a valid 'AWSJSON' @ 'kind'"
+    );
+    let variable = server.api_key("query($x: AWSJSON) { kind(x: $x) }", json!({ "x": "{a:1}" })).await.json();
+    assert_eq!(variable["data"], serde_json::Value::Null);
+    assert_eq!(
+        variable["errors"][0]["message"],
+        "Variable 'x' has an invalid value. Unable to parse `{a:1}` as a valid JSON."
+    );
 }

@@ -86,19 +86,22 @@ impl FromStr for AuthMode {
 pub struct ApiKey {
     key: String,
     expires: Option<SystemTime>,
+    /// [`redact`]ed once: every request authorized with the key names it.
+    redacted: String,
 }
 
 impl ApiKey {
     /// A key that never expires.
     #[must_use]
     pub fn new(key: impl Into<String>) -> Self {
-        Self { key: key.into(), expires: None }
+        let key = key.into();
+        Self { redacted: redact(&key), key, expires: None }
     }
 
     /// A key rejected from `expires` on.
     #[must_use]
     pub fn expiring(key: impl Into<String>, expires: SystemTime) -> Self {
-        Self { key: key.into(), expires: Some(expires) }
+        Self { expires: Some(expires), ..Self::new(key) }
     }
 
     /// The key's value.
@@ -114,8 +117,8 @@ impl ApiKey {
     }
 
     /// A loggable stand-in for the key: its first characters only.
-    pub(crate) fn redacted(&self) -> String {
-        redact(&self.key)
+    pub(crate) fn redacted(&self) -> &str {
+        &self.redacted
     }
 }
 
@@ -139,6 +142,7 @@ pub struct Identity {
     claims: serde_json::Map<String, serde_json::Value>,
     resolver_context: serde_json::Map<String, serde_json::Value>,
     denied_fields: Vec<String>,
+    source_ip: Vec<String>,
 }
 
 impl Identity {
@@ -150,7 +154,13 @@ impl Identity {
             claims: serde_json::Map::new(),
             resolver_context: serde_json::Map::new(),
             denied_fields: Vec::new(),
+            source_ip: Vec::new(),
         }
+    }
+
+    /// Sets the caller's addresses, as [`source_ip`](Self::source_ip) gives them.
+    pub(crate) fn set_source_ip(&mut self, addresses: Vec<String>) {
+        self.source_ip = addresses;
     }
 
     fn from_claims(mode: AuthMode, claims: serde_json::Map<String, serde_json::Value>) -> Self {
@@ -168,6 +178,7 @@ impl Identity {
             claims,
             resolver_context: serde_json::Map::new(),
             denied_fields: Vec::new(),
+            source_ip: Vec::new(),
         }
     }
 
@@ -214,6 +225,14 @@ impl Identity {
     #[must_use]
     pub fn denied_fields(&self) -> &[String] {
         &self.denied_fields
+    }
+
+    /// The caller's addresses, as AppSync's `sourceIp` lists them: the entries of the request's
+    /// `x-forwarded-for` header, then the address of the connection. Empty for requests that
+    /// came through no socket (`Emulator::execute`, a router driven in-process).
+    #[must_use]
+    pub fn source_ip(&self) -> &[String] {
+        &self.source_ip
     }
 
     /// The resolver context a Lambda authorizer attached (empty for other modes).

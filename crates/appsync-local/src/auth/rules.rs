@@ -2,11 +2,10 @@
 //! directives (`@aws_api_key`, `@aws_iam`, `@aws_cognito_user_pools`, `@aws_auth`, `@aws_oidc`,
 //! `@aws_lambda`), and the check made for every field a caller selects.
 
-use std::collections::HashMap;
-
 use apollo_compiler::Schema;
 use apollo_compiler::ast;
 use apollo_compiler::schema::ExtendedType;
+use rustc_hash::FxHashMap;
 
 use super::{AuthMode, Identity};
 
@@ -18,22 +17,64 @@ struct AuthRule {
     groups: Option<Vec<String>>,
 }
 
+/// A field's rules, folded for the check made on every field a caller selects.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct FieldRule {
+    /// The modes admitted whatever the caller's groups, one bit each ([`mode_bit`]).
+    modes: u8,
+    /// The `cognito_groups` lists of the Cognito rules that name some: a Cognito caller in any
+    /// group of any list is admitted.
+    groups: Vec<Vec<String>>,
+}
+
+impl FieldRule {
+    fn from_rules(rules: &[AuthRule]) -> Self {
+        let mut folded = Self::default();
+        for rule in rules {
+            match (&rule.groups, rule.mode) {
+                (Some(groups), AuthMode::CognitoUserPools) => folded.groups.push(groups.clone()),
+                _ => folded.modes |= mode_bit(rule.mode),
+            }
+        }
+        folded
+    }
+}
+
+fn mode_bit(mode: AuthMode) -> u8 {
+    match mode {
+        AuthMode::ApiKey => 1,
+        AuthMode::Iam => 2,
+        AuthMode::CognitoUserPools => 4,
+        AuthMode::Oidc => 8,
+        AuthMode::Lambda => 16,
+    }
+}
+
 /// The auth rules of every field that has some, read once from the schema.
 #[derive(Debug, Default)]
 pub(crate) struct FieldRules {
     /// Type -> field -> the rules that apply; absent means "default mode only". Nested maps so
-    /// that the per-field lookup on the hot path allocates nothing.
-    rules: HashMap<String, HashMap<String, Vec<AuthRule>>>,
+    /// that the per-field lookup on the hot path allocates nothing, with a fast hasher: the keys
+    /// are the schema's own names, hashed twice for every field a request selects.
+    rules: FxHashMap<String, FxHashMap<String, FieldRule>>,
 }
 
 impl FieldRules {
     pub(crate) fn from_schema(schema: &Schema) -> Self {
-        Self { rules: collect(schema) }
+        let rules = collect(schema)
+            .into_iter()
+            .map(|(type_name, fields)| {
+                let fields =
+                    fields.into_iter().map(|(f, rules)| (f, FieldRule::from_rules(&rules))).collect();
+                (type_name, fields)
+            })
+            .collect();
+        Self { rules }
     }
 
     /// The auth rules for a field: the field's own directives, else its type's, else none.
-    fn get(&self, type_name: &str, field_name: &str) -> Option<&[AuthRule]> {
-        self.rules.get(type_name)?.get(field_name).map(Vec::as_slice)
+    fn get(&self, type_name: &str, field_name: &str) -> Option<&FieldRule> {
+        self.rules.get(type_name)?.get(field_name)
     }
 
     /// Whether `identity` may read `type_name.field_name` in an API whose default mode is
@@ -71,8 +112,8 @@ fn rules_from(directives: &ast::DirectiveList) -> Vec<AuthRule> {
     rules
 }
 
-fn collect(schema: &Schema) -> HashMap<String, HashMap<String, Vec<AuthRule>>> {
-    let mut out: HashMap<String, HashMap<String, Vec<AuthRule>>> = HashMap::new();
+fn collect(schema: &Schema) -> FxHashMap<String, FxHashMap<String, Vec<AuthRule>>> {
+    let mut out: FxHashMap<String, FxHashMap<String, Vec<AuthRule>>> = FxHashMap::default();
     for (type_name, ty) in &schema.types {
         let (type_directives, fields) = match ty {
             ExtendedType::Object(o) => (&o.directives, &o.fields),
@@ -97,7 +138,7 @@ fn collect(schema: &Schema) -> HashMap<String, HashMap<String, Vec<AuthRule>>> {
 fn field_allowed(
     type_name: &str,
     field_name: &str,
-    rules: Option<&[AuthRule]>,
+    rule: Option<&FieldRule>,
     identity: &Identity,
     default_mode: AuthMode,
 ) -> bool {
@@ -108,16 +149,12 @@ fn field_allowed(
     if denied {
         return false;
     }
-    match rules {
+    match rule {
         None => identity.mode == default_mode,
-        Some(rules) => rules.iter().any(|rule| {
-            rule.mode == identity.mode
-                && match (&rule.groups, rule.mode) {
-                    (Some(groups), AuthMode::CognitoUserPools) => {
-                        groups.iter().any(|g| identity.groups.contains(g))
-                    }
-                    _ => true,
-                }
-        }),
+        Some(rule) => {
+            rule.modes & mode_bit(identity.mode) != 0
+                || (identity.mode == AuthMode::CognitoUserPools
+                    && rule.groups.iter().flatten().any(|g| identity.groups.contains(g)))
+        }
     }
 }
