@@ -15,6 +15,7 @@ const ownKeys = Reflect.ownKeys;
 const deleteProperty = Reflect.deleteProperty;
 const isExtensible = Object.isExtensible;
 const freeze = Object.freeze;
+const isFrozen = Object.isFrozen;
 const defineProperty = Object.defineProperty;
 const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const getPrototypeOf = Object.getPrototypeOf;
@@ -78,6 +79,9 @@ function freezeReachable(roots) {
     const value = pending.pop();
     if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) continue;
     seen.add(value);
+    // Only the library realm's objects (`util` and the rest) are frozen before this runs, and
+    // everything they reach was frozen with them: walking them again would double the work.
+    if (isFrozen(value)) continue;
     pending.push(getPrototypeOf(value));
     for (const key of ownKeys(value)) {
       const descriptor = getOwnPropertyDescriptor(value, key);

@@ -203,7 +203,7 @@ struct Pooled {
     context: JsContext,
     /// Evaluations served so far.
     runs: u32,
-    /// The runtime's heap, collected, right after the context was set up.
+    /// The runtime's heap, collected, right after a context was set up.
     baseline: usize,
 }
 
@@ -221,6 +221,8 @@ pub(crate) struct Worker {
     interrupted: Rc<Cell<bool>>,
     /// QuickJS's collection threshold as the last evaluation left it.
     threshold_after: Cell<usize>,
+    /// The heap, collected, once the worker's first evaluation context was set up.
+    baseline: Cell<Option<usize>>,
 }
 
 impl Worker {
@@ -275,6 +277,7 @@ impl Worker {
             deadline,
             interrupted,
             threshold_after: Cell::new(0),
+            baseline: Cell::new(None),
         })
     }
 
@@ -302,10 +305,18 @@ impl Worker {
             };
             setup().map_err(|e| js_error(&ctx, e))
         })?;
-        // Set-up garbage goes now, and what is left is what the context needs: evaluations may
-        // add to it (their module instances) only up to `retained_limit`.
-        self.runtime.run_gc();
-        let baseline = usize::try_from(self.runtime.memory_usage().malloc_size).unwrap_or(0);
+        // What a context needs once set up, measured for the worker's first (both a collection
+        // and the measure walk the whole heap): evaluations may add to it (their module
+        // instances) only up to `retained_limit`.
+        let baseline = match self.baseline.get() {
+            Some(baseline) => baseline,
+            None => {
+                self.runtime.run_gc();
+                let baseline = usize::try_from(self.runtime.memory_usage().malloc_size).unwrap_or(0);
+                self.baseline.set(Some(baseline));
+                baseline
+            }
+        };
         Ok(Pooled { reset, context: js, runs: 0, baseline })
     }
 
