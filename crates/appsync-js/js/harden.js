@@ -56,6 +56,16 @@ for (const prototype of [Object.prototype, ...errorConstructors.map((c) => c.pro
   tameOverrides(prototype);
 }
 
+// `Error.stackTraceLimit` and `Error.prepareStackTrace` are accessors over the context's own
+// state, which freezing `Error` would not stop their setters from changing: they become
+// read-only data properties holding the values QuickJS uses.
+for (const key of ['stackTraceLimit', 'prepareStackTrace']) {
+  const descriptor = getOwnPropertyDescriptor(Error, key);
+  if (descriptor !== undefined && !('value' in descriptor)) {
+    defineProperty(Error, key, { value: Error[key], writable: false, enumerable: false, configurable: false });
+  }
+}
+
 // Values whose prototypes are intrinsics that no global names.
 const hidden = [
   function* generator() {},

@@ -219,8 +219,6 @@ pub(crate) struct Worker {
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
     interrupted: Rc<Cell<bool>>,
-    /// QuickJS's collection threshold as the last evaluation left it.
-    threshold_after: Cell<usize>,
     /// The heap, collected, once the worker's first evaluation context was set up.
     baseline: Cell<Option<usize>>,
 }
@@ -276,7 +274,6 @@ impl Worker {
             runtime,
             deadline,
             interrupted,
-            threshold_after: Cell::new(0),
             baseline: Cell::new(None),
         })
     }
@@ -332,11 +329,8 @@ impl Worker {
         let outcome = self.evaluate_in_pooled_context(code, handler, context, auth_type);
         self.deadline.set(None);
         // A collection during the evaluation lowered the threshold to half again the heap it
-        // left; garbage may build up to the full threshold again before the next one (or to
-        // half again the live heap, if that is more, so that a large live heap is not walked
-        // at every allocation).
-        self.runtime
-            .set_gc_threshold(self.threshold_after.get().max(gc_threshold(self.shared.memory_limit)));
+        // left; garbage may build up to the full threshold again before the next one.
+        self.runtime.set_gc_threshold(gc_threshold(self.shared.memory_limit));
         match outcome {
             Ok(evaluation) => Ok(evaluation),
             Err(error) => {
@@ -383,7 +377,6 @@ impl Worker {
             // memory limit): its context is not trusted again.
             let reusable = outcome.is_ok() && settle(&ctx, &pooled.reset) && !self.interrupted.get();
             let after = collection_threshold(&ctx);
-            self.threshold_after.set(after);
             // QuickJS sets its threshold to half again the live heap when it collects, so a
             // new threshold tells that a collection ran and what it left.
             let retains_too_much = after != before
