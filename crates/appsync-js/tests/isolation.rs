@@ -333,15 +333,15 @@ fn inherited_names_can_still_be_assigned() {
 
 #[test]
 fn a_pooled_context_does_not_grow_without_bound() {
-    // Each evaluation's module instance holds about 1 MiB (a module-level table); kept for the
-    // life of the context, a few dozen of them would pass the 16 MiB limit, so contexts must be
-    // replaced as they fill.
+    // Each evaluation's module instance holds about half a MiB (a module-level table); kept for
+    // the life of the context, a few dozen of them would pass the 16 MiB limit, so contexts must
+    // be replaced as they fill.
     let engine =
         Engine::builder().workers(1).memory_limit(16 * 1024 * 1024).build().expect("the engine starts");
-    let code = "const table = Array.from({ length: 30000 }, (_, i) => 'entry-' + i);
+    let code = "const table = Array.from({ length: 10000 }, (_, i) => 'entry-' + i);
         export function request(ctx) { return table.length; }";
-    for _ in 0..300 {
-        assert_eq!(run(&engine, code), json!(30000));
+    for _ in 0..200 {
+        assert_eq!(run(&engine, code), json!(10000));
     }
     let contexts = engine.stats().contexts;
     assert!(contexts > 1, "contexts were replaced ({contexts})");
