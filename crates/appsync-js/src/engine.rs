@@ -2,8 +2,9 @@
 //! cache they share.
 //!
 //! Resolver code is compiled to bytecode once per distinct source (whichever worker meets it
-//! first) and every evaluation loads that bytecode into a fresh context, so nothing one
-//! evaluation leaves behind is seen by the next. A worker's runtime carries the time limit (an
+//! first) and every evaluation loads that bytecode as a new module instance into its worker's
+//! hardened context (see `sandbox.rs`), so nothing one evaluation leaves behind is seen by the
+//! next. A worker's runtime carries the time limit (an
 //! interrupt handler checking a deadline), the memory limit and the stack limit; a runaway
 //! evaluation ends with an error and the runtime serves the next one.
 
@@ -127,6 +128,7 @@ impl EngineBuilder {
             cache: Mutex::new(HashMap::new()),
             compilations: AtomicU64::new(0),
             evaluations: AtomicU64::new(0),
+            contexts: AtomicU64::new(0),
         });
         let (sender, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
@@ -178,6 +180,7 @@ pub(crate) struct Shared {
     cache: Mutex<HashMap<Arc<str>, Arc<[u8]>>>,
     compilations: AtomicU64,
     evaluations: AtomicU64,
+    pub(crate) contexts: AtomicU64,
 }
 
 impl Shared {
@@ -204,6 +207,9 @@ pub struct EngineStats {
     pub compilations: u64,
     /// Handlers evaluated.
     pub evaluations: u64,
+    /// Evaluation contexts created. A worker keeps its context for many evaluations and
+    /// replaces it after a failed one, after a few hundred, or when it holds too much memory.
+    pub contexts: u64,
 }
 
 pub(crate) struct Job {
@@ -234,6 +240,7 @@ impl Engine {
         EngineStats {
             compilations: self.inner.shared.compilations.load(Ordering::Relaxed),
             evaluations: self.inner.shared.evaluations.load(Ordering::Relaxed),
+            contexts: self.inner.shared.contexts.load(Ordering::Relaxed),
         }
     }
 

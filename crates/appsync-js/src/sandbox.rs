@@ -1,12 +1,35 @@
 //! One worker's QuickJS runtime and how a handler is evaluated in it.
 //!
 //! The utilities are loaded once per worker into a context of their own (the library realm),
-//! which is then frozen whole (`lockdown` in `js/utils.js`). Each evaluation gets a fresh context
-//! with only the ECMAScript built-ins AppSync offers (no `eval`, no host objects beyond `console`
-//! and the utilities), receives the frozen utilities through two small modules, loads the
-//! resolver's module from bytecode, calls the handler and reads back what it returned and what it
-//! recorded through `util`, `runtime` and `extensions`. Loading the utilities afresh each time
-//! would cost more than the rest of an evaluation (QuickJS reads every function's bytecode).
+//! which is then frozen whole (`lockdown` in `js/utils.js`). Evaluations run in an evaluation
+//! context with only the ECMAScript built-ins AppSync offers (no `eval`, no host objects beyond
+//! `console` and the utilities), which receives the frozen utilities through two small modules.
+//! Each evaluation loads the resolver's module from bytecode (a new instance of it), calls the
+//! handler and reads back what it returned and what it recorded through `util`, `runtime` and
+//! `extensions`.
+//!
+//! # Pooled contexts
+//!
+//! Creating a context (QuickJS builds every built-in afresh) cost about as much as the rest of
+//! an evaluation, so a worker keeps its evaluation context for many evaluations. What makes that
+//! invisible to resolver code (`js/harden.js`, run once per context after set-up):
+//! - every object reachable from the global object, and the intrinsics reachable only through
+//!   values (iterator, generator, async function prototypes), is frozen: a prototype, `JSON`,
+//!   `Math` or `util` cannot be changed (`TypeError`), so nothing can be hidden in them; data
+//!   properties of `Object.prototype` and the error prototypes are accessors whose setter defines
+//!   the property on the object assigned to, so overriding an inherited name still works;
+//! - the globals set up are read-only and non-configurable, and the globals an evaluation adds
+//!   are deleted after it (`reset`);
+//! - each evaluation gets a new instance of the resolver's module (its module-level bindings
+//!   start over), a new `ctx` parsed from JSON, and a new record behind `util`;
+//! - promise jobs an evaluation leaves are run before the next one starts.
+//!
+//! A context is discarded, and the next evaluation gets a new one, after any failed evaluation
+//! (an exception, the time or memory limit: a half-run handler may have left anything), when
+//! `reset` cannot restore the globals, after `MAX_RUNS_PER_CONTEXT` evaluations (each leaves its
+//! module instance registered in the context until the context goes) and when a garbage
+//! collection shows the live heap more than `retained_limit` above what it was after set-up
+//! (module instances holding large data).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -42,6 +65,17 @@ const UTILS_SOURCE: &str = include_str!("../js/utils.js");
 const DYNAMODB_SOURCE: &str = include_str!("../js/dynamodb.js");
 const REALM_SOURCE: &str = include_str!("../js/realm.js");
 const DYNAMODB_SHIM_SOURCE: &str = include_str!("../js/dynamodb_shim.js");
+const HARDEN_SOURCE: &str = include_str!("../js/harden.js");
+/// The name of the module that hardens an evaluation context (not importable: the resolver
+/// refuses every name but AppSync's two).
+const HARDEN_MODULE: &str = "appsync-js:harden";
+
+/// Evaluations one context serves before it is replaced. Each leaves its module instance in the
+/// context's module list (QuickJS frees modules with their context only), so the cap bounds
+/// that memory; creating a context is amortised over this many evaluations.
+const MAX_RUNS_PER_CONTEXT: u32 = 256;
+/// Promise jobs run after an evaluation before its context is given up instead.
+const MAX_JOBS_AFTER_RUN: u32 = 10_000;
 
 /// The ECMAScript built-ins of an evaluation context: the base objects, `Date`, `RegExp`, `JSON`,
 /// `Map`/`Set` and promises (module evaluation needs them). Not `Eval` (AppSync refuses `eval`
@@ -63,6 +97,7 @@ pub(crate) struct Library {
     dynamodb: Arc<[u8]>,
     realm: Arc<[u8]>,
     dynamodb_shim: Arc<[u8]>,
+    harden: Arc<[u8]>,
 }
 
 impl Library {
@@ -78,6 +113,7 @@ impl Library {
                 dynamodb: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SOURCE, stripped())?,
                 realm: compile(&ctx, UTILS_MODULE, REALM_SOURCE, stripped())?,
                 dynamodb_shim: compile(&ctx, DYNAMODB_MODULE, DYNAMODB_SHIM_SOURCE, stripped())?,
+                harden: compile(&ctx, HARDEN_MODULE, HARDEN_SOURCE, stripped())?,
             })
         })
     }
@@ -159,17 +195,32 @@ struct Realm {
     dynamodb: Persistent<Object<'static>>,
 }
 
+/// An evaluation context and what the worker needs to reuse it.
+struct Pooled {
+    // Declared (so dropped) first: a persistent value goes before its context.
+    /// `reset` of `js/harden.js`.
+    reset: Persistent<Function<'static>>,
+    context: JsContext,
+    /// Evaluations served so far.
+    runs: u32,
+    /// The runtime's heap, collected, right after a context was set up.
+    baseline: usize,
+}
+
 /// One worker thread's runtime.
 pub(crate) struct Worker {
     // Declared (so dropped) first: persistent values must go before their context and runtime.
+    /// The evaluation context, kept between evaluations (prepared while the worker waits when
+    /// there is none).
+    pooled: Option<Pooled>,
     realm: Realm,
-    /// The next evaluation's context, prepared while the worker waits for it.
-    spare: Option<JsContext>,
     _library: JsContext,
     shared: Arc<Shared>,
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
     interrupted: Rc<Cell<bool>>,
+    /// The heap, collected, once the worker's first evaluation context was set up.
+    baseline: Cell<Option<usize>>,
 }
 
 impl Worker {
@@ -215,31 +266,55 @@ impl Worker {
             };
             setup().map_err(|e| js_error(&ctx, e))
         })?;
-        Ok(Self { realm, spare: None, _library: library, shared, runtime, deadline, interrupted })
+        Ok(Self {
+            pooled: None,
+            realm,
+            _library: library,
+            shared,
+            runtime,
+            deadline,
+            interrupted,
+            baseline: Cell::new(None),
+        })
     }
 
-    /// Prepares the next evaluation's context now, while there is nothing to evaluate: creating
-    /// one is a good part of an evaluation's cost.
+    /// Prepares the evaluation context now, while there is nothing to evaluate, if the last
+    /// one was discarded: creating one is a good part of an evaluation's cost.
     pub(crate) fn prepare_spare(&mut self) {
-        if self.spare.is_none() {
-            self.spare = self.fresh_context().ok();
+        if self.pooled.is_none() {
+            self.pooled = self.fresh_context().ok();
         }
     }
 
-    /// A new context holding AppSync's modules, ready for a resolver's.
-    fn fresh_context(&self) -> Result<JsContext, Error> {
+    /// A new context holding AppSync's modules, hardened, ready for resolvers' modules.
+    fn fresh_context(&self) -> Result<Pooled, Error> {
         let js = JsContext::custom::<Intrinsics>(&self.runtime).map_err(internal)?;
-        js.with(|ctx| {
-            let setup = || -> rquickjs::Result<()> {
+        self.shared.contexts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let reset = js.with(|ctx| {
+            let setup = || -> rquickjs::Result<Persistent<Function<'static>>> {
                 ctx.globals().set(REALM_GLOBAL, self.realm.utils.clone().restore(&ctx)?)?;
                 ctx.globals().set(DYNAMODB_GLOBAL, self.realm.dynamodb.clone().restore(&ctx)?)?;
                 evaluate_module(load(&ctx, &self.shared.library.realm)?)?;
                 evaluate_module(load(&ctx, &self.shared.library.dynamodb_shim)?)?;
-                Ok(())
+                let harden = evaluate_module(load(&ctx, &self.shared.library.harden)?)?;
+                let reset: Function<'_> = harden.get("reset")?;
+                Ok(Persistent::save(&ctx, reset))
             };
             setup().map_err(|e| js_error(&ctx, e))
         })?;
-        Ok(js)
+        // What a context needs once set up, measured for the worker's first (both a collection
+        // and the measure walk the whole heap): evaluations may add to it (their module
+        // instances) only up to `retained_limit`.
+        let baseline = match self.baseline.get() {
+            Some(baseline) => baseline,
+            None => {
+                self.runtime.run_gc();
+                let baseline = usize::try_from(self.runtime.memory_usage().malloc_size).unwrap_or(0);
+                self.baseline.set(Some(baseline));
+                baseline
+            }
+        };
+        Ok(Pooled { reset, context: js, runs: 0, baseline })
     }
 
     /// Evaluates `handler` of `code` with the JSON context `context`.
@@ -251,7 +326,7 @@ impl Worker {
         auth_type: &str,
     ) -> Result<Evaluation, Error> {
         self.interrupted.set(false);
-        let outcome = self.evaluate_in_fresh_context(code, handler, context, auth_type);
+        let outcome = self.evaluate_in_pooled_context(code, handler, context, auth_type);
         self.deadline.set(None);
         // A collection during the evaluation lowered the threshold to half again the heap it
         // left; garbage may build up to the full threshold again before the next one.
@@ -277,7 +352,7 @@ impl Worker {
         Ok(bytecode)
     }
 
-    fn evaluate_in_fresh_context(
+    fn evaluate_in_pooled_context(
         &mut self,
         code: &Arc<str>,
         handler: Handler,
@@ -285,18 +360,34 @@ impl Worker {
         auth_type: &str,
     ) -> Result<Evaluation, Error> {
         let bytecode = self.bytecode(code)?;
-        let js = match self.spare.take() {
-            Some(js) => js,
+        let mut pooled = match self.pooled.take() {
+            Some(pooled) => pooled,
             None => self.fresh_context()?,
         };
         // The limit is the handler's: compiling (once per source) and preparing the context are
         // the engine's work.
         self.deadline.set(Some(Instant::now() + self.shared.timeout));
-        js.with(|ctx| {
-            self.run(&ctx, &bytecode, handler, context, auth_type)
+        let (outcome, reusable) = pooled.context.with(|ctx| {
+            let before = collection_threshold(&ctx);
+            let outcome = self
+                .run(&ctx, &bytecode, handler, context, auth_type)
                 .map_err(|e| js_error(&ctx, e))
-                .and_then(|r| r)
-        })
+                .and_then(|r| r);
+            // A failed evaluation may have stopped anywhere (mid-way through a job, at the
+            // memory limit): its context is not trusted again.
+            let reusable = outcome.is_ok() && settle(&ctx, &pooled.reset) && !self.interrupted.get();
+            let after = collection_threshold(&ctx);
+            // QuickJS sets its threshold to half again the live heap when it collects, so a
+            // new threshold tells that a collection ran and what it left.
+            let retains_too_much = after != before
+                && after / 3 * 2 > pooled.baseline.saturating_add(retained_limit(self.shared.memory_limit));
+            (outcome, reusable && !retains_too_much)
+        });
+        pooled.runs += 1;
+        if reusable && pooled.runs < MAX_RUNS_PER_CONTEXT {
+            self.pooled = Some(pooled);
+        }
+        outcome
     }
 
     /// The outer `Result` carries JavaScript failures (turned into [`Error`] by the caller with
@@ -397,6 +488,37 @@ impl Worker {
 /// limit; a collection still runs before the heap reaches it, so no evaluation loses room.
 fn gc_threshold(memory_limit: usize) -> usize {
     memory_limit / 4
+}
+
+/// Brings a context back to its state after set-up once an evaluation is over: runs the promise
+/// jobs it left (under its time limit) and deletes the globals it added. False when that could
+/// not be done: the context is then discarded.
+fn settle(ctx: &Ctx<'_>, reset: &Persistent<Function<'static>>) -> bool {
+    let mut jobs = 0;
+    while ctx.execute_pending_job() {
+        jobs += 1;
+        if jobs >= MAX_JOBS_AFTER_RUN {
+            return false;
+        }
+    }
+    let Ok(reset) = reset.clone().restore(ctx) else { return false };
+    matches!(reset.call::<_, bool>(()), Ok(true))
+}
+
+/// QuickJS's current collection threshold (rquickjs has no getter for it).
+#[allow(unsafe_code, reason = "rquickjs has no getter for the collection threshold")]
+fn collection_threshold(ctx: &Ctx<'_>) -> usize {
+    // SAFETY: `ctx` is a live context of this thread's runtime, borrowed for this call; the
+    // runtime outlives it and `JS_GetGCThreshold` only reads a field of it.
+    let threshold =
+        unsafe { rquickjs::qjs::JS_GetGCThreshold(rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr())) };
+    usize::try_from(threshold).unwrap_or(usize::MAX)
+}
+
+/// How much live memory evaluations may leave in a context (module instances and what they
+/// hold, freed only with the context) before it is replaced: an eighth of the memory limit.
+fn retained_limit(memory_limit: usize) -> usize {
+    memory_limit / 8
 }
 
 fn call<'js>(function: &Function<'js>, ctx_object: &Object<'js>) -> rquickjs::Result<Value<'js>> {

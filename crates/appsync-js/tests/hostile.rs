@@ -166,7 +166,8 @@ fn nothing_leaks_between_evaluations() {
     for _ in 0..2 {
         let evaluation = engine.evaluate_blocking(code, Handler::Request, &ctx);
         // `util` is frozen: the assignment throws in strict mode, so the second part fails the
-        // first run; a fresh context means the global assignment never shows.
+        // first run; its context is discarded, and a global added by a run that succeeds is
+        // deleted after it (tests/isolation.rs), so the assignment never shows.
         let error = evaluation.expect_err("util is frozen");
         assert!(error.message().starts_with("TypeError"), "{error}");
     }
