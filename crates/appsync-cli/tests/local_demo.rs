@@ -471,3 +471,33 @@ fn local_runs_a_templates_event_api_and_events_handler_files() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no channel namespace \"nope\""));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn events_connection_flags_refuse_other_modes_at_connect_and_bad_values() {
+    for (flags, said) in [
+        (["--events-connection-auth", "carrier-pigeon"], "--events-connection-auth"),
+        (["--events-connection-lifetime", "soon"], "--events-connection-lifetime"),
+        (["--events-connection-lifetime", "0"], "--events-connection-lifetime"),
+    ] {
+        let out = appsync().arg("local").args(flags).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(stderr.contains(said), "{flags:?}: {stderr}");
+    }
+
+    let local = start_local(&["--events-connection-auth", "iam"]);
+    let events_url = format!("http://{}/event", local.host);
+    // A socket opened with the API key is refused at connect...
+    let out = support::appsync_command("events")
+        .args(["subscribe", "--url", &events_url, "--api-key", "da2-appsynclocaldemokey0000"])
+        .args(["--timeout", "10", "/default/room"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Unauthorized"), "{stderr}");
+    // ...while an HTTP publish with it still takes the namespace's modes.
+    let key = [("x-api-key", "da2-appsynclocaldemokey0000".to_owned())];
+    let (status, body) = post(&events_url, &key, &json!({"channel": "/default/room", "events": ["1"]}));
+    assert_eq!(status, 200, "{body}");
+}
