@@ -33,7 +33,8 @@ if [ "${SIMULATOR:-1}" != 0 ] && [ ! -d "$node_dir/node_modules/amplify-appsync-
   (cd "$node_dir" && npm install --silent --no-audit --no-fund amplify-appsync-simulator@2.4.1)
 fi
 [ "${BUILD:-1}" = 0 ] || cargo build --release --quiet -p appsync-cli -p loadgen
-loadgen=target/release/loadgen
+target=${CARGO_TARGET_DIR:-target}
+loadgen=$target/release/loadgen
 
 out=$(results_file emulator)
 
