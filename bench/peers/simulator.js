@@ -7,11 +7,9 @@
 // "listening on http://127.0.0.1:PORT/graphql", and stops on SIGTERM/SIGINT or after an hour.
 'use strict';
 
-const fs = require('fs');
 // Keeps the simulator on loopback (see simulator_common.js).
-const { serve, run } = require('./simulator_common');
+const { serveApi, run } = require('./simulator_common');
 
-const { AmplifyAppSyncSimulator } = require('amplify-appsync-simulator');
 
 const [schemaPath, port, wsPort, apiKey] = process.argv.slice(2);
 if (!schemaPath || !port || !wsPort || !apiKey) {
@@ -42,15 +40,7 @@ const listPostsRequest = `{
 const response = '$util.toJson($ctx.result)';
 
 async function main() {
-  const simulator = new AmplifyAppSyncSimulator({ port: Number(port), wsPort: Number(wsPort) });
-  simulator.init({
-    schema: { content: fs.readFileSync(schemaPath, 'utf8') },
-    appSync: {
-      name: 'bench',
-      defaultAuthenticationType: { authenticationType: 'API_KEY' },
-      apiKey,
-      additionalAuthenticationProviders: [],
-    },
+  await serveApi({ name: 'bench', schemaPath, port, wsPort, apiKey }, {
     dataSources: [{ name: 'none', type: 'NONE' }],
     mappingTemplates: [
       { path: 'getPost.req.vtl', content: getPostRequest },
@@ -76,7 +66,6 @@ async function main() {
       },
     ],
   });
-  await serve(simulator, port);
 }
 
 run(main);

@@ -1,8 +1,9 @@
 // What the amplify-appsync-simulator peers (simulator.js, simulator_realtime.js,
-// simulator_resolvers.js) share: the simulator kept on loopback, and one way to start, announce
-// and stop it.
+// simulator_resolvers.js) share: the simulator kept on loopback, and one way to configure, start,
+// announce and stop it.
 'use strict';
 
+const fs = require('fs');
 const net = require('net');
 
 // The simulator listens on every interface (HTTP and its MQTT-over-WebSocket port); a benchmark
@@ -32,6 +33,24 @@ async function serve(simulator, port) {
   setTimeout(stop, 3600 * 1000).unref();
 }
 
+// Starts amplify-appsync-simulator on PORT/WS_PORT with the SDL in SCHEMA_PATH, API-key auth only,
+// and the peer's data sources, mapping templates and resolvers (`config`), then serves it.
+async function serveApi({ name, schemaPath, port, wsPort, apiKey }, config) {
+  const { AmplifyAppSyncSimulator } = require('amplify-appsync-simulator');
+  const simulator = new AmplifyAppSyncSimulator({ port: Number(port), wsPort: Number(wsPort) });
+  simulator.init({
+    schema: { content: fs.readFileSync(schemaPath, 'utf8') },
+    appSync: {
+      name,
+      defaultAuthenticationType: { authenticationType: 'API_KEY' },
+      apiKey,
+      additionalAuthenticationProviders: [],
+    },
+    ...config,
+  });
+  await serve(simulator, port);
+}
+
 // Runs a peer's async main; a failure is printed and ends the process with status 1.
 function run(main) {
   main().catch((e) => {
@@ -40,4 +59,4 @@ function run(main) {
   });
 }
 
-module.exports = { serve, run };
+module.exports = { serveApi, run };

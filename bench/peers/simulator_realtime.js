@@ -8,11 +8,9 @@
 // SIGTERM/SIGINT or after an hour.
 'use strict';
 
-const fs = require('fs');
 // Keeps the simulator on loopback (see simulator_common.js).
-const { serve, run } = require('./simulator_common');
+const { serveApi, run } = require('./simulator_common');
 
-const { AmplifyAppSyncSimulator } = require('amplify-appsync-simulator');
 
 const [schemaPath, port, wsPort, apiKey] = process.argv.slice(2);
 if (!schemaPath || !port || !wsPort || !apiKey) {
@@ -34,15 +32,7 @@ const createPostRequest = `{
 const response = '$util.toJson($ctx.result)';
 
 async function main() {
-  const simulator = new AmplifyAppSyncSimulator({ port: Number(port), wsPort: Number(wsPort) });
-  simulator.init({
-    schema: { content: fs.readFileSync(schemaPath, 'utf8') },
-    appSync: {
-      name: 'bench-realtime',
-      defaultAuthenticationType: { authenticationType: 'API_KEY' },
-      apiKey,
-      additionalAuthenticationProviders: [],
-    },
+  await serveApi({ name: 'bench-realtime', schemaPath, port, wsPort, apiKey }, {
     dataSources: [{ name: 'none', type: 'NONE' }],
     mappingTemplates: [
       { path: 'createPost.req.vtl', content: createPostRequest },
@@ -59,7 +49,6 @@ async function main() {
       },
     ],
   });
-  await serve(simulator, port);
 }
 
 run(main);

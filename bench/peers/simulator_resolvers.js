@@ -11,11 +11,9 @@
 // SIGTERM/SIGINT or after an hour.
 'use strict';
 
-const fs = require('fs');
 // Keeps the simulator on loopback (see simulator_common.js).
-const { serve, run } = require('./simulator_common');
+const { serveApi, run } = require('./simulator_common');
 
-const { AmplifyAppSyncSimulator } = require('amplify-appsync-simulator');
 
 const [mode, schemaPath, port, wsPort, apiKey, motoUrl] = process.argv.slice(2);
 if (!['pipeline', 'orders'].includes(mode) || !schemaPath || !port || !wsPort || !apiKey || (mode === 'orders' && !motoUrl)) {
@@ -171,18 +169,7 @@ async function createTable() {
 async function main() {
   const config = mode === 'pipeline' ? pipeline : orders;
   if (mode === 'orders') await createTable();
-  const simulator = new AmplifyAppSyncSimulator({ port: Number(port), wsPort: Number(wsPort) });
-  simulator.init({
-    schema: { content: fs.readFileSync(schemaPath, 'utf8') },
-    appSync: {
-      name: 'bench',
-      defaultAuthenticationType: { authenticationType: 'API_KEY' },
-      apiKey,
-      additionalAuthenticationProviders: [],
-    },
-    ...config,
-  });
-  await serve(simulator, port);
+  await serveApi({ name: 'bench', schemaPath, port, wsPort, apiKey }, config);
 }
 
 run(main);
