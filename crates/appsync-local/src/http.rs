@@ -234,8 +234,13 @@ fn headers_of(headers: &axum::http::HeaderMap) -> std::collections::BTreeMap<Str
 /// (AppSync developer guide, resolver context reference, "Identity"). A request that came
 /// through no socket has no connection address.
 pub(crate) fn source_ip(parts: &http::request::Parts) -> Vec<String> {
-    let forwarded = parts
-        .headers
+    source_ip_of(&parts.headers, &parts.extensions)
+}
+
+/// [`source_ip`] from a request's headers and extensions: also what a WebSocket upgrade
+/// request gives the operations of its connection.
+pub(crate) fn source_ip_of(headers: &http::HeaderMap, extensions: &http::Extensions) -> Vec<String> {
+    let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -243,8 +248,7 @@ pub(crate) fn source_ip(parts: &http::request::Parts) -> Vec<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_owned);
-    let peer = parts
-        .extensions
+    let peer = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|axum::extract::ConnectInfo(addr)| addr.ip().to_canonical().to_string());
     forwarded.chain(peer).collect()

@@ -569,3 +569,40 @@ async fn shutdown_closes_open_sockets_with_going_away_and_waits_for_them() {
     assert_eq!(emulator.subscriptions(), 0);
     assert_eq!(emulator.event_receivers(), 0);
 }
+
+#[tokio::test]
+async fn a_subscription_resolver_sees_the_connections_source_ip() {
+    // AppSync developer guide, resolver context reference ("Identity", `sourceIp`): the
+    // `x-forwarded-for` addresses, then the connection's. On the socket they are the upgrade
+    // request's, for every `start` it carries. The resolver refuses with what it saw.
+    let code = "import { util } from '@aws-appsync/utils';\n\
+                export function request(ctx) { return { payload: null }; }\n\
+                export function response(ctx) { util.error(JSON.stringify(ctx.identity.sourceIp), 'Probe'); }";
+    let s = start(
+        demo_builder().js_resolver("Subscription.onCreatePost", appsync_js::Resolver::unit(code, "NONE")),
+    )
+    .await;
+    let data = json!({"query": ON_CREATE, "variables": {}}).to_string();
+    let cases = [
+        (Some("203.0.113.7, 198.51.100.2"), r#"["203.0.113.7","198.51.100.2","127.0.0.1"]"#),
+        (None, r#"["127.0.0.1"]"#),
+    ];
+    for (forwarded, seen) in cases {
+        let connect = Value::Object(iam_headers(&s.host, "/graphql/connect", b"{}", SECRET)).to_string();
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(connect);
+        let mut req = format!("ws://{}/graphql/realtime", s.host).into_client_request().expect("request");
+        let headers = req.headers_mut();
+        headers
+            .insert("sec-websocket-protocol", format!("graphql-ws, header-{b64}").parse().expect("header"));
+        if let Some(forwarded) = forwarded {
+            headers.insert("x-forwarded-for", forwarded.parse().expect("header"));
+        }
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+        init(&mut ws).await;
+        send(&mut ws, start_msg("p", &data, iam_headers(&s.host, "/graphql", data.as_bytes(), SECRET))).await;
+        let refused = recv(&mut ws).await.expect("an answer to start");
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["payload"]["errors"][0]["errorType"], "Probe", "{refused}");
+        assert_eq!(refused["payload"]["errors"][0]["message"], seen, "{refused}");
+    }
+}

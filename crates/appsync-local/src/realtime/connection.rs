@@ -60,6 +60,9 @@ struct Connection<'a, Si> {
     shapes: u32,
     /// Whether the client sent `connection_init` (or had a `start` acknowledged).
     initialized: bool,
+    /// The connection's addresses (the upgrade request's `x-forwarded-for` entries, then its
+    /// peer): `ctx.identity.sourceIp` of every `start`, whose own headers carry none.
+    source_ip: Vec<String>,
 }
 
 impl<'a, Si> Connection<'a, Si> {
@@ -73,6 +76,7 @@ impl<'a, Si> Connection<'a, Si> {
             rate: RateWindow::new(options.max_inbound_per_second),
             shapes: 0,
             initialized: false,
+            source_ip: Vec::new(),
         }
     }
 }
@@ -94,7 +98,8 @@ pub(crate) async fn refuse<Si, St>(
 }
 
 /// Serves one connection until either side closes. `connect` is the outcome of the
-/// connect-time authorization; a failure is reported with `connection_error` and a close.
+/// connect-time authorization; a failure is reported with `connection_error` and a close. The
+/// connect identity's [`source_ip`](Identity::source_ip) becomes that of every `start`.
 pub(crate) async fn run<Si, St>(
     emulator: Emulator,
     options: Arc<RealtimeOptions>,
@@ -106,10 +111,13 @@ pub(crate) async fn run<Si, St>(
     St: Stream<Item = Inbound> + Unpin,
 {
     let mut conn = Connection::new(&emulator, &options, sink);
-    if let Err(failure) = connect {
-        tracing::debug!(error_type = failure.error_type, "realtime connection refused");
-        conn.refuse(&mut stream, &ServerMessage::unauthorized_connection(), "unauthorized").await;
-        return;
+    match connect {
+        Ok(identity) => conn.source_ip = identity.source_ip().to_vec(),
+        Err(failure) => {
+            tracing::debug!(error_type = failure.error_type, "realtime connection refused");
+            conn.refuse(&mut stream, &ServerMessage::unauthorized_connection(), "unauthorized").await;
+            return;
+        }
     }
     // Subscribed before any `start` so that no event published after a `start_ack` is missed.
     let mut events = emulator.subscribe_mutations();
@@ -186,7 +194,7 @@ where
                     .await
             }
         };
-        let identity = match identity {
+        let mut identity = match identity {
             Ok(identity) => identity,
             Err(failure) => {
                 tracing::debug!(error_type = failure.error_type, "realtime start refused");
@@ -197,6 +205,7 @@ where
                 })]);
             }
         };
+        identity.set_source_ip(self.source_ip.clone());
         let Some(request) = crate::http::parse_request(data.as_bytes()) else {
             return ServerMessage::error(
                 Some(id),

@@ -94,6 +94,12 @@ pub(crate) async fn upgrade(
                 .await
         }
     };
+    // The connection's addresses, for `ctx.identity.sourceIp` in the resolvers its `start`s
+    // run: the upgrade request's `x-forwarded-for` entries, then its peer, as over HTTP.
+    let connect = connect.map(|mut identity| {
+        identity.set_source_ip(crate::http::source_ip_of(request.headers(), request.extensions()));
+        identity
+    });
     // Frames a little over the limit are still read, so that they get an answer in AppSync's
     // words rather than a bare close; far larger ones are cut off by the WebSocket layer.
     let frame_cap = options.max_message_bytes.saturating_mul(4).max(64 * 1024);
