@@ -639,6 +639,45 @@ async fn the_subscription_limit_refuses_the_one_too_many() {
 }
 
 #[tokio::test]
+async fn a_message_flood_gets_limit_exceeded_and_the_connection_goes_on() {
+    // The inbound rate limit of `RealtimeOptions`, as on the GraphQL endpoint: each message over
+    // it gets `LimitExceededError` "Rate limit exceeded" (no id), and the connection stays open.
+    let options = appsync_local::realtime::RealtimeOptions::default().max_inbound_per_second(2);
+    let s = start(demo_builder().realtime(options)).await;
+    let mut ws = connect(&s, &api_key(&s.host, API_KEY)).await;
+    for i in 0..20 {
+        send(&mut ws, json!({"type": "unsubscribe", "id": format!("u{i}")})).await;
+    }
+    let mut limited = 0;
+    for _ in 0..20 {
+        let m = recv(&mut ws).await.expect("an answer to every message");
+        if m["type"] == "error" {
+            assert_eq!(
+                m,
+                json!({"type": "error", "errors": [{"errorType": "LimitExceededError", "message": "Rate limit exceeded"}]})
+            );
+            limited += 1;
+        } else {
+            assert_eq!(m["type"], "unsubscribe_error", "{m}");
+        }
+    }
+    // Twenty messages in a burst span at most a few one-second windows of two each.
+    assert!(limited >= 10, "{limited} of 20 limited");
+    // The connection goes on: once a new window opens, a message is served again.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let m = subscribe(&mut ws, "after", "/default/a", api_key(&s.host, API_KEY)).await;
+        if m["type"] == "subscribe_success" {
+            break;
+        }
+        assert_eq!(m["errors"][0]["errorType"], "LimitExceededError", "{m}");
+        assert!(tokio::time::Instant::now() < deadline, "still limited after 5 s");
+        // Polled, not flooded: each refused attempt counts in the window too.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
 async fn served_over_tls_on_the_same_port() {
     let emulator = demo_builder().tls(appsync_local::TlsOptions::ephemeral()).build().expect("emulator");
     let handle = emulator.spawn("127.0.0.1:0").await.expect("spawn");
