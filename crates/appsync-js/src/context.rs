@@ -225,6 +225,8 @@ pub enum Identity {
     Oidc(OidcIdentity),
     /// AWS_LAMBDA: what the authorizer function returned as `resolverContext`.
     Lambda(LambdaIdentity),
+    /// AWS_LAMBDA on an AppSync Events API: what the authorizer returned as `handlerContext`.
+    EventsLambda(EventsLambdaIdentity),
 }
 
 impl Identity {
@@ -236,7 +238,7 @@ impl Identity {
             Identity::Iam(_) => "IAM Authorization",
             Identity::Cognito(_) => "User Pool Authorization",
             Identity::Oidc(_) => "Open ID Connect Authorization",
-            Identity::Lambda(_) => "Lambda Authorization",
+            Identity::Lambda(_) | Identity::EventsLambda(_) => "Lambda Authorization",
         }
     }
 }
@@ -305,4 +307,16 @@ pub struct OidcIdentity {
 pub struct LambdaIdentity {
     /// What the authorizer returned as `resolverContext`.
     pub resolver_context: Map<String, Value>,
+}
+
+/// A Lambda-authorized caller of an AppSync Events API, as its handlers see it: Events names
+/// the authorizer's context `handlerContext` (Powertools for AWS Lambda's
+/// `AppSyncLambdaAuthIdentity`; the Events authorization guide's answer field, as
+/// aws/aws-lambda-go #618 quotes it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
+pub struct EventsLambdaIdentity {
+    /// What the authorizer returned as `handlerContext`.
+    pub handler_context: Map<String, Value>,
 }

@@ -43,8 +43,8 @@ mod sandbox;
 mod time_format;
 
 pub use context::{
-    CognitoIdentity, Context, ContextError, IamIdentity, Identity, Info, LambdaIdentity, OidcIdentity, Prev,
-    Request,
+    CognitoIdentity, Context, ContextError, EventsLambdaIdentity, IamIdentity, Identity, Info,
+    LambdaIdentity, OidcIdentity, Prev, Request,
 };
 pub use engine::{Engine, EngineBuilder, EngineStats};
 pub use error::{Error, Location};

@@ -13,10 +13,12 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use appsync_local::data_sources::LambdaFunction;
+use appsync_local::data_sources::{HttpDataSource, LambdaFunction};
 use appsync_local::events::{ChannelNamespace, HandlerConfig, LambdaInvokeType};
 use appsync_local::project::ProjectReader;
-use appsync_local::{ApiKey, AuthMode, Credentials, Emulator, EmulatorBuilder};
+use appsync_local::{
+    ApiKey, AuthMode, Credentials, Emulator, EmulatorBuilder, LambdaAuthorization, LambdaRequest,
+};
 use serde_json::{Value, json};
 use support::events::*;
 use support::*;
@@ -201,4 +203,300 @@ fn integrations_that_could_never_run_are_refused_by_build() {
         .build()
         .expect_err("no onPublish to run");
     assert!(no_export.to_string().contains("exports no onPublish"), "{no_export}");
+}
+
+/// A namespace whose `onPublish` and `onSubscribe` call an HTTP service through a `CODE`
+/// integration: the request handlers build the HTTP request, the response handlers read
+/// `ctx.result` (`{statusCode, headers, body}`) or `ctx.error`.
+const MODERATED: &str = r"
+import { util } from '@aws-appsync/utils';
+
+export const onPublish = {
+  request(ctx) {
+    return {
+      method: 'POST',
+      resourcePath: '/moderate',
+      params: {
+        query: { namespace: ctx.info.channelNamespace.name },
+        headers: { 'content-type': 'application/json', 'x-channel': ctx.info.channel.path },
+        body: JSON.stringify({ events: ctx.events }),
+      },
+    };
+  },
+  response(ctx) {
+    if (ctx.error) { util.error(ctx.error.message, ctx.error.type); }
+    if (ctx.result.statusCode !== 200) {
+      util.error('moderation answered ' + ctx.result.statusCode, 'Moderation');
+    }
+    return JSON.parse(ctx.result.body).kept;
+  },
+};
+
+export const onSubscribe = {
+  request(ctx) {
+    return { method: 'GET', resourcePath: '/rooms/' + ctx.info.channel.segments[1] };
+  },
+  response(ctx) {
+    if (ctx.error) { util.error(ctx.error.message, ctx.error.type); }
+    if (ctx.result.statusCode !== 200) { util.unauthorized(); }
+  },
+};
+";
+
+/// The moderation service: `POST /v1/moderate` keeps the events that are not spam, their
+/// text in capitals, and fails with 500 on `crash`; `GET /v1/rooms/<room>` is 200 for open
+/// rooms, 403 for `closed`.
+fn moderation_service() -> Peer {
+    http_peer(|request| {
+        let json_type = vec![("content-type".to_owned(), "application/json".to_owned())];
+        let path = request.uri.split('?').next().unwrap_or_default();
+        match (request.method.as_str(), path) {
+            ("POST", "/v1/moderate") => {
+                let events = request.json()["events"].as_array().cloned().unwrap_or_default();
+                if events.iter().any(|e| e["payload"]["crash"] == true) {
+                    return (500, json_type, br#"{"message":"down"}"#.to_vec());
+                }
+                let kept: Vec<Value> = events
+                    .iter()
+                    .filter(|e| e["payload"]["spam"] != true)
+                    .map(|e| {
+                        let text = e["payload"]["text"].as_str().unwrap_or_default().to_uppercase();
+                        json!({"id": e["id"], "payload": {"text": text}})
+                    })
+                    .collect();
+                (200, json_type, json!({ "kept": kept }).to_string().into_bytes())
+            }
+            ("GET", room) if room.starts_with("/v1/rooms/") => {
+                let open = !room.ends_with("/closed");
+                (if open { 200 } else { 403 }, json_type, json!({ "open": open }).to_string().into_bytes())
+            }
+            _ => (404, Vec::new(), Vec::new()),
+        }
+    })
+}
+
+#[tokio::test]
+async fn code_handlers_call_an_http_data_source_on_publish_and_subscribe() {
+    let service = moderation_service();
+    let source = HttpDataSource::new(&format!("{}/v1", service.url)).expect("the service's URL");
+    // A port nothing listens on: bound, then let go.
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let gone_url = format!("http://{}", gone.local_addr().expect("its address"));
+    drop(gone);
+    let builder = demo_builder()
+        .data_source("Moderation", source)
+        .data_source("Gone", HttpDataSource::new(&gone_url).expect("URL"))
+        .channel_namespace(
+            ChannelNamespace::new("mod")
+                .on_publish(HandlerConfig::code("Moderation"))
+                .on_subscribe(HandlerConfig::code("Moderation"))
+                .code(MODERATED),
+        )
+        .channel_namespace(
+            ChannelNamespace::new("down").on_publish(HandlerConfig::code("Gone")).code(MODERATED),
+        );
+    let s = start(builder).await;
+    let mut ws = connect(&s, &api_key(&s.host, API_KEY)).await;
+    init(&mut ws).await;
+
+    // onSubscribe: the service's 403 refuses this subscription only.
+    let refused = subscribe(&mut ws, "c", "/mod/closed", api_key(&s.host, API_KEY)).await;
+    assert_eq!(
+        refused,
+        json!({"type": "subscribe_error", "id": "c", "errors": [
+            {"errorType": "Unauthorized", "message": "You are not authorized to make this call."}
+        ]})
+    );
+    subscribed(&mut ws, "l", "/mod/lobby", api_key(&s.host, API_KEY)).await;
+    let rooms: Vec<String> = service.received().iter().map(|r| format!("{} {}", r.method, r.uri)).collect();
+    assert_eq!(rooms, ["GET /v1/rooms/closed", "GET /v1/rooms/lobby"]);
+
+    // onPublish over HTTP: what the service kept, as it shaped it; the spam is accepted and
+    // not broadcast.
+    let p = post_key(&s, "/mod/lobby", &[r#"{"text":"hi"}"#, r#"{"text":"buy","spam":true}"#]).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.body["successful"].as_array().map(Vec::len), Some(2), "{}", p.text);
+    assert_eq!(p.body["failed"], json!([]), "{}", p.text);
+    let got = data(&mut ws, 1).await;
+    assert_eq!(got[0].0, "l");
+    assert_eq!(event_of(&got[0].1), json!({"text": "HI"}));
+
+    // The request the handler built: method, path under the endpoint's, query, headers, body
+    // with the events' ids and parsed payloads.
+    let sent = service.received().into_iter().find(|r| r.method == "POST").expect("a POST");
+    assert_eq!(sent.uri, "/v1/moderate?namespace=mod");
+    assert_eq!(sent.header("x-channel"), Some("/mod/lobby"));
+    assert_eq!(sent.header("content-type"), Some("application/json"));
+    let events = sent.json()["events"].clone();
+    assert_eq!(events[0]["payload"], json!({"text": "hi"}));
+    assert_eq!(events[1]["payload"], json!({"text": "buy", "spam": true}));
+    let ids: Vec<&str> = p.body["successful"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| e["identifier"].as_str().expect("an identifier"))
+        .collect();
+    assert_eq!(events[0]["id"], ids[0], "the handler's ids are the publish result's identifiers");
+
+    // The same over the socket.
+    send(&mut ws, publish_msg("p", "/mod/lobby", &[r#"{"text":"again"}"#], api_key(&s.host, API_KEY))).await;
+    let [delivered, answer] = data_and_answer(&mut ws).await;
+    assert_eq!(answer["type"], "publish_success", "{answer}");
+    assert_eq!(event_of(delivered["event"].as_str().expect("a string")), json!({"text": "AGAIN"}));
+
+    // A status the response handler refuses, and a service that cannot be reached: the whole
+    // publish is refused with what the handler raised, and nothing is broadcast.
+    let p = post_key(&s, "/mod/lobby", &[r#"{"crash":true}"#]).await;
+    assert_eq!(p.status, 403, "{}", p.text);
+    assert_eq!(p.body["errors"][0], json!({"errorType": "Moderation", "message": "moderation answered 500"}));
+    let p = post_key(&s, "/down/x", &[r#"{"text":"x"}"#]).await;
+    assert_eq!(p.status, 403, "{}", p.text);
+    assert_eq!(p.body["errors"][0]["errorType"], appsync_local::data_sources::UNREACHABLE_ERROR_TYPE);
+    assert!(
+        p.body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("could not be reached")),
+        "{}",
+        p.text
+    );
+    // Only the socket's own publish was delivered since: nothing after the refused ones.
+    send(&mut ws, publish_msg("q", "/mod/lobby", &[r#"{"text":"last"}"#], api_key(&s.host, API_KEY))).await;
+    let [delivered, _] = data_and_answer(&mut ws).await;
+    assert_eq!(event_of(delivered["event"].as_str().expect("a string")), json!({"text": "LAST"}));
+}
+
+/// An IAM-signed `POST /event` with `extra` unsigned headers (a proxy's `x-forwarded-for`).
+async fn post_iam_with(s: &Server, channel: &str, events: &[&str], extra: &[(&str, &str)]) -> Post {
+    let body = serde_json::to_vec(&json!({"channel": channel, "events": events})).expect("json");
+    let mut req = s.client.post(format!("http://{}/event", s.host));
+    for (name, value) in iam(&s.host, &body, SECRET) {
+        if name != "host" {
+            req = req.header(name, value.as_str().expect("a string").to_owned());
+        }
+    }
+    for (name, value) in extra {
+        req = req.header(*name, *value);
+    }
+    let resp = req.body(body).send().await.expect("send");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    Post { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
+}
+
+#[tokio::test]
+async fn the_direct_event_has_every_field_appsync_sends() {
+    // The event AppSync sends a DIRECT Lambda integration, field by field, as Powertools for AWS
+    // Lambda (AWS-maintained) parses it: its TypeScript parser's `AppSyncEventsBaseSchema`
+    // (`identity`, `result: null`, `request {headers, domainName}`, `info {channel {path,
+    // segments}, channelNamespace {name}, operation}`, `error: null`, `prev: null`, `stash`,
+    // `outErrors: []`, `events`: a list on publish, `null` on subscribe) and its Python test
+    // event `appSyncEventsEvent.json` (`domainName` null without a custom domain; the HTTP
+    // request's own headers, `x-forwarded-for` among them). `identity` has the resolvers' shapes
+    // (`null` for an API key), `sourceIp` included.
+    let function = lambda_rie(|event| {
+        Ok(if event["info"]["operation"] == "PUBLISH" {
+            json!({"events": event["events"]})
+        } else {
+            Value::Null
+        })
+    });
+    let builder = demo_builder()
+        .lambda_authorizer(|req: LambdaRequest| async move {
+            let context = json!({"user": req.authorization_token}).as_object().cloned().unwrap_or_default();
+            LambdaAuthorization::allow().resolver_context(context)
+        })
+        .data_source("Fn", LambdaFunction::url(&function.url).expect("URL"))
+        .channel_namespace(
+            ChannelNamespace::new("direct")
+                .on_publish(HandlerConfig::direct("Fn"))
+                .on_subscribe(HandlerConfig::direct("Fn")),
+        );
+    let s = start(builder).await;
+    let mut ws = connect_with(&s, &api_key(&s.host, API_KEY), &[("x-forwarded-for", "198.51.100.2")]).await;
+    init(&mut ws).await;
+    subscribed(&mut ws, "d", "/direct/*", api_key(&s.host, API_KEY)).await;
+    let p =
+        post_iam_with(&s, "/direct/room", &[r#"{"text":"hi"}"#], &[("x-forwarded-for", "203.0.113.7")]).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(event_of(&data(&mut ws, 1).await[0].1), json!({"text": "hi"}));
+    // A publish on the socket, signed by IAM, from the connection's addresses.
+    let events = [r#"{"n":2}"#];
+    let signed = serde_json::to_vec(&json!({"channel": "/direct/room", "events": events})).expect("json");
+    send(&mut ws, publish_msg("w", "/direct/room", &events, iam(&s.host, &signed, SECRET))).await;
+    let [_, answer] = data_and_answer(&mut ws).await;
+    assert_eq!(answer["type"], "publish_success", "{answer}");
+    // A Lambda-authorized publish: its authorizer's context.
+    let p = post(
+        &s,
+        &[("authorization", "ann".to_owned())],
+        &json!({"channel": "/direct/room", "events": ["3"]}),
+    )
+    .await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(data(&mut ws, 1).await[0].1, "3");
+
+    let received: Vec<Value> = function.received().iter().map(appsync_testkit::PeerRequest::json).collect();
+    assert_eq!(received.len(), 4, "one subscribe, three publishes: {received:?}");
+    let fields = |event: &Value| {
+        let mut names: Vec<String> = event.as_object().expect("an object").keys().cloned().collect();
+        names.sort();
+        names
+    };
+    let iam_identity = |source_ip: Value| {
+        json!({
+            "accountId": appsync_local::project::LOCAL_ACCOUNT_ID,
+            "cognitoIdentityPoolId": null,
+            "cognitoIdentityId": null,
+            "sourceIp": source_ip,
+            "username": AKID,
+            "userArn": format!("arn:aws:iam::{}:user/{AKID}", appsync_local::project::LOCAL_ACCOUNT_ID),
+            "cognitoIdentityAuthType": null,
+            "cognitoIdentityAuthProvider": null,
+        })
+    };
+    let every = ["error", "events", "identity", "info", "outErrors", "prev", "request", "result", "stash"];
+
+    let subscribe = &received[0];
+    assert_eq!(fields(subscribe), every);
+    assert_eq!(subscribe["identity"], Value::Null, "an API key caller has no identity");
+    assert_eq!(subscribe["events"], Value::Null);
+    assert_eq!(
+        subscribe["info"],
+        json!({"channel": {"path": "/direct/*", "segments": ["direct", "*"]},
+               "channelNamespace": {"name": "direct"}, "operation": "SUBSCRIBE"})
+    );
+    for event in &received {
+        assert_eq!(
+            (&event["result"], &event["error"], &event["prev"], &event["stash"], &event["outErrors"]),
+            (&Value::Null, &Value::Null, &Value::Null, &json!({}), &json!([])),
+            "{event}"
+        );
+        assert_eq!(fields(&event["request"]), ["domainName", "headers"], "{event}");
+        assert_eq!(event["request"]["domainName"], Value::Null, "no custom domain: {event}");
+    }
+
+    let http =
+        received.iter().find(|e| e["events"][0]["payload"] == json!({"text": "hi"})).expect("the HTTP one");
+    assert_eq!(fields(http), every);
+    assert_eq!(
+        http["info"],
+        json!({"channel": {"path": "/direct/room", "segments": ["direct", "room"]},
+               "channelNamespace": {"name": "direct"}, "operation": "PUBLISH"})
+    );
+    assert_eq!(http["identity"], iam_identity(json!(["203.0.113.7", "127.0.0.1"])));
+    assert!(http["events"][0]["id"].is_string(), "{http}");
+    // The HTTP request's own headers, names in lower case.
+    let headers = &http["request"]["headers"];
+    assert_eq!(headers["x-forwarded-for"], "203.0.113.7", "{headers}");
+    assert_eq!(headers["host"], s.host.as_str(), "{headers}");
+    assert!(
+        headers["authorization"].as_str().is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256")),
+        "{headers}"
+    );
+
+    let socket =
+        received.iter().find(|e| e["events"][0]["payload"] == json!({"n": 2})).expect("the socket's");
+    assert_eq!(socket["identity"], iam_identity(json!(["198.51.100.2", "127.0.0.1"])));
+    // Events names the authorizer's context `handlerContext` (Powertools' `AppSyncLambdaAuthIdentity`),
+    // where resolvers get `resolverContext`.
+    let lambda = received.iter().find(|e| e["events"][0]["payload"] == json!(3)).expect("the Lambda one");
+    assert_eq!(lambda["identity"], json!({"handlerContext": {"user": "ann"}}));
 }

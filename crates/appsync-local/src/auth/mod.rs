@@ -293,7 +293,8 @@ impl LambdaAuthorization {
         Self::default()
     }
 
-    /// Context handed to resolvers ([`Identity::resolver_context`]).
+    /// Context handed to resolvers ([`Identity::resolver_context`]); AppSync Events handlers see
+    /// it as `ctx.identity.handlerContext`, Events' name for it.
     pub fn resolver_context(mut self, context: serde_json::Map<String, serde_json::Value>) -> Self {
         self.resolver_context = context;
         self

@@ -38,10 +38,14 @@ struct Connection<'a, Si> {
     rate: RateWindow,
     /// Whether the client has sent anything yet.
     active: bool,
+    /// The connection's addresses (the upgrade request's `x-forwarded-for` entries, then its
+    /// peer): `ctx.identity.sourceIp` of every subscribe and publish.
+    source_ip: Vec<String>,
 }
 
 /// Serves one connection until either side closes. `connect` is the outcome of the handshake:
-/// the caller, or the `connection_error` to send and the close reason.
+/// the caller (whose [`source_ip`](Identity::source_ip) becomes that of every message), or the
+/// `connection_error` to send and the close reason.
 pub(crate) async fn run<Si, St>(
     emulator: Emulator,
     options: Arc<RealtimeOptions>,
@@ -61,11 +65,15 @@ pub(crate) async fn run<Si, St>(
         subscriptions: HashMap::new(),
         rate: RateWindow::new(options.max_inbound_per_second),
         active: false,
+        source_ip: Vec::new(),
     };
-    if let Err((refusal, reason)) = connect {
-        tracing::debug!(reason, "events connection refused");
-        conn.refuse(&mut stream, &refusal, reason).await;
-        return;
+    match connect {
+        Ok(identity) => conn.source_ip = identity.source_ip().to_vec(),
+        Err((refusal, reason)) => {
+            tracing::debug!(reason, "events connection refused");
+            conn.refuse(&mut stream, &refusal, reason).await;
+            return;
+        }
     }
     // Subscribed before any `subscribe_success` so that no event published after one is missed.
     let mut published = api.hub.subscribe();
@@ -124,7 +132,7 @@ where
             .map_err(|why| one("InvalidInputError", &format!("Invalid channel: {why}")))?;
         let named = (channel.clone(), raw.to_owned());
         let body = signed_body(raw, None);
-        let identity = authorize::authenticate(
+        let mut identity = authorize::authenticate(
             self.emulator,
             authorization,
             &body,
@@ -135,6 +143,7 @@ where
             tracing::debug!(error_type = failure.error_type, "events subscribe refused");
             one("UnauthorizedException", NOT_AUTHORIZED)
         })?;
+        identity.set_source_ip(self.source_ip.clone());
         let Some(namespace) = self.api.namespaces.get(channel.namespace()) else {
             return Err(vec![ErrorEntry::bare("UnauthorizedException")]);
         };
@@ -181,7 +190,10 @@ where
         )
         .await
         {
-            Ok(identity) => identity,
+            Ok(mut identity) => {
+                identity.set_source_ip(self.source_ip.clone());
+                identity
+            }
             Err(failure) => {
                 tracing::debug!(error_type = failure.error_type, "events publish refused");
                 return error(id, failure_entry(&failure, Operation::Publish));

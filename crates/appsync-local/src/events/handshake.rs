@@ -69,6 +69,12 @@ pub(crate) async fn upgrade(
             ErrorEntry::new("UnsupportedOperation", "The aws-appsync-event-ws subprotocol is required.");
         Err((ServerMessage::connection_error(message), "subprotocol not supported"))
     };
+    // The connection's addresses, for `ctx.identity.sourceIp` in the handlers its subscribes
+    // and publishes run: the upgrade request's `x-forwarded-for` entries, then its peer.
+    let connect = connect.map(|mut identity| {
+        identity.set_source_ip(crate::http::source_ip_of(request.headers(), request.extensions()));
+        identity
+    });
     let frame_cap = emulator.inner.events.options.frame_cap();
     websocket::configure(ws, SUBPROTOCOL, frame_cap)
         .on_upgrade(move |socket| async move {

@@ -30,7 +30,7 @@ pub(crate) async fn publish(State(emulator): State<Emulator>, request: Request) 
     let parsed = serde_json::from_slice::<PublishRequest>(&bytes).ok();
     let channel =
         parsed.as_ref().and_then(|p| Channel::publish(&p.channel).ok().map(|c| (c, p.channel.clone())));
-    let identity = match emulator
+    let mut identity = match emulator
         .inner
         .auth
         .authenticate_scoped(
@@ -50,6 +50,8 @@ pub(crate) async fn publish(State(emulator): State<Emulator>, request: Request) 
             return auth_failure(&failure);
         }
     };
+    // `ctx.identity.sourceIp` of the namespace's handlers, as for resolvers.
+    identity.set_source_ip(crate::http::source_ip(&parts));
     let Some(request) = parsed else {
         return bad_request("The request body must be {\"channel\": string, \"events\": [string]}.");
     };

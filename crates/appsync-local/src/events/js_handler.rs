@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use appsync_js::{
-    ContextError, DataSource, DataSources, Engine, Evaluation, EventContext, EventOperation, Handler,
-    IncomingEvent, Request,
+    ContextError, DataSource, DataSources, Engine, Evaluation, EventContext, EventOperation,
+    EventsLambdaIdentity, Handler, IncomingEvent, Request,
 };
 use serde_json::{Map, Value, json};
 
@@ -273,11 +273,25 @@ fn context(
         })
         .collect();
     let mut ctx = EventContext::new(operation, channel.path.clone(), channel.namespace.clone())
-        .identity(crate::js::identity_of(identity))
+        .identity(events_identity(identity))
         .request(Request::new(headers));
     // The segments as the publish path computed them (a wildcard's `*` included).
     ctx.info.channel.segments.clone_from(&channel.segments);
     ctx
+}
+
+/// `ctx.identity` of an Events handler: the resolvers' shapes, but a Lambda caller's authorizer
+/// context is `handlerContext` (Powertools for AWS Lambda's `AppSyncLambdaAuthIdentity` for
+/// Events; `resolverContext` is GraphQL's name).
+fn events_identity(identity: &Identity) -> appsync_js::Identity {
+    match crate::js::identity_of(identity) {
+        appsync_js::Identity::Lambda(lambda) => {
+            let mut events = EventsLambdaIdentity::default();
+            events.handler_context = lambda.resolver_context;
+            appsync_js::Identity::EventsLambda(events)
+        }
+        other => other,
+    }
 }
 
 /// The evaluation, or the refusal it asked for: `util.unauthorized()`, `util.error(...)`, or a

@@ -21,6 +21,11 @@ pub fn token(host: &str, token: &str) -> Map<String, Value> {
 
 /// Opens the socket with the connect authorization in a `header-` subprotocol, as Amplify JS does.
 pub async fn connect(s: &Server, headers: &Map<String, Value>) -> Ws {
+    connect_with(s, headers, &[]).await
+}
+
+/// [`connect`], with `extra` headers on the upgrade request (a proxy's `x-forwarded-for`...).
+pub async fn connect_with(s: &Server, headers: &Map<String, Value>, extra: &[(&str, &str)]) -> Ws {
     let b64 =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Value::Object(headers.clone()).to_string());
     let mut req = format!("ws://{}/event/realtime", s.host).into_client_request().expect("request");
@@ -28,6 +33,11 @@ pub async fn connect(s: &Server, headers: &Map<String, Value>) -> Ws {
         "sec-websocket-protocol",
         format!("aws-appsync-event-ws, header-{b64}").parse().expect("header"),
     );
+    for (name, value) in extra {
+        let name =
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).expect("name");
+        req.headers_mut().insert(name, value.parse().expect("header value"));
+    }
     let (ws, resp) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
     assert_eq!(
         resp.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
