@@ -422,3 +422,40 @@ async fn at_the_end_of_a_connections_lifetime_the_client_reconnects_and_misses_o
     }
     assert_quiet(&mut sub).await;
 }
+
+#[tokio::test]
+async fn a_slow_subscription_is_told_how_many_events_it_lost_and_holds_up_no_one() {
+    // Lag reporting, as for GraphQL subscriptions: a stream whose queue is full loses events,
+    // then yields one `is_lagged` error with their count, and goes on.
+    let emulator = builder().build().unwrap();
+    let (addr, _server) = serve(&emulator).await;
+    let client = EventsClient::builder()
+        .endpoint(format!("http://{addr}/event"))
+        .region(REGION)
+        .auth(Auth::api_key(API_KEY))
+        .realtime(RealtimeOptions::default().event_queue_capacity(4))
+        .build()
+        .unwrap();
+    // Both on one connection: `slow` is never read while `all` takes every event.
+    let mut slow = client.subscribe::<Message>("/default/slow").await.unwrap();
+    let mut all = client.subscribe::<Message>("/default/*").await.unwrap();
+    for n in 0..10 {
+        assert!(client.publish("/default/slow", [message("slow", n)]).await.unwrap().is_success());
+        assert_eq!(next(&mut all).await.unwrap(), message("slow", n));
+    }
+    // Events arrive in publish order on the one connection: once `all` has the sentinel, the
+    // ten for `slow` have been routed (queued or dropped).
+    client.publish("/default/other", [message("sentinel", 0)]).await.unwrap();
+    assert_eq!(next(&mut all).await.unwrap(), message("sentinel", 0));
+
+    for n in 0..4 {
+        assert_eq!(next(&mut slow).await.unwrap(), message("slow", n));
+    }
+    let gap = next(&mut slow).await.unwrap_err();
+    assert!(gap.is_lagged(), "{gap:?}");
+    assert_eq!(gap.lagged_count(), Some(6));
+    client.publish("/default/slow", [message("after", 10)]).await.unwrap();
+    assert_eq!(next(&mut slow).await.unwrap(), message("after", 10));
+    assert_eq!(next(&mut all).await.unwrap(), message("after", 10));
+    assert_quiet(&mut slow).await;
+}

@@ -95,3 +95,27 @@ async fn with_an_idle_timeout_publishes_one_after_another_share_a_socket() {
     assert_eq!(stub.publish_count(), 3);
     assert_eq!(stub.connections.load(Ordering::SeqCst), 1, "one socket for the three publishes");
 }
+
+#[tokio::test]
+async fn dropping_one_stream_unsubscribes_it_alone() {
+    let stub = EventsStub::start().await;
+    let client = client(&stub);
+    let mut kept = client.subscribe::<Value>("/default/kept").await.unwrap();
+    let dropped = client.subscribe::<Value>("/default/dropped").await.unwrap();
+    let id_of = |channel: &str| {
+        stub.received("subscribe").iter().find(|m| m["channel"] == channel).map(|m| m["id"].clone())
+    };
+    let dropped_id = id_of("/default/dropped").expect("subscribed");
+    drop(dropped);
+    appsync_testkit::wait_until("an unsubscribe", Duration::from_secs(10), || {
+        !stub.received("unsubscribe").is_empty()
+    })
+    .await;
+    let unsubscribed: Vec<Value> = stub.received("unsubscribe").iter().map(|m| m["id"].clone()).collect();
+    assert_eq!(unsubscribed, vec![dropped_id]);
+    // The other one goes on, on the same socket.
+    assert_eq!(next(&mut kept).await.unwrap(), json!({"n": 1}));
+    assert!(client.publish_ws("/default/kept", [json!({"n": 3})]).await.unwrap().is_success());
+    assert_eq!(stub.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(stub.received("unsubscribe").len(), 1, "the kept one is not unsubscribed");
+}

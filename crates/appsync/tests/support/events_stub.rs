@@ -1,6 +1,6 @@
 //! A minimal AppSync Events WebSocket on 127.0.0.1:0 for what the emulator will not do on
 //! demand: drop the connection after receiving a publish (before answering it), and send a
-//! `broadcast_error` between two events of a subscription. It records every publish.
+//! `broadcast_error` between two events of a subscription. It records every message.
 
 // tungstenite's handshake callback returns its HTTP response as the error.
 #![allow(clippy::result_large_err)]
@@ -23,6 +23,8 @@ pub struct EventsStub {
     pub drop_next_publish: Arc<AtomicBool>,
     /// WebSocket connections accepted.
     pub connections: Arc<AtomicUsize>,
+    /// Every message received, in order.
+    pub messages: Arc<Mutex<Vec<Value>>>,
 }
 
 impl EventsStub {
@@ -32,11 +34,13 @@ impl EventsStub {
         let publishes: Arc<Mutex<Vec<Value>>> = Arc::default();
         let drop_next_publish = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(AtomicUsize::new(0));
+        let messages: Arc<Mutex<Vec<Value>>> = Arc::default();
         let (seen, drop_next, accepted) = (publishes.clone(), drop_next_publish.clone(), connections.clone());
+        let all = messages.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 accepted.fetch_add(1, Ordering::SeqCst);
-                let (seen, drop_next) = (seen.clone(), drop_next.clone());
+                let (seen, drop_next, all) = (seen.clone(), drop_next.clone(), all.clone());
                 tokio::spawn(async move {
                     let callback = |_: &Request, mut response: Response| {
                         response
@@ -50,6 +54,7 @@ impl EventsStub {
                     while let Some(Ok(message)) = ws.next().await {
                         let Message::Text(text) = message else { continue };
                         let message: Value = serde_json::from_str(text.as_str()).unwrap_or_default();
+                        all.lock().unwrap().push(message.clone());
                         let id = message["id"].clone();
                         let replies = match message["type"].as_str() {
                             Some("connection_init") => {
@@ -87,10 +92,15 @@ impl EventsStub {
                 });
             }
         });
-        Self { url: format!("http://{addr}/event"), publishes, drop_next_publish, connections }
+        Self { url: format!("http://{addr}/event"), publishes, drop_next_publish, connections, messages }
     }
 
     pub fn publish_count(&self) -> usize {
         self.publishes.lock().unwrap().len()
+    }
+
+    /// The messages of type `kind` received so far.
+    pub fn received(&self, kind: &str) -> Vec<Value> {
+        self.messages.lock().unwrap().iter().filter(|m| m["type"] == kind).cloned().collect()
     }
 }
