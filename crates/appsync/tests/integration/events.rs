@@ -459,3 +459,34 @@ async fn a_slow_subscription_is_told_how_many_events_it_lost_and_holds_up_no_one
     assert_eq!(next(&mut all).await.unwrap(), message("after", 10));
     assert_quiet(&mut slow).await;
 }
+
+#[tokio::test]
+async fn withheld_keep_alives_are_noticed_and_the_subscription_made_again() {
+    // The keep-alive watchdog runs on the ack's `connectionTimeoutMs`, as for GraphQL: an
+    // emulator that acks 400 ms and then keeps quiet for a minute is taken as lost.
+    let options = appsync_local::realtime::RealtimeOptions::default()
+        .connection_timeout_ms(400)
+        .keep_alive_interval(Duration::from_secs(60));
+    let emulator = builder().realtime(options).build().unwrap();
+    let (addr, _server) = serve(&emulator).await;
+    let client = client(addr, Auth::api_key(API_KEY));
+    let mut states = Box::pin(client.connection_states());
+    let mut sub = client.subscribe::<Message>("/default/ka").await.unwrap();
+    let seen = wait_state(&mut states, |s| *s == ConnectionState::KeepAliveLate).await;
+    assert!(
+        seen.iter().any(|e| e.state == ConnectionState::Connected { keep_alive: Duration::from_millis(400) }),
+        "connectionTimeoutMs is the watchdog's: {seen:?}"
+    );
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Disrupted { .. })).await;
+    wait_state(&mut states, |s| matches!(s, ConnectionState::Connected { .. })).await;
+    // Subscribed again: a publish after the new subscribe_success arrives.
+    let mut got = None;
+    for n in 0..20 {
+        client.publish("/default/ka", [message("ka", n)]).await.unwrap();
+        if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(100), sub.next()).await {
+            got = Some(event.unwrap());
+            break;
+        }
+    }
+    assert!(got.is_some_and(|m| m.text == "ka"));
+}
