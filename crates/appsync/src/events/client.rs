@@ -22,7 +22,8 @@ use crate::error::Result;
 /// cache, the retry budget, the clock-skew correction and the WebSocket. One WebSocket per
 /// (real-time endpoint, auth identity) carries every subscription and WebSocket publish of
 /// the client; each `subscribe` and `publish` message carries its own authorization (IAM: a
-/// signature over that message, with credentials asked of the provider each time).
+/// signature over that message, with the cached credentials of the moment, loaded again ahead
+/// of their expiry).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), appsync::Error> {

@@ -1,10 +1,13 @@
 //! AppSync Events over a stub WebSocket (`support::events_stub`) for what the emulator does not
-//! do on demand: a connection lost between a publish and its answer, and a `broadcast_error`.
+//! do on demand or cannot show: a connection lost between a publish and its answer, a
+//! `broadcast_error`, the messages the client sends (`unsubscribe`, each message's signature).
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use appsync::Auth;
+use appsync::credentials::{Credentials, provide_credentials_fn};
 use appsync::events::EventsClient;
 use appsync::realtime::RealtimeOptions;
 use futures_util::StreamExt as _;
@@ -118,4 +121,52 @@ async fn dropping_one_stream_unsubscribes_it_alone() {
     assert!(client.publish_ws("/default/kept", [json!({"n": 3})]).await.unwrap().is_success());
     assert_eq!(stub.connections.load(Ordering::SeqCst), 1);
     assert_eq!(stub.received("unsubscribe").len(), 1, "the kept one is not unsubscribed");
+}
+
+#[tokio::test]
+async fn credentials_that_expire_under_an_open_socket_are_renewed_for_the_next_message() {
+    // A role's session running out while the socket stays open: the client caches credentials
+    // and loads them again ahead of their expiry (at half the remaining life of short-lived
+    // ones), so a later message is signed with the renewed ones, not with those of the connect.
+    let stub = EventsStub::start().await;
+    let expiry = SystemTime::now() + Duration::from_secs(2);
+    let first = Credentials::new("ASIAFIRST", "first-secret", Some("first-token".to_owned()), Some(expiry));
+    let current = Arc::new(Mutex::new(first));
+    let source = Arc::clone(&current);
+    let provider = provide_credentials_fn(move || {
+        let credentials = source.lock().unwrap().clone();
+        async move { Ok(credentials) }
+    });
+    let client = EventsClient::builder()
+        .endpoint(&stub.url)
+        .region("us-east-1")
+        .auth(Auth::iam(provider))
+        .build()
+        .unwrap();
+    let _sub = client.subscribe::<Value>("/default/a").await.unwrap();
+    *current.lock().unwrap() =
+        Credentials::new("ASIASECOND", "second-secret", Some("second-token".to_owned()), None);
+
+    let key_of = |message: &Value| {
+        let authorization = message["authorization"]["Authorization"].as_str().unwrap_or_default();
+        let credential = authorization.split("Credential=").nth(1).unwrap_or_default();
+        credential.split('/').next().unwrap_or_default().to_owned()
+    };
+    let subscribe = &stub.received("subscribe")[0];
+    assert_eq!(key_of(subscribe), "ASIAFIRST", "{subscribe}");
+    assert_eq!(subscribe["authorization"]["X-Amz-Security-Token"], "first-token", "{subscribe}");
+    // Publishes until one is signed with the renewed credentials (due 1 s after the connect).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let renewed = loop {
+        assert!(client.publish_ws("/default/a", [json!({"n": 1})]).await.unwrap().is_success());
+        let last = stub.received("publish").last().cloned().unwrap_or_default();
+        if key_of(&last) != "ASIAFIRST" {
+            break last;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still signed with the first credentials");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(key_of(&renewed), "ASIASECOND", "{renewed}");
+    assert_eq!(renewed["authorization"]["X-Amz-Security-Token"], "second-token", "{renewed}");
+    assert_eq!(stub.connections.load(Ordering::SeqCst), 1, "on the same socket");
 }
