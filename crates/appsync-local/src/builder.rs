@@ -88,6 +88,10 @@ pub struct EmulatorBuilder {
     resolvers: Vec<(String, ResolverFn)>,
     js_resolvers: Vec<(String, appsync_js::Resolver)>,
     data_sources: appsync_js::DataSources,
+    /// The AppSync type of each data source given whose type is one of the emulator's own (a
+    /// caller's `DataSource` may stand for anything): what a `DIRECT` integration is checked
+    /// against, as only an `AWS_LAMBDA` data source can be one.
+    data_source_kinds: HashMap<String, &'static str>,
     js_engine: Option<appsync_js::Engine>,
     body_limit: usize,
     query_depth_limit: u32,
@@ -147,6 +151,7 @@ impl Default for EmulatorBuilder {
             resolvers: Vec::new(),
             js_resolvers: Vec::new(),
             data_sources: appsync_js::DataSources::new().source("NONE", appsync_js::NoneDataSource),
+            data_source_kinds: HashMap::from([("NONE".to_owned(), "NONE")]),
             js_engine: None,
             body_limit: DEFAULT_BODY_LIMIT,
             query_depth_limit: 0,
@@ -368,6 +373,11 @@ impl EmulatorBuilder {
     /// Adds the data source `name` for JS resolvers (a `NONE` data source called `"NONE"` is
     /// there from the start; this replaces it when given that name).
     pub fn data_source(mut self, name: impl Into<String>, source: impl appsync_js::DataSource) -> Self {
+        let name = name.into();
+        match known_kind(&source) {
+            Some(kind) => self.data_source_kinds.insert(name.clone(), kind),
+            None => self.data_source_kinds.remove(&name),
+        };
         self.data_sources = self.data_sources.source(name, source);
         self
     }
@@ -733,7 +743,13 @@ impl EmulatorBuilder {
             lambda_identity_validation,
         };
         let events = EventsApi {
-            namespaces: Namespaces::resolve(channel_namespaces, &auth.enabled, js_engine.as_ref(), &sources)?,
+            namespaces: Namespaces::resolve(
+                channel_namespaces,
+                &auth.enabled,
+                js_engine.as_ref(),
+                &sources,
+                &self.data_source_kinds,
+            )?,
             connection_modes: self.events.connection_modes(&auth.enabled)?,
             options: self.events,
             hub: Hub::new(self.event_capacity),
@@ -826,4 +842,18 @@ fn no_project_for_dynamodb() -> Error {
         "dynamodb_endpoint",
         "dynamodb_endpoint and dynamodb_table are for a project's DynamoDB data sources, and no project is served",
     )
+}
+
+/// The AppSync type of a data source of one of the emulator's own types (`HTTP`,
+/// `AMAZON_DYNAMODB`, `NONE`); `None` for a Lambda function or a caller's own type.
+fn known_kind(source: &dyn std::any::Any) -> Option<&'static str> {
+    if source.is::<crate::data_sources::HttpDataSource>() {
+        Some("HTTP")
+    } else if source.is::<crate::data_sources::DynamoDbDataSource>() {
+        Some("AMAZON_DYNAMODB")
+    } else if source.is::<appsync_js::NoneDataSource>() {
+        Some("NONE")
+    } else {
+        None
+    }
 }

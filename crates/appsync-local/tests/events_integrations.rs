@@ -203,6 +203,29 @@ fn integrations_that_could_never_run_are_refused_by_build() {
         .build()
         .expect_err("no onPublish to run");
     assert!(no_export.to_string().contains("exports no onPublish"), "{no_export}");
+
+    // Only a Lambda function can be a DIRECT integration (CloudFormation's rule).
+    for (name, builder) in [
+        ("Api", demo_builder().data_source("Api", HttpDataSource::new("http://127.0.0.1:9").expect("URL"))),
+        ("NONE", demo_builder()),
+    ] {
+        let err = builder
+            .channel_namespace(ChannelNamespace::new("a").on_subscribe(HandlerConfig::direct(name)))
+            .build()
+            .expect_err("not a Lambda function");
+        assert_eq!(err.field(), Some("channel_namespace"));
+        let kind = if name == "NONE" { "NONE" } else { "HTTP" };
+        let expected =
+            format!("OnSubscribe: DIRECT behavior needs an AWS_LAMBDA data source; {name:?} is {kind}");
+        assert!(err.to_string().contains(&expected), "{err}");
+    }
+    // A data source of the caller's own type may stand for a function.
+    demo_builder()
+        .data_source("Mine", appsync_js::NoneDataSource)
+        .data_source("Mine", LambdaFunction::command("cat"))
+        .channel_namespace(ChannelNamespace::new("a").on_publish(HandlerConfig::direct("Mine")))
+        .build()
+        .expect("a Lambda function given after another source of the same name");
 }
 
 /// A namespace whose `onPublish` and `onSubscribe` call an HTTP service through a `CODE`

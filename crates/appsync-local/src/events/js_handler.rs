@@ -62,13 +62,16 @@ pub(crate) struct Configuration<'a> {
     pub(crate) on_publish: Option<&'a HandlerConfig>,
     pub(crate) on_subscribe: Option<&'a HandlerConfig>,
     pub(crate) sources: &'a DataSources,
+    /// The AppSync type of data sources of the emulator's own types (`HTTP`...).
+    pub(crate) kinds: &'a std::collections::HashMap<String, &'static str>,
 }
 
 impl ConfiguredHandler {
     /// Checks the namespace's code and integrations: code that does not parse, code that
     /// exports no handler and has no integration, a `CODE` integration whose handler the code
-    /// does not export, and an integration naming a data source that does not exist are all
-    /// `channel_namespace` errors (the handler would never run as configured).
+    /// does not export, an integration naming a data source that does not exist, and a `DIRECT`
+    /// one on a data source that is not a Lambda function are all `channel_namespace` errors
+    /// (the handler would never run as configured).
     pub(crate) fn new(config: Configuration<'_>) -> Result<Self, Error> {
         let name = config.name;
         let fail = |message: String| {
@@ -91,7 +94,14 @@ impl ConfiguredHandler {
                 ))
             })?;
             match configured.behavior {
-                Behavior::Direct => Ok(Step::Direct(source, configured.invoke_type)),
+                Behavior::Direct => match config.kinds.get(&configured.data_source) {
+                    // CloudFormation's rule, worded as the template reader words it.
+                    Some(kind) => Err(fail(format!(
+                        "{handler}: DIRECT behavior needs an AWS_LAMBDA data source; {:?} is {kind}",
+                        configured.data_source
+                    ))),
+                    None => Ok(Step::Direct(source, configured.invoke_type)),
+                },
                 Behavior::Code if exported => Ok(Step::DataSource(source)),
                 Behavior::Code => Err(fail(format!(
                     "{handler} integrates data source {:?} with CODE behavior, and the code exports no {export} {{request, response}}",

@@ -206,12 +206,13 @@ impl Namespaces {
     /// Checks `configured` against the API's auth modes (`enabled`); none configured gives
     /// `default` with every mode.
     /// Code handlers run on `engine` (`None` only when no namespace has code); integrations
-    /// call `sources`.
+    /// call `sources`, whose AppSync types are in `kinds` where known.
     pub(crate) fn resolve(
         configured: Vec<ChannelNamespace>,
         enabled: &[AuthMode],
         engine: Option<&appsync_js::Engine>,
         sources: &appsync_js::DataSources,
+        kinds: &std::collections::HashMap<String, &'static str>,
     ) -> Result<Self, Error> {
         let configured =
             if configured.is_empty() { vec![ChannelNamespace::new("default")] } else { configured };
@@ -268,6 +269,7 @@ impl Namespaces {
                         on_publish: ns.on_publish.as_ref(),
                         on_subscribe: ns.on_subscribe.as_ref(),
                         sources,
+                        kinds,
                     })?;
                     Some(Arc::new(handler) as Arc<dyn NamespaceHandler>)
                 }
