@@ -639,6 +639,47 @@ async fn the_subscription_limit_refuses_the_one_too_many() {
 }
 
 #[tokio::test]
+async fn oidc_tokens_connect_subscribe_and_publish_with_issuer_and_audience_enforced() {
+    // OPENID_CONNECT beside the API's other modes: a namespace open to it alone, its handler
+    // seeing the token's `sub` and the mode.
+    let oidc = JwtConfig::from_jwks_json(&appsync_local::demo_jwks_json())
+        .expect("jwks")
+        .issuer(appsync_local::DEMO_JWT_ISSUER)
+        .audience("client-a");
+    let stamp = "export function onPublish(ctx) {
+                   return ctx.events.map((e) => ({ id: e.id, payload: { ...e.payload, sub: ctx.identity.sub, auth: util.authType() } }));
+                 }";
+    let builder = demo_builder().oidc(oidc).channel_namespace(
+        ChannelNamespace::new("o")
+            .publish_auth([AuthMode::Oidc])
+            .subscribe_auth([AuthMode::Oidc])
+            .code(stamp),
+    );
+    let s = start(builder).await;
+    let good = DemoToken::new("oidc-user").audience("client-a").sign().expect("sign");
+    let mut ws = connect(&s, &token(&s.host, &good)).await;
+    init(&mut ws).await;
+    subscribed(&mut ws, "o", "/o/room", token(&s.host, &good)).await;
+    let keyed = subscribe(&mut ws, "k", "/o/room", api_key(&s.host, API_KEY)).await;
+    assert_eq!(keyed["errors"][0]["errorType"], "UnauthorizedException", "{keyed}");
+
+    let p =
+        post(&s, &[("authorization", good.clone())], &json!({"channel": "/o/room", "events": ["{}"]})).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    let got = data(&mut ws, 1).await;
+    let event: Value = serde_json::from_str(&got[0].1).expect("json");
+    assert_eq!(event, json!({"sub": "oidc-user", "auth": "Open ID Connect Authorization"}));
+    // Another audience is refused, over HTTP and on the socket.
+    let other = DemoToken::new("oidc-user").audience("client-b").sign().expect("sign");
+    let p =
+        post(&s, &[("authorization", other.clone())], &json!({"channel": "/o/room", "events": ["{}"]})).await;
+    assert_eq!(p.status, 401, "{}", p.text);
+    send(&mut ws, publish_msg("p", "/o/room", &["{}"], token(&s.host, &other))).await;
+    let refused = recv(&mut ws).await.expect("an answer");
+    assert_eq!(refused["type"], "publish_error", "{refused}");
+}
+
+#[tokio::test]
 async fn a_message_flood_gets_limit_exceeded_and_the_connection_goes_on() {
     // The inbound rate limit of `RealtimeOptions`, as on the GraphQL endpoint: each message over
     // it gets `LimitExceededError` "Rate limit exceeded" (no id), and the connection stays open.
