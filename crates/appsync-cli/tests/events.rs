@@ -12,7 +12,7 @@ use std::process::Output;
 use appsync::Auth;
 use appsync::events::EventsClient;
 use appsync_local::events::EventsOptions;
-use appsync_local::{ApiKey, Credentials, Emulator, ServerHandle};
+use appsync_local::{ApiKey, Credentials, DemoToken, Emulator, JwtConfig, ServerHandle};
 use running::Running;
 use serde_json::{Value, json};
 
@@ -36,7 +36,10 @@ fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn iam_env() -> Vec<(&'static str, String)> {
+/// Variables set for one run of the binary.
+type Env = Vec<(&'static str, String)>;
+
+fn iam_env() -> Env {
     vec![("AWS_ACCESS_KEY_ID", AKID.to_owned()), ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned())]
 }
 
@@ -181,4 +184,62 @@ async fn subscribe_exits_1_on_a_timeout_or_a_refusal() {
     let (status, _, stderr) = running.finish().await;
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("subscription failed"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_takes_jwt_lambda_and_profile_credentials() {
+    // The issue's auth flags other than --api-key: --auth jwt --token, --auth lambda --token,
+    // and --profile (a credentials file named by AWS_SHARED_CREDENTIALS_FILE).
+    let server = Emulator::builder()
+        .api_key(ApiKey::new(KEY))
+        .iam_credentials(Credentials::new(AKID, SECRET, None, None))
+        .cognito_user_pools(JwtConfig::demo())
+        .lambda_token("cli-lambda-token")
+        .build()
+        .unwrap()
+        .spawn("127.0.0.1:0")
+        .await
+        .unwrap();
+    let url = server.event_url();
+    let jwt = DemoToken::new("cli-user").sign().unwrap();
+    let credentials = appsync_testkit::scratch_dir("events-profile").join("credentials");
+    std::fs::write(
+        &credentials,
+        format!("[events]\naws_access_key_id = {AKID}\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let profile_env = vec![("AWS_SHARED_CREDENTIALS_FILE", credentials.display().to_string())];
+    let cases: [(&[&str], Env); 3] = [
+        (&["--auth", "jwt", "--token", &jwt], vec![]),
+        (&["--auth", "lambda", "--token", "cli-lambda-token"], vec![]),
+        (&["--profile", "events", "--region", "us-east-1"], profile_env),
+    ];
+    for (flags, env) in cases {
+        let mut list = vec!["publish", "--url", &url];
+        list.extend_from_slice(flags);
+        list.extend(["/default/cli", r#"{"n":1}"#]);
+        let output = tokio::task::block_in_place(|| events(&list, env));
+        assert!(output.status.success(), "{flags:?}: {}", text(&output.stderr));
+        assert_eq!(lines(&output.stdout)[0]["ok"], true, "{flags:?}");
+    }
+    // A token the authorizer refuses: exit 1, the reason on stderr, the token not echoed.
+    let output = tokio::task::block_in_place(|| {
+        events(
+            &[
+                "publish",
+                "--url",
+                &url,
+                "--auth",
+                "lambda",
+                "--token",
+                "cli-refused-token",
+                "/default/cli",
+                "1",
+            ],
+            vec![],
+        )
+    });
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("Unauthorized"), "{}", text(&output.stderr));
+    assert!(!text(&output.stderr).contains("cli-refused-token"), "{}", text(&output.stderr));
 }
