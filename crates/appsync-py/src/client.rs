@@ -200,7 +200,7 @@ impl Client {
         let client = self.inner.clone();
         completion::spawn(
             py,
-            async move { client.subscribe_request::<Box<RawValue>>(request).await },
+            async move { client.subscribe_request::<crate::json::PyJson>(request).await },
             |py, started| Subscription::new(started.map_err(subscribe_error)?).into_py_any(py),
         )
     }

@@ -242,3 +242,33 @@ where
     awaitable.call_method1(pyo3::intern!(py, "add_done_callback"), (Abort(task.abort_handle()),))?;
     Ok(awaitable)
 }
+
+/// An asyncio future of a loop that any thread can resolve (to `None`) without the GIL: see
+/// [`wakeup`].
+pub(crate) struct Wakeup {
+    queue: Arc<Loop>,
+    future: Py<PyAny>,
+}
+
+impl Wakeup {
+    /// Resolves the future on its loop's thread, through the loop's queue (a future cancelled
+    /// meanwhile is left as it is).
+    pub(crate) fn fire(self) {
+        self.queue.push(Finished { future: self.future, resolve: Box::new(|py| Ok(py.None())) });
+    }
+
+    /// Whether the future is done already (cancelled: nobody waits for it any more).
+    pub(crate) fn is_done(&self, py: Python<'_>) -> bool {
+        let done = self.future.bind(py).call_method0(pyo3::intern!(py, "done"));
+        done.and_then(|d| d.is_truthy()).unwrap_or(true)
+    }
+}
+
+/// A new asyncio future of the running loop, and the [`Wakeup`] that resolves it from another
+/// thread: for code that is told when to wake a waiting task rather than running a future.
+pub(crate) fn wakeup(py: Python<'_>) -> PyResult<(Bound<'_, PyAny>, Wakeup)> {
+    let queue = current(py)?;
+    let future = queue.locals.event_loop(py).call_method0(pyo3::intern!(py, "create_future"))?;
+    let wakeup = Wakeup { queue, future: future.clone().unbind() };
+    Ok((future, wakeup))
+}

@@ -13,9 +13,11 @@ mod completion;
 mod credentials;
 mod errors;
 mod exit;
+mod json;
 mod local;
 mod pump;
 mod retry;
+mod runtime;
 mod sigv4;
 mod subscription;
 
@@ -24,10 +26,12 @@ use pyo3::prelude::*;
 /// The `appsync._appsync` extension module.
 #[pymodule]
 fn _appsync(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    runtime::configure();
     m.add_class::<credentials::Credentials>()?;
     m.add_class::<sigv4::Signer>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<subscription::Subscription>()?;
+    m.add_class::<subscription::Next>()?;
     m.add_class::<subscription::ConnectionStates>()?;
     m.add_class::<local::Emulator>()?;
     m.add_class::<retry::Retry>()?;

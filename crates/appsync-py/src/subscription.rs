@@ -1,21 +1,20 @@
 //! The native halves of `appsync.Subscription` and `client.connection_states()`: a Rust stream
-//! behind a [`Pump`], read from Python with `poll()` (take what is ready) and `wait()` (an
-//! awaitable that resolves when there is something to take). The Python halves
-//! (`appsync/_subscription.py`) make them async iterators.
-
-use std::sync::Arc;
+//! behind a [`Pump`]. A subscription is read through `next()`, the awaitable of one `async for`
+//! step; connection states with `poll()` (take what is ready) and `wait()` (an awaitable that
+//! resolves when there is something to take). The Python halves (`appsync/_subscription.py`)
+//! make them async iterators.
 
 use appsync::realtime::{ConnectionEvent, ConnectionState};
 use futures_util::StreamExt as _;
-use pyo3::exceptions::PyStopAsyncIteration;
+use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
-use serde_json::value::RawValue;
 
 use crate::errors::{LaggedError, SubscriptionError, client_error};
+use crate::json::PyJson;
 use crate::pump::{Polled, Pump};
 
-/// What a subscription's stream yields: each event's `data` as JSON text.
-type Event = appsync::Result<Box<RawValue>>;
+/// What a subscription's stream yields: each event's `data` as Python objects.
+type Event = appsync::Result<PyJson>;
 
 /// AppSync's error objects as a Python list (they are JSON; Python's `json` makes the list).
 fn errors_list(py: Python<'_>, errors: &[appsync::GraphQLError]) -> PyResult<Py<PyAny>> {
@@ -59,12 +58,12 @@ fn stream_error(py: Python<'_>, err: appsync::Error) -> PyErr {
 /// A live subscription (native half). Dropping it, or `close()`, sends AppSync's `stop`.
 #[pyclass(frozen, module = "appsync._appsync", name = "_Subscription")]
 pub(crate) struct Subscription {
-    pump: Arc<Pump<Event>>,
+    pump: Pump<Event>,
     id: String,
 }
 
 impl Subscription {
-    pub(crate) fn new(subscription: appsync::Subscription<Box<RawValue>>) -> Self {
+    pub(crate) fn new(subscription: appsync::Subscription<PyJson>) -> Self {
         let id = subscription.id().to_owned();
         Self { pump: Pump::new(subscription.boxed()), id }
     }
@@ -72,24 +71,12 @@ impl Subscription {
 
 #[pymethods]
 impl Subscription {
-    /// The next event's `data` as JSON text, or `None` when none is ready yet. Raises
-    /// `StopAsyncIteration` at the end and `SubscriptionError` for an error item.
-    fn poll(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        match self.pump.poll() {
-            Polled::Item(Ok(data)) => Ok(Some(String::from(Box::<str>::from(data)))),
-            Polled::Item(Err(e)) => Err(stream_error(py, e)),
-            Polled::Pending => Ok(None),
-            Polled::End => Err(PyStopAsyncIteration::new_err(())),
-        }
+    /// An awaitable of the next event's `data`, decoded (for `Subscription.__anext__`).
+    fn next(slf: Py<Self>) -> Next {
+        Next(slf)
     }
 
-    /// Resolves (to `None`) when `poll()` has something to return.
-    fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let pump = Arc::clone(&self.pump);
-        crate::completion::spawn(py, pump.wait(), |py, ()| Ok(py.None()))
-    }
-
-    /// Ends the subscription: `stop` is sent, `poll()` ends after the events already taken.
+    /// Ends the subscription: `stop` is sent, and iterating ends.
     fn close(&self) {
         self.pump.close();
     }
@@ -99,6 +86,78 @@ impl Subscription {
     fn id(&self) -> &str {
         &self.id
     }
+}
+
+/// One step of `async for` over a subscription, awaited in place of a coroutine: each step of
+/// the awaiting task polls the subscription, and finishes with the event's data (decoded from
+/// the message straight to Python objects) or yields the asyncio future to wait on. No Python
+/// frame runs per event, and the awaitable never holds an item: cancelling the task loses
+/// nothing.
+#[pyclass(frozen, module = "appsync._appsync", name = "_Next")]
+pub(crate) struct Next(Py<Subscription>);
+
+#[pymethods]
+impl Next {
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// The task's step: `StopIteration(data)` once an event is there, the future to wait on
+    /// before that; `StopAsyncIteration` at the end, `SubscriptionError` for an error item.
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let pump = &self.0.get().pump;
+        loop {
+            match pump.poll() {
+                Polled::Item(Ok(PyJson(data))) => return Err(PyStopIteration::new_err((data?,))),
+                Polled::Item(Err(e)) => return Err(stream_error(py, e)),
+                Polled::End => return Err(PyStopAsyncIteration::new_err(())),
+                Polled::Pending => {
+                    if let Some(future) = pump.waiter(py)? {
+                        // What `Future.__await__` sets before yielding itself: the task then
+                        // waits for the future rather than failing the step.
+                        future.setattr(pyo3::intern!(py, "_asyncio_future_blocking"), true)?;
+                        return Ok(future);
+                    }
+                }
+            }
+        }
+    }
+
+    // The coroutine protocol (with the `collections.abc.Coroutine` registration in
+    // `_subscription.py`), so that `asyncio.create_task(anext(subscription))` takes it as it
+    // took the coroutine `__anext__` used to return.
+
+    /// A step of the task; the value sent is always `None` (the task's wake-up).
+    #[pyo3(signature = (_value, /))]
+    fn send<'py>(&self, py: Python<'py>, _value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.__next__(py)
+    }
+
+    /// Raises the exception thrown in (the task's `CancelledError`): nothing is held to undo.
+    #[pyo3(signature = (kind, value = None, _traceback = None, /))]
+    fn throw(
+        &self,
+        kind: &Bound<'_, PyAny>,
+        value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        if kind.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+            return Err(PyErr::from_value(kind.clone()));
+        }
+        let exception = match value {
+            Some(value) if value.is_instance_of::<pyo3::exceptions::PyBaseException>() => value.clone(),
+            Some(value) if !value.is_none() => kind.call1((value,))?,
+            _ => kind.call0()?,
+        };
+        Err(PyErr::from_value(exception))
+    }
+
+    /// Nothing to close: the step holds no item.
+    fn close(&self) {}
 }
 
 impl Drop for Subscription {
@@ -132,7 +191,7 @@ pub(crate) fn state_tuple(event: ConnectionEvent) -> StateTuple {
 /// The client's connection state changes from the moment it was made (native half).
 #[pyclass(frozen, module = "appsync._appsync", name = "_ConnectionStates")]
 pub(crate) struct ConnectionStates {
-    pump: Arc<Pump<ConnectionEvent>>,
+    pump: Pump<ConnectionEvent>,
 }
 
 impl ConnectionStates {
@@ -155,8 +214,7 @@ impl ConnectionStates {
 
     /// Resolves (to `None`) when `poll()` has something to return.
     fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let pump = Arc::clone(&self.pump);
-        crate::completion::spawn(py, pump.wait(), |py, ()| Ok(py.None()))
+        self.pump.wait(py)
     }
 
     /// Stops listening.

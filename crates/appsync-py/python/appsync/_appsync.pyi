@@ -1,7 +1,7 @@
 # Stub of the native module (crates/appsync-py/src), checked against it by mypy.stubtest.
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Literal, TypeAlias, final
+from typing import Any, Literal, TypeAlias, final
 
 from typing_extensions import Self, disjoint_base
 
@@ -20,6 +20,7 @@ __all__ = [
     "Signer",
     "_ConnectionStates",
     "_Emulator",
+    "_Next",
     "_Subscription",
     "__version__",
 ]
@@ -166,16 +167,25 @@ class Retry:
 
 @final
 class _Subscription:
-    """Native half of `appsync.Subscription`. `poll()` returns the next event's `data` as JSON
-    text, `None` when none is ready (await `wait()`, then poll again); it raises
-    `StopAsyncIteration` at the end and `SubscriptionError` (or `LaggedError`) for an error item.
-    Dropping it or `close()` sends `stop`."""
+    """Native half of `appsync.Subscription`. `next()` is an awaitable of the next event's
+    `data`, decoded; it raises `StopAsyncIteration` at the end and `SubscriptionError` (or
+    `LaggedError`) for an error item. Dropping it or `close()` sends `stop`."""
 
-    def poll(self) -> str | None: ...
-    def wait(self) -> Awaitable[None]: ...
+    def next(self) -> _Next: ...
     def close(self) -> None: ...
     @property
     def id(self) -> str: ...
+
+@final
+class _Next:
+    """One step of `async for` over a `_Subscription`: an awaitable of the next event's data."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __iter__(self) -> _Next: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: object, /) -> Any: ...
+    def throw(self, kind: object, value: object = None, traceback: object = None, /) -> Any: ...
+    def close(self) -> None: ...
 
 _StateName: TypeAlias = Literal[
     "connecting", "connected", "keep_alive_late", "disrupted", "reconnecting", "closed", "unknown"
@@ -185,7 +195,8 @@ _StateTuple: TypeAlias = tuple[int, _StateName, float | None, str | None, int | 
 @final
 class _ConnectionStates:
     """Native half of `appsync.ConnectionStates`: `poll()` returns `(connection, state,
-    keep_alive, reason, attempt, delay)` or `None`, as `_Subscription.poll` does."""
+    keep_alive, reason, attempt, delay)`, or `None` when none is ready (await `wait()`, then
+    poll again); it raises `StopAsyncIteration` once the client is closed."""
 
     def poll(self) -> _StateTuple | None: ...
     def wait(self) -> Awaitable[None]: ...

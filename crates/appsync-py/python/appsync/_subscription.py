@@ -1,19 +1,22 @@
 """`appsync.Subscription` and `appsync.ConnectionStates`: async iterators over the Rust client's
 subscription and connection-state streams.
 
-Each reads its native half (`appsync._appsync._Subscription`, `_ConnectionStates`) with `poll()`,
-a plain call that takes what is ready, and awaits `wait()` only when nothing is: an item is never
-in flight inside an awaitable, so cancelling the task that iterates loses nothing.
+A subscription's `async for` step is its native half's `next()` (`appsync._appsync._Next`), an
+awaitable that takes the next event when the awaiting task runs and otherwise waits without
+holding one; `ConnectionStates` reads its native half with `poll()`, a plain call that takes what
+is ready, and awaits `wait()` only when nothing is. Either way an item is never in flight inside
+an awaitable, so cancelling the task that iterates loses nothing.
 """
 
 from __future__ import annotations
 
 from appsync import _json
+from appsync._appsync import _Next
 
 # Names for annotations only, not imported at run time (see _client.py).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
     from types import TracebackType
     from typing import Any, Literal, TypeAlias
 
@@ -25,6 +28,19 @@ if TYPE_CHECKING:
     ]
 
 __all__ = ["ConnectionState", "ConnectionStates", "Subscription"]
+
+_registered = False
+
+
+def _register_next() -> None:
+    """`__anext__` returns the native step rather than a coroutine (no Python frame per event);
+    registered as a coroutine, it is also taken by `asyncio.create_task(anext(subscription))`.
+    Done when the first subscription starts: `collections` stays out of `import appsync`."""
+    global _registered
+    from collections.abc import Coroutine
+
+    Coroutine.register(_Next)
+    _registered = True
 
 
 
@@ -65,6 +81,8 @@ class Subscription:
     async def _start(self) -> _Subscription:
         native = self._native
         if native is None:
+            if not _registered:
+                _register_next()
             native = await self._client._subscribe(self._query, self._variables, self._operation_name, self._auth)
             if self._native is not None:  # another task started it meanwhile: keep one
                 native.close()
@@ -93,17 +111,18 @@ class Subscription:
     def __aiter__(self) -> Subscription:
         return self
 
-    async def __anext__(self) -> Any:
+    def __anext__(self) -> Awaitable[Any]:
+        # A plain method returning the native step (no coroutine per event): see `_Next`.
         native = self._native
         if native is None:
-            if self._closed:
-                raise StopAsyncIteration
-            native = await self._start()
-        while True:
-            data = native.poll()
-            if data is not None:
-                return _json.loads(data)
-            await native.wait()
+            return self._first()
+        return native.next()
+
+    async def _first(self) -> Any:
+        if self._closed:
+            raise StopAsyncIteration
+        native = await self._start()
+        return await native.next()
 
     async def aclose(self) -> None:
         """Ends the subscription (sends `stop`); iterating after this ends at once."""
