@@ -2,9 +2,10 @@
 //! `int`, `float`, `bool`, `None`), without an intermediate tree.
 //!
 //! For a subscription's events: `json.loads` is three Python frames around its C scanner, and
-//! the event's text was scanned once more before it (to cut `data` out of the message). The one difference
-//! from `json.loads`: an integer too large for 64 bits becomes a `float` (serde_json reads it as
-//! one); AppSync's `Int` is 32 bits, and larger numbers reach a client as `Float` or a string.
+//! the event's text was scanned once more before it (to cut `data` out of the message). The
+//! one difference from `json.loads`: an integer too large for 64 bits becomes a `float`
+//! (serde_json reads it as one); AppSync's `Int` is 32 bits, and larger numbers reach a client
+//! as `Float` or a string.
 
 use std::fmt;
 
@@ -20,7 +21,8 @@ pub(crate) struct PyJson(pub(crate) PyResult<Py<PyAny>>);
 
 impl<'de> Deserialize<'de> for PyJson {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Python::attach(|py| deserializer.deserialize_any(ToPython(py))).map(|built| PyJson(built.map_err(|f| f.0)))
+        Python::attach(|py| deserializer.deserialize_any(ToPython(py)))
+            .map(|built| PyJson(built.map_err(|f| f.0)))
     }
 }
 

@@ -47,6 +47,19 @@ async def test_a_subscription_receives_a_mutations_event(appsync_local: Emulator
         assert [event async for event in posts] == []
 
 
+async def test_an_event_is_decoded_as_json_loads_decodes_it(appsync_local: Emulator) -> None:
+    # Events are decoded in Rust, straight from the message: escapes, text beyond ASCII and a
+    # null field come out as `json.loads` makes them.
+    title = 'quote " backslash \\ newline \n tab \t \u00e9 \U0001f600 \u2028 \x00 end'
+    async with appsync_local.client() as client:
+        async with client.subscribe(ON_CREATE) as posts:
+            await client.execute(CREATE, {"input": {"title": title}})
+            event = await asyncio.wait_for(anext(posts), WAIT)
+    post = event["onCreatePost"]
+    assert event == {"onCreatePost": {"id": post["id"], "title": title, "author": None}}
+    assert type(event) is dict and type(post["id"]) is str
+
+
 async def test_break_out_of_async_for_sends_stop(appsync_local: Emulator) -> None:
     async with appsync_local.client() as client:
 
