@@ -11,6 +11,10 @@
 //! loop then resolves the futures queued so far, converting each output to Python there, a
 //! slice per turn of the loop so that timers and other callbacks are not kept waiting. Tokio threads never touch Python on this path. A loop that cannot watch a pipe
 //! (Windows' proactor loop) is woken with one `call_soon_threadsafe` per batch instead.
+//!
+//! Code that is told when a waiting task may go on, rather than running a future of its own (a
+//! subscription's waker, see [`pump`](crate::pump)), takes a future from [`wakeup`] and
+//! resolves it through the same queue.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
