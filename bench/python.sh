@@ -20,7 +20,7 @@
 # Targets (issue 13): >= 6x gql's req/s at 100 tasks and <= 1/6 of its CPU per request; >= 20x
 # botocore's signing speed; >= 5x gql's events/s; loop lag p99 < 5 ms; import < 50 ms.
 # Environment: N (default 10000), REPEAT (default 3, interleaved rounds; ratios use medians),
-# TP_N (mutations for events/s, default 500; x100 events), BUILD=0 skips the builds.
+# TP_N (mutations for events/s, default 1000, so that each window is long enough to read (0.3 s at 500); x100 events, and at most the 1,024 a subscription queues), BUILD=0 skips the builds.
 # JSON lines go to target/bench-results/python-*.jsonl; a Markdown summary is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ source scripts/lib/listening.sh
 
 N=${N:-10000}
 REPEAT=${REPEAT:-3}
-TP_N=${TP_N:-500}
+TP_N=${TP_N:-1000}
 WARMUP=${WARMUP:-200}
 AKID=AKIDBENCHCLIENT
 SECRET=bench-client-secret
