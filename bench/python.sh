@@ -20,7 +20,8 @@
 # Targets (issue 13): >= 6x gql's req/s at 100 tasks and <= 1/6 of its CPU per request; >= 20x
 # botocore's signing speed; >= 5x gql's events/s; loop lag p99 < 5 ms; import < 50 ms.
 # Environment: N (default 10000), REPEAT (default 3, interleaved rounds; ratios use medians),
-# TP_N (mutations for events/s, default 1000, so that each window is long enough to read (0.3 s at 500); x100 events, and at most the 1,024 a subscription queues), BUILD=0 skips the builds.
+# TP_N (mutations for events/s, default 1000: x100 events; at 500 a window lasted 0.3 s; above
+# 1,024 a subscription's queue overflows), BUILD=0 skips the builds.
 # JSON lines go to target/bench-results/python-*.jsonl; a Markdown summary is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
