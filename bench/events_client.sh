@@ -8,9 +8,13 @@
 # Figures:
 #   - events per second received on one connection: SUBS (default 100) subscriptions to one
 #     channel; once the subscriber is ready, `loadgen events --measure publish` (another process)
-#     sends PUBLISHES (default 200) HTTP publishes of 5 events, CONCURRENCY (default 2) at a time,
+#     sends PUBLISHES (default 1,000: 500,000 events, windows of seconds rather than a quarter of
+#     one; keep it under the emulator's 1,024 publishes a connection may fall behind, or a slow
+#     subscriber is disconnected) HTTP publishes of 5 events, CONCURRENCY (default 2) at a time,
 #     so each publish is SUBS x 5 deliveries. Each subscriber counts events where the application
 #     gets them (first and last time): events/s from the first to the last, and its CPU per event;
+#     the emulator's CPU over the same run (publisher started to subscriber done) is reported per
+#     event beside it, since both share the machine's cores;
 #   - memory per idle subscription of the appsync client: its RSS growth over IDLE (default 1,000)
 #     more subscriptions (100 per connection, the client's default) / IDLE.
 # Targets: appsync events/s >= 5x amplify (same run, same emulator, same load); < 4 KiB per idle
@@ -23,7 +27,7 @@ source bench/common.sh
 
 REPEAT=${REPEAT:-3}
 SUBS=${SUBS:-100}
-PUBLISHES=${PUBLISHES:-200}
+PUBLISHES=${PUBLISHES:-1000}
 CONCURRENCY=${CONCURRENCY:-2}
 IDLE=${IDLE:-1000}
 
@@ -65,14 +69,22 @@ throughput() {
     "$loadgen" events --measure throughput --ca-file "$ca" "${common[@]}" >>"$out" 2>"$sublog" &
   fi
   sub=$!
+  local emu0
+  emu0=$(cpu_ticks "$pid")
   if wait_ready "$ready" "$sub"; then
+    emu0=$(cpu_ticks "$pid")
     "$loadgen" events --measure publish --url "$event_url" --api-key "$KEY" --ca-file "$ca" \
       --publishes "$PUBLISHES" --events 5 -c "$CONCURRENCY" --label "driver-$label" 2>/dev/null || status=1
   fi
   wait "$sub" || status=1
   sub=
+  printf '{"label":"%s","measure":"emulator_cpu","ticks":%s,"hz":%s,"events":%s}\n' "$label" \
+    "$(($(cpu_ticks "$pid") - emu0))" "$(getconf CLK_TCK)" "$((SUBS * PUBLISHES * 5))" >>"$out"
   cat "$sublog" >&2
 }
+
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 echo "== results in $out"
 for r in $(seq 1 "$REPEAT"); do
@@ -107,11 +119,12 @@ def median(values):
 
 
 tp = [r for r in rows if r["measure"] == "throughput"]
-print(f"| run | subscriptions | events | events/s | CPU µs/event | errors | cut short |")
-print("|---|---|---|---|---|---|---|")
+emulator = {r["label"]: r["ticks"] / r["hz"] * 1e6 / r["events"] for r in rows if r["measure"] == "emulator_cpu"}
+print(f"| run | subscriptions | events | events/s | CPU µs/event | emulator CPU µs/event | errors | cut short |")
+print("|---|---|---|---|---|---|---|---|")
 for r in tp:
     print(f"| {r['label']} | {r['subs']} | {r['events']} | {fmt(r['events_per_s'], 0)} | {fmt(r['cpu_us_per_event'], 2)} "
-          f"| {r['errors']} | {r['cut_short']} |")
+          f"| {fmt(emulator.get(r['label']), 2)} | {r['errors']} | {r['cut_short']} |")
 mem = [r for r in rows if r["measure"] == "memory"]
 if mem:
     print()

@@ -3,9 +3,9 @@
 //!
 //! - `--measure throughput`: `--subs` subscriptions to `--channel` through one client (one
 //!   WebSocket); once all are acknowledged the `--ready-file` is written, publishes come from
-//!   another process, and the events are counted where they are read until `--subs` x
-//!   `--publishes` x `--events` have arrived: events per second from the first to the last, and
-//!   this process's CPU per event.
+//!   another process, and the events are counted where they are read (one task per
+//!   subscription, each reading its stream) until `--subs` x `--publishes` x `--events` have
+//!   arrived: events per second from the first to the last, and this process's CPU per event.
 //! - `--measure memory`: resident memory before and after `--subs` idle subscriptions (after one
 //!   that warms up the runtime, the TLS session and the socket), per subscription.
 //! - `--measure publish`: `--publishes` HTTP publishes of `--events` events each to `--channel`,
@@ -115,36 +115,63 @@ async fn subscribe(
 }
 
 async fn throughput(args: &EventsArgs, client: &EventsClient, deadline: Instant) -> anyhow::Result<ExitCode> {
-    let expected = args.subs * args.publishes * args.events;
+    let share = args.publishes * args.events;
+    let expected = args.subs * share;
     let streams = subscribe(client, &args.channel, args.subs).await?;
-    // One task reads every subscription, counting in place (no hop per event to another task).
-    let mut all = futures_util::stream::select_all(streams);
     if let Some(path) = &args.ready_file {
         std::fs::write(path, b"")?;
     }
     let cpu0 = cpu_seconds();
-    let errors = AtomicUsize::new(0);
+    let errors = Arc::new(AtomicUsize::new(0));
+    // One task per subscription, as an application reads its streams: each reads its own share
+    // of the events and notes when its first and its last arrived (no shared state per event).
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|mut stream| {
+            let errors = Arc::clone(&errors);
+            tokio::spawn(async move {
+                let mut counted = 0usize;
+                let mut first = None;
+                let mut last = None;
+                let reading = async {
+                    while counted < share {
+                        match stream.next().await {
+                            Some(Ok(_event)) => {
+                                counted += 1;
+                                if counted == 1 {
+                                    first = Some(Instant::now());
+                                }
+                            }
+                            Some(Err(e)) => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                                eprintln!("loadgen events: {e}");
+                            }
+                            None => break,
+                        }
+                    }
+                    last = Some(Instant::now());
+                };
+                let _ = tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), reading).await;
+                (counted, first, last, stream)
+            })
+        })
+        .collect();
     let mut counted = 0usize;
-    let mut first = None;
-    let mut last = None;
-    let reading = async {
-        while counted < expected {
-            match all.next().await {
-                Some(Ok(_event)) => {
-                    let now = Instant::now();
-                    first.get_or_insert(now);
-                    last = Some(now);
-                    counted += 1;
-                }
-                Some(Err(e)) => {
-                    errors.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("loadgen events: {e}");
-                }
-                None => break,
-            }
+    let mut first: Option<Instant> = None;
+    let mut last: Option<Instant> = None;
+    let mut streams = Vec::with_capacity(args.subs);
+    for reader in readers {
+        let (n, a, b, stream) = reader.await?;
+        counted += n;
+        first = match (first, a) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
+        if n > 0 {
+            last = last.max(b);
         }
-    };
-    let _ = tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), reading).await;
+        streams.push(stream);
+    }
     let cpu = cpu_seconds() - cpu0;
     let span = match (first, last) {
         (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
@@ -167,7 +194,7 @@ async fn throughput(args: &EventsArgs, client: &EventsClient, deadline: Instant)
         line["cpu_us_per_event"],
     );
     println!("{line}");
-    drop(all);
+    drop(streams);
     client.close().await;
     Ok(if errors == 0 && counted == expected { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

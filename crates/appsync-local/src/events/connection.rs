@@ -19,7 +19,7 @@ use super::channel::Channel;
 use super::handler::SubscribeContext;
 use super::hub::PublishedEvents;
 use super::options::MAX_EVENTS_PER_PUBLISH;
-use super::protocol::{ClientMessage, ErrorEntry, ServerMessage, data_message};
+use super::protocol::{ClientMessage, ErrorEntry, ServerMessage, data_message, id_literal};
 use super::publish::{Publisher, Refusal, channel_info, publish};
 use crate::Emulator;
 use crate::auth::Identity;
@@ -34,7 +34,7 @@ struct Connection<'a, Si> {
     options: &'a RealtimeOptions,
     writer: Writer<Si>,
     /// Subscription id -> channel or pattern.
-    subscriptions: HashMap<String, Channel>,
+    subscriptions: HashMap<String, Subscribed>,
     rate: RateWindow,
     /// Whether the client has sent anything yet.
     active: bool,
@@ -85,6 +85,14 @@ pub(crate) async fn run<Si, St>(
         lifetime: Some(api.options.connection_lifetime),
     };
     serve(&mut conn, &mut stream, &mut published, &timings, "events").await;
+}
+
+/// One subscription of the connection.
+struct Subscribed {
+    /// The channel or pattern it receives.
+    channel: Channel,
+    /// Its id as a JSON string, as each of its `data` messages carries it.
+    id_literal: String,
 }
 
 impl<Si> Connection<'_, Si>
@@ -158,7 +166,7 @@ where
             };
             handler.on_subscribe(ctx).await.map_err(|e| one(e.error_type(), e.message()))?;
         }
-        self.subscriptions.insert(id.to_owned(), channel);
+        self.subscriptions.insert(id.to_owned(), Subscribed { channel, id_literal: id_literal(id) });
         Ok(())
     }
 
@@ -278,10 +286,10 @@ where
             return true;
         }
         let mut outgoing = Vec::new();
-        for (id, pattern) in &self.subscriptions {
-            if pattern.matches(&published.channel) {
+        for subscribed in self.subscriptions.values() {
+            if subscribed.channel.matches(&published.channel) {
                 for event in &published.events {
-                    outgoing.push(data_message(id, &event.literal));
+                    outgoing.push(data_message(&subscribed.id_literal, &event.literal));
                 }
             }
         }

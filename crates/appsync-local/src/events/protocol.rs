@@ -224,18 +224,28 @@ impl ServerMessage {
     }
 }
 
-/// The `data` message for subscription `id` around an event already serialized as a JSON string
-/// literal (quotes included), laid out as [`ServerMessage::Data`] serializes: each event is
-/// escaped once per publish, not once per subscriber.
-pub(crate) fn data_message(id: &str, event_literal: &str) -> String {
-    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".to_owned());
-    let mut text = String::with_capacity(event_literal.len() + id.len() + 32);
-    text.push_str(r#"{"type":"data","id":"#);
-    text.push_str(&id);
-    text.push_str(r#","event":"#);
+/// The `data` message for a subscription whose id is `id_literal` (already a JSON string,
+/// quotes included: made once when it subscribes) around an event already serialized as a JSON
+/// string literal, laid out as [`ServerMessage::Data`] serializes: each event is escaped once
+/// per publish, each id once per subscription. Allocated at its exact size, so the socket takes
+/// the text as it is (no shrinking copy).
+pub(crate) fn data_message(id_literal: &str, event_literal: &str) -> String {
+    const HEAD: &str = r#"{"type":"data","id":"#;
+    const EVENT: &str = r#","event":"#;
+    let mut text =
+        String::with_capacity(HEAD.len() + id_literal.len() + EVENT.len() + event_literal.len() + 1);
+    text.push_str(HEAD);
+    text.push_str(id_literal);
+    text.push_str(EVENT);
     text.push_str(event_literal);
     text.push('}');
     text
+}
+
+/// `id` as a JSON string literal, for [`data_message`].
+pub(crate) fn id_literal(id: &str) -> String {
+    // Serializing a string cannot fail; the fallback only keeps this panic-free.
+    serde_json::to_string(id).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
 #[cfg(test)]
@@ -305,7 +315,9 @@ mod tests {
         for (id, event) in [("1", r#"{"a":"é\n\"q\""}"#), ("sub \"x\" \\", "42"), ("", "")] {
             let literal = serde_json::to_string(event).expect("json");
             let typed = ServerMessage::Data { id: id.to_owned(), event: event.to_owned() };
-            assert_eq!(data_message(id, &literal), typed.to_json());
+            let text = data_message(&id_literal(id), &literal);
+            assert_eq!(text, typed.to_json());
+            assert_eq!(text.len(), text.capacity(), "allocated at its size");
         }
     }
 }

@@ -51,11 +51,58 @@ impl Decoder for EventPayload {
 /// event's JSON (every official client reads it so); an event that is JSON itself (the
 /// developer guide's example shows one) is decoded as it is.
 fn decode_event<T: DeserializeOwned>(event: &str) -> Result<T> {
-    if event.trim_start().starts_with('"') {
-        let text: Cow<'_, str> = serde_json::from_str(event).map_err(Error::decode)?;
+    if let Some(text) = unescape(event) {
+        decode_json(&text)
+    } else if event.trim_start().starts_with('"') {
+        let text: String = serde_json::from_str(event).map_err(Error::decode)?;
         decode_json(&text)
     } else {
         decode_json(event)
+    }
+}
+
+/// The text of the JSON string literal `literal` (quotes included), borrowed when it has no
+/// escape, else copied once with its escapes resolved. serde_json would copy it through a
+/// scratch buffer grown from empty for every event, which cost as much as decoding the event
+/// itself. `None` (serde_json's turn) for anything but a literal alone using the one-character
+/// escapes: `\uXXXX` (surrogate pairs) and every error are left to serde_json.
+fn unescape(literal: &str) -> Option<Cow<'_, str>> {
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
+    let special = |b: &u8| matches!(b, b'\\' | b'"' | 0..0x20);
+    let Some(first) = inner.bytes().position(|b| special(&b)) else {
+        return Some(Cow::Borrowed(inner));
+    };
+    let mut text = String::with_capacity(inner.len());
+    let mut rest = inner;
+    let mut at = first;
+    loop {
+        let (plain, tail) = rest.split_at(at);
+        text.push_str(plain);
+        let resolved = match tail.as_bytes() {
+            [b'\\', escape, ..] => match escape {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                _ => return None,
+            },
+            // A quote, a control character or a lone backslash: not a well-formed literal.
+            _ => return None,
+        };
+        text.push(resolved);
+        // Both bytes are ASCII, so this is a character boundary.
+        rest = tail.get(2..)?;
+        match rest.bytes().position(|b| special(&b)) {
+            Some(next) => at = next,
+            None => {
+                text.push_str(rest);
+                return Some(Cow::Owned(text));
+            }
+        }
     }
 }
 
@@ -88,6 +135,27 @@ mod tests {
         assert_eq!(n.ok(), Some(42));
         let raw: Result<Message> = decode_event(r#"{"text":"raw","n":2}"#);
         assert_eq!(raw.ok(), Some(Message { text: "raw".into(), n: 2 }));
+    }
+
+    #[test]
+    fn literals_read_as_serde_json_reads_them() {
+        for text in
+            ["", "plain", r#"{"n":1,"text":"benchmark event"}"#, "é \u{1F600} \" \\ / \u{8}\u{c}\n\r\t"]
+        {
+            let literal = serde_json::to_string(text).unwrap_or_default();
+            assert_eq!(unescape(&literal).as_deref(), Some(text), "{literal}");
+        }
+        assert!(matches!(unescape(r#""no escape""#), Some(Cow::Borrowed("no escape"))));
+        // Left to serde_json: \u escapes, errors, anything around the literal.
+        for literal in
+            [r#""\u00e9""#, r#""a\x""#, r#""a"b""#, "\"a\u{1}\"", r#""a\""#, r#" "a""#, r#""a" "#, "42"]
+        {
+            assert_eq!(unescape(literal), None, "{literal}");
+        }
+        let surrogates: Result<String> = decode_event(r#""\"\ud83d\ude00\"""#);
+        assert_eq!(surrogates.ok().as_deref(), Some("\u{1F600}"));
+        let control = decode_event::<String>("\"a\u{1}\"");
+        assert!(control.is_err_and(|e| e.is_decode()));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::dialect::{Dialect, Incoming};
 use super::protocol::WireError;
-use super::queue::{Payload, Producer};
+use super::queue::{Payload, Producer, Wakes};
 use super::transport::{Socket, Text, recv};
 use super::{Command, ConnectionEvent, ConnectionState, Hub, Key};
 use crate::auth::Auth;
@@ -74,6 +74,8 @@ pub(super) struct Connection {
     /// all of them: [`expire`](Self::expire) then finds nothing due and looks again). Kept so
     /// that routing an event does not look at every subscription.
     deadline_hint: Option<Instant>,
+    /// The consumers that got events in the batch being routed, woken once it is done.
+    wakes: Wakes,
 }
 
 /// How many already-received messages the connection task handles in one turn before it
@@ -113,6 +115,7 @@ impl Connection {
             sent: VecDeque::new(),
             closing: None,
             deadline_hint: None,
+            wakes: Wakes::default(),
         }
     }
 
@@ -380,10 +383,16 @@ impl Connection {
                     if !batch.is_empty() {
                         last_heard = Instant::now();
                     }
+                    let mut lost = None;
                     for text in batch.drain(..) {
                         if let Err(e) = self.message(&text) {
-                            return Ended::Lost(e);
+                            lost = Some(e);
+                            break;
                         }
+                    }
+                    self.wakes.wake_all();
+                    if let Some(e) = lost {
+                        return Ended::Lost(e);
                     }
                     match received {
                         Batch::Messages => {}
@@ -586,7 +595,7 @@ impl Connection {
             }
             Incoming::Data { id, payload } => {
                 if let Some(sub) = self.subs.get(&*id) {
-                    sub.events.event(Payload::within(text, payload.get()));
+                    sub.events.event(Payload::within(text, payload), &mut self.wakes);
                 }
             }
             Incoming::Published { id, response } => {

@@ -9,8 +9,6 @@
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
-
 use super::protocol::{self, WireError};
 use crate::error::{Error, GraphQLError};
 use crate::events::messages::{self as events, PublishResponse};
@@ -34,8 +32,8 @@ pub(crate) enum Incoming<'a> {
     KeepAlive,
     /// Subscription `id` is registered (`start_ack`, `subscribe_success`).
     Started { id: String },
-    /// An event of subscription `id`, as the subscriber decodes it.
-    Data { id: Cow<'a, str>, payload: &'a RawValue },
+    /// An event of subscription `id`, as the subscriber decodes it (a slice of the message).
+    Data { id: Cow<'a, str>, payload: &'a str },
     /// Operation `id` (a subscription, or an Events publish) was refused.
     Failed { id: String, errors: Vec<WireError> },
     /// One event of subscription `id` could not be delivered; the subscription goes on.
@@ -134,7 +132,7 @@ fn from_graphql(message: protocol::ServerMessage<'_>) -> Incoming<'_> {
         }
         M::Ka => Incoming::KeepAlive,
         M::StartAck { id } => Incoming::Started { id },
-        M::Data { id, payload } => Incoming::Data { id, payload },
+        M::Data { id, payload } => Incoming::Data { id, payload: payload.get() },
         M::Error { id: Some(id), payload } => Incoming::Failed { id, errors: payload.errors },
         M::Error { id: None, payload } => Incoming::ServerError { errors: payload.errors },
         M::Complete { id } => Incoming::Ended { id },

@@ -11,6 +11,7 @@
 //! there.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -69,6 +70,9 @@ struct State {
 pub(crate) struct Shared {
     capacity: usize,
     state: Mutex<State>,
+    /// Events the consumer has taken out of the queue and not read yet (see
+    /// [`Consumer::poll_next`]): they still count against the capacity.
+    held: AtomicUsize,
 }
 
 impl Shared {
@@ -89,8 +93,9 @@ pub(crate) fn channel(capacity: usize, route: mpsc::UnboundedSender<Command>) ->
             abandoned: false,
             route,
         }),
+        held: AtomicUsize::new(0),
     });
-    (Producer { shared: shared.clone() }, Consumer { shared })
+    (Producer { shared: shared.clone() }, Consumer { shared, taken: VecDeque::new() })
 }
 
 /// The connection task's end. Dropping it ends the stream (after what is queued).
@@ -99,13 +104,15 @@ pub(crate) struct Producer {
 }
 
 impl Producer {
-    /// Queues an event, or counts it as dropped when the consumer is `capacity` behind.
-    pub(crate) fn event(&self, payload: Payload) {
+    /// Queues an event, or counts it as dropped when the consumer is `capacity` behind. The
+    /// consumer is not woken here: its waker goes to `wakes`, for the caller to wake once it has
+    /// queued everything it has at hand.
+    pub(crate) fn event(&self, payload: Payload, wakes: &mut Wakes) {
         let mut state = self.shared.lock();
         if state.abandoned {
             return;
         }
-        if state.items.len() >= self.shared.capacity {
+        if state.items.len() + self.shared.held.load(Ordering::Relaxed) >= self.shared.capacity {
             state.dropped += 1;
             return;
         }
@@ -116,7 +123,9 @@ impl Producer {
             state.items.push_back(Err(Error::lagged(dropped)));
         }
         state.items.push_back(Ok(payload));
-        wake(&mut state);
+        if let Some(waker) = state.waker.take() {
+            wakes.0.push(waker);
+        }
     }
 
     /// Queues an error: a bad event, or the last item. Never dropped.
@@ -149,6 +158,27 @@ impl Drop for Producer {
         let mut state = self.shared.lock();
         state.closed = true;
         wake(&mut state);
+    }
+}
+
+/// Consumers to wake once a batch of received events is queued. Waking a consumer for each
+/// event would wake it (often another thread) about once per event, each wake-up reading one
+/// event; woken after the batch, it reads them all in one go. Dropping it wakes what it holds.
+#[derive(Default)]
+pub(crate) struct Wakes(Vec<Waker>);
+
+impl Wakes {
+    /// Wakes every consumer collected so far.
+    pub(crate) fn wake_all(&mut self) {
+        for waker in self.0.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+impl Drop for Wakes {
+    fn drop(&mut self) {
+        self.wake_all();
     }
 }
 
@@ -186,14 +216,28 @@ impl Router {
 /// The subscription's end.
 pub(crate) struct Consumer {
     shared: Arc<Shared>,
+    /// Items taken from the queue in one go, read before it is looked at again.
+    taken: VecDeque<Result<Payload>>,
 }
 
 impl Consumer {
     /// The next item; `Ready(None)` once the producer is gone and everything was read.
-    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Payload>>> {
-        let mut state = self.shared.lock();
-        if let Some(item) = state.items.pop_front() {
+    ///
+    /// Whatever is queued is taken at once (one lock for a batch of events rather than one per
+    /// event, which the connection task would otherwise contend for); the items taken still
+    /// count against the capacity until they are read.
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Payload>>> {
+        if let Some(item) = self.taken.pop_front() {
+            self.shared.held.store(self.taken.len(), Ordering::Relaxed);
             return Poll::Ready(Some(item));
+        }
+        let mut state = self.shared.lock();
+        if !state.items.is_empty() {
+            // The queue keeps the emptied buffer (and its allocation) for the next batch.
+            std::mem::swap(&mut state.items, &mut self.taken);
+            let item = self.taken.pop_front();
+            self.shared.held.store(self.taken.len(), Ordering::Relaxed);
+            return Poll::Ready(item);
         }
         if state.dropped > 0 {
             // Everything queued before the gap has been read.
@@ -228,7 +272,7 @@ mod tests {
 
     use super::*;
 
-    fn next(c: &Consumer) -> Option<Result<Payload>> {
+    fn next(c: &mut Consumer) -> Option<Result<Payload>> {
         match c.poll_next(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(item) => item,
             Poll::Pending => panic!("pending"),
@@ -254,45 +298,106 @@ mod tests {
         item.and_then(Result::ok).map(|p| p.get().to_owned())
     }
 
-    fn pending(c: &Consumer) -> bool {
+    fn pending(c: &mut Consumer) -> bool {
         c.poll_next(&mut Context::from_waker(Waker::noop())).is_pending()
     }
 
     #[test]
     fn a_full_queue_drops_newer_events_and_reports_the_gap_in_place() {
         let (route, _rx) = mpsc::unbounded_channel();
-        let (p, c) = channel(2, route);
+        let (p, mut c) = channel(2, route);
+        let mut wakes = Wakes::default();
         for i in 0..5 {
-            p.event(raw(i));
+            p.event(raw(i), &mut wakes);
         }
-        assert_eq!(event(next(&c)).as_deref(), Some("0"));
-        p.event(raw(5));
-        assert_eq!(event(next(&c)).as_deref(), Some("1"));
+        assert_eq!(event(next(&mut c)).as_deref(), Some("0"));
+        p.event(raw(5), &mut wakes);
+        assert_eq!(event(next(&mut c)).as_deref(), Some("1"));
         // 2, 3 and 4 were dropped; 5 came after them.
-        let gap = next(&c).and_then(Result::err);
+        let gap = next(&mut c).and_then(Result::err);
         assert!(gap.as_ref().is_some_and(Error::is_lagged), "{gap:?}");
         assert_eq!(gap.and_then(|e| e.lagged_count()), Some(3));
-        assert_eq!(event(next(&c)).as_deref(), Some("5"));
-        assert!(pending(&c));
+        assert_eq!(event(next(&mut c)).as_deref(), Some("5"));
+        assert!(pending(&mut c));
+    }
+
+    #[test]
+    fn events_taken_out_and_not_read_yet_count_against_the_capacity() {
+        let (route, _rx) = mpsc::unbounded_channel();
+        let (p, mut c) = channel(4, route);
+        let mut wakes = Wakes::default();
+        for i in 0..3 {
+            p.event(raw(i), &mut wakes);
+        }
+        // Takes all three, reads one: two unread in hand.
+        assert_eq!(event(next(&mut c)).as_deref(), Some("0"));
+        for i in 3..6 {
+            p.event(raw(i), &mut wakes);
+        }
+        // 3 and 4 fit (four unread); 5 does not.
+        let read: Vec<Option<String>> = (0..4).map(|_| event(next(&mut c))).collect();
+        assert_eq!(read, ["1", "2", "3", "4"].map(|s| Some(s.to_owned())));
+        assert_eq!(next(&mut c).and_then(|item| item.err()).and_then(|e| e.lagged_count()), Some(1));
+        assert!(pending(&mut c));
     }
 
     #[test]
     fn a_gap_with_nothing_after_it_is_reported_once_the_queue_is_read() {
         let (route, _rx) = mpsc::unbounded_channel();
-        let (p, c) = channel(1, route);
-        p.event(raw(0));
-        p.event(raw(1));
-        p.event(raw(2));
-        assert_eq!(event(next(&c)).as_deref(), Some("0"));
-        assert_eq!(next(&c).and_then(Result::err).and_then(|e| e.lagged_count()), Some(2));
-        assert!(pending(&c));
+        let (p, mut c) = channel(1, route);
+        let mut wakes = Wakes::default();
+        p.event(raw(0), &mut wakes);
+        p.event(raw(1), &mut wakes);
+        p.event(raw(2), &mut wakes);
+        assert_eq!(event(next(&mut c)).as_deref(), Some("0"));
+        assert_eq!(next(&mut c).and_then(Result::err).and_then(|e| e.lagged_count()), Some(2));
+        assert!(pending(&mut c));
         // The last error is queued past the capacity, and the end follows it.
-        p.event(raw(3));
+        p.event(raw(3), &mut wakes);
         p.error(Error::closed("gone"));
         drop(p);
-        assert_eq!(event(next(&c)).as_deref(), Some("3"));
-        assert!(next(&c).and_then(Result::err).is_some_and(|e| e.is_closed()));
-        assert!(next(&c).is_none());
+        assert_eq!(event(next(&mut c)).as_deref(), Some("3"));
+        assert!(next(&mut c).and_then(Result::err).is_some_and(|e| e.is_closed()));
+        assert!(next(&mut c).is_none());
+    }
+
+    /// A waker that counts its wake-ups.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_waiting_consumer_is_woken_once_for_a_batch_when_the_batch_is_done() {
+        let (route, _rx) = mpsc::unbounded_channel();
+        let (p, mut c) = channel(8, route);
+        let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        assert!(c.poll_next(&mut Context::from_waker(&waker)).is_pending());
+        let woken = || count.0.load(std::sync::atomic::Ordering::SeqCst);
+        let mut wakes = Wakes::default();
+        for i in 0..3 {
+            p.event(raw(i), &mut wakes);
+        }
+        assert_eq!(woken(), 0, "not while the batch is routed");
+        wakes.wake_all();
+        assert_eq!(woken(), 1, "once for the three events");
+        for i in 0..3 {
+            assert_eq!(event(next(&mut c)).as_deref(), Some(i.to_string().as_str()));
+        }
+        // Not woken again until it waits again; a dropped collection still wakes.
+        p.event(raw(3), &mut wakes);
+        wakes.wake_all();
+        assert_eq!(woken(), 1);
+        assert!(c.poll_next(&mut Context::from_waker(&waker)).is_ready());
+        assert!(c.poll_next(&mut Context::from_waker(&waker)).is_pending());
+        let mut dropped = Wakes::default();
+        p.event(raw(4), &mut dropped);
+        drop(dropped);
+        assert_eq!(woken(), 2);
     }
 
     #[test]
