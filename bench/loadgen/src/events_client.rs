@@ -82,7 +82,15 @@ pub(crate) fn main(args: EventsArgs) -> anyhow::Result<ExitCode> {
     if args.subs == 0 || args.publishes == 0 || !(1..=5).contains(&args.events) || args.concurrency == 0 {
         bail!("--subs, --publishes and --concurrency must be at least 1, --events 1 to 5");
     }
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run(args))
+    // One thread, as Node runs Amplify: the connection task and the readers then share it, with
+    // no wake-up or cache line crossing between threads; `LOADGEN_THREADS=multi` for tokio's
+    // default multi-threaded runtime.
+    let runtime = if std::env::var("LOADGEN_THREADS").is_ok_and(|v| v == "multi") {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    };
+    runtime.block_on(run(args))
 }
 
 async fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
