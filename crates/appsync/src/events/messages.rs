@@ -215,7 +215,8 @@ impl<'a> ServerMessage<'a> {
 }
 
 /// The id and the event literal of a `data` message laid out exactly as
-/// `{"type":"data","id":"<id>","event":"<JSON string>"}` (how the emulator writes it), found
+/// `{"type":"data","id":"<id>","event":"<JSON string>"}` (the key order of AppSync's Events
+/// guide, which the emulator writes; AppSync's own order is not documented), found
 /// without a JSON parser: the one message that comes in bulk, where the general parse costs
 /// about as much as the subscriber's own decoding of the event. `None` for anything else
 /// (another layout or key order, an id with escapes, an event that is not a well-formed
