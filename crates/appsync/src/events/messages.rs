@@ -236,7 +236,8 @@ fn data_as_sent(text: &str) -> Option<(&str, &str)> {
 
 /// The length (quotes included) of the JSON string literal at the start of `text`, when it is
 /// one by JSON's rules as serde_json checks them while skipping a value: only the escapes
-/// `\" \\ \/ \b \f \n \r \t \uXXXX`, no control character.
+/// `\" \\ \/ \b \f \n \r \t` ([`short_escape`](super::stream::short_escape)) and `\uXXXX`, no
+/// control character.
 fn string_literal_len(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     if bytes.first() != Some(&b'"') {
@@ -246,9 +247,9 @@ fn string_literal_len(text: &str) -> Option<usize> {
     while let Some(&b) = bytes.get(i) {
         match b {
             b'"' => return Some(i + 1),
-            b'\\' => match bytes.get(i + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+            b'\\' => match *bytes.get(i + 1)? {
                 b'u' if bytes.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                escape if super::stream::short_escape(escape).is_some() => i += 2,
                 _ => return None,
             },
             0..0x20 => return None,

@@ -79,17 +79,7 @@ fn unescape(literal: &str) -> Option<Cow<'_, str>> {
         let (plain, tail) = rest.split_at(at);
         text.push_str(plain);
         let resolved = match tail.as_bytes() {
-            [b'\\', escape, ..] => match escape {
-                b'"' => '"',
-                b'\\' => '\\',
-                b'/' => '/',
-                b'b' => '\u{8}',
-                b'f' => '\u{c}',
-                b'n' => '\n',
-                b'r' => '\r',
-                b't' => '\t',
-                _ => return None,
-            },
+            [b'\\', escape, ..] => short_escape(*escape)?,
             // A quote, a control character or a lone backslash: not a well-formed literal.
             _ => return None,
         };
@@ -104,6 +94,23 @@ fn unescape(literal: &str) -> Option<Cow<'_, str>> {
             }
         }
     }
+}
+
+/// The character JSON's one-character escape `\\x` stands for, given `x`; `None` for `u` (four
+/// hex digits follow) and for anything that is no escape. Shared by [`unescape`] and the `data`
+/// message shortcut that finds where an event's literal ends.
+pub(crate) fn short_escape(x: u8) -> Option<char> {
+    Some(match x {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
 }
 
 fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T> {
