@@ -11,8 +11,10 @@
 //! - `--measure publish`: `--publishes` HTTP publishes of `--events` events each to `--channel`,
 //!   `--concurrency` at a time: the load the subscribers receive.
 //!
-//! Events are decoded as `serde_json::Value`, as a JavaScript client parses them. API-key auth;
-//! only loopback URLs; a CA file for the emulator's TLS; every wait is bounded.
+//! Events are decoded (`--decode`) as `serde_json::Value`, JSON of any shape as a JavaScript
+//! client's `JSON.parse` gives it, or into the benchmark event's own struct, as the
+//! `subscribe::<T>` API is meant to be used. API-key auth; only loopback URLs; a CA file for
+//! the emulator's TLS; every wait is bounded.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use anyhow::{Context as _, bail};
 use appsync::events::EventsClient;
 use clap::ValueEnum;
 use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::measure::{cpu_self, round3, rss_kib};
@@ -32,6 +35,24 @@ enum Measure {
     Throughput,
     Memory,
     Publish,
+}
+
+/// What the subscriber decodes each event into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Decode {
+    /// `serde_json::Value`: any JSON, as `JSON.parse` gives it.
+    Value,
+    /// [`BenchEvent`], the publisher's event as a struct.
+    Typed,
+}
+
+/// The publisher's event, `{"n": .., "i": .., "text": ..}`, as an application declares it.
+#[derive(serde::Deserialize)]
+#[expect(dead_code, reason = "decoded in full as an application would; the benchmark counts events")]
+struct BenchEvent {
+    n: u64,
+    i: u64,
+    text: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,6 +84,9 @@ pub(crate) struct EventsArgs {
     /// Publishes in flight at once (publisher).
     #[arg(long, short = 'c', default_value_t = 2)]
     concurrency: usize,
+    /// Throughput: what each event is decoded into.
+    #[arg(long, value_enum, default_value = "value")]
+    decode: Decode,
     /// Throughput: written (empty) once every subscription is acknowledged.
     #[arg(long)]
     ready_file: Option<std::path::PathBuf>,
@@ -103,29 +127,36 @@ async fn run(args: EventsArgs) -> anyhow::Result<ExitCode> {
     let client = builder.build()?;
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
     match args.measure {
-        Measure::Throughput => throughput(&args, &client, deadline).await,
+        Measure::Throughput => match args.decode {
+            Decode::Value => throughput::<Value>(&args, &client, deadline).await,
+            Decode::Typed => throughput::<BenchEvent>(&args, &client, deadline).await,
+        },
         Measure::Memory => memory(&args, &client).await,
         Measure::Publish => publish(&args, &client, deadline).await,
     }
 }
 
 /// `--subs` subscriptions to `--channel`, each acknowledged.
-async fn subscribe(
+async fn subscribe<T: DeserializeOwned>(
     client: &EventsClient,
     channel: &str,
     count: usize,
-) -> anyhow::Result<Vec<appsync::events::EventStream<Value>>> {
+) -> anyhow::Result<Vec<appsync::events::EventStream<T>>> {
     let mut streams = Vec::with_capacity(count);
     for _ in 0..count {
-        streams.push(client.subscribe::<Value>(channel).await?);
+        streams.push(client.subscribe::<T>(channel).await?);
     }
     Ok(streams)
 }
 
-async fn throughput(args: &EventsArgs, client: &EventsClient, deadline: Instant) -> anyhow::Result<ExitCode> {
+async fn throughput<T: DeserializeOwned + Send + 'static>(
+    args: &EventsArgs,
+    client: &EventsClient,
+    deadline: Instant,
+) -> anyhow::Result<ExitCode> {
     let share = args.publishes * args.events;
     let expected = args.subs * share;
-    let streams = subscribe(client, &args.channel, args.subs).await?;
+    let streams = subscribe::<T>(client, &args.channel, args.subs).await?;
     if let Some(path) = &args.ready_file {
         std::fs::write(path, b"")?;
     }
@@ -189,6 +220,7 @@ async fn throughput(args: &EventsArgs, client: &EventsClient, deadline: Instant)
     let errors = errors.load(Ordering::Relaxed);
     let line = json!({
         "label": args.label, "tool": "appsync-events", "measure": "throughput", "subs": args.subs,
+        "decode": format!("{:?}", args.decode).to_lowercase(),
         "publishes": args.publishes, "events_per_publish": args.events, "events": counted,
         "errors": errors, "cut_short": counted < expected, "events_per_s": round3(rate),
         "elapsed_s": round3(Some(span)),
@@ -210,10 +242,10 @@ async fn throughput(args: &EventsArgs, client: &EventsClient, deadline: Instant)
 /// RSS per idle subscription: one subscription first, then `--subs` more, measured once every
 /// one is acknowledged.
 async fn memory(args: &EventsArgs, client: &EventsClient) -> anyhow::Result<ExitCode> {
-    let _first = subscribe(client, &args.channel, 1).await?;
+    let _first = subscribe::<Value>(client, &args.channel, 1).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = rss_kib(std::process::id())? * 1024;
-    let rest = subscribe(client, &args.channel, args.subs).await?;
+    let rest = subscribe::<Value>(client, &args.channel, args.subs).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = rss_kib(std::process::id())? * 1024;
     let per = after.saturating_sub(before) as f64 / args.subs as f64;

@@ -83,8 +83,9 @@ pub(crate) enum ServerMessage<'a> {
     SubscribeSuccess { id: String },
     /// Subscription `id` was refused.
     SubscribeError { id: String, errors: Vec<WireError> },
-    /// An event of subscription `id`: the JSON string literal of the event, a slice of the
-    /// message, decoded by the subscriber.
+    /// An event of subscription `id`, a slice of the message decoded by the subscriber: the
+    /// event's JSON (AppSync's is a string literal), possibly followed by the message's other
+    /// members (see [`data_as_sent`]).
     Data { id: Cow<'a, str>, event: &'a str },
     /// An event of subscription `id` could not be delivered (the subscription goes on).
     BroadcastError { id: String, errors: Vec<WireError> },
@@ -214,49 +215,36 @@ impl<'a> ServerMessage<'a> {
     }
 }
 
-/// The id and the event literal of a `data` message laid out exactly as
-/// `{"type":"data","id":"<id>","event":"<JSON string>"}` (the key order of AppSync's Events
-/// guide, which the emulator writes; AppSync's own order is not documented), found
-/// without a JSON parser: the one message that comes in bulk, where the general parse costs
-/// about as much as the subscriber's own decoding of the event. `None` for anything else
-/// (another layout or key order, an id with escapes, an event that is not a well-formed
-/// string literal), which the general parse then reads, or refuses, as before.
+/// The id and the event of a `data` message laid out as `{"type":"data","id":"<id>","event":...}`
+/// (the key order of AppSync's Events guide, which the emulator writes; AppSync's own order is
+/// not documented), found without a JSON parser: the one message that comes in bulk, where
+/// the general parse costs about as much as the subscriber's own decoding of the event. Only
+/// the id is read here; the event is everything from `"event":` to the message's closing
+/// brace, read once, by its subscriber, which hands what is not one string literal to
+/// [`event_in`]. `None` (the general parse's turn) for anything else: another layout or key
+/// order, an empty id or one with escapes.
 fn data_as_sent(text: &str) -> Option<(&str, &str)> {
     let rest = text.strip_prefix(r#"{"type":"data","id":""#)?;
-    let (id, rest) = rest.split_at(rest.bytes().position(|b| b == b'"')?);
-    let plain_id =
-        !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+'));
-    if !plain_id {
+    // The id is its text when no escape (nor a control character) comes before its quote.
+    let end = super::stream::special_at(rest.as_bytes(), 0);
+    if end == 0 || rest.as_bytes().get(end) != Some(&b'"') {
         return None;
     }
-    let rest = rest.strip_prefix(r#"","event":"#)?;
-    let (event, end) = rest.split_at(string_literal_len(rest)?);
-    (end == "}").then_some((id, event))
+    let (id, rest) = rest.split_at(end);
+    rest.strip_prefix(r#"","event":"#)?.strip_suffix('}').map(|event| (id, event))
 }
 
-/// The length (quotes included) of the JSON string literal at the start of `text`, when it is
-/// one by JSON's rules as serde_json checks them while skipping a value: only the escapes
-/// `\" \\ \/ \b \f \n \r \t` ([`short_escape`](super::stream::short_escape)) and `\uXXXX`, no
-/// control character.
-fn string_literal_len(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    if bytes.first() != Some(&b'"') {
-        return None;
+/// The event of a `data` message whose event text `tail` ([`data_as_sent`]'s, or the general
+/// parse's) its subscriber could not read as one string literal: the message parsed in full,
+/// as [`ServerMessage::parse`] parses any other, so that the event, or the error, is the one
+/// the general parse gives.
+pub(crate) fn event_in(tail: &str) -> Result<Box<RawValue>, serde_json::Error> {
+    let message = format!(r#"{{"type":"data","id":"","event":{tail}}}"#);
+    let envelope: Envelope<'_> = serde_json::from_str(&message)?;
+    match envelope.event {
+        Some(event) => Ok(event.to_owned()),
+        None => Err(<serde_json::Error as serde::de::Error>::missing_field("event")),
     }
-    let mut i = 1;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'"' => return Some(i + 1),
-            b'\\' => match *bytes.get(i + 1)? {
-                b'u' if bytes.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
-                escape if super::stream::short_escape(escape).is_some() => i += 2,
-                _ => return None,
-            },
-            0..0x20 => return None,
-            _ => i += 1,
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -398,22 +386,26 @@ mod tests {
             assert!(quick.is_some(), "{text}");
             assert_eq!(quick, parsed_in_full(&text), "{text}");
         }
-        // A \u escape in the literal, as another server may write it.
-        let text = r#"{"type":"data","id":"s","event":"\u00e9\ud83d\ude00"}"#;
-        assert_eq!(data_as_sent(text).map(|(_, e)| e.to_owned()), parsed_in_full(text).map(|(_, e)| e));
+        // The event is not looked at here: what follows it, or an event that is not one
+        // literal, is found by the subscriber, whose general parse reads or refuses it.
+        for (text, tail) in [
+            (r#"{"type":"data","id":"s","event":"1","extra":2}"#, r#""1","extra":2"#),
+            (r#"{"type":"data","id":"s","event":{"n":1}}"#, r#"{"n":1}"#),
+            (r#"{"type":"data","id":"s","event":"a\x"}"#, r#""a\x""#),
+        ] {
+            assert_eq!(data_as_sent(text), Some(("s", tail)), "{text}");
+        }
+        assert_eq!(event_in(r#""1","extra":2"#).map(|e| e.get().to_owned()).ok().as_deref(), Some(r#""1""#));
+        for tail in [r#""a\x""#, r#""1","event":"2""#, r#""1","type":"ka""#, r#""1" x"#, "\"a\u{1}b\""] {
+            assert!(event_in(tail).is_err(), "{tail}");
+        }
         // Anything else is left to the full parse, which reads or refuses it as before.
         for text in [
             r#"{"event":"\"x\"","id":"s","type":"data"}"#,
             r#"{"type":"data","id":"s\u0031","event":"1"}"#,
             r#"{"type":"data","id":"","event":"1"}"#,
-            r#"{"type":"data","id":"s","event":"1" }"#,
             r#"{"type":"data","id":"s","event":"1"}x"#,
-            r#"{"type":"data","id":"s","event":"a\x"}"#,
-            r#"{"type":"data","id":"s","event":"a\u12g4"}"#,
-            "{\"type\":\"data\",\"id\":\"s\",\"event\":\"a\u{1}b\"}",
-            r#"{"type":"data","id":"s","event":"unterminated}"#,
-            r#"{"type":"data","id":"s","event":1}"#,
-            r#"{"type":"data","id":"s","event":"1","extra":2}"#,
+            r#"{"type":"data","id":"s","event":"1"} "#,
         ] {
             assert_eq!(data_as_sent(text), None, "{text}");
         }
@@ -421,7 +413,7 @@ mod tests {
             parse(r#"{"event":"\"x\"","id":"s","type":"data"}"#),
             ServerMessage::Data { id, event } if id == "s" && event == r#""\"x\"""#
         ));
-        assert!(ServerMessage::parse(r#"{"type":"data","id":"s","event":"a\x"}"#).is_err());
+        assert!(ServerMessage::parse(r#"{"type":"data","id":"s\u0031","event":"a\x"}"#).is_err());
     }
 
     #[test]

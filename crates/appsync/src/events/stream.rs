@@ -1,9 +1,10 @@
 //! [`EventStream`]: a channel subscription's stream, and how its events are decoded.
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 
 use serde::de::DeserializeOwned;
 
+use super::messages;
 use crate::error::{Error, Result};
 use crate::realtime::stream::sealed::Sealed;
 use crate::realtime::{Decoder, SubscriptionStream};
@@ -47,76 +48,160 @@ impl Decoder for EventPayload {
     }
 }
 
-/// A `data` message's `event` as `T`: AppSync sends each event as a JSON string holding the
-/// event's JSON (every official client reads it so); an event that is JSON itself (the
-/// developer guide's example shows one) is decoded as it is.
+/// A `data` message's `event` as `T`. AppSync sends each event as a JSON string holding the
+/// event's JSON (every official client reads it so), which is read here in one pass; anything
+/// else (an event that is JSON itself, as the developer guide's example shows one, a `\uXXXX`
+/// escape, more members after the event, a message that is not JSON) is read by the general
+/// parse of the message ([`messages::event_in`]), which takes it or names what is wrong.
+///
+/// `event` is the text that follows `"event":` in the message: the event's value, possibly
+/// followed by the rest of the message's members (see [`messages::ServerMessage::parse`]).
 fn decode_event<T: DeserializeOwned>(event: &str) -> Result<T> {
-    if let Some(text) = unescape(event) {
-        decode_json(&text)
-    } else if event.trim_start().starts_with('"') {
-        let text: String = serde_json::from_str(event).map_err(Error::decode)?;
-        decode_json(&text)
+    let decoded = SCRATCH.with(|scratch| {
+        // Only this function borrows it, and a `T::deserialize` cannot call back into it; a
+        // fresh buffer all the same, rather than a panic, should that ever change.
+        let mut fresh = Vec::new();
+        let mut borrowed = scratch.try_borrow_mut();
+        let text = borrowed.as_deref_mut().unwrap_or(&mut fresh);
+        let decoded = unescape_into(event, text).then(|| decode_json(text));
+        if text.capacity() > SCRATCH_KEPT {
+            *text = Vec::new();
+        }
+        decoded
+    });
+    if let Some(decoded) = decoded {
+        return decoded;
+    }
+    let value = messages::event_in(event).map_err(Error::decode)?;
+    let value = value.get();
+    if value.starts_with('"') {
+        let text: String = serde_json::from_str(value).map_err(Error::decode)?;
+        decode_json(text.as_bytes())
     } else {
-        decode_json(event)
+        decode_json(value.as_bytes())
     }
 }
 
-/// The text of the JSON string literal `literal` (quotes included), borrowed when it has no
-/// escape, else copied once with its escapes resolved. serde_json would copy it through a
-/// scratch buffer grown from empty for every event, which cost as much as decoding the event
-/// itself. `None` (serde_json's turn) for anything but a literal alone using the one-character
-/// escapes: `\uXXXX` (surrogate pairs) and every error are left to serde_json.
-fn unescape(literal: &str) -> Option<Cow<'_, str>> {
-    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
-    let special = |b: &u8| matches!(b, b'\\' | b'"' | 0..0x20);
-    let Some(first) = inner.bytes().position(|b| special(&b)) else {
-        return Some(Cow::Borrowed(inner));
+thread_local! {
+    /// Where an event's literal is unescaped before it is decoded: one buffer per thread rather
+    /// than an allocation per event (or a buffer per subscription, idle ones included).
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The scratch buffer is let go after an event larger than this (AppSync's events go up to
+/// 240 KB), rather than kept for the thread's life.
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+/// Whether `literal` is exactly one JSON string literal (quotes included) using only the
+/// one-character escapes; `text` then holds its text, escapes resolved. The text stays UTF-8:
+/// each escape is replaced by one ASCII byte and everything else is copied as it is.
+/// serde_json would copy a literal through a scratch buffer grown from empty for every event,
+/// which cost as much as decoding the event itself. `\uXXXX` escapes (surrogate pairs) and
+/// every error are the general parse's.
+fn unescape_into(literal: &str, text: &mut Vec<u8>) -> bool {
+    text.clear();
+    let Some(inner) = literal.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) else {
+        return false;
     };
-    let mut text = String::with_capacity(inner.len());
-    let mut rest = inner;
-    let mut at = first;
+    let bytes = inner.as_bytes();
+    // Room for a whole word past the end: plain text is copied a word at a time, before the
+    // word's first special byte (if any) is known, and only the bytes before it are kept.
+    text.resize(bytes.len() + 8, 0);
+    let (mut read, mut written) = (0, 0);
+    // `written <= read` throughout (an escape is two bytes in, one out).
     loop {
-        let (plain, tail) = rest.split_at(at);
-        text.push_str(plain);
-        let resolved = match tail.as_bytes() {
-            [b'\\', escape, ..] => short_escape(*escape)?,
-            // A quote, a control character or a lone backslash: not a well-formed literal.
-            _ => return None,
-        };
-        text.push(resolved);
-        // Both bytes are ASCII, so this is a character boundary.
-        rest = tail.get(2..)?;
-        match rest.bytes().position(|b| special(&b)) {
-            Some(next) => at = next,
+        match bytes.get(read..read + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+            Some(word) => {
+                let Some(slot) = text.get_mut(written..written + 8) else { return false };
+                slot.copy_from_slice(&word);
+                let plain = special_in(u64::from_le_bytes(word));
+                read += plain;
+                written += plain;
+                if plain == 8 {
+                    continue;
+                }
+            }
             None => {
-                text.push_str(rest);
-                return Some(Cow::Owned(text));
+                // Fewer than 8 bytes left.
+                let plain = bytes.get(read..).unwrap_or_default();
+                let plain =
+                    plain.iter().position(|&b| matches!(b, b'\\' | b'"' | 0..0x20)).unwrap_or(plain.len());
+                let (Some(slot), Some(from)) =
+                    (text.get_mut(written..written + plain), bytes.get(read..read + plain))
+                else {
+                    return false;
+                };
+                slot.copy_from_slice(from);
+                read += plain;
+                written += plain;
+                if read == bytes.len() {
+                    text.truncate(written);
+                    return true;
+                }
             }
         }
+        // `bytes[read]` is special: only an escape may be.
+        let resolved = match bytes.get(read..read + 2) {
+            Some([b'\\', x]) => short_escape(*x),
+            // A quote (the literal ends before `literal` does) or a control character.
+            _ => None,
+        };
+        let (Some(resolved), Some(slot)) = (resolved, text.get_mut(written)) else { return false };
+        *slot = resolved;
+        read += 2;
+        written += 1;
     }
 }
 
-/// The character JSON's one-character escape `\\x` stands for, given `x`; `None` for `u` (four
-/// hex digits follow) and for anything that is no escape. Shared by [`unescape`] and the `data`
-/// message shortcut that finds where an event's literal ends.
-pub(crate) fn short_escape(x: u8) -> Option<char> {
+/// How many bytes of `word` (little-endian) come before its first backslash, quote or control
+/// character: 8 when it has none.
+fn special_in(word: u64) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    // The classic "which byte is zero" test: its lowest flagged byte is exact (a borrow only
+    // flags bytes above a true one), and the lowest is the one wanted.
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let flags = zero(word ^ (ONES * u64::from(b'\\')))
+        | zero(word ^ (ONES * u64::from(b'"')))
+        | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
+    (flags.trailing_zeros() / 8) as usize
+}
+
+/// Where the first backslash, quote or control character of `bytes` at or after `from` is
+/// (`bytes.len()` when there is none), found a word at a time.
+pub(crate) fn special_at(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        let plain = special_in(u64::from_le_bytes(word));
+        at += plain;
+        if plain < 8 {
+            return at;
+        }
+    }
+    let rest = bytes.get(at..).unwrap_or_default();
+    at + rest.iter().position(|&b| matches!(b, b'\\' | b'"' | 0..0x20)).unwrap_or(rest.len())
+}
+
+/// The byte JSON's one-character escape `\\x` stands for, given `x`; `None` for `u` (four hex
+/// digits follow) and for anything that is no escape.
+fn short_escape(x: u8) -> Option<u8> {
     Some(match x {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => '/',
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
         _ => return None,
     })
 }
 
-fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|_| {
+fn decode_json<T: DeserializeOwned>(text: &[u8]) -> Result<T> {
+    serde_json::from_slice(text).map_err(|_| {
         // Decoded again, the slow way, only to name the field that failed.
-        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let mut deserializer = serde_json::Deserializer::from_slice(text);
         match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
             Err(e) => Error::decode(e),
             Ok(_) => Error::decode_message("the event did not decode"),
@@ -144,25 +229,102 @@ mod tests {
         assert_eq!(raw.ok(), Some(Message { text: "raw".into(), n: 2 }));
     }
 
+    fn unescaped(literal: &str) -> Option<String> {
+        let mut text = Vec::new();
+        unescape_into(literal, &mut text).then(|| String::from_utf8(text).unwrap_or_default())
+    }
+
     #[test]
     fn literals_read_as_serde_json_reads_them() {
-        for text in
-            ["", "plain", r#"{"n":1,"text":"benchmark event"}"#, "é \u{1F600} \" \\ / \u{8}\u{c}\n\r\t"]
-        {
+        for text in [
+            "",
+            "plain",
+            "exactly8",
+            "sixteen bytes ok",
+            r#"{"n":1,"text":"benchmark event"}"#,
+            "é \u{1F600} \" \\ / \u{8}\u{c}\n\r\t",
+            "a longer run of plain text before an escape at the end\n",
+        ] {
             let literal = serde_json::to_string(text).unwrap_or_default();
-            assert_eq!(unescape(&literal).as_deref(), Some(text), "{literal}");
+            assert_eq!(unescaped(&literal).as_deref(), Some(text), "{literal}");
         }
-        assert!(matches!(unescape(r#""no escape""#), Some(Cow::Borrowed("no escape"))));
-        // Left to serde_json: \u escapes, errors, anything around the literal.
-        for literal in
-            [r#""\u00e9""#, r#""a\x""#, r#""a"b""#, "\"a\u{1}\"", r#""a\""#, r#" "a""#, r#""a" "#, "42"]
-        {
-            assert_eq!(unescape(literal), None, "{literal}");
+        // Left to the general parse: \u escapes, errors, anything around the literal, a literal
+        // followed by more members.
+        for literal in [
+            r#""\u00e9""#,
+            r#""a\x""#,
+            r#""a"b""#,
+            "\"a\u{1}\"",
+            "\"12345678\u{1f}\"",
+            r#""a\""#,
+            r#"""#,
+            r#" "a""#,
+            r#""a" "#,
+            "42",
+            r#""a","n":"b""#,
+        ] {
+            assert_eq!(unescaped(literal), None, "{literal}");
         }
+    }
+
+    #[test]
+    fn the_general_parse_reads_what_the_one_pass_does_not() {
         let surrogates: Result<String> = decode_event(r#""\"\ud83d\ude00\"""#);
         assert_eq!(surrogates.ok().as_deref(), Some("\u{1F600}"));
-        let control = decode_event::<String>("\"a\u{1}\"");
-        assert!(control.is_err_and(|e| e.is_decode()));
+        // The event, then more members of the message.
+        let more: Result<u32> = decode_event(r#""7","extra":{"n":"x"}"#);
+        assert_eq!(more.ok(), Some(7));
+        let raw: Result<Message> = decode_event(r#"{"text":"raw","n":2},"extra":1"#);
+        assert_eq!(raw.ok(), Some(Message { text: "raw".into(), n: 2 }));
+        // What the message parse refuses: a control character, a second event, no JSON.
+        for event in ["\"a\u{1}\"", r#""1","event":"2""#, r#""1" junk"#, r#""unterminated"#] {
+            let refused = decode_event::<serde_json::Value>(event);
+            assert!(refused.is_err_and(|e| e.is_decode()), "{event}");
+        }
+    }
+
+    #[test]
+    fn random_literals_read_as_serde_json_reads_them() {
+        let alphabet = ['a', 'b', ' ', '\\', '"', '/', '\n', '\t', '\u{1}', 'é', '\u{1F600}'];
+        let mut rng = fastrand::Rng::with_seed(14);
+        for _ in 0..5_000 {
+            let len = rng.usize(0..40);
+            let text: String = (0..len).map(|_| alphabet[rng.usize(..alphabet.len())]).collect();
+            let literal = serde_json::to_string(&text).unwrap_or_default();
+            // serde_json writes \u0001 for the control character: the general parse's.
+            let expected = (!literal.contains("\\u")).then(|| text.clone());
+            assert_eq!(unescaped(&literal), expected, "{literal}");
+            // Cut short, or with a quote inside, it is no literal.
+            if literal.len() > 2 {
+                let cut = rng.usize(1..literal.len() - 1);
+                if literal.is_char_boundary(cut) {
+                    let broken = format!("{}\"{}", &literal[..cut], &literal[cut..]);
+                    let read = serde_json::from_str::<String>(&broken).ok();
+                    assert!(unescaped(&broken).is_none() || unescaped(&broken) == read, "{broken}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_special_byte_is_found_in_any_lane() {
+        for special in [b'\\', b'"', 0x00, 0x1f] {
+            for len in [1, 7, 8, 9, 16, 23] {
+                for at in 0..len {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = special;
+                    // A second special byte later must not hide the first.
+                    if at + 1 < len {
+                        bytes[len - 1] = b'"';
+                    }
+                    assert_eq!(special_at(&bytes, 0), at, "{special:#x} at {at} of {len}");
+                }
+            }
+        }
+        let plain = "abcdefgh  !#[]~\x7fé\u{1F600}ÿ".as_bytes();
+        assert_eq!(special_at(plain, 0), plain.len());
+        assert_eq!(special_at(b"a\"bcdefghij\\", 2), 11);
+        assert_eq!(special_at(b"", 0), 0);
     }
 
     #[test]

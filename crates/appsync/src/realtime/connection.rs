@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -62,7 +63,9 @@ struct Pending {
 
 pub(super) struct Connection {
     s: Setup,
-    subs: HashMap<String, Sub>,
+    /// Looked up for every event: ids are this client's own, so a fast hash rather than one
+    /// that resists chosen keys.
+    subs: FxHashMap<String, Sub>,
     /// Events publishes not answered yet.
     publishes: HashMap<String, Pending>,
     /// When the messages of the last second went out on the current socket (for
@@ -110,7 +113,7 @@ impl Connection {
     pub(super) fn new(setup: Setup) -> Self {
         Self {
             s: setup,
-            subs: HashMap::new(),
+            subs: FxHashMap::default(),
             publishes: HashMap::new(),
             sent: VecDeque::new(),
             closing: None,
