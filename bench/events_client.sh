@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # AppSync Events clients (issue 14): `appsync local --tls` (release build, demo API key) on a free
 # loopback port, and two subscribers against it, one at a time, with the same API key:
-#   - appsync: `loadgen events`, the appsync crate's `appsync::events` client;
+#   - appsync: `loadgen events`, the appsync crate's `appsync::events` client, twice: decoding
+#              each event into the benchmark event's struct (`subscribe::<T>` as the API is
+#              meant to be used; label appsync_typed) and into `serde_json::Value` (any JSON, as
+#              JavaScript's `JSON.parse` gives it; label appsync_value);
 #   - amplify: bench/peers/amplify_events_peer.mjs, Amplify JS `events` (aws-amplify 6.22.1 and
 #              ws 8.23.1 from npm, installed under target/bench-events-node) in Node. Amplify turns
 #              every endpoint into wss://, hence the emulator's TLS for both.
@@ -17,8 +20,9 @@
 #     event beside it, since both share the machine's cores;
 #   - memory per idle subscription of the appsync client: its RSS growth over IDLE (default 1,000)
 #     more subscriptions (100 per connection, the client's default) / IDLE.
-# Targets: appsync events/s >= 5x amplify (same run, same emulator, same load); < 4 KiB per idle
-# subscription. Rounds alternate which client goes first; a fresh emulator per round.
+# Targets: appsync events/s >= 5x amplify (same run, same emulator, same load), reported for
+# each decoding; < 4 KiB per idle subscription. Rounds rotate which client goes first; a fresh
+# emulator per round.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
 # Environment: REPEAT (default 3), SUBS, PUBLISHES, CONCURRENCY, IDLE, BUILD=0 to skip the build.
 set -euo pipefail
@@ -63,11 +67,15 @@ throughput() {
   rm -f "$ready"
   local common=(--url "$event_url" --api-key "$KEY" --subs "$SUBS" --publishes "$PUBLISHES" --events 5
     --ready-file "$ready" --max-seconds 120 --label "$label")
-  if [ "$client" = amplify ]; then
-    NODE_EXTRA_CA_CERTS="$ca" node "$node_dir/amplify_events_peer.mjs" "${common[@]}" >>"$out" 2>"$sublog" &
-  else
-    "$loadgen" events --measure throughput --ca-file "$ca" "${common[@]}" >>"$out" 2>"$sublog" &
-  fi
+  case $client in
+    amplify)
+      NODE_EXTRA_CA_CERTS="$ca" node "$node_dir/amplify_events_peer.mjs" "${common[@]}" >>"$out" 2>"$sublog" &
+      ;;
+    appsync_typed | appsync_value)
+      "$loadgen" events --measure throughput --decode "${client#appsync_}" --ca-file "$ca" "${common[@]}" \
+        >>"$out" 2>"$sublog" &
+      ;;
+  esac
   sub=$!
   local emu0
   emu0=$(cpu_ticks "$pid")
@@ -92,8 +100,11 @@ for r in $(seq 1 "$REPEAT"); do
   event_url=${url%/graphql}/event
   ca=$tls_dir/ca.pem
   echo "== appsync local at $event_url, round $r, load: $(uptime | sed 's/.*load average: //')"
-  order="appsync amplify"
-  [ $((r % 2)) = 0 ] && order="amplify appsync"
+  case $((r % 3)) in
+    1) order="appsync_typed amplify appsync_value" ;;
+    2) order="amplify appsync_value appsync_typed" ;;
+    0) order="appsync_value appsync_typed amplify" ;;
+  esac
   for client in $order; do throughput "$client" "$client-tp-$SUBS#$r"; done
   "$loadgen" events --measure memory --url "$event_url" --api-key "$KEY" --ca-file "$ca" --subs "$IDLE" \
     --label "appsync-mem-$IDLE#$r" >>"$out" || status=1
@@ -136,11 +147,13 @@ rounds = {}
 for r in tp:
     client, _, rnd = r["label"].partition("#")
     rounds.setdefault(rnd, {})[client.split("-")[0]] = r
-ratios = [x["appsync"]["events_per_s"] / x["amplify"]["events_per_s"] for x in rounds.values()
-          if "appsync" in x and "amplify" in x and x["appsync"]["events_per_s"] and x["amplify"]["events_per_s"]]
 print()
-print(f"- events/s on one connection ({subs} subscriptions), appsync / amplify, median of {len(ratios)} per-round "
-      f"ratios: {fmt(median(ratios), 2)}x (target >= 5x); per round: {', '.join(fmt(x, 2) for x in ratios)}")
+for mode in ("appsync_typed", "appsync_value"):
+    ratios = [x[mode]["events_per_s"] / x["amplify"]["events_per_s"] for x in rounds.values()
+              if mode in x and "amplify" in x and x[mode]["events_per_s"] and x["amplify"]["events_per_s"]]
+    print(f"- events/s on one connection ({subs} subscriptions), {mode} / amplify, median of {len(ratios)} "
+          f"per-round ratios: {fmt(median(ratios), 2)}x (target >= 5x); per round: "
+          f"{', '.join(fmt(x, 2) for x in ratios)}")
 per = median(r["bytes_per_sub"] for r in mem)
 print(f"- appsync client memory per idle subscription ({idle}), median: {fmt(per, 0)} bytes = "
       f"{fmt(None if per is None else per / 1024, 2)} KiB (target < 4 KiB)")

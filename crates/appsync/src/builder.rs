@@ -269,7 +269,7 @@ fn parse_ca_pem(pem: &[u8]) -> Result<Vec<Vec<u8>>> {
 }
 
 /// rustls settings for the real-time socket: the platform's roots plus `extra` (DER).
-fn tls_with_roots(extra: Vec<Vec<u8>>) -> Result<tokio_rustls::rustls::ClientConfig> {
+pub(crate) fn tls_with_roots(extra: Vec<Vec<u8>>) -> Result<tokio_rustls::rustls::ClientConfig> {
     use tokio_rustls::rustls::{ClientConfig, RootCertStore};
     let mut roots = RootCertStore::empty();
     // A platform store that is missing or partly unreadable still leaves the added authorities.

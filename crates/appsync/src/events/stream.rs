@@ -1,6 +1,6 @@
 //! [`EventStream`]: a channel subscription's stream, and how its events are decoded.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use serde::de::DeserializeOwned;
 
@@ -58,14 +58,23 @@ impl Decoder for EventPayload {
 /// followed by the rest of the message's members (see [`messages::ServerMessage::parse`]).
 fn decode_event<T: DeserializeOwned>(event: &str) -> Result<T> {
     let decoded = SCRATCH.with(|scratch| {
-        // Only this function borrows it, and a `T::deserialize` cannot call back into it; a
-        // fresh buffer all the same, rather than a panic, should that ever change.
-        let mut fresh = Vec::new();
-        let mut borrowed = scratch.try_borrow_mut();
-        let text = borrowed.as_deref_mut().unwrap_or(&mut fresh);
-        let decoded = unescape_into(event, text).then(|| decode_json(text));
-        if text.capacity() > SCRATCH_KEPT {
-            *text = Vec::new();
+        // Taken, not borrowed: a `T::deserialize` that decoded an event itself would find an
+        // empty buffer here rather than one in use.
+        let mut buffer = scratch.take();
+        let mut decoded = None;
+        if unescape_into(event, &mut buffer) {
+            // Checked once here, so that serde_json reads a `&str` and does not check each of
+            // its strings again (the unescaped text is UTF-8 by construction).
+            buffer = match String::from_utf8(buffer) {
+                Ok(text) => {
+                    decoded = Some(decode_json(&text));
+                    text.into_bytes()
+                }
+                Err(e) => e.into_bytes(),
+            };
+        }
+        if buffer.capacity() <= SCRATCH_KEPT {
+            scratch.set(buffer);
         }
         decoded
     });
@@ -76,16 +85,16 @@ fn decode_event<T: DeserializeOwned>(event: &str) -> Result<T> {
     let value = value.get();
     if value.starts_with('"') {
         let text: String = serde_json::from_str(value).map_err(Error::decode)?;
-        decode_json(text.as_bytes())
+        decode_json(&text)
     } else {
-        decode_json(value.as_bytes())
+        decode_json(value)
     }
 }
 
 thread_local! {
     /// Where an event's literal is unescaped before it is decoded: one buffer per thread rather
     /// than an allocation per event (or a buffer per subscription, idle ones included).
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
 /// The scratch buffer is let go after an event larger than this (AppSync's events go up to
@@ -198,10 +207,10 @@ fn short_escape(x: u8) -> Option<u8> {
     })
 }
 
-fn decode_json<T: DeserializeOwned>(text: &[u8]) -> Result<T> {
-    serde_json::from_slice(text).map_err(|_| {
+fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|_| {
         // Decoded again, the slow way, only to name the field that failed.
-        let mut deserializer = serde_json::Deserializer::from_slice(text);
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
             Err(e) => Error::decode(e),
             Ok(_) => Error::decode_message("the event did not decode"),

@@ -11,7 +11,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::dialect::Dialect;
 use super::handshake::RealtimeEndpoint;
-use super::{ConnectionEvent, RealtimeOptions, connection, queue, transport};
+use super::{ConnectionEvent, RealtimeOptions, connection, queue, transport, websocket};
 use crate::auth::Auth;
 use crate::client::Client;
 use crate::endpoint::Endpoint;
@@ -93,7 +93,7 @@ impl Hub {
         Ok(Self {
             options,
             endpoint,
-            connector: Arc::new(transport::Tungstenite { tls }),
+            connector: Arc::new(websocket::WebSocketConnector { tls }),
             state: Mutex::new(HubState::default()),
             events: Mutex::new(Some(events)),
             next_connection: AtomicU64::new(1),

@@ -51,6 +51,7 @@ mod state;
 pub(crate) mod stream;
 mod subscription;
 pub(crate) mod transport;
+mod websocket;
 
 pub(crate) use hub::{Command, Hub, Key};
 pub use options::{AuthForm, RealtimeOptions};
