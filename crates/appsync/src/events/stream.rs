@@ -61,18 +61,11 @@ fn decode_event<T: DeserializeOwned>(event: &str) -> Result<T> {
         // Taken, not borrowed: a `T::deserialize` that decoded an event itself would find an
         // empty buffer here rather than one in use.
         let mut buffer = scratch.take();
-        let mut decoded = None;
-        if unescape_into(event, &mut buffer) {
-            // Checked once here, so that serde_json reads a `&str` and does not check each of
-            // its strings again (the unescaped text is UTF-8 by construction).
-            buffer = match String::from_utf8(buffer) {
-                Ok(text) => {
-                    decoded = Some(decode_json(&text));
-                    text.into_bytes()
-                }
-                Err(e) => e.into_bytes(),
-            };
-        }
+        // Checked once here, so that serde_json reads a `&str` and does not check each of its
+        // strings again (the unescaped text is UTF-8 by construction).
+        let decoded = unescape_into(event, &mut buffer)
+            .and_then(|len| std::str::from_utf8(buffer.get(..len)?).ok())
+            .map(decode_json);
         if buffer.capacity() <= SCRATCH_KEPT {
             scratch.set(buffer);
         }
@@ -101,27 +94,27 @@ thread_local! {
 /// 240 KB), rather than kept for the thread's life.
 const SCRATCH_KEPT: usize = 64 * 1024;
 
-/// Whether `literal` is exactly one JSON string literal (quotes included) using only the
-/// one-character escapes; `text` then holds its text, escapes resolved. The text stays UTF-8:
-/// each escape is replaced by one ASCII byte and everything else is copied as it is.
-/// serde_json would copy a literal through a scratch buffer grown from empty for every event,
-/// which cost as much as decoding the event itself. `\uXXXX` escapes (surrogate pairs) and
-/// every error are the general parse's.
-fn unescape_into(literal: &str, text: &mut Vec<u8>) -> bool {
-    text.clear();
-    let Some(inner) = literal.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) else {
-        return false;
-    };
+/// When `literal` is exactly one JSON string literal (quotes included) using only the
+/// one-character escapes: the length of its text, escapes resolved, written at the start of
+/// `text` (which is grown as needed and never shrunk, so that its bytes past the text are left
+/// as they were). The text stays UTF-8: each escape is replaced by one ASCII byte and
+/// everything else is copied as it is. serde_json would copy a literal through a scratch
+/// buffer grown from empty for every event, which cost as much as decoding the event itself.
+/// `\uXXXX` escapes (surrogate pairs) and every error are the general parse's (`None`).
+fn unescape_into(literal: &str, text: &mut Vec<u8>) -> Option<usize> {
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
     let bytes = inner.as_bytes();
     // Room for a whole word past the end: plain text is copied a word at a time, before the
     // word's first special byte (if any) is known, and only the bytes before it are kept.
-    text.resize(bytes.len() + 8, 0);
+    if text.len() < bytes.len() + 8 {
+        text.resize(bytes.len() + 8, 0);
+    }
     let (mut read, mut written) = (0, 0);
     // `written <= read` throughout (an escape is two bytes in, one out).
     loop {
         match bytes.get(read..read + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
             Some(word) => {
-                let Some(slot) = text.get_mut(written..written + 8) else { return false };
+                let Some(slot) = text.get_mut(written..written + 8) else { return None };
                 slot.copy_from_slice(&word);
                 let plain = special_in(u64::from_le_bytes(word));
                 read += plain;
@@ -138,14 +131,13 @@ fn unescape_into(literal: &str, text: &mut Vec<u8>) -> bool {
                 let (Some(slot), Some(from)) =
                     (text.get_mut(written..written + plain), bytes.get(read..read + plain))
                 else {
-                    return false;
+                    return None;
                 };
                 slot.copy_from_slice(from);
                 read += plain;
                 written += plain;
                 if read == bytes.len() {
-                    text.truncate(written);
-                    return true;
+                    return Some(written);
                 }
             }
         }
@@ -155,7 +147,7 @@ fn unescape_into(literal: &str, text: &mut Vec<u8>) -> bool {
             // A quote (the literal ends before `literal` does) or a control character.
             _ => None,
         };
-        let (Some(resolved), Some(slot)) = (resolved, text.get_mut(written)) else { return false };
+        let (Some(resolved), Some(slot)) = (resolved, text.get_mut(written)) else { return None };
         *slot = resolved;
         read += 2;
         written += 1;
@@ -239,8 +231,10 @@ mod tests {
     }
 
     fn unescaped(literal: &str) -> Option<String> {
-        let mut text = Vec::new();
-        unescape_into(literal, &mut text).then(|| String::from_utf8(text).unwrap_or_default())
+        // A buffer left dirty by a longer text before, as the thread's is.
+        let mut text = vec![b'#'; 100];
+        let len = unescape_into(literal, &mut text)?;
+        String::from_utf8(text.get(..len)?.to_vec()).ok()
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(super) struct Connection {
 
 /// How many already-received messages the connection task handles in one turn before it
 /// looks at its commands and timers again.
-const BATCH: usize = 64;
+const BATCH: usize = 256;
 
 /// How a turn of reading the socket ended.
 enum Batch {
