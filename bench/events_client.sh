@@ -11,9 +11,10 @@
 # Figures:
 #   - events per second received on one connection: SUBS (default 100) subscriptions to one
 #     channel; once the subscriber is ready, `loadgen events --measure publish` (another process)
-#     sends PUBLISHES (default 1,000: 500,000 events, windows of seconds rather than a quarter of
-#     one; keep it under the emulator's 1,024 publishes a connection may fall behind, or a slow
-#     subscriber is disconnected) HTTP publishes of 5 events, CONCURRENCY (default 2) at a time,
+#     sends PUBLISHES (default 3,000: 1,500,000 events, a window of a second or more for the
+#     fastest client) HTTP publishes of 5 events, CONCURRENCY (default 2) at a time (the emulator
+#     runs with --event-capacity 4096, so that a subscriber that reads slower than the publisher
+#     sends is not disconnected as too slow while it works through the backlog),
 #     so each publish is SUBS x 5 deliveries. Each subscriber counts events where the application
 #     gets them (first and last time): events/s from the first to the last, and its CPU per event;
 #     the emulator's CPU over the same run (publisher started to subscriber done) is reported per
@@ -22,7 +23,7 @@
 #     more subscriptions (100 per connection, the client's default) / IDLE.
 # Targets: appsync events/s >= 5x amplify (same run, same emulator, same load), reported for
 # each decoding; < 4 KiB per idle subscription. Rounds rotate which client goes first; a fresh
-# emulator per round.
+# emulator for every measurement.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
 # Environment: REPEAT (default 3), SUBS, PUBLISHES, CONCURRENCY, IDLE, BUILD=0 to skip the build.
 set -euo pipefail
@@ -31,7 +32,7 @@ source bench/common.sh
 
 REPEAT=${REPEAT:-3}
 SUBS=${SUBS:-100}
-PUBLISHES=${PUBLISHES:-1000}
+PUBLISHES=${PUBLISHES:-3000}
 CONCURRENCY=${CONCURRENCY:-2}
 IDLE=${IDLE:-1000}
 
@@ -95,17 +96,27 @@ throughput() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 echo "== results in $out"
-for r in $(seq 1 "$REPEAT"); do
-  start_local --tls --tls-dir "$tls_dir"
+# start_emulator: a fresh `appsync local` (TLS) for one measurement; sets event_url and ca.
+start_emulator() {
+  start_local --tls --tls-dir "$tls_dir" --event-capacity 4096
   event_url=${url%/graphql}/event
   ca=$tls_dir/ca.pem
-  echo "== appsync local at $event_url, round $r, load: $(uptime | sed 's/.*load average: //')"
+}
+
+for r in $(seq 1 "$REPEAT"); do
+  echo "== round $r, load: $(uptime | sed 's/.*load average: //')"
   case $((r % 3)) in
     1) order="appsync_typed amplify appsync_value" ;;
     2) order="amplify appsync_value appsync_typed" ;;
     0) order="appsync_value appsync_typed amplify" ;;
   esac
-  for client in $order; do throughput "$client" "$client-tp-$SUBS#$r"; done
+  # A fresh emulator for each client: none inherits what serving the one before left behind.
+  for client in $order; do
+    start_emulator
+    throughput "$client" "$client-tp-$SUBS#$r"
+    stop
+  done
+  start_emulator
   "$loadgen" events --measure memory --url "$event_url" --api-key "$KEY" --ca-file "$ca" --subs "$IDLE" \
     --label "appsync-mem-$IDLE#$r" >>"$out" || status=1
   stop

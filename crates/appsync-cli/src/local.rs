@@ -104,6 +104,10 @@ pub(crate) struct LocalArgs {
     /// Largest request body in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = appsync_local::DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// How many mutation events (GraphQL) or publishes (Events) a real-time connection may fall
+    /// behind before it is disconnected as too slow (1013).
+    #[arg(long, value_name = "N", default_value_t = appsync_local::DEFAULT_EVENT_CAPACITY)]
+    event_capacity: usize,
     /// AppSync's queryDepthLimit (1-75; default: the project's, else none, as AppSync): fields nested deeper
     /// fail with QueryDepthLimitReached, the rest of the data is returned.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(appsync_local::MAX_QUERY_DEPTH_LIMIT)))]
@@ -164,7 +168,11 @@ pub(crate) fn builder(
     if let Some(api) = project {
         b = b.project(api.clone());
     }
-    let mut b = b.region(&args.region).default_auth(default_auth).body_limit(args.body_limit);
+    let mut b = b
+        .region(&args.region)
+        .default_auth(default_auth)
+        .body_limit(args.body_limit)
+        .event_capacity(args.event_capacity);
     // Given on the command line, they win over the project's own.
     if let Some(levels) = args.query_depth_limit {
         b = b.query_depth_limit(levels);

@@ -388,7 +388,7 @@ impl Connection {
                     }
                     let mut lost = None;
                     for text in batch.drain(..) {
-                        if let Err(e) = self.message(&text) {
+                        if let Err(e) = self.message(text) {
                             lost = Some(e);
                             break;
                         }
@@ -577,9 +577,9 @@ impl Connection {
     }
 
     /// Routes one server message; an `Err` means the connection is lost.
-    fn message(&mut self, text: &Text) -> Result<()> {
+    fn message(&mut self, text: Text) -> Result<()> {
         let dialect = self.dialect();
-        let message = match dialect.parse(text) {
+        let message = match dialect.parse(&text) {
             Ok(message) => message,
             Err(e) => {
                 tracing::debug!(target: "appsync::realtime", error = %e, "ignoring a message that does not parse");
@@ -598,7 +598,11 @@ impl Connection {
             }
             Incoming::Data { id, payload } => {
                 if let Some(sub) = self.subs.get(&*id) {
-                    sub.events.event(Payload::within(text, payload), &mut self.wakes);
+                    let payload = match Payload::span(&text, payload) {
+                        Some(span) => Payload::at(text, span),
+                        None => Payload::whole(Text::from(payload)),
+                    };
+                    sub.events.event(payload, &mut self.wakes);
                 }
             }
             Incoming::Published { id, response } => {

@@ -11,6 +11,7 @@
 //! there.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -30,14 +31,18 @@ pub(crate) struct Payload {
 }
 
 impl Payload {
-    /// The payload `json`, a slice of `message`.
-    pub(crate) fn within(message: &Text, json: &str) -> Self {
+    /// Where `json` lies in `message`, when it is a slice of it (on character boundaries).
+    pub(crate) fn span(message: &str, json: &str) -> Option<Range<usize>> {
         let start = (json.as_ptr() as usize).wrapping_sub(message.as_ptr() as usize);
-        match start.checked_add(json.len()) {
-            Some(end) if message.get(start..end).is_some() => Self { text: message.clone(), start, end },
-            // Not a slice of `message` after all: keep a copy instead.
-            _ => Self::whole(Text::from(json)),
-        }
+        let span = start..start.checked_add(json.len())?;
+        message.get(span.clone()).is_some().then_some(span)
+    }
+
+    /// The payload at `span` of `message`, which it takes: `span` is
+    /// [`span`](Self::span)'s answer for the same message. Taking the message rather than a
+    /// copy of the handle saves raising and lowering its reference count for every event.
+    pub(crate) fn at(message: Text, span: Range<usize>) -> Self {
+        Self { text: message, start: span.start, end: span.end }
     }
 
     /// A payload that is the whole of `text`.
@@ -48,7 +53,8 @@ impl Payload {
 
     /// The payload's JSON text.
     pub(crate) fn get(&self) -> &str {
-        // `within` and `whole` only keep ranges that are in bounds and on char boundaries.
+        // `at` (given `span`'s ranges) and `whole` only keep ranges that are in bounds and on
+        // char boundaries.
         self.text.get(self.start..self.end).unwrap_or("null")
     }
 }
@@ -287,11 +293,14 @@ mod tests {
     fn a_payload_shares_the_message_it_came_in() {
         let message = Text::from(r#"{"type":"data","payload":{"data":1}}"#);
         let json = &message[25..35];
-        let payload = Payload::within(&message, json);
+        let (pointer, span) = (json.as_ptr(), Payload::span(&message, json));
+        assert_eq!(span, Some(25..35));
+        let payload = Payload::at(message.clone(), span.unwrap_or_default());
         assert_eq!(payload.get(), r#"{"data":1}"#);
-        assert_eq!(payload.get().as_ptr(), json.as_ptr(), "no copy");
+        assert_eq!(payload.get().as_ptr(), pointer, "no copy");
         let elsewhere = String::from(r#"{"data":2}"#);
-        assert_eq!(Payload::within(&message, &elsewhere).get(), r#"{"data":2}"#, "copied when foreign");
+        assert_eq!(Payload::span(&message, &elsewhere), None, "not a slice of the message");
+        assert_eq!(Payload::span(&message, &message[30..]), Some(30..message.len()));
     }
 
     fn event(item: Option<Result<Payload>>) -> Option<String> {

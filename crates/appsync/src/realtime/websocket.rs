@@ -15,10 +15,10 @@ use std::time::Duration;
 use bytes::{Buf as _, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use tokio_rustls::rustls::{self, ClientConfig, crypto::CryptoProvider, pki_types::ServerName};
-use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError, SubProtocolError, UrlError};
-use tokio_tungstenite::tungstenite::handshake::{derive_accept_key, client::generate_key};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::Data;
 use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError, SubProtocolError, UrlError};
+use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::Data;
 
 use super::transport::{BoxFuture, ConnectRequest, Connector, Socket, Text};
 use crate::error::{Error, Result};
@@ -188,7 +188,9 @@ impl WebSocket {
         }
         let chosen = header(http::header::SEC_WEBSOCKET_PROTOCOL);
         if !chosen.is_empty() && !request.subprotocols.contains(&chosen) {
-            return Err(ws(ProtocolError::SecWebSocketSubProtocolError(SubProtocolError::InvalidSubProtocol)));
+            return Err(ws(ProtocolError::SecWebSocketSubProtocolError(
+                SubProtocolError::InvalidSubProtocol,
+            )));
         }
         Ok(())
     }
@@ -265,7 +267,10 @@ impl WebSocket {
             };
             let buffered = self.partial.as_ref().map_or(0, |(_, data)| data.len());
             if header.len > MAX_MESSAGE - buffered {
-                return Err(ws(CapacityError::MessageTooLong { size: buffered + header.len, max_size: MAX_MESSAGE }));
+                return Err(ws(CapacityError::MessageTooLong {
+                    size: buffered + header.len,
+                    max_size: MAX_MESSAGE,
+                }));
             }
             let total = header.head + header.len;
             if self.read.len() < total {
@@ -276,8 +281,12 @@ impl WebSocket {
             self.read.advance(header.head);
             let payload = self.read.split_to(header.len);
             match (header.opcode, header.fin, self.partial.take()) {
-                (TEXT | BINARY, _, Some(_)) => return Err(ws(ProtocolError::ExpectedFragment(Data::Continue))),
-                (TEXT | BINARY, true, None) => return Ok(Some(Received::Message(header.opcode, payload.freeze()))),
+                (TEXT | BINARY, _, Some(_)) => {
+                    return Err(ws(ProtocolError::ExpectedFragment(Data::Continue)));
+                }
+                (TEXT | BINARY, true, None) => {
+                    return Ok(Some(Received::Message(header.opcode, payload.freeze())));
+                }
                 (TEXT | BINARY, false, None) => self.partial = Some((header.opcode, payload)),
                 (0, _, None) => return Err(ws(ProtocolError::UnexpectedContinueFrame)),
                 (0, fin, Some((opcode, mut data))) => {
@@ -473,7 +482,10 @@ mod tests {
     fn headers_are_read_as_rfc_6455_lays_them_out() {
         let parse = |bytes: &[u8]| Header::parse(bytes).ok().flatten();
         assert_eq!(parse(&[0x81, 5]), Some(Header { fin: true, opcode: TEXT, head: 2, len: 5 }));
-        assert_eq!(parse(&[0x01, 126, 0x01, 0x00]), Some(Header { fin: false, opcode: TEXT, head: 4, len: 256 }));
+        assert_eq!(
+            parse(&[0x01, 126, 0x01, 0x00]),
+            Some(Header { fin: false, opcode: TEXT, head: 4, len: 256 })
+        );
         assert_eq!(
             parse(&[0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]),
             Some(Header { fin: true, opcode: BINARY, head: 10, len: 65536 })
@@ -482,7 +494,9 @@ mod tests {
         for partial in [&[][..], &[0x81], &[0x81, 126, 1], &[0x81, 127, 0, 0, 0]] {
             assert!(matches!(Header::parse(partial), Ok(None)), "{partial:?}");
         }
-        let refused = |bytes: &[u8]| Header::parse(bytes).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default();
+        let refused = |bytes: &[u8]| {
+            Header::parse(bytes).err().map(|e| e.to_string().to_lowercase()).unwrap_or_default()
+        };
         assert!(refused(&[0xc1, 0]).contains("reserved bits"), "{}", refused(&[0xc1, 0]));
         assert!(refused(&[0x81, 0x85]).contains("masked"), "{}", refused(&[0x81, 0x85]));
         assert!(refused(&[0x09, 0]).contains("fragmented"), "{}", refused(&[0x09, 0]));
@@ -507,7 +521,8 @@ mod tests {
             assert_eq!(out[0], 0x81);
             assert_eq!(out[1] & 0x80, 0x80, "masked");
             assert_eq!(&out[head..head + 4], &mask);
-            let unmasked: Vec<u8> = out[head + 4..].iter().zip(mask.iter().cycle()).map(|(b, k)| b ^ k).collect();
+            let unmasked: Vec<u8> =
+                out[head + 4..].iter().zip(mask.iter().cycle()).map(|(b, k)| b ^ k).collect();
             assert_eq!(unmasked, payload, "{len}");
             // A server reads the same length back (with the mask bit cleared, as it would be).
             let mut unmasked_head = out[..head].to_vec();
