@@ -114,7 +114,7 @@ fn unescape_into(literal: &str, text: &mut Vec<u8>) -> Option<usize> {
     loop {
         match bytes.get(read..read + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
             Some(word) => {
-                let Some(slot) = text.get_mut(written..written + 8) else { return None };
+                let slot = text.get_mut(written..written + 8)?;
                 slot.copy_from_slice(&word);
                 let plain = special_in(u64::from_le_bytes(word));
                 read += plain;
@@ -128,12 +128,7 @@ fn unescape_into(literal: &str, text: &mut Vec<u8>) -> Option<usize> {
                 let plain = bytes.get(read..).unwrap_or_default();
                 let plain =
                     plain.iter().position(|&b| matches!(b, b'\\' | b'"' | 0..0x20)).unwrap_or(plain.len());
-                let (Some(slot), Some(from)) =
-                    (text.get_mut(written..written + plain), bytes.get(read..read + plain))
-                else {
-                    return None;
-                };
-                slot.copy_from_slice(from);
+                text.get_mut(written..written + plain)?.copy_from_slice(bytes.get(read..read + plain)?);
                 read += plain;
                 written += plain;
                 if read == bytes.len() {
@@ -147,8 +142,7 @@ fn unescape_into(literal: &str, text: &mut Vec<u8>) -> Option<usize> {
             // A quote (the literal ends before `literal` does) or a control character.
             _ => None,
         };
-        let (Some(resolved), Some(slot)) = (resolved, text.get_mut(written)) else { return None };
-        *slot = resolved;
+        *text.get_mut(written)? = resolved?;
         read += 2;
         written += 1;
     }
