@@ -79,6 +79,17 @@ pub(super) struct Connection {
     deadline_hint: Option<Instant>,
     /// The consumers that got events in the batch being routed, woken once it is done.
     wakes: Wakes,
+    /// Events received in a row for one subscription and not queued yet: AppSync sends a
+    /// publish's events to each subscription in turn, so they come in runs, each queued with
+    /// one lookup and one lock.
+    run: Run,
+}
+
+/// See [`Connection::run`].
+#[derive(Default)]
+struct Run {
+    id: String,
+    events: Vec<Payload>,
 }
 
 /// How many already-received messages the connection task handles in one turn before it
@@ -119,6 +130,7 @@ impl Connection {
             closing: None,
             deadline_hint: None,
             wakes: Wakes::default(),
+            run: Run::default(),
         }
     }
 
@@ -393,6 +405,7 @@ impl Connection {
                             break;
                         }
                     }
+                    self.end_run();
                     self.wakes.wake_all();
                     if let Some(e) = lost {
                         return Ended::Lost(e);
@@ -586,6 +599,11 @@ impl Connection {
                 return Ok(());
             }
         };
+        if !matches!(message, Incoming::Data { .. }) {
+            // Whatever else the message does (end a subscription, say) comes after the events
+            // that arrived before it.
+            self.end_run();
+        }
         match message {
             Incoming::KeepAlive | Incoming::Ack { .. } | Incoming::Ignored => {}
             Incoming::Started { id } => {
@@ -597,13 +615,16 @@ impl Connection {
                 }
             }
             Incoming::Data { id, payload } => {
-                if let Some(sub) = self.subs.get(&*id) {
-                    let payload = match Payload::span(&text, payload) {
-                        Some(span) => Payload::at(text, span),
-                        None => Payload::whole(Text::from(payload)),
-                    };
-                    sub.events.event(payload, &mut self.wakes);
+                if *id != self.run.id {
+                    self.end_run();
+                    self.run.id.push_str(&id);
                 }
+                let payload = match Payload::span(&text, payload) {
+                    Some(span) => Payload::at(text, span),
+                    None => Payload::whole(Text::from(payload)),
+                };
+                self.run.events.push(payload);
+                return Ok(());
             }
             Incoming::Published { id, response } => {
                 if let Some(pending) = self.publishes.remove(&id) {
@@ -640,6 +661,18 @@ impl Connection {
             Incoming::ConnectionError { errors } => return Err(connection_error(errors)),
         }
         Ok(())
+    }
+
+    /// Queues the run of events received for one subscription (dropped when it is not, or no
+    /// longer, this connection's).
+    fn end_run(&mut self) {
+        if !self.run.events.is_empty()
+            && let Some(sub) = self.subs.get(&self.run.id)
+        {
+            sub.events.events(self.run.events.drain(..), &mut self.wakes);
+        }
+        self.run.events.clear();
+        self.run.id.clear();
     }
 
     /// Ends subscription `id`: with `error` as its last item, or cleanly.

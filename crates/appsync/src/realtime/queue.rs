@@ -110,26 +110,38 @@ pub(crate) struct Producer {
 }
 
 impl Producer {
-    /// Queues an event, or counts it as dropped when the consumer is `capacity` behind. The
-    /// consumer is not woken here: its waker goes to `wakes`, for the caller to wake once it has
+    /// Queues an event, or counts it as dropped when the consumer is `capacity` behind (one at a
+    /// time: the tests' way; the connection queues [`events`](Self::events)). The consumer is not
+    /// woken here: its waker goes to `wakes`, for the caller to wake once it has
     /// queued everything it has at hand.
+    #[cfg(test)]
     pub(crate) fn event(&self, payload: Payload, wakes: &mut Wakes) {
+        self.events(std::iter::once(payload), wakes);
+    }
+
+    /// Queues events received in a row, as [`event`](Self::event) queues each, under one lock.
+    pub(crate) fn events(&self, payloads: impl Iterator<Item = Payload>, wakes: &mut Wakes) {
         let mut state = self.shared.lock();
         if state.abandoned {
             return;
         }
-        if state.items.len() + self.shared.held.load(Ordering::Relaxed) >= self.shared.capacity {
-            state.dropped += 1;
-            return;
+        let held = self.shared.held.load(Ordering::Relaxed);
+        let mut queued = false;
+        for payload in payloads {
+            if state.items.len() + held >= self.shared.capacity {
+                state.dropped += 1;
+                continue;
+            }
+            if state.dropped > 0 {
+                // The gap is reported where it happened: before this newer event. The marker may
+                // take the queue one past its capacity.
+                let dropped = std::mem::take(&mut state.dropped);
+                state.items.push_back(Err(Error::lagged(dropped)));
+            }
+            state.items.push_back(Ok(payload));
+            queued = true;
         }
-        if state.dropped > 0 {
-            // The gap is reported where it happened: before this newer event. The marker may
-            // take the queue one past its capacity.
-            let dropped = std::mem::take(&mut state.dropped);
-            state.items.push_back(Err(Error::lagged(dropped)));
-        }
-        state.items.push_back(Ok(payload));
-        if let Some(waker) = state.waker.take() {
+        if queued && let Some(waker) = state.waker.take() {
             wakes.0.push(waker);
         }
     }
@@ -328,6 +340,28 @@ mod tests {
         assert_eq!(gap.and_then(|e| e.lagged_count()), Some(3));
         assert_eq!(event(next(&mut c)).as_deref(), Some("5"));
         assert!(pending(&mut c));
+    }
+
+    #[test]
+    fn a_run_of_events_is_queued_as_each_would_be() {
+        let (route, _rx) = mpsc::unbounded_channel();
+        let (p, mut c) = channel(2, route);
+        let mut wakes = Wakes::default();
+        p.events((0..5).map(raw), &mut wakes);
+        assert_eq!(wakes.0.len(), 0, "nobody waiting yet");
+        assert_eq!(event(next(&mut c)).as_deref(), Some("0"));
+        p.events((5..7).map(raw), &mut wakes);
+        assert_eq!(event(next(&mut c)).as_deref(), Some("1"));
+        // 2, 3 and 4 dropped in the first run, 6 in the second (5 took the room 0 left).
+        let gap = next(&mut c).and_then(Result::err);
+        assert_eq!(gap.and_then(|e| e.lagged_count()), Some(3));
+        assert_eq!(event(next(&mut c)).as_deref(), Some("5"));
+        let gap = next(&mut c).and_then(Result::err);
+        assert_eq!(gap.and_then(|e| e.lagged_count()), Some(1));
+        assert!(pending(&mut c));
+        // A consumer waiting is woken once for a run.
+        p.events((7..9).map(raw), &mut wakes);
+        assert_eq!(wakes.0.len(), 1);
     }
 
     #[test]
