@@ -476,6 +476,8 @@ impl Socket for WebSocket {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::AsyncWriteExt as _;
+
     use super::*;
 
     #[test]
@@ -503,6 +505,192 @@ mod tests {
         assert!(refused(&[0x89, 126, 0, 126]).contains("too big"), "{}", refused(&[0x89, 126, 0, 126]));
         assert!(refused(&[0x83, 0]).contains("data frame"), "{}", refused(&[0x83, 0]));
         assert!(refused(&[0x8b, 0]).contains("control frame"), "{}", refused(&[0x8b, 0]));
+    }
+
+    /// A socket whose peer is the test: what the client writes comes out of the other end.
+    fn pair() -> (WebSocket, tokio::io::DuplexStream) {
+        let (ours, theirs) = tokio::io::duplex(64 * 1024);
+        let socket = WebSocket {
+            io: Box::new(ours),
+            read: BytesMut::new(),
+            partial: None,
+            pending: Vec::new(),
+            close_sent: false,
+            closed: false,
+        };
+        (socket, theirs)
+    }
+
+    /// The next frame the client wrote: its first byte and its unmasked payload.
+    async fn written(peer: &mut tokio::io::DuplexStream) -> (u8, Vec<u8>) {
+        use tokio::io::AsyncReadExt as _;
+        let mut head = [0u8; 2];
+        peer.read_exact(&mut head).await.unwrap_or_default();
+        assert_eq!(head[1] & 0x80, 0x80, "a client's frames are masked");
+        let len = usize::from(head[1] & 0x7f);
+        assert!(len < 126, "short frames only here");
+        let mut mask = [0u8; 4];
+        peer.read_exact(&mut mask).await.unwrap_or_default();
+        let mut payload = vec![0u8; len];
+        peer.read_exact(&mut payload).await.unwrap_or_default();
+        for (byte, key) in payload.iter_mut().zip(mask.iter().cycle()) {
+            *byte ^= key;
+        }
+        (head[0], payload)
+    }
+
+    async fn next_text(socket: &mut WebSocket) -> Option<std::result::Result<String, String>> {
+        let item = super::super::transport::recv(socket).await?;
+        // The error with its causes, where the WebSocket's own words are.
+        let chain = |e: Error| {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        };
+        Some(item.map(|t| t.as_str().to_owned()).map_err(chain))
+    }
+
+    #[tokio::test]
+    async fn messages_are_reassembled_and_control_frames_answered() {
+        let (mut socket, mut peer) = pair();
+        // "hello" in two fragments with a ping between them, then a binary message that is not
+        // text (skipped) and one that is, all written a byte at a time.
+        let frames: Vec<u8> = [
+            &[0x01, 3][..],
+            b"hel",
+            &[0x89, 2],
+            b"hi",
+            &[0x80, 2],
+            b"lo",
+            &[0x82, 2, 0xff, 0xfe],
+            &[0x82, 2],
+            b"ok",
+        ]
+        .concat();
+        let writer = tokio::spawn(async move {
+            for byte in frames {
+                peer.write_all(&[byte]).await.unwrap_or_default();
+            }
+            peer
+        });
+        assert_eq!(next_text(&mut socket).await, Some(Ok("hello".to_owned())));
+        assert_eq!(next_text(&mut socket).await, Some(Ok("ok".to_owned())));
+        let mut peer = writer.await.unwrap_or_else(|_| tokio::io::duplex(1).0);
+        assert_eq!(written(&mut peer).await, (0x80 | PONG, b"hi".to_vec()), "the ping answered");
+
+        // A message the client sends, then the server's close, answered with its code.
+        socket.send("x".to_owned()).await.unwrap_or_default();
+        assert_eq!(written(&mut peer).await, (0x80 | TEXT, b"x".to_vec()));
+        peer.write_all(&[0x88, 2, 0x03, 0xe8]).await.unwrap_or_default();
+        assert_eq!(next_text(&mut socket).await, None);
+        assert_eq!(written(&mut peer).await, (0x80 | CLOSE, vec![0x03, 0xe8]));
+        assert!(socket.send("late".to_owned()).await.is_err(), "nothing after a close");
+    }
+
+    #[tokio::test]
+    async fn broken_frames_and_streams_are_errors() {
+        let (mut socket, mut peer) = pair();
+        peer.write_all(&[0x81, 1, 0xff]).await.unwrap_or_default();
+        let bad = next_text(&mut socket).await;
+        assert!(matches!(&bad, Some(Err(e)) if e.contains("UTF-8")), "{bad:?}");
+
+        let (mut socket, mut peer) = pair();
+        peer.write_all(&[0x80, 1, b'x']).await.unwrap_or_default();
+        let stray = next_text(&mut socket).await;
+        assert!(matches!(&stray, Some(Err(e)) if e.to_lowercase().contains("continue")), "{stray:?}");
+
+        // The stream ends in the middle of a frame.
+        let (mut socket, mut peer) = pair();
+        peer.write_all(&[0x81, 5, b'a']).await.unwrap_or_default();
+        drop(peer);
+        let cut = next_text(&mut socket).await;
+        assert!(matches!(&cut, Some(Err(e)) if e.to_lowercase().contains("closing handshake")), "{cut:?}");
+        assert_eq!(next_text(&mut socket).await, None, "and then nothing more");
+
+        // A message over the limit is refused from its header, before it is read.
+        let (mut socket, mut peer) = pair();
+        let mut header = vec![0x81, 127];
+        header.extend_from_slice(&((MAX_MESSAGE as u64) + 1).to_be_bytes());
+        peer.write_all(&header).await.unwrap_or_default();
+        let big = next_text(&mut socket).await;
+        assert!(matches!(&big, Some(Err(e)) if e.contains("too long")), "{big:?}");
+    }
+
+    /// A server on loopback that answers one upgrade with `answer(key)` and closes.
+    async fn server(answer: fn(&str) -> Vec<u8>) -> ConnectRequest {
+        use tokio::io::AsyncReadExt as _;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        tokio::spawn(async move {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let request = String::from_utf8_lossy(&request).into_owned();
+            let key = request
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap_or_default()
+                .to_owned();
+            let _ = stream.write_all(&answer(&key)).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        });
+        let url = reqwest::Url::parse(&format!("ws://127.0.0.1:{port}/event/realtime?x=1"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        ConnectRequest { url, subprotocols: vec!["aws-appsync-event-ws".into()] }
+    }
+
+    #[tokio::test]
+    async fn the_handshake_is_checked_and_what_follows_it_kept() {
+        // A first message in the same write as the 101: it must not be lost.
+        let request = server(|key| {
+            let mut answer = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: aws-appsync-event-ws\r\n\r\n",
+                derive_accept_key(key.as_bytes())
+            )
+            .into_bytes();
+            answer.extend_from_slice(&[0x81, 4]);
+            answer.extend_from_slice(b"{\"a\"");
+            answer
+        })
+        .await;
+        let mut socket = WebSocket::connect(&request, None).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(next_text(&mut socket).await, Some(Ok("{\"a\"".to_owned())));
+
+        let wrong_key = server(|_| {
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Accept: bm90IGl0\r\n\r\n"
+                .to_vec()
+        })
+        .await;
+        let refused = WebSocket::connect(&wrong_key, None).await.err().map(|e| format!("{:?}", e));
+        assert!(
+            refused.as_deref().is_some_and(|e| e.contains("SecWebSocketAcceptKeyMismatch")),
+            "{refused:?}"
+        );
+
+        let unauthorized = server(|_| {
+            let body = r#"{"errors":[{"errorType":"UnauthorizedException","message":"You are not authorized to make this call."}]}"#;
+            format!("HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+        })
+        .await;
+        let refused = WebSocket::connect(&unauthorized, None).await.err();
+        assert!(refused.as_ref().is_some_and(Error::is_unauthorized), "{refused:?}");
+        assert_eq!(
+            refused.as_ref().and_then(Error::error_type),
+            Some("UnauthorizedException"),
+            "read from the body"
+        );
     }
 
     #[test]
