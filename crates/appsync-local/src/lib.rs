@@ -80,6 +80,7 @@ mod scalars;
 mod schema;
 mod selection;
 mod server;
+mod socket;
 mod store;
 mod thread_pool;
 mod time;

@@ -1,18 +1,17 @@
 //! WebSocket plumbing shared by the GraphQL real-time endpoint ([`crate::realtime`]) and AppSync
-//! Events ([`crate::events`]): frames as the protocols see them, the axum socket turned into a
-//! `Sink`/`Stream` pair, auth headers from a `header-` subprotocol or `?header=`, a writer that
+//! Events ([`crate::events`]): frames as the protocols see them, the socket
+//! ([`crate::socket`]) as a `Sink`/`Stream` pair, auth headers from a `header-` subprotocol or `?header=`, a writer that
 //! gives up on clients too slow to read, and the per-connection inbound rate window.
 
 use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 use futures_util::stream::BoxStream;
-use futures_util::{Sink, SinkExt, StreamExt, future};
+use futures_util::{Sink, SinkExt, StreamExt};
 use serde_json::{Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -23,6 +22,8 @@ pub(crate) enum Inbound {
     Text(String),
     /// A binary frame (AppSync speaks text only).
     Binary,
+    /// A ping, for the writer to answer with its data.
+    Ping(Vec<u8>),
     /// The client closed, or the transport failed.
     Close,
     /// Not a frame: the server is shutting down ([`split`] mixes this in when the server's
@@ -37,33 +38,22 @@ pub(crate) enum Outbound {
     Text(String),
     /// A close frame with code and reason.
     Close(u16, &'static str),
+    /// The answer to a ping.
+    Pong(Vec<u8>),
 }
 
 /// Close codes: going away (the server shutting down), policy violation (auth, limits,
 /// silence), too slow to keep up. For a server going down no capture of AppSync's close
 /// exists; 1001 is what RFC 6455 (7.4.1) names for it.
+pub(crate) const CLOSE_NORMAL: u16 = 1000;
 pub(crate) const CLOSE_GOING_AWAY: u16 = 1001;
 pub(crate) const CLOSE_POLICY: u16 = 1008;
 pub(crate) const CLOSE_OVERLOADED: u16 = 1013;
-
-/// Bytes read from a client socket at a time.
-const READ_BUFFER_BYTES: usize = 4096;
 
 /// The server side of an upgraded socket, as the connection loops take it.
 pub(crate) type FrameSink = Pin<Box<dyn Sink<Outbound, Error = axum::Error> + Send + Sync>>;
 /// The client side of an upgraded socket, as the connection loops take it.
 pub(crate) type FrameStream = BoxStream<'static, Inbound>;
-
-/// The upgrade answered with `protocol` and frames capped at `frame_cap` bytes.
-pub(crate) fn configure(ws: WebSocketUpgrade, protocol: &'static str, frame_cap: usize) -> WebSocketUpgrade {
-    ws.protocols([protocol])
-        // tungstenite zero-fills its whole read buffer (128 KiB by default) on the first read,
-        // which made every idle connection cost that much resident memory; clients send small
-        // messages, and a larger one is simply read in more steps.
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .max_message_size(frame_cap)
-        .max_frame_size(frame_cap)
-}
 
 /// The server's shutdown as its upgraded connections see it: hyper's graceful shutdown lets go
 /// of a connection once it is upgraded, so the server tells them itself, and waits until every
@@ -86,26 +76,13 @@ impl Stopping {
     }
 }
 
-/// The socket as protocol frames, with [`Inbound::Stopping`] mixed in when `stopping` fires:
-/// pings are answered by the WebSocket layer and never seen.
-pub(crate) fn split(socket: WebSocket, stopping: Option<Stopping>) -> (FrameSink, FrameStream) {
-    let (sink, stream) = socket.split();
-    let sink = sink.with(|out: Outbound| {
-        future::ready(Ok::<Message, axum::Error>(match out {
-            Outbound::Text(t) => Message::Text(t.into()),
-            Outbound::Close(code, reason) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
-        }))
-    });
-    let stream = stream
-        .filter_map(|frame| {
-            future::ready(match frame {
-                Ok(Message::Text(t)) => Some(Inbound::Text(t.as_str().to_owned())),
-                Ok(Message::Binary(_)) => Some(Inbound::Binary),
-                Ok(Message::Ping(_) | Message::Pong(_)) => None,
-                Ok(Message::Close(_)) | Err(_) => Some(Inbound::Close),
-            })
-        })
-        .boxed();
+/// The socket's frames, with [`Inbound::Stopping`] mixed in when `stopping` fires.
+pub(crate) fn split(
+    sink: crate::socket::FrameWriter,
+    stream: crate::socket::FrameReader,
+    stopping: Option<Stopping>,
+) -> (FrameSink, FrameStream) {
+    let stream = stream.boxed();
     let Some(stopping) = stopping else { return (Box::pin(sink), stream) };
     // The frames, with `Stopping` once when the signal fires (the connection loop ends there;
     // frames after it are still read, for a close handshake under way).
@@ -257,6 +234,11 @@ where
         matches!(tokio::time::timeout(self.timeout, write).await, Ok(Ok(())))
     }
 
+    /// Answers a ping; false when the client is gone or too slow to take it.
+    pub(crate) async fn pong(&mut self, data: Vec<u8>) -> bool {
+        matches!(tokio::time::timeout(self.timeout, self.sink.send(Outbound::Pong(data))).await, Ok(Ok(())))
+    }
+
     /// Sends a close frame.
     pub(crate) async fn close(&mut self, code: u16, reason: &'static str) -> bool {
         matches!(
@@ -333,7 +315,13 @@ pub(crate) async fn serve<S, St, T>(
         tokio::select! {
             frame = stream.next() => {
                 let keep_going = match frame {
-                    None | Some(Inbound::Close) => false,
+                    None => false,
+                    Some(Inbound::Close) => {
+                        // The client's close, answered as RFC 6455 (5.5.1) asks.
+                        let _ = session.writer().close(CLOSE_NORMAL, "").await;
+                        false
+                    }
+                    Some(Inbound::Ping(data)) => session.writer().pong(data).await,
                     Some(Inbound::Stopping) => {
                         let _ = session.writer().close(CLOSE_GOING_AWAY, "server shutting down").await;
                         false

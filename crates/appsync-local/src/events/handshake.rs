@@ -7,10 +7,9 @@
 use std::time::SystemTime;
 
 use axum::Extension;
-use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Request, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::SUBPROTOCOL;
 use super::authorize::{EVENT_PATH, Operation, failure_entry, scope};
@@ -28,7 +27,7 @@ pub(crate) async fn upgrade(
     State(emulator): State<Emulator>,
     options: Option<Extension<CheckedOptions>>,
     stopping: Option<Extension<Stopping>>,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    ws: Result<crate::socket::Upgrade, crate::socket::NotAnUpgrade>,
     request: Request,
 ) -> Response {
     let ws = match ws {
@@ -76,12 +75,10 @@ pub(crate) async fn upgrade(
         identity
     });
     let frame_cap = emulator.inner.events.options.frame_cap();
-    websocket::configure(ws, SUBPROTOCOL, frame_cap)
-        .on_upgrade(move |socket| async move {
-            let (sink, stream) = websocket::split(socket, stopping.map(|Extension(s)| s));
-            run(emulator, options, connect, sink, stream).await;
-        })
-        .into_response()
+    ws.on_upgrade(SUBPROTOCOL, frame_cap, move |sink, stream| async move {
+        let (sink, stream) = websocket::split(sink, stream, stopping.map(|Extension(s)| s));
+        run(emulator, options, connect, sink, stream).await;
+    })
 }
 
 /// The connect authorization: from a `header-` subprotocol or `?header=`, else from the upgrade

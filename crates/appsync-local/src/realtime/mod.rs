@@ -18,9 +18,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use axum::Extension;
-use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::Emulator;
 use crate::auth::{AuthFailure, RequestParts};
@@ -64,7 +63,7 @@ pub(crate) async fn upgrade(
     State(emulator): State<Emulator>,
     options: Option<Extension<CheckedOptions>>,
     stopping: Option<Extension<Stopping>>,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    ws: Result<crate::socket::Upgrade, crate::socket::NotAnUpgrade>,
     request: Request,
 ) -> Response {
     let ws = match ws {
@@ -103,17 +102,15 @@ pub(crate) async fn upgrade(
     // Frames a little over the limit are still read, so that they get an answer in AppSync's
     // words rather than a bare close; far larger ones are cut off by the WebSocket layer.
     let frame_cap = options.max_message_bytes.saturating_mul(4).max(64 * 1024);
-    websocket::configure(ws, SUBPROTOCOL, frame_cap)
-        .on_upgrade(move |socket| async move {
-            let (sink, stream) = websocket::split(socket, stopping.map(|Extension(s)| s));
-            if subprotocol {
-                run(emulator, options, connect, sink, stream).await;
-            } else {
-                let message = ServerMessage::subprotocol_not_supported();
-                refuse(emulator, options, message, "subprotocol not supported", sink, stream).await;
-            }
-        })
-        .into_response()
+    ws.on_upgrade(SUBPROTOCOL, frame_cap, move |sink, stream| async move {
+        let (sink, stream) = websocket::split(sink, stream, stopping.map(|Extension(s)| s));
+        if subprotocol {
+            run(emulator, options, connect, sink, stream).await;
+        } else {
+            let message = ServerMessage::subprotocol_not_supported();
+            refuse(emulator, options, message, "subprotocol not supported", sink, stream).await;
+        }
+    })
 }
 
 #[cfg(test)]
