@@ -126,7 +126,7 @@ fn unescape_into(literal: &str, text: &mut Vec<u8>) -> Option<usize> {
             None => {
                 // Fewer than 8 bytes left: a byte at a time (a call to copy so few costs more).
                 while let Some(&byte) = bytes.get(read) {
-                    if matches!(byte, b'\\' | b'"' | 0..0x20) {
+                    if is_special(byte) {
                         break;
                     }
                     *text.get_mut(written)? = byte;
@@ -176,7 +176,13 @@ pub(crate) fn special_at(bytes: &[u8], from: usize) -> usize {
         }
     }
     let rest = bytes.get(at..).unwrap_or_default();
-    at + rest.iter().position(|&b| matches!(b, b'\\' | b'"' | 0..0x20)).unwrap_or(rest.len())
+    at + rest.iter().position(|&b| is_special(b)).unwrap_or(rest.len())
+}
+
+/// Whether `byte` ends a run of plain text in a JSON string literal: a backslash, a quote or a
+/// control character ([`special_in`] asks the same of 8 bytes at once).
+fn is_special(byte: u8) -> bool {
+    matches!(byte, b'\\' | b'"' | 0..0x20)
 }
 
 /// The byte JSON's one-character escape `\\x` stands for, given `x`; `None` for `u` (four hex

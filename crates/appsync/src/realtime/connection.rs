@@ -79,13 +79,13 @@ pub(super) struct Connection {
     deadline_hint: Option<Instant>,
     /// The consumers that got events in the batch being routed, woken once it is done.
     wakes: Wakes,
-    /// Events received in a row for one subscription and not queued yet: AppSync sends a
-    /// publish's events to each subscription in turn, so they come in runs, each queued with
-    /// one lookup and one lock.
+    /// The events received in a row for one subscription, not queued yet.
     run: Run,
 }
 
-/// See [`Connection::run`].
+/// Events received in a row for subscription `id`: AppSync sends a publish's events to each
+/// subscription in turn, so they come in runs, each queued with one lookup and one lock
+/// ([`Connection::end_run`]).
 #[derive(Default)]
 struct Run {
     id: String,
