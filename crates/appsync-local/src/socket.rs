@@ -173,8 +173,14 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
 
 /// Appends one final, unmasked frame (a server's) to `out`.
 fn encode_frame(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
+    frame_header(opcode, payload.len(), out);
+    out.extend_from_slice(payload);
+}
+
+/// Appends the header of a final, unmasked frame of `len` payload bytes to `out`.
+fn frame_header(opcode: u8, len: usize, out: &mut Vec<u8>) {
     out.push(0x80 | opcode);
-    match (u8::try_from(payload.len()), u16::try_from(payload.len())) {
+    match (u8::try_from(len), u16::try_from(len)) {
         (Ok(len @ 0..=125), _) => out.push(len),
         (_, Ok(len)) => {
             out.push(126);
@@ -182,10 +188,57 @@ fn encode_frame(opcode: u8, payload: &[u8], out: &mut Vec<u8>) {
         }
         _ => {
             out.push(127);
-            out.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+            out.extend_from_slice(&(len as u64).to_be_bytes());
         }
     }
-    out.extend_from_slice(payload);
+}
+
+/// Text messages for one write, each already a complete frame: a fan-out's messages are
+/// assembled here from their parts (one allocation for all of them, each byte copied once)
+/// and handed to the writer whole, rather than each allocated as a `String` and queued as an
+/// item of its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TextFrames {
+    bytes: Vec<u8>,
+}
+
+impl TextFrames {
+    /// Appends one text message, the concatenation of `parts`.
+    pub(crate) fn push(&mut self, parts: &[&str]) {
+        let len = parts.iter().map(|part| part.len()).sum();
+        self.bytes.reserve(len + 10);
+        frame_header(TEXT, len, &mut self.bytes);
+        for part in parts {
+            self.bytes.extend_from_slice(part.as_bytes());
+        }
+    }
+
+    /// Whether there is no message.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The messages' texts, read back from their frames (for tests that look at what a
+    /// connection sends).
+    #[cfg(test)]
+    pub(crate) fn texts(&self) -> Vec<String> {
+        let mut texts = Vec::new();
+        let mut rest = self.bytes.as_slice();
+        while let [_, len, tail @ ..] = rest {
+            let (len, tail) = match *len {
+                126 => (usize::from(u16::from_be_bytes([tail[0], tail[1]])), &tail[2..]),
+                127 => {
+                    let mut n = [0u8; 8];
+                    n.copy_from_slice(&tail[..8]);
+                    (usize::try_from(u64::from_be_bytes(n)).unwrap_or(usize::MAX), &tail[8..])
+                }
+                short => (usize::from(short), tail),
+            };
+            texts.push(String::from_utf8_lossy(&tail[..len]).into_owned());
+            rest = &tail[len..];
+        }
+        texts
+    }
 }
 
 impl<W: AsyncWrite + Unpin> Sink<Outbound> for FrameWriter<W> {
@@ -202,6 +255,9 @@ impl<W: AsyncWrite + Unpin> Sink<Outbound> for FrameWriter<W> {
         let out = &mut self.out;
         match item {
             Outbound::Text(text) => encode_frame(TEXT, text.as_bytes(), out),
+            // Taken as they are when nothing else is waiting: no copy.
+            Outbound::Texts(frames) if out.is_empty() => *out = frames.bytes,
+            Outbound::Texts(frames) => out.extend_from_slice(&frames.bytes),
             Outbound::Pong(data) => encode_frame(PONG, &data, out),
             Outbound::Close(code, reason) => {
                 let mut payload = code.to_be_bytes().to_vec();
@@ -449,11 +505,19 @@ mod tests {
         writer.feed(Outbound::Text("a".into())).await.ok();
         writer.feed(Outbound::Text("x".repeat(200))).await.ok();
         writer.feed(Outbound::Pong(b"hi".to_vec())).await.ok();
+        let mut frames = TextFrames::default();
+        frames.push(&["b", "c"]);
+        frames.push(&["y".repeat(100).as_str(), &"z".repeat(100)]);
+        assert_eq!(frames.texts(), ["bc".to_owned(), format!("{}{}", "y".repeat(100), "z".repeat(100))]);
+        writer.feed(Outbound::Texts(frames)).await.ok();
         writer.feed(Outbound::Close(1000, "bye")).await.ok();
         writer.flush().await.ok();
         let mut expected = vec![0x81, 1, b'a', 0x81, 126, 0, 200];
         expected.extend_from_slice(&[b'x'; 200]);
-        expected.extend_from_slice(&[0x8a, 2, b'h', b'i', 0x88, 5, 0x03, 0xe8, b'b', b'y', b'e']);
+        expected.extend_from_slice(&[0x8a, 2, b'h', b'i', 0x81, 2, b'b', b'c', 0x81, 126, 0, 200]);
+        expected.extend_from_slice(&[b'y'; 100]);
+        expected.extend_from_slice(&[b'z'; 100]);
+        expected.extend_from_slice(&[0x88, 5, 0x03, 0xe8, b'b', b'y', b'e']);
         let mut got = vec![0u8; expected.len()];
         client.read_exact(&mut got).await.ok();
         assert_eq!(got, expected);

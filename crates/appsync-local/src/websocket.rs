@@ -6,6 +6,7 @@
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::socket::TextFrames;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -36,6 +37,8 @@ pub(crate) enum Inbound {
 pub(crate) enum Outbound {
     /// A text frame holding one protocol message.
     Text(String),
+    /// Text frames written together (a fan-out's messages).
+    Texts(TextFrames),
     /// A close frame with code and reason.
     Close(u16, &'static str),
     /// The answer to a ping.
@@ -218,20 +221,16 @@ where
         matches!(tokio::time::timeout(self.timeout, self.sink.send(Outbound::Text(text))).await, Ok(Ok(())))
     }
 
-    /// Sends `texts` in order and flushes once: one write for all of an event's messages
-    /// rather than one per subscription.
-    pub(crate) async fn send_all(&mut self, texts: Vec<String>) -> bool {
-        if texts.is_empty() {
+    /// Sends `frames` and flushes once: one write for all of an event's messages rather than
+    /// one per subscription.
+    pub(crate) async fn send_all(&mut self, frames: TextFrames) -> bool {
+        if frames.is_empty() {
             return true;
         }
-        let sink = &mut self.sink;
-        let write = async move {
-            for text in texts {
-                sink.feed(Outbound::Text(text)).await?;
-            }
-            sink.flush().await
-        };
-        matches!(tokio::time::timeout(self.timeout, write).await, Ok(Ok(())))
+        matches!(
+            tokio::time::timeout(self.timeout, self.sink.send(Outbound::Texts(frames))).await,
+            Ok(Ok(()))
+        )
     }
 
     /// Answers a ping; false when the client is gone or too slow to take it.
@@ -412,7 +411,15 @@ impl ChannelFrames {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            tx.send(frame).map_err(|_| ())?;
+            // A test reads each message as its own frame, as the client does.
+            match frame {
+                Outbound::Texts(frames) => {
+                    for text in frames.texts() {
+                        tx.send(Outbound::Text(text)).map_err(|_| ())?;
+                    }
+                }
+                frame => tx.send(frame).map_err(|_| ())?,
+            }
             Ok::<_, ()>(tx)
         });
         let stream =

@@ -19,11 +19,12 @@ use super::channel::Channel;
 use super::handler::SubscribeContext;
 use super::hub::PublishedEvents;
 use super::options::MAX_EVENTS_PER_PUBLISH;
-use super::protocol::{ClientMessage, ErrorEntry, ServerMessage, data_message, id_literal};
+use super::protocol::{ClientMessage, ErrorEntry, ServerMessage, id_literal, push_data_message};
 use super::publish::{Publisher, Refusal, channel_info, publish};
 use crate::Emulator;
 use crate::auth::Identity;
 use crate::realtime::RealtimeOptions;
+use crate::socket::TextFrames;
 use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Session, Timings, Writer, serve};
 
 const NOT_AUTHORIZED: &str = "You are not authorized to make this call.";
@@ -285,11 +286,11 @@ where
         if self.subscriptions.is_empty() {
             return true;
         }
-        let mut outgoing = Vec::new();
+        let mut outgoing = TextFrames::default();
         for subscribed in self.subscriptions.values() {
             if subscribed.channel.matches(&published.channel) {
                 for event in &published.events {
-                    outgoing.push(data_message(&subscribed.id_literal, &event.literal));
+                    push_data_message(&mut outgoing, &subscribed.id_literal, &event.literal);
                 }
             }
         }

@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::socket::TextFrames;
+
 /// A message a client sends. Unknown fields are ignored (Amplify JS also sends a GraphQL-style
 /// `payload` beside the top-level fields).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -224,22 +226,13 @@ impl ServerMessage {
     }
 }
 
-/// The `data` message for a subscription whose id is `id_literal` (already a JSON string,
-/// quotes included: made once when it subscribes) around an event already serialized as a JSON
-/// string literal, laid out as [`ServerMessage::Data`] serializes: each event is escaped once
-/// per publish, each id once per subscription. Allocated at its exact size, so the socket takes
-/// the text as it is (no shrinking copy).
-pub(crate) fn data_message(id_literal: &str, event_literal: &str) -> String {
-    const HEAD: &str = r#"{"type":"data","id":"#;
-    const EVENT: &str = r#","event":"#;
-    let mut text =
-        String::with_capacity(HEAD.len() + id_literal.len() + EVENT.len() + event_literal.len() + 1);
-    text.push_str(HEAD);
-    text.push_str(id_literal);
-    text.push_str(EVENT);
-    text.push_str(event_literal);
-    text.push('}');
-    text
+/// Appends the `data` message for a subscription whose id is `id_literal` (already a JSON
+/// string, quotes included: made once when it subscribes) around an event already serialized
+/// as a JSON string literal to `frames`, laid out as [`ServerMessage::Data`] serializes: each
+/// event is escaped once per publish, each id once per subscription, and the message is
+/// assembled in its frame.
+pub(crate) fn push_data_message(frames: &mut TextFrames, id_literal: &str, event_literal: &str) {
+    frames.push(&[r#"{"type":"data","id":"#, id_literal, r#","event":"#, event_literal, "}"]);
 }
 
 /// `id` as a JSON string literal, for [`data_message`].
@@ -315,9 +308,9 @@ mod tests {
         for (id, event) in [("1", r#"{"a":"é\n\"q\""}"#), ("sub \"x\" \\", "42"), ("", "")] {
             let literal = serde_json::to_string(event).expect("json");
             let typed = ServerMessage::Data { id: id.to_owned(), event: event.to_owned() };
-            let text = data_message(&id_literal(id), &literal);
-            assert_eq!(text, typed.to_json());
-            assert_eq!(text.len(), text.capacity(), "allocated at its size");
+            let mut frames = TextFrames::default();
+            push_data_message(&mut frames, &id_literal(id), &literal);
+            assert_eq!(frames.texts(), [typed.to_json()]);
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
 use crate::mutation_bus::MutationEvent;
 use crate::resolver::ResolverContext;
+use crate::socket::TextFrames;
 use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Session, Timings, Writer, serve};
 
 struct Registered {
@@ -368,7 +369,7 @@ where
         if self.subscriptions.is_empty() {
             return true;
         }
-        let mut outgoing = Vec::new();
+        let mut outgoing = TextFrames::default();
         for invalidation in &event.invalidations {
             let ended: Vec<String> = self
                 .subscriptions
@@ -381,7 +382,7 @@ where
                 .collect();
             for id in ended {
                 self.subscriptions.remove(&id);
-                outgoing.push(ServerMessage::Complete { id }.to_json());
+                outgoing.push(&[&ServerMessage::Complete { id }.to_json()]);
             }
         }
         // Subscriptions of one connection usually share a selection: each shape is projected
@@ -405,7 +406,7 @@ where
                 tracing::warn!(subscription = %p.field, bytes = text.len(), "event exceeds the message size limit; not delivered");
                 continue;
             }
-            outgoing.push(text);
+            outgoing.push(&[&text]);
         }
         self.writer.send_all(outgoing).await
     }
