@@ -104,86 +104,102 @@ const SCRATCH_KEPT: usize = 64 * 1024;
 fn unescape_into(literal: &str, text: &mut Vec<u8>) -> Option<usize> {
     let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
     let bytes = inner.as_bytes();
-    // Room for a whole word past the end: plain text is copied a word at a time, before the
-    // word's first special byte (if any) is known, and only the bytes before it are kept.
+    // Room for a whole word past the end of the text.
     if text.len() < bytes.len() + 8 {
         text.resize(bytes.len() + 8, 0);
     }
     let (mut read, mut written) = (0, 0);
     // `written <= read` throughout (an escape is two bytes in, one out).
     loop {
-        match bytes.get(read..read + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-            Some(word) => {
-                let slot = text.get_mut(written..written + 8)?;
-                slot.copy_from_slice(&word);
-                let plain = special_in(u64::from_le_bytes(word));
-                read += plain;
-                written += plain;
-                if plain == 8 {
-                    continue;
-                }
+        // Long runs of plain text a word at a time.
+        while let Some(word) = word_at(bytes, read) {
+            if specials(u64::from_le_bytes(word)) != 0 {
+                break;
             }
-            None => {
-                // Fewer than 8 bytes left: a byte at a time (a call to copy so few costs more).
-                while let Some(&byte) = bytes.get(read) {
-                    if is_special(byte) {
-                        break;
-                    }
-                    *text.get_mut(written)? = byte;
-                    read += 1;
-                    written += 1;
-                }
-                if read == bytes.len() {
-                    return Some(written);
-                }
-            }
+            text.get_mut(written..written + 8)?.copy_from_slice(&word);
+            read += 8;
+            written += 8;
         }
-        // `bytes[read]` is special: only an escape may be.
-        let resolved = match bytes.get(read..read + 2) {
-            Some([b'\\', x]) => short_escape(*x),
-            // A quote (the literal ends before `literal` does) or a control character.
-            _ => None,
-        };
-        *text.get_mut(written)? = resolved?;
-        read += 2;
-        written += 1;
+        // Then the next 16 bytes one at a time. JSON text held in a string has an escaped quote
+        // every few bytes: a word at a time, each escape would start a new search that waits
+        // on the last (measured a third slower on such events), where a byte at a time runs
+        // ahead.
+        let stop = bytes.len().min(read + 16);
+        while let Some(&byte) = bytes.get(read).filter(|_| read < stop) {
+            let resolved = if !is_special(byte) {
+                read += 1;
+                byte
+            } else if byte == b'\\' {
+                let resolved = short_escape(*bytes.get(read + 1)?)?;
+                read += 2;
+                resolved
+            } else {
+                // A quote would end the literal early; control characters are not allowed.
+                return None;
+            };
+            *text.get_mut(written)? = resolved;
+            written += 1;
+        }
+        if read >= bytes.len() {
+            return Some(written);
+        }
     }
 }
 
-/// How many bytes of `word` (little-endian) come before its first backslash, quote or control
-/// character: 8 when it has none.
-fn special_in(word: u64) -> usize {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+/// The 8 bytes of `bytes` at `at`, when there are 8.
+fn word_at(bytes: &[u8], at: usize) -> Option<[u8; 8]> {
+    bytes.get(at..at.checked_add(8)?)?.try_into().ok()
+}
+
+/// The bytes of `word` (little-endian) that are a backslash, a quote or a control character,
+/// flagged with their high bit (`0x80`), each exactly (no flag spills into its neighbours).
+fn specials(word: u64) -> u64 {
+    const LOW: u64 = u64::from_le_bytes([0x7f; 8]);
     const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    // The classic "which byte is zero" test: its lowest flagged byte is exact (a borrow only
-    // flags bytes above a true one), and the lowest is the one wanted.
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let flags = zero(word ^ (ONES * u64::from(b'\\')))
-        | zero(word ^ (ONES * u64::from(b'"')))
-        | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
-    (flags.trailing_zeros() / 8) as usize
+    let low = word & LOW;
+    // A byte's high bit comes out clear only where it is a byte looked for: its low seven
+    // bits xor the byte looked for, plus 0x7f, reach 0x80 unless they were zero; a control
+    // character plus 0x60 stays under 0x80. No sum carries into the next byte, and a byte
+    // with its own high bit set is none of them.
+    let not_backslash = (low ^ u64::from_le_bytes([b'\\'; 8])) + LOW;
+    let not_quote = (low ^ u64::from_le_bytes([b'"'; 8])) + LOW;
+    let not_control = low + u64::from_le_bytes([0x60; 8]);
+    !((not_backslash & not_quote & not_control) | word) & HIGH
 }
 
 /// Where the first backslash, quote or control character of `bytes` at or after `from` is
 /// (`bytes.len()` when there is none), found a word at a time.
 pub(crate) fn special_at(bytes: &[u8], from: usize) -> usize {
     let mut at = from;
-    while let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-        let plain = special_in(u64::from_le_bytes(word));
-        at += plain;
-        if plain < 8 {
-            return at;
+    while let Some(word) = word_at(bytes, at) {
+        let flags = specials(u64::from_le_bytes(word));
+        if flags != 0 {
+            return at + (flags.trailing_zeros() / 8) as usize;
         }
+        at += 8;
     }
     let rest = bytes.get(at..).unwrap_or_default();
     at + rest.iter().position(|&b| is_special(b)).unwrap_or(rest.len())
 }
 
 /// Whether `byte` ends a run of plain text in a JSON string literal: a backslash, a quote or a
-/// control character ([`special_in`] asks the same of 8 bytes at once).
+/// control character ([`specials`] asks the same of 8 bytes at once).
 fn is_special(byte: u8) -> bool {
-    matches!(byte, b'\\' | b'"' | 0..0x20)
+    SPECIAL[usize::from(byte)]
 }
+
+/// [`is_special`]'s answers: a table, looked up for every byte of an escape-dense literal.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// The byte JSON's one-character escape `\\x` stands for, given `x`; `None` for `u` (four hex
 /// digits follow) and for anything that is no escape.
@@ -297,9 +313,16 @@ mod tests {
     fn random_literals_read_as_serde_json_reads_them() {
         let alphabet = ['a', 'b', ' ', '\\', '"', '/', '\n', '\t', '\u{1}', 'é', '\u{1F600}'];
         let mut rng = fastrand::Rng::with_seed(14);
-        for _ in 0..5_000 {
-            let len = rng.usize(0..40);
-            let text: String = (0..len).map(|_| alphabet[rng.usize(..alphabet.len())]).collect();
+        for round in 0..5_000 {
+            // Half of them mostly plain, so that runs of plain words come up too.
+            let plain = if round % 2 == 0 { 0 } else { 8 };
+            let len = rng.usize(0..80);
+            let text: String = (0..len)
+                .map(|_| match rng.usize(..alphabet.len() + plain) {
+                    i if i < alphabet.len() => alphabet[i],
+                    _ => 'p',
+                })
+                .collect();
             let literal = serde_json::to_string(&text).unwrap_or_default();
             // serde_json writes \u0001 for the control character: the general parse's.
             let expected = (!literal.contains("\\u")).then(|| text.clone());
@@ -335,6 +358,21 @@ mod tests {
         assert_eq!(special_at(plain, 0), plain.len());
         assert_eq!(special_at(b"a\"bcdefghij\\", 2), 11);
         assert_eq!(special_at(b"", 0), 0);
+    }
+
+    #[test]
+    fn every_special_byte_of_a_word_is_flagged_and_no_other() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        let pool =
+            [b'\\', b'"', 0x00, 0x1f, 0x20, b'!', b'#', b'\\' + 1, b'"' - 1, 0x7f, 0x80, 0x9c, 0xa2, 0xff];
+        for _ in 0..20_000 {
+            let bytes: [u8; 8] = std::array::from_fn(|_| pool[rng.usize(..pool.len())]);
+            let expected = bytes
+                .iter()
+                .enumerate()
+                .fold(0u64, |flags, (i, &b)| if is_special(b) { flags | 0x80 << (8 * i) } else { flags });
+            assert_eq!(specials(u64::from_le_bytes(bytes)), expected, "{bytes:02x?}");
+        }
     }
 
     #[test]
