@@ -72,6 +72,8 @@ pub(crate) struct Hub {
     state: Mutex<HubState>,
     events: Mutex<Option<broadcast::Sender<ConnectionEvent>>>,
     next_connection: AtomicU64,
+    /// The number in the next Events subscription or publish id.
+    next_id: AtomicU64,
 }
 
 impl Hub {
@@ -97,6 +99,7 @@ impl Hub {
             state: Mutex::new(HubState::default()),
             events: Mutex::new(Some(events)),
             next_connection: AtomicU64::new(1),
+            next_id: AtomicU64::new(1),
         })
     }
 
@@ -136,7 +139,7 @@ impl Hub {
         request: String,
         wrap: impl FnOnce(String, queue::Consumer) -> S,
     ) -> Result<S> {
-        let id = new_id();
+        let id = self.new_id();
         let (ack_tx, ack_rx) = oneshot::channel();
         let capacity = self.options.event_queue_capacity;
         let events = self.place(client, &auth, true, |handle| {
@@ -166,7 +169,7 @@ impl Hub {
     ) -> Result<PublishResponse> {
         let (reply, answer) = oneshot::channel();
         self.place(client, auth, false, |handle| {
-            let command = Command::Publish { id: new_id(), channel, events, reply };
+            let command = Command::Publish { id: self.new_id(), channel, events, reply };
             handle.commands.send(command).map_err(|_| Error::closed("the connection ended"))
         })?;
         match answer.await {
@@ -314,8 +317,23 @@ impl Hub {
     }
 }
 
-/// A random UUID v4, the id AppSync's clients use.
-pub(crate) fn new_id() -> String {
+impl Hub {
+    /// An id for a subscription or an Events publish, unique among this hub's (so on any of
+    /// its connections, a subscription that moves included). GraphQL: a random UUID v4, as
+    /// AppSync's clients send (its guide states no other form). Events: the hub's next number
+    /// in hexadecimal, within the form AppSync documents (`[a-zA-Z0-9-_+]{1,128}`). AppSync
+    /// repeats the id in every event it delivers; a few characters instead of 36 is a quarter
+    /// of the bytes of a small event's message, received, decrypted and scanned.
+    fn new_id(&self) -> String {
+        match self.endpoint.dialect {
+            Dialect::GraphQl => uuid_v4(),
+            Dialect::Events => format!("{:x}", self.next_id.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A random UUID v4.
+fn uuid_v4() -> String {
     let mut bytes = [0u8; 16];
     for b in &mut bytes {
         *b = fastrand::u8(..);
@@ -331,10 +349,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_uuid_v4() {
-        let id = new_id();
+    fn graphql_ids_are_uuid_v4_and_events_ids_are_short_and_never_repeat() {
+        let endpoint = Endpoint::parse("https://example.appsync-api.us-east-1.amazonaws.com/graphql", None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let hub = |dialect| {
+            Hub::new(RealtimeOptions::default(), &endpoint, None, dialect).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let graphql = hub(Dialect::GraphQl);
+        let id = graphql.new_id();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
-        assert_ne!(id, new_id());
+        assert_ne!(id, graphql.new_id());
+        let events = hub(Dialect::Events);
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| events.new_id()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(
+            ids.iter().all(|id| (1..=3).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
     }
 }
