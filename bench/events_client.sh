@@ -25,10 +25,7 @@
 # each decoding; < 4 KiB per idle subscription. Rounds rotate which client goes first; a fresh
 # emulator for every measurement.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
-# loadgen is built with mimalloc, as the appsync CLI is; SYSTEM_ALLOCATOR=1 builds it with the
-# system's allocator instead (a later BUILD=0 run uses whichever was built last).
-# Environment: REPEAT (default 3), SUBS, PUBLISHES, CONCURRENCY, IDLE, BUILD=0 to skip the build,
-# SYSTEM_ALLOCATOR=1.
+# Environment: REPEAT (default 3), SUBS, PUBLISHES, CONCURRENCY, IDLE, BUILD=0 to skip the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -49,8 +46,7 @@ fi
 cp bench/peers/amplify_events_peer.mjs "$node_dir/"
 
 target=${CARGO_TARGET_DIR:-target}
-[ "${BUILD:-1}" = 0 ] || cargo build --release --locked --quiet -p appsync-cli -p loadgen \
-  ${SYSTEM_ALLOCATOR:+--features loadgen/system-allocator}
+[ "${BUILD:-1}" = 0 ] || cargo build --release --locked --quiet -p appsync-cli -p loadgen
 loadgen=$target/release/loadgen
 
 out=$(results_file events-client)

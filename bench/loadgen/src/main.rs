@@ -29,14 +29,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc, as the `appsync` CLI is built (its `events subscribe` is this client in a binary):
-/// the clients measured here allocate the values they decode, and an application that reads
-/// millions of events a second picks its allocator as the CLI does. The `system-allocator`
-/// feature builds without it (BENCHMARKS.md gives the Events client's figures both ways).
-#[cfg(not(feature = "system-allocator"))]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser, Debug)]
 #[command(name = "loadgen", about = "Loopback GraphQL load generator and fixed-answer server")]
 struct Cli {
