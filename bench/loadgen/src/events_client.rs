@@ -163,7 +163,8 @@ async fn throughput<T: DeserializeOwned + Send + 'static>(
     let cpu0 = cpu_seconds();
     let errors = Arc::new(AtomicUsize::new(0));
     // One task per subscription, as an application reads its streams: each reads its own share
-    // of the events and notes when its first and its last arrived (no shared state per event).
+    // of the events and notes when its first and its last arrived (no shared state per event,
+    // and no timer: the deadline is watched here, and closing the client ends the streams).
     let readers: Vec<_> = streams
         .into_iter()
         .map(|mut stream| {
@@ -171,36 +172,42 @@ async fn throughput<T: DeserializeOwned + Send + 'static>(
             tokio::spawn(async move {
                 let mut counted = 0usize;
                 let mut first = None;
-                let mut last = None;
-                let reading = async {
-                    while counted < share {
-                        match stream.next().await {
-                            Some(Ok(_event)) => {
-                                counted += 1;
-                                if counted == 1 {
-                                    first = Some(Instant::now());
-                                }
+                while counted < share {
+                    match stream.next().await {
+                        Some(Ok(_event)) => {
+                            counted += 1;
+                            if counted == 1 {
+                                first = Some(Instant::now());
                             }
-                            Some(Err(e)) => {
-                                errors.fetch_add(1, Ordering::Relaxed);
-                                eprintln!("loadgen events: {e}");
-                            }
-                            None => break,
                         }
+                        // The deadline passed (the client was closed): no last time.
+                        Some(Err(e)) if e.is_closed() => return (counted, first, None, stream),
+                        Some(Err(e)) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                            eprintln!("loadgen events: {e}");
+                        }
+                        None => break,
                     }
-                    last = Some(Instant::now());
-                };
-                let _ = tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), reading).await;
-                (counted, first, last, stream)
+                }
+                (counted, first, Some(Instant::now()), stream)
             })
         })
         .collect();
+    let mut joined = std::pin::pin!(futures_util::future::join_all(readers));
+    let results = match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), &mut joined).await {
+        Ok(results) => results,
+        Err(_) => {
+            // Cut short: the streams end, and each reader reports what it has.
+            client.close().await;
+            joined.await
+        }
+    };
     let mut counted = 0usize;
     let mut first: Option<Instant> = None;
     let mut last: Option<Instant> = None;
     let mut streams = Vec::with_capacity(args.subs);
-    for reader in readers {
-        let (n, a, b, stream) = reader.await?;
+    for reader in results {
+        let (n, a, b, stream) = reader?;
         counted += n;
         first = match (first, a) {
             (Some(x), Some(y)) => Some(x.min(y)),
