@@ -25,12 +25,13 @@
 # each decoding; < 4 KiB per idle subscription. Rounds rotate which client goes first; a fresh
 # emulator for every measurement.
 # Prints each run, a Markdown table and the ratios; JSON lines go to target/bench-results/.
-# Environment: REPEAT (default 3), SUBS, PUBLISHES, CONCURRENCY, IDLE, BUILD=0 to skip the build.
+# Environment: REPEAT (default 5: our runs are short, and a round that a burst of load on the
+# machine hits is one of five), SUBS, PUBLISHES, CONCURRENCY, IDLE, BUILD=0 to skip the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 SUBS=${SUBS:-100}
 PUBLISHES=${PUBLISHES:-3000}
 CONCURRENCY=${CONCURRENCY:-2}
