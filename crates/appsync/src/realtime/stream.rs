@@ -48,7 +48,9 @@ impl<T, D> SubscriptionStream<T, D> {
         Self { id, events, ended: false, _type: PhantomData }
     }
 
-    /// The subscription's id on the wire.
+    /// The subscription's id on the wire: a random UUID v4 for a GraphQL subscription; for an
+    /// Events channel, a short hexadecimal number unique within its client (AppSync repeats the
+    /// id in every event it delivers).
     pub fn id(&self) -> &str {
         &self.id
     }
