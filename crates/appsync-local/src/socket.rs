@@ -224,18 +224,10 @@ impl TextFrames {
     pub(crate) fn texts(&self) -> Vec<String> {
         let mut texts = Vec::new();
         let mut rest = self.bytes.as_slice();
-        while let [_, len, tail @ ..] = rest {
-            let (len, tail) = match *len {
-                126 => (usize::from(u16::from_be_bytes([tail[0], tail[1]])), &tail[2..]),
-                127 => {
-                    let mut n = [0u8; 8];
-                    n.copy_from_slice(&tail[..8]);
-                    (usize::try_from(u64::from_be_bytes(n)).unwrap_or(usize::MAX), &tail[8..])
-                }
-                short => (usize::from(short), tail),
-            };
-            texts.push(String::from_utf8_lossy(&tail[..len]).into_owned());
-            rest = &tail[len..];
+        while let Some((head, len)) = payload_length(rest) {
+            let end = usize::try_from(len).map_or(rest.len(), |len| head + len);
+            texts.push(String::from_utf8_lossy(&rest[head..end]).into_owned());
+            rest = &rest[end..];
         }
         texts
     }
@@ -297,6 +289,16 @@ impl<R> FrameReader<R> {
     }
 }
 
+/// The length of the frame header at the start of `buf` up to its masking key (2, 4 or 10
+/// bytes) and the payload length it gives; `None` until that much is there.
+fn payload_length(buf: &[u8]) -> Option<(usize, u64)> {
+    match buf.get(1)? & 0x7f {
+        126 => Some((4, u64::from(u16::from_be_bytes(buf.get(2..4)?.try_into().ok()?)))),
+        127 => Some((10, u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?))),
+        short => Some((2, u64::from(short))),
+    }
+}
+
 /// What the buffer held: a message, or more must be read, or the connection is over.
 enum Parsed {
     Item(Inbound),
@@ -315,17 +317,7 @@ impl<R> FrameReader<R> {
         if first & 0x70 != 0 || second & 0x80 == 0 {
             return Parsed::End;
         }
-        let (head, len) = match second & 0x7f {
-            126 => match buf.get(2..4) {
-                Some(&[a, b]) => (4, u64::from(u16::from_be_bytes([a, b]))),
-                _ => return Parsed::More,
-            },
-            127 => match buf.get(2..10).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-                Some(bytes) => (10, u64::from_be_bytes(bytes)),
-                None => return Parsed::More,
-            },
-            short => (2, u64::from(short)),
-        };
+        let Some((head, len)) = payload_length(buf) else { return Parsed::More };
         let so_far = self.partial.as_ref().map_or(0, |(_, data)| data.len());
         let len = match usize::try_from(len) {
             Ok(len) if len <= self.frame_cap.saturating_sub(so_far) => len,
