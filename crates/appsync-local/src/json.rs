@@ -1,8 +1,16 @@
 //! Conversions between `serde_json` values (what resolvers, events and callers see) and
-//! apollo-compiler's response JSON (`serde_json_bytes`, what execution reads and writes).
+//! apollo-compiler's response JSON (`serde_json_bytes`, what execution reads and writes), and
+//! strings as JSON literals.
 
 use apollo_compiler::response::JsonValue as BValue;
 use serde_json::Value;
+
+/// `text` as a JSON string literal (quoted and escaped), as the real-time endpoints write ids
+/// and Events payloads into the messages they assemble.
+pub(crate) fn string_literal(text: &str) -> String {
+    // Serializing a string cannot fail; the fallback only keeps this panic-free.
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
 
 /// A `serde_json` value as apollo-compiler's response JSON (`serde_json_bytes`), for handing
 /// variables, arguments and resolver results to execution.

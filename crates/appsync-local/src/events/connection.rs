@@ -19,10 +19,11 @@ use super::channel::Channel;
 use super::handler::SubscribeContext;
 use super::hub::PublishedEvents;
 use super::options::MAX_EVENTS_PER_PUBLISH;
-use super::protocol::{ClientMessage, ErrorEntry, ServerMessage, id_literal, push_data_message};
+use super::protocol::{ClientMessage, ErrorEntry, ServerMessage, push_data_message};
 use super::publish::{Publisher, Refusal, channel_info, publish};
 use crate::Emulator;
 use crate::auth::Identity;
+use crate::json::string_literal;
 use crate::realtime::RealtimeOptions;
 use crate::socket::TextFrames;
 use crate::websocket::{CLOSE_POLICY, Inbound, Outbound, RateWindow, Session, Timings, Writer, serve};
@@ -167,7 +168,7 @@ where
             };
             handler.on_subscribe(ctx).await.map_err(|e| one(e.error_type(), e.message()))?;
         }
-        self.subscriptions.insert(id.to_owned(), Subscribed { channel, id_literal: id_literal(id) });
+        self.subscriptions.insert(id.to_owned(), Subscribed { channel, id_literal: string_literal(id) });
         Ok(())
     }
 

@@ -52,8 +52,7 @@ impl PublishedEvents {
 
 impl PublishedEvent {
     pub(crate) fn new(identifier: String, payload: String) -> Self {
-        // Serializing a string cannot fail; the fallback keeps this panic-free.
-        let literal = serde_json::to_string(&payload).unwrap_or_else(|_| "\"\"".to_owned());
+        let literal = crate::json::string_literal(&payload);
         Self { identifier, payload, literal }
     }
 

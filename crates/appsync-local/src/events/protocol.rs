@@ -235,16 +235,12 @@ pub(crate) fn push_data_message(frames: &mut TextFrames, id_literal: &str, event
     frames.push(&[r#"{"type":"data","id":"#, id_literal, r#","event":"#, event_literal, "}"]);
 }
 
-/// `id` as a JSON string literal, for [`data_message`].
-pub(crate) fn id_literal(id: &str) -> String {
-    // Serializing a string cannot fail; the fallback only keeps this panic-free.
-    serde_json::to_string(id).unwrap_or_else(|_| "\"\"".to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    use crate::json::string_literal;
 
     #[test]
     fn amplify_js_subscribe_with_its_extra_payload_reads() {
@@ -309,7 +305,7 @@ mod tests {
             let literal = serde_json::to_string(event).expect("json");
             let typed = ServerMessage::Data { id: id.to_owned(), event: event.to_owned() };
             let mut frames = TextFrames::default();
-            push_data_message(&mut frames, &id_literal(id), &literal);
+            push_data_message(&mut frames, &string_literal(id), &literal);
             assert_eq!(frames.texts(), [typed.to_json()]);
         }
     }

@@ -15,6 +15,7 @@ use super::subscription::Prepared;
 use super::{RealtimeOptions, authorization_parts};
 use crate::Emulator;
 use crate::auth::{AuthFailure, Identity, RequestParts};
+use crate::json::string_literal;
 use crate::mutation_bus::MutationEvent;
 use crate::resolver::ResolverContext;
 use crate::socket::TextFrames;
@@ -401,12 +402,14 @@ where
                 shaped.len() - 1
             });
             let Some(data) = &shaped[index].1 else { continue };
-            let text = data_message(id, data);
-            if text.len() > self.options.max_message_bytes {
-                tracing::warn!(subscription = %p.field, bytes = text.len(), "event exceeds the message size limit; not delivered");
+            let id = string_literal(id);
+            let message = data_message(&id, data);
+            let bytes: usize = message.iter().map(|part| part.len()).sum();
+            if bytes > self.options.max_message_bytes {
+                tracing::warn!(subscription = %p.field, bytes, "event exceeds the message size limit; not delivered");
                 continue;
             }
-            outgoing.push(&[&text]);
+            outgoing.push(&message);
         }
         self.writer.send_all(outgoing).await
     }
@@ -434,17 +437,12 @@ fn shape(p: &Prepared, event: &MutationEvent) -> Option<String> {
     serde_json::to_string(&Value::Object(data)).ok()
 }
 
-/// The `data` message for subscription `id`, laid out as [`ServerMessage::Data`] serializes,
-/// around already serialized `data`.
-fn data_message(id: &str, data: &str) -> String {
-    let id = serde_json::to_string(id).unwrap_or_else(|_| "\"\"".to_owned());
-    let mut text = String::with_capacity(data.len() + id.len() + 40);
-    text.push_str(r#"{"type":"data","id":"#);
-    text.push_str(&id);
-    text.push_str(r#","payload":{"data":"#);
-    text.push_str(data);
-    text.push_str("}}");
-    text
+/// The `data` message for the subscription whose id is `id_literal` (a JSON string literal,
+/// quotes included), laid out as [`ServerMessage::Data`] serializes, around already serialized
+/// `data`: its parts in order, written into the message's frame as they are (as the Events
+/// endpoint's `push_data_message` does) rather than joined into a `String` first.
+fn data_message<'a>(id_literal: &'a str, data: &'a str) -> [&'a str; 5] {
+    [r#"{"type":"data","id":"#, id_literal, r#","payload":{"data":"#, data, "}}"]
 }
 
 /// A validation error as the socket words it: `{"message": ...}` (typed protocol errors such
@@ -494,7 +492,9 @@ mod tests {
     use serde_json::json;
 
     use super::data_message;
+    use crate::json::string_literal;
     use crate::realtime::protocol::{DataPayload, ServerMessage};
+    use crate::socket::TextFrames;
 
     #[test]
     fn data_message_is_laid_out_as_the_serde_type() {
@@ -502,7 +502,9 @@ mod tests {
         for id in ["1", "sub \"quoted\" \\ id", "ünï", ""] {
             let typed =
                 ServerMessage::Data { id: id.to_owned(), payload: DataPayload { data: data.clone() } };
-            assert_eq!(data_message(id, &data.to_string()), typed.to_json());
+            let mut frames = TextFrames::default();
+            frames.push(&data_message(&string_literal(id), &data.to_string()));
+            assert_eq!(frames.texts(), [typed.to_json()]);
         }
     }
 }
