@@ -84,7 +84,7 @@ throughput() {
   if wait_ready "$ready" "$sub"; then
     emu0=$(cpu_ticks "$pid")
     "$loadgen" events --measure publish --url "$event_url" --api-key "$KEY" --ca-file "$ca" \
-      --publishes "$PUBLISHES" --events 5 -c "$CONCURRENCY" --label "driver-$label" 2>/dev/null || status=1
+      --publishes "$PUBLISHES" --events 5 -c "$CONCURRENCY" --label "driver-$label" >/dev/null 2>&1 || status=1
   fi
   wait "$sub" || status=1
   sub=

@@ -45,7 +45,7 @@ count() {
     sleep 0.05
   done
   "$loadgen" events --measure publish --url "$event_url" --api-key "$KEY" --ca-file "$ca" \
-    --publishes "$publishes" --events 5 -c 2 2>/dev/null
+    --publishes "$publishes" --events 5 -c 2 >/dev/null 2>&1
   wait "$sub" || { cat "$work/sub.log" >&2; exit 1; }
   stop
 }

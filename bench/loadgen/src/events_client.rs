@@ -9,7 +9,9 @@
 //! - `--measure memory`: resident memory before and after `--subs` idle subscriptions (after one
 //!   that warms up the runtime, the TLS session and the socket), per subscription.
 //! - `--measure publish`: `--publishes` HTTP publishes of `--events` events each to `--channel`,
-//!   `--concurrency` at a time: the load the subscribers receive.
+//!   `--concurrency` at a time: the load the subscribers receive, and on its own a measure of
+//!   publishing (after `--warmup` publishes not counted): publishes per second and this
+//!   process's CPU per publish.
 //!
 //! Events are decoded (`--decode`) as `serde_json::Value`, JSON of any shape as a JavaScript
 //! client's `JSON.parse` gives it, or into the benchmark event's own struct, as the
@@ -84,6 +86,10 @@ pub(crate) struct EventsArgs {
     /// Publishes in flight at once (publisher).
     #[arg(long, short = 'c', default_value_t = 2)]
     concurrency: usize,
+    /// Publish: publishes sent first (one at a time) and not counted, so that the connection
+    /// and the TLS session are made before the clock starts.
+    #[arg(long, default_value_t = 0)]
+    warmup: usize,
     /// Throughput: what each event is decoded into.
     #[arg(long, value_enum, default_value = "value")]
     decode: Decode,
@@ -275,12 +281,22 @@ async fn memory(args: &EventsArgs, client: &EventsClient) -> anyhow::Result<Exit
 /// The publisher: `--publishes` publishes of `--events` small JSON events, `--concurrency` at a
 /// time; fails when any event is refused.
 async fn publish(args: &EventsArgs, client: &EventsClient, deadline: Instant) -> anyhow::Result<ExitCode> {
+    for n in 0..args.warmup {
+        let events: Vec<Value> = (0..args.events).map(|i| json!({"n": n, "i": i, "text": "warm-up"})).collect();
+        let result = client.publish(&args.channel, &events).await.context("warm-up publish")?;
+        if !result.is_success() {
+            bail!("warm-up publish {n}: an event was refused");
+        }
+    }
     let next = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let cpu0 = cpu_seconds();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.concurrency);
     for _ in 0..args.concurrency {
-        let (client, next, failed) = (client.clone(), Arc::clone(&next), Arc::clone(&failed));
+        let (client, next, failed, sent) =
+            (client.clone(), Arc::clone(&next), Arc::clone(&failed), Arc::clone(&sent));
         let (channel, publishes, per) = (args.channel.clone(), args.publishes, args.events);
         tasks.push(tokio::spawn(async move {
             loop {
@@ -290,7 +306,9 @@ async fn publish(args: &EventsArgs, client: &EventsClient, deadline: Instant) ->
                 }
                 let events: Vec<Value> =
                     (0..per).map(|i| json!({"n": n, "i": i, "text": "benchmark event"})).collect();
-                match client.publish(&channel, &events).await {
+                let result = client.publish(&channel, &events).await;
+                sent.fetch_add(1, Ordering::Relaxed);
+                match result {
                     Ok(result) if result.is_success() => {}
                     Ok(_) => {
                         failed.fetch_add(1, Ordering::Relaxed);
@@ -306,10 +324,25 @@ async fn publish(args: &EventsArgs, client: &EventsClient, deadline: Instant) ->
     for task in tasks {
         task.await?;
     }
-    let failed = failed.load(Ordering::Relaxed);
     let span = started.elapsed().as_secs_f64();
-    eprintln!("{}: {} publishes in {span:.2}s, {failed} failed", label(args), args.publishes);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let cpu = cpu_seconds() - cpu0;
+    let failed = failed.load(Ordering::Relaxed);
+    let sent = sent.load(Ordering::Relaxed);
+    let line = json!({
+        "label": args.label, "tool": "appsync-events", "measure": "publish", "publishes": sent,
+        "events_per_publish": args.events, "concurrency": args.concurrency, "failed": failed,
+        "cut_short": sent < args.publishes, "elapsed_s": round3(Some(span)),
+        "publishes_per_s": round3((span > 0.0).then(|| sent as f64 / span)),
+        "cpu_us_per_publish": round3((sent > 0).then(|| cpu * 1e6 / sent as f64)),
+    });
+    eprintln!(
+        "{}: {sent} publishes in {span:.2}s ({} a second, CPU {} us each), {failed} failed",
+        label(args),
+        line["publishes_per_s"],
+        line["cpu_us_per_publish"],
+    );
+    println!("{line}");
+    Ok(if failed == 0 && sent == args.publishes { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn label(args: &EventsArgs) -> &str {
