@@ -46,3 +46,17 @@ start_local() {
 
 # free_port: a loopback port free at the time of asking (for peers that cannot take port 0).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# amplify_events_node PEER...: Amplify JS `events` (aws-amplify 6.22.1, and ws 8.23.1 for Node 20,
+# which has no WebSocket of its own) installed once under target/bench-events-node, with the peer
+# scripts copied beside it: ES modules resolve packages from the script's own directory, not
+# NODE_PATH. Sets node_dir.
+amplify_events_node() {
+  node_dir=target/bench-events-node
+  if [ ! -d "$node_dir/node_modules/aws-amplify" ]; then
+    mkdir -p "$node_dir"
+    echo '{"name":"bench-events-node","private":true,"type":"module"}' >"$node_dir/package.json"
+    (cd "$node_dir" && npm install --silent --no-audit --no-fund aws-amplify@6.22.1 ws@8.23.1)
+  fi
+  cp "$@" "$node_dir/"
+}

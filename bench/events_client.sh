@@ -37,14 +37,7 @@ PUBLISHES=${PUBLISHES:-3000}
 CONCURRENCY=${CONCURRENCY:-2}
 IDLE=${IDLE:-1000}
 
-node_dir=target/bench-events-node
-if [ ! -d "$node_dir/node_modules/aws-amplify" ]; then
-  mkdir -p "$node_dir"
-  echo '{"name":"bench-events-node","private":true,"type":"module"}' >"$node_dir/package.json"
-  (cd "$node_dir" && npm install --silent --no-audit --no-fund aws-amplify@6.22.1 ws@8.23.1)
-fi
-# ES modules resolve packages from the script's own directory, not NODE_PATH.
-cp bench/peers/amplify_events_peer.mjs "$node_dir/"
+amplify_events_node bench/peers/amplify_events_peer.mjs
 
 target=${CARGO_TARGET_DIR:-target}
 [ "${BUILD:-1}" = 0 ] || cargo build --release --locked --quiet -p appsync-cli -p loadgen
