@@ -282,7 +282,8 @@ async fn memory(args: &EventsArgs, client: &EventsClient) -> anyhow::Result<Exit
 /// time; fails when any event is refused.
 async fn publish(args: &EventsArgs, client: &EventsClient, deadline: Instant) -> anyhow::Result<ExitCode> {
     for n in 0..args.warmup {
-        let events: Vec<Value> = (0..args.events).map(|i| json!({"n": n, "i": i, "text": "warm-up"})).collect();
+        let events: Vec<Value> =
+            (0..args.events).map(|i| json!({"n": n, "i": i, "text": "warm-up"})).collect();
         let result = client.publish(&args.channel, &events).await.context("warm-up publish")?;
         if !result.is_success() {
             bail!("warm-up publish {n}: an event was refused");
