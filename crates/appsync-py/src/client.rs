@@ -23,7 +23,7 @@ pub(crate) struct Client {
 }
 
 /// A duration in seconds from Python (`None` when absent).
-fn seconds(value: Option<f64>, field: &str) -> PyResult<Option<Duration>> {
+pub(crate) fn seconds(value: Option<f64>, field: &str) -> PyResult<Option<Duration>> {
     value
         .map(|s| {
             Duration::try_from_secs_f64(s)
@@ -35,7 +35,7 @@ fn seconds(value: Option<f64>, field: &str) -> PyResult<Option<Duration>> {
 }
 
 /// `(name, value)` pairs of `str` from a mapping or an iterable of pairs.
-fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
+pub(crate) fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
     let Some(headers) = headers.filter(|h| !h.is_none()) else { return Ok(Vec::new()) };
     let pairs = match headers.getattr(pyo3::intern!(headers.py(), "items")) {
         Ok(items) => items.call0()?,
@@ -70,7 +70,7 @@ fn request(
 /// `on_connection_state`: the callback is called on the event loop running when the client was
 /// made (the Rust client reports state changes from its connection task, on another thread), with
 /// an `appsync.ConnectionState`.
-fn state_callback(
+pub(crate) fn state_callback(
     callback: &Bound<'_, PyAny>,
     options: appsync::realtime::RealtimeOptions,
 ) -> PyResult<appsync::realtime::RealtimeOptions> {
@@ -97,6 +97,74 @@ fn state_callback(
     }))
 }
 
+/// The constructor arguments `Client` and `EventsClient` share, checked and converted.
+pub(crate) struct Settings {
+    pub(crate) auth: appsync::Auth,
+    /// `repr()` of the Python auth object, for the client's own `repr()` (it shows no secret).
+    pub(crate) auth_repr: String,
+    pub(crate) region: Option<String>,
+    /// `None`: no timeout.
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry: Option<appsync::RetryPolicy>,
+    pub(crate) realtime: appsync::realtime::RealtimeOptions,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Settings {
+    pub(crate) fn extract(
+        auth: &Bound<'_, PyAny>,
+        region: Option<String>,
+        realtime_url: Option<String>,
+        timeout: Option<f64>,
+        retry: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        on_connection_state: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let (rust_auth, auth_region) = extract_auth(auth)?;
+        let mut realtime = appsync::realtime::RealtimeOptions::default();
+        if let Some(url) = realtime_url {
+            realtime = realtime.url(url);
+        }
+        if let Some(callback) = on_connection_state.filter(|c| !c.is_none()) {
+            realtime = state_callback(callback, realtime)?;
+        }
+        Ok(Self {
+            auth: rust_auth,
+            auth_repr: auth.repr()?.to_string(),
+            region: region.or(auth_region),
+            timeout: seconds(timeout, "timeout")?,
+            retry: extract_retry(retry)?,
+            realtime,
+            headers: str_pairs(headers)?,
+        })
+    }
+}
+
+/// [`Settings`] applied to a client builder (`appsync::ClientBuilder` or
+/// `appsync::events::EventsClientBuilder`: the same setters, no trait in common).
+macro_rules! apply_settings {
+    ($builder:expr, $settings:expr) => {{
+        let settings = &$settings;
+        let mut builder = $builder.auth(settings.auth.clone());
+        if let Some(region) = &settings.region {
+            builder = builder.region(region.clone());
+        }
+        builder = match settings.timeout {
+            Some(timeout) => builder.timeout(timeout),
+            None => builder.no_timeout(),
+        };
+        if let Some(policy) = &settings.retry {
+            builder = builder.retry(policy.clone());
+        }
+        builder = builder.realtime(settings.realtime.clone());
+        for (name, value) in &settings.headers {
+            builder = builder.header(name, value);
+        }
+        builder
+    }};
+}
+pub(crate) use apply_settings;
+
 #[pymethods]
 impl Client {
     #[new]
@@ -115,33 +183,13 @@ impl Client {
         headers: Option<&Bound<'_, PyAny>>,
         on_connection_state: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let (rust_auth, auth_region) = extract_auth(auth)?;
-        let mut builder = appsync::Client::builder().endpoint(url).auth(rust_auth);
-        if let Some(region) = region.or(auth_region) {
-            builder = builder.region(region);
-        }
-        builder = match seconds(timeout, "timeout")? {
-            Some(t) => builder.timeout(t),
-            None => builder.no_timeout(),
-        };
-        if let Some(policy) = extract_retry(retry)? {
-            builder = builder.retry(policy);
-        }
-        let mut realtime = appsync::realtime::RealtimeOptions::default();
-        if let Some(url) = realtime_url {
-            realtime = realtime.url(url);
-        }
-        if let Some(callback) = on_connection_state.filter(|c| !c.is_none()) {
-            realtime = state_callback(callback, realtime)?;
-        }
-        builder = builder.realtime(realtime);
-        for (name, value) in str_pairs(headers)? {
-            builder = builder.header(&name, &value);
-        }
+        let settings =
+            Settings::extract(auth, region, realtime_url, timeout, retry, headers, on_connection_state)?;
+        let builder = apply_settings!(appsync::Client::builder().endpoint(url), settings);
         // Building may start tokio machinery: inside the runtime the requests will run on.
         let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
         let inner = builder.build().map_err(client_error)?;
-        Ok(Self { inner, auth: auth.repr()?.to_string() })
+        Ok(Self { inner, auth: settings.auth_repr })
     }
 
     /// Runs an operation; resolves to `(data, errors)` as JSON text (each `None` when absent).
@@ -207,7 +255,7 @@ impl Client {
 
     /// The state changes of the client's real-time connections from now on (native half).
     fn _connection_states(&self) -> ConnectionStates {
-        ConnectionStates::new(&self.inner)
+        ConnectionStates::new(self.inner.connection_states())
     }
 
     /// Closes the real-time connection, if one is open. Requests in flight finish.

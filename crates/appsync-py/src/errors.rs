@@ -29,6 +29,11 @@ pyo3::import_exception!(appsync._errors, LaggedError);
 /// the error's `Display` (which never shows a secret); a Python exception raised by a credentials
 /// or token source comes back as the `__cause__`.
 pub(crate) fn client_error(err: appsync::Error) -> PyErr {
+    error_of(&err)
+}
+
+/// [`client_error`] for an error the caller keeps (a publish result's per-event error).
+pub(crate) fn error_of(err: &appsync::Error) -> PyErr {
     let message = err.to_string();
     let status = err.status().map(|s| s.as_u16());
     let error_type = err.error_type().map(str::to_owned);
@@ -36,7 +41,8 @@ pub(crate) fn client_error(err: appsync::Error) -> PyErr {
         TimeoutError::new_err(message)
     } else if err.is_credentials() {
         CredentialsError::new_err(message)
-    } else if err.is_config() {
+    } else if err.is_config() || err.is_invalid_input() {
+        // A bad argument either way: a setting, or a channel or event refused before sending.
         ConfigError::new_err(message)
     } else if err.is_throttled() {
         let retry_after = err.retry_after().map(|d| d.as_secs_f64());
@@ -52,7 +58,7 @@ pub(crate) fn client_error(err: appsync::Error) -> PyErr {
     } else {
         AppSyncError::new_err(message)
     };
-    if let Some(cause) = python_cause(&err) {
+    if let Some(cause) = python_cause(err) {
         pyo3::Python::attach(|py| py_err.set_cause(py, Some(cause)));
     }
     py_err

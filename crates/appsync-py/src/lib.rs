@@ -12,6 +12,7 @@ mod client;
 mod completion;
 mod credentials;
 mod errors;
+mod events;
 mod exit;
 mod json;
 mod local;
@@ -30,6 +31,7 @@ fn _appsync(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<credentials::Credentials>()?;
     m.add_class::<sigv4::Signer>()?;
     m.add_class::<client::Client>()?;
+    m.add_class::<events::EventsClient>()?;
     m.add_class::<subscription::Subscription>()?;
     m.add_class::<subscription::Next>()?;
     m.add_class::<subscription::ConnectionStates>()?;

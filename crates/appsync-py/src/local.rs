@@ -153,6 +153,18 @@ impl Emulator {
         self.running(ServerHandle::realtime_url)
     }
 
+    /// `http://HOST:PORT/event`: AppSync Events, beside GraphQL on the same port.
+    #[getter]
+    fn event_url(&self) -> PyResult<String> {
+        self.running(ServerHandle::event_url)
+    }
+
+    /// `ws://HOST:PORT/event/realtime`.
+    #[getter]
+    fn event_realtime_url(&self) -> PyResult<String> {
+        self.running(ServerHandle::event_realtime_url)
+    }
+
     /// The port served on.
     #[getter]
     fn port(&self) -> PyResult<u16> {
@@ -182,6 +194,12 @@ impl Emulator {
     #[getter]
     fn connections(&self) -> usize {
         self.emulator.event_receivers()
+    }
+
+    /// Open, authorized AppSync Events WebSockets.
+    #[getter]
+    fn event_connections(&self) -> usize {
+        self.emulator.events_receivers()
     }
 }
 

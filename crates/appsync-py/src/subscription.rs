@@ -4,7 +4,7 @@
 //! resolves when there is something to take). The Python halves (`appsync/_subscription.py`)
 //! make them async iterators.
 
-use appsync::realtime::{ConnectionEvent, ConnectionState};
+use appsync::realtime::{ConnectionEvent, ConnectionState, Decoder, SubscriptionStream};
 use futures_util::StreamExt as _;
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
@@ -63,7 +63,9 @@ pub(crate) struct Subscription {
 }
 
 impl Subscription {
-    pub(crate) fn new(subscription: appsync::Subscription<PyJson>) -> Self {
+    /// A GraphQL subscription's or an Events channel's stream (the same stream type, told
+    /// apart by how it decodes its messages).
+    pub(crate) fn new<D: Decoder + 'static>(subscription: SubscriptionStream<PyJson, D>) -> Self {
         let id = subscription.id().to_owned();
         Self { pump: Pump::new(subscription.boxed()), id }
     }
@@ -188,15 +190,16 @@ pub(crate) fn state_tuple(event: ConnectionEvent) -> StateTuple {
     }
 }
 
-/// The client's connection state changes from the moment it was made (native half).
+/// A client's connection state changes from the moment it was made (native half).
 #[pyclass(frozen, module = "appsync._appsync", name = "_ConnectionStates")]
 pub(crate) struct ConnectionStates {
     pump: Pump<ConnectionEvent>,
 }
 
 impl ConnectionStates {
-    pub(crate) fn new(client: &appsync::Client) -> Self {
-        Self { pump: Pump::new(client.connection_states().boxed()) }
+    /// From a client's `connection_states()` (the GraphQL client's or the Events client's).
+    pub(crate) fn new(states: impl futures_util::Stream<Item = ConnectionEvent> + Send + 'static) -> Self {
+        Self { pump: Pump::new(states.boxed()) }
     }
 }
 

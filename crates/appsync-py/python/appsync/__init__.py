@@ -4,6 +4,9 @@
 `appsync.IAM`, `ApiKey`, `Cognito`, `OIDC` or `Lambda` auth, and subscriptions
 (`async with client.subscribe(...) as sub: async for event in sub: ...`).
 
+`appsync.EventsClient(url, auth=...)` is AppSync Events: `await events.publish(channel, [...])`
+over HTTP (or `publish_ws` over the WebSocket), and `async for event in events.subscribe(channel)`.
+
 `appsync.local.Emulator` is an AppSync emulator in this process, and the `appsync_local` pytest
 fixture (`appsync.pytest_plugin`) one per test.
 
@@ -14,6 +17,7 @@ imports neither).
 
 from appsync._appsync import OIDC, IAM, ApiKey, Cognito, Credentials, Lambda, Retry, __version__
 from appsync._client import Client, Response
+from appsync._events import EventsClient, EventSubscription, PublishedEvent, PublishResult
 from appsync._subscription import ConnectionState, ConnectionStates, Subscription
 from appsync._errors import (
     AppSyncError,
@@ -41,10 +45,14 @@ __all__ = [
     "ConfigError",
     "Credentials",
     "CredentialsError",
+    "EventSubscription",
+    "EventsClient",
     "GraphQLError",
     "HTTPStatusError",
     "LaggedError",
     "Lambda",
+    "PublishResult",
+    "PublishedEvent",
     "Response",
     "Retry",
     "Subscription",

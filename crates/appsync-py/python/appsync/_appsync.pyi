@@ -6,6 +6,7 @@ from typing import Any, Literal, TypeAlias, final
 from typing_extensions import Self, disjoint_base
 
 from appsync._credentials import CredentialsLike, Headers, Provider
+from appsync._errors import AppSyncError
 from appsync._subscription import ConnectionState
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Client",
     "Cognito",
     "Credentials",
+    "EventsClient",
     "Lambda",
     "Retry",
     "Signer",
@@ -134,6 +136,35 @@ class Client:
     @property
     def realtime_url(self) -> str: ...
 
+@disjoint_base
+class EventsClient:
+    def __new__(
+        cls,
+        url: str,
+        *,
+        auth: _Auth,
+        region: str | None = None,
+        realtime_url: str | None = None,
+        timeout: float | None = 30.0,
+        retry: Retry | int | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        on_connection_state: Callable[[ConnectionState], object] | None = None,
+    ) -> Self: ...
+    def _publish(
+        self,
+        channel: str,
+        events: list[str],
+        websocket: bool = False,
+        auth: _Auth | None = None,
+    ) -> Awaitable[list[tuple[int, str | None, AppSyncError | None]]]: ...
+    def _subscribe(self, channel: str, auth: _Auth | None = None) -> Awaitable[_Subscription]: ...
+    def _connection_states(self) -> _ConnectionStates: ...
+    def aclose(self) -> Awaitable[None]: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def realtime_url(self) -> str: ...
+
 @final
 class Retry:
     """How failed requests are retried: throttling (429), 5xx, timeouts and dropped connections
@@ -224,6 +255,10 @@ class _Emulator:
     @property
     def realtime_url(self) -> str: ...
     @property
+    def event_url(self) -> str: ...
+    @property
+    def event_realtime_url(self) -> str: ...
+    @property
     def port(self) -> int: ...
     @property
     def running_now(self) -> bool: ...
@@ -233,3 +268,5 @@ class _Emulator:
     def subscriptions(self) -> int: ...
     @property
     def connections(self) -> int: ...
+    @property
+    def event_connections(self) -> int: ...

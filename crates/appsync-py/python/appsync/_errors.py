@@ -29,7 +29,8 @@ class AppSyncError(Exception):
 
 
 class ConfigError(AppSyncError, ValueError):
-    """A bad argument or setting: a URL, header, region, lifetime or auth that cannot work."""
+    """A bad argument or setting: a URL, header, region, lifetime or auth that cannot work, or an
+    Events channel or event refused before anything was sent."""
 
 
 class CredentialsError(AppSyncError):

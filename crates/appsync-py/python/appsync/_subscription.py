@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any, Literal, TypeAlias
 
+    from typing_extensions import Self
+
     from appsync._appsync import Client as _NativeClient
     from appsync._appsync import _ConnectionStates, _StateTuple, _Subscription
 
@@ -60,7 +62,7 @@ class Subscription:
     iterating again goes on with the next event.
     """
 
-    __slots__ = ("__weakref__", "_auth", "_client", "_closed", "_native", "_operation_name", "_query", "_variables")
+    __slots__ = ("__weakref__", "_closed", "_native", "_open")
 
     def __init__(
         self,
@@ -70,11 +72,14 @@ class Subscription:
         operation_name: str | None = None,
         auth: Any = None,
     ) -> None:
-        self._client = client
-        self._query = query
-        self._variables = None if variables is None else _json.dumps(variables)
-        self._operation_name = operation_name
-        self._auth = auth
+        encoded = None if variables is None else _json.dumps(variables)
+        self._init(lambda: client._subscribe(query, encoded, operation_name, auth))
+
+    def _init(self, open_native: Callable[[], Awaitable[_Subscription]]) -> None:
+        # `open_native` starts the native subscription: what differs between a GraphQL
+        # subscription and an Events channel's; the rest (starting once, iterating, closing) is
+        # shared.
+        self._open = open_native
         self._native: _Subscription | None = None
         self._closed = False
 
@@ -83,21 +88,21 @@ class Subscription:
         if native is None:
             if not _registered:
                 _register_next()
-            native = await self._client._subscribe(self._query, self._variables, self._operation_name, self._auth)
+            native = await self._open()
             if self._native is not None:  # another task started it meanwhile: keep one
                 native.close()
                 return self._native
             self._native = native
         return native
 
-    async def _started(self) -> Subscription:
+    async def _started(self) -> Self:
         await self._start()
         return self
 
     def __await__(self) -> Any:
         return self._started().__await__()
 
-    async def __aenter__(self) -> Subscription:
+    async def __aenter__(self) -> Self:
         return await self._started()
 
     async def __aexit__(
@@ -108,7 +113,7 @@ class Subscription:
     ) -> None:
         await self.aclose()
 
-    def __aiter__(self) -> Subscription:
+    def __aiter__(self) -> Self:
         return self
 
     def __anext__(self) -> Awaitable[Any]:
@@ -139,7 +144,7 @@ class Subscription:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "started" if self._native is not None else "not started"
-        return f"<appsync.Subscription {state} id={self.id!r}>"
+        return f"<appsync.{type(self).__name__} {state} id={self.id!r}>"
 
 
 class ConnectionState:

@@ -26,6 +26,7 @@ from typing import Any
 
 from appsync._appsync import IAM, ApiKey, Credentials, _Emulator
 from appsync._client import Client
+from appsync._events import EventsClient
 
 __all__ = ["Emulator"]
 
@@ -142,6 +143,17 @@ class Emulator:
         return self._native.realtime_url
 
     @property
+    def event_url(self) -> str:
+        """The AppSync Events endpoint, `http://127.0.0.1:PORT/event` (one channel namespace,
+        `default`, open to every auth mode the emulator accepts)."""
+        return self._native.event_url
+
+    @property
+    def event_realtime_url(self) -> str:
+        """The Events WebSocket endpoint, `ws://127.0.0.1:PORT/event/realtime`."""
+        return self._native.event_realtime_url
+
+    @property
     def port(self) -> int:
         """The port it listens on (or listened on, once started and stopped)."""
         return self._port
@@ -188,6 +200,19 @@ class Emulator:
             auth = IAM(self.credentials) if self._iam else ApiKey(self.api_key)
         options.setdefault("region", self.region)
         return Client(self.url, auth=auth, **options)
+
+    @property
+    def event_connections(self) -> int:
+        """Open, authorized AppSync Events WebSockets."""
+        return self._native.event_connections
+
+    def events_client(self, auth: Any = None, **options: Any) -> EventsClient:
+        """An `appsync.EventsClient` for this emulator's Events endpoint, with the same default
+        auth as `client()`; `options` go to `EventsClient`."""
+        if auth is None:
+            auth = IAM(self.credentials) if self._iam else ApiKey(self.api_key)
+        options.setdefault("region", self.region)
+        return EventsClient(self.event_url, auth=auth, **options)
 
     def __repr__(self) -> str:
         where = self._native.url if self._native.running_now else "not running"
