@@ -144,3 +144,38 @@ async def test_leaving_the_block_unsubscribes(appsync_local: Emulator) -> None:
         async with client.subscribe("/default/a") as second:
             assert (await client.publish("/default/a", ["only the second"])).ok
             assert await take(second, 1) == ["only the second"]
+
+
+async def test_a_channel_subscription_resumes_after_an_emulator_restart() -> None:
+    emulator = Emulator()
+    async with emulator:
+        client = emulator.events_client()
+        states = client.connection_states()
+        chat = await client.subscribe("/default/chat")
+        assert (await client.publish("/default/chat", ["before"])).ok
+        assert await take(chat, 1) == ["before"]
+        await emulator.aclose()
+        assert emulator.event_connections == 0
+        while (await asyncio.wait_for(anext(states), WAIT)).state != "disrupted":
+            pass
+        # Started again on the same port: the client reconnects and subscribes again by itself.
+        emulator.start()
+        while (await asyncio.wait_for(anext(states), WAIT * 3)).state != "connected":
+            pass
+        # Connected is before subscribe_success: publish until the subscription is back.
+        sent = 0
+        received: list[object] = []
+        while not received:
+            sent += 1
+            assert (await client.publish("/default/chat", [f"after {sent}"])).ok
+            try:
+                received.append(await asyncio.wait_for(anext(chat), 0.2))
+            except asyncio.TimeoutError:
+                pass
+        # Nothing from before the restart again, and every later event once, in order.
+        first = int(str(received[0]).removeprefix("after "))
+        assert (await client.publish("/default/chat", ["last"])).ok
+        rest = await take(chat, sent - first + 1)
+        assert received + rest == [f"after {n}" for n in range(first, sent + 1)] + ["last"]
+        await chat.aclose()
+        await client.aclose()
