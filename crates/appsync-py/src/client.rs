@@ -261,7 +261,7 @@ impl Client {
     /// Closes the real-time connection, if one is open. Requests in flight finish.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        completion::spawn(py, async move { client.close().await }, |py, ()| Ok(py.None()))
+        awaitable_none(py, async move { client.close().await })
     }
 
     /// The GraphQL endpoint.
@@ -278,11 +278,19 @@ impl Client {
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let this = slf.get();
-        Ok(format!(
-            "{}({:?}, auth={})",
-            slf.get_type().qualname()?,
-            this.inner.endpoint().as_str(),
-            this.auth
-        ))
+        client_repr(slf.as_any(), this.inner.endpoint().as_str(), &this.auth)
     }
+}
+
+/// A client's `repr()`: its Python class, endpoint and auth (whose `repr()` shows no secret).
+pub(crate) fn client_repr(slf: &Bound<'_, PyAny>, endpoint: &str, auth: &str) -> PyResult<String> {
+    Ok(format!("{}({endpoint:?}, auth={auth})", slf.get_type().qualname()?))
+}
+
+/// `future` as an awaitable that resolves to `None` (a client's `aclose()`).
+pub(crate) fn awaitable_none<'py>(
+    py: Python<'py>,
+    future: impl std::future::Future<Output = ()> + Send + 'static,
+) -> PyResult<Bound<'py, PyAny>> {
+    completion::spawn(py, future, |py, ()| Ok(py.None()))
 }

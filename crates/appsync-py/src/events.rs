@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use serde_json::value::RawValue;
 
 use crate::auth::extract_auth;
-use crate::client::{Settings, apply_settings};
+use crate::client::{Settings, apply_settings, awaitable_none, client_repr};
 use crate::completion;
 use crate::errors::{ConfigError, client_error, error_of};
 use crate::subscription::{ConnectionStates, Subscription, subscribe_error};
@@ -134,7 +134,7 @@ impl EventsClient {
     /// Ends every subscription and closes the WebSockets. HTTP publishes still work.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        completion::spawn(py, async move { client.close().await }, |py, ()| Ok(py.None()))
+        awaitable_none(py, async move { client.close().await })
     }
 
     /// The HTTP endpoint (`.../event`).
@@ -151,11 +151,6 @@ impl EventsClient {
 
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let this = slf.get();
-        Ok(format!(
-            "{}({:?}, auth={})",
-            slf.get_type().qualname()?,
-            this.inner.endpoint().as_str(),
-            this.auth
-        ))
+        client_repr(slf.as_any(), this.inner.endpoint().as_str(), &this.auth)
     }
 }

@@ -4,6 +4,7 @@ text into Python values and GraphQL errors into `GraphQLError`."""
 from __future__ import annotations
 
 from appsync import _json
+from appsync._closing import AsyncClosing
 from appsync._appsync import Client as _NativeClient
 from appsync._errors import GraphQLError
 from appsync._subscription import ConnectionStates, Subscription
@@ -13,7 +14,6 @@ from appsync._subscription import ConnectionStates, Subscription
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import TracebackType
     from typing import Any
 
 __all__ = ["Client", "Response"]
@@ -53,7 +53,7 @@ def _graphql_error(errors: list[dict[str, Any]], data: Any) -> GraphQLError:
     return GraphQLError(message, errors, data)
 
 
-class Client(_NativeClient):
+class Client(_NativeClient, AsyncClosing):
     """An AppSync GraphQL API at `url`, with `auth` (`appsync.IAM`, `ApiKey`, `Cognito`, `OIDC`
     or `Lambda`). `region` is needed for IAM on a custom domain; `timeout` is per request in
     seconds (`None`: none); `retry` an `appsync.Retry` (or its number of attempts: default 3, 1 for
@@ -134,14 +134,3 @@ class Client(_NativeClient):
         iterator of `appsync.ConnectionState` (connecting, connected, keep-alive late,
         disrupted, reconnecting with its attempt and delay, closed). It ends after `aclose()`."""
         return ConnectionStates(self._connection_states())
-
-    async def __aenter__(self) -> Client:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -5,6 +5,7 @@ JSON text and the results into Python objects."""
 from __future__ import annotations
 
 from appsync import _json
+from appsync._closing import AsyncClosing
 from appsync._appsync import EventsClient as _NativeEventsClient
 from appsync._subscription import ConnectionStates, Subscription
 
@@ -12,7 +13,6 @@ from appsync._subscription import ConnectionStates, Subscription
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-    from types import TracebackType
     from typing import Any
 
     from appsync._errors import AppSyncError
@@ -105,7 +105,7 @@ def _result(published: list[tuple[int, str | None, AppSyncError | None]]) -> Pub
     return PublishResult([PublishedEvent(index, identifier, error) for index, identifier, error in published])
 
 
-class EventsClient(_NativeEventsClient):
+class EventsClient(_NativeEventsClient, AsyncClosing):
     """An AppSync Events API at `url`, its HTTP endpoint
     (`https://<id>.appsync-api.<region>.amazonaws.com/event`, a custom domain's `/event`, or an
     emulator's `event_url`), with `auth` (`appsync.IAM`, `ApiKey`, `Cognito`, `OIDC` or
@@ -163,14 +163,3 @@ class EventsClient(_NativeEventsClient):
         """The state changes of this client's WebSockets from now on, as an async iterator of
         `appsync.ConnectionState` (see `Client.connection_states`). It ends after `aclose()`."""
         return ConnectionStates(self._connection_states())
-
-    async def __aenter__(self) -> EventsClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -11,6 +11,7 @@ an awaitable, so cancelling the task that iterates loses nothing.
 from __future__ import annotations
 
 from appsync import _json
+from appsync._closing import AsyncClosing
 from appsync._appsync import _Next
 
 # Names for annotations only, not imported at run time (see _client.py).
@@ -200,7 +201,7 @@ def _deliver_state(callback: Callable[[ConnectionState], object], state: _StateT
     callback(ConnectionState(*state))
 
 
-class ConnectionStates:
+class ConnectionStates(AsyncClosing):
     """An async iterator of `ConnectionState`s, from `client.connection_states()`: the changes
     from the moment it was made; it ends when the client is closed. A consumer that falls far
     behind misses the oldest changes rather than slowing the connection."""
@@ -224,14 +225,3 @@ class ConnectionStates:
     async def aclose(self) -> None:
         """Stops listening; iterating after this ends."""
         self._native.close()
-
-    async def __aenter__(self) -> ConnectionStates:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -196,10 +196,8 @@ class Emulator:
     def client(self, auth: Any = None, **options: Any) -> Client:
         """An `appsync.Client` for this emulator: IAM with `.credentials` unless `auth` is given;
         `options` go to `Client` (`timeout`, `retry`, `headers`...)."""
-        if auth is None:
-            auth = IAM(self.credentials) if self._iam else ApiKey(self.api_key)
         options.setdefault("region", self.region)
-        return Client(self.url, auth=auth, **options)
+        return Client(self.url, auth=self._default_auth() if auth is None else auth, **options)
 
     @property
     def event_connections(self) -> int:
@@ -209,10 +207,11 @@ class Emulator:
     def events_client(self, auth: Any = None, **options: Any) -> EventsClient:
         """An `appsync.EventsClient` for this emulator's Events endpoint, with the same default
         auth as `client()`; `options` go to `EventsClient`."""
-        if auth is None:
-            auth = IAM(self.credentials) if self._iam else ApiKey(self.api_key)
         options.setdefault("region", self.region)
-        return EventsClient(self.event_url, auth=auth, **options)
+        return EventsClient(self.event_url, auth=self._default_auth() if auth is None else auth, **options)
+
+    def _default_auth(self) -> IAM | ApiKey:
+        return IAM(self.credentials) if self._iam else ApiKey(self.api_key)
 
     def __repr__(self) -> str:
         where = self._native.url if self._native.running_now else "not running"
