@@ -5,12 +5,13 @@ and for restarts. The `appsync_local` fixture itself comes from appsync's pytest
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -108,3 +109,15 @@ def oidc() -> Iterator[Emulator]:
     """The shared posts_all_modes schema with OIDC as the JWT mode."""
     with running_emulator("--schema", SCHEMA, "--default-auth", "oidc") as running:
         yield running
+
+
+WAIT = 10.0
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Polls `condition` until it holds, for at most `WAIT` seconds."""
+    for _ in range(int(WAIT / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not in {WAIT} s: {what}")

@@ -5,22 +5,13 @@ subscribing with `async for`, against the in-process emulator's Events endpoint 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
 import appsync
 from appsync.local import Emulator
 
-WAIT = 10.0
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(int(WAIT / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not in {WAIT} s: {what}")
+from conftest import WAIT, until
 
 
 async def take(subscription: appsync.EventSubscription, count: int) -> list[object]:

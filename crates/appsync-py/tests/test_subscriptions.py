@@ -8,27 +8,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
-from collections.abc import Callable
 
 import pytest
 
 import appsync
 from appsync.local import Emulator
 
-from conftest import running_emulator
+from conftest import WAIT, running_emulator, until
 
 ON_CREATE = "subscription OnCreate { onCreatePost { id title author } }"
 CREATE = "mutation Create($input: CreatePostInput!) { createPost(input: $input) { id title author } }"
-WAIT = 10.0
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Polls `condition` until it holds, for at most `WAIT` seconds."""
-    for _ in range(int(WAIT / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not in {WAIT} s: {what}")
 
 
 async def create(client: appsync.Client, title: str) -> None:

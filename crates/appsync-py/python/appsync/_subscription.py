@@ -18,7 +18,6 @@ from appsync._appsync import _Next
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
-    from types import TracebackType
     from typing import Any, Literal, TypeAlias
 
     from typing_extensions import Self
@@ -47,7 +46,7 @@ def _register_next() -> None:
 
 
 
-class Subscription:
+class Subscription(AsyncClosing):
     """A GraphQL subscription: an async iterator of each event's `data`.
 
     From `client.subscribe(...)`; it starts when first awaited (`await`, `async with`, or the
@@ -105,14 +104,6 @@ class Subscription:
 
     async def __aenter__(self) -> Self:
         return await self._started()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __aiter__(self) -> Self:
         return self

@@ -26,6 +26,7 @@ from typing import Any
 
 from appsync._appsync import IAM, ApiKey, Credentials, _Emulator
 from appsync._client import Client
+from appsync._closing import AsyncClosing
 from appsync._events import EventsClient
 
 __all__ = ["Emulator"]
@@ -43,7 +44,7 @@ def _schema(schema: str | os.PathLike[str] | None) -> tuple[str, str] | None:
     return schema, "<schema>"
 
 
-class Emulator:
+class Emulator(AsyncClosing):
     """An AppSync emulator served from this process (on the package's Rust runtime).
 
     - `schema`: SDL text, or a path (`pathlib.Path`) to a `.graphql` file; `None` serves the
@@ -123,14 +124,6 @@ class Emulator:
     async def __aenter__(self) -> Emulator:
         # Binding a loopback port does not wait on anything: no need for a thread.
         return self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @property
     def url(self) -> str:
