@@ -5,6 +5,11 @@ test, registered through the `pytest11` entry point (installing `appsync` is eno
 async def test_create(appsync_local):
     async with appsync_local.client() as client:          # IAM with the emulator's credentials
         data = await client.execute("mutation { createPost(input: {title: \\"t\\"}) { id } }")
+
+async def test_chat(appsync_local):                       # AppSync Events on the same port
+    async with appsync_local.events_client() as events, events.subscribe("/default/chat") as chat:
+        await events.publish("/default/chat", [{"text": "hi"}])
+        assert await anext(chat) == {"text": "hi"}
 ```
 
 - Function-scoped: each test gets a fresh emulator (empty data, a free port).
