@@ -282,9 +282,10 @@ async fn memory(args: &EventsArgs, client: &EventsClient) -> anyhow::Result<Exit
 /// time; fails when any event is refused.
 async fn publish(args: &EventsArgs, client: &EventsClient, deadline: Instant) -> anyhow::Result<ExitCode> {
     for n in 0..args.warmup {
-        let events: Vec<Value> =
-            (0..args.events).map(|i| json!({"n": n, "i": i, "text": "warm-up"})).collect();
-        let result = client.publish(&args.channel, &events).await.context("warm-up publish")?;
+        let result = client
+            .publish(&args.channel, &bench_events(n, args.events, "warm-up"))
+            .await
+            .context("warm-up publish")?;
         if !result.is_success() {
             bail!("warm-up publish {n}: an event was refused");
         }
@@ -305,9 +306,7 @@ async fn publish(args: &EventsArgs, client: &EventsClient, deadline: Instant) ->
                 if n >= publishes || Instant::now() > deadline {
                     break;
                 }
-                let events: Vec<Value> =
-                    (0..per).map(|i| json!({"n": n, "i": i, "text": "benchmark event"})).collect();
-                let result = client.publish(&channel, &events).await;
+                let result = client.publish(&channel, &bench_events(n, per, "benchmark event")).await;
                 sent.fetch_add(1, Ordering::Relaxed);
                 match result {
                     Ok(result) if result.is_success() => {}
@@ -344,6 +343,11 @@ async fn publish(args: &EventsArgs, client: &EventsClient, deadline: Instant) ->
     );
     println!("{line}");
     Ok(if failed == 0 && sent == args.publishes { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Publish `n`'s `per` events, `{"n": n, "i": 0.., "text": text}` ([`BenchEvent`]'s shape).
+fn bench_events(n: usize, per: usize, text: &str) -> Vec<Value> {
+    (0..per).map(|i| json!({"n": n, "i": i, "text": text})).collect()
 }
 
 fn label(args: &EventsArgs) -> &str {

@@ -23,7 +23,7 @@ pub(crate) struct Client {
 }
 
 /// A duration in seconds from Python (`None` when absent).
-pub(crate) fn seconds(value: Option<f64>, field: &str) -> PyResult<Option<Duration>> {
+fn seconds(value: Option<f64>, field: &str) -> PyResult<Option<Duration>> {
     value
         .map(|s| {
             Duration::try_from_secs_f64(s)
@@ -35,7 +35,7 @@ pub(crate) fn seconds(value: Option<f64>, field: &str) -> PyResult<Option<Durati
 }
 
 /// `(name, value)` pairs of `str` from a mapping or an iterable of pairs.
-pub(crate) fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
+fn str_pairs(headers: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
     let Some(headers) = headers.filter(|h| !h.is_none()) else { return Ok(Vec::new()) };
     let pairs = match headers.getattr(pyo3::intern!(headers.py(), "items")) {
         Ok(items) => items.call0()?,
@@ -70,7 +70,7 @@ fn request(
 /// `on_connection_state`: the callback is called on the event loop running when the client was
 /// made (the Rust client reports state changes from its connection task, on another thread), with
 /// an `appsync.ConnectionState`.
-pub(crate) fn state_callback(
+fn state_callback(
     callback: &Bound<'_, PyAny>,
     options: appsync::realtime::RealtimeOptions,
 ) -> PyResult<appsync::realtime::RealtimeOptions> {

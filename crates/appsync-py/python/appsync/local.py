@@ -186,16 +186,16 @@ class Emulator(AsyncClosing):
         """Open, authorized real-time connections."""
         return self._native.connections
 
+    @property
+    def event_connections(self) -> int:
+        """Open, authorized AppSync Events WebSockets."""
+        return self._native.event_connections
+
     def client(self, auth: Any = None, **options: Any) -> Client:
         """An `appsync.Client` for this emulator: IAM with `.credentials` unless `auth` is given;
         `options` go to `Client` (`timeout`, `retry`, `headers`...)."""
         options.setdefault("region", self.region)
         return Client(self.url, auth=self._default_auth() if auth is None else auth, **options)
-
-    @property
-    def event_connections(self) -> int:
-        """Open, authorized AppSync Events WebSockets."""
-        return self._native.event_connections
 
     def events_client(self, auth: Any = None, **options: Any) -> EventsClient:
         """An `appsync.EventsClient` for this emulator's Events endpoint, with the same default
