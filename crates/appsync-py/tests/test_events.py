@@ -73,6 +73,8 @@ async def test_a_bad_channel_or_event_is_refused_before_sending(appsync_local: E
             await client.publish("/default/big", ["x" * 250_000])
         with pytest.raises(appsync.ConfigError, match="event"):
             await client.publish("/default/none", [])
+        with pytest.raises(appsync.ConfigError, match=r"events\[1\] is not JSON"):
+            await client.publish("/default/nan", [1, float("nan")])  # Python's json writes NaN
         with pytest.raises(TypeError):
             await client.publish("/default/set", [{1, 2}])  # not JSON: Python's json says so
 
